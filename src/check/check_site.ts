@@ -1,0 +1,158 @@
+/**
+ * One HTTP check of one site. The outcome is always a {@link CheckResult}: a site that is down,
+ * slow or hostile is data, not an exception.
+ *
+ * @module
+ */
+import { v7 as uuidv7 } from "uuid";
+import type { SiteConfig } from "../config/sites.ts";
+import { classifyFetchError } from "./classify.ts";
+import { CHECK_RESULT_VERSION, type CheckError, type CheckResult } from "./result.ts";
+
+/** What a check needs from the outside world; tests pass their own. */
+export interface CheckOptions {
+  /** The HTTP client; the default opens a fresh connection for every check. */
+  readonly fetch?: typeof fetch;
+  /** A Deno HTTP client passed to `fetch`, e.g. one that never reuses connections. */
+  readonly client?: Deno.HttpClient;
+  /** Wall clock for `checkedAt`; defaults to `Date.now`. */
+  readonly now?: () => number;
+  /** Monotonic clock for durations, in milliseconds; defaults to `performance.now`. */
+  readonly monotonicMs?: () => number;
+  /** Id generator; defaults to UUIDv7. */
+  readonly newId?: () => string;
+}
+
+/** Sent with every request so site owners can tell the monitor from visitors. */
+export const USER_AGENT = "website-monitor/0.1 (+https://github.com/website-monitor/monitor)";
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Checks a site once: requests its URL (following redirects up to the site's limit), reads the
+ * body up to its byte limit, looks for its pattern and times each phase.
+ *
+ * @param site The site to check.
+ * @param options Clocks and HTTP client.
+ * @returns The result; never rejects.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkSite } from "./check_site.ts";
+ * import { parseSites } from "../config/sites.ts";
+ * const [site] = parseSites("sites:\n  - id: example\n    url: https://example.com/\n", "inline");
+ * const result = await checkSite(site!);
+ * console.log(result.up, result.statusCode, result.responseTimeMs);
+ * ```
+ */
+export async function checkSite(site: SiteConfig, options: CheckOptions = {}): Promise<CheckResult> {
+  const fetchImpl = options.fetch ?? fetch;
+  const monotonicMs = options.monotonicMs ?? (() => performance.now());
+  const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
+  const startedMs = monotonicMs();
+  const signal = AbortSignal.timeout(site.timeoutMs);
+
+  const base = {
+    version: CHECK_RESULT_VERSION,
+    checkId: (options.newId ?? uuidv7)(),
+    siteId: site.id,
+    siteName: site.name,
+    url: site.url,
+    checkedAt,
+    pattern: site.pattern?.source ?? null,
+  } as const;
+  let timeToHeadersMs: number | null = null;
+  let statusCode: number | null = null;
+
+  function failed(error: CheckError): CheckResult {
+    return {
+      ...base,
+      timeToHeadersMs,
+      responseTimeMs: null,
+      statusCode,
+      patternMatched: null,
+      up: false,
+      error,
+    };
+  }
+
+  try {
+    const init: RequestInit & { client?: Deno.HttpClient } = {
+      redirect: "manual",
+      signal,
+      headers: { "user-agent": USER_AGENT, "accept-encoding": "gzip, deflate, br" },
+    };
+    if (options.client !== undefined) init.client = options.client;
+
+    let url = site.url;
+    let response = await fetchImpl(url, init);
+    for (let redirects = 0; REDIRECT_STATUSES.has(response.status); redirects++) {
+      const location = response.headers.get("location");
+      if (location === null) break;
+      await response.body?.cancel();
+      if (redirects === site.maxRedirects) {
+        statusCode = response.status;
+        return failed({
+          kind: "too_many_redirects",
+          message: `More than ${site.maxRedirects} redirects`,
+        });
+      }
+      url = new URL(location, url).href;
+      response = await fetchImpl(url, init);
+    }
+    timeToHeadersMs = monotonicMs() - startedMs;
+    statusCode = response.status;
+
+    const body = await readBody(response, site.maxBodyBytes);
+    if (body === undefined) {
+      return failed({
+        kind: "body_too_large",
+        message: `Body is larger than ${site.maxBodyBytes} bytes`,
+      });
+    }
+    const responseTimeMs = monotonicMs() - startedMs;
+    const patternMatched = site.pattern === null ? null : site.pattern.regex.test(body);
+    const error = expectationError(statusCode, patternMatched, site);
+    return { ...base, timeToHeadersMs, responseTimeMs, statusCode, patternMatched, up: error === null, error };
+  } catch (error) {
+    return failed(classifyFetchError(error, signal));
+  }
+}
+
+function expectationError(
+  statusCode: number,
+  patternMatched: boolean | null,
+  site: SiteConfig,
+): CheckError | null {
+  if (statusCode < 200 || statusCode > 399) {
+    return { kind: "unexpected_status", message: `Status ${statusCode} is not in 200-399` };
+  }
+  if (patternMatched === false) {
+    return { kind: "pattern_mismatch", message: `Body does not match /${site.pattern?.source}/` };
+  }
+  return null;
+}
+
+/**
+ * Reads a body as text, stopping once it exceeds `maxBytes` (decompressed bytes: `fetch` has
+ * already undone any content encoding).
+ *
+ * @returns The text (invalid UTF-8 replaced by U+FFFD), or `undefined` when it was too large.
+ */
+async function readBody(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (response.body === null) return "";
+  const decoder = new TextDecoder();
+  const reader = response.body.getReader();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Turns what `fetch` throws into a documented error kind and a message without secrets.
+ *
+ * Deno reports network failures as a `TypeError` whose `cause` carries the text of the underlying
+ * Rust error (hyper, rustls, the resolver); the kinds are recognised from that text.
+ *
+ * @module
+ */
+import type { CheckError, ErrorKind } from "./result.ts";
+
+const RULES: readonly (readonly [ErrorKind, RegExp])[] = [
+  ["dns", /dns error|failed to lookup address|name or service not known|no address associated/i],
+  ["refused", /connection refused/i],
+  ["reset", /connection reset|broken pipe|connection closed before|unexpected eof|incomplete message/i],
+  ["tls", /certificate|tls|ssl|handshake|corrupt message|invalidcontenttype|peer misbehaved/i],
+  ["invalid_response", /invalid http|invalid header|invalid status|parse error|message head is too large|invalid chunk/i],
+];
+
+/**
+ * Classifies an error thrown while fetching or reading a response.
+ *
+ * @param error What was thrown.
+ * @param timeout The check's timeout signal, to tell a timeout from other aborts.
+ * @returns The kind and a one-line message.
+ *
+ * @example
+ * ```ts
+ * import { classifyFetchError } from "./classify.ts";
+ * const error = new TypeError("fetch failed", { cause: new Error("tcp connect error: Connection refused (os error 111)") });
+ * console.log(classifyFetchError(error, new AbortController().signal).kind); // "refused"
+ * ```
+ */
+export function classifyFetchError(error: unknown, timeout: AbortSignal): CheckError {
+  if (timeout.aborted) return { kind: "timeout", message: "No complete response within the timeout" };
+  const text = describe(error);
+  const kind = RULES.find(([, pattern]) => pattern.test(text))?.[0] ?? "connection";
+  return { kind, message: text };
+}
+
+/** The innermost useful message, without the URL (it may carry credentials or tokens). */
+function describe(error: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = error; e instanceof Error && messages.length < 5; e = e.cause) {
+    messages.push(e.message);
+  }
+  const text = messages.at(-1) ?? String(error);
+  return text
+    .replace(/error sending request for url \([^)]*\):\s*/i, "")
+    .replace(/https?:\/\/\S+/gi, "<url>")
+    .split("\n", 1)[0]!
+    .slice(0, 500);
+}

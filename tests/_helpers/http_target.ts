@@ -1,0 +1,129 @@
+/**
+ * A real HTTP server on a random loopback port for checker tests (after dsherret/dax's
+ * `src/test/server.deno.ts`, MIT). Routes:
+ *
+ * - `/code/:n`: status n, body `code n`
+ * - `/sleep/:ms`: answers after ms milliseconds
+ * - `/redirect/:n`: redirects n times, then `/code/200`
+ * - `/loop`: redirects to itself
+ * - `/text/:text`: the text as body
+ * - `/slow-body/:ms`: headers at once, the body after ms milliseconds
+ * - `/endless`: a body that never ends
+ *
+ * @module
+ */
+
+/** A running target; `close()` stops it and waits for open connections. */
+export interface HttpTarget extends AsyncDisposable {
+  readonly url: (path: string) => string;
+  close(): Promise<void>;
+}
+
+/** Starts the target. Use with `await using`. */
+export function startHttpTarget(): HttpTarget {
+  const controller = new AbortController();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  function later<T>(ms: number, value: () => T): Promise<T> {
+    return new Promise((resolve) => {
+      const id = setTimeout(() => {
+        timers.delete(id);
+        resolve(value());
+      }, ms);
+      timers.add(id);
+    });
+  }
+
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {} },
+    (request) => {
+      const [, route = "", arg = ""] = new URL(request.url).pathname.split("/");
+      switch (route) {
+        case "code": {
+          const status = Number(arg);
+          const hasBody = ![204, 205, 304].includes(status);
+          return new Response(hasBody ? `code ${arg}` : null, { status });
+        }
+        case "sleep":
+          return later(Number(arg), () => new Response(`slept ${arg}`));
+        case "redirect": {
+          const remaining = Number(arg);
+          const location = remaining > 1 ? `/redirect/${remaining - 1}` : "/code/200";
+          return new Response(null, { status: 302, headers: { location } });
+        }
+        case "loop":
+          return new Response(null, { status: 302, headers: { location: "/loop" } });
+        case "text":
+          return new Response(decodeURIComponent(arg));
+        case "slow-body": {
+          const body = new ReadableStream({
+            start: (stream) => {
+              later(Number(arg), () => {
+                try {
+                  stream.enqueue(new TextEncoder().encode("done"));
+                  stream.close();
+                } catch { /* the client went away */ }
+              });
+            },
+          });
+          return new Response(body);
+        }
+        case "endless": {
+          const chunk = new Uint8Array(64 * 1024).fill(97);
+          return new Response(new ReadableStream({ pull: (stream) => stream.enqueue(chunk) }));
+        }
+        default:
+          return new Response("not found", { status: 404 });
+      }
+    },
+  );
+
+  async function close() {
+    for (const id of timers) clearTimeout(id);
+    controller.abort();
+    await server.finished;
+  }
+  return {
+    url: (path) => `http://127.0.0.1:${server.addr.port}${path}`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * A raw TCP server that answers every connection with `respond` (bytes, then close), for
+ * responses no well-behaved server would send. `respond` of `null` resets the connection: closing
+ * a socket whose request was never read makes the kernel answer with RST.
+ */
+export function startRawTarget(respond: Uint8Array | null): HttpTarget {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    for await (const conn of listener) {
+      try {
+        if (respond === null) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        } else {
+          await conn.read(new Uint8Array(4096));
+          await conn.write(respond);
+        }
+      } catch { /* the client went away */ }
+      conn.close();
+    }
+  })();
+  async function close() {
+    listener.close();
+    await served.catch(() => {});
+  }
+  return {
+    url: (path) => `http://127.0.0.1:${listener.addr.port}${path}`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A loopback port with nothing listening on it. */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}

@@ -1,0 +1,14 @@
+/**
+ * Site configurations for tests, built through the real parser so they carry real defaults.
+ *
+ * @module
+ */
+import { parseSites, type SiteConfig } from "../../src/config/sites.ts";
+
+/** One site with the given URL and optional keys (YAML values, already quoted where needed). */
+export function siteFor(url: string, extra: Record<string, string> = {}): SiteConfig {
+  const lines = Object.entries(extra).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`);
+  const text = ["sites:", "  - id: test-site", `    url: "${url}"`, ...lines].join("\n");
+  const [site] = parseSites(text, "test");
+  return site!;
+}

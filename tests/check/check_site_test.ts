@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { checkSite } from "../../src/check/check_site.ts";
+import { checkResultSchema } from "../../src/check/result.ts";
+import { closedPort, startHttpTarget, startRawTarget } from "../_helpers/http_target.ts";
+import { siteFor } from "../_helpers/sites.ts";
+
+Deno.test("checkSite() reports a 200 whose body matches the pattern as up", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/text/hello%20world"), { pattern: "w.rld" }));
+  checkResultSchema.parse(result);
+  assert.equal(result.up, true);
+  assert.equal(result.statusCode, 200);
+  assert.equal(result.pattern, "w.rld");
+  assert.equal(result.patternMatched, true);
+  assert.equal(result.error, null);
+  assert.equal(result.siteId, "test-site");
+  assert.ok(result.responseTimeMs !== null && result.responseTimeMs >= 0);
+  assert.ok(result.timeToHeadersMs !== null && result.timeToHeadersMs <= result.responseTimeMs);
+});
+
+Deno.test("checkSite() reports a 200 whose body does not match as pattern_mismatch", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/text/hello"), { pattern: "(?i)GOODBYE" }));
+  assert.equal(result.up, false);
+  assert.equal(result.statusCode, 200);
+  assert.equal(result.patternMatched, false);
+  assert.equal(result.error?.kind, "pattern_mismatch");
+  assert.ok(result.responseTimeMs !== null);
+});
+
+Deno.test("checkSite() leaves patternMatched null when the site has no pattern", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/text/hello")));
+  assert.equal(result.pattern, null);
+  assert.equal(result.patternMatched, null);
+  assert.equal(result.up, true);
+});
+
+Deno.test("checkSite() reports a 500 as unexpected_status with its status and timing", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/code/500"), { pattern: "code" }));
+  assert.equal(result.up, false);
+  assert.equal(result.statusCode, 500);
+  assert.equal(result.patternMatched, true);
+  assert.equal(result.error?.kind, "unexpected_status");
+  assert.ok(result.responseTimeMs !== null);
+});
+
+Deno.test("checkSite() follows redirects and records the final status", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/redirect/3"), { pattern: "code 200" }));
+  assert.equal(result.up, true);
+  assert.equal(result.statusCode, 200);
+  assert.equal(result.patternMatched, true);
+  assert.equal(result.url, target.url("/redirect/3"));
+});
+
+Deno.test("checkSite() reports a redirect loop as too_many_redirects", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/loop")));
+  assert.equal(result.up, false);
+  assert.equal(result.error?.kind, "too_many_redirects");
+  assert.equal(result.statusCode, 302);
+});
+
+Deno.test("checkSite() reports headers that never arrive as timeout within the site's timeout", async () => {
+  await using target = startHttpTarget();
+  const started = performance.now();
+  const result = await checkSite(siteFor(target.url("/sleep/5000"), { timeout: "300ms" }));
+  const elapsedMs = performance.now() - started;
+  assert.equal(result.error?.kind, "timeout");
+  assert.equal(result.up, false);
+  assert.equal(result.statusCode, null);
+  assert.equal(result.responseTimeMs, null);
+  assert.equal(result.timeToHeadersMs, null);
+  assert.ok(elapsedMs >= 290 && elapsedMs < 2000, `took ${elapsedMs} ms`);
+});
+
+Deno.test("checkSite() reports a body that arrives too late as timeout, keeping the status", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/slow-body/5000"), { timeout: "300ms" }));
+  assert.equal(result.error?.kind, "timeout");
+  assert.equal(result.statusCode, 200);
+  assert.ok(result.timeToHeadersMs !== null);
+  assert.equal(result.responseTimeMs, null);
+});
+
+Deno.test("checkSite() stops reading a body that never ends", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/endless")));
+  assert.equal(result.error?.kind, "body_too_large");
+  assert.equal(result.statusCode, 200);
+  assert.equal(result.up, false);
+});
+
+Deno.test("checkSite() reports a closed port as refused", async () => {
+  const result = await checkSite(siteFor(`http://127.0.0.1:${closedPort()}/`));
+  assert.equal(result.error?.kind, "refused");
+  assert.equal(result.statusCode, null);
+  assert.equal(result.up, false);
+});
+
+Deno.test("checkSite() reports an unknown host as dns", async () => {
+  const result = await checkSite(siteFor("http://no-such-host.invalid/"));
+  assert.equal(result.error?.kind, "dns");
+});
+
+Deno.test("checkSite() reports a connection reset before the response as reset", async () => {
+  await using target = startRawTarget(null);
+  const result = await checkSite(siteFor(target.url("/")));
+  assert.equal(result.error?.kind, "reset", result.error?.message);
+});
+
+Deno.test("checkSite() reports a response that is not HTTP as invalid_response", async () => {
+  await using target = startRawTarget(new TextEncoder().encode("SSH-2.0-OpenSSH_9.2\r\n\r\n"));
+  const result = await checkSite(siteFor(target.url("/")));
+  assert.equal(result.error?.kind, "invalid_response", result.error?.message);
+});
+
+Deno.test("checkSite() reports TLS spoken to a plain HTTP server as tls", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/code/200").replace("http:", "https:")));
+  assert.equal(result.error?.kind, "tls", result.error?.message);
+});
+
+Deno.test("checkSite() keeps the URL out of error messages", async () => {
+  const result = await checkSite(siteFor("http://no-such-host.invalid/?token=secret"));
+  assert.ok(!result.error?.message.includes("secret"), result.error?.message);
+});
+
+Deno.test("checkSite() takes checkedAt from the wall clock and ids from the generator", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/code/204")), {
+    now: () => Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+    newId: () => "0190a000-0000-7000-8000-000000000000",
+  });
+  assert.equal(result.checkedAt, "2026-01-02T03:04:05.006Z");
+  assert.equal(result.checkId, "0190a000-0000-7000-8000-000000000000");
+  assert.equal(result.statusCode, 204);
+});
