@@ -15,7 +15,21 @@ sites:
   - id: "bad id!"
     url: ftp://x
 `;
-try { parseSites(text, "sites.yaml"); } catch (e) { console.log((e as Error).message); }
-try { parseSites("sites: [\n  - a\n", "s.yaml"); } catch (e) { console.log((e as Error).message); }
-try { parseSites("", "empty.yaml"); } catch (e) { console.log((e as Error).message); }
-console.log(parseSites("sites:\n - id: x\n   url: https://example.com\n   pattern: '(?i)hello'\n", "ok.yaml"));
+try {
+  parseSites(text, "sites.yaml");
+} catch (e) {
+  console.log((e as Error).message);
+}
+try {
+  parseSites("sites: [\n  - a\n", "s.yaml");
+} catch (e) {
+  console.log((e as Error).message);
+}
+try {
+  parseSites("", "empty.yaml");
+} catch (e) {
+  console.log((e as Error).message);
+}
+console.log(
+  parseSites("sites:\n - id: x\n   url: https://example.com\n   pattern: '(?i)hello'\n", "ok.yaml"),
+);

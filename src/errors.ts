@@ -63,3 +63,17 @@ export function formatProblem(problem: ConfigProblem): string {
   const subject = problem.path === "" ? "" : `${problem.path} `;
   return `${where}: ${subject}${problem.message}`;
 }
+
+/**
+ * Kafka or PostgreSQL cannot be reached or refused us. Not a bug: the message says which service,
+ * where (without credentials) and what to do. Exit code 1.
+ *
+ * @example
+ * ```ts
+ * import { ServiceError } from "./errors.ts";
+ * throw new ServiceError('Cannot reach Kafka at "127.0.0.1:19092": connect ECONNREFUSED');
+ * ```
+ */
+export class ServiceError extends Error {
+  override name = "ServiceError";
+}

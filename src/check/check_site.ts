@@ -45,7 +45,10 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * console.log(result.up, result.statusCode, result.responseTimeMs);
  * ```
  */
-export async function checkSite(site: SiteConfig, options: CheckOptions = {}): Promise<CheckResult> {
+export async function checkSite(
+  site: SiteConfig,
+  options: CheckOptions = {},
+): Promise<CheckResult> {
   const fetchImpl = options.fetch ?? fetch;
   const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
@@ -113,7 +116,15 @@ export async function checkSite(site: SiteConfig, options: CheckOptions = {}): P
     const responseTimeMs = monotonicMs() - startedMs;
     const patternMatched = site.pattern === null ? null : site.pattern.regex.test(body);
     const error = expectationError(statusCode, patternMatched, site);
-    return { ...base, timeToHeadersMs, responseTimeMs, statusCode, patternMatched, up: error === null, error };
+    return {
+      ...base,
+      timeToHeadersMs,
+      responseTimeMs,
+      statusCode,
+      patternMatched,
+      up: error === null,
+      error,
+    };
   } catch (error) {
     return failed(classifyFetchError(error, signal));
   }

@@ -11,9 +11,15 @@ import type { CheckError, ErrorKind } from "./result.ts";
 const RULES: readonly (readonly [ErrorKind, RegExp])[] = [
   ["dns", /dns error|failed to lookup address|name or service not known|no address associated/i],
   ["refused", /connection refused/i],
-  ["reset", /connection reset|broken pipe|connection closed before|unexpected eof|incomplete message/i],
+  [
+    "reset",
+    /connection reset|broken pipe|connection closed before|unexpected eof|incomplete message/i,
+  ],
   ["tls", /certificate|tls|ssl|handshake|corrupt message|invalidcontenttype|peer misbehaved/i],
-  ["invalid_response", /invalid http|invalid header|invalid status|parse error|message head is too large|invalid chunk/i],
+  [
+    "invalid_response",
+    /invalid http|invalid header|invalid status|parse error|message head is too large|invalid chunk/i,
+  ],
 ];
 
 /**
@@ -31,7 +37,9 @@ const RULES: readonly (readonly [ErrorKind, RegExp])[] = [
  * ```
  */
 export function classifyFetchError(error: unknown, timeout: AbortSignal): CheckError {
-  if (timeout.aborted) return { kind: "timeout", message: "No complete response within the timeout" };
+  if (timeout.aborted) {
+    return { kind: "timeout", message: "No complete response within the timeout" };
+  }
   const text = describe(error);
   const kind = RULES.find(([, pattern]) => pattern.test(text))?.[0] ?? "connection";
   return { kind, message: text };

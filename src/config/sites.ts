@@ -80,7 +80,11 @@ export const sitesFileSchema = z.strictObject({
       name: z.string({ error: "must be a string" }).min(1).describe(
         "Display name; defaults to the id",
       ).optional(),
-      url: z.url({ protocol: /^https?$/, hostname: z.regexes.hostname, error: "must be an absolute http(s) URL" })
+      url: z.url({
+        protocol: /^https?$/,
+        hostname: z.regexes.hostname,
+        error: "must be an absolute http(s) URL",
+      })
         .describe("The address to request"),
       pattern: z.string({ error: "must be a regular expression in a string" }).check(
         checkPattern,
@@ -198,7 +202,9 @@ function checkPattern(context: z.core.ParsePayload<string>): void {
     RE2JS.compile(source);
   } catch (error) {
     // re2js ends its message with the offending fragment in backquotes; its offset is the position.
-    const detail = error instanceof Error ? error.message.replace(/^error parsing regexp: /, "") : "";
+    const detail = error instanceof Error
+      ? error.message.replace(/^error parsing regexp: /, "")
+      : "";
     const fragment = /`([^`]*)`$/.exec(detail)?.[1];
     const position = fragment === undefined ? -1 : source.indexOf(fragment);
     const at = position < 0 ? "" : ` at position ${position + 1}`;

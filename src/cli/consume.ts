@@ -1,0 +1,99 @@
+/**
+ * `monitor consume`: reads check results from Kafka in a consumer group and stores them in
+ * PostgreSQL, committing offsets only after the rows are committed.
+ *
+ * @module
+ */
+import type { Batch, Kafka } from "kafkajs";
+import type { CheckResult } from "../check/result.ts";
+import type { Settings } from "../config/settings.ts";
+import type { Sql } from "../db/client.ts";
+import { type RejectedMessage, storeBatch } from "../db/results.ts";
+import { decodeCheckResult } from "../kafka/codec.ts";
+import { startConsumer } from "../kafka/consumer.ts";
+import type { Logger } from "../log.ts";
+import { type CliContext, prepare, whenAborted } from "./context.ts";
+import { openDatabase, openKafka, requireMigrated } from "./connect.ts";
+
+/**
+ * Runs `monitor consume` until the context's signal is aborted.
+ *
+ * @param context Environment, signal and output.
+ * @throws {ServiceError} When Kafka or PostgreSQL cannot be used, or the schema is not migrated.
+ */
+export async function consumeCommand(context: CliContext): Promise<void> {
+  const { settings, log } = prepare(context);
+  const sql = await openDatabase(settings);
+  try {
+    await requireMigrated(sql);
+    const kafka = await openKafka(settings, log);
+    await runConsumer({ settings, kafka, sql, log, signal: context.signal });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** What {@link runConsumer} needs. */
+export interface ConsumerRun {
+  readonly settings: Settings;
+  readonly kafka: Kafka;
+  readonly sql: Sql;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Consumes until the signal is aborted.
+ *
+ * @throws {Error} When the consumer crashed beyond kafkajs's own restarts.
+ */
+export async function runConsumer(run: ConsumerRun): Promise<void> {
+  const { settings, kafka, sql, log } = run;
+  const consumer = await startConsumer({
+    kafka,
+    topic: settings.kafka.topic,
+    groupId: settings.kafka.groupId,
+    sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
+    log,
+    handle: (batch) => storeKafkaBatch(sql, batch, log),
+  });
+  try {
+    await Promise.race([whenAborted(run.signal), consumer.crashed]);
+  } finally {
+    await consumer.stop();
+    log.info("consumer stopped");
+  }
+}
+
+/**
+ * Decodes one partition's batch and stores it in one transaction; unreadable messages are kept in
+ * `rejected_messages` rather than dropped.
+ */
+export async function storeKafkaBatch(sql: Sql, batch: Batch, log: Logger): Promise<void> {
+  const results: CheckResult[] = [];
+  const rejected: RejectedMessage[] = [];
+  for (const message of batch.messages) {
+    const decoded = decodeCheckResult(message.value);
+    if (decoded.ok) {
+      results.push(decoded.result);
+    } else {
+      rejected.push({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        key: message.key,
+        value: message.value,
+        reason: decoded.reason,
+      });
+    }
+  }
+  const outcome = await storeBatch(sql, results, rejected);
+  log.info("stored", {
+    partition: batch.partition,
+    offsets: `${batch.firstOffset()}-${batch.lastOffset()}`,
+    ...outcome,
+  });
+  if (outcome.rejected > 0) {
+    log.warn("unreadable messages kept in rejected_messages", { count: outcome.rejected });
+  }
+}

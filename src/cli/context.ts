@@ -1,0 +1,34 @@
+/**
+ * What a command receives from `main`: arguments already parsed, the environment, a logger, a
+ * signal that ends long-running commands, and output streams. Tests build their own.
+ *
+ * @module
+ */
+import { readSettings, type Settings } from "../config/settings.ts";
+import { createLogger, type Logger } from "../log.ts";
+
+/** The outside world of a command. */
+export interface CliContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted on SIGINT/SIGTERM (or by a test): long-running commands then shut down cleanly. */
+  readonly signal: AbortSignal;
+  /** Standard output: results meant for the user or a pipe. */
+  readonly writeOut: (text: string) => void;
+  /** Standard error: logs and problems. */
+  readonly writeErr: (text: string) => void;
+}
+
+/** Settings and logger for a command, built once. */
+export function prepare(context: CliContext): { settings: Settings; log: Logger } {
+  const settings = readSettings(context.env);
+  const log = createLogger(settings.logLevel, (line) => context.writeErr(`${line}\n`));
+  return { settings, log };
+}
+
+/** Resolves when the signal is aborted. */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}

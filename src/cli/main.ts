@@ -1,0 +1,108 @@
+/**
+ * The `monitor` command line: parses an explicit argument list, runs one subcommand, and turns
+ * errors into exit codes: 0 success, 1 failure (a service or a bug), 2 a user's mistake.
+ *
+ * @module
+ */
+import { Command, CommanderError } from "commander";
+import { ConfigError, ServiceError, UsageError } from "../errors.ts";
+import { consumeCommand } from "./consume.ts";
+import type { CliContext } from "./context.ts";
+import { migrateCommand } from "./migrate.ts";
+import { produceCommand } from "./produce.ts";
+import { runCommand } from "./run.ts";
+import { schemaCommand } from "./schema.ts";
+
+/** The version printed by `monitor --version`. */
+export const VERSION = "0.1.0";
+
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments after the program name, e.g. `["produce", "--config", "sites.yaml"]`.
+ * @param context Environment, stop signal and output.
+ * @returns The exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { runMonitor } from "./main.ts";
+ * const code = await runMonitor(["migrate"], context);
+ * ```
+ */
+export async function runMonitor(args: readonly string[], context: CliContext): Promise<number> {
+  const program = buildProgram(context);
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return 0;
+  } catch (error) {
+    return report(error, context);
+  }
+}
+
+function buildProgram(context: CliContext): Command {
+  const program = new Command("monitor")
+    .description("Checks websites, publishes the results to Kafka and stores them in PostgreSQL.")
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run "monitor --help" for usage)')
+    .configureOutput({ writeOut: context.writeOut, writeErr: context.writeErr });
+  const configOption = ["-c, --config <file>", "the sites file (YAML)"] as const;
+
+  program.command("produce")
+    .description("check every site on its interval and publish each result to Kafka")
+    .requiredOption(...configOption)
+    .option("--once", "check every site once, publish, and exit")
+    .action((options: { config: string; once?: true }) =>
+      produceCommand({ config: options.config, once: options.once === true }, context)
+    );
+  program.command("consume")
+    .description("store the results from Kafka in PostgreSQL (consumer group KAFKA_GROUP_ID)")
+    .action(() => consumeCommand(context));
+  program.command("migrate")
+    .description("apply the database migrations that are not applied yet")
+    .action(() => migrateCommand(context));
+  program.command("run")
+    .description("migrate, then produce and consume in one process")
+    .requiredOption(...configOption)
+    .action((options: { config: string }) => runCommand(options, context));
+  program.command("schema")
+    .description("print the JSON Schemas of the message format and the sites file")
+    .option("--write <dir>", "write them as files into this directory")
+    .action((options: { write?: string }) => schemaCommand(options, context));
+
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({
+      writeOut: context.writeOut,
+      writeErr: context.writeErr,
+    });
+  }
+  return program;
+}
+
+function report(error: unknown, context: CliContext): number {
+  if (error instanceof CommanderError) {
+    // Help and version "errors" are successes; commander has already printed everything.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof ConfigError) {
+    const count = error.problems.length;
+    context.writeErr(
+      `${error.message}\n${count} problem${count === 1 ? "" : "s"} found; nothing was started\n`,
+    );
+    return 2;
+  }
+  if (error instanceof UsageError) {
+    context.writeErr(`${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof ServiceError) {
+    context.writeErr(`${error.message}\n`);
+    return 1;
+  }
+  context.writeErr(
+    `Unexpected error (a bug; please report it): ${
+      error instanceof Error ? error.stack ?? error.message : String(error)
+    }\n`,
+  );
+  return 1;
+}

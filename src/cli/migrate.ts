@@ -1,0 +1,29 @@
+/**
+ * `monitor migrate`: applies the SQL files in `sql/` that the database does not have yet.
+ *
+ * @module
+ */
+import { loadMigrations, migrate } from "../db/migrate.ts";
+import { type CliContext, prepare } from "./context.ts";
+import { openDatabase } from "./connect.ts";
+
+/**
+ * Runs `monitor migrate`.
+ *
+ * @param context Environment and output.
+ * @throws {ServiceError} When PostgreSQL cannot be used.
+ */
+export async function migrateCommand(context: CliContext): Promise<void> {
+  const { settings, log } = prepare(context);
+  const migrations = await loadMigrations();
+  const sql = await openDatabase(settings);
+  try {
+    const applied = await migrate(sql, migrations, { log, schema: settings.database.schema });
+    log.info(applied.length === 0 ? "database schema is up to date" : "database schema migrated", {
+      applied: applied.length,
+      total: migrations.length,
+    });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

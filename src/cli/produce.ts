@@ -1,0 +1,127 @@
+/**
+ * `monitor produce`: checks every site on its interval and publishes each result to Kafka.
+ *
+ * @module
+ */
+import { type Kafka, Partitioners } from "kafkajs";
+import { checkSite } from "../check/check_site.ts";
+import type { Settings } from "../config/settings.ts";
+import { loadSites, type SiteConfig } from "../config/sites.ts";
+import { createPublisher } from "../kafka/producer.ts";
+import type { Logger } from "../log.ts";
+import { startScheduler } from "../schedule/scheduler.ts";
+import { type CliContext, prepare, whenAborted } from "./context.ts";
+import { openKafka } from "./connect.ts";
+
+/** Options of `monitor produce`. */
+export interface ProduceOptions {
+  /** The sites file. */
+  readonly config: string;
+  /** Check every site once, publish, and exit, instead of running until stopped. */
+  readonly once?: boolean;
+}
+
+/** How often a summary line is logged while producing. */
+const SUMMARY_INTERVAL_MS = 60_000;
+
+/**
+ * Runs `monitor produce`.
+ *
+ * @param options Parsed arguments.
+ * @param context Environment, signal and output.
+ * @throws {ConfigError} Before connecting to anything, when the sites file is invalid.
+ */
+export async function produceCommand(options: ProduceOptions, context: CliContext): Promise<void> {
+  const sites = await loadSites(options.config);
+  const { settings, log } = prepare(context);
+  const kafka = await openKafka(settings, log);
+  await runProducer({
+    sites,
+    settings,
+    kafka,
+    log,
+    signal: context.signal,
+    once: options.once ?? false,
+  });
+}
+
+/** What {@link runProducer} needs. */
+export interface ProducerRun {
+  readonly sites: readonly SiteConfig[];
+  readonly settings: Settings;
+  readonly kafka: Kafka;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly once: boolean;
+}
+
+/**
+ * Checks and publishes until the signal is aborted (or, with `once`, after one round), then
+ * finishes the checks in progress and publishes everything before returning.
+ */
+export async function runProducer(run: ProducerRun): Promise<void> {
+  const { sites, settings, kafka, log } = run;
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  const publisher = createPublisher(async (messages) => {
+    await producer.send({ topic: settings.kafka.topic, messages, acks: -1 });
+  }, { log });
+  // No idle connections: every check pays for DNS, TCP and TLS as a new visitor does.
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  const tally = { checks: 0, down: 0 };
+
+  async function check(site: SiteConfig): Promise<void> {
+    const result = await checkSite(site, { client });
+    tally.checks++;
+    if (!result.up) tally.down++;
+    log.debug("checked", {
+      site: site.id,
+      up: result.up,
+      status: result.statusCode,
+      ms: result.responseTimeMs === null ? null : Math.round(result.responseTimeMs),
+      error: result.error?.kind,
+    });
+    publisher.publish(result);
+  }
+
+  log.info("producing", { sites: sites.length, topic: settings.kafka.topic });
+  try {
+    if (run.once) {
+      await runOnce(sites, check, settings.checkConcurrency);
+    } else {
+      const scheduler = startScheduler(sites, check, {
+        concurrency: settings.checkConcurrency,
+        onSkip: (site, reason) => log.warn("check skipped", { site: site.id, reason }),
+      });
+      const summary = setInterval(() => {
+        const { skipped } = scheduler.stats();
+        const { sent, buffered, dropped } = publisher.stats();
+        log.info("summary", { ...tally, skipped, published: sent, buffered, dropped });
+      }, SUMMARY_INTERVAL_MS);
+      await whenAborted(run.signal);
+      clearInterval(summary);
+      log.info("stopping: finishing checks in progress");
+      await scheduler.stop();
+    }
+  } finally {
+    await publisher.close(30_000);
+    await producer.disconnect();
+    client.close();
+    log.info("producer stopped", { published: publisher.stats().sent });
+  }
+}
+
+async function runOnce(
+  sites: readonly SiteConfig[],
+  check: (site: SiteConfig) => Promise<void>,
+  concurrency: number,
+): Promise<void> {
+  let next = 0;
+  async function worker() {
+    while (next < sites.length) await check(sites[next++]!);
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, sites.length) }, worker));
+}

@@ -1,0 +1,49 @@
+/**
+ * `monitor run`: migrate, then produce and consume in one process. For local use and small
+ * deployments; larger ones run `produce` and `consume` separately.
+ *
+ * @module
+ */
+import { loadSites } from "../config/sites.ts";
+import { loadMigrations, migrate } from "../db/migrate.ts";
+import { type CliContext, prepare } from "./context.ts";
+import { openDatabase, openKafka } from "./connect.ts";
+import { runConsumer } from "./consume.ts";
+import { runProducer } from "./produce.ts";
+
+/**
+ * Runs `monitor run` until the context's signal is aborted.
+ *
+ * @param options `config`: the sites file.
+ * @param context Environment, signal and output.
+ */
+export async function runCommand(
+  options: { readonly config: string },
+  context: CliContext,
+): Promise<void> {
+  const sites = await loadSites(options.config);
+  const { settings, log } = prepare(context);
+  const sql = await openDatabase(settings);
+  try {
+    await migrate(sql, await loadMigrations(), { log, schema: settings.database.schema });
+    const kafka = await openKafka(settings, log);
+    // If one half fails, stop the other and report the failure.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([context.signal, stop.signal]);
+    const halves = [
+      runProducer({ sites, settings, kafka, log, signal, once: false }),
+      runConsumer({ settings, kafka, sql, log, signal }),
+    ].map((half) =>
+      half.catch((error) => {
+        stop.abort();
+        throw error;
+      })
+    );
+    const [produced, consumed] = await Promise.allSettled(halves);
+    for (const outcome of [produced, consumed]) {
+      if (outcome?.status === "rejected") throw outcome.reason;
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

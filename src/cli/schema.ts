@@ -1,0 +1,51 @@
+/**
+ * `monitor schema`: the JSON Schemas of the message format and the sites file, generated from the
+ * zod schemas the code validates with, so the documents cannot drift from the code.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { checkResultSchema } from "../check/result.ts";
+import { sitesFileSchema } from "../config/sites.ts";
+import type { CliContext } from "./context.ts";
+
+/** File name → JSON Schema document. */
+export function jsonSchemas(): Record<string, unknown> {
+  return {
+    "check_result.v1.json": {
+      ...z.toJSONSchema(checkResultSchema),
+      $id: "https://website-monitor.dev/schema/check_result.v1.json",
+      title: "website-monitor check result, version 1",
+    },
+    "sites.json": {
+      ...z.toJSONSchema(sitesFileSchema, { io: "input" }),
+      $id: "https://website-monitor.dev/schema/sites.json",
+      title: "website-monitor sites file",
+    },
+  };
+}
+
+/** The text of a schema file as committed. */
+export function schemaFileText(schema: unknown): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+/**
+ * Runs `monitor schema`: prints the schemas, or writes them into a directory.
+ *
+ * @param options `write`: a directory to write the files into.
+ * @param context Output.
+ */
+export async function schemaCommand(
+  options: { readonly write?: string },
+  context: CliContext,
+): Promise<void> {
+  for (const [name, schema] of Object.entries(jsonSchemas())) {
+    if (options.write === undefined) {
+      context.writeOut(`// ${name}\n${schemaFileText(schema)}`);
+    } else {
+      await Deno.writeTextFile(`${options.write}/${name}`, schemaFileText(schema));
+      context.writeErr(`wrote ${options.write}/${name}\n`);
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Connection and tuning settings, read once from the environment. Every setting, its default and
+ * its meaning is listed in {@link SETTINGS} (and the README's table is generated from the same
+ * words).
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+
+/** TLS for Kafka: off, on with the system's CAs, or on with files (Aiven's service CA and key pair). */
+export interface KafkaTls {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** False only when the user turned verification off explicitly. */
+  readonly rejectUnauthorized: boolean;
+}
+
+/** SASL credentials for Kafka. */
+export interface KafkaSasl {
+  readonly mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Everything read from the environment. */
+export interface Settings {
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly topic: string;
+    readonly topicPartitions: number;
+    readonly topicReplicationFactor: number;
+    readonly groupId: string;
+    readonly sessionTimeoutMs: number;
+    readonly tls: KafkaTls | null;
+    readonly sasl: KafkaSasl | null;
+  };
+  readonly database: {
+    readonly url: string;
+    readonly caFile?: string;
+    readonly schema?: string;
+  };
+  readonly checkConcurrency: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Log levels, least to most verbose. */
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** Every environment variable read, with its default (`""`: unset) and meaning. */
+export const SETTINGS = {
+  KAFKA_BROKERS: ["127.0.0.1:19092", "Comma-separated host:port list of Kafka bootstrap brokers"],
+  KAFKA_TOPIC: ["website-checks", "Topic the check results are published to"],
+  KAFKA_TOPIC_PARTITIONS: ["6", "Partitions of the topic when the monitor creates it"],
+  KAFKA_TOPIC_REPLICATION_FACTOR: [
+    "-1",
+    "Replication factor when the monitor creates the topic; -1: the broker's default",
+  ],
+  KAFKA_CLIENT_ID: ["website-monitor", "Client id sent to Kafka"],
+  KAFKA_GROUP_ID: ["website-monitor-db-writer", "Consumer group of `monitor consume`"],
+  KAFKA_SESSION_TIMEOUT_MS: [
+    "30000",
+    "How long the group waits for a silent consumer before giving its partitions to another",
+  ],
+  KAFKA_SSL: ["false", "`true` to connect with TLS (implied by any KAFKA_SSL_*_FILE)"],
+  KAFKA_SSL_CA_FILE: [
+    "",
+    "CA certificate (PEM) that signed the brokers' certificates, e.g. Aiven's ca.pem",
+  ],
+  KAFKA_SSL_CERT_FILE: [
+    "",
+    "Client certificate (PEM) for TLS client authentication, e.g. Aiven's service.cert",
+  ],
+  KAFKA_SSL_KEY_FILE: ["", "Client private key (PEM), e.g. Aiven's service.key"],
+  KAFKA_SSL_REJECT_UNAUTHORIZED: [
+    "true",
+    "`false` turns broker certificate verification off (never in production)",
+  ],
+  KAFKA_SASL_MECHANISM: [
+    "",
+    "`plain`, `scram-sha-256` or `scram-sha-512` to authenticate with SASL",
+  ],
+  KAFKA_SASL_USERNAME: ["", "SASL user name"],
+  KAFKA_SASL_PASSWORD: ["", "SASL password"],
+  DATABASE_URL: [
+    "postgres://postgres@127.0.0.1:54329/postgres",
+    "PostgreSQL connection URI; `?sslmode=require` as Aiven gives it works",
+  ],
+  DATABASE_CA_FILE: [
+    "",
+    "CA certificate (PEM) to verify the database server with (sets sslmode verify-full)",
+  ],
+  DATABASE_SCHEMA: [
+    "",
+    "Schema for the monitor's tables (created by `monitor migrate`); unset: the server's search_path",
+  ],
+  CHECK_CONCURRENCY: ["200", "Most checks in progress at once in `monitor produce`"],
+  LOG_LEVEL: ["info", "`error`, `warn`, `info` or `debug`"],
+} as const satisfies Record<string, readonly [string, string]>;
+
+type Name = keyof typeof SETTINGS;
+
+/**
+ * Reads the settings.
+ *
+ * @param env The environment, e.g. `Deno.env.toObject()`.
+ * @returns The settings, defaults applied.
+ * @throws {UsageError} Naming the variable and the problem, for a value that cannot work.
+ *
+ * @example
+ * ```ts
+ * import { readSettings } from "./settings.ts";
+ * const settings = readSettings({ KAFKA_TOPIC: "checks" });
+ * console.log(settings.kafka.topic, settings.kafka.brokers); // checks [ "127.0.0.1:19092" ]
+ * ```
+ */
+export function readSettings(env: Readonly<Record<string, string | undefined>>): Settings {
+  const problems: string[] = [];
+  const get = (name: Name): string => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? SETTINGS[name][0] : value;
+  };
+  const optional = (name: Name): { value?: string } => {
+    const value = get(name);
+    return value === "" ? {} : { value };
+  };
+  const integer = (name: Name, min: number): number => {
+    const text = get(name);
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) {
+      problems.push(`${name} must be an integer of at least ${min}: current value is "${text}"`);
+    }
+    return value;
+  };
+  const boolean = (name: Name): boolean => {
+    const text = get(name).toLowerCase();
+    if (!["true", "false", "1", "0"].includes(text)) {
+      problems.push(`${name} must be true or false: current value is "${get(name)}"`);
+    }
+    return text === "true" || text === "1";
+  };
+  const oneOf = <T extends string>(name: Name, values: readonly T[]): T => {
+    const text = get(name).toLowerCase();
+    if (!values.includes(text as T)) {
+      problems.push(`${name} must be one of ${values.join(", ")}: current value is "${get(name)}"`);
+    }
+    return text as T;
+  };
+
+  const brokers = get("KAFKA_BROKERS").split(",").map((b) => b.trim()).filter((b) => b !== "");
+  for (const broker of brokers) {
+    if (!/^[^\s:/]+:\d+$/.test(broker)) {
+      problems.push(`KAFKA_BROKERS must list host:port pairs: "${broker}" is not one`);
+    }
+  }
+
+  const caFile = optional("KAFKA_SSL_CA_FILE").value;
+  const certFile = optional("KAFKA_SSL_CERT_FILE").value;
+  const keyFile = optional("KAFKA_SSL_KEY_FILE").value;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    problems.push("KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together");
+  }
+  const useTls = boolean("KAFKA_SSL") || caFile !== undefined || certFile !== undefined;
+  const tls: KafkaTls | null = useTls
+    ? {
+      ...(caFile === undefined ? {} : { caFile }),
+      ...(certFile === undefined ? {} : { certFile }),
+      ...(keyFile === undefined ? {} : { keyFile }),
+      rejectUnauthorized: boolean("KAFKA_SSL_REJECT_UNAUTHORIZED"),
+    }
+    : null;
+
+  let sasl: KafkaSasl | null = null;
+  if (get("KAFKA_SASL_MECHANISM") !== "") {
+    const mechanism = oneOf("KAFKA_SASL_MECHANISM", ["plain", "scram-sha-256", "scram-sha-512"]);
+    const username = get("KAFKA_SASL_USERNAME");
+    const password = get("KAFKA_SASL_PASSWORD");
+    if (username === "" || password === "") {
+      problems.push(
+        "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must be set with KAFKA_SASL_MECHANISM",
+      );
+    }
+    sasl = { mechanism, username, password };
+  }
+
+  const databaseUrl = get("DATABASE_URL");
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push("DATABASE_URL must be a postgres:// or postgresql:// URI");
+  }
+  const databaseCaFile = optional("DATABASE_CA_FILE").value;
+  const databaseSchema = optional("DATABASE_SCHEMA").value;
+  if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    problems.push(
+      `DATABASE_SCHEMA must be a lower-case SQL identifier: current value is "${databaseSchema}"`,
+    );
+  }
+
+  const settings: Settings = {
+    kafka: {
+      brokers,
+      clientId: get("KAFKA_CLIENT_ID"),
+      topic: get("KAFKA_TOPIC"),
+      topicPartitions: integer("KAFKA_TOPIC_PARTITIONS", 1),
+      topicReplicationFactor: integer("KAFKA_TOPIC_REPLICATION_FACTOR", -1),
+      groupId: get("KAFKA_GROUP_ID"),
+      sessionTimeoutMs: integer("KAFKA_SESSION_TIMEOUT_MS", 6_000),
+      tls,
+      sasl,
+    },
+    database: {
+      url: databaseUrl,
+      ...(databaseCaFile === undefined ? {} : { caFile: databaseCaFile }),
+      ...(databaseSchema === undefined ? {} : { schema: databaseSchema }),
+    },
+    checkConcurrency: integer("CHECK_CONCURRENCY", 1),
+    logLevel: oneOf("LOG_LEVEL", LOG_LEVELS),
+  };
+  if (problems.length > 0) throw new UsageError(`Invalid settings:\n  ${problems.join("\n  ")}`);
+  return settings;
+}
+
+/**
+ * A connection URI with its password replaced, safe for logs and messages.
+ *
+ * @param uri A URI such as `postgres://user:secret@host/db`.
+ * @returns The same URI with `***` for the password.
+ */
+export function redactUri(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+}

@@ -1,0 +1,113 @@
+/**
+ * Applies the versioned SQL files in `sql/` (`NNNN_name.sql`) in order, each in its own
+ * transaction, recording what was applied in `monitor_migrations`. Safe to run again, and from
+ * several processes at once: a transaction-level advisory lock makes them take turns.
+ *
+ * @module
+ */
+import type { Logger } from "../log.ts";
+import type { Sql } from "./client.ts";
+
+/** One SQL file. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+  /** SHA-256 of the text, to notice a file edited after it was applied. */
+  readonly checksum: string;
+}
+
+/** The project's own migrations. */
+export const SQL_DIR: URL = new URL("../../sql/", import.meta.url);
+
+const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+// Any fixed 64-bit number; "wmon" in ASCII, so it is recognisable in pg_locks.
+const LOCK_KEY = 0x776d6f6e;
+
+/**
+ * Reads `NNNN_name.sql` files from a directory, in version order.
+ *
+ * @param dir The directory; defaults to the project's `sql/`.
+ * @returns The migrations.
+ * @throws {Error} When two files share a version.
+ */
+export async function loadMigrations(dir: URL = SQL_DIR): Promise<Migration[]> {
+  const migrations: Migration[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const match = FILE_NAME.exec(entry.name);
+    if (!entry.isFile || match === null) continue;
+    const text = await Deno.readTextFile(new URL(entry.name, dir));
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    migrations.push({
+      version: Number(match[1]),
+      name: entry.name,
+      sql: text,
+      checksum: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
+    });
+  }
+  migrations.sort((a, b) => a.version - b.version);
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.version === migrations[i - 1]!.version) {
+      throw new Error(
+        `Migrations "${migrations[i - 1]!.name}" and "${migrations[i]!.name}" share a version`,
+      );
+    }
+  }
+  return migrations;
+}
+
+/**
+ * Applies the migrations not yet applied.
+ *
+ * @param sql The database.
+ * @param migrations From {@link loadMigrations}.
+ * @param options `log`: where to say what was applied; `schema`: created first when given (it
+ *   should be the connection's search path).
+ * @returns The names of the migrations applied by this call.
+ * @throws {Error} When an applied migration's file has changed since, or a migration fails (its
+ *   transaction is rolled back and the later ones are not tried).
+ *
+ * @example
+ * ```ts ignore
+ * import { loadMigrations, migrate } from "./migrate.ts";
+ * await migrate(sql, await loadMigrations(), { log });
+ * ```
+ */
+export async function migrate(
+  sql: Sql,
+  migrations: readonly Migration[],
+  options: { readonly log: Logger; readonly schema?: string | undefined },
+): Promise<string[]> {
+  const { log, schema } = options;
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    await sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+      if (schema !== undefined) await tx`CREATE SCHEMA IF NOT EXISTS ${tx(schema)}`;
+      await tx`
+        CREATE TABLE IF NOT EXISTS monitor_migrations (
+          version    integer PRIMARY KEY,
+          name       text NOT NULL,
+          checksum   text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`;
+      const [done] = await tx<{ checksum: string }[]>`
+        SELECT checksum FROM monitor_migrations WHERE version = ${migration.version}`;
+      if (done !== undefined) {
+        if (done.checksum !== migration.checksum) {
+          throw new Error(
+            `Migration "${migration.name}" was changed after it was applied: restore it and put the change in a new file`,
+          );
+        }
+        return;
+      }
+      await tx.unsafe(migration.sql);
+      await tx`
+        INSERT INTO monitor_migrations (version, name, checksum)
+        VALUES (${migration.version}, ${migration.name}, ${migration.checksum})`;
+      applied.push(migration.name);
+      log.info("migration applied", { migration: migration.name });
+    });
+  }
+  return applied;
+}

@@ -1,0 +1,59 @@
+/**
+ * A kafkajs client from {@link Settings}: brokers, TLS (Aiven's CA and client certificate files)
+ * and SASL, with kafkajs's own log lines routed to our {@link Logger}.
+ *
+ * @module
+ */
+import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from "kafkajs";
+import type { Settings } from "../config/settings.ts";
+import { readPem } from "../config/pem.ts";
+import type { Logger } from "../log.ts";
+
+type KafkaSettings = Settings["kafka"];
+
+/**
+ * Creates the client. Reads the TLS files now, so a wrong path fails before anything starts.
+ *
+ * @param settings The `kafka` part of the settings.
+ * @param log Where kafkajs's messages go.
+ * @returns A client; nothing is connected yet.
+ * @throws {UsageError} When a TLS file cannot be read.
+ *
+ * @example
+ * ```ts ignore
+ * import { createKafka } from "./client.ts";
+ * const kafka = createKafka(readSettings(Deno.env.toObject()).kafka, log);
+ * ```
+ */
+export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
+  const { tls, sasl } = settings;
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    connectionTimeout: 10_000,
+    ssl: tls === null ? false : {
+      rejectUnauthorized: tls.rejectUnauthorized,
+      ...(tls.caFile === undefined ? {} : { ca: [readPem("KAFKA_SSL_CA_FILE", tls.caFile)] }),
+      ...(tls.certFile === undefined ? {} : { cert: readPem("KAFKA_SSL_CERT_FILE", tls.certFile) }),
+      ...(tls.keyFile === undefined ? {} : { key: readPem("KAFKA_SSL_KEY_FILE", tls.keyFile) }),
+    },
+    ...(sasl === null ? {} : { sasl: sasl as SASLOptions }),
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, ...fields } = entry;
+      const text = `kafka: ${message}`;
+      const safe = {
+        broker: str(fields.broker),
+        error: str(fields.error),
+        groupId: str(fields.groupId),
+      };
+      if (level <= KafkaLogLevel.ERROR) log.error(text, safe);
+      else if (level === KafkaLogLevel.WARN) log.warn(text, safe);
+      else log.debug(text, safe);
+    },
+  });
+}
+
+function str(value: unknown): string | undefined {
+  return value === undefined ? undefined : String(value);
+}

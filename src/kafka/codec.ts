@@ -1,0 +1,70 @@
+/**
+ * Check results on the wire: one JSON object per Kafka message, keyed by site id, with a
+ * `version` field. `schema/check_result.v1.json` documents the format.
+ *
+ * @module
+ */
+import { CHECK_RESULT_VERSION, type CheckResult, checkResultSchema } from "../check/result.ts";
+
+/** A Kafka message ready to send. */
+export interface EncodedMessage {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** A message that is not a check result this version understands, and why. */
+export interface DecodeFailure {
+  readonly ok: false;
+  readonly reason: string;
+}
+
+/** The outcome of {@link decodeCheckResult}. */
+export type Decoded = { readonly ok: true; readonly result: CheckResult } | DecodeFailure;
+
+/**
+ * Encodes a result as a Kafka message keyed by its site id, so one site's results stay in order
+ * on one partition.
+ *
+ * @param result The result to send.
+ * @returns Key and JSON value.
+ *
+ * @example
+ * ```ts ignore
+ * import { encodeCheckResult } from "./codec.ts";
+ * await producer.send({ topic, messages: [encodeCheckResult(result)] });
+ * ```
+ */
+export function encodeCheckResult(result: CheckResult): EncodedMessage {
+  return { key: result.siteId, value: JSON.stringify(result) };
+}
+
+/**
+ * Decodes and validates a message value. Never throws: a bad message is data, to be kept aside.
+ *
+ * @param value The raw message value.
+ * @returns The result, or the reason it is not one.
+ */
+export function decodeCheckResult(value: Uint8Array | string | null): Decoded {
+  if (value === null) return { ok: false, reason: "Message has no value" };
+  let data: unknown;
+  try {
+    data = JSON.parse(typeof value === "string" ? value : new TextDecoder().decode(value));
+  } catch (error) {
+    return { ok: false, reason: `Message is not JSON: ${(error as Error).message}` };
+  }
+  const version = (data as { version?: unknown } | null)?.version;
+  if (version !== CHECK_RESULT_VERSION) {
+    return {
+      ok: false,
+      reason: `Message version ${
+        JSON.stringify(version)
+      } is not supported: this consumer reads version ${CHECK_RESULT_VERSION}`,
+    };
+  }
+  const parsed = checkResultSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    return { ok: false, reason: `Message is not a valid check result: ${issues.join("; ")}` };
+  }
+  return { ok: true, result: parsed.data };
+}

@@ -1,0 +1,117 @@
+/**
+ * Consuming the topic in a consumer group, at least once: a batch's offsets are committed only
+ * after its handler resolved (for `monitor consume`, after the database transaction committed).
+ * A failing handler is retried, with heartbeats, until it succeeds or the consumer stops; what was
+ * not committed is delivered again, so the handler must be idempotent.
+ *
+ * @module
+ */
+import type { Batch, Kafka } from "kafkajs";
+import type { Logger } from "../log.ts";
+
+/** Options of {@link startConsumer}. */
+export interface ConsumerOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly groupId: string;
+  /** How long the group waits for a silent member before reassigning its partitions. */
+  readonly sessionTimeoutMs?: number;
+  readonly log: Logger;
+  /** Handles one partition's batch; must be idempotent. Rejecting means "try again". */
+  readonly handle: (batch: Batch) => Promise<void>;
+  /** Wait before retry number `failures`; defaults to exponential backoff from 0.5 s to 30 s. */
+  readonly retryDelayMs?: (failures: number) => number;
+}
+
+/** A running consumer. */
+export interface RunningConsumer {
+  /** Rejects if the consumer crashed and kafkajs will not restart it. */
+  readonly crashed: Promise<never>;
+  /** Finishes the batch in hand (without committing it if it did not succeed) and leaves the group. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Joins the group and starts consuming. A new group starts from the oldest retained message, so
+ * results published before the first `monitor consume` are not lost.
+ *
+ * @param options Client, topic, group and handler.
+ * @returns The running consumer.
+ *
+ * @example
+ * ```ts ignore
+ * import { startConsumer } from "./consumer.ts";
+ * const consumer = await startConsumer({ kafka, topic, groupId, log, handle: writeBatch });
+ * await consumer.stop();
+ * ```
+ */
+export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
+  const { kafka, topic, groupId, log, handle } = options;
+  const retryDelayMs = options.retryDelayMs ??
+    ((failures: number) => Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+  });
+
+  let rejectCrash: (error: Error) => void = () => {};
+  const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
+  crashed.catch(() => {}); // observed through the returned promise; never an unhandled rejection
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) rejectCrash(payload.error);
+  });
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      if (batch.isEmpty()) return;
+      for (let failures = 0;; failures++) {
+        if (!isRunning() || isStale()) return; // not committed: delivered again later
+        try {
+          await handle(batch);
+          break;
+        } catch (error) {
+          const delayMs = retryDelayMs(failures + 1);
+          log.warn("batch not stored, retrying", {
+            partition: batch.partition,
+            offset: batch.firstOffset(),
+            messages: batch.messages.length,
+            error: (error as Error).message,
+            retryInMs: delayMs,
+          });
+          await pauseWhile(delayMs, isRunning, heartbeat);
+        }
+      }
+      const next = (BigInt(batch.lastOffset()) + 1n).toString();
+      await consumer.commitOffsets([{
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: next,
+      }]);
+      resolveOffset(batch.lastOffset());
+      await heartbeat();
+    },
+  });
+  log.info("consumer started", { topic, groupId });
+
+  return {
+    crashed,
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}
+
+/** Waits `ms` in short slices, heartbeating, and returns early once the consumer is stopping. */
+async function pauseWhile(ms: number, isRunning: () => boolean, heartbeat: () => Promise<void>) {
+  const endMs = performance.now() + ms;
+  while (isRunning() && performance.now() < endMs) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(500, endMs - performance.now())));
+    await heartbeat().catch(() => {});
+  }
+}

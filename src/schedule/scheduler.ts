@@ -1,0 +1,145 @@
+/**
+ * Runs each site's check on its own interval: first runs spread over the interval, later runs
+ * planned from the previous plan (no drift), at most `concurrency` at once, never two of one site.
+ * Knows nothing of HTTP or Kafka: it calls `run(site)`.
+ *
+ * @module
+ */
+import type { SiteConfig } from "../config/sites.ts";
+
+/** The timer functions the scheduler uses; `@sinonjs/fake-timers` clocks fit. */
+export interface Clock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+/** Counters, for logs and tests. */
+export interface SchedulerStats {
+  /** Checks started. */
+  readonly started: number;
+  /** Checks finished. */
+  readonly completed: number;
+  /** Runs not made because the site's previous check was still going, or the process lagged. */
+  readonly skipped: number;
+  /** Checks in progress now. */
+  readonly running: number;
+  /** Checks due but waiting for the concurrency limit. */
+  readonly queued: number;
+}
+
+/** Options of {@link startScheduler}. */
+export interface SchedulerOptions {
+  /** Most checks in progress at once. */
+  readonly concurrency: number;
+  /** Defaults to the real timers with `performance.now()`. */
+  readonly clock?: Clock;
+  /** Told about each skipped run. */
+  readonly onSkip?: (site: SiteConfig, reason: "busy" | "late") => void;
+}
+
+/** A running schedule. */
+export interface Scheduler {
+  /** Counters so far. */
+  stats(): SchedulerStats;
+  /** Starts no more checks and resolves once the running ones have finished. Queued ones are dropped. */
+  stop(): Promise<void>;
+}
+
+const REAL_CLOCK: Clock = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
+};
+
+interface SiteState {
+  readonly site: SiteConfig;
+  nextAtMs: number;
+  timer: unknown;
+  busy: boolean;
+}
+
+/**
+ * Starts checking `sites` by calling `run` for each due check.
+ *
+ * @param sites What to check; site i of n first runs at i/n of its interval.
+ * @param run One check; a rejection is a bug and is reported with `reportError`.
+ * @param options Concurrency limit and clock.
+ * @returns A handle to read counters and stop.
+ *
+ * @example
+ * ```ts ignore
+ * import { startScheduler } from "./scheduler.ts";
+ * const scheduler = startScheduler(sites, async (site) => publish(await checkSite(site)), { concurrency: 100 });
+ * await scheduler.stop();
+ * ```
+ */
+export function startScheduler(
+  sites: readonly SiteConfig[],
+  run: (site: SiteConfig) => Promise<void>,
+  options: SchedulerOptions,
+): Scheduler {
+  const clock = options.clock ?? REAL_CLOCK;
+  const queue: SiteState[] = [];
+  const counts = { started: 0, completed: 0, skipped: 0, running: 0 };
+  let stopping = false;
+  let idle: (() => void) | undefined;
+
+  const startMs = clock.now();
+  const states = sites.map((site, index): SiteState => {
+    const offsetMs = Math.floor((index / sites.length) * site.intervalMs);
+    const state: SiteState = { site, nextAtMs: startMs + offsetMs, timer: undefined, busy: false };
+    state.timer = clock.setTimeout(() => due(state), offsetMs);
+    return state;
+  });
+
+  function due(state: SiteState): void {
+    if (stopping) return;
+    if (state.busy) {
+      skip(state, "busy");
+    } else {
+      state.busy = true;
+      queue.push(state);
+      drain();
+    }
+    const nowMs = clock.now();
+    state.nextAtMs += state.site.intervalMs;
+    while (state.nextAtMs <= nowMs) {
+      state.nextAtMs += state.site.intervalMs;
+      skip(state, "late");
+    }
+    state.timer = clock.setTimeout(() => due(state), state.nextAtMs - nowMs);
+  }
+
+  function skip(state: SiteState, reason: "busy" | "late"): void {
+    counts.skipped++;
+    options.onSkip?.(state.site, reason);
+  }
+
+  function drain(): void {
+    while (!stopping && counts.running < options.concurrency && queue.length > 0) {
+      const state = queue.shift()!;
+      counts.started++;
+      counts.running++;
+      run(state.site).catch(reportError).finally(() => {
+        counts.running--;
+        counts.completed++;
+        state.busy = false;
+        if (stopping && counts.running === 0) idle?.();
+        drain();
+      });
+    }
+  }
+
+  return {
+    stats: () => ({ ...counts, queued: queue.length }),
+    stop() {
+      stopping = true;
+      for (const state of states) clock.clearTimeout(state.timer);
+      queue.length = 0;
+      if (counts.running === 0) return Promise.resolve();
+      return new Promise((resolve) => idle = resolve);
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Access to the real Kafka broker and PostgreSQL server for integration tests, each test with its
+ * own topic, consumer group and schema (after tulios/kafkajs's `testHelpers/`, MIT). The services
+ * come from `deno task test`, which starts local ones unless KAFKA_BROKERS / DATABASE_URL are set.
+ *
+ * @module
+ */
+import { readSettings, type Settings } from "../../src/config/settings.ts";
+import { connectDatabase, type Sql } from "../../src/db/client.ts";
+import { loadMigrations, migrate } from "../../src/db/migrate.ts";
+import { SILENT } from "../../src/log.ts";
+
+/** The environment of an integration test: real services, unique names. */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  for (const name of ["KAFKA_BROKERS", "DATABASE_URL"]) {
+    if (!Deno.env.get(name)) {
+      throw new Error(
+        `${name} is not set: run integration tests with "deno task test", which starts local services`,
+      );
+    }
+  }
+  const id = crypto.randomUUID().slice(0, 8);
+  return {
+    KAFKA_BROKERS: Deno.env.get("KAFKA_BROKERS")!,
+    DATABASE_URL: Deno.env.get("DATABASE_URL")!,
+    KAFKA_TOPIC: `test-${id}`,
+    KAFKA_GROUP_ID: `test-group-${id}`,
+    KAFKA_TOPIC_PARTITIONS: "3",
+    KAFKA_SESSION_TIMEOUT_MS: "6000",
+    DATABASE_SCHEMA: `test_${id}`,
+    LOG_LEVEL: "warn",
+    ...extra,
+  };
+}
+
+/** Settings for {@link testEnv}. */
+export function testSettings(env: Record<string, string>): Settings {
+  return readSettings(env);
+}
+
+/**
+ * Runs `fn` with a pool on a fresh, migrated schema, dropped afterwards.
+ *
+ * @param env From {@link testEnv}.
+ * @param fn The test body.
+ */
+export async function withDatabase<T>(
+  env: Record<string, string>,
+  fn: (sql: Sql) => Promise<T>,
+  options: { readonly migrated?: boolean } = {},
+): Promise<T> {
+  const settings = readSettings(env);
+  const schema = settings.database.schema!;
+  const sql = connectDatabase(settings.database);
+  try {
+    if (options.migrated ?? true) {
+      await migrate(sql, await loadMigrations(), { log: SILENT, schema });
+    }
+    return await fn(sql);
+  } finally {
+    await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Polls `probe` until it returns a value that is not `undefined`, or fails after `timeoutMs`.
+ *
+ * @param what Described in the failure message.
+ * @param probe Returns the awaited value, or `undefined` to keep waiting.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { decodeCheckResult, encodeCheckResult } from "../../src/kafka/codec.ts";
+import { makeResult } from "../_helpers/results.ts";
+
+Deno.test("encodeCheckResult() keys by site id and decodeCheckResult() restores the result", () => {
+  const result = makeResult({ error: { kind: "dns", message: "no such host" }, up: false });
+  const message = encodeCheckResult(result);
+  assert.equal(message.key, "site-a");
+  assert.deepEqual(decodeCheckResult(new TextEncoder().encode(message.value)), {
+    ok: true,
+    result,
+  });
+});
+
+Deno.test("decodeCheckResult() rejects a message that is not JSON, saying so", () => {
+  const decoded = decodeCheckResult("{not json");
+  assert.equal(decoded.ok, false);
+  assert.match(!decoded.ok ? decoded.reason : "", /^Message is not JSON/);
+});
+
+Deno.test("decodeCheckResult() rejects an unknown version, naming it", () => {
+  const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 2 }));
+  assert.deepEqual(decoded, {
+    ok: false,
+    reason: "Message version 2 is not supported: this consumer reads version 1",
+  });
+});
+
+Deno.test("decodeCheckResult() rejects a result with a wrong field, naming the field", () => {
+  const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), statusCode: "200" }));
+  assert.equal(decoded.ok, false);
+  assert.match(!decoded.ok ? decoded.reason : "", /statusCode/);
+});
+
+Deno.test("decodeCheckResult() rejects an empty message", () => {
+  assert.deepEqual(decodeCheckResult(null), { ok: false, reason: "Message has no value" });
+});

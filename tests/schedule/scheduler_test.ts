@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import FakeTimers from "@sinonjs/fake-timers";
+import type { SiteConfig } from "../../src/config/sites.ts";
+import { type Clock, type Scheduler, startScheduler } from "../../src/schedule/scheduler.ts";
+import { siteFor } from "../_helpers/sites.ts";
+
+function sites(count: number, interval = "60s"): SiteConfig[] {
+  return Array.from({ length: count }, (_, i) => ({
+    ...siteFor(`http://127.0.0.1/${i}`, { interval }),
+    id: `site-${i}`,
+  }));
+}
+
+function schedulerClock(fake: FakeTimers.Clock): Clock {
+  return {
+    now: () => fake.now,
+    setTimeout: (callback, ms) => fake.setTimeout(callback, ms),
+    clearTimeout: (id) => fake.clearTimeout(id as FakeTimers.TimerId),
+  };
+}
+
+/** Stops the scheduler, letting fake time run so the checks in progress can finish. */
+async function stop(scheduler: Scheduler, clock: FakeTimers.Clock): Promise<void> {
+  const stopped = scheduler.stop();
+  await clock.runAllAsync();
+  await stopped;
+}
+
+/** A run() that records when each check started and lasts `durationMs` of fake time. */
+function recorder(clock: FakeTimers.Clock, durationMs = 0) {
+  const starts: [string, number][] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const runningBySite = new Map<string, number>();
+  async function run(site: SiteConfig) {
+    starts.push([site.id, clock.now]);
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    runningBySite.set(site.id, (runningBySite.get(site.id) ?? 0) + 1);
+    assert.equal(runningBySite.get(site.id), 1, `two checks of ${site.id} at once`);
+    await new Promise((resolve) => clock.setTimeout(resolve, durationMs));
+    runningBySite.set(site.id, runningBySite.get(site.id)! - 1);
+    running--;
+  }
+  return { run, starts, maxRunning: () => maxRunning };
+}
+
+Deno.test("startScheduler() spreads first runs over the interval", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, starts } = recorder(clock);
+  const scheduler = startScheduler(sites(3), run, {
+    concurrency: 10,
+    clock: schedulerClock(clock),
+  });
+  await clock.tickAsync(59_999);
+  await stop(scheduler, clock);
+  assert.deepEqual(starts, [["site-0", 0], ["site-1", 20_000], ["site-2", 40_000]]);
+});
+
+Deno.test("startScheduler() plans each run from the previous plan, so slow checks cause no drift", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, starts } = recorder(clock, 7_000);
+  const scheduler = startScheduler(sites(1, "10s"), run, {
+    concurrency: 10,
+    clock: schedulerClock(clock),
+  });
+  await clock.tickAsync(45_000);
+  await stop(scheduler, clock);
+  assert.deepEqual(starts.map(([, at]) => at), [0, 10_000, 20_000, 30_000, 40_000]);
+});
+
+Deno.test("startScheduler() never runs more checks at once than the concurrency limit", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, starts, maxRunning } = recorder(clock, 5_000);
+  const many = sites(10, "10s");
+  const scheduler = startScheduler(many, run, { concurrency: 2, clock: schedulerClock(clock) });
+  await clock.tickAsync(10_000);
+  assert.equal(maxRunning(), 2);
+  // Due at 0, 1, …, 9 s; two at a time for 5 s each, the rest wait their turn.
+  assert.deepEqual(starts.map(([, at]) => at), [0, 1_000, 5_000, 6_000, 10_000]);
+  // Waiting at 10 s: sites 5 to 9, and site 0 again (due at 10 s).
+  assert.equal(scheduler.stats().queued, 6);
+  await stop(scheduler, clock);
+});
+
+Deno.test("startScheduler() skips and counts a run while the site's last check still runs", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, starts } = recorder(clock, 25_000);
+  const skipped: string[] = [];
+  const scheduler = startScheduler(sites(1, "10s"), run, {
+    concurrency: 10,
+    clock: schedulerClock(clock),
+    onSkip: (site, reason) => skipped.push(`${site.id}:${reason}`),
+  });
+  await clock.tickAsync(35_000);
+  await stop(scheduler, clock);
+  // Runs due at 0, 10, 20, 30 s: the one at 0 lasts until 25 s, so 10 and 20 are skipped.
+  assert.deepEqual(starts.map(([, at]) => at), [0, 30_000]);
+  assert.deepEqual(skipped, ["site-0:busy", "site-0:busy"]);
+  assert.equal(scheduler.stats().skipped, 2);
+});
+
+Deno.test("startScheduler() keeps a slow site from delaying another", async () => {
+  const clock = FakeTimers.createClock(0);
+  const starts: [string, number][] = [];
+  const run = async (site: SiteConfig) => {
+    starts.push([site.id, clock.now]);
+    const ms = site.id === "site-0" ? 50_000 : 10;
+    await new Promise((resolve) => clock.setTimeout(resolve, ms));
+  };
+  const scheduler = startScheduler(sites(2, "20s"), run, {
+    concurrency: 10,
+    clock: schedulerClock(clock),
+  });
+  await clock.tickAsync(55_000);
+  await stop(scheduler, clock);
+  const fast = starts.filter(([id]) => id === "site-1").map(([, at]) => at);
+  assert.deepEqual(fast, [10_000, 30_000, 50_000]);
+});
+
+Deno.test("stop() waits for running checks and starts no more", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, starts } = recorder(clock, 3_000);
+  const scheduler = startScheduler(sites(1, "10s"), run, {
+    concurrency: 10,
+    clock: schedulerClock(clock),
+  });
+  await clock.tickAsync(1_000);
+  let stopped = false;
+  const stopping = scheduler.stop().then(() => stopped = true);
+  await clock.tickAsync(1_000);
+  assert.equal(stopped, false);
+  await clock.tickAsync(1_000);
+  await stopping;
+  await clock.tickAsync(60_000);
+  assert.equal(starts.length, 1);
+  assert.deepEqual(scheduler.stats(), {
+    started: 1,
+    completed: 1,
+    skipped: 0,
+    running: 0,
+    queued: 0,
+  });
+});
