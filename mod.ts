@@ -10,6 +10,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { runMonitor } from "./src/cli/main.ts";
 
 /**
@@ -34,6 +35,7 @@ export async function main(args: readonly string[]): Promise<number> {
     stop.abort();
   };
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  process.on("warning", onWarning);
   try {
     return await runMonitor(args, {
       env: Deno.env.toObject(),
@@ -43,7 +45,18 @@ export async function main(args: readonly string[]): Promise<number> {
     });
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    process.off("warning", onWarning);
   }
+}
+
+/**
+ * Prints runtime warnings, except one: kafkajs 2.2.4 sets a timer with a negative delay on every
+ * connection (tulios/kafkajs#1751). It is harmless (the delay becomes 1 ms), but printed at every
+ * start it would look like a fault.
+ */
+function onWarning(warning: Error): void {
+  if (warning.name === "TimeoutNegativeWarning") return;
+  writeAll(Deno.stderr, `${warning.name}: ${warning.message}\n`);
 }
 
 function writeAll(stream: { writeSync(bytes: Uint8Array): number }, text: string): void {

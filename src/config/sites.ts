@@ -53,10 +53,11 @@ const DURATION_HINT = 'must be a duration such as "30s", "5m" or "500ms"';
 function duration(minMs: number, maxMs: number) {
   return z.string({ error: DURATION_HINT })
     .regex(DURATION, { error: DURATION_HINT })
-    .refine((text) => (parseDurationMs(text) ?? 0) >= minMs, {
+    // A text that is not a duration has its own message already.
+    .refine((text) => (parseDurationMs(text) ?? minMs) >= minMs, {
       error: `must be at least ${formatDuration(minMs)}`,
     })
-    .refine((text) => (parseDurationMs(text) ?? 0) <= maxMs, {
+    .refine((text) => (parseDurationMs(text) ?? maxMs) <= maxMs, {
       error: `must be at most ${formatDuration(maxMs)}`,
     });
 }
@@ -225,7 +226,7 @@ function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem[]
   const value = valueAt(source.data, issue.path);
   const message = value === undefined && issue.code === "invalid_type"
     ? "is required"
-    : typeof value === "string" && issue.code !== "too_small" && issue.code !== "custom"
+    : typeof value === "string" && !issue.message.includes(value)
     ? `${issue.message}: current value is "${value}"`
     : issue.message;
   return [problemAt(source, issue.path, message)];

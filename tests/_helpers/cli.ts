@@ -1,0 +1,36 @@
+/**
+ * Runs `monitor` in-process, as a user would from the shell, capturing its output.
+ *
+ * @module
+ */
+import { runMonitor } from "../../src/cli/main.ts";
+
+/** A finished or running invocation. */
+export interface Invocation {
+  /** Resolves with the exit code. */
+  readonly code: Promise<number>;
+  /** Everything written to stdout and stderr so far. */
+  readonly out: () => string;
+  readonly err: () => string;
+  /** Sends the equivalent of Ctrl-C. */
+  stop(): void;
+}
+
+/**
+ * Starts `monitor args…` with `env` as its whole environment.
+ *
+ * @param args Arguments after the program name.
+ * @param env The environment.
+ */
+export function monitor(args: readonly string[], env: Record<string, string> = {}): Invocation {
+  const controller = new AbortController();
+  let out = "";
+  let err = "";
+  const code = runMonitor(args, {
+    env,
+    signal: controller.signal,
+    writeOut: (text) => out += text,
+    writeErr: (text) => err += text,
+  });
+  return { code, out: () => out, err: () => err, stop: () => controller.abort() };
+}

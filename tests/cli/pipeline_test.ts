@@ -1,0 +1,106 @@
+/**
+ * End to end through the real broker and database: the `monitor` commands as a user runs them.
+ */
+import assert from "node:assert/strict";
+import { closedPort, startHttpTarget } from "../_helpers/http_target.ts";
+import { monitor } from "../_helpers/cli.ts";
+import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
+
+const ROUNDS = 3;
+
+Deno.test("produce --once then consume stores exactly one row per check, with the checked values", async () => {
+  await using target = startHttpTarget();
+  const sitesFile = await Deno.makeTempFile({ suffix: ".yaml" });
+  const env = testEnv();
+  const refusedUrl = `http://127.0.0.1:${closedPort()}/`;
+  try {
+    await Deno.writeTextFile(
+      sitesFile,
+      `sites:
+  - id: up
+    url: ${target.url("/text/hello%20world")}
+    pattern: "hello"
+  - id: server-error
+    url: ${target.url("/code/500")}
+  - id: mismatch
+    url: ${target.url("/text/goodbye")}
+    pattern: "hello"
+  - id: refused
+    url: ${refusedUrl}
+`,
+    );
+    await withDatabase(env, async (sql) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const produce = monitor(["produce", "--config", sitesFile, "--once"], env);
+        assert.equal(await produce.code, 0, produce.err());
+      }
+      const consume = monitor(["consume"], env);
+      try {
+        await waitFor("all rows", async () => {
+          const [{ count }] = await sql<
+            [{ count: number }]
+          >`SELECT count(*)::int AS count FROM check_results`;
+          return count >= 4 * ROUNDS ? count : undefined;
+        });
+      } finally {
+        consume.stop();
+        assert.equal(await consume.code, 0, consume.err());
+      }
+
+      const rows = await sql`
+        SELECT site, count(*)::int AS checks, count(DISTINCT check_id)::int AS ids,
+               bool_and(up) AS up, min(status_code) AS status, bool_and(pattern_matched) AS matched,
+               min(error) AS error, bool_and(response_time_ms >= 0) AS timed,
+               max(url) AS url
+        FROM check_results GROUP BY site ORDER BY site`;
+      assert.deepEqual(rows.map((r) => ({ ...r })), [
+        {
+          site: "mismatch",
+          checks: 3,
+          ids: 3,
+          up: false,
+          status: 200,
+          matched: false,
+          error: "pattern_mismatch",
+          timed: true,
+          url: target.url("/text/goodbye"),
+        },
+        {
+          site: "refused",
+          checks: 3,
+          ids: 3,
+          up: false,
+          status: null,
+          matched: null,
+          error: "refused",
+          timed: null,
+          url: refusedUrl,
+        },
+        {
+          site: "server-error",
+          checks: 3,
+          ids: 3,
+          up: false,
+          status: 500,
+          matched: null,
+          error: "unexpected_status",
+          timed: true,
+          url: target.url("/code/500"),
+        },
+        {
+          site: "up",
+          checks: 3,
+          ids: 3,
+          up: true,
+          status: 200,
+          matched: true,
+          error: null,
+          timed: true,
+          url: target.url("/text/hello%20world"),
+        },
+      ]);
+    });
+  } finally {
+    await Deno.remove(sitesFile);
+  }
+});

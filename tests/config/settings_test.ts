@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { readSettings, redactUri, SETTINGS } from "../../src/config/settings.ts";
+import { UsageError } from "../../src/errors.ts";
+
+Deno.test("readSettings() gives the documented defaults for an empty environment", () => {
+  const settings = readSettings({});
+  assert.deepEqual(settings.kafka.brokers, [SETTINGS.KAFKA_BROKERS[0]]);
+  assert.equal(settings.kafka.topic, "website-checks");
+  assert.equal(settings.kafka.topicPartitions, 6);
+  assert.equal(settings.kafka.tls, null);
+  assert.equal(settings.kafka.sasl, null);
+  assert.equal(settings.database.url, SETTINGS.DATABASE_URL[0]);
+  assert.equal(settings.database.schema, undefined);
+  assert.equal(settings.checkConcurrency, 200);
+});
+
+Deno.test("readSettings() reads Aiven-style TLS files and SASL", () => {
+  const settings = readSettings({
+    KAFKA_BROKERS: "kafka-a.aivencloud.com:12345, kafka-b.aivencloud.com:12345",
+    KAFKA_SSL_CA_FILE: "ca.pem",
+    KAFKA_SSL_CERT_FILE: "service.cert",
+    KAFKA_SSL_KEY_FILE: "service.key",
+    KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
+    KAFKA_SASL_USERNAME: "avnadmin",
+    KAFKA_SASL_PASSWORD: "pw",
+  });
+  assert.deepEqual(settings.kafka.brokers, [
+    "kafka-a.aivencloud.com:12345",
+    "kafka-b.aivencloud.com:12345",
+  ]);
+  assert.deepEqual(settings.kafka.tls, {
+    caFile: "ca.pem",
+    certFile: "service.cert",
+    keyFile: "service.key",
+    rejectUnauthorized: true,
+  });
+  assert.deepEqual(settings.kafka.sasl, {
+    mechanism: "scram-sha-512",
+    username: "avnadmin",
+    password: "pw",
+  });
+});
+
+Deno.test("readSettings() lists every bad value at once, naming the variable", () => {
+  assert.throws(
+    () =>
+      readSettings({
+        KAFKA_BROKERS: "localhost",
+        KAFKA_TOPIC_PARTITIONS: "zero",
+        KAFKA_SSL_CERT_FILE: "service.cert",
+        DATABASE_URL: "mysql://x",
+        LOG_LEVEL: "loud",
+      }),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(
+        error.message,
+        [
+          "Invalid settings:",
+          '  KAFKA_BROKERS must list host:port pairs: "localhost" is not one',
+          "  KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together",
+          "  DATABASE_URL must be a postgres:// or postgresql:// URI",
+          '  KAFKA_TOPIC_PARTITIONS must be an integer of at least 1: current value is "zero"',
+          '  LOG_LEVEL must be one of error, warn, info, debug: current value is "loud"',
+        ].join("\n"),
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("redactUri() hides the password and keeps the rest", () => {
+  assert.equal(
+    redactUri("postgres://avnadmin:s3cr3t@pg.aivencloud.com:5432/defaultdb?sslmode=require"),
+    "postgres://avnadmin:***@pg.aivencloud.com:5432/defaultdb?sslmode=require",
+  );
+  assert.equal(redactUri("postgres://postgres@127.0.0.1/db"), "postgres://postgres@127.0.0.1/db");
+});
