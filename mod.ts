@@ -35,6 +35,9 @@ export async function main(args: readonly string[]): Promise<number> {
     stop.abort();
   };
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  // Runtime warnings are printed by a listener of their own: replace it with one that filters.
+  const printers = process.listeners("warning");
+  process.removeAllListeners("warning");
   process.on("warning", onWarning);
   try {
     return await runMonitor(args, {
@@ -46,6 +49,7 @@ export async function main(args: readonly string[]): Promise<number> {
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     process.off("warning", onWarning);
+    for (const printer of printers) process.on("warning", printer);
   }
 }
 

@@ -54,6 +54,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     groupId,
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+    // An idle fetch returns after this long; it also bounds how long stop() waits.
+    maxWaitTimeInMs: 1_000,
   });
 
   let rejectCrash: (error: Error) => void = () => {};

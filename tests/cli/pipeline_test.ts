@@ -2,6 +2,13 @@
  * End to end through the real broker and database: the `monitor` commands as a user runs them.
  */
 import assert from "node:assert/strict";
+import { Partitioners } from "kafkajs";
+import { readSettings } from "../../src/config/settings.ts";
+import { createKafka } from "../../src/kafka/client.ts";
+import { encodeCheckResult } from "../../src/kafka/codec.ts";
+import { ensureTopic } from "../../src/kafka/producer.ts";
+import { SILENT } from "../../src/log.ts";
+import { makeResult } from "../_helpers/results.ts";
 import { closedPort, startHttpTarget } from "../_helpers/http_target.ts";
 import { monitor } from "../_helpers/cli.ts";
 import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
@@ -103,4 +110,66 @@ Deno.test("produce --once then consume stores exactly one row per check, with th
   } finally {
     await Deno.remove(sitesFile);
   }
+});
+
+Deno.test("consume keeps unreadable messages in rejected_messages and stores the readable ones", async () => {
+  const env = testEnv();
+  const settings = readSettings(env);
+  const kafka = createKafka(settings.kafka, SILENT);
+  await ensureTopic(
+    kafka,
+    { topic: settings.kafka.topic, partitions: 1, replicationFactor: -1 },
+    SILENT,
+  );
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    const good = makeResult();
+    await producer.send({
+      topic: settings.kafka.topic,
+      messages: [
+        { key: "x", value: "not json" },
+        encodeCheckResult(good),
+        { key: "y", value: JSON.stringify({ ...good, version: 99 }) },
+      ],
+    });
+    await withDatabase(env, async (sql) => {
+      const consume = monitor(["consume"], env);
+      try {
+        await waitFor("three stored messages", async () => {
+          const [{ n }] = await sql<[{ n: number }]>`
+            SELECT (SELECT count(*) FROM checks) + (SELECT count(*) FROM rejected_messages) AS n`;
+          return Number(n) >= 3 || undefined;
+        });
+      } finally {
+        consume.stop();
+        assert.equal(await consume.code, 0, consume.err());
+      }
+      const checks = await sql`SELECT check_id FROM checks`;
+      assert.deepEqual(checks.map((r) => r.check_id), [good.checkId]);
+      const rejected = await sql`
+        SELECT kafka_offset, convert_from(message, 'UTF8') AS message, reason
+        FROM rejected_messages ORDER BY kafka_offset`;
+      assert.deepEqual(rejected.map((r) => [r.kafka_offset, r.reason.split(":")[0]]), [
+        ["0", "Message is not JSON"],
+        ["2", "Message version 99 is not supported"],
+      ]);
+      assert.equal(rejected[0]?.message, "not json");
+      assert.match(consume.err(), /WARN unreadable messages kept in rejected_messages count=[12]\b/);
+    });
+  } finally {
+    await producer.disconnect();
+  }
+});
+
+Deno.test("consume refuses to start on a database that is not migrated", async () => {
+  const env = testEnv();
+  await withDatabase(env, async () => {
+    const consume = monitor(["consume"], env);
+    assert.equal(await consume.code, 1);
+    assert.match(
+      consume.err(),
+      /The database schema is not up to date \(missing 0001_init\.sql\): run "monitor migrate" first/,
+    );
+  }, { migrated: false });
 });
