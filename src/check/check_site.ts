@@ -13,7 +13,10 @@ import { CHECK_RESULT_VERSION, type CheckError, type CheckResult } from "./resul
 export interface CheckOptions {
   /** The HTTP client; the default opens a fresh connection for every check. */
   readonly fetch?: typeof fetch;
-  /** A Deno HTTP client passed to `fetch`, e.g. one that never reuses connections. */
+  /**
+   * The Deno HTTP client passed to `fetch`; share one from {@link freshConnectionClient}. Without
+   * it each check makes (and closes) a client of its own.
+   */
   readonly client?: Deno.HttpClient;
   /** Wall clock for `checkedAt`; defaults to `Date.now`. */
   readonly now?: () => number;
@@ -49,6 +52,26 @@ export async function checkSite(
   site: SiteConfig,
   options: CheckOptions = {},
 ): Promise<CheckResult> {
+  if (options.client !== undefined) return await check(site, options, options.client);
+  using client = freshConnectionClient();
+  return await check(site, options, client);
+}
+
+/**
+ * An HTTP client that keeps no idle connection, so every request pays for DNS, TCP and TLS as a
+ * new visitor does: a pooled connection would hide that time.
+ *
+ * @returns The client; close it (or `using` it) when done.
+ */
+export function freshConnectionClient(): Deno.HttpClient {
+  return Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+}
+
+async function check(
+  site: SiteConfig,
+  options: CheckOptions,
+  client: Deno.HttpClient,
+): Promise<CheckResult> {
   const fetchImpl = options.fetch ?? fetch;
   const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
@@ -80,12 +103,12 @@ export async function checkSite(
   }
 
   try {
-    const init: RequestInit & { client?: Deno.HttpClient } = {
+    const init: RequestInit & { client: Deno.HttpClient } = {
       redirect: "manual",
       signal,
       headers: { "user-agent": USER_AGENT, "accept-encoding": "gzip, deflate, br" },
+      client,
     };
-    if (options.client !== undefined) init.client = options.client;
 
     let url = site.url;
     let response = await fetchImpl(url, init);

@@ -53,7 +53,8 @@ function describe(error: unknown): string {
   }
   const text = messages.at(-1) ?? String(error);
   return text
-    .replace(/error sending request for url \([^)]*\):\s*/i, "")
+    // "error sending request [from A] for url (U): detail" (the wording varies by Deno version)
+    .replace(/^error sending request\b.*?\):\s*/i, "")
     .replace(/https?:\/\/\S+/gi, "<url>")
     .split("\n", 1)[0]!
     .slice(0, 500);

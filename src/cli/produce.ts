@@ -4,7 +4,7 @@
  * @module
  */
 import { type Kafka, Partitioners } from "kafkajs";
-import { checkSite } from "../check/check_site.ts";
+import { checkSite, freshConnectionClient } from "../check/check_site.ts";
 import type { Settings } from "../config/settings.ts";
 import { loadSites, type SiteConfig } from "../config/sites.ts";
 import { createPublisher } from "../kafka/producer.ts";
@@ -69,8 +69,7 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   const publisher = createPublisher(async (messages) => {
     await producer.send({ topic: settings.kafka.topic, messages, acks: -1 });
   }, { log });
-  // No idle connections: every check pays for DNS, TCP and TLS as a new visitor does.
-  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  const client = freshConnectionClient();
   const tally = { checks: 0, down: 0 };
 
   async function check(site: SiteConfig): Promise<void> {

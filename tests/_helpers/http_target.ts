@@ -9,6 +9,8 @@
  * - `/text/:text`: the text as body
  * - `/slow-body/:ms`: headers at once, the body after ms milliseconds
  * - `/endless`: a body that never ends
+ * - `/gzip-bomb/:mib`: a small gzip body that inflates to :mib MiB of zeros
+ * - `/bytes/:hex`: the bytes as body (for invalid UTF-8)
  *
  * @module
  */
@@ -16,12 +18,15 @@
 /** A running target; `close()` stops it and waits for open connections. */
 export interface HttpTarget extends AsyncDisposable {
   readonly url: (path: string) => string;
+  /** The client port of each request received, in order (one port per TCP connection). */
+  readonly peers?: readonly number[];
   close(): Promise<void>;
 }
 
 /** Starts the target. Use with `await using`. */
 export function startHttpTarget(): HttpTarget {
   const controller = new AbortController();
+  const peers: number[] = [];
   const timers = new Set<ReturnType<typeof setTimeout>>();
   function later<T>(ms: number, value: () => T): Promise<T> {
     return new Promise((resolve) => {
@@ -35,7 +40,8 @@ export function startHttpTarget(): HttpTarget {
 
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {} },
-    (request) => {
+    (request, info) => {
+      peers.push(info.remoteAddr.port);
       const [, route = "", arg = ""] = new URL(request.url).pathname.split("/");
       switch (route) {
         case "code": {
@@ -71,6 +77,10 @@ export function startHttpTarget(): HttpTarget {
           const chunk = new Uint8Array(64 * 1024).fill(97);
           return new Response(new ReadableStream({ pull: (stream) => stream.enqueue(chunk) }));
         }
+        case "gzip-bomb":
+          return new Response(gzipBomb(Number(arg)), { headers: { "content-encoding": "gzip" } });
+        case "bytes":
+          return new Response(Uint8Array.from(arg.match(/../g) ?? [], (h) => parseInt(h, 16)));
         default:
           return new Response("not found", { status: 404 });
       }
@@ -84,9 +94,22 @@ export function startHttpTarget(): HttpTarget {
   }
   return {
     url: (path) => `http://127.0.0.1:${server.addr.port}${path}`,
+    peers,
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** A gzip stream of `mib` MiB of zeros: about 1 KiB on the wire per MiB. */
+function gzipBomb(mib: number): ReadableStream<Uint8Array> {
+  const zeros = new Uint8Array(1024 * 1024);
+  let sent = 0;
+  return new ReadableStream<BufferSource>({
+    pull(stream) {
+      if (sent++ < mib) stream.enqueue(zeros);
+      else stream.close();
+    },
+  }).pipeThrough(new CompressionStream("gzip"));
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkSite } from "../../src/check/check_site.ts";
+import { checkSite, freshConnectionClient } from "../../src/check/check_site.ts";
 import { checkResultSchema } from "../../src/check/result.ts";
 import { closedPort, startHttpTarget, startRawTarget } from "../_helpers/http_target.ts";
 import { siteFor } from "../_helpers/sites.ts";
@@ -137,4 +137,61 @@ Deno.test("checkSite() takes checkedAt from the wall clock and ids from the gene
   assert.equal(result.checkedAt, "2026-01-02T03:04:05.006Z");
   assert.equal(result.checkId, "0190a000-0000-7000-8000-000000000000");
   assert.equal(result.statusCode, 204);
+});
+
+Deno.test("checkSite() caps a gzip bomb at max_body_bytes of decompressed data", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/gzip-bomb/64")));
+  assert.equal(result.error?.kind, "body_too_large");
+  assert.equal(result.statusCode, 200);
+});
+
+Deno.test("checkSite() reads a gzip body within the cap, decompressed", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/gzip-bomb/0")));
+  assert.equal(result.up, true, result.error?.message);
+});
+
+Deno.test("checkSite() matches a pattern in a body with invalid UTF-8", async () => {
+  await using target = startHttpTarget();
+  // 0xff 0xfe are never valid UTF-8; "hello" follows.
+  const result = await checkSite(
+    siteFor(target.url("/bytes/fffe68656c6c6f"), { pattern: "hello$" }),
+  );
+  assert.equal(result.patternMatched, true);
+  assert.equal(result.up, true);
+});
+
+Deno.test("checkSite() reports a response header too large to parse as invalid_response", async () => {
+  const header = `X-Big: ${"x".repeat(1_000_000)}\r\n`;
+  await using target = startRawTarget(
+    new TextEncoder().encode(`HTTP/1.1 200 OK\r\n${header}Content-Length: 2\r\n\r\nok`),
+  );
+  const result = await checkSite(siteFor(target.url("/")));
+  assert.equal(result.error?.kind, "invalid_response", result.error?.message);
+  assert.ok(!result.error.message.includes("127.0.0.1:"), result.error.message);
+});
+
+Deno.test("checkSite() runs a catastrophic-backtracking pattern in linear time", async () => {
+  await using target = startHttpTarget();
+  // (a+)+$ against many a's then a b takes exponential time in a backtracking engine.
+  const body = encodeURIComponent(`${"a".repeat(50_000)}b`);
+  const result = await checkSite(siteFor(target.url(`/text/${body}`), { pattern: "(a+)+$" }));
+  assert.equal(result.patternMatched, false);
+  assert.equal(result.error?.kind, "pattern_mismatch");
+});
+
+Deno.test("checkSite() opens a fresh connection for every check", async () => {
+  await using target = startHttpTarget();
+  const site = siteFor(target.url("/code/200"));
+  for (let i = 0; i < 3; i++) assert.equal((await checkSite(site)).up, true);
+  assert.equal(new Set(target.peers).size, 3, `connections were reused: ${target.peers}`);
+});
+
+Deno.test("checkSite() with a shared client still opens a fresh connection for every check", async () => {
+  await using target = startHttpTarget();
+  const site = siteFor(target.url("/code/200"));
+  using client = freshConnectionClient();
+  for (let i = 0; i < 3; i++) assert.equal((await checkSite(site, { client })).up, true);
+  assert.equal(new Set(target.peers).size, 3, `connections were reused: ${target.peers}`);
 });

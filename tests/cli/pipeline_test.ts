@@ -155,7 +155,10 @@ Deno.test("consume keeps unreadable messages in rejected_messages and stores the
         ["2", "Message version 99 is not supported"],
       ]);
       assert.equal(rejected[0]?.message, "not json");
-      assert.match(consume.err(), /WARN unreadable messages kept in rejected_messages count=[12]\b/);
+      assert.match(
+        consume.err(),
+        /WARN unreadable messages kept in rejected_messages count=[12]\b/,
+      );
     });
   } finally {
     await producer.disconnect();
