@@ -72,7 +72,6 @@ async function check(
   options: CheckOptions,
   client: Deno.HttpClient,
 ): Promise<CheckResult> {
-  const fetchImpl = options.fetch ?? fetch;
   const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
   const startedMs = monotonicMs();
@@ -103,29 +102,12 @@ async function check(
   }
 
   try {
-    const init: RequestInit & { client: Deno.HttpClient } = {
-      redirect: "manual",
-      signal,
-      headers: { "user-agent": USER_AGENT, "accept-encoding": "gzip, deflate, br" },
-      client,
-    };
-
-    let url = site.url;
-    let response = await fetchImpl(url, init);
-    for (let redirects = 0; REDIRECT_STATUSES.has(response.status); redirects++) {
-      const location = response.headers.get("location");
-      if (location === null) break;
-      await response.body?.cancel();
-      if (redirects === site.maxRedirects) {
-        statusCode = response.status;
-        return failed({
-          kind: "too_many_redirects",
-          message: `More than ${site.maxRedirects} redirects`,
-        });
-      }
-      url = new URL(location, url).href;
-      response = await fetchImpl(url, init);
+    const outcome = await request(site, { client, signal, fetch: options.fetch ?? fetch });
+    if ("kind" in outcome) {
+      statusCode = outcome.statusCode;
+      return failed({ kind: outcome.kind, message: outcome.message });
     }
+    const response = outcome;
     timeToHeadersMs = monotonicMs() - startedMs;
     statusCode = response.status;
 
@@ -153,13 +135,73 @@ async function check(
   }
 }
 
+interface RequestContext {
+  readonly client: Deno.HttpClient;
+  readonly signal: AbortSignal;
+  readonly fetch: typeof fetch;
+}
+
+/**
+ * Sends the site's request and follows redirects as a browser would, up to the site's limit.
+ *
+ * @returns The final response (body unread), or why there is none usable.
+ */
+async function request(
+  site: SiteConfig,
+  context: RequestContext,
+): Promise<Response | CheckError & { statusCode: number }> {
+  let method: string = site.method;
+  let body = site.body;
+  let url = site.url;
+  for (let redirects = 0;; redirects++) {
+    const response = await context.fetch(url, {
+      method,
+      body,
+      headers: {
+        "user-agent": USER_AGENT,
+        "accept-encoding": "gzip, deflate, br",
+        ...site.headers,
+      },
+      redirect: "manual",
+      signal: context.signal,
+      client: context.client,
+    } as RequestInit);
+    const location = response.headers.get("location");
+    if (site.maxRedirects === 0 || !REDIRECT_STATUSES.has(response.status) || location === null) {
+      return response;
+    }
+    await response.body?.cancel();
+    const statusCode = response.status;
+    if (redirects === site.maxRedirects) {
+      return {
+        kind: "too_many_redirects",
+        message: `More than ${site.maxRedirects} redirects`,
+        statusCode,
+      };
+    }
+    if (!URL.canParse(location, url)) {
+      return { kind: "invalid_response", message: "Redirect to an invalid location", statusCode };
+    }
+    url = new URL(location, url).href;
+    // As browsers do: 303, and 301/302 after a POST, continue as GET without the body.
+    if ((statusCode === 303 && method !== "HEAD") || (statusCode <= 302 && method === "POST")) {
+      method = "GET";
+      body = null;
+    }
+  }
+}
+
 function expectationError(
   statusCode: number,
   patternMatched: boolean | null,
   site: SiteConfig,
 ): CheckError | null {
-  if (statusCode < 200 || statusCode > 399) {
-    return { kind: "unexpected_status", message: `Status ${statusCode} is not in 200-399` };
+  if (!site.expectStatus.some(([from, to]) => statusCode >= from && statusCode <= to)) {
+    const expected = site.expectStatus.map(([from, to]) => from === to ? from : `${from}-${to}`);
+    return {
+      kind: "unexpected_status",
+      message: `Status ${statusCode} is not in ${expected.join(", ")}`,
+    };
   }
   if (patternMatched === false) {
     return { kind: "pattern_mismatch", message: `Body does not match /${site.pattern?.source}/` };

@@ -32,7 +32,7 @@ const SUMMARY_INTERVAL_MS = 60_000;
  * @throws {ConfigError} Before connecting to anything, when the sites file is invalid.
  */
 export async function produceCommand(options: ProduceOptions, context: CliContext): Promise<void> {
-  const sites = await loadSites(options.config);
+  const sites = await loadSites(options.config, context.env);
   const { settings, log } = prepare(context);
   const kafka = await openKafka(settings, log);
   await runProducer({

@@ -21,7 +21,7 @@ export async function runCommand(
   options: { readonly config: string },
   context: CliContext,
 ): Promise<void> {
-  const sites = await loadSites(options.config);
+  const sites = await loadSites(options.config, context.env);
   const { settings, log } = prepare(context);
   const sql = await openDatabase(settings);
   try {

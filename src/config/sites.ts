@@ -5,29 +5,39 @@
  * @module
  */
 import { RE2JS } from "re2js";
-import { z } from "zod";
+import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
+import { interpolateEnv } from "./interpolate.ts";
+import {
+  type METHODS,
+  patternSource,
+  type SiteEntry,
+  type SiteOptions,
+  type SitesFile,
+  sitesFileSchema,
+  statusRange,
+} from "./sites_schema.ts";
 import { formatKeyPath, type KeyPath, parseYaml, type YamlSource } from "./yaml_source.ts";
 
-/** Bounds that keep a typo from hammering a site or starving the scheduler. */
-export const LIMITS = {
-  minIntervalMs: 5_000,
-  maxIntervalMs: 24 * 3_600_000,
-  minTimeoutMs: 100,
-} as const;
+export { LIMITS, sitesFileSchema } from "./sites_schema.ts";
 
 /** Defaults for keys that neither a site nor the `defaults` block sets. */
 export const DEFAULTS = {
   intervalMs: 60_000,
   timeoutMs: 10_000,
-  maxBodyBytes: 1024 * 1024,
+  method: "GET",
+  expectStatus: [[200, 399]] as const,
   maxRedirects: 10,
+  maxBodyBytes: 1024 * 1024,
 } as const;
+
+/** An HTTP method a check may use. */
+export type Method = typeof METHODS[number];
 
 /** A regular expression compiled by the linear-time engine. */
 export interface SitePattern {
-  /** The pattern as written. */
+  /** The pattern as RE2 source, flags inline: what results record. */
   readonly source: string;
   /** The compiled expression; `test()` runs in time linear in the input. */
   readonly regex: RE2JS;
@@ -38,72 +48,25 @@ export interface SiteConfig {
   readonly id: string;
   readonly name: string;
   readonly url: string;
+  readonly method: Method;
+  /** Request headers, defaults merged in (the site's win). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | null;
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** Inclusive status ranges that count as up. */
+  readonly expectStatus: readonly (readonly [number, number])[];
   readonly pattern: SitePattern | null;
-  readonly maxBodyBytes: number;
+  /** Most redirects followed; 0: a redirect is the final response. */
   readonly maxRedirects: number;
+  readonly maxBodyBytes: number;
 }
-
-const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
-const SITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-const DURATION_HINT = 'must be a duration such as "30s", "5m" or "500ms"';
-
-function duration(minMs: number, maxMs: number) {
-  return z.string({ error: DURATION_HINT })
-    .regex(DURATION, { error: DURATION_HINT })
-    // A text that is not a duration has its own message already.
-    .refine((text) => (parseDurationMs(text) ?? minMs) >= minMs, {
-      error: `must be at least ${formatDuration(minMs)}`,
-    })
-    .refine((text) => (parseDurationMs(text) ?? maxMs) <= maxMs, {
-      error: `must be at most ${formatDuration(maxMs)}`,
-    });
-}
-
-const siteOptions = {
-  interval: duration(LIMITS.minIntervalMs, LIMITS.maxIntervalMs)
-    .describe("How often the site is checked, for example 30s or 5m").optional(),
-  timeout: duration(LIMITS.minTimeoutMs, LIMITS.maxIntervalMs)
-    .describe("How long one check may take, body included").optional(),
-};
-
-/** The sites file as written; its JSON Schema is `schema/sites.json`. */
-export const sitesFileSchema = z.strictObject({
-  defaults: z.strictObject(siteOptions).describe("Values for keys that a site leaves out")
-    .optional(),
-  sites: z.array(
-    z.strictObject({
-      id: z.string({ error: "is required: a short unique name for the site" })
-        .regex(SITE_ID, { error: 'must be 1 to 64 letters, digits, ".", "_" or "-"' })
-        .describe("Unique id of the site; the Kafka message key"),
-      name: z.string({ error: "must be a string" }).min(1).describe(
-        "Display name; defaults to the id",
-      ).optional(),
-      url: z.url({
-        protocol: /^https?$/,
-        hostname: z.regexes.hostname,
-        error: "must be an absolute http(s) URL",
-      })
-        .describe("The address to request"),
-      pattern: z.string({ error: "must be a regular expression in a string" }).check(
-        checkPattern,
-      ).describe(
-        "A regular expression (RE2 syntax) the body must contain; (?i) makes it case-insensitive",
-      ).optional(),
-      ...siteOptions,
-    }),
-    { error: "must be a list of sites" },
-  ).min(1, { error: "must list at least one site" }).describe("The websites to check"),
-}).describe("website-monitor sites file");
-
-type SitesFile = z.infer<typeof sitesFileSchema>;
 
 /**
  * Reads and validates a sites file.
  *
  * @param path The file to read.
+ * @param env For `${NAME}` references; defaults to the process environment.
  * @returns The sites, with defaults applied.
  * @throws {ConfigError} Listing every problem, when the file cannot be read or is invalid.
  *
@@ -113,7 +76,10 @@ type SitesFile = z.infer<typeof sitesFileSchema>;
  * const sites = await loadSites("sites.example.yaml");
  * ```
  */
-export async function loadSites(path: string): Promise<readonly SiteConfig[]> {
+export async function loadSites(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+): Promise<readonly SiteConfig[]> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -121,7 +87,7 @@ export async function loadSites(path: string): Promise<readonly SiteConfig[]> {
     const reason = error instanceof Deno.errors.NotFound ? "does not exist" : String(error);
     throw new ConfigError([{ file: path, path: "", message: `cannot be read: ${reason}` }]);
   }
-  return parseSites(text, path);
+  return parseSites(text, path, env);
 }
 
 /**
@@ -129,21 +95,27 @@ export async function loadSites(path: string): Promise<readonly SiteConfig[]> {
  *
  * @param text YAML.
  * @param file The file name used in messages.
+ * @param env For `${NAME}` references.
  * @returns The sites, with defaults applied.
  * @throws {ConfigError} Listing every problem.
  */
-export function parseSites(text: string, file: string): readonly SiteConfig[] {
+export function parseSites(
+  text: string,
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): readonly SiteConfig[] {
   const source = parseYaml(text, file);
   if (source.problems.length > 0) throw new ConfigError(source.problems);
 
-  const parsed = sitesFileSchema.safeParse(source.data ?? {});
-  if (!parsed.success) {
-    throw new ConfigError(sortByLine(parsed.error.issues.flatMap((i) => fromIssue(source, i))));
-  }
   const problems: ConfigProblem[] = [];
-  const sites = buildSites(parsed.data, (path, message) => {
-    problems.push(problemAt(source, path, message));
-  });
+  const report: Report = (path, message) => problems.push(problemAt(source, path, message));
+  const data = interpolateEnv(source.data ?? {}, env, report);
+  const parsed = sitesFileSchema.safeParse(data);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(source, issue)));
+    throw new ConfigError(sortByLine(problems));
+  }
+  const sites = buildSites(parsed.data, report);
   if (problems.length > 0) throw new ConfigError(sortByLine(unique(problems)));
   return sites;
 }
@@ -152,8 +124,8 @@ type Report = (path: KeyPath, message: string) => void;
 
 /** Applies defaults and checks the rules that span fields or sites. */
 function buildSites(file: SitesFile, report: Report): SiteConfig[] {
-  const defaultIntervalMs = optionalDurationMs(file.defaults?.interval) ?? DEFAULTS.intervalMs;
-  const defaultTimeoutMs = optionalDurationMs(file.defaults?.timeout) ?? DEFAULTS.timeoutMs;
+  const defaults: SiteOptions = file.defaults ?? {};
+  checkStatusRanges(defaults, ["defaults"], report);
   const firstIndexById = new Map<string, number>();
 
   return file.sites.map((site, index) => {
@@ -161,9 +133,10 @@ function buildSites(file: SitesFile, report: Report): SiteConfig[] {
     const seenAt = firstIndexById.get(site.id);
     if (seenAt === undefined) firstIndexById.set(site.id, index);
     else report(at("id"), `"${site.id}" is already the id of sites[${seenAt}]: ids must be unique`);
+    checkStatusRanges(site, ["sites", index], report);
 
-    const intervalMs = optionalDurationMs(site.interval) ?? defaultIntervalMs;
-    const timeoutMs = optionalDurationMs(site.timeout) ?? defaultTimeoutMs;
+    const intervalMs = durationMs(site.interval ?? defaults.interval) ?? DEFAULTS.intervalMs;
+    const timeoutMs = durationMs(site.timeout ?? defaults.timeout) ?? DEFAULTS.timeoutMs;
     if (timeoutMs > intervalMs) {
       const path = site.timeout !== undefined
         ? at("timeout")
@@ -177,44 +150,43 @@ function buildSites(file: SitesFile, report: Report): SiteConfig[] {
         }: a check must end before the next one is due`,
       );
     }
+    const method = site.method ?? defaults.method ?? DEFAULTS.method;
+    if (site.body !== undefined && (method === "GET" || method === "HEAD")) {
+      report(at("body"), `cannot be sent with method ${method}: set method to POST or another`);
+    }
+    const redirects = site.follow_redirects ?? defaults.follow_redirects ?? true;
+    const source = site.pattern === undefined ? null : patternSource(site.pattern);
     return {
       id: site.id,
       name: site.name ?? site.id,
       url: site.url,
+      method,
+      headers: { ...defaults.headers, ...site.headers },
+      body: site.body ?? null,
       intervalMs,
       timeoutMs,
-      pattern: site.pattern === undefined
-        ? null
-        : { source: site.pattern, regex: RE2JS.compile(site.pattern) },
-      maxBodyBytes: DEFAULTS.maxBodyBytes,
-      maxRedirects: DEFAULTS.maxRedirects,
+      expectStatus: (site.expect_status ?? defaults.expect_status)?.map(statusRange) ??
+        DEFAULTS.expectStatus,
+      pattern: source === null ? null : { source, regex: RE2JS.compile(source) },
+      maxRedirects: redirects === true
+        ? DEFAULTS.maxRedirects
+        : redirects === false
+        ? 0
+        : redirects,
+      maxBodyBytes: site.max_body_bytes ?? defaults.max_body_bytes ?? DEFAULTS.maxBodyBytes,
     };
   });
 }
 
-function optionalDurationMs(text: string | undefined): number | undefined {
-  return text === undefined ? undefined : parseDurationMs(text);
+function checkStatusRanges(options: SiteOptions | SiteEntry, at: KeyPath, report: Report): void {
+  options.expect_status?.forEach((entry, index) => {
+    const [from, to] = statusRange(entry);
+    if (from > to) report([...at, "expect_status", index], `"${entry}" is an empty range`);
+  });
 }
 
-/** Rejects what the linear-time engine cannot compile, with the position of the fault. */
-function checkPattern(context: z.core.ParsePayload<string>): void {
-  const source = context.value;
-  try {
-    RE2JS.compile(source);
-  } catch (error) {
-    // re2js ends its message with the offending fragment in backquotes; its offset is the position.
-    const detail = error instanceof Error
-      ? error.message.replace(/^error parsing regexp: /, "")
-      : "";
-    const fragment = /`([^`]*)`$/.exec(detail)?.[1];
-    const position = fragment === undefined ? -1 : source.indexOf(fragment);
-    const at = position < 0 ? "" : ` at position ${position + 1}`;
-    context.issues.push({
-      code: "custom",
-      input: source,
-      message: `is not a valid RE2 regular expression${at}: ${detail}`,
-    });
-  }
+function durationMs(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parseDurationMs(text);
 }
 
 function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem[] {
@@ -223,11 +195,28 @@ function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem[]
       problemAt(source, [...issue.path, key], `is not a known key: remove it or check its spelling`)
     );
   }
+  if (issue.code === "invalid_union") {
+    // Report the alternative that has the right type (say, the string form of a pattern that does
+    // not compile), not "matches no alternative".
+    const typed = issue.errors.find((branch) =>
+      !branch.some((i) => i.code === "invalid_type" && i.path.length === 0)
+    );
+    if (typed !== undefined) {
+      return typed.flatMap((inner) =>
+        fromIssue(source, { ...inner, path: [...issue.path, ...inner.path] })
+      );
+    }
+  }
+  if (issue.code === "invalid_key") {
+    return [problemAt(source, issue.path, issue.issues[0]?.message ?? issue.message)];
+  }
   const value = valueAt(source.data, issue.path);
   const message = value === undefined && issue.code === "invalid_type"
     ? "is required"
     : typeof value === "string" && !issue.message.includes(value)
     ? `${issue.message}: current value is "${value}"`
+    : typeof value === "number"
+    ? `${issue.message}: current value is ${value}`
     : issue.message;
   return [problemAt(source, issue.path, message)];
 }

@@ -9,6 +9,8 @@
  * - `/text/:text`: the text as body
  * - `/slow-body/:ms`: headers at once, the body after ms milliseconds
  * - `/endless`: a body that never ends
+ * - `/echo`: the request's method, `x-test` header and body, as JSON
+ * - `/see-other`: 303 to `/echo`
  * - `/gzip-bomb/:mib`: a small gzip body that inflates to :mib MiB of zeros
  * - `/bytes/:hex`: the bytes as body (for invalid UTF-8)
  *
@@ -77,6 +79,12 @@ export function startHttpTarget(): HttpTarget {
           const chunk = new Uint8Array(64 * 1024).fill(97);
           return new Response(new ReadableStream({ pull: (stream) => stream.enqueue(chunk) }));
         }
+        case "echo":
+          return request.text().then((body) =>
+            Response.json({ method: request.method, xTest: request.headers.get("x-test"), body })
+          );
+        case "see-other":
+          return new Response(null, { status: 303, headers: { location: "/echo" } });
         case "gzip-bomb":
           return new Response(gzipBomb(Number(arg)), { headers: { "content-encoding": "gzip" } });
         case "bytes":

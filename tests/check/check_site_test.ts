@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { RE2JS } from "re2js";
 import { checkSite, freshConnectionClient } from "../../src/check/check_site.ts";
 import { checkResultSchema } from "../../src/check/result.ts";
 import { closedPort, startHttpTarget, startRawTarget } from "../_helpers/http_target.ts";
@@ -194,4 +195,67 @@ Deno.test("checkSite() with a shared client still opens a fresh connection for e
   using client = freshConnectionClient();
   for (let i = 0; i < 3; i++) assert.equal((await checkSite(site, { client })).up, true);
   assert.equal(new Set(target.peers).size, 3, `connections were reused: ${target.peers}`);
+});
+
+Deno.test("checkSite() sends the site's method, headers and body", async () => {
+  await using target = startHttpTarget();
+  const site = {
+    ...siteFor(target.url("/echo")),
+    method: "POST" as const,
+    headers: { "x-test": "yes" },
+    body: "ping",
+  };
+  const sent = '{"method":"POST","xTest":"yes","body":"ping"}';
+  const result = await checkSite({
+    ...site,
+    pattern: { source: sent, regex: RE2JS.compile(RE2JS.quote(sent)) },
+  });
+  assert.equal(result.patternMatched, true, "the server did not receive the request as configured");
+});
+
+Deno.test("checkSite() continues a POST redirected with 303 as a GET without body", async () => {
+  await using target = startHttpTarget();
+  const site = { ...siteFor(target.url("/see-other")), method: "POST" as const, body: "ping" };
+  const expected = '{"method":"GET","xTest":null,"body":""}';
+  const result = await checkSite({
+    ...site,
+    pattern: { source: expected, regex: RE2JS.compile(RE2JS.quote(expected)) },
+  });
+  assert.equal(result.patternMatched, true);
+  assert.equal(result.statusCode, 200);
+});
+
+Deno.test("checkSite() judges the status by the site's expect_status", async () => {
+  await using target = startHttpTarget();
+  const site = {
+    ...siteFor(target.url("/code/200")),
+    expectStatus: [[204, 204], [300, 302]] as const,
+  };
+  const result = await checkSite(site);
+  assert.equal(result.up, false);
+  assert.deepEqual(result.error, {
+    kind: "unexpected_status",
+    message: "Status 200 is not in 204, 300-302",
+  });
+  const teapot = await checkSite({
+    ...siteFor(target.url("/code/418")),
+    expectStatus: [[418, 418]],
+  });
+  assert.equal(teapot.up, true);
+});
+
+Deno.test("checkSite() with redirects off records the redirect itself", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite({ ...siteFor(target.url("/redirect/2")), maxRedirects: 0 });
+  assert.equal(result.statusCode, 302);
+  assert.equal(result.up, true);
+  assert.equal(target.peers?.length, 1);
+});
+
+Deno.test("checkSite() reports a redirect chain longer than the site allows", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite({ ...siteFor(target.url("/redirect/3")), maxRedirects: 2 });
+  checkResultSchema.parse(result);
+  assert.equal(result.error?.kind, "too_many_redirects");
+  assert.equal(result.statusCode, 302);
 });

@@ -6,7 +6,7 @@ const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.ur
 
 /** The problems of an invalid file, formatted as the user sees them, with the path made short. */
 async function problemsOf(name: string): Promise<string[]> {
-  const error = await loadSites(testdata(name)).then(
+  const error = await loadSites(testdata(name), {}).then(
     () => assert.fail(`${name} was accepted`),
     (error: unknown) => error,
   );
@@ -15,7 +15,7 @@ async function problemsOf(name: string): Promise<string[]> {
 }
 
 Deno.test("loadSites() reads a valid file, applying defaults and per-site values", async () => {
-  const sites = await loadSites(testdata("valid.yaml"));
+  const sites = await loadSites(testdata("valid.yaml"), { API_TOKEN: "t0ken" });
   assert.deepEqual(
     sites.map(({ pattern, ...site }) => ({ ...site, pattern: pattern?.source ?? null })),
     [
@@ -23,25 +23,52 @@ Deno.test("loadSites() reads a valid file, applying defaults and per-site values
         id: "example",
         name: "Example Domain",
         url: "https://example.com/",
+        method: "GET",
+        headers: { "user-agent": "website-monitor-test", accept: "text/html" },
+        body: null,
         intervalMs: 120_000,
         timeoutMs: 5_000,
+        expectStatus: [[200, 200], [300, 399]],
         pattern: "(?i)example domain",
-        maxBodyBytes: DEFAULTS.maxBodyBytes,
         maxRedirects: DEFAULTS.maxRedirects,
+        maxBodyBytes: DEFAULTS.maxBodyBytes,
       },
       {
-        id: "fast",
-        name: "fast",
+        id: "api",
+        name: "api",
         url: "http://127.0.0.1:8080/health",
+        method: "POST",
+        headers: {
+          "user-agent": "website-monitor-test",
+          accept: "application/json",
+          authorization: "Bearer t0ken",
+        },
+        body: '{"ping": true}',
         intervalMs: 10_000,
         timeoutMs: 1_500,
+        expectStatus: [[204, 204]],
+        pattern: "(?im)ok$",
+        maxRedirects: 3,
+        maxBodyBytes: 4096,
+      },
+      {
+        id: "no-redirects",
+        name: "no-redirects",
+        url: "https://example.org/old-path",
+        method: "GET",
+        headers: { "user-agent": "website-monitor-test", accept: "text/html" },
+        body: null,
+        intervalMs: 120_000,
+        timeoutMs: 5_000,
+        expectStatus: [[200, 200], [300, 399]],
         pattern: null,
+        maxRedirects: 0,
         maxBodyBytes: DEFAULTS.maxBodyBytes,
-        maxRedirects: DEFAULTS.maxRedirects,
       },
     ],
   );
   assert.equal(sites[0]!.pattern!.regex.test("This is the EXAMPLE DOMAIN page"), true);
+  assert.equal(sites[1]!.pattern!.regex.test("STATUS: OK\nmore"), true);
 });
 
 const INVALID: Record<string, string[]> = {
@@ -66,6 +93,12 @@ const INVALID: Record<string, string[]> = {
   "invalid-yaml.yaml": [
     "invalid-yaml.yaml:4: is not valid YAML: Sequence item without - indicator",
   ],
+  "invalid-request.yaml": [
+    'invalid-request.yaml:4: sites[0].method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS: current value is "FETCH"',
+    "invalid-request.yaml:6: sites[0].headers.bad header must be a valid HTTP header name",
+    "invalid-request.yaml:8: sites[1].url refers to ${BASE_PATH}, which is not set in the environment",
+    "invalid-request.yaml:11: sites[1].follow_redirects must be at most 30: current value is 100",
+  ],
   "invalid-many.yaml": [
     'invalid-many.yaml:3: sites[0].url must be an absolute http(s) URL: current value is "ftp://a.example/"',
     "invalid-many.yaml:4: sites[0].colour is not a known key: remove it or check its spelling",
@@ -84,4 +117,54 @@ Deno.test("loadSites() names a missing file", async () => {
   assert.deepEqual(await problemsOf("no-such-file.yaml"), [
     "no-such-file.yaml: cannot be read: does not exist",
   ]);
+});
+
+Deno.test("loadSites() checks rules across fields once each field is valid", async () => {
+  const text = `sites:
+  - id: b
+    url: https://b.example/
+    body: "{}"
+    expect_status: [200, "399-300"]
+`;
+  const file = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(file, text);
+    const error = await loadSites(file, {}).catch((e) => e);
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.problems.map((p) => `${p.line}: ${p.path} ${p.message}`), [
+      "4: sites[0].body cannot be sent with method GET: set method to POST or another",
+      '5: sites[0].expect_status[1] "399-300" is an empty range',
+    ]);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("loadSites() never shows an interpolated secret in a message", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(file, "sites:\n  - id: a\n    url: ${SECRET_URL}\n");
+    const error = await loadSites(file, { SECRET_URL: "not-a-url-s3cret" }).catch((e) => e);
+    assert.ok(error instanceof ConfigError);
+    assert.equal(
+      error.problems[0]?.message,
+      'must be an absolute http(s) URL: current value is "${SECRET_URL}"',
+    );
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("loadSites() reads $${ as a literal ${", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      "sites:\n  - id: a\n    url: https://a.example/\n    pattern: 'cost: $${price}'\n",
+    );
+    const [site] = await loadSites(file, {});
+    assert.equal(site?.pattern?.source, "cost: ${price}");
+  } finally {
+    await Deno.remove(file);
+  }
 });

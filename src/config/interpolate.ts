@@ -1,0 +1,52 @@
+/**
+ * `${NAME}` in a sites file takes the value of environment variable NAME, so secrets (tokens in
+ * headers or URLs) stay out of the file. `$${` writes a literal `${`.
+ *
+ * @module
+ */
+import type { KeyPath } from "./yaml_source.ts";
+
+const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Replaces references in every string value (not in keys) of parsed data.
+ *
+ * @param data Parsed YAML.
+ * @param env The environment.
+ * @param report Told about each reference to an unset variable, with where it is.
+ * @returns A copy of `data` with the references replaced.
+ *
+ * @example
+ * ```ts
+ * import { interpolateEnv } from "./interpolate.ts";
+ * const data = interpolateEnv({ headers: { authorization: "Bearer ${TOKEN}" } }, { TOKEN: "t0k" }, () => {});
+ * console.log(data); // { headers: { authorization: "Bearer t0k" } }
+ * ```
+ */
+export function interpolateEnv(
+  data: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  report: (path: KeyPath, message: string) => void,
+): unknown {
+  function visit(value: unknown, path: PropertyKey[]): unknown {
+    if (typeof value === "string") {
+      return value.replace(REFERENCE, (match, name: string | undefined) => {
+        if (name === undefined) return "${";
+        const replacement = env[name];
+        if (replacement === undefined) {
+          report(path, `refers to \${${name}}, which is not set in the environment`);
+          return match;
+        }
+        return replacement;
+      });
+    }
+    if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, index]));
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [key, visit(item, [...path, key])]),
+      );
+    }
+    return value;
+  }
+  return visit(data, []);
+}
