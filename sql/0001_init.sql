@@ -14,6 +14,7 @@ CREATE TABLE checks (
   status_code        integer CHECK (status_code BETWEEN 100 AND 999),
   pattern            text,
   pattern_matched    boolean,
+  cert_expires_at    timestamptz,
   up                 boolean NOT NULL,
   error_kind         text,
   error_message      text,
@@ -52,6 +53,8 @@ SELECT
   status_code,
   pattern,
   pattern_matched,
+  cert_expires_at,
+  (extract(epoch FROM cert_expires_at - checked_at) / 86400)::double precision AS cert_days_left,
   up,
   error_kind AS error,
   error_message

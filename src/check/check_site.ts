@@ -6,6 +6,7 @@
  */
 import { v7 as uuidv7 } from "uuid";
 import type { SiteConfig } from "../config/sites.ts";
+import { certificateExpiry } from "./certificate.ts";
 import { classifyFetchError } from "./classify.ts";
 import { CHECK_RESULT_VERSION, type CheckError, type CheckResult } from "./result.ts";
 
@@ -52,8 +53,10 @@ export async function checkSite(
   site: SiteConfig,
   options: CheckOptions = {},
 ): Promise<CheckResult> {
-  if (options.client !== undefined) return await check(site, options, options.client);
-  using client = freshConnectionClient();
+  if (options.client !== undefined && site.caCert === null) {
+    return await check(site, options, options.client);
+  }
+  using client = freshConnectionClient(site.caCert);
   return await check(site, options, client);
 }
 
@@ -61,10 +64,14 @@ export async function checkSite(
  * An HTTP client that keeps no idle connection, so every request pays for DNS, TCP and TLS as a
  * new visitor does: a pooled connection would hide that time.
  *
+ * @param caCert A CA certificate (PEM) to trust besides the system's.
  * @returns The client; close it (or `using` it) when done.
  */
-export function freshConnectionClient(): Deno.HttpClient {
-  return Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+export function freshConnectionClient(caCert: string | null = null): Deno.HttpClient {
+  return Deno.createHttpClient({
+    poolMaxIdlePerHost: 0,
+    ...(caCert === null ? {} : { caCerts: [caCert] }),
+  });
 }
 
 async function check(
@@ -96,6 +103,7 @@ async function check(
       responseTimeMs: null,
       statusCode,
       patternMatched: null,
+      certExpiresAt: null,
       up: false,
       error,
     };
@@ -120,13 +128,22 @@ async function check(
     }
     const responseTimeMs = monotonicMs() - startedMs;
     const patternMatched = site.pattern === null ? null : site.pattern.regex.test(body);
-    const error = expectationError(statusCode, patternMatched, site);
+    const expiresAt = response.url.startsWith("https:")
+      // At least a second even when the request used up the timeout: the response is in hand.
+      ? await certificateExpiry(
+        new URL(response.url),
+        Math.max(1_000, site.timeoutMs - responseTimeMs),
+      )
+      : null;
+    const error = expectationError(statusCode, patternMatched, site) ??
+      certificateError(expiresAt, Date.parse(checkedAt), site);
     return {
       ...base,
       timeToHeadersMs,
       responseTimeMs,
       statusCode,
       patternMatched,
+      certExpiresAt: expiresAt?.toISOString() ?? null,
       up: error === null,
       error,
     };
@@ -207,6 +224,24 @@ function expectationError(
     return { kind: "pattern_mismatch", message: `Body does not match /${site.pattern?.source}/` };
   }
   return null;
+}
+
+const DAY_MS = 86_400_000;
+
+function certificateError(
+  expiresAt: Date | null,
+  checkedAtMs: number,
+  site: SiteConfig,
+): CheckError | null {
+  if (expiresAt === null || site.certMinDays === null) return null;
+  const daysLeft = (expiresAt.getTime() - checkedAtMs) / DAY_MS;
+  if (daysLeft >= site.certMinDays) return null;
+  return {
+    kind: "tls",
+    message: `Certificate expires ${expiresAt.toISOString()}, in ${
+      daysLeft.toFixed(1)
+    } days: fewer than ${site.certMinDays}`,
+  };
 }
 
 /**

@@ -51,6 +51,9 @@ export const checkResultSchema = z.strictObject({
   patternMatched: z.boolean().nullable().describe(
     "Whether the body matched the pattern; null when there is no pattern or no body was read",
   ),
+  certExpiresAt: z.iso.datetime({ offset: false }).nullable().describe(
+    "When the HTTPS server's certificate expires, UTC; null for http or when it could not be read",
+  ),
   up: z.boolean().describe("True when the check met every expectation of the site"),
   error: z.strictObject({
     kind: z.enum(ERROR_KINDS).describe("Failure class"),

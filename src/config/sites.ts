@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dirname, isAbsolute, join } from "node:path";
 import { RE2JS } from "re2js";
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
@@ -60,6 +61,10 @@ export interface SiteConfig {
   /** Most redirects followed; 0: a redirect is the final response. */
   readonly maxRedirects: number;
   readonly maxBodyBytes: number;
+  /** Extra CA certificate (PEM) to trust, from `ca_file`. */
+  readonly caCert: string | null;
+  /** Fewer days than this until the certificate expires is a failure. */
+  readonly certMinDays: number | null;
 }
 
 /**
@@ -115,7 +120,7 @@ export function parseSites(
     problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(source, issue)));
     throw new ConfigError(sortByLine(problems));
   }
-  const sites = buildSites(parsed.data, report);
+  const sites = buildSites(parsed.data, report, dirname(file));
   if (problems.length > 0) throw new ConfigError(sortByLine(unique(problems)));
   return sites;
 }
@@ -123,9 +128,10 @@ export function parseSites(
 type Report = (path: KeyPath, message: string) => void;
 
 /** Applies defaults and checks the rules that span fields or sites. */
-function buildSites(file: SitesFile, report: Report): SiteConfig[] {
+function buildSites(file: SitesFile, report: Report, baseDir: string): SiteConfig[] {
   const defaults: SiteOptions = file.defaults ?? {};
   checkStatusRanges(defaults, ["defaults"], report);
+  const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], baseDir, report);
   const firstIndexById = new Map<string, number>();
 
   return file.sites.map((site, index) => {
@@ -174,6 +180,10 @@ function buildSites(file: SitesFile, report: Report): SiteConfig[] {
         ? 0
         : redirects,
       maxBodyBytes: site.max_body_bytes ?? defaults.max_body_bytes ?? DEFAULTS.maxBodyBytes,
+      caCert: site.ca_file === undefined
+        ? defaultCa
+        : readCaFile(site.ca_file, at("ca_file"), baseDir, report),
+      certMinDays: site.cert_min_days ?? defaults.cert_min_days ?? null,
     };
   });
 }
@@ -183,6 +193,24 @@ function checkStatusRanges(options: SiteOptions | SiteEntry, at: KeyPath, report
     const [from, to] = statusRange(entry);
     if (from > to) report([...at, "expect_status", index], `"${entry}" is an empty range`);
   });
+}
+
+function readCaFile(
+  path: string | undefined,
+  at: KeyPath,
+  baseDir: string,
+  report: Report,
+): string | null {
+  if (path === undefined) return null;
+  const resolved = isAbsolute(path) ? path : join(baseDir, path);
+  try {
+    const pem = Deno.readTextFileSync(resolved);
+    if (pem.includes("-----BEGIN CERTIFICATE-----")) return pem;
+    report(at, `"${path}" is not a PEM certificate file`);
+  } catch (error) {
+    report(at, `"${path}" cannot be read: ${(error as Error).message}`);
+  }
+  return null;
 }
 
 function durationMs(text: string | undefined): number | undefined {

@@ -65,6 +65,12 @@ const siteOptions = {
   ], {
     error: `must be true, false or a number of redirects up to ${LIMITS.maxRedirects}`,
   }).describe("Follow redirects: true (up to 10), false, or the most to follow").optional(),
+  ca_file: z.string({ error: "must be the path of a PEM file" }).min(1).describe(
+    "CA certificate (PEM) to trust besides the system's, relative to this file",
+  ).optional(),
+  cert_min_days: z.number({ error: "must be a number of days" }).min(0).describe(
+    "Fail (kind tls) when the server certificate expires within this many days",
+  ).optional(),
   max_body_bytes: z.int({ error: "must be a whole number of bytes" }).min(1).max(
     LIMITS.maxBodyBytes,
   ).describe("Most body bytes read (after decompression); more is body_too_large (default 1 MiB)")

@@ -28,7 +28,7 @@ export interface StoreOutcome {
   readonly rejected: number;
 }
 
-// Keeps each statement well under PostgreSQL's 65 535 parameters (14 per row).
+// Keeps each statement well under PostgreSQL's 65 535 parameters (15 per row).
 const ROWS_PER_STATEMENT = 2_000;
 
 /**
@@ -90,6 +90,7 @@ function toRow(result: CheckResult) {
     status_code: result.statusCode,
     pattern: result.pattern,
     pattern_matched: result.patternMatched,
+    cert_expires_at: result.certExpiresAt,
     up: result.up,
     error_kind: result.error?.kind ?? null,
     error_message: result.error?.message ?? null,

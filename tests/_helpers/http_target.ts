@@ -158,3 +158,37 @@ export function closedPort(): number {
   listener.close();
   return port;
 }
+
+const TLS_DIR = new URL("../testdata/tls/", import.meta.url);
+
+/** The test CA (PEM) that signed the HTTPS target's certificate. Test-only; never trust it elsewhere. */
+export const TEST_CA_PEM: string = Deno.readTextFileSync(new URL("ca.pem", TLS_DIR));
+/** The test CA file's path. */
+export const TEST_CA_FILE: string = new URL("ca.pem", TLS_DIR).pathname;
+/** When the HTTPS target's certificate expires (`openssl x509 -enddate` of localhost.pem). */
+export const TEST_CERT_EXPIRES_AT = "2046-01-23T18:16:15.000Z";
+
+/**
+ * An HTTPS server on loopback whose certificate, signed by {@link TEST_CA_PEM}, is valid for
+ * `localhost` only. Answers 200 `secure hello` to every request.
+ */
+export function startHttpsTarget(): HttpTarget {
+  const controller = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: Deno.readTextFileSync(new URL("localhost.pem", TLS_DIR)),
+    key: Deno.readTextFileSync(new URL("localhost.key", TLS_DIR)),
+    signal: controller.signal,
+    onListen() {},
+  }, () => new Response("secure hello"));
+  async function close() {
+    controller.abort();
+    await server.finished;
+  }
+  return {
+    url: (path) => `https://localhost:${server.addr.port}${path}`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

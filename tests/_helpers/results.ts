@@ -20,6 +20,7 @@ export function makeResult(overrides: Partial<CheckResult> = {}): CheckResult {
     statusCode: 200,
     pattern: null,
     patternMatched: null,
+    certExpiresAt: null,
     up: true,
     error: null,
     ...overrides,

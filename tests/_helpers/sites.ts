@@ -9,6 +9,6 @@ import { parseSites, type SiteConfig } from "../../src/config/sites.ts";
 export function siteFor(url: string, extra: Record<string, string> = {}): SiteConfig {
   const lines = Object.entries(extra).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`);
   const text = ["sites:", "  - id: test-site", `    url: "${url}"`, ...lines].join("\n");
-  const [site] = parseSites(text, "test");
+  const [site] = parseSites(text, "test.yaml");
   return site!;
 }

@@ -9,6 +9,7 @@ Deno.test("storeBatch() stores every field of a result, readable through check_r
       checkedAt: "2026-03-04T05:06:07.089Z",
       pattern: "ok",
       patternMatched: true,
+      certExpiresAt: "2026-03-14T17:06:07.089Z",
     });
     const down = makeResult({
       siteId: "site-b",
@@ -26,7 +27,8 @@ Deno.test("storeBatch() stores every field of a result, readable through check_r
 
     const rows = await sql`
       SELECT check_id, site, site_name, url, checked_at, response_time_ms, time_to_headers_ms,
-             status_code, pattern, pattern_matched, up, error, error_message
+             status_code, pattern, pattern_matched, cert_expires_at, cert_days_left, up, error,
+             error_message
       FROM check_results ORDER BY site`;
     assert.deepEqual(rows.map((r) => ({ ...r })), [
       {
@@ -40,6 +42,8 @@ Deno.test("storeBatch() stores every field of a result, readable through check_r
         status_code: 200,
         pattern: "ok",
         pattern_matched: true,
+        cert_expires_at: new Date("2026-03-14T17:06:07.089Z"),
+        cert_days_left: 10.5,
         up: true,
         error: null,
         error_message: null,
@@ -55,6 +59,8 @@ Deno.test("storeBatch() stores every field of a result, readable through check_r
         status_code: null,
         pattern: null,
         pattern_matched: null,
+        cert_expires_at: null,
+        cert_days_left: null,
         up: false,
         error: "timeout",
         error_message: "No complete response within the timeout",

@@ -1,0 +1,45 @@
+/**
+ * When a server's TLS certificate expires. `fetch` does not expose the peer certificate, so this
+ * opens one more TLS connection with node:tls and reads it. Verification is `fetch`'s job: this
+ * connection only reads dates, so it accepts what it is shown.
+ *
+ * @module
+ */
+import { connect } from "node:tls";
+
+/**
+ * Reads the expiry of the certificate that `url`'s server presents.
+ *
+ * @param url An `https:` URL.
+ * @param timeoutMs Gives up after this long.
+ * @returns The certificate's "not after" time, or `null` when it could not be read in time.
+ *
+ * @example
+ * ```ts ignore
+ * import { certificateExpiry } from "./certificate.ts";
+ * const expiresAt = await certificateExpiry(new URL("https://example.com/"), 5_000);
+ * ```
+ */
+export function certificateExpiry(url: URL, timeoutMs: number): Promise<Date | null> {
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const isName = !/^[\d.]+$/.test(host) && !host.includes(":");
+  return new Promise((resolve) => {
+    const socket = connect({
+      host,
+      port: Number(url.port || 443),
+      ...(isName ? { servername: host } : {}),
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => finish(null), Math.max(1, timeoutMs));
+    function finish(expiresAt: Date | null) {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(expiresAt);
+    }
+    socket.once("secureConnect", () => {
+      const notAfter = new Date(socket.getPeerCertificate().valid_to);
+      finish(Number.isNaN(notAfter.getTime()) ? null : notAfter);
+    });
+    socket.once("error", () => finish(null));
+  });
+}
