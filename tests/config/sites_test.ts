@@ -11,7 +11,10 @@ async function problemsOf(name: string): Promise<string[]> {
     (error: unknown) => error,
   );
   assert.ok(error instanceof ConfigError, String(error));
-  return error.problems.map((p) => formatProblem({ ...p, file: name }));
+  const dir = new URL("../testdata", import.meta.url).pathname;
+  return error.problems.map((p) =>
+    formatProblem({ ...p, file: name, message: p.message.replaceAll(dir, "TESTDATA") })
+  );
 }
 
 Deno.test("loadSites() reads a valid file, applying defaults and per-site values", async () => {
@@ -32,6 +35,8 @@ Deno.test("loadSites() reads a valid file, applying defaults and per-site values
         pattern: "(?i)example domain",
         maxRedirects: DEFAULTS.maxRedirects,
         maxBodyBytes: DEFAULTS.maxBodyBytes,
+        caCert: null,
+        certMinDays: null,
       },
       {
         id: "api",
@@ -50,6 +55,8 @@ Deno.test("loadSites() reads a valid file, applying defaults and per-site values
         pattern: "(?im)ok$",
         maxRedirects: 3,
         maxBodyBytes: 4096,
+        caCert: null,
+        certMinDays: 14,
       },
       {
         id: "no-redirects",
@@ -64,6 +71,8 @@ Deno.test("loadSites() reads a valid file, applying defaults and per-site values
         pattern: null,
         maxRedirects: 0,
         maxBodyBytes: DEFAULTS.maxBodyBytes,
+        caCert: null,
+        certMinDays: null,
       },
     ],
   );
@@ -98,6 +107,10 @@ const INVALID: Record<string, string[]> = {
     "invalid-request.yaml:6: sites[0].headers.bad header must be a valid HTTP header name",
     "invalid-request.yaml:8: sites[1].url refers to ${BASE_PATH}, which is not set in the environment",
     "invalid-request.yaml:11: sites[1].follow_redirects must be at most 30: current value is 100",
+  ],
+  "invalid-ca-file.yaml": [
+    "invalid-ca-file.yaml:2: defaults.ca_file \"no-such-ca.pem\" cannot be read: No such file or directory (os error 2): readfile 'TESTDATA/no-such-ca.pem'",
+    'invalid-ca-file.yaml:6: sites[0].ca_file "valid.yaml" is not a PEM certificate file',
   ],
   "invalid-many.yaml": [
     'invalid-many.yaml:3: sites[0].url must be an absolute http(s) URL: current value is "ftp://a.example/"',
