@@ -35,6 +35,9 @@ export async function main(args: readonly string[]): Promise<number> {
     stop.abort();
   };
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  const hangups = new EventTarget();
+  const onHangup = () => hangups.dispatchEvent(new Event("hangup"));
+  Deno.addSignalListener("SIGHUP", onHangup);
   // Runtime warnings are printed by a listener of their own: replace it with one that filters.
   const printers = process.listeners("warning");
   process.removeAllListeners("warning");
@@ -43,11 +46,13 @@ export async function main(args: readonly string[]): Promise<number> {
     return await runMonitor(args, {
       env: Deno.env.toObject(),
       signal: stop.signal,
+      hangups,
       writeOut: (text) => writeAll(Deno.stdout, text),
       writeErr: (text) => writeAll(Deno.stderr, text),
     });
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    Deno.removeSignalListener("SIGHUP", onHangup);
     process.off("warning", onWarning);
     for (const printer of printers) process.on("warning", printer);
   }

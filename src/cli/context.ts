@@ -16,6 +16,8 @@ export interface CliContext {
   readonly writeOut: (text: string) => void;
   /** Standard error: logs and problems. */
   readonly writeErr: (text: string) => void;
+  /** Dispatches a `hangup` event on SIGHUP: `produce` and `run` then reload the sites file. */
+  readonly hangups?: EventTarget;
 }
 
 /** Settings and logger for a command, built once. */

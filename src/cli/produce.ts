@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import { startScheduler } from "../schedule/scheduler.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 import { openKafka } from "./connect.ts";
+import { type ReloadSource, watchSites } from "./reload.ts";
 
 /** Options of `monitor produce`. */
 export interface ProduceOptions {
@@ -42,6 +43,7 @@ export async function produceCommand(options: ProduceOptions, context: CliContex
     log,
     signal: context.signal,
     once: options.once ?? false,
+    reload: { path: options.config, env: context.env, ...hangupsOf(context) },
   });
 }
 
@@ -53,6 +55,13 @@ export interface ProducerRun {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly once: boolean;
+  /** Where to reload the sites from on SIGHUP or a change; without it the sites are fixed. */
+  readonly reload?: ReloadSource;
+}
+
+/** The context's hangup events, if it has them, as an optional property. */
+export function hangupsOf(context: CliContext): { hangups?: EventTarget } {
+  return context.hangups === undefined ? {} : { hangups: context.hangups };
 }
 
 /**
@@ -100,8 +109,12 @@ export async function runProducer(run: ProducerRun): Promise<void> {
         const { sent, buffered, dropped } = publisher.stats();
         log.info("summary", { ...tally, skipped, published: sent, buffered, dropped });
       }, SUMMARY_INTERVAL_MS);
+      const watching = run.reload === undefined
+        ? Promise.resolve()
+        : watchSites(run.reload, (next) => scheduler.update(next), { log, signal: run.signal });
       await whenAborted(run.signal);
       clearInterval(summary);
+      await watching;
       log.info("stopping: finishing checks in progress");
       await scheduler.stop();
     }

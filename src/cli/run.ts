@@ -9,7 +9,7 @@ import { loadMigrations, migrate } from "../db/migrate.ts";
 import { type CliContext, prepare } from "./context.ts";
 import { openDatabase, openKafka } from "./connect.ts";
 import { runConsumer } from "./consume.ts";
-import { runProducer } from "./produce.ts";
+import { hangupsOf, runProducer } from "./produce.ts";
 
 /**
  * Runs `monitor run` until the context's signal is aborted.
@@ -31,7 +31,15 @@ export async function runCommand(
     const stop = new AbortController();
     const signal = AbortSignal.any([context.signal, stop.signal]);
     const halves = [
-      runProducer({ sites, settings, kafka, log, signal, once: false }),
+      runProducer({
+        sites,
+        settings,
+        kafka,
+        log,
+        signal,
+        once: false,
+        reload: { path: options.config, env: context.env, ...hangupsOf(context) },
+      }),
       runConsumer({ settings, kafka, sql, log, signal }),
     ].map((half) =>
       half.catch((error) => {

@@ -142,7 +142,9 @@ function buildSites(file: SitesFile, report: Report, baseDir: string): SiteConfi
     checkStatusRanges(site, ["sites", index], report);
 
     const intervalMs = durationMs(site.interval ?? defaults.interval) ?? DEFAULTS.intervalMs;
-    const timeoutMs = durationMs(site.timeout ?? defaults.timeout) ?? DEFAULTS.timeoutMs;
+    // Unset, the timeout is 10 s or the interval if that is shorter.
+    const timeoutMs = durationMs(site.timeout ?? defaults.timeout) ??
+      Math.min(DEFAULTS.timeoutMs, intervalMs);
     if (timeoutMs > intervalMs) {
       const path = site.timeout !== undefined
         ? at("timeout")

@@ -43,6 +43,12 @@ export interface SchedulerOptions {
 export interface Scheduler {
   /** Counters so far. */
   stats(): SchedulerStats;
+  /**
+   * Replaces the set of sites: removed ones are checked no more (a check in progress finishes),
+   * new ones start spread over their interval, and kept ones (same id) keep their plan, taking the
+   * new settings from their next check on; a changed interval applies from the next check.
+   */
+  update(sites: readonly SiteConfig[]): void;
   /** Starts no more checks and resolves once the running ones have finished. Queued ones are dropped. */
   stop(): Promise<void>;
 }
@@ -54,7 +60,7 @@ const REAL_CLOCK: Clock = {
 };
 
 interface SiteState {
-  readonly site: SiteConfig;
+  site: SiteConfig;
   nextAtMs: number;
   timer: unknown;
   busy: boolean;
@@ -86,16 +92,27 @@ export function startScheduler(
   let stopping = false;
   let idle: (() => void) | undefined;
 
-  const startMs = clock.now();
-  const states = sites.map((site, index): SiteState => {
-    const offsetMs = Math.floor((index / sites.length) * site.intervalMs);
-    const state: SiteState = { site, nextAtMs: startMs + offsetMs, timer: undefined, busy: false };
-    state.timer = clock.setTimeout(() => due(state), offsetMs);
-    return state;
-  });
+  let states = new Map<string, SiteState>();
+  schedule(sites);
+
+  /** Starts `sites` not yet scheduled, site i of n at i/n of its interval from now. */
+  function schedule(sites: readonly SiteConfig[]): void {
+    const startMs = clock.now();
+    sites.forEach((site, index) => {
+      const offsetMs = Math.floor((index / sites.length) * site.intervalMs);
+      const state: SiteState = {
+        site,
+        nextAtMs: startMs + offsetMs,
+        timer: undefined,
+        busy: false,
+      };
+      state.timer = clock.setTimeout(() => due(state), offsetMs);
+      states.set(site.id, state);
+    });
+  }
 
   function due(state: SiteState): void {
-    if (stopping) return;
+    if (stopping || states.get(state.site.id) !== state) return;
     if (state.busy) {
       skip(state, "busy");
     } else {
@@ -134,9 +151,35 @@ export function startScheduler(
 
   return {
     stats: () => ({ ...counts, queued: queue.length }),
+    update(sites) {
+      if (stopping) return;
+      const next = new Map<string, SiteState>();
+      const added: SiteConfig[] = [];
+      for (const site of sites) {
+        const state = states.get(site.id);
+        if (state === undefined) {
+          added.push(site);
+          continue;
+        }
+        if (site.intervalMs !== state.site.intervalMs) {
+          // The next check stays as planned unless the new interval brings it closer.
+          const nowMs = clock.now();
+          state.nextAtMs = Math.min(state.nextAtMs, nowMs + site.intervalMs);
+          clock.clearTimeout(state.timer);
+          state.timer = clock.setTimeout(() => due(state), state.nextAtMs - nowMs);
+        }
+        state.site = site;
+        next.set(site.id, state);
+      }
+      const removed = new Set([...states.values()].filter((state) => !next.has(state.site.id)));
+      for (const state of removed) clock.clearTimeout(state.timer);
+      queue.splice(0, queue.length, ...queue.filter((state) => !removed.has(state)));
+      states = next;
+      schedule(added);
+    },
     stop() {
       stopping = true;
-      for (const state of states) clock.clearTimeout(state.timer);
+      for (const state of states.values()) clock.clearTimeout(state.timer);
       queue.length = 0;
       if (counts.running === 0) return Promise.resolve();
       return new Promise((resolve) => idle = resolve);

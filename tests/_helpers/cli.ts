@@ -21,8 +21,13 @@ export interface Invocation {
  *
  * @param args Arguments after the program name.
  * @param env The environment.
+ * @param hangups Where the test dispatches `hangup` events (SIGHUP).
  */
-export function monitor(args: readonly string[], env: Record<string, string> = {}): Invocation {
+export function monitor(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  hangups?: EventTarget,
+): Invocation {
   const controller = new AbortController();
   let out = "";
   let err = "";
@@ -31,6 +36,7 @@ export function monitor(args: readonly string[], env: Record<string, string> = {
     signal: controller.signal,
     writeOut: (text) => out += text,
     writeErr: (text) => err += text,
+    ...(hangups === undefined ? {} : { hangups }),
   });
   return { code, out: () => out, err: () => err, stop: () => controller.abort() };
 }

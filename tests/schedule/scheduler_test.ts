@@ -8,6 +8,7 @@ function sites(count: number, interval = "60s"): SiteConfig[] {
   return Array.from({ length: count }, (_, i) => ({
     ...siteFor(`http://127.0.0.1/${i}`, { interval }),
     id: `site-${i}`,
+    name: `site-${i}`,
   }));
 }
 
@@ -141,4 +142,42 @@ Deno.test("stop() waits for running checks and starts no more", async () => {
     running: 0,
     queued: 0,
   });
+});
+
+Deno.test("update() stops removed sites, starts new ones and keeps the plan of the others", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, starts } = recorder(clock);
+  const [a, b, c] = sites(3, "30s");
+  const scheduler = startScheduler([a!, b!], run, {
+    concurrency: 10,
+    clock: schedulerClock(clock),
+  });
+  await clock.tickAsync(20_000); // a at 0, b at 15 s
+  scheduler.update([{ ...b!, name: "B renamed" }, c!]);
+  await clock.tickAsync(40_000);
+  await stop(scheduler, clock);
+  assert.deepEqual(starts, [
+    ["site-0", 0],
+    ["site-1", 15_000],
+    ["site-2", 20_000], // new: first of one, so at once
+    ["site-1", 45_000], // kept: still on its plan
+    ["site-2", 50_000],
+  ]);
+});
+
+Deno.test("update() gives a kept site its new settings from its next check", async () => {
+  const clock = FakeTimers.createClock(0);
+  const names: string[] = [];
+  const run = (site: SiteConfig) => {
+    names.push(`${site.name}@${clock.now}`);
+    return Promise.resolve();
+  };
+  const [a] = sites(1, "30s");
+  const scheduler = startScheduler([a!], run, { concurrency: 10, clock: schedulerClock(clock) });
+  await clock.tickAsync(1_000);
+  scheduler.update([{ ...a!, name: "faster", intervalMs: 10_000 }]);
+  await clock.tickAsync(30_000);
+  await stop(scheduler, clock);
+  // The shorter interval brings the next check forward to 11 s, then every 10 s.
+  assert.deepEqual(names, ["site-0@0", "faster@11000", "faster@21000", "faster@31000"]);
 });
