@@ -22,6 +22,7 @@ import { connect } from "node:tls";
  */
 export function certificateExpiry(url: URL, timeoutMs: number): Promise<Date | null> {
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  // node:tls refuses an IP address as the server name (SNI carries names only).
   const isName = !/^[\d.]+$/.test(host) && !host.includes(":");
   return new Promise((resolve) => {
     const socket = connect({

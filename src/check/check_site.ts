@@ -8,6 +8,7 @@ import { v7 as uuidv7 } from "uuid";
 import type { SiteConfig } from "../config/sites.ts";
 import { certificateExpiry } from "./certificate.ts";
 import { classifyFetchError } from "./classify.ts";
+import { unverifiedFetch } from "./unverified_fetch.ts";
 import { CHECK_RESULT_VERSION, type CheckError, type CheckResult } from "./result.ts";
 
 /** What a check needs from the outside world; tests pass their own. */
@@ -110,12 +111,16 @@ async function check(
   }
 
   try {
-    const outcome = await request(site, { client, signal, fetch: options.fetch ?? fetch });
+    const outcome = await request(site, {
+      client,
+      signal,
+      fetch: options.fetch ?? (site.tlsVerify ? fetch : unverifiedFetch),
+    });
     if ("kind" in outcome) {
       statusCode = outcome.statusCode;
       return failed({ kind: outcome.kind, message: outcome.message });
     }
-    const response = outcome;
+    const { response, url } = outcome;
     timeToHeadersMs = monotonicMs() - startedMs;
     statusCode = response.status;
 
@@ -128,10 +133,10 @@ async function check(
     }
     const responseTimeMs = monotonicMs() - startedMs;
     const patternMatched = site.pattern === null ? null : site.pattern.regex.test(body);
-    const expiresAt = response.url.startsWith("https:")
+    const expiresAt = url.startsWith("https:")
       // At least a second even when the request used up the timeout: the response is in hand.
       ? await certificateExpiry(
-        new URL(response.url),
+        new URL(url),
         Math.max(1_000, site.timeoutMs - responseTimeMs),
       )
       : null;
@@ -161,12 +166,12 @@ interface RequestContext {
 /**
  * Sends the site's request and follows redirects as a browser would, up to the site's limit.
  *
- * @returns The final response (body unread), or why there is none usable.
+ * @returns The final response (body unread) and its URL, or why there is none usable.
  */
 async function request(
   site: SiteConfig,
   context: RequestContext,
-): Promise<Response | CheckError & { statusCode: number }> {
+): Promise<{ response: Response; url: string } | CheckError & { statusCode: number }> {
   let method: string = site.method;
   let body = site.body;
   let url = site.url;
@@ -185,7 +190,7 @@ async function request(
     } as RequestInit);
     const location = response.headers.get("location");
     if (site.maxRedirects === 0 || !REDIRECT_STATUSES.has(response.status) || location === null) {
-      return response;
+      return { response, url };
     }
     await response.body?.cancel();
     const statusCode = response.status;

@@ -8,17 +8,21 @@
  */
 import type { CheckError, ErrorKind } from "./result.ts";
 
+// Deno's fetch reports hyper/rustls texts; node:http (tls_verify: false) reports errno codes.
 const RULES: readonly (readonly [ErrorKind, RegExp])[] = [
-  ["dns", /dns error|failed to lookup address|name or service not known|no address associated/i],
-  ["refused", /connection refused/i],
+  [
+    "dns",
+    /dns error|failed to lookup address|not known|no address associated|enotfound|eai_again/i,
+  ],
+  ["refused", /connection refused|econnrefused/i],
   [
     "reset",
-    /connection reset|broken pipe|connection closed before|unexpected eof|incomplete message/i,
+    /connection reset|broken pipe|closed before|unexpected eof|incomplete message|econnreset|socket hang up|epipe/i,
   ],
   ["tls", /certificate|tls|ssl|handshake|corrupt message|invalidcontenttype|peer misbehaved/i],
   [
     "invalid_response",
-    /invalid http|invalid header|invalid status|parse error|message head is too large|invalid chunk/i,
+    /invalid http|invalid header|invalid status|parse error|message head is too large|invalid chunk|hpe_/i,
   ],
 ];
 

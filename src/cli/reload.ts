@@ -39,10 +39,14 @@ export async function watchSites(
   const { log, signal } = options;
   let pending: ReturnType<typeof setTimeout> | undefined;
   let reloading = Promise.resolve();
+  const reasons = new Set<string>();
 
   function request(why: string): void {
+    reasons.add(why);
     clearTimeout(pending);
     pending = setTimeout(() => {
+      const why = [...reasons].join(", ");
+      reasons.clear();
       reloading = reloading.then(() => reload(why));
     }, SETTLE_MS);
   }

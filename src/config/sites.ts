@@ -61,6 +61,8 @@ export interface SiteConfig {
   /** Most redirects followed; 0: a redirect is the final response. */
   readonly maxRedirects: number;
   readonly maxBodyBytes: number;
+  /** False only when the file says `tls_verify: false`. */
+  readonly tlsVerify: boolean;
   /** Extra CA certificate (PEM) to trust, from `ca_file`. */
   readonly caCert: string | null;
   /** Fewer days than this until the certificate expires is a failure. */
@@ -182,6 +184,7 @@ function buildSites(file: SitesFile, report: Report, baseDir: string): SiteConfi
         ? 0
         : redirects,
       maxBodyBytes: site.max_body_bytes ?? defaults.max_body_bytes ?? DEFAULTS.maxBodyBytes,
+      tlsVerify: site.tls_verify ?? defaults.tls_verify ?? true,
       caCert: site.ca_file === undefined
         ? defaultCa
         : readCaFile(site.ca_file, at("ca_file"), baseDir, report),

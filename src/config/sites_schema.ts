@@ -65,6 +65,9 @@ const siteOptions = {
   ], {
     error: `must be true, false or a number of redirects up to ${LIMITS.maxRedirects}`,
   }).describe("Follow redirects: true (up to 10), false, or the most to follow").optional(),
+  tls_verify: z.boolean({ error: "must be true or false" }).describe(
+    "Verify the server's TLS certificate (default true); false checks a site with a broken one",
+  ).optional(),
   ca_file: z.string({ error: "must be the path of a PEM file" }).min(1).describe(
     "CA certificate (PEM) to trust besides the system's, relative to this file",
   ).optional(),

@@ -54,3 +54,14 @@ Deno.test("checkSite() records no certificate for plain http", async () => {
   const result = await checkSite(siteFor("http://127.0.0.1:9/"));
   assert.equal(result.certExpiresAt, null);
 });
+
+Deno.test("checkSite() with tls_verify false checks a site whose certificate does not verify", async () => {
+  await using target = startHttpsTarget();
+  const url = target.url("/").replace("localhost", "127.0.0.1"); // unknown issuer and wrong name
+  const result = await checkSite(siteFor(url, { tls_verify: "false", pattern: "secure hello" }));
+  checkResultSchema.parse(result);
+  assert.equal(result.up, true, result.error?.message);
+  assert.equal(result.statusCode, 200);
+  assert.equal(result.patternMatched, true);
+  assert.equal(result.certExpiresAt, TEST_CERT_EXPIRES_AT);
+});
