@@ -14,7 +14,7 @@ export const LIMITS = {
   maxIntervalMs: 24 * 3_600_000,
   minTimeoutMs: 100,
   maxRedirects: 30,
-  maxBodyBytes: 64 * 1024 * 1024,
+  maxBodyBytes: 16 * 1024 * 1024,
 } as const;
 
 /** Methods a check may use. */

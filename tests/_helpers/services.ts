@@ -5,9 +5,12 @@
  *
  * @module
  */
+import { Partitioners, type Producer } from "kafkajs";
 import { readSettings, type Settings } from "../../src/config/settings.ts";
 import { connectDatabase, type Sql } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
+import { createKafka } from "../../src/kafka/client.ts";
+import { ensureTopic } from "../../src/kafka/producer.ts";
 import { SILENT } from "../../src/log.ts";
 
 /** The environment of an integration test: real services, unique names. */
@@ -71,7 +74,7 @@ export async function withDatabase<T>(
  */
 export async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined>,
+  probe: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -83,4 +86,18 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A kafkajs producer on a fresh topic of `env`, for tests that publish messages by hand. */
+export async function testProducer(
+  env: Record<string, string>,
+  partitions: number,
+): Promise<{ topic: string; producer: Producer } & AsyncDisposable> {
+  const settings = readSettings(env);
+  const kafka = createKafka(settings.kafka, SILENT);
+  const topic = settings.kafka.topic;
+  await ensureTopic(kafka, { topic, partitions, replicationFactor: -1 }, SILENT);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  return { topic, producer, [Symbol.asyncDispose]: () => producer.disconnect() };
 }

@@ -3,14 +3,9 @@
  * started in its place must together store every message exactly once.
  */
 import assert from "node:assert/strict";
-import { Partitioners } from "kafkajs";
-import { readSettings } from "../../src/config/settings.ts";
-import { createKafka } from "../../src/kafka/client.ts";
 import { encodeCheckResult } from "../../src/kafka/codec.ts";
-import { ensureTopic } from "../../src/kafka/producer.ts";
-import { SILENT } from "../../src/log.ts";
 import { makeResult } from "../_helpers/results.ts";
-import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
+import { testEnv, testProducer, waitFor, withDatabase } from "../_helpers/services.ts";
 
 const TOTAL = 1_500;
 const PER_SEND = 30;
@@ -29,16 +24,9 @@ async function stderrOf(child: Deno.ChildProcess): Promise<string> {
 }
 
 Deno.test("a consumer killed mid-stream and replaced loses nothing and stores nothing twice", async () => {
-  const env = testEnv({ KAFKA_TOPIC_PARTITIONS: "3" });
-  const settings = readSettings(env);
-  const kafka = createKafka(settings.kafka, SILENT);
-  await ensureTopic(
-    kafka,
-    { topic: settings.kafka.topic, partitions: 3, replicationFactor: -1 },
-    SILENT,
-  );
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const env = testEnv();
+  await using kafka = await testProducer(env, 3);
+  const { producer, topic } = kafka;
 
   await withDatabase(env, async (sql) => {
     const count = async () =>
@@ -54,7 +42,7 @@ Deno.test("a consumer killed mid-stream and replaced loses nothing and stores no
             (_, j) => makeResult({ siteId: `site-${(i + j) % 17}` }),
           );
           await producer.send({
-            topic: settings.kafka.topic,
+            topic,
             acks: -1,
             messages: batch.map(encodeCheckResult),
           });
@@ -93,7 +81,6 @@ Deno.test("a consumer killed mid-stream and replaced loses nothing and stores no
         assert.equal(status.code, 0, stderr);
       }
       await first.status;
-      await producer.disconnect();
     }
   });
 });

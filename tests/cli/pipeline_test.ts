@@ -2,16 +2,11 @@
  * End to end through the real broker and database: the `monitor` commands as a user runs them.
  */
 import assert from "node:assert/strict";
-import { Partitioners } from "kafkajs";
-import { readSettings } from "../../src/config/settings.ts";
-import { createKafka } from "../../src/kafka/client.ts";
 import { encodeCheckResult } from "../../src/kafka/codec.ts";
-import { ensureTopic } from "../../src/kafka/producer.ts";
-import { SILENT } from "../../src/log.ts";
 import { makeResult } from "../_helpers/results.ts";
 import { closedPort, startHttpTarget } from "../_helpers/http_target.ts";
 import { monitor } from "../_helpers/cli.ts";
-import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
+import { testEnv, testProducer, waitFor, withDatabase } from "../_helpers/services.ts";
 
 const ROUNDS = 3;
 
@@ -114,19 +109,11 @@ Deno.test("produce --once then consume stores exactly one row per check, with th
 
 Deno.test("consume keeps unreadable messages in rejected_messages and stores the readable ones", async () => {
   const env = testEnv();
-  const settings = readSettings(env);
-  const kafka = createKafka(settings.kafka, SILENT);
-  await ensureTopic(
-    kafka,
-    { topic: settings.kafka.topic, partitions: 1, replicationFactor: -1 },
-    SILENT,
-  );
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  try {
+  await using kafka = await testProducer(env, 1);
+  {
     const good = makeResult();
-    await producer.send({
-      topic: settings.kafka.topic,
+    await kafka.producer.send({
+      topic: kafka.topic,
       messages: [
         { key: "x", value: "not json" },
         encodeCheckResult(good),
@@ -160,8 +147,6 @@ Deno.test("consume keeps unreadable messages in rejected_messages and stores the
         /WARN unreadable messages kept in rejected_messages count=[12]\b/,
       );
     });
-  } finally {
-    await producer.disconnect();
   }
 });
 

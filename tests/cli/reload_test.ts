@@ -18,7 +18,7 @@ Deno.test("produce reloads a changed sites file and keeps the running sites when
   const hangups = new EventTarget();
   await Deno.writeTextFile(file, sitesYaml("first", target.url("/code/200")));
   const produce = monitor(["produce", "--config", file], testEnv({ LOG_LEVEL: "debug" }), hangups);
-  const logged = (text: string) => async () => produce.err().includes(text) || undefined;
+  const logged = (text: string) => () => produce.err().includes(text) || undefined;
   try {
     await waitFor("the first site's check", logged("checked site=first"));
 
@@ -37,17 +37,17 @@ Deno.test("produce reloads a changed sites file and keeps the running sites when
     const rejectedAt = produce.err().lastIndexOf("sites file rejected");
     await waitFor(
       "a check of the running site after the rejection",
-      async () => produce.err().indexOf("checked site=second", rejectedAt) > 0 || undefined,
+      () => produce.err().indexOf("checked site=second", rejectedAt) > 0 || undefined,
       15_000,
     );
 
     const reloads = () => produce.err().split("sites reloaded").length - 1;
     await Deno.writeTextFile(file, sitesYaml("second", target.url("/code/200")));
-    await waitFor("the reload of the fixed file", async () => reloads() === 2 || undefined);
+    await waitFor("the reload of the fixed file", () => reloads() === 2 || undefined);
     hangups.dispatchEvent(new Event("hangup"));
     // A late file event may share the reload: why="file changed, SIGHUP".
     const onHangup = /sites reloaded why=("[^"]*)?SIGHUP[^=]* sites=1/;
-    await waitFor("the reload on SIGHUP", async () => onHangup.test(produce.err()) || undefined);
+    await waitFor("the reload on SIGHUP", () => onHangup.test(produce.err()) || undefined);
   } finally {
     produce.stop();
     assert.equal(await produce.code, 0, produce.err());

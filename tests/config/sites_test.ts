@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
-import { DEFAULTS, loadSites } from "../../src/config/sites.ts";
+import { DEFAULTS, loadSites, parseSites } from "../../src/config/sites.ts";
 
 const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
 
@@ -135,52 +135,44 @@ Deno.test("loadSites() names a missing file", async () => {
   ]);
 });
 
-Deno.test("loadSites() checks rules across fields once each field is valid", async () => {
+/** The problems `parseSites` finds in `text`, as `line: path message`. */
+function inlineProblems(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseSites(text, "inline.yaml", env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.problems.map((p) => `${p.line}: ${p.path} ${p.message}`);
+  }
+  return assert.fail("the text was accepted");
+}
+
+Deno.test("parseSites() checks rules across fields once each field is valid", () => {
   const text = `sites:
   - id: b
     url: https://b.example/
     body: "{}"
     expect_status: [200, "399-300"]
 `;
-  const file = await Deno.makeTempFile({ suffix: ".yaml" });
-  try {
-    await Deno.writeTextFile(file, text);
-    const error = await loadSites(file, {}).catch((e) => e);
-    assert.ok(error instanceof ConfigError);
-    assert.deepEqual(error.problems.map((p) => `${p.line}: ${p.path} ${p.message}`), [
-      "4: sites[0].body cannot be sent with method GET: set method to POST or another",
-      '5: sites[0].expect_status[1] "399-300" is an empty range',
-    ]);
-  } finally {
-    await Deno.remove(file);
-  }
+  assert.deepEqual(inlineProblems(text), [
+    "4: sites[0].body cannot be sent with method GET: set method to POST or another",
+    '5: sites[0].expect_status[1] "399-300" is an empty range',
+  ]);
 });
 
-Deno.test("loadSites() never shows an interpolated secret in a message", async () => {
-  const file = await Deno.makeTempFile({ suffix: ".yaml" });
-  try {
-    await Deno.writeTextFile(file, "sites:\n  - id: a\n    url: ${SECRET_URL}\n");
-    const error = await loadSites(file, { SECRET_URL: "not-a-url-s3cret" }).catch((e) => e);
-    assert.ok(error instanceof ConfigError);
-    assert.equal(
-      error.problems[0]?.message,
-      'must be an absolute http(s) URL: current value is "${SECRET_URL}"',
-    );
-  } finally {
-    await Deno.remove(file);
-  }
+Deno.test("parseSites() never shows an interpolated secret in a message", () => {
+  const text = "sites:\n  - id: a\n    url: ${SECRET_URL}\n";
+  assert.deepEqual(inlineProblems(text, { SECRET_URL: "not-a-url-s3cret" }), [
+    '3: sites[0].url must be an absolute http(s) URL: current value is "${SECRET_URL}"',
+  ]);
 });
 
-Deno.test("loadSites() reads $${ as a literal ${", async () => {
-  const file = await Deno.makeTempFile({ suffix: ".yaml" });
-  try {
-    await Deno.writeTextFile(
-      file,
-      "sites:\n  - id: a\n    url: https://a.example/\n    pattern: 'cost: $${price}'\n",
-    );
-    const [site] = await loadSites(file, {});
-    assert.equal(site?.pattern?.source, "cost: ${price}");
-  } finally {
-    await Deno.remove(file);
-  }
+Deno.test("parseSites() reads $${ as a literal ${", () => {
+  const text = "sites:\n  - id: a\n    url: https://a.example/\n    pattern: 'cost: $${price}'\n";
+  const [site] = parseSites(text, "inline.yaml", {});
+  assert.equal(site?.pattern?.source, "cost: ${price}");
+});
+
+Deno.test("the example sites file that deno task start uses is valid", async () => {
+  const sites = await loadSites(new URL("../../sites.example.yaml", import.meta.url).pathname, {});
+  assert.ok(sites.length > 0);
 });
