@@ -7,6 +7,7 @@
  */
 import type { Logger } from "../log.ts";
 import type { Sql } from "./client.ts";
+import { MIGRATION_FILES } from "./migrations.ts";
 
 /** One SQL file. */
 export interface Migration {
@@ -17,30 +18,28 @@ export interface Migration {
   readonly checksum: string;
 }
 
-/** The project's own migrations. */
-export const SQL_DIR: URL = new URL("../../sql/", import.meta.url);
-
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 // Any fixed 64-bit number; "wmon" in ASCII, so it is recognisable in pg_locks.
 const LOCK_KEY = 0x776d6f6e;
 
 /**
- * Reads `NNNN_name.sql` files from a directory, in version order.
+ * Turns `NNNN_name.sql` files into migrations, in version order.
  *
- * @param dir The directory; defaults to the project's `sql/`.
+ * @param files File name → SQL text; defaults to the project's `sql/`.
  * @returns The migrations.
- * @throws {Error} When two files share a version.
+ * @throws {Error} When a name does not follow `NNNN_name.sql`, or two files share a version.
  */
-export async function loadMigrations(dir: URL = SQL_DIR): Promise<Migration[]> {
+export async function loadMigrations(
+  files: Readonly<Record<string, string>> = MIGRATION_FILES,
+): Promise<Migration[]> {
   const migrations: Migration[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    const match = FILE_NAME.exec(entry.name);
-    if (!entry.isFile || match === null) continue;
-    const text = await Deno.readTextFile(new URL(entry.name, dir));
+  for (const [name, text] of Object.entries(files)) {
+    const match = FILE_NAME.exec(name);
+    if (match === null) throw new Error(`Migration "${name}" is not named NNNN_name.sql`);
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
     migrations.push({
       version: Number(match[1]),
-      name: entry.name,
+      name,
       sql: text,
       checksum: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
     });

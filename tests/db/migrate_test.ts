@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connectDatabase } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
+import { MIGRATION_FILES } from "../../src/db/migrations.ts";
 import { SILENT } from "../../src/log.ts";
 import { testEnv, testSettings, withDatabase } from "../_helpers/services.ts";
 
@@ -81,4 +82,23 @@ Deno.test("the check_results view has the documented columns and types", async (
       },
     );
   });
+});
+
+Deno.test("every file in sql/ is in the program's migration list, and nothing else", async () => {
+  const onDisk: string[] = [];
+  for await (const entry of Deno.readDir(new URL("../../sql/", import.meta.url))) {
+    if (entry.name.endsWith(".sql")) onDisk.push(entry.name);
+  }
+  assert.deepEqual(Object.keys(MIGRATION_FILES).toSorted(), onDisk.toSorted());
+});
+
+Deno.test("loadMigrations() rejects a badly named file and two files of one version", async () => {
+  await assert.rejects(
+    loadMigrations({ "init.sql": "" }),
+    /Migration "init.sql" is not named NNNN_name.sql/,
+  );
+  await assert.rejects(
+    loadMigrations({ "0002_a.sql": "", "0002_b.sql": "" }),
+    /Migrations "0002_a.sql" and "0002_b.sql" share a version/,
+  );
 });
