@@ -8,11 +8,11 @@ import type { Batch, Kafka } from "kafkajs";
 import type { CheckResult } from "../check/result.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Sql } from "../db/client.ts";
-import { type RejectedMessage, storeBatch } from "../db/results.ts";
+import { type RejectedMessage, storeBatch, type StoreOutcome } from "../db/results.ts";
 import { decodeCheckResult } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
-import { type CliContext, prepare, whenAborted } from "./context.ts";
+import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
 import { openDatabase, openKafka, requireMigrated } from "./connect.ts";
 
 /**
@@ -49,19 +49,31 @@ export interface ConsumerRun {
  */
 export async function runConsumer(run: ConsumerRun): Promise<void> {
   const { settings, kafka, sql, log } = run;
+  const tally = { inserted: 0, duplicates: 0, rejected: 0 };
   const consumer = await startConsumer({
     kafka,
     topic: settings.kafka.topic,
     groupId: settings.kafka.groupId,
     sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
     log,
-    handle: (batch) => storeKafkaBatch(sql, batch, log),
+    handle: async (batch) => {
+      const outcome = await storeKafkaBatch(sql, batch, log);
+      // The first rows are news (a new user waits for them); after that, a summary a minute.
+      if (tally.inserted === 0 && outcome.inserted > 0) {
+        log.info("first results stored", { ...outcome });
+      }
+      tally.inserted += outcome.inserted;
+      tally.duplicates += outcome.duplicates;
+      tally.rejected += outcome.rejected;
+    },
   });
+  const summary = setInterval(() => log.info("summary", tally), SUMMARY_INTERVAL_MS);
   try {
     await Promise.race([whenAborted(run.signal), consumer.crashed]);
   } finally {
+    clearInterval(summary);
     await consumer.stop();
-    log.info("consumer stopped");
+    log.info("consumer stopped", tally);
   }
 }
 
@@ -69,7 +81,11 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
  * Decodes one partition's batch and stores it in one transaction; unreadable messages are kept in
  * `rejected_messages` rather than dropped.
  */
-export async function storeKafkaBatch(sql: Sql, batch: Batch, log: Logger): Promise<void> {
+export async function storeKafkaBatch(
+  sql: Sql,
+  batch: Batch,
+  log: Logger,
+): Promise<StoreOutcome> {
   const results: CheckResult[] = [];
   const rejected: RejectedMessage[] = [];
   for (const message of batch.messages) {
@@ -88,7 +104,7 @@ export async function storeKafkaBatch(sql: Sql, batch: Batch, log: Logger): Prom
     }
   }
   const outcome = await storeBatch(sql, results, rejected);
-  log.info("stored", {
+  log.debug("stored", {
     partition: batch.partition,
     offsets: `${batch.firstOffset()}-${batch.lastOffset()}`,
     ...outcome,
@@ -96,4 +112,5 @@ export async function storeKafkaBatch(sql: Sql, batch: Batch, log: Logger): Prom
   if (outcome.rejected > 0) {
     log.warn("unreadable messages kept in rejected_messages", { count: outcome.rejected });
   }
+  return outcome;
 }

@@ -20,6 +20,9 @@ export interface CliContext {
   readonly hangups?: EventTarget;
 }
 
+/** How often long-running commands log a summary line. */
+export const SUMMARY_INTERVAL_MS = 60_000;
+
 /** Settings and logger for a command, built once. */
 export function prepare(context: CliContext): { settings: Settings; log: Logger } {
   const settings = readSettings(context.env);

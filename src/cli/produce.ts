@@ -3,14 +3,14 @@
  *
  * @module
  */
-import { type Kafka, Partitioners } from "kafkajs";
+import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import { checkSite, freshConnectionClient } from "../check/check_site.ts";
 import type { Settings } from "../config/settings.ts";
 import { loadSites, type SiteConfig } from "../config/sites.ts";
 import { createPublisher } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
 import { startScheduler } from "../schedule/scheduler.ts";
-import { type CliContext, prepare, whenAborted } from "./context.ts";
+import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
 import { openKafka } from "./connect.ts";
 import { type ReloadSource, watchSites } from "./reload.ts";
 
@@ -21,9 +21,6 @@ export interface ProduceOptions {
   /** Check every site once, publish, and exit, instead of running until stopped. */
   readonly once?: boolean;
 }
-
-/** How often a summary line is logged while producing. */
-const SUMMARY_INTERVAL_MS = 60_000;
 
 /**
  * Runs `monitor produce`.
@@ -76,7 +73,13 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   });
   await producer.connect();
   const publisher = createPublisher(async (messages) => {
-    await producer.send({ topic: settings.kafka.topic, messages, acks: -1 });
+    // JSON results compress well; less to send to a managed broker, and less for it to store.
+    await producer.send({
+      topic: settings.kafka.topic,
+      messages,
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+    });
   }, { log });
   const client = freshConnectionClient();
   const tally = { checks: 0, down: 0 };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Sql } from "./client.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
@@ -63,8 +64,9 @@ export async function loadMigrations(
  * @param options `log`: where to say what was applied; `schema`: created first when given (it
  *   should be the connection's search path).
  * @returns The names of the migrations applied by this call.
- * @throws {Error} When an applied migration's file has changed since, or a migration fails (its
- *   transaction is rolled back and the later ones are not tried).
+ * @throws {ServiceError} When an applied migration's file has changed since.
+ * @throws {Error} When a migration fails (its transaction is rolled back and the later ones are
+ *   not tried).
  *
  * @example
  * ```ts ignore
@@ -94,7 +96,7 @@ export async function migrate(
         SELECT checksum FROM monitor_migrations WHERE version = ${migration.version}`;
       if (done !== undefined) {
         if (done.checksum !== migration.checksum) {
-          throw new Error(
+          throw new ServiceError(
             `Migration "${migration.name}" was changed after it was applied: restore it and put the change in a new file`,
           );
         }

@@ -47,8 +47,9 @@ export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
         error: str(fields.error),
         groupId: str(fields.groupId),
       };
-      if (level <= KafkaLogLevel.ERROR) log.error(text, safe);
-      else if (level === KafkaLogLevel.WARN) log.warn(text, safe);
+      // kafkajs logs retriable hiccups (a coordinator still starting) as errors; failures that
+      // matter reach us as exceptions and are reported there, so its own lines are warnings.
+      if (level <= KafkaLogLevel.WARN) log.warn(text, safe);
       else log.debug(text, safe);
     },
   });
