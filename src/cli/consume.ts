@@ -55,6 +55,7 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
     topic: settings.kafka.topic,
     groupId: settings.kafka.groupId,
     sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
+    handleTimeoutMs: settings.database.writeTimeoutMs,
     log,
     handle: async (batch) => {
       const outcome = await storeKafkaBatch(sql, batch, log);

@@ -40,6 +40,7 @@ export interface Settings {
     readonly url: string;
     readonly caFile?: string;
     readonly schema?: string;
+    readonly writeTimeoutMs: number;
   };
   readonly checkConcurrency: number;
   readonly logLevel: LogLevel;
@@ -96,6 +97,10 @@ export const SETTINGS = {
   DATABASE_SCHEMA: [
     "",
     "Schema for the monitor's tables (created by `monitor migrate`); unset: the server's search_path",
+  ],
+  DATABASE_WRITE_TIMEOUT_MS: [
+    "30000",
+    "How long `monitor consume` waits on one batch write before logging and heartbeating again",
   ],
   CHECK_CONCURRENCY: ["200", "Most checks in progress at once in `monitor produce`"],
   LOG_LEVEL: ["info", "`error`, `warn`, `info` or `debug`"],
@@ -214,6 +219,7 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
       url: databaseUrl,
       ...(databaseCaFile === undefined ? {} : { caFile: databaseCaFile }),
       ...(databaseSchema === undefined ? {} : { schema: databaseSchema }),
+      writeTimeoutMs: integer("DATABASE_WRITE_TIMEOUT_MS", 100),
     },
     checkConcurrency: integer("CHECK_CONCURRENCY", 1),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS),

@@ -21,6 +21,8 @@ export interface ConsumerOptions {
   readonly handle: (batch: Batch) => Promise<void>;
   /** Wait before retry number `failures`; defaults to exponential backoff from 0.5 s to 30 s. */
   readonly retryDelayMs?: (failures: number) => number;
+  /** How long to wait for `handle` before logging and heartbeating (it is not abandoned). */
+  readonly handleTimeoutMs?: number;
 }
 
 /** A running consumer. */
@@ -49,6 +51,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const { kafka, topic, groupId, log, handle } = options;
   const retryDelayMs = options.retryDelayMs ??
     ((failures: number) => Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+  const handleTimeoutMs = options.handleTimeoutMs ?? 30_000;
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({
     groupId,
@@ -72,22 +75,33 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (batch.isEmpty()) return;
+      const where = {
+        partition: batch.partition,
+        offset: batch.firstOffset(),
+        messages: batch.messages.length,
+      };
+      // An attempt that outlives the timeout is waited for again rather than started anew: a
+      // database that accepts connections but never answers would otherwise pile them up.
+      let attempt: Promise<void> | undefined;
       for (let failures = 0;; failures++) {
         if (!isRunning() || isStale()) return; // not committed: delivered again later
-        try {
-          await handle(batch);
-          break;
-        } catch (error) {
-          const delayMs = retryDelayMs(failures + 1);
-          log.warn("batch not stored, retrying", {
-            partition: batch.partition,
-            offset: batch.firstOffset(),
-            messages: batch.messages.length,
-            error: (error as Error).message,
-            retryInMs: delayMs,
-          });
-          await pauseWhile(delayMs, isRunning, heartbeat);
+        attempt ??= handle(batch);
+        attempt.catch(() => {}); // observed below, or abandoned when the consumer stops
+        const outcome = await settledWithin(attempt, handleTimeoutMs);
+        if (outcome.status === "fulfilled") break;
+        if (outcome.status === "pending") {
+          log.warn("batch not stored yet, still waiting", { ...where, waitedMs: handleTimeoutMs });
+          await heartbeat().catch(() => {});
+          continue;
         }
+        attempt = undefined;
+        const delayMs = retryDelayMs(failures + 1);
+        log.warn("batch not stored, retrying", {
+          ...where,
+          error: (outcome.reason as Error).message,
+          retryInMs: delayMs,
+        });
+        await pauseWhile(delayMs, isRunning, heartbeat);
       }
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
       await consumer.commitOffsets([{
@@ -107,6 +121,26 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       await consumer.disconnect();
     },
   };
+}
+
+/** How a promise stands after at most `ms`. */
+async function settledWithin<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<PromiseSettledResult<T> | { status: "pending" }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const pending = new Promise<{ status: "pending" }>((resolve) => {
+    timer = setTimeout(() => resolve({ status: "pending" }), ms);
+  });
+  const settled = promise.then(
+    (value): PromiseSettledResult<T> => ({ status: "fulfilled", value }),
+    (reason: unknown): PromiseSettledResult<T> => ({ status: "rejected", reason }),
+  );
+  try {
+    return await Promise.race([settled, pending]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits `ms` in short slices, heartbeating, and returns early once the consumer is stopping. */
