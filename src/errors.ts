@@ -23,7 +23,8 @@ export interface ConfigProblem {
  * @example
  * ```ts
  * import { UsageError } from "./errors.ts";
- * throw new UsageError('KAFKA_PARTITIONS must be a positive integer: current value is "x"');
+ * const error = new UsageError('KAFKA_TOPIC_PARTITIONS must be an integer of at least 1: current value is "x"');
+ * console.log(error.name); // UsageError
  * ```
  */
 export class UsageError extends Error {
@@ -71,7 +72,8 @@ export function formatProblem(problem: ConfigProblem): string {
  * @example
  * ```ts
  * import { ServiceError } from "./errors.ts";
- * throw new ServiceError('Cannot reach Kafka at "127.0.0.1:19092": connect ECONNREFUSED');
+ * const error = new ServiceError('Cannot use Kafka at "127.0.0.1:19092": connect ECONNREFUSED');
+ * console.log(error.name); // ServiceError
  * ```
  */
 export class ServiceError extends Error {

@@ -8,6 +8,7 @@
  */
 import type { Batch, Kafka } from "kafkajs";
 import type { Logger } from "../log.ts";
+import { backoffMs } from "./backoff.ts";
 
 /** Options of {@link startConsumer}. */
 export interface ConsumerOptions {
@@ -49,8 +50,7 @@ export interface RunningConsumer {
  */
 export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
   const { kafka, topic, groupId, log, handle } = options;
-  const retryDelayMs = options.retryDelayMs ??
-    ((failures: number) => Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+  const retryDelayMs = options.retryDelayMs ?? backoffMs;
   const handleTimeoutMs = options.handleTimeoutMs ?? 30_000;
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({

@@ -7,6 +7,7 @@
 import type { Kafka } from "kafkajs";
 import type { CheckResult } from "../check/result.ts";
 import type { Logger } from "../log.ts";
+import { backoffMs } from "./backoff.ts";
 import { encodeCheckResult, type EncodedMessage } from "./codec.ts";
 
 /** Where and how the topic is created. */
@@ -102,8 +103,7 @@ export function createPublisher(
   const { log } = options;
   const maxBatchSize = options.maxBatchSize ?? 500;
   const maxBuffered = options.maxBufferedMessages ?? 100_000;
-  const retryDelayMs = options.retryDelayMs ??
-    ((failures: number) => Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+  const retryDelayMs = options.retryDelayMs ?? backoffMs;
   const buffer: EncodedMessage[] = [];
   const counts = { sent: 0, dropped: 0, failedSends: 0 };
   let sending: Promise<void> | null = null;
