@@ -82,7 +82,7 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
  * Decodes one partition's batch and stores it in one transaction; unreadable messages are kept in
  * `rejected_messages` rather than dropped.
  */
-export async function storeKafkaBatch(
+async function storeKafkaBatch(
   sql: Sql,
   batch: Batch,
   log: Logger,
