@@ -107,6 +107,8 @@ export function createPublisher(
   const buffer: EncodedMessage[] = [];
   const counts = { sent: 0, dropped: 0, failedSends: 0 };
   let sending: Promise<void> | null = null;
+  /** How many messages of the batch being sent are still at the front of `buffer`. */
+  let inFlight = 0;
   let giveUp = false;
   let wake: (() => void) | undefined;
 
@@ -127,14 +129,19 @@ export function createPublisher(
     let failures = 0;
     while (buffer.length > 0 && !giveUp) {
       const batch = buffer.slice(0, maxBatchSize);
+      inFlight = batch.length;
       try {
         await send(batch);
-        // Drops made while sending removed the oldest messages; the batch was the oldest.
-        buffer.splice(0, Math.min(batch.length, buffer.length));
+        // The buffer may have overflowed meanwhile, dropping some of this batch from its front:
+        // remove only what is left of it, and count the dropped ones as sent after all.
+        buffer.splice(0, inFlight);
         counts.sent += batch.length;
+        counts.dropped -= batch.length - inFlight;
+        inFlight = 0;
         if (failures > 0) log.info("kafka publishing resumed", { buffered: buffer.length });
         failures = 0;
       } catch (error) {
+        inFlight = 0;
         counts.failedSends++;
         failures++;
         const delayMs = retryDelayMs(failures);
@@ -159,9 +166,10 @@ export function createPublisher(
   return {
     publish(result) {
       buffer.push(encodeCheckResult(result));
-      if (buffer.length > maxBuffered) {
-        const excess = buffer.length - maxBuffered;
+      const excess = buffer.length - maxBuffered;
+      if (excess > 0) {
         buffer.splice(0, excess);
+        inFlight -= Math.min(excess, inFlight);
         counts.dropped += excess;
         log.error("publish buffer full, oldest results dropped", { dropped: counts.dropped });
       }

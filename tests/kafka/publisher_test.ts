@@ -65,3 +65,23 @@ Deno.test("close() gives up after its timeout, counting what was not sent", asyn
   assert.equal(publisher.stats().dropped, 1);
   assert.equal(publisher.stats().buffered, 0);
 });
+
+Deno.test("createPublisher() loses nothing unaccounted when the buffer overflows during a send", async () => {
+  const delivered: string[] = [];
+  let release: () => void = () => {};
+  let first = true;
+  const publisher = createPublisher((messages) => {
+    delivered.push(...messages.map((m) => m.key));
+    if (!first) return Promise.resolve();
+    first = false;
+    return new Promise<void>((resolve) => release = resolve);
+  }, { log: SILENT, maxBufferedMessages: 3 });
+  publisher.publish(makeResult({ siteId: "a" })); // sent at once, and held
+  for (const id of ["b", "c", "d", "e"]) publisher.publish(makeResult({ siteId: id }));
+  release();
+  await publisher.flush();
+  // "a" was already on its way; "b" was the oldest waiting one, dropped and counted.
+  assert.deepEqual(delivered, ["a", "c", "d", "e"]);
+  assert.deepEqual(publisher.stats(), { sent: 4, buffered: 0, dropped: 1, failedSends: 0 });
+  await publisher.close(1_000);
+});
