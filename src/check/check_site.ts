@@ -54,7 +54,8 @@ export async function checkSite(
   site: SiteConfig,
   options: CheckOptions = {},
 ): Promise<CheckResult> {
-  if (options.client !== undefined && site.caCert === null) {
+  // Sites without verification go through node:https, which needs no Deno client.
+  if (!site.tlsVerify || (options.client !== undefined && site.caCert === null)) {
     return await check(site, options, options.client);
   }
   using client = freshConnectionClient(site.caCert);
@@ -78,7 +79,7 @@ export function freshConnectionClient(caCert: string | null = null): Deno.HttpCl
 async function check(
   site: SiteConfig,
   options: CheckOptions,
-  client: Deno.HttpClient,
+  client: Deno.HttpClient | undefined,
 ): Promise<CheckResult> {
   const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
@@ -158,7 +159,7 @@ async function check(
 }
 
 interface RequestContext {
-  readonly client: Deno.HttpClient;
+  readonly client: Deno.HttpClient | undefined;
   readonly signal: AbortSignal;
   readonly fetch: typeof fetch;
 }
@@ -186,7 +187,7 @@ async function request(
       },
       redirect: "manual",
       signal: context.signal,
-      client: context.client,
+      ...(context.client === undefined ? {} : { client: context.client }),
     } as RequestInit);
     const location = response.headers.get("location");
     if (site.maxRedirects === 0 || !REDIRECT_STATUSES.has(response.status) || location === null) {

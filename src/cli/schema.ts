@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { checkResultSchema } from "../check/result.ts";
-import { sitesFileSchema } from "../config/sites.ts";
+import { sitesFileSchema } from "../config/sites_schema.ts";
 import type { CliContext } from "./context.ts";
 
 /** File name → JSON Schema document. */

@@ -128,10 +128,7 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     const value = env[name]?.trim();
     return value === undefined || value === "" ? SETTINGS[name][0] : value;
   };
-  const optional = (name: Name): { value?: string } => {
-    const value = get(name);
-    return value === "" ? {} : { value };
-  };
+  const optional = (name: Name): string | undefined => get(name) || undefined;
   const integer = (name: Name, min: number): number => {
     const text = get(name);
     const value = Number(text);
@@ -162,9 +159,9 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     }
   }
 
-  const caFile = optional("KAFKA_SSL_CA_FILE").value;
-  const certFile = optional("KAFKA_SSL_CERT_FILE").value;
-  const keyFile = optional("KAFKA_SSL_KEY_FILE").value;
+  const caFile = optional("KAFKA_SSL_CA_FILE");
+  const certFile = optional("KAFKA_SSL_CERT_FILE");
+  const keyFile = optional("KAFKA_SSL_KEY_FILE");
   if ((certFile === undefined) !== (keyFile === undefined)) {
     problems.push("KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together");
   }
@@ -195,8 +192,8 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push("DATABASE_URL must be a postgres:// or postgresql:// URI");
   }
-  const databaseCaFile = optional("DATABASE_CA_FILE").value;
-  const databaseSchema = optional("DATABASE_SCHEMA").value;
+  const databaseCaFile = optional("DATABASE_CA_FILE");
+  const databaseSchema = optional("DATABASE_SCHEMA");
   if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     problems.push(
       `DATABASE_SCHEMA must be a lower-case SQL identifier: current value is "${databaseSchema}"`,

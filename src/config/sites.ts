@@ -21,8 +21,6 @@ import {
 } from "./sites_schema.ts";
 import { formatKeyPath, type KeyPath, parseYaml, type YamlSource } from "./yaml_source.ts";
 
-export { LIMITS, sitesFileSchema } from "./sites_schema.ts";
-
 /** Defaults for keys that neither a site nor the `defaults` block sets. */
 export const DEFAULTS = {
   intervalMs: 60_000,

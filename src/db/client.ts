@@ -14,7 +14,6 @@ export type Sql = postgres.Sql;
  * Opens a pool; connections are made on first use.
  *
  * @param settings The `database` part of the settings; `schema` becomes the search path.
- * @param options Pool size.
  * @returns The pool. End it with `sql.end({ timeout })`.
  * @throws {UsageError} When `DATABASE_CA_FILE` cannot be read.
  *
@@ -25,15 +24,12 @@ export type Sql = postgres.Sql;
  * await sql.end({ timeout: 5 });
  * ```
  */
-export function connectDatabase(
-  settings: Settings["database"],
-  options: { readonly max?: number } = {},
-): Sql {
+export function connectDatabase(settings: Settings["database"]): Sql {
   const ssl = settings.caFile === undefined
     ? {}
     : { ssl: { ca: readPem("DATABASE_CA_FILE", settings.caFile), rejectUnauthorized: true } };
   return postgres(settings.url, {
-    max: options.max ?? 4,
+    max: 4,
     onnotice: () => {},
     connect_timeout: 10,
     ...ssl,

@@ -75,34 +75,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (batch.isEmpty()) return;
-      const where = {
-        partition: batch.partition,
-        offset: batch.firstOffset(),
-        messages: batch.messages.length,
-      };
-      // An attempt that outlives the timeout is waited for again rather than started anew: a
-      // database that accepts connections but never answers would otherwise pile them up.
-      let attempt: Promise<void> | undefined;
-      for (let failures = 0;; failures++) {
-        if (!isRunning() || isStale()) return; // not committed: delivered again later
-        attempt ??= handle(batch);
-        attempt.catch(() => {}); // observed below, or abandoned when the consumer stops
-        const outcome = await settledWithin(attempt, handleTimeoutMs);
-        if (outcome.status === "fulfilled") break;
-        if (outcome.status === "pending") {
-          log.warn("batch not stored yet, still waiting", { ...where, waitedMs: handleTimeoutMs });
-          await heartbeat().catch(() => {});
-          continue;
-        }
-        attempt = undefined;
-        const delayMs = retryDelayMs(failures + 1);
-        log.warn("batch not stored, retrying", {
-          ...where,
-          error: (outcome.reason as Error).message,
-          retryInMs: delayMs,
-        });
-        await pauseWhile(delayMs, isRunning, heartbeat);
-      }
+      const stored = await handleUntilStored(batch, {
+        handle,
+        log,
+        handleTimeoutMs,
+        retryDelayMs,
+        heartbeat,
+        keepGoing: () => isRunning() && !isStale(),
+      });
+      if (!stored) return; // not committed: delivered again later
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
       await consumer.commitOffsets([{
         topic: batch.topic,
@@ -121,6 +102,54 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       await consumer.disconnect();
     },
   };
+}
+
+interface Attempts {
+  readonly handle: (batch: Batch) => Promise<void>;
+  readonly log: Logger;
+  readonly handleTimeoutMs: number;
+  readonly retryDelayMs: (failures: number) => number;
+  readonly heartbeat: () => Promise<void>;
+  /** False once the consumer stops or the batch's partition moved to another member. */
+  readonly keepGoing: () => boolean;
+}
+
+/**
+ * Calls `handle` until it succeeds, retrying failures with backoff and heartbeats. An attempt that
+ * outlives the timeout is waited for again rather than started anew: a database that accepts
+ * connections but never answers would otherwise pile them up.
+ *
+ * @returns True once stored; false when the consumer gave up on the batch.
+ */
+async function handleUntilStored(batch: Batch, attempts: Attempts): Promise<boolean> {
+  const { log, handleTimeoutMs } = attempts;
+  const where = {
+    partition: batch.partition,
+    offset: batch.firstOffset(),
+    messages: batch.messages.length,
+  };
+  let attempt: Promise<void> | undefined;
+  let failures = 0;
+  while (attempts.keepGoing()) {
+    attempt ??= attempts.handle(batch);
+    attempt.catch(() => {}); // observed below, or abandoned when the consumer stops
+    const outcome = await settledWithin(attempt, handleTimeoutMs);
+    if (outcome.status === "fulfilled") return true;
+    if (outcome.status === "pending") {
+      log.warn("batch not stored yet, still waiting", { ...where, waitedMs: handleTimeoutMs });
+      await attempts.heartbeat().catch(() => {});
+      continue;
+    }
+    attempt = undefined;
+    const delayMs = attempts.retryDelayMs(++failures);
+    log.warn("batch not stored, retrying", {
+      ...where,
+      error: (outcome.reason as Error).message,
+      retryInMs: delayMs,
+    });
+    await pauseWhile(delayMs, attempts.keepGoing, attempts.heartbeat);
+  }
+  return false;
 }
 
 /** How a promise stands after at most `ms`. */
@@ -143,10 +172,10 @@ async function settledWithin<T>(
   }
 }
 
-/** Waits `ms` in short slices, heartbeating, and returns early once the consumer is stopping. */
-async function pauseWhile(ms: number, isRunning: () => boolean, heartbeat: () => Promise<void>) {
+/** Waits `ms` in short slices, heartbeating, and returns early once `keepGoing` turns false. */
+async function pauseWhile(ms: number, keepGoing: () => boolean, heartbeat: () => Promise<void>) {
   const endMs = performance.now() + ms;
-  while (isRunning() && performance.now() < endMs) {
+  while (keepGoing() && performance.now() < endMs) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(500, endMs - performance.now())));
     await heartbeat().catch(() => {});
   }

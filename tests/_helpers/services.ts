@@ -6,7 +6,7 @@
  * @module
  */
 import { Partitioners, type Producer } from "kafkajs";
-import { readSettings, type Settings } from "../../src/config/settings.ts";
+import { readSettings } from "../../src/config/settings.ts";
 import { connectDatabase, type Sql } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { createKafka } from "../../src/kafka/client.ts";
@@ -34,11 +34,6 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     LOG_LEVEL: "warn",
     ...extra,
   };
-}
-
-/** Settings for {@link testEnv}. */
-export function testSettings(env: Record<string, string>): Settings {
-  return readSettings(env);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { monitor } from "../_helpers/cli.ts";
-import { startHttpTarget } from "../_helpers/http_target.ts";
+import { closedPort, startHttpTarget } from "../_helpers/http_target.ts";
 import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
 
 const SERVICES = new URL("../../scripts/services.sh", import.meta.url).pathname;
@@ -23,17 +23,10 @@ function ownBroker(stateDir: string, port: number) {
   return { start: () => run("start"), stop: () => run("stop") };
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
-
 Deno.test("produce keeps every result through a broker outage", async () => {
   await using target = startHttpTarget();
   const stateDir = await Deno.makeTempDir();
-  const port = freePort();
+  const port = closedPort();
   const broker = ownBroker(stateDir, port);
   const env = testEnv({ KAFKA_BROKERS: `127.0.0.1:${port}`, LOG_LEVEL: "debug" });
   const sitesFile = `${stateDir}/sites.yaml`;

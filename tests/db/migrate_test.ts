@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
+import { readSettings } from "../../src/config/settings.ts";
 import { connectDatabase } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { MIGRATION_FILES } from "../../src/db/migrations.ts";
 import { SILENT } from "../../src/log.ts";
-import { testEnv, testSettings, withDatabase } from "../_helpers/services.ts";
+import { testEnv, withDatabase } from "../_helpers/services.ts";
 
 Deno.test("migrate() applies every migration once and nothing on a second run", async () => {
   const env = testEnv();
   await withDatabase(env, async (sql) => {
     const migrations = await loadMigrations();
-    const schema = testSettings(env).database.schema;
+    const schema = readSettings(env).database.schema;
     assert.deepEqual(
       await migrate(sql, migrations, { log: SILENT, schema }),
       migrations.map((m) => m.name),
@@ -24,9 +25,9 @@ Deno.test("migrate() run by two processes at once applies each migration exactly
   const env = testEnv();
   await withDatabase(env, async (sql) => {
     const migrations = await loadMigrations();
-    const schema = testSettings(env).database.schema;
+    const schema = readSettings(env).database.schema;
     // Two pools are two sessions, as two processes would be.
-    const other = connectDatabase(testSettings(env).database);
+    const other = connectDatabase(readSettings(env).database);
     try {
       const [a, b] = await Promise.all([
         migrate(sql, migrations, { log: SILENT, schema }),
