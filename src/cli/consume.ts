@@ -9,6 +9,7 @@ import type { CheckResult } from "../check/result.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Sql } from "../db/client.ts";
 import { type RejectedMessage, storeBatch, type StoreOutcome } from "../db/results.ts";
+import { ensurePartitions, prune } from "../db/partitions.ts";
 import { decodeCheckResult } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
@@ -50,12 +51,16 @@ export interface ConsumerRun {
 export async function runConsumer(run: ConsumerRun): Promise<void> {
   const { settings, kafka, sql, log } = run;
   const tally = { inserted: 0, duplicates: 0, rejected: 0 };
+  await maintainPartitions(run);
+  const maintenance = setInterval(() => maintainPartitions(run), MAINTENANCE_INTERVAL_MS);
   const consumer = await startConsumer({
     kafka,
     topic: settings.kafka.topic,
     groupId: settings.kafka.groupId,
     sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
     handleTimeoutMs: settings.database.writeTimeoutMs,
+    batchBytes: settings.consume.batchBytes,
+    lingerMs: settings.consume.lingerMs,
     log,
     handle: async (batch) => {
       const outcome = await storeKafkaBatch(sql, batch, log);
@@ -73,8 +78,34 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
     await Promise.race([whenAborted(run.signal), consumer.crashed]);
   } finally {
     clearInterval(summary);
+    clearInterval(maintenance);
     await consumer.stop();
     log.info("consumer stopped", tally);
+  }
+}
+
+const MAINTENANCE_INTERVAL_MS = 3_600_000;
+
+/**
+ * Creates the coming days' partitions and, with CONSUME_PRUNE, drops the expired ones. A failure
+ * is logged and tried again an hour later: the partitions made days ahead bridge the gap.
+ */
+async function maintainPartitions({ settings, sql, log }: ConsumerRun): Promise<void> {
+  const now = new Date();
+  try {
+    const created = await ensurePartitions(sql, now, settings.database.partitionsAheadDays);
+    if (created.length > 0) log.info("partitions created", { partitions: created.join(", ") });
+    if (settings.consume.prune) {
+      const dropped = await prune(sql, now, settings.database.retention);
+      const names = [...dropped.checks, ...dropped.rollups];
+      if (names.length > 0) {
+        log.info("expired partitions dropped", { partitions: names.join(", ") });
+      }
+    }
+  } catch (error) {
+    log.warn("partition maintenance failed; trying again in an hour", {
+      error: (error as Error).message,
+    });
   }
 }
 

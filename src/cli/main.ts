@@ -10,6 +10,7 @@ import { consumeCommand } from "./consume.ts";
 import type { CliContext } from "./context.ts";
 import { migrateCommand } from "./migrate.ts";
 import { produceCommand } from "./produce.ts";
+import { pruneCommand } from "./prune.ts";
 import { runCommand } from "./run.ts";
 import { schemaCommand } from "./schema.ts";
 
@@ -61,6 +62,11 @@ function buildProgram(context: CliContext): Command {
   program.command("migrate")
     .description("apply the database migrations that are not applied yet")
     .action(() => migrateCommand(context));
+  program.command("prune")
+    .description(
+      "drop stored checks and rollups older than RETAIN_CHECKS_DAYS / RETAIN_ROLLUPS_DAYS",
+    )
+    .action(() => pruneCommand(context));
   program.command("run")
     .description("migrate, then produce and consume in one process")
     .requiredOption(...configOption)

@@ -41,6 +41,18 @@ export interface Settings {
     readonly caFile?: string;
     readonly schema?: string;
     readonly writeTimeoutMs: number;
+    /** Days of daily partitions created ahead of today. */
+    readonly partitionsAheadDays: number;
+    readonly retention: { readonly checksDays: number; readonly rollupsDays: number };
+  };
+  /** How `monitor consume` batches. */
+  readonly consume: {
+    /** Most bytes fetched per partition at once; one fetch is one write. */
+    readonly batchBytes: number;
+    /** How long the broker may wait to fill a batch. */
+    readonly lingerMs: number;
+    /** Whether the consumer also prunes old partitions, hourly. */
+    readonly prune: boolean;
   };
   readonly checkConcurrency: number;
   readonly logLevel: LogLevel;
@@ -102,6 +114,27 @@ export const SETTINGS = {
     "30000",
     "How long `monitor consume` waits on one batch write before logging and heartbeating again",
   ],
+  DATABASE_PARTITIONS_AHEAD_DAYS: [
+    "7",
+    "Days of daily `checks` partitions that `monitor migrate` and `monitor consume` create ahead",
+  ],
+  RETAIN_CHECKS_DAYS: [
+    "30",
+    "Days raw checks are kept by `monitor prune`; older days are dropped whole",
+  ],
+  RETAIN_ROLLUPS_DAYS: [
+    "400",
+    "Days hourly rollups are kept by `monitor prune`; older months are dropped whole",
+  ],
+  CONSUME_BATCH_BYTES: [
+    "1048576",
+    "Most bytes `monitor consume` fetches per partition at once; each fetch is stored in one statement",
+  ],
+  CONSUME_LINGER_MS: [
+    "100",
+    "How long the broker may wait for a full batch before `monitor consume` gets a smaller one",
+  ],
+  CONSUME_PRUNE: ["false", "`true`: `monitor consume` also runs `monitor prune` once an hour"],
   CHECK_CONCURRENCY: ["200", "Most checks in progress at once in `monitor produce`"],
   LOG_LEVEL: ["info", "`error`, `warn`, `info` or `debug`"],
 } as const satisfies Record<string, readonly [string, string]>;
@@ -200,6 +233,15 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     );
   }
 
+  // Today's and yesterday's partitions are being written to; they are never dropped.
+  const checksDays = integer("RETAIN_CHECKS_DAYS", 2);
+  const rollupsDays = integer("RETAIN_ROLLUPS_DAYS", 2);
+  if (rollupsDays < checksDays) {
+    problems.push(
+      `RETAIN_ROLLUPS_DAYS must be at least RETAIN_CHECKS_DAYS (${checksDays}): current value is "${rollupsDays}"`,
+    );
+  }
+
   const settings: Settings = {
     kafka: {
       brokers,
@@ -217,6 +259,13 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
       ...(databaseCaFile === undefined ? {} : { caFile: databaseCaFile }),
       ...(databaseSchema === undefined ? {} : { schema: databaseSchema }),
       writeTimeoutMs: integer("DATABASE_WRITE_TIMEOUT_MS", 100),
+      partitionsAheadDays: integer("DATABASE_PARTITIONS_AHEAD_DAYS", 1),
+      retention: { checksDays, rollupsDays },
+    },
+    consume: {
+      batchBytes: integer("CONSUME_BATCH_BYTES", 1024),
+      lingerMs: integer("CONSUME_LINGER_MS", 0),
+      prune: boolean("CONSUME_PRUNE"),
     },
     checkConcurrency: integer("CHECK_CONCURRENCY", 1),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS),

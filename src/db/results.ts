@@ -1,12 +1,14 @@
 /**
- * Storing consumed messages: check results into `checks`, unreadable messages into
- * `rejected_messages`, both in one transaction and idempotent, so a batch delivered twice is
- * stored once.
+ * Storing consumed messages: check results into `checks` (with their `sites` and hourly rollups),
+ * unreadable messages into `rejected_messages`, all in one transaction and idempotent, so a batch
+ * delivered twice is stored once.
  *
  * @module
  */
 import type { CheckResult } from "../check/result.ts";
 import type { Sql } from "./client.ts";
+import type { TransactionSql } from "postgres";
+import { ensurePartitionsFor } from "./partitions.ts";
 
 /** A Kafka message that is not a readable check result. */
 export interface RejectedMessage {
@@ -28,14 +30,15 @@ export interface StoreOutcome {
   readonly rejected: number;
 }
 
-// Keeps each statement well under PostgreSQL's 65 535 parameters (15 per row).
-const ROWS_PER_STATEMENT = 2_000;
+const NO_PARTITION = "23514"; // check_violation: "no partition of relation … found for row"
 
 /**
- * Stores a batch in one transaction.
+ * Stores a batch: the checks, their sites and their hourly rollups in one statement (one round
+ * trip), and any rejected messages with them in one transaction.
  *
  * @param sql The database.
- * @param results Check results; ones already stored (same `checkId`) are skipped.
+ * @param results Check results; ones already stored (same `checkId` and `checkedAt`) are skipped
+ *   and do not count twice in the rollups.
  * @param rejected Messages kept aside; ones already stored (same topic, partition, offset) are skipped.
  * @returns Counts of what was new.
  *
@@ -50,50 +53,107 @@ export async function storeBatch(
   results: readonly CheckResult[],
   rejected: readonly RejectedMessage[] = [],
 ): Promise<StoreOutcome> {
-  return await sql.begin(async (tx) => {
-    let inserted = 0;
-    for (let i = 0; i < results.length; i += ROWS_PER_STATEMENT) {
-      const rows = results.slice(i, i + ROWS_PER_STATEMENT).map(toRow);
-      const written = await tx`
-        INSERT INTO checks ${tx(rows)}
-        ON CONFLICT (check_id) DO NOTHING`;
-      inserted += written.count;
-    }
-    let rejectedCount = 0;
-    if (rejected.length > 0) {
-      const rows = rejected.map((m) => ({
-        topic: m.topic,
-        partition: m.partition,
-        kafka_offset: m.offset,
-        message_key: m.key,
-        message: m.value,
-        reason: m.reason,
+  const write = () =>
+    rejected.length === 0
+      ? insertChecks(sql, results).then((inserted) => ({ inserted, rejected: 0 }))
+      : sql.begin(async (tx) => ({
+        inserted: await insertChecks(tx, results),
+        rejected: await insertRejected(tx, rejected),
       }));
-      const written = await tx`
-        INSERT INTO rejected_messages ${tx(rows)}
-        ON CONFLICT (topic, partition, kafka_offset) DO NOTHING`;
-      rejectedCount = written.count;
-    }
-    return { inserted, duplicates: results.length - inserted, rejected: rejectedCount };
-  });
+  let written;
+  try {
+    written = await write();
+  } catch (error) {
+    if ((error as { code?: string }).code !== NO_PARTITION) throw error;
+    // Partitions are made days ahead; a check outside them is rare and still must not be lost.
+    await ensurePartitionsFor(sql, [...new Set(results.map((r) => r.checkedAt.slice(0, 10)))]);
+    written = await write();
+  }
+  return { ...written, duplicates: results.length - written.inserted };
 }
 
-function toRow(result: CheckResult) {
-  return {
-    check_id: result.checkId,
-    site_id: result.siteId,
-    site_name: result.siteName,
-    url: result.url,
-    checked_at: result.checkedAt,
-    time_to_headers_ms: result.timeToHeadersMs,
-    response_time_ms: result.responseTimeMs,
-    status_code: result.statusCode,
-    pattern: result.pattern,
-    pattern_matched: result.patternMatched,
-    cert_expires_at: result.certExpiresAt,
-    up: result.up,
-    error_kind: result.error?.kind ?? null,
-    error_message: result.error?.message ?? null,
-    message_version: result.version,
-  };
+/**
+ * Inserts checks, upserts their sites and adds the inserted ones (only those) to the rollups.
+ * Sites take the name, URL and pattern of their latest check, unless a later one is stored.
+ */
+async function insertChecks(sql: Sql | TransactionSql, results: readonly CheckResult[]) {
+  if (results.length === 0) return 0;
+  const column = <T>(pick: (r: CheckResult) => T) => results.map(pick);
+  // postgres.js would send a plain array of booleans typed as one boolean; 16 is bool's type id.
+  const booleans = (pick: (r: CheckResult) => boolean | null) => sql.array(column(pick), 16);
+  const [{ inserted }] = await sql<[{ inserted: number }]>`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${column((r) => r.checkId)}::uuid[],
+        ${column((r) => r.siteId)}::text[],
+        ${column((r) => r.siteName)}::text[],
+        ${column((r) => r.url)}::text[],
+        ${column((r) => r.pattern)}::text[],
+        ${column((r) => r.checkedAt)}::timestamptz[],
+        ${column((r) => r.timeToHeadersMs)}::float8[],
+        ${column((r) => r.responseTimeMs)}::float8[],
+        ${column((r) => r.statusCode)}::int4[],
+        ${booleans((r) => r.patternMatched)}::bool[],
+        ${column((r) => r.certExpiresAt)}::timestamptz[],
+        ${booleans((r) => r.up)}::bool[],
+        ${column((r) => r.error?.kind ?? null)}::text[],
+        ${column((r) => r.error?.message ?? null)}::text[],
+        ${column((r) => r.version)}::int2[]
+      ) AS t(check_id, site_id, site_name, url, pattern, checked_at, time_to_headers_ms,
+             response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
+             error_message, message_version)
+    ),
+    site_rows AS (
+      INSERT INTO sites AS s (site_id, name, url, pattern, first_checked_at, changed_at)
+      SELECT DISTINCT ON (site_id) site_id, site_name, url, pattern, checked_at, checked_at
+      FROM input
+      ORDER BY site_id, checked_at DESC
+      ON CONFLICT (site_id) DO UPDATE
+        SET name = excluded.name, url = excluded.url, pattern = excluded.pattern,
+            changed_at = excluded.changed_at
+        WHERE excluded.changed_at > s.changed_at
+          AND (s.name, s.url, s.pattern) IS DISTINCT FROM (excluded.name, excluded.url, excluded.pattern)
+    ),
+    inserted AS (
+      INSERT INTO checks (check_id, site_id, checked_at, time_to_headers_ms, response_time_ms,
+                          status_code, pattern_matched, cert_expires_at, up, error_kind,
+                          error_message, message_version)
+      SELECT check_id, site_id, checked_at, time_to_headers_ms, response_time_ms, status_code,
+             pattern_matched, cert_expires_at, up, error_kind, error_message, message_version
+      FROM input
+      ON CONFLICT (check_id, checked_at) DO NOTHING
+      RETURNING site_id, checked_at, response_time_ms, up
+    ),
+    rollups AS (
+      INSERT INTO check_rollups_hourly AS r
+      SELECT site_id, date_trunc('hour', checked_at, 'UTC'), count(*),
+             count(*) FILTER (WHERE NOT up), count(response_time_ms),
+             coalesce(sum(response_time_ms), 0), monitor_histogram(response_time_ms)
+      FROM inserted
+      GROUP BY 1, 2
+      ON CONFLICT (site_id, hour) DO UPDATE
+        SET checks = r.checks + excluded.checks,
+            failures = r.failures + excluded.failures,
+            responses = r.responses + excluded.responses,
+            response_time_ms_sum = r.response_time_ms_sum + excluded.response_time_ms_sum,
+            response_time_histogram = monitor_histogram_merge(
+              r.response_time_histogram, excluded.response_time_histogram)
+    )
+    SELECT count(*)::int AS inserted FROM inserted`;
+  return inserted;
+}
+
+async function insertRejected(sql: TransactionSql, rejected: readonly RejectedMessage[]) {
+  const rows = rejected.map((m) => ({
+    topic: m.topic,
+    partition: m.partition,
+    kafka_offset: m.offset,
+    message_key: m.key,
+    message: m.value,
+    reason: m.reason,
+  }));
+  const written = await sql`
+    INSERT INTO rejected_messages ${sql(rows)}
+    ON CONFLICT (topic, partition, kafka_offset) DO NOTHING`;
+  return written.count;
 }

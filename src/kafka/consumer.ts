@@ -24,6 +24,10 @@ export interface ConsumerOptions {
   readonly retryDelayMs?: (failures: number) => number;
   /** How long to wait for `handle` before logging and heartbeating (it is not abandoned). */
   readonly handleTimeoutMs?: number;
+  /** Most bytes fetched per partition at once (a batch); defaults to 1 MiB. */
+  readonly batchBytes?: number;
+  /** How long the broker may wait to fill a batch; defaults to 100 ms. */
+  readonly lingerMs?: number;
 }
 
 /** A running consumer. */
@@ -53,12 +57,17 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const retryDelayMs = options.retryDelayMs ?? backoffMs;
   const handleTimeoutMs = options.handleTimeoutMs ?? 30_000;
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const batchBytes = options.batchBytes ?? 1_048_576;
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-    // An idle fetch returns after this long; it also bounds how long stop() waits.
-    maxWaitTimeInMs: 1_000,
+    // The broker answers a fetch once it has a full batch or the linger is over; the linger also
+    // bounds how long stop() waits.
+    minBytes: batchBytes,
+    maxBytesPerPartition: batchBytes,
+    maxBytes: Math.max(10_485_760, batchBytes),
+    maxWaitTimeInMs: options.lingerMs ?? 100,
   });
 
   let rejectCrash: (error: Error) => void = () => {};

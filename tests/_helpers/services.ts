@@ -9,6 +9,7 @@ import { Partitioners, type Producer } from "kafkajs";
 import { readSettings } from "../../src/config/settings.ts";
 import { connectDatabase, type Sql } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
+import { ensurePartitions } from "../../src/db/partitions.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { ensureTopic } from "../../src/kafka/producer.ts";
 import { SILENT } from "../../src/log.ts";
@@ -53,6 +54,7 @@ export async function withDatabase<T>(
   try {
     if (options.migrated ?? true) {
       await migrate(sql, await loadMigrations(), { log: SILENT, schema });
+      await ensurePartitions(sql, new Date(), settings.database.partitionsAheadDays);
     }
     return await fn(sql);
   } finally {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { monitor } from "../_helpers/cli.ts";
-import { closedPort, startHttpTarget } from "../_helpers/http_target.ts";
+import { startHttpTarget } from "../_helpers/http_target.ts";
 import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
 
 const SERVICES = new URL("../../scripts/services.sh", import.meta.url).pathname;
@@ -23,10 +23,29 @@ function ownBroker(stateDir: string, port: number) {
   return { start: () => run("start"), stop: () => run("stop") };
 }
 
+/**
+ * A free port for the broker, with the next one free for its controller. Both lie below the
+ * ephemeral range (32768 and up): a client reconnecting to a stopped broker on an ephemeral port
+ * can be given that very port as its own source port and then hold it, so the broker could not
+ * come back.
+ */
+function brokerPort(): number {
+  for (;;) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      Deno.listen({ hostname: "127.0.0.1", port: port + 1 }).close();
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+}
+
 Deno.test("produce keeps every result through a broker outage", async () => {
   await using target = startHttpTarget();
   const stateDir = await Deno.makeTempDir();
-  const port = closedPort();
+  const port = brokerPort();
   const broker = ownBroker(stateDir, port);
   const env = testEnv({ KAFKA_BROKERS: `127.0.0.1:${port}`, LOG_LEVEL: "debug" });
   const sitesFile = `${stateDir}/sites.yaml`;

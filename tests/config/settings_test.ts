@@ -12,6 +12,8 @@ Deno.test("readSettings() gives the documented defaults for an empty environment
   assert.equal(settings.database.url, SETTINGS.DATABASE_URL[0]);
   assert.equal(settings.database.schema, undefined);
   assert.equal(settings.checkConcurrency, 200);
+  assert.deepEqual(settings.database.retention, { checksDays: 30, rollupsDays: 400 });
+  assert.deepEqual(settings.consume, { batchBytes: 1_048_576, lingerMs: 100, prune: false });
 });
 
 Deno.test("readSettings() reads Aiven-style TLS files and SASL", () => {
@@ -50,6 +52,8 @@ Deno.test("readSettings() lists every bad value at once, naming the variable", (
         KAFKA_SSL_CERT_FILE: "service.cert",
         DATABASE_URL: "mysql://x",
         LOG_LEVEL: "loud",
+        RETAIN_CHECKS_DAYS: "90",
+        RETAIN_ROLLUPS_DAYS: "60",
       }),
     (error: unknown) => {
       assert.ok(error instanceof UsageError);
@@ -60,6 +64,7 @@ Deno.test("readSettings() lists every bad value at once, naming the variable", (
           '  KAFKA_BROKERS must list host:port pairs: "localhost" is not one',
           "  KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together",
           "  DATABASE_URL must be a postgres:// or postgresql:// URI",
+          '  RETAIN_ROLLUPS_DAYS must be at least RETAIN_CHECKS_DAYS (90): current value is "60"',
           '  KAFKA_TOPIC_PARTITIONS must be an integer of at least 1: current value is "zero"',
           '  LOG_LEVEL must be one of error, warn, info, debug: current value is "loud"',
         ].join("\n"),

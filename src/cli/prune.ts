@@ -1,0 +1,31 @@
+/**
+ * `monitor prune`: drops the partitions of raw checks and of hourly rollups that are older than
+ * their retention (RETAIN_CHECKS_DAYS, RETAIN_ROLLUPS_DAYS).
+ *
+ * @module
+ */
+import { prune } from "../db/partitions.ts";
+import { type CliContext, prepare } from "./context.ts";
+import { openDatabase, requireMigrated } from "./connect.ts";
+
+/**
+ * Runs `monitor prune`.
+ *
+ * @param context Environment and output.
+ * @throws {ServiceError} When PostgreSQL cannot be used or the schema is not migrated.
+ */
+export async function pruneCommand(context: CliContext): Promise<void> {
+  const { settings, log } = prepare(context);
+  const sql = await openDatabase(settings);
+  try {
+    await requireMigrated(sql);
+    const dropped = await prune(sql, new Date(), settings.database.retention);
+    log.info("expired partitions dropped", {
+      checks: dropped.checks.join(", ") || "none",
+      rollups: dropped.rollups.join(", ") || "none",
+      ...settings.database.retention,
+    });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

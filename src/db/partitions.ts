@@ -1,0 +1,95 @@
+/**
+ * Partitions of `checks` (one a day) and `check_rollups_hourly` (one a month): created ahead of
+ * time, so no batch waits on DDL, and dropped whole once older than their retention, so nothing is
+ * deleted row by row. The work is done by SQL functions of `sql/0002_partitioned_storage.sql`.
+ *
+ * @module
+ */
+import type { Sql } from "./client.ts";
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Makes sure the partitions from yesterday to `aheadDays` days after `now` exist (yesterday too, so
+ * a check started just before midnight UTC and stored after it always has its day).
+ *
+ * @param sql The database.
+ * @param now The current time.
+ * @param aheadDays How many days after today.
+ * @returns The names of the partitions this call created.
+ *
+ * @example
+ * ```ts ignore
+ * import { ensurePartitions } from "./partitions.ts";
+ * await ensurePartitions(sql, new Date(), 7);
+ * ```
+ */
+export async function ensurePartitions(
+  sql: Sql,
+  now: Date,
+  aheadDays: number,
+): Promise<string[]> {
+  const from = utcDay(new Date(now.getTime() - DAY_MS));
+  const to = utcDay(new Date(now.getTime() + aheadDays * DAY_MS));
+  const rows = await sql<{ name: string }[]>`
+    SELECT monitor_ensure_partitions AS name FROM monitor_ensure_partitions(${from}, ${to})`;
+  return rows.map((r) => r.name);
+}
+
+/**
+ * Creates the partitions for the given days (UTC) where missing: the writer's way out when a
+ * check's day has no partition (a clock far off, or a message older than the retention).
+ *
+ * @returns The names of the partitions this call created.
+ */
+export async function ensurePartitionsFor(sql: Sql, days: readonly string[]): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    SELECT p AS name
+    FROM unnest(${days}::date[]) AS d, monitor_ensure_partitions(d, d) AS p`;
+  return rows.map((r) => r.name);
+}
+
+/** How long each kind of row is kept, in days. */
+export interface Retention {
+  readonly checksDays: number;
+  readonly rollupsDays: number;
+}
+
+/** What {@link prune} dropped. */
+export interface Pruned {
+  readonly checks: readonly string[];
+  readonly rollups: readonly string[];
+}
+
+/**
+ * Drops the partitions whose every row is older than its retention.
+ *
+ * @param sql The database.
+ * @param now The current time.
+ * @param retention Days to keep raw checks and hourly rollups.
+ * @returns The names of the partitions dropped.
+ *
+ * @example
+ * ```ts ignore
+ * import { prune } from "./partitions.ts";
+ * const { checks } = await prune(sql, new Date(), { checksDays: 30, rollupsDays: 400 });
+ * ```
+ */
+export async function prune(sql: Sql, now: Date, retention: Retention): Promise<Pruned> {
+  const cutoff = (days: number) => new Date(now.getTime() - days * DAY_MS);
+  return await sql.begin(async (tx) => {
+    const checks = await tx<{ name: string }[]>`
+      SELECT p AS name FROM monitor_drop_partitions('checks', ${
+      cutoff(retention.checksDays)
+    }) AS p`;
+    const rollups = await tx<{ name: string }[]>`
+      SELECT p AS name
+      FROM monitor_drop_partitions('check_rollups_hourly', ${cutoff(retention.rollupsDays)}) AS p`;
+    return { checks: checks.map((r) => r.name), rollups: rollups.map((r) => r.name) };
+  });
+}
+
+/** `YYYY-MM-DD` of a time, in UTC. */
+export function utcDay(time: Date): string {
+  return time.toISOString().slice(0, 10);
+}

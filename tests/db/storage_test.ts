@@ -1,0 +1,277 @@
+import assert from "node:assert/strict";
+import { readSettings } from "../../src/config/settings.ts";
+import { connectDatabase, type Sql } from "../../src/db/client.ts";
+import { loadMigrations, migrate } from "../../src/db/migrate.ts";
+import { ensurePartitionsFor, prune, utcDay } from "../../src/db/partitions.ts";
+import { storeBatch } from "../../src/db/results.ts";
+import { SILENT } from "../../src/log.ts";
+import { monitor } from "../_helpers/cli.ts";
+import { makeResult } from "../_helpers/results.ts";
+import { testEnv, withDatabase } from "../_helpers/services.ts";
+
+const DAY_MS = 86_400_000;
+
+async function partitionsOf(sql: Sql, parent: string): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    SELECT c.relname AS name
+    FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+    WHERE i.inhparent = ${parent}::regclass
+    ORDER BY 1`;
+  return rows.map((r) => r.name);
+}
+
+async function count(sql: Sql, table: "checks" | "sites" | "check_rollups_hourly") {
+  const [row] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM ${sql(table)}`;
+  return row.n;
+}
+
+/** A small deterministic generator, so a failure can be replayed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+}
+
+Deno.test("monitor migrate leaves partitions for today and the coming days", async () => {
+  const env = testEnv({ DATABASE_PARTITIONS_AHEAD_DAYS: "3" });
+  await withDatabase(env, async (sql) => {
+    const run = monitor(["migrate"], env);
+    assert.equal(await run.code, 0, run.err());
+    const days = await partitionsOf(sql, "checks");
+    for (let i = -1; i <= 3; i++) {
+      const day = utcDay(new Date(Date.now() + i * DAY_MS)).replaceAll("-", "");
+      assert.ok(days.includes(`checks_${day}`), `checks_${day} in ${days.join(", ")}`);
+    }
+    const month = utcDay(new Date()).slice(0, 7).replace("-", "");
+    assert.ok((await partitionsOf(sql, "check_rollups_hourly")).includes(
+      `check_rollups_hourly_${month}`,
+    ));
+  }, { migrated: false });
+});
+
+Deno.test("storeBatch() stores a check whose day has no partition yet instead of losing it", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const old = makeResult({ checkedAt: "2019-06-30T23:59:59.999Z" });
+    const future = makeResult({ checkedAt: "2040-01-01T00:00:00.000Z" });
+    assert.equal((await storeBatch(sql, [old, future, makeResult()])).inserted, 3);
+    const days = await partitionsOf(sql, "checks");
+    assert.ok(days.includes("checks_20190630") && days.includes("checks_20400101"));
+    assert.equal(await count(sql, "checks"), 3);
+  });
+});
+
+Deno.test("storeBatch() given a batch again adds no checks, rollup counts or site changes", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const results = Array.from({ length: 40 }, (_, i) => makeResult({ siteId: `site-${i % 4}` }));
+    await storeBatch(sql, results);
+    const before = await sql`SELECT * FROM check_rollups_hourly ORDER BY site_id, hour`;
+    const sitesBefore = await sql`SELECT * FROM sites ORDER BY site_id`;
+    assert.deepEqual(await storeBatch(sql, results), { inserted: 0, duplicates: 40, rejected: 0 });
+    assert.deepEqual(await sql`SELECT * FROM check_rollups_hourly ORDER BY site_id, hour`, before);
+    assert.deepEqual(await sql`SELECT * FROM sites ORDER BY site_id`, sitesBefore);
+    assert.equal(await count(sql, "checks"), 40);
+    assert.equal(before.reduce((sum, r) => sum + r.checks, 0), 40);
+  });
+});
+
+Deno.test("sites take the latest name and URL; a late older check does not undo a change", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 24, 10, minute)).toISOString();
+    await storeBatch(sql, [
+      makeResult({ siteId: "s", siteName: "Old", url: "https://old.example/", checkedAt: at(1) }),
+      makeResult({ siteId: "s", siteName: "New", url: "https://new.example/", checkedAt: at(2) }),
+    ]);
+    await storeBatch(sql, [
+      makeResult({ siteId: "s", siteName: "Old", url: "https://old.example/", checkedAt: at(0) }),
+    ]);
+    const rows = await sql`SELECT name, url, first_checked_at, changed_at FROM sites`;
+    assert.deepEqual(rows.map((r) => ({ ...r })), [{
+      name: "New",
+      url: "https://new.example/",
+      first_checked_at: new Date(at(2)),
+      changed_at: new Date(at(2)),
+    }]);
+  });
+});
+
+Deno.test("hourly rollups equal a recomputation from the raw rows, percentiles within a bucket", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const next = random(7);
+    const start = Date.UTC(2026, 10, 20, 22, 0);
+    const results = Array.from({ length: 3_000 }, () => {
+      const up = next() > 0.1;
+      const responseTimeMs = up || next() > 0.5 ? Math.exp(next() * 9) - 0.5 : null;
+      return makeResult({
+        siteId: `site-${Math.floor(next() * 5)}`,
+        checkedAt: new Date(start + Math.floor(next() * 5 * 3_600_000)).toISOString(),
+        responseTimeMs: responseTimeMs === null ? null : Math.max(0, responseTimeMs),
+        timeToHeadersMs: responseTimeMs === null ? null : 0.1,
+        up,
+        error: up ? null : { kind: "unexpected_status", message: "Status 500" },
+      });
+    });
+    // Overlapping batches: redeliveries, and every hour written to by many batches.
+    for (let i = 0; i < results.length; i += 400) {
+      await storeBatch(sql, results.slice(Math.max(0, i - 100), i + 400));
+    }
+
+    const mismatched = await sql`
+      SELECT r.site_id, r.hour
+      FROM check_rollups_hourly AS r
+      FULL JOIN (
+        SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, count(*)::int AS checks,
+               (count(*) FILTER (WHERE NOT up))::int AS failures,
+               count(response_time_ms)::int AS responses,
+               coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
+               monitor_histogram(response_time_ms) AS response_time_histogram
+        FROM checks GROUP BY 1, 2
+      ) AS c USING (site_id, hour)
+      WHERE r.checks IS DISTINCT FROM c.checks
+         OR r.failures IS DISTINCT FROM c.failures
+         OR r.responses IS DISTINCT FROM c.responses
+         OR r.response_time_histogram IS DISTINCT FROM c.response_time_histogram
+         OR abs(r.response_time_ms_sum - c.response_time_ms_sum) > 1e-6 * c.response_time_ms_sum`;
+    assert.deepEqual([...mismatched], []);
+    assert.equal(await count(sql, "checks"), 3_000);
+    assert.equal(await count(sql, "check_rollups_hourly"), 5 * 5);
+
+    // The percentile of the merged histograms lies in the bucket of the exact percentile.
+    const quantiles = await sql`
+      WITH exact AS (
+        SELECT site_id, q,
+               percentile_disc(q) WITHIN GROUP (ORDER BY response_time_ms) AS value
+        FROM checks, unnest(ARRAY[0.5, 0.95, 0.99]::float8[]) AS q
+        GROUP BY site_id, q
+      ),
+      approximate AS (
+        SELECT site_id, q,
+               monitor_histogram_quantile(monitor_histogram_sum(response_time_histogram), q) AS value
+        FROM check_rollups_hourly, unnest(ARRAY[0.5, 0.95, 0.99]::float8[]) AS q
+        GROUP BY site_id, q
+      )
+      SELECT e.site_id, e.q, e.value AS exact, a.value AS approximate,
+             monitor_response_bucket(e.value) = monitor_response_bucket(a.value) AS same_bucket
+      FROM exact AS e JOIN approximate AS a USING (site_id, q)`;
+    assert.equal(quantiles.length, 15);
+    for (const q of quantiles) {
+      assert.ok(q.same_bucket, `${q.site_id} q=${q.q}: ${q.exact} vs ${q.approximate}`);
+      assert.ok(Math.abs(q.approximate - q.exact) <= 0.045 * q.exact + 0.5);
+    }
+  });
+});
+
+Deno.test("site_uptime reports uptime and percentiles per site and window", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const now = Date.now();
+    const minutesAgo = (m: number) => new Date(now - m * 60_000).toISOString();
+    await storeBatch(sql, [
+      makeResult({ siteId: "a", checkedAt: minutesAgo(1), responseTimeMs: 100 }),
+      makeResult({ siteId: "a", checkedAt: minutesAgo(2), responseTimeMs: 200 }),
+      makeResult({
+        siteId: "a",
+        checkedAt: minutesAgo(3 * 24 * 60),
+        responseTimeMs: null,
+        up: false,
+        error: { kind: "timeout", message: "No complete response within the timeout" },
+      }),
+    ]);
+    const rows = await sql`
+      SELECT "window", checks::int, failures::int, uptime, response_time_ms_p50 AS p50,
+             response_time_ms_p99 AS p99
+      FROM site_uptime WHERE site = 'a' ORDER BY since DESC`;
+    // The middle of the bucket holding the value (see sql/0002_partitioned_storage.sql).
+    const middle = (ms: number) => 2 ** ((Math.floor(8 * Math.log2(ms)) + 0.5) / 8);
+    const rounded = (ms: number) => Math.round(ms * 1e6) / 1e6;
+    assert.deepEqual(
+      rows.map((r) => ({ ...r, p50: rounded(r.p50), p99: rounded(r.p99) })),
+      [["1h", 2, 0, 1], ["24h", 2, 0, 1], ["7d", 3, 1, 2 / 3], ["30d", 3, 1, 2 / 3]].map((
+        [window, checks, failures, uptime],
+      ) => ({
+        window,
+        checks,
+        failures,
+        uptime,
+        p50: rounded(middle(100)),
+        p99: rounded(middle(200)),
+      })),
+    );
+  });
+});
+
+Deno.test("prune() drops only whole partitions older than the retention, keeping their neighbours", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const now = new Date(Date.UTC(2026, 10, 25, 12, 0));
+    const daysAgo = (d: number) => new Date(now.getTime() - d * DAY_MS);
+    // Days 40 and 31 ago are past a 30-day retention; the partition of day 30 ago still holds
+    // rows younger than the cutoff and stays, as do the rollups of the last 400 days.
+    const checkedAt = [40, 31, 30, 29, 0].map((d) => daysAgo(d).toISOString());
+    await ensurePartitionsFor(sql, ["2025-09-30"]);
+    await storeBatch(sql, [
+      ...checkedAt.map((at) => makeResult({ checkedAt: at })),
+      makeResult({ checkedAt: "2025-09-30T12:00:00.000Z" }),
+    ]);
+    const pruned = await prune(sql, now, { checksDays: 30, rollupsDays: 400 });
+    assert.deepEqual(pruned, {
+      checks: ["checks_20250930", "checks_20261016", "checks_20261025"],
+      rollups: ["check_rollups_hourly_202509"],
+    });
+    const left = await sql<{ checked_at: Date }[]>`SELECT checked_at FROM checks ORDER BY 1`;
+    assert.deepEqual(left.map((r) => r.checked_at.toISOString()), checkedAt.slice(2));
+    const [{ rollups }] = await sql<[{ rollups: number }]>`
+      SELECT sum(checks)::int AS rollups FROM check_rollups_hourly`;
+    assert.equal(rollups, 5, "rollups of pruned days remain until their own retention");
+    assert.deepEqual(await prune(sql, now, { checksDays: 30, rollupsDays: 400 }), {
+      checks: [],
+      rollups: [],
+    });
+  });
+});
+
+Deno.test("monitor prune drops the expired partitions named by the retention settings", async () => {
+  const env = testEnv({ RETAIN_CHECKS_DAYS: "2", RETAIN_ROLLUPS_DAYS: "2", LOG_LEVEL: "info" });
+  await withDatabase(env, async (sql) => {
+    await storeBatch(sql, [makeResult({ checkedAt: "2019-06-30T12:00:00.000Z" }), makeResult()]);
+    const run = monitor(["prune"], env);
+    assert.equal(await run.code, 0, run.err());
+    assert.match(run.err(), /expired partitions dropped.*checks_20190630/);
+    assert.equal(await count(sql, "checks"), 1);
+    assert.ok(
+      !(await partitionsOf(sql, "check_rollups_hourly")).includes(
+        "check_rollups_hourly_201906",
+      ),
+    );
+  });
+});
+
+Deno.test("migrating a database of 0001 moves its checks into the partitioned tables", async () => {
+  const env = testEnv();
+  const settings = readSettings(env);
+  const sql = connectDatabase(settings.database);
+  try {
+    const [first, ...rest] = await loadMigrations();
+    const schema = settings.database.schema!;
+    await migrate(sql, [first!], { log: SILENT, schema });
+    const result = makeResult({ checkedAt: "2026-01-02T03:04:05.000Z", pattern: "ok" });
+    await sql`
+      INSERT INTO checks (check_id, site_id, site_name, url, checked_at, response_time_ms, pattern,
+                          up, message_version)
+      VALUES (${result.checkId}, 'legacy', 'Legacy', 'https://legacy.example/',
+              ${result.checkedAt}, 42, 'ok', true, 1)`;
+    await migrate(sql, rest, { log: SILENT, schema });
+    const rows =
+      await sql`SELECT site, site_name, url, pattern, response_time_ms FROM check_results`;
+    assert.deepEqual(rows.map((r) => ({ ...r })), [{
+      site: "legacy",
+      site_name: "Legacy",
+      url: "https://legacy.example/",
+      pattern: "ok",
+      response_time_ms: 42,
+    }]);
+    const [rollup] = await sql`SELECT checks, responses FROM check_rollups_hourly`;
+    assert.deepEqual({ ...rollup }, { checks: 1, responses: 1 });
+    await sql`DROP SCHEMA ${sql(schema)} CASCADE`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+});
