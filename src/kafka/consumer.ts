@@ -82,6 +82,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
+    // Writes of different partitions overlap (their sites differ, so their rows never collide):
+    // PostgreSQL works on one batch while the next is fetched and decoded.
+    partitionsConsumedConcurrently: 3,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (batch.isEmpty()) return;
       const stored = await handleUntilStored(batch, {

@@ -1,0 +1,199 @@
+/**
+ * Benchmark: how fast does `monitor consume` move check results from the topic into the
+ * partitioned table, next to PostgreSQL's own COPY of the same rows as the ceiling?
+ *
+ *   deno task bench:writer [--rows 200000] [--sites 1000]
+ *
+ * Publishes the rows to a fresh topic first (not timed), then runs the real consumer
+ * (`runConsumer`: decode, validate, one statement per batch with sites and rollups, commit) on a
+ * fresh schema and times it until every row is visible; then COPYs the same rows into the `checks`
+ * table of another fresh schema. Prints rows per second of both and their ratio.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { v7 as uuidv7 } from "uuid";
+import { CHECK_RESULT_VERSION, type CheckResult } from "../../src/check/result.ts";
+import { runConsumer } from "../../src/cli/consume.ts";
+import { readSettings } from "../../src/config/settings.ts";
+import { connectDatabase, type Sql } from "../../src/db/client.ts";
+import { loadMigrations, migrate } from "../../src/db/migrate.ts";
+import { ensurePartitions } from "../../src/db/partitions.ts";
+import { createKafka } from "../../src/kafka/client.ts";
+import { encodeCheckResult } from "../../src/kafka/codec.ts";
+import { ensureTopic } from "../../src/kafka/producer.ts";
+import { SILENT } from "../../src/log.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rows: { type: "string", default: "200000" },
+    sites: { type: "string", default: "1000" },
+  },
+});
+const rowCount = Number(values.rows);
+const siteCount = Number(values.sites);
+
+const id = crypto.randomUUID().slice(0, 8);
+const env = {
+  KAFKA_BROKERS: Deno.env.get("KAFKA_BROKERS") ?? "",
+  DATABASE_URL: Deno.env.get("DATABASE_URL") ?? "",
+  KAFKA_TOPIC: `bench-writer-${id}`,
+  KAFKA_GROUP_ID: `bench-writer-${id}`,
+  KAFKA_TOPIC_PARTITIONS: "6",
+  DATABASE_SCHEMA: `bench_${id}`,
+  LOG_LEVEL: "warn",
+};
+const settings = readSettings(env);
+const kafka = createKafka(settings.kafka, SILENT);
+
+/** A fresh, migrated schema; the pool's search path points at it. */
+async function freshSchema(schema: string): Promise<Sql> {
+  const sql = connectDatabase({ ...settings.database, schema });
+  await migrate(sql, await loadMigrations(), { log: SILENT, schema });
+  await ensurePartitions(sql, new Date(), 1);
+  return sql;
+}
+
+function makeResults(): CheckResult[] {
+  const now = Date.now();
+  return Array.from({ length: rowCount }, (_, i) => {
+    const up = i % 50 !== 0;
+    return {
+      version: CHECK_RESULT_VERSION,
+      checkId: uuidv7(),
+      siteId: `site-${i % siteCount}`,
+      siteName: `Site ${i % siteCount}`,
+      url: `https://site-${i % siteCount}.example/health`,
+      // The last hour, in order, as checks arrive
+      checkedAt: new Date(now - 3_600_000 + Math.floor((i / rowCount) * 3_600_000)).toISOString(),
+      timeToHeadersMs: 10 + (i % 97),
+      responseTimeMs: up ? 12 + (i % 389) : null,
+      statusCode: up ? 200 : null,
+      pattern: null,
+      patternMatched: null,
+      certExpiresAt: null,
+      up,
+      error: up ? null : { kind: "timeout", message: "No complete response within the timeout" },
+    };
+  });
+}
+
+async function publish(results: readonly CheckResult[]): Promise<void> {
+  await ensureTopic(kafka, {
+    topic: settings.kafka.topic,
+    partitions: settings.kafka.topicPartitions,
+    replicationFactor: -1,
+  }, SILENT);
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < results.length; i += 10_000) {
+      await producer.send({
+        topic: settings.kafka.topic,
+        acks: -1,
+        messages: results.slice(i, i + 10_000).map(encodeCheckResult),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function countRows(sql: Sql): Promise<number> {
+  const [row] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM checks`;
+  return row.n;
+}
+
+/** Runs the consumer until every row is visible; seconds from start and from the first row. */
+async function timeConsumer(sql: Sql): Promise<{ total: number; steady: number; first: number }> {
+  const stop = new AbortController();
+  const started = performance.now();
+  const consuming = runConsumer({ settings, kafka, sql, log: SILENT, signal: stop.signal });
+  let firstAt = 0;
+  let firstRows = 0;
+  for (;;) {
+    const rows = await countRows(sql);
+    if (rows > 0 && firstAt === 0) [firstAt, firstRows] = [performance.now(), rows];
+    if (rows >= rowCount) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const done = performance.now();
+  stop.abort();
+  await consuming;
+  return {
+    total: (done - started) / 1000,
+    steady: (done - firstAt) / 1000,
+    first: firstRows,
+  };
+}
+
+/** COPY of the same rows into `checks`: what PostgreSQL itself can take. */
+async function timeCopy(sql: Sql, results: readonly CheckResult[]): Promise<number> {
+  const text = (v: string | number | boolean | null) =>
+    v === null ? "\\N" : typeof v === "boolean" ? (v ? "t" : "f") : String(v);
+  const lines = results.map((r) =>
+    [
+      r.checkId,
+      r.siteId,
+      r.checkedAt,
+      r.timeToHeadersMs,
+      r.responseTimeMs,
+      r.statusCode,
+      r.patternMatched,
+      r.certExpiresAt,
+      r.up,
+      r.error?.kind ?? null,
+      r.error?.message ?? null,
+      r.version,
+    ].map(text).join("\t") + "\n"
+  );
+  const started = performance.now();
+  const stream = await sql`
+    COPY checks (check_id, site_id, checked_at, time_to_headers_ms, response_time_ms, status_code,
+                 pattern_matched, cert_expires_at, up, error_kind, error_message, message_version)
+    FROM STDIN`.writable();
+  await new Promise<void>((resolve, reject) => {
+    stream.on("error", reject);
+    stream.on("finish", resolve);
+    for (let i = 0; i < lines.length; i += 5_000) stream.write(lines.slice(i, i + 5_000).join(""));
+    stream.end();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if ((await countRows(sql)) !== results.length) throw new Error("COPY lost rows");
+  return seconds;
+}
+
+const results = makeResults();
+console.log(`publishing ${rowCount} results of ${siteCount} sites to ${settings.kafka.topic}…`);
+await publish(results);
+
+const writerSql = await freshSchema(`bench_${id}`);
+const copySql = await freshSchema(`bench_${id}_copy`);
+try {
+  const writer = await timeConsumer(writerSql);
+  const copySeconds = await timeCopy(copySql, results);
+  const steadyRate = (rowCount - writer.first) / writer.steady;
+  const copyRate = rowCount / copySeconds;
+  const f = (n: number) => Math.round(n).toLocaleString("en");
+  console.log(`rows:                         ${f(rowCount)}`);
+  console.log(
+    `monitor consume, from start:  ${f(rowCount / writer.total)} rows/s (${
+      writer.total.toFixed(2)
+    } s, incl. joining the group)`,
+  );
+  console.log(`monitor consume, steady:      ${f(steadyRate)} rows/s (first row to last)`);
+  console.log(`COPY into checks (ceiling):   ${f(copyRate)} rows/s (${copySeconds.toFixed(2)} s)`);
+  console.log(`writer / COPY:                ${(steadyRate / copyRate).toFixed(2)}×`);
+} finally {
+  for (
+    const [sql, schema] of [[writerSql, `bench_${id}`], [copySql, `bench_${id}_copy`]] as const
+  ) {
+    await sql`DROP SCHEMA ${sql(schema)} CASCADE`;
+    await sql.end({ timeout: 5 });
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [settings.kafka.topic] }).catch(() => {});
+  await admin.disconnect();
+}
