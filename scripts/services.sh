@@ -4,12 +4,17 @@
 #   scripts/services.sh start [kafka|postgres]...   start (idempotent) and wait until they accept connections
 #   scripts/services.sh stop [kafka|postgres]...    stop cleanly (idempotent)
 #   scripts/services.sh status                      say what runs, exit 1 when something is down
-#   scripts/services.sh env                         print KAFKA_BROKERS / DATABASE_URL for the local services
+#   scripts/services.sh env                         print KAFKA_BROKERS / DATABASE_URL for the local services,
+#                                                   and MONITOR_* variables for the TLS and SASL listeners
 #   scripts/services.sh reset                       stop both and delete their data
 #
-# Settings (environment): MONITOR_KAFKA_PORT (19092; the controller uses the next port),
-# MONITOR_PG_PORT (54329), MONITOR_STATE_DIR (.cache/services), MONITOR_CACHE_DIR
-# (~/.cache/website-monitor: the Kafka jars, downloaded once with Maven).
+# Kafka listens on MONITOR_KAFKA_PORT (19092) in plaintext, the next port is its controller's, the
+# one after takes TLS with a client certificate (SSL), and the one after that SASL over TLS
+# (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; user "monitor"). PostgreSQL (MONITOR_PG_PORT, 54329) accepts
+# TLS too. Their certificates come from a throwaway CA made with openssl in $MONITOR_STATE_DIR/tls.
+#
+# Settings (environment): MONITOR_KAFKA_PORT, MONITOR_PG_PORT, MONITOR_STATE_DIR (.cache/services),
+# MONITOR_CACHE_DIR (~/.cache/website-monitor: the Kafka jars, downloaded once with Maven).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,7 +22,10 @@ state_dir=${MONITOR_STATE_DIR:-$root/.cache/services}
 cache_dir=${MONITOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/website-monitor}
 kafka_port=${MONITOR_KAFKA_PORT:-19092}
 kafka_controller_port=$((kafka_port + 1))
+kafka_ssl_port=$((kafka_port + 2))
+kafka_sasl_port=$((kafka_port + 3))
 pg_port=${MONITOR_PG_PORT:-54329}
+tls_dir=$state_dir/tls
 
 kafka_pom=$root/scripts/kafka/pom.xml
 kafka_dir=$state_dir/kafka
@@ -40,6 +48,40 @@ wait_for() {
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done
+}
+
+# --- TLS ---------------------------------------------------------------------------------------
+
+# Issues $1.pem / $1.key from the local CA, for subject alternative names $2, valid $3 days (a
+# negative number makes a certificate that has already expired).
+issue_certificate() {
+  openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1" 2>/dev/null
+  printf 'subjectAltName=%s\n' "$2" >"$1.ext"
+  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" \
+    -days "$3" -extfile "$1.ext" 2>/dev/null
+  rm -f "$1.csr" "$1.ext"
+}
+
+# The CA, server, client and deliberately wrong certificates, and the SASL password; made once.
+tls_material() {
+  [[ -f $tls_dir/.complete ]] && return
+  command -v openssl >/dev/null ||
+    die "openssl is needed to make the local services' certificates: install it (Debian: apt-get install openssl)"
+  rm -rf "$tls_dir"
+  mkdir -p "$tls_dir"
+  (
+    cd "$tls_dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
+      -subj "/CN=website-monitor local test CA" 2>/dev/null
+    issue_certificate broker "DNS:localhost,IP:127.0.0.1" 825
+    issue_certificate client "DNS:client" 825
+    issue_certificate postgres "DNS:localhost" 825 # no IP: verify-full to 127.0.0.1 must fail
+    issue_certificate other-host "DNS:other.example" 825
+    issue_certificate expired "DNS:localhost,IP:127.0.0.1" -1
+    cat broker.key broker.pem >broker-keystore.pem
+    head -c 24 /dev/urandom | base64 | tr -d '/+=' >sasl-password
+  ) || die "openssl could not make the certificates in $tls_dir"
+  touch "$tls_dir/.complete"
 }
 
 # --- Kafka -------------------------------------------------------------------------------------
@@ -87,18 +129,33 @@ kafka_start() {
   need_java
   local libs
   libs=$(kafka_jars)
-  port_open "$kafka_port" &&
-    die "port $kafka_port is taken by another program: set MONITOR_KAFKA_PORT to a free port, or KAFKA_BROKERS to an existing broker"
+  local port
+  for port in "$kafka_port" "$kafka_controller_port" "$kafka_ssl_port" "$kafka_sasl_port"; do
+    port_open "$port" &&
+      die "port $port is taken by another program: set MONITOR_KAFKA_PORT to a free port (Kafka uses it and the next three), or KAFKA_BROKERS to an existing broker"
+  done
+  tls_material
+  local sasl_password
+  sasl_password=$(cat "$tls_dir/sasl-password")
   mkdir -p "$kafka_dir"
   cat >"$kafka_dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$kafka_controller_port
-listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$kafka_controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port
+listeners=PLAINTEXT://127.0.0.1:$kafka_port,CONTROLLER://127.0.0.1:$kafka_controller_port,SSL://127.0.0.1:$kafka_ssl_port,SASL_SSL://127.0.0.1:$kafka_sasl_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$kafka_port,SSL://127.0.0.1:$kafka_ssl_port,SASL_SSL://127.0.0.1:$kafka_sasl_port
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
 inter.broker.listener.name=PLAINTEXT
+ssl.keystore.type=PEM
+ssl.keystore.location=$tls_dir/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls_dir/ca.pem
+listener.name.ssl.ssl.client.auth=required
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_monitor="$sasl_password";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$kafka_dir/data
 num.partitions=1
 auto.create.topics.enable=false
@@ -110,13 +167,19 @@ group.initial.rebalance.delay.ms=0
 EOF
   local java=(java -Xms256m -Xmx768m -cp "$libs/*" "-Dlog4j.configuration=file:$root/scripts/kafka/log4j.properties")
   # A data directory from another port layout (or a crashed format) is not worth repairing: it is throwaway.
-  if [[ ! -f $kafka_dir/data/meta.properties ]]; then
+  # SCRAM users are stored in the metadata when it is formatted, so new credentials mean new storage.
+  local formatted_for
+  formatted_for=$(sha256sum "$tls_dir/sasl-password" | cut -c1-16)
+  if [[ ! -f $kafka_dir/data/meta.properties || "$(cat "$kafka_dir/data/.scram" 2>/dev/null)" != "$formatted_for" ]]; then
     rm -rf "$kafka_dir/data"
     local cluster_id
     cluster_id=$("${java[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null)
-    "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" \
-      -c "$kafka_dir/server.properties" >"$kafka_dir/format.log" 2>&1 ||
+    "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$kafka_dir/server.properties" \
+      --add-scram "SCRAM-SHA-256=[name=monitor,password=$sasl_password]" \
+      --add-scram "SCRAM-SHA-512=[name=monitor,password=$sasl_password]" \
+      >"$kafka_dir/format.log" 2>&1 ||
       die "formatting Kafka storage failed: see $kafka_dir/format.log"
+    printf '%s' "$formatted_for" >"$kafka_dir/data/.scram"
   fi
   : >"$kafka_dir/kafka.log"
   nohup setsid "${java[@]}" kafka.Kafka "$kafka_dir/server.properties" \
@@ -185,15 +248,19 @@ pg_start() {
   bin=$(pg_bin)
   port_open "$pg_port" &&
     die "port $pg_port is taken by another program: set MONITOR_PG_PORT to a free port, or DATABASE_URL to an existing server"
-  mkdir -p "$pg_dir"
-  ((EUID == 0)) && chown postgres: "$pg_dir"
+  tls_material
+  mkdir -p "$pg_dir/tls"
+  # The server refuses a key that others can read; as root, the cluster's owner must own it.
+  cp "$tls_dir/postgres.pem" "$tls_dir/postgres.key" "$pg_dir/tls/"
+  chmod 600 "$pg_dir/tls/postgres.key"
+  ((EUID == 0)) && chown -R postgres: "$pg_dir"
   if [[ ! -f $pg_dir/data/PG_VERSION ]]; then
     as_pg_owner "$bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
       >"$pg_dir/initdb.log" 2>&1 || die "initdb failed: see $pg_dir/initdb.log"
   fi
   # Throwaway data: durability settings off for speed; sockets live beside the data.
   as_pg_owner "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 \
-    -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$pg_dir/tls/postgres.pem -c ssl_key_file=$pg_dir/tls/postgres.key" \
     start >/dev/null || {
     tail -n 20 "$pg_dir/postgres.log" >&2
     die "postgres did not start: see $pg_dir/postgres.log"
@@ -250,11 +317,17 @@ status)
 env)
   printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$kafka_port"
   printf 'DATABASE_URL=postgres://postgres@127.0.0.1:%s/postgres\n' "$pg_port"
+  # For the TLS tests: the listeners, the CA and certificates, and the SASL user.
+  printf 'MONITOR_KAFKA_SSL_BROKERS=127.0.0.1:%s\n' "$kafka_ssl_port"
+  printf 'MONITOR_KAFKA_SASL_BROKERS=127.0.0.1:%s\n' "$kafka_sasl_port"
+  printf 'MONITOR_KAFKA_SASL_USERNAME=monitor\n'
+  [[ -f $tls_dir/sasl-password ]] && printf 'MONITOR_KAFKA_SASL_PASSWORD=%s\n' "$(cat "$tls_dir/sasl-password")"
+  printf 'MONITOR_TLS_DIR=%s\n' "$tls_dir"
   ;;
 reset)
   kafka_stop
   pg_stop
-  rm -rf "$kafka_dir" "$pg_dir"
+  rm -rf "$kafka_dir" "$pg_dir" "$tls_dir"
   say "local service data deleted"
   ;;
 *)

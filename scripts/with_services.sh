@@ -15,16 +15,25 @@ stop_started() {
 }
 trap stop_started EXIT
 
-local_env=$(bash "$services" env)
+local_services=()
 for pair in "kafka KAFKA_BROKERS" "postgres DATABASE_URL"; do
   read -r service variable <<<"$pair"
   [[ -n ${!variable:-} ]] && continue
+  local_services+=("$service")
   if ! bash "$services" running "$service"; then
     started+=("$service")
     bash "$services" start "$service"
   fi
-  export "$(grep "^$variable=" <<<"$local_env")"
 done
+
+# The local services' addresses, and for the TLS tests their other listeners and certificates.
+while IFS='=' read -r name value; do
+  case $name in
+  KAFKA_BROKERS | MONITOR_KAFKA_*) [[ " ${local_services[*]} " == *" kafka "* ]] && export "$name=$value" ;;
+  DATABASE_URL) [[ " ${local_services[*]} " == *" postgres "* ]] && export "$name=$value" ;;
+  MONITOR_TLS_DIR) ((${#local_services[@]})) && export "$name=$value" ;;
+  esac
+done < <(bash "$services" env)
 
 # Let the command handle Ctrl-C itself; this shell only has to outlive it to stop the services.
 trap 'true' INT TERM

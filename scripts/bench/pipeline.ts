@@ -87,13 +87,7 @@ function monitor(args: string[]) {
   };
 }
 
-const sql = connectDatabase({
-  url: env.DATABASE_URL,
-  schema,
-  writeTimeoutMs: 30_000,
-  partitionsAheadDays: 1,
-  retention: { checksDays: 30, rollupsDays: 400 },
-});
+const sql = connectDatabase({ url: env.DATABASE_URL, tls: null, schema });
 try {
   const migrated = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", mod, "migrate"],

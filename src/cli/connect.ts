@@ -14,6 +14,28 @@ import { ensureTopic } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
 
 const LOCAL_HINT = 'start the local services with "deno task services:start", or point';
+const TLS_PROBLEM = /certificate|self[- ]signed|altnames|does not match|ssl|tls|handshake/i;
+const AUTH_PROBLEM = /sasl|authentication|password/i;
+
+/** What to do about a failure to reach Kafka, judged from its message. */
+function kafkaHint(message: string): string {
+  if (AUTH_PROBLEM.test(message)) {
+    return "check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (Aiven: the SASL port's user and password)";
+  }
+  if (TLS_PROBLEM.test(message)) {
+    return "check that KAFKA_SSL_CA_FILE is the CA that signed the brokers' certificates (Aiven: the service's ca.pem), that KAFKA_BROKERS names the hosts on those certificates, and the client certificate and key";
+  }
+  return `${LOCAL_HINT} KAFKA_BROKERS at a running broker`;
+}
+
+/** What to do about a failure to reach PostgreSQL, judged from its message. */
+function databaseHint(message: string): string {
+  if (TLS_PROBLEM.test(message)) {
+    return "check sslmode in DATABASE_URL and DATABASE_CA_FILE (Aiven: the service's CA certificate); verify-full needs the host name on the server's certificate";
+  }
+  if (AUTH_PROBLEM.test(message)) return "check the user and password in DATABASE_URL";
+  return `${LOCAL_HINT} DATABASE_URL at a running server`;
+}
 
 /**
  * Creates the Kafka client and makes sure the topic exists.
@@ -29,10 +51,11 @@ export async function openKafka(settings: Settings, log: Logger): Promise<Kafka>
       replicationFactor: settings.kafka.topicReplicationFactor,
     }, log);
   } catch (error) {
+    const message = (error as Error).message;
     throw new ServiceError(
-      `Cannot use Kafka at "${settings.kafka.brokers.join(",")}": ${
-        (error as Error).message
-      }: ${LOCAL_HINT} KAFKA_BROKERS at a running broker`,
+      `Cannot use Kafka at "${settings.kafka.brokers.join(",")}": ${message}: ${
+        kafkaHint(message)
+      }`,
     );
   }
   return kafka;
@@ -49,10 +72,11 @@ export async function openDatabase(settings: Settings): Promise<Sql> {
     await sql`SELECT 1`;
   } catch (error) {
     await sql.end({ timeout: 1 });
+    const message = (error as Error).message;
     throw new ServiceError(
-      `Cannot use PostgreSQL at "${redactUri(settings.database.url)}": ${
-        (error as Error).message
-      }: ${LOCAL_HINT} DATABASE_URL at a running server`,
+      `Cannot use PostgreSQL at "${redactUri(settings.database.url)}": ${message}: ${
+        databaseHint(message)
+      }`,
     );
   }
   return sql;

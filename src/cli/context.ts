@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { readSettings, type Settings } from "../config/settings.ts";
+import { insecureSettings, readSettings, type Settings } from "../config/settings.ts";
 import { createLogger, type Logger } from "../log.ts";
 
 /** The outside world of a command. */
@@ -27,6 +27,7 @@ export const SUMMARY_INTERVAL_MS = 60_000;
 export function prepare(context: CliContext): { settings: Settings; log: Logger } {
   const settings = readSettings(context.env);
   const log = createLogger(settings.logLevel, (line) => context.writeErr(`${line}\n`));
+  for (const warning of insecureSettings(settings)) log.warn(warning);
   return { settings, log };
 }
 

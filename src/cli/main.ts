@@ -13,6 +13,7 @@ import { produceCommand } from "./produce.ts";
 import { pruneCommand } from "./prune.ts";
 import { runCommand } from "./run.ts";
 import { schemaCommand } from "./schema.ts";
+import { settingsCommand } from "./settings.ts";
 
 /** The version printed by `monitor --version`. */
 export const VERSION = "0.1.0";
@@ -75,6 +76,10 @@ function buildProgram(context: CliContext): Command {
     .description("print the JSON Schemas of the message format and the sites file")
     .option("--write <dir>", "write them as files into this directory")
     .action((options: { write?: string }) => schemaCommand(options, context));
+
+  program.command("settings")
+    .description("print the effective settings (environment and defaults), passwords masked")
+    .action(() => settingsCommand(context));
 
   for (const command of program.commands) {
     command.exitOverride().configureOutput({

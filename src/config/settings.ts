@@ -23,6 +23,27 @@ export interface KafkaSasl {
   readonly password: string;
 }
 
+/** PostgreSQL's `sslmode` values, as libpq defines them (`allow` is taken as `prefer`). */
+export const SSL_MODES = [
+  "disable",
+  "allow",
+  "prefer",
+  "require",
+  "verify-ca",
+  "verify-full",
+] as const;
+/** One of {@link SSL_MODES}. */
+export type SslMode = typeof SSL_MODES[number];
+
+/** TLS to PostgreSQL, from `sslmode` (and `sslrootcert`) in DATABASE_URL and the CA settings. */
+export interface DatabaseTls {
+  readonly mode: SslMode;
+  /** The CA to verify the server with; unset: the system's CAs. */
+  readonly caFile?: string;
+  /** Which setting named {@link caFile}, for messages. */
+  readonly caSetting?: string;
+}
+
 /** Everything read from the environment. */
 export interface Settings {
   readonly kafka: {
@@ -38,7 +59,8 @@ export interface Settings {
   };
   readonly database: {
     readonly url: string;
-    readonly caFile?: string;
+    /** Null: plain TCP (no `sslmode` and no CA given). */
+    readonly tls: DatabaseTls | null;
     readonly schema?: string;
     readonly writeTimeoutMs: number;
     /** Days of daily partitions created ahead of today. */
@@ -104,7 +126,7 @@ export const SETTINGS = {
   ],
   DATABASE_CA_FILE: [
     "",
-    "CA certificate (PEM) to verify the database server with (sets sslmode verify-full)",
+    "CA certificate (PEM) to verify the database server with, e.g. Aiven's ca.pem; without `sslmode`: verify-full. PGSSLROOTCERT works too",
   ],
   DATABASE_SCHEMA: [
     "",
@@ -225,7 +247,7 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push("DATABASE_URL must be a postgres:// or postgresql:// URI");
   }
-  const databaseCaFile = optional("DATABASE_CA_FILE");
+  const databaseTls = readDatabaseTls(databaseUrl, optional("DATABASE_CA_FILE"), env, problems);
   const databaseSchema = optional("DATABASE_SCHEMA");
   if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     problems.push(
@@ -256,7 +278,7 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     },
     database: {
       url: databaseUrl,
-      ...(databaseCaFile === undefined ? {} : { caFile: databaseCaFile }),
+      tls: databaseTls,
       ...(databaseSchema === undefined ? {} : { schema: databaseSchema }),
       writeTimeoutMs: integer("DATABASE_WRITE_TIMEOUT_MS", 100),
       partitionsAheadDays: integer("DATABASE_PARTITIONS_AHEAD_DAYS", 1),
@@ -275,11 +297,82 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
 }
 
 /**
+ * What in the settings weakens security, as warnings to log at start: each one is the user's
+ * explicit choice, but it must not go unnoticed.
+ *
+ * @param settings From {@link readSettings}.
+ * @returns One sentence per weakness.
+ */
+export function insecureSettings(settings: Settings): string[] {
+  const warnings: string[] = [];
+  if (settings.kafka.tls !== null && !settings.kafka.tls.rejectUnauthorized) {
+    warnings.push(
+      "KAFKA_SSL_REJECT_UNAUTHORIZED is false: the brokers' certificates are not verified",
+    );
+  }
+  const { tls } = settings.database;
+  if (tls?.mode === "require" && tls.caFile === undefined) {
+    warnings.push(
+      "sslmode=require without a CA: the database's certificate is not verified; set DATABASE_CA_FILE (Aiven: the service's CA certificate) to verify it",
+    );
+  }
+  return warnings;
+}
+
+/**
+ * TLS to PostgreSQL as libpq would choose it: `sslmode` from the URI (default: verify-full when a
+ * CA is given, else none); the CA from DATABASE_CA_FILE, PGSSLROOTCERT or `sslrootcert` in the URI
+ * (`system`: the system's CAs). `require` with a CA verifies the CA, as in libpq.
+ */
+function readDatabaseTls(
+  url: string,
+  caSetting: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): DatabaseTls | null {
+  let query: URLSearchParams;
+  try {
+    query = new URL(url).searchParams;
+  } catch {
+    return null; // reported as a malformed URI
+  }
+  const rootCert = query.get("sslrootcert") ?? undefined;
+  const [caFile, caName] = caSetting !== undefined
+    ? [caSetting, "DATABASE_CA_FILE"]
+    : env.PGSSLROOTCERT?.trim()
+    ? [env.PGSSLROOTCERT.trim(), "PGSSLROOTCERT"]
+    : rootCert !== undefined && rootCert !== "system"
+    ? [rootCert, "sslrootcert in DATABASE_URL"]
+    : [undefined, undefined];
+  const modeText = query.get("sslmode") ?? (query.get("ssl") === "true" ? "require" : undefined);
+  let mode: SslMode;
+  if (modeText === undefined) {
+    if (caFile === undefined && rootCert !== "system") return null;
+    mode = "verify-full";
+  } else if (!(SSL_MODES as readonly string[]).includes(modeText)) {
+    problems.push(
+      `DATABASE_URL's sslmode must be one of ${
+        SSL_MODES.join(", ")
+      }: current value is "${modeText}"`,
+    );
+    return null;
+  } else {
+    mode = modeText as SslMode;
+  }
+  return {
+    mode,
+    ...(caFile === undefined ? {} : { caFile, caSetting: caName }),
+  };
+}
+
+/**
  * A connection URI with its password replaced, safe for logs and messages.
  *
  * @param uri A URI such as `postgres://user:secret@host/db`.
- * @returns The same URI with `***` for the password.
+ * @returns The same URI with `***` for the password (in the user part or a `password` parameter).
  */
 export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+  return uri
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@")
+    .replace(/([?&]password=)[^&]*/gi, "$1***");
 }

@@ -3,8 +3,9 @@
  *
  * @module
  */
+import { checkServerIdentity } from "node:tls";
 import postgres from "postgres";
-import type { Settings } from "../config/settings.ts";
+import type { DatabaseTls, Settings } from "../config/settings.ts";
 import { readPem } from "../config/pem.ts";
 
 /** A postgres.js pool. */
@@ -15,7 +16,7 @@ export type Sql = postgres.Sql;
  *
  * @param settings The `database` part of the settings; `schema` becomes the search path.
  * @returns The pool. End it with `sql.end({ timeout })`.
- * @throws {UsageError} When `DATABASE_CA_FILE` cannot be read.
+ * @throws {UsageError} When the CA file cannot be read.
  *
  * @example
  * ```ts ignore
@@ -24,18 +25,51 @@ export type Sql = postgres.Sql;
  * await sql.end({ timeout: 5 });
  * ```
  */
-export function connectDatabase(settings: Settings["database"]): Sql {
-  const ssl = settings.caFile === undefined
-    ? {}
-    : { ssl: { ca: readPem("DATABASE_CA_FILE", settings.caFile), rejectUnauthorized: true } };
-  return postgres(settings.url, {
+export function connectDatabase(
+  settings: Pick<Settings["database"], "url" | "tls" | "schema">,
+): Sql {
+  return postgres(withoutTlsParameters(settings.url), {
     max: 4,
     onnotice: () => {},
     connect_timeout: 10,
-    ...ssl,
+    ssl: tlsOptions(settings.tls, new URL(settings.url).hostname),
     connection: {
       application_name: "website-monitor",
       ...(settings.schema === undefined ? {} : { search_path: settings.schema }),
     },
   });
+}
+
+type SslOption = false | "prefer" | Record<string, unknown>;
+
+/** postgres.js's `ssl` option for an `sslmode`, with libpq's meaning of each mode. */
+function tlsOptions(tls: DatabaseTls | null, host: string): SslOption {
+  if (tls === null || tls.mode === "disable") return false;
+  if (tls.mode === "allow" || tls.mode === "prefer") return "prefer";
+  const ca = tls.caFile === undefined ? {} : { ca: readPem(tls.caSetting!, tls.caFile) };
+  if (tls.mode === "require" && tls.caFile === undefined) return { rejectUnauthorized: false };
+  if (tls.mode === "verify-full") {
+    // Explicitly: for a host given as an IP address, postgres.js passes no server name and the
+    // name would not be checked at all.
+    return {
+      ...ca,
+      rejectUnauthorized: true,
+      checkServerIdentity: (_: string, cert: Parameters<typeof checkServerIdentity>[1]) =>
+        checkServerIdentity(host.replace(/^\[(.*)\]$/, "$1"), cert),
+    };
+  }
+  // verify-ca, and require with a CA: the chain is verified, the host name is not.
+  return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+}
+
+/**
+ * The URI without libpq's TLS parameters: they are turned into the `ssl` option above, and
+ * postgres.js would send unknown ones to the server as settings, which it refuses.
+ */
+function withoutTlsParameters(uri: string): string {
+  const url = new URL(uri);
+  for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey", "ssl"]) {
+    url.searchParams.delete(name);
+  }
+  return url.toString();
 }

@@ -24,17 +24,17 @@ function ownBroker(stateDir: string, port: number) {
 }
 
 /**
- * A free port for the broker, with the next one free for its controller. Both lie below the
+ * A free port for the broker, with the next three free for its controller and its TLS and SASL
+ * listeners. All lie below the
  * ephemeral range (32768 and up): a client reconnecting to a stopped broker on an ephemeral port
  * can be given that very port as its own source port and then hold it, so the broker could not
  * come back.
  */
 function brokerPort(): number {
   for (;;) {
-    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
+    const port = 20_000 + 4 * Math.floor(Math.random() * 3_000);
     try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-      Deno.listen({ hostname: "127.0.0.1", port: port + 1 }).close();
+      for (let i = 0; i < 4; i++) Deno.listen({ hostname: "127.0.0.1", port: port + i }).close();
       return port;
     } catch {
       // taken: try another

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { closedPort } from "../_helpers/http_target.ts";
 import { monitor } from "../_helpers/cli.ts";
+import { SETTINGS } from "../../src/config/settings.ts";
 
 const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
 
@@ -61,5 +62,29 @@ Deno.test("monitor --help lists the subcommands and exits 0", async () => {
   assert.equal(await run.code, 0);
   for (const command of ["produce", "consume", "migrate", "run"]) {
     assert.match(run.out(), new RegExp(`\\n  ${command} `));
+  }
+});
+
+Deno.test("monitor settings prints every setting with passwords masked, and --help shows none", async () => {
+  const env = {
+    KAFKA_SASL_MECHANISM: "scram-sha-256",
+    KAFKA_SASL_USERNAME: "avnadmin",
+    KAFKA_SASL_PASSWORD: "kafka-s3cr3t",
+    DATABASE_URL: "postgres://avnadmin:pg-s3cr3t@pg.example:5432/defaultdb?sslmode=require",
+  };
+  const run = monitor(["settings"], env);
+  assert.equal(await run.code, 0, run.err());
+  const lines = run.out().trimEnd().split("\n");
+  assert.equal(lines.length, Object.keys(SETTINGS).length);
+  assert.ok(lines.includes("KAFKA_SASL_PASSWORD=***"));
+  assert.ok(lines.includes("KAFKA_SASL_USERNAME=avnadmin"));
+  assert.ok(lines.includes(
+    "DATABASE_URL=postgres://avnadmin:***@pg.example:5432/defaultdb?sslmode=require",
+  ));
+  assert.ok(lines.includes("KAFKA_TOPIC=website-checks  # default"));
+  const help = monitor(["--help"], env);
+  await help.code;
+  for (const output of [run.out(), run.err(), help.out(), help.err()]) {
+    assert.ok(!output.includes("s3cr3t"));
   }
 });

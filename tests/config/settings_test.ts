@@ -80,4 +80,35 @@ Deno.test("redactUri() hides the password and keeps the rest", () => {
     "postgres://avnadmin:***@pg.aivencloud.com:5432/defaultdb?sslmode=require",
   );
   assert.equal(redactUri("postgres://postgres@127.0.0.1/db"), "postgres://postgres@127.0.0.1/db");
+  assert.equal(
+    redactUri("postgres://h/db?user=u&password=s3cr3t&sslmode=require"),
+    "postgres://h/db?user=u&password=***&sslmode=require",
+  );
+});
+
+Deno.test("readSettings() takes sslmode and the CA from DATABASE_URL, DATABASE_CA_FILE or PGSSLROOTCERT", () => {
+  const tls = (env: Record<string, string>) => readSettings(env).database.tls;
+  const aiven = "postgres://avnadmin:pw@pg.aivencloud.com:12346/defaultdb";
+  assert.equal(tls({ DATABASE_URL: aiven }), null);
+  assert.deepEqual(tls({ DATABASE_URL: `${aiven}?sslmode=require` }), { mode: "require" });
+  assert.deepEqual(tls({ DATABASE_URL: `${aiven}?sslmode=require`, DATABASE_CA_FILE: "ca.pem" }), {
+    mode: "require",
+    caFile: "ca.pem",
+    caSetting: "DATABASE_CA_FILE",
+  });
+  assert.deepEqual(tls({ DATABASE_URL: aiven, PGSSLROOTCERT: "root.crt" }), {
+    mode: "verify-full",
+    caFile: "root.crt",
+    caSetting: "PGSSLROOTCERT",
+  });
+  assert.deepEqual(tls({ DATABASE_URL: `${aiven}?sslmode=verify-ca&sslrootcert=ca.pem` }), {
+    mode: "verify-ca",
+    caFile: "ca.pem",
+    caSetting: "sslrootcert in DATABASE_URL",
+  });
+  assert.deepEqual(tls({ DATABASE_URL: `${aiven}?sslrootcert=system` }), { mode: "verify-full" });
+  assert.throws(
+    () => readSettings({ DATABASE_URL: `${aiven}?sslmode=verify` }),
+    /DATABASE_URL's sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full: current value is "verify"/,
+  );
 });
