@@ -1,10 +1,11 @@
 /**
- * A small structured logger: one line per event on a sink the CLI chooses (stderr), with fields
- * as `key=value`. Modules receive a {@link Logger}; only the CLI decides where lines go.
+ * A small structured logger: one line per event on a sink the CLI chooses (stderr), as readable
+ * text with fields as `key=value`, or as a JSON object per line for log collectors. Modules
+ * receive a {@link Logger}; only the CLI decides where lines go and in which format.
  *
  * @module
  */
-import type { LogLevel } from "./config/settings.ts";
+import type { LogFormat, LogLevel } from "./config/settings.ts";
 
 /** Extra facts of an event. Never put secrets here. */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -25,6 +26,8 @@ const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
  * @param level The most verbose level written.
  * @param write Receives each formatted line.
  * @param now Wall clock, for the timestamp.
+ * @param format `text`: `2026-01-02T03:04:05.678Z INFO message key=value`; `json`:
+ *   `{"time":"…","level":"info","message":"…","key":"value"}`.
  * @returns The logger.
  *
  * @example
@@ -38,15 +41,19 @@ export function createLogger(
   level: LogLevel,
   write: (line: string) => void,
   now: () => number = Date.now,
+  format: LogFormat = "text",
 ): Logger {
   function at(lineLevel: LogLevel) {
     return (message: string, fields: LogFields = {}) => {
       if (RANK[lineLevel] > RANK[level]) return;
-      const extra = Object.entries(fields)
-        .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => ` ${key}=${formatValue(value)}`)
-        .join("");
-      write(`${new Date(now()).toISOString()} ${lineLevel.toUpperCase()} ${message}${extra}`);
+      const time = new Date(now()).toISOString();
+      const given = Object.entries(fields).filter(([, value]) => value !== undefined);
+      if (format === "json") {
+        write(JSON.stringify({ time, level: lineLevel, message, ...Object.fromEntries(given) }));
+        return;
+      }
+      const extra = given.map(([key, value]) => ` ${key}=${formatValue(value)}`).join("");
+      write(`${time} ${lineLevel.toUpperCase()} ${message}${extra}`);
     };
   }
   return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };

@@ -23,6 +23,7 @@ import { createKafka } from "../../src/kafka/client.ts";
 import { encodeCheckResult } from "../../src/kafka/codec.ts";
 import { ensureTopic } from "../../src/kafka/producer.ts";
 import { SILENT } from "../../src/log.ts";
+import { createMetrics } from "../../src/metrics.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -109,7 +110,14 @@ async function countRows(sql: Sql): Promise<number> {
 async function timeConsumer(sql: Sql): Promise<{ total: number; steady: number; first: number }> {
   const stop = new AbortController();
   const started = performance.now();
-  const consuming = runConsumer({ settings, kafka, sql, log: SILENT, signal: stop.signal });
+  const consuming = runConsumer({
+    settings,
+    kafka,
+    sql,
+    log: SILENT,
+    metrics: createMetrics(),
+    signal: stop.signal,
+  });
   let firstAt = 0;
   let firstRows = 0;
   for (;;) {

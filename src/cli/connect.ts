@@ -11,6 +11,7 @@ import { loadMigrations, type Migration } from "../db/migrate.ts";
 import { ServiceError } from "../errors.ts";
 import { createKafka } from "../kafka/client.ts";
 import { ensureTopic } from "../kafka/producer.ts";
+import { backoffMs } from "../kafka/backoff.ts";
 import type { Logger } from "../log.ts";
 
 const LOCAL_HINT = 'start the local services with "deno task services:start", or point';
@@ -106,4 +107,39 @@ export async function requireMigrated(sql: Sql, migrations?: readonly Migration[
       }): run "monitor migrate" first`,
     );
   }
+}
+
+/**
+ * Opens a service for a long-running command: while it is unreachable (a {@link ServiceError}),
+ * says so and tries again with backoff, so that `produce` and `consume` may start before Kafka or
+ * PostgreSQL. Other errors (bad settings) are thrown at once.
+ *
+ * @param open Connects, or throws.
+ * @param options `log`; `signal`: stops the waiting.
+ * @returns What `open` returned, or `undefined` when the signal stopped the waiting.
+ */
+export async function openWhenAvailable<T>(
+  open: () => Promise<T>,
+  options: { readonly log: Logger; readonly signal: AbortSignal },
+): Promise<T | undefined> {
+  for (let failures = 1; !options.signal.aborted; failures++) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      const retryInMs = backoffMs(failures);
+      options.log.warn(`${error.message}; trying again`, { retryInMs });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, retryInMs);
+        options.signal.addEventListener("abort", done, { once: true });
+        function done() {
+          clearTimeout(timer);
+          options.signal.removeEventListener("abort", done);
+          resolve();
+        }
+      });
+    }
+  }
+  options.log.info("stopped before the services were reachable");
+  return undefined;
 }

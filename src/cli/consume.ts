@@ -14,7 +14,9 @@ import { decodeCheckResult } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
-import { openDatabase, openKafka, requireMigrated } from "./connect.ts";
+import { openDatabase, openKafka, openWhenAvailable, requireMigrated } from "./connect.ts";
+import { databaseProbe, kafkaProbe, startObserver } from "./observe.ts";
+import { createMetrics, type Metrics } from "../metrics.ts";
 
 /**
  * Runs `monitor consume` until the context's signal is aborted.
@@ -24,11 +26,28 @@ import { openDatabase, openKafka, requireMigrated } from "./connect.ts";
  */
 export async function consumeCommand(context: CliContext): Promise<void> {
   const { settings, log } = prepare(context);
-  const sql = await openDatabase(settings);
+  const { signal } = context;
+  // A service waits for the database and the broker to come (up) rather than exiting.
+  const sql = await openWhenAvailable(() => openDatabase(settings), { log, signal });
+  if (sql === undefined) return;
   try {
     await requireMigrated(sql);
-    const kafka = await openKafka(settings, log);
-    await runConsumer({ settings, kafka, sql, log, signal: context.signal });
+    const kafka = await openWhenAvailable(() => openKafka(settings, log), { log, signal });
+    if (kafka === undefined) return;
+    const metrics = createMetrics();
+    const probe = kafkaProbe(kafka);
+    const observer = startObserver(
+      settings,
+      metrics,
+      { kafka: probe, database: databaseProbe(sql) },
+      log,
+    );
+    try {
+      await runConsumer({ settings, kafka, sql, log, metrics, signal });
+    } finally {
+      await observer?.close();
+      await probe.close();
+    }
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -40,6 +59,7 @@ export interface ConsumerRun {
   readonly kafka: Kafka;
   readonly sql: Sql;
   readonly log: Logger;
+  readonly metrics: Metrics;
   readonly signal: AbortSignal;
 }
 
@@ -49,7 +69,7 @@ export interface ConsumerRun {
  * @throws {Error} When the consumer crashed beyond kafkajs's own restarts.
  */
 export async function runConsumer(run: ConsumerRun): Promise<void> {
-  const { settings, kafka, sql, log } = run;
+  const { settings, kafka, sql, log, metrics } = run;
   const tally = { inserted: 0, duplicates: 0, rejected: 0 };
   await maintainPartitions(run);
   const maintenance = setInterval(() => maintainPartitions(run), MAINTENANCE_INTERVAL_MS);
@@ -63,7 +83,14 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
     lingerMs: settings.consume.lingerMs,
     log,
     handle: async (batch) => {
+      const endTimer = metrics.batchDuration.startTimer();
       const outcome = await storeKafkaBatch(sql, batch, log);
+      endTimer();
+      metrics.messagesConsumed.inc(batch.messages.length);
+      metrics.rowsWritten.inc(outcome.inserted);
+      metrics.rowsDuplicate.inc(outcome.duplicates);
+      metrics.deadLettered.inc(outcome.rejected);
+      metrics.consumerLag.set({ partition: String(batch.partition) }, Number(batch.offsetLag()));
       // The first rows are news (a new user waits for them); after that, a summary a minute.
       if (tally.inserted === 0 && outcome.inserted > 0) {
         log.info("first results stored", { ...outcome });

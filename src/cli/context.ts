@@ -26,7 +26,12 @@ export const SUMMARY_INTERVAL_MS = 60_000;
 /** Settings and logger for a command, built once. */
 export function prepare(context: CliContext): { settings: Settings; log: Logger } {
   const settings = readSettings(context.env);
-  const log = createLogger(settings.logLevel, (line) => context.writeErr(`${line}\n`));
+  const log = createLogger(
+    settings.logLevel,
+    (line) => context.writeErr(`${line}\n`),
+    Date.now,
+    settings.logFormat,
+  );
   for (const warning of insecureSettings(settings)) log.warn(warning);
   return { settings, log };
 }

@@ -41,13 +41,27 @@ export async function runMonitor(args: readonly string[], context: CliContext): 
   }
 }
 
-function buildProgram(context: CliContext): Command {
+function buildProgram(outside: CliContext): Command {
   const program = new Command("monitor")
     .description("Checks websites, publishes the results to Kafka and stores them in PostgreSQL.")
     .version(VERSION)
+    .option("--log-format <format>", "log lines as text or json (LOG_FORMAT)")
+    .option("--metrics-port <port>", "serve /metrics and /healthz on this port (METRICS_PORT)")
     .exitOverride()
     .showHelpAfterError('(run "monitor --help" for usage)')
-    .configureOutput({ writeOut: context.writeOut, writeErr: context.writeErr });
+    .configureOutput({ writeOut: outside.writeOut, writeErr: outside.writeErr });
+  // The global flags are settings given on the command line: they override the environment.
+  const context: CliContext = {
+    ...outside,
+    get env() {
+      const flags: { logFormat?: string; metricsPort?: string } = program.opts();
+      return {
+        ...outside.env,
+        ...(flags.logFormat === undefined ? {} : { LOG_FORMAT: flags.logFormat }),
+        ...(flags.metricsPort === undefined ? {} : { METRICS_PORT: flags.metricsPort }),
+      };
+    },
+  };
   const configOption = ["-c, --config <file>", "the sites file (YAML)"] as const;
 
   program.command("produce")
@@ -83,8 +97,8 @@ function buildProgram(context: CliContext): Command {
 
   for (const command of program.commands) {
     command.exitOverride().configureOutput({
-      writeOut: context.writeOut,
-      writeErr: context.writeErr,
+      writeOut: outside.writeOut,
+      writeErr: outside.writeErr,
     });
   }
   return program;

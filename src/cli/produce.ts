@@ -11,7 +11,9 @@ import { createPublisher } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
 import { startScheduler } from "../schedule/scheduler.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
-import { openKafka } from "./connect.ts";
+import { openKafka, openWhenAvailable } from "./connect.ts";
+import { kafkaProbe, startObserver } from "./observe.ts";
+import { createMetrics, type Metrics } from "../metrics.ts";
 import { type ReloadSource, watchSites } from "./reload.ts";
 
 /** Options of `monitor produce`. */
@@ -32,16 +34,30 @@ export interface ProduceOptions {
 export async function produceCommand(options: ProduceOptions, context: CliContext): Promise<void> {
   const sites = await loadSites(options.config, context.env);
   const { settings, log } = prepare(context);
-  const kafka = await openKafka(settings, log);
-  await runProducer({
-    sites,
-    settings,
-    kafka,
-    log,
-    signal: context.signal,
-    once: options.once ?? false,
-    reload: { path: options.config, env: context.env, ...hangupsOf(context) },
-  });
+  const once = options.once ?? false;
+  // A one-off run fails at once; a service waits for Kafka to come (up).
+  const kafka = once
+    ? await openKafka(settings, log)
+    : await openWhenAvailable(() => openKafka(settings, log), { log, signal: context.signal });
+  if (kafka === undefined) return;
+  const metrics = createMetrics();
+  const probe = kafkaProbe(kafka);
+  const observer = startObserver(settings, metrics, { kafka: probe }, log);
+  try {
+    await runProducer({
+      sites,
+      settings,
+      kafka,
+      log,
+      metrics,
+      signal: context.signal,
+      once,
+      reload: { path: options.config, env: context.env, ...hangupsOf(context) },
+    });
+  } finally {
+    await observer?.close();
+    await probe.close();
+  }
 }
 
 /** What {@link runProducer} needs. */
@@ -50,6 +66,7 @@ export interface ProducerRun {
   readonly settings: Settings;
   readonly kafka: Kafka;
   readonly log: Logger;
+  readonly metrics: Metrics;
   readonly signal: AbortSignal;
   readonly once: boolean;
   /** Where to reload the sites from on SIGHUP or a change; without it the sites are fixed. */
@@ -66,13 +83,19 @@ export function hangupsOf(context: CliContext): { hangups?: EventTarget } {
  * finishes the checks in progress and publishes everything before returning.
  */
 export async function runProducer(run: ProducerRun): Promise<void> {
-  const { sites, settings, kafka, log } = run;
+  const { sites, settings, kafka, log, metrics } = run;
   const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
+    // The broker discards a batch it already has when kafkajs retries a send (acks from all
+    // in-sync replicas): no duplicates before the database's own de-duplication. kafkajs then
+    // retries without limit; the publisher bounds what waits meanwhile.
+    idempotent: true,
+    maxInFlightRequests: 1,
   });
   await producer.connect();
   const publisher = createPublisher(async (messages) => {
+    const endTimer = metrics.publishDuration.startTimer();
     // JSON results compress well; less to send to a managed broker, and less for it to store.
     await producer.send({
       topic: settings.kafka.topic,
@@ -80,12 +103,22 @@ export async function runProducer(run: ProducerRun): Promise<void> {
       acks: -1,
       compression: CompressionTypes.GZIP,
     });
-  }, { log });
+    endTimer();
+    showPublisher();
+  }, { log, maxBufferedMessages: settings.produceBufferMessages });
+  const showPublisher = () => {
+    const { buffered, dropped } = publisher.stats();
+    metrics.publishBuffered.set(buffered);
+    metrics.publishDropped.set(dropped);
+  };
   const client = freshConnectionClient();
   const tally = { checks: 0, down: 0 };
 
   async function check(site: SiteConfig): Promise<void> {
+    const endTimer = metrics.checkDuration.startTimer();
     const result = await checkSite(site, { client });
+    endTimer();
+    metrics.checks.inc({ site: site.id, outcome: result.error?.kind ?? "up" });
     tally.checks++;
     if (!result.up) tally.down++;
     log.debug("checked", {
@@ -96,6 +129,7 @@ export async function runProducer(run: ProducerRun): Promise<void> {
       error: result.error?.kind,
     });
     publisher.publish(result);
+    showPublisher();
   }
 
   log.info("producing", { sites: sites.length, topic: settings.kafka.topic });
@@ -122,7 +156,7 @@ export async function runProducer(run: ProducerRun): Promise<void> {
       await scheduler.stop();
     }
   } finally {
-    await publisher.close(30_000);
+    await publisher.close(settings.shutdownTimeoutMs);
     await producer.disconnect();
     client.close();
     log.info("producer stopped", { published: publisher.stats().sent });

@@ -9,6 +9,8 @@ import { loadMigrations, migrate } from "../db/migrate.ts";
 import { type CliContext, prepare } from "./context.ts";
 import { openDatabase, openKafka } from "./connect.ts";
 import { runConsumer } from "./consume.ts";
+import { databaseProbe, kafkaProbe, startObserver } from "./observe.ts";
+import { createMetrics } from "../metrics.ts";
 import { hangupsOf, runProducer } from "./produce.ts";
 
 /**
@@ -27,6 +29,14 @@ export async function runCommand(
   try {
     await migrate(sql, await loadMigrations(), { log, schema: settings.database.schema });
     const kafka = await openKafka(settings, log);
+    const metrics = createMetrics();
+    const probe = kafkaProbe(kafka);
+    const observer = startObserver(
+      settings,
+      metrics,
+      { kafka: probe, database: databaseProbe(sql) },
+      log,
+    );
     // If one half fails, stop the other and report the failure.
     const stop = new AbortController();
     const signal = AbortSignal.any([context.signal, stop.signal]);
@@ -36,11 +46,12 @@ export async function runCommand(
         settings,
         kafka,
         log,
+        metrics,
         signal,
         once: false,
         reload: { path: options.config, env: context.env, ...hangupsOf(context) },
       }),
-      runConsumer({ settings, kafka, sql, log, signal }),
+      runConsumer({ settings, kafka, sql, log, metrics, signal }),
     ].map((half) =>
       half.catch((error) => {
         stop.abort();
@@ -48,6 +59,8 @@ export async function runCommand(
       })
     );
     const [produced, consumed] = await Promise.allSettled(halves);
+    await observer?.close();
+    await probe.close();
     for (const outcome of [produced, consumed]) {
       if (outcome?.status === "rejected") throw outcome.reason;
     }

@@ -77,8 +77,20 @@ export interface Settings {
     readonly prune: boolean;
   };
   readonly checkConcurrency: number;
+  /** Most results `monitor produce` holds while Kafka is unreachable. */
+  readonly produceBufferMessages: number;
+  /** How long a stopping command may take to hand over what it holds. */
+  readonly shutdownTimeoutMs: number;
+  /** Port of the Prometheus metrics and health endpoint; null: none. */
+  readonly metricsPort: number | null;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
 }
+
+/** Log line formats. */
+export const LOG_FORMATS = ["text", "json"] as const;
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = typeof LOG_FORMATS[number];
 
 /** Log levels, least to most verbose. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -158,7 +170,20 @@ export const SETTINGS = {
   ],
   CONSUME_PRUNE: ["false", "`true`: `monitor consume` also runs `monitor prune` once an hour"],
   CHECK_CONCURRENCY: ["200", "Most checks in progress at once in `monitor produce`"],
+  PRODUCE_BUFFER_MESSAGES: [
+    "100000",
+    "Most results `monitor produce` holds while Kafka is unreachable; beyond it the oldest are dropped, counted and logged",
+  ],
+  SHUTDOWN_TIMEOUT_MS: [
+    "8000",
+    "How long `produce` keeps trying to publish what it holds after SIGINT/SIGTERM before giving up (and logging what was lost)",
+  ],
+  METRICS_PORT: [
+    "",
+    "Port for Prometheus metrics (`/metrics`) and health (`/healthz`); also `--metrics-port`. Unset: none",
+  ],
   LOG_LEVEL: ["info", "`error`, `warn`, `info` or `debug`"],
+  LOG_FORMAT: ["text", "`text` (readable) or `json` (one object per line); also `--log-format`"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 type Name = keyof typeof SETTINGS;
@@ -290,7 +315,11 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
       prune: boolean("CONSUME_PRUNE"),
     },
     checkConcurrency: integer("CHECK_CONCURRENCY", 1),
+    produceBufferMessages: integer("PRODUCE_BUFFER_MESSAGES", 1),
+    shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 0),
+    metricsPort: get("METRICS_PORT") === "" ? null : integer("METRICS_PORT", 0),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS),
+    logFormat: oneOf("LOG_FORMAT", LOG_FORMATS),
   };
   if (problems.length > 0) throw new UsageError(`Invalid settings:\n  ${problems.join("\n  ")}`);
   return settings;

@@ -40,3 +40,13 @@ export function monitor(
   });
   return { code, out: () => out, err: () => err, stop: () => controller.abort() };
 }
+
+/** The port from the JSON log line that announces the metrics endpoint. */
+export function servedPort(log: string): number {
+  for (const line of log.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const entry = JSON.parse(line);
+    if (entry.message === "metrics and health served") return entry.port;
+  }
+  throw new Error(`No "metrics and health served" line in the log:\n${log}`);
+}

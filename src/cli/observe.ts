@@ -1,0 +1,116 @@
+/**
+ * The `--metrics-port` endpoint: Prometheus metrics on `/metrics`, and `/healthz`, which answers
+ * 200 only when every service the process needs answers a probe right now (503 otherwise, naming
+ * what failed, never a secret).
+ *
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import type { Settings } from "../config/settings.ts";
+import type { Sql } from "../db/client.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+
+/** A named check that a service answers; rejects when it does not. */
+export type Probe = () => Promise<void>;
+
+const PROBE_TIMEOUT_MS = 3_000;
+
+/** A running endpoint. */
+export interface Observer {
+  /** The port it listens on (useful when 0 was asked for). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the endpoint when METRICS_PORT (or `--metrics-port`) is set.
+ *
+ * @returns The endpoint, or null when none was asked for.
+ */
+export function startObserver(
+  settings: Settings,
+  metrics: Metrics,
+  probes: Readonly<Record<string, Probe>>,
+  log: Logger,
+): Observer | null {
+  return settings.metricsPort === null
+    ? null
+    : serveObserver(settings.metricsPort, metrics, probes, log);
+}
+
+/**
+ * Serves metrics and health on all interfaces (Prometheus scrapes from elsewhere).
+ *
+ * @param port The port; 0 picks a free one (logged).
+ * @param metrics What `/metrics` shows.
+ * @param probes What `/healthz` asks, by service name.
+ * @param log Where the address is logged.
+ * @returns The endpoint.
+ */
+export function serveObserver(
+  port: number,
+  metrics: Metrics,
+  probes: Readonly<Record<string, Probe>>,
+  log: Logger,
+): Observer {
+  const server = Deno.serve({ hostname: "0.0.0.0", port, onListen: () => {} }, async (request) => {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/metrics") {
+      return new Response(await metrics.registry.metrics(), {
+        headers: { "content-type": metrics.registry.contentType },
+      });
+    }
+    if (pathname === "/healthz") {
+      const report = await probeAll(probes);
+      const healthy = Object.values(report).every((status) => status === "ok");
+      return Response.json(report, { status: healthy ? 200 : 503 });
+    }
+    return new Response("Not found: try /metrics or /healthz\n", { status: 404 });
+  });
+  const listening = (server.addr as Deno.NetAddr).port;
+  log.info("metrics and health served", { port: listening, paths: "/metrics /healthz" });
+  return { port: listening, close: () => server.shutdown() };
+}
+
+async function probeAll(probes: Readonly<Record<string, Probe>>): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(probes).map(async ([name, probe]) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no answer within 3 s")), PROBE_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([probe(), timeout]);
+        return [name, "ok"] as const;
+      } catch (error) {
+        return [name, `unreachable: ${(error as Error).message}`] as const;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** A probe of the Kafka cluster, through an admin client connected on first use. */
+export function kafkaProbe(kafka: Kafka): Probe & { close(): Promise<void> } {
+  const admin = kafka.admin();
+  let connected: Promise<void> | undefined;
+  const probe = async () => {
+    connected ??= admin.connect().catch((error) => {
+      connected = undefined;
+      throw error;
+    });
+    await connected;
+    await admin.describeCluster();
+  };
+  return Object.assign(probe, { close: () => admin.disconnect() });
+}
+
+/** A probe of the database. */
+export function databaseProbe(sql: Sql): Probe {
+  return async () => {
+    await sql`SELECT 1`;
+  };
+}
