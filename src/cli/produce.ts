@@ -159,7 +159,8 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     await publisher.close(settings.shutdownTimeoutMs);
     await producer.disconnect();
     client.close();
-    log.info("producer stopped", { published: publisher.stats().sent });
+    const { sent, dropped } = publisher.stats();
+    log.info("producer stopped", { published: sent, dropped });
   }
 }
 

@@ -31,6 +31,9 @@ export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
     clientId: settings.clientId,
     brokers: [...settings.brokers],
     connectionTimeout: 10_000,
+    // Back off to at most 5 s between attempts (kafkajs: 30 s), so that a broker that comes back
+    // is noticed within seconds.
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000 },
     ssl: tls === null ? false : {
       rejectUnauthorized: tls.rejectUnauthorized,
       ...(tls.caFile === undefined ? {} : { ca: [readPem("KAFKA_SSL_CA_FILE", tls.caFile)] }),
