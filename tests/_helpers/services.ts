@@ -98,3 +98,26 @@ export async function testProducer(
   await producer.connect();
   return { topic, producer, [Symbol.asyncDispose]: () => producer.disconnect() };
 }
+
+/** Every check id on the topic, read from the start by a group of its own. */
+export async function idsOnTopic(env: Record<string, string>, expected: number): Promise<string[]> {
+  const settings = readSettings(env);
+  const consumer = createKafka(settings.kafka, SILENT).consumer({
+    groupId: `${settings.kafka.groupId}-reader`,
+  });
+  const ids: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [settings.kafka.topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        ids.push(JSON.parse(message.value!.toString()).checkId);
+        return Promise.resolve();
+      },
+    });
+    await waitFor("every message read back", () => ids.length >= expected || undefined);
+  } finally {
+    await consumer.disconnect();
+  }
+  return ids;
+}

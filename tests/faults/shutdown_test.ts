@@ -4,11 +4,8 @@
  * it, so the database holds exactly the checks on the topic.
  */
 import assert from "node:assert/strict";
-import { readSettings } from "../../src/config/settings.ts";
-import { createKafka } from "../../src/kafka/client.ts";
-import { SILENT } from "../../src/log.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
-import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
+import { idsOnTopic, testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
 
 /** `monitor args…` as a process of its own, its log kept. */
 function spawnMonitor(args: string[], env: Record<string, string>) {
@@ -33,29 +30,6 @@ function spawnMonitor(args: string[], env: Record<string, string>) {
       return { code, ms: performance.now() - started };
     },
   };
-}
-
-/** Every check id on the topic, read from the start by a group of its own. */
-async function idsOnTopic(env: Record<string, string>, expected: number): Promise<string[]> {
-  const settings = readSettings(env);
-  const consumer = createKafka(settings.kafka, SILENT).consumer({
-    groupId: `${settings.kafka.groupId}-reader`,
-  });
-  const ids: string[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [settings.kafka.topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        ids.push(JSON.parse(message.value!.toString()).checkId);
-        return Promise.resolve();
-      },
-    });
-    await waitFor("every message read back", () => ids.length >= expected || undefined);
-  } finally {
-    await consumer.disconnect();
-  }
-  return ids;
 }
 
 Deno.test("SIGTERM stops produce and consume within 10 s with every check stored once", async () => {
