@@ -16,6 +16,8 @@ export interface CliContext {
   readonly writeOut: (text: string) => void;
   /** Standard error: logs and problems. */
   readonly writeErr: (text: string) => void;
+  /** Whether stdin and stdout are a terminal; unset: ask Deno. Tests say false. */
+  readonly terminal?: boolean;
   /** Dispatches a `hangup` event on SIGHUP: `produce` and `run` then reload the sites file. */
   readonly hangups?: EventTarget;
 }

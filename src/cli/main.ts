@@ -14,6 +14,7 @@ import { pruneCommand } from "./prune.ts";
 import { runCommand } from "./run.ts";
 import { schemaCommand } from "./schema.ts";
 import { settingsCommand } from "./settings.ts";
+import { watchCommand } from "./watch.ts";
 
 /** The version printed by `monitor --version`. */
 export const VERSION = "0.1.0";
@@ -91,6 +92,19 @@ function buildProgram(outside: CliContext): Command {
     .option("--write <dir>", "write them as files into this directory")
     .action((options: { write?: string }) => schemaCommand(options, context));
 
+  program.command("watch")
+    .description(
+      "show the check results on the topic live (a table in a terminal, lines otherwise)",
+    )
+    .option("-m, --minutes <n>", "show the last n minutes at start; p95 and uptime over them", "15")
+    .option("--plain", "print one line per check, even in a terminal")
+    .option("--json", "print each check as a JSON line")
+    .action((options: { minutes: string; plain?: true; json?: true }) =>
+      watchCommand({
+        ...options,
+        terminal: context.terminal ?? (Deno.stdout.isTerminal() && Deno.stdin.isTerminal()),
+      }, context)
+    );
   program.command("settings")
     .description("print the effective settings (environment and defaults), passwords masked")
     .action(() => settingsCommand(context));

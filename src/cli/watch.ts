@@ -1,0 +1,90 @@
+/**
+ * `monitor watch`: a live view of the check results on the topic. In a terminal, an interactive
+ * table (ink); otherwise, or with `--plain` / `--json`, one line per check for pipes and logs.
+ *
+ * @module
+ */
+import { render } from "ink";
+import { createElement } from "react";
+import type { CheckResult } from "../check/result.ts";
+import { UsageError } from "../errors.ts";
+import { createKafka } from "../kafka/client.ts";
+import { SILENT } from "../log.ts";
+import { WatchApp } from "../watch/app.tsx";
+import { kafkaTail } from "../watch/source.ts";
+import { type CliContext, prepare, whenAborted } from "./context.ts";
+
+/** Options of `monitor watch`. */
+export interface WatchOptions {
+  /** Minutes of results to show at start (and the window of p95 and uptime). */
+  readonly minutes: string;
+  readonly plain?: boolean;
+  readonly json?: boolean;
+  /** Whether stdin and stdout are a terminal; the CLI asks Deno, tests say. */
+  readonly terminal: boolean;
+}
+
+/**
+ * Runs `monitor watch` until `q`, Ctrl-C or the context's signal.
+ *
+ * @param options Parsed arguments.
+ * @param context Environment, signal and output.
+ * @throws {UsageError} When `--minutes` is not a positive number.
+ */
+export async function watchCommand(options: WatchOptions, context: CliContext): Promise<void> {
+  const minutes = Number(options.minutes);
+  if (!(minutes > 0)) {
+    throw new UsageError(
+      `--minutes must be a positive number: current value is "${options.minutes}"`,
+    );
+  }
+  const { settings, log } = prepare(context);
+  const interactive = options.terminal && !options.plain && !options.json;
+  // On the interactive screen, kafkajs's own lines would tear it; its state is in the footer.
+  const kafka = createKafka(settings.kafka, interactive ? SILENT : log);
+  const source = kafkaTail({ kafka, topic: settings.kafka.topic, backfillMs: minutes * 60_000 });
+
+  if (interactive) {
+    const app = render(
+      createElement(WatchApp, {
+        source,
+        windowMs: minutes * 60_000,
+        broker: settings.kafka.brokers.join(","),
+        topic: settings.kafka.topic,
+      }),
+      { maxFps: 10, alternateScreen: true, exitOnCtrlC: true },
+    );
+    await Promise.race([app.waitUntilExit(), whenAborted(context.signal)]);
+    app.unmount();
+    return;
+  }
+
+  const stop = source.subscribe((event) => {
+    if (event.type === "results") {
+      for (const result of event.results) {
+        context.writeOut(`${options.json ? JSON.stringify(result) : plainLine(result)}\n`);
+      }
+    } else if (event.type === "connection" && event.connection.state === "failed") {
+      log.warn(`${event.connection.message}; trying again`, {
+        retryInMs: event.connection.retryInMs,
+      });
+    } else if (event.type === "connection" && event.connection.state === "connected") {
+      log.info("watching", { topic: settings.kafka.topic, minutes });
+    }
+  });
+  await whenAborted(context.signal);
+  stop();
+}
+
+/** `2026-11-25T10:00:00.000Z  UP    home  200  123ms  …` */
+function plainLine(result: CheckResult): string {
+  return [
+    result.checkedAt,
+    result.up ? "UP  " : "DOWN",
+    result.siteId,
+    String(result.statusCode ?? "-"),
+    result.responseTimeMs === null ? "-" : `${Math.round(result.responseTimeMs)}ms`,
+    ...(result.patternMatched === null ? [] : [result.patternMatched ? "match" : "MISSING"]),
+    ...(result.error === null ? [] : [`${result.error.kind}: ${result.error.message}`]),
+  ].join("  ");
+}

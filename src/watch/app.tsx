@@ -1,0 +1,68 @@
+/**
+ * The interactive shell of `monitor watch`: holds the state, feeds it the source's events, the
+ * keys and a clock tick, follows the terminal's size, and draws {@link WatchView}.
+ *
+ * @module
+ */
+import { useApp, useInput, useWindowSize } from "ink";
+import { useEffect, useReducer, useState } from "react";
+import { initialState, reduce, rowsOf, type WatchEvent } from "./state.ts";
+import { WatchView } from "./view.tsx";
+
+/** Where events come from: the Kafka tail, or a test. */
+export interface WatchSource {
+  /** Starts delivering events; returns how to stop. */
+  subscribe(dispatch: (event: WatchEvent) => void): () => void;
+}
+
+/** What the app needs. */
+export interface WatchAppProps {
+  readonly source: WatchSource;
+  readonly windowMs: number;
+  readonly broker: string;
+  readonly topic: string;
+  /** The clock; tests pass a fixed one. */
+  readonly now?: () => number;
+}
+
+/**
+ * The app. `q` (or Ctrl-C) quits; the other keys are the reducer's.
+ *
+ * @example
+ * ```tsx ignore
+ * const { waitUntilExit } = render(<WatchApp source={tail} windowMs={900_000} broker="…" topic="…" />);
+ * ```
+ */
+export function WatchApp({ source, windowMs, broker, topic, now = Date.now }: WatchAppProps) {
+  const [state, dispatch] = useReducer(reduce, windowMs, initialState);
+  const [nowMs, setNowMs] = useState(now);
+  const { exit } = useApp();
+  const { columns, rows: lines } = useWindowSize(); // re-renders on resize
+
+  useEffect(() => source.subscribe(dispatch), [source]);
+  useEffect(() => {
+    // Ages and staleness move on even when nothing arrives.
+    const timer = setInterval(() => setNowMs(now()), 1_000);
+    return () => clearInterval(timer);
+  }, [now]);
+  const rows = rowsOf(state, nowMs);
+  useInput((input, key) => {
+    if (input === "q" && !state.editingFilter && !state.detail) {
+      exit();
+      return;
+    }
+    dispatch({ type: "key", input, key, visible: rows.map((r) => r.siteId) });
+  });
+
+  return (
+    <WatchView
+      state={state}
+      rows={rows}
+      nowMs={nowMs}
+      width={columns || 100}
+      height={lines || 30}
+      broker={broker}
+      topic={topic}
+    />
+  );
+}

@@ -1,0 +1,159 @@
+/**
+ * The feed of `monitor watch`: tails the topic from the latest offsets in a consumer group of its
+ * own (never the writer's, never committing), after rewinding each partition to the first message
+ * of the backfill window, so the screen starts full. Results are handed over in batches at most
+ * every 100 ms, which also bounds how often the screen is drawn. When the broker cannot be reached
+ * or the topic does not exist, it says so and tries again with backoff.
+ *
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import type { CheckResult } from "../check/result.ts";
+import { backoffMs } from "../kafka/backoff.ts";
+import { decodeCheckResult } from "../kafka/codec.ts";
+import type { WatchSource } from "./app.tsx";
+import type { WatchEvent } from "./state.ts";
+
+/** Options of {@link kafkaTail}. */
+export interface TailOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  /** How far back to start. */
+  readonly backfillMs: number;
+  /** How often gathered results are handed over. */
+  readonly batchMs?: number;
+}
+
+const RATE_WINDOW_MS = 5_000;
+
+/**
+ * The topic as a {@link WatchSource}.
+ *
+ * @param options Client, topic and backfill.
+ * @returns The source; each subscription tails the topic until it is stopped.
+ *
+ * @example
+ * ```ts ignore
+ * import { kafkaTail } from "./source.ts";
+ * const stop = kafkaTail({ kafka, topic, backfillMs: 900_000 }).subscribe(console.log);
+ * ```
+ */
+export function kafkaTail(options: TailOptions): WatchSource {
+  return {
+    subscribe(dispatch) {
+      const stop = new AbortController();
+      const done = tail(options, dispatch, stop.signal);
+      return () => {
+        stop.abort();
+        void done;
+      };
+    },
+  };
+}
+
+async function tail(
+  options: TailOptions,
+  dispatch: (event: WatchEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const { kafka, topic } = options;
+  let failures = 0;
+  while (!signal.aborted) {
+    dispatch({ type: "connection", connection: { state: "connecting" } });
+    const admin = kafka.admin();
+    const consumer = kafka.consumer({
+      groupId: `monitor-watch-${crypto.randomUUID()}`,
+      maxWaitTimeInMs: 250,
+    });
+    try {
+      await admin.connect();
+      if (!(await admin.listTopics()).includes(topic)) {
+        throw new Error(`Topic "${topic}" does not exist yet (monitor produce creates it)`);
+      }
+      const starts = await admin.fetchTopicOffsetsByTimestamp(
+        topic,
+        Date.now() - options.backfillMs,
+      );
+      const pending: CheckResult[] = [];
+      let unreadable = 0;
+      const lags = new Map<number, number>();
+      const crashed = new Promise<never>((_, reject) => {
+        consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      });
+      crashed.catch(() => {});
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: ({ batch }) => {
+          for (const message of batch.messages) {
+            const decoded = decodeCheckResult(message.value);
+            if (decoded.ok) pending.push(decoded.result);
+            else unreadable++;
+          }
+          lags.set(batch.partition, Number(batch.offsetLag()));
+          return Promise.resolve();
+        },
+      });
+      for (const { partition, offset } of starts) {
+        if (offset !== "-1") consumer.seek({ topic, partition, offset });
+      }
+      dispatch({ type: "connection", connection: { state: "connected" } });
+      failures = 0;
+      await Promise.race([
+        handOver(options.batchMs ?? 100, signal, () => {
+          const results = pending.splice(0);
+          const lag = [...lags.values()].reduce((sum, n) => sum + n, 0);
+          const count = unreadable;
+          unreadable = 0;
+          return { results, lag, unreadable: count };
+        }, dispatch),
+        crashed,
+      ]);
+    } catch (error) {
+      if (signal.aborted) break;
+      const retryInMs = backoffMs(++failures);
+      dispatch({
+        type: "connection",
+        connection: { state: "failed", message: (error as Error).message, retryInMs },
+      });
+      await sleep(retryInMs, signal);
+    } finally {
+      await consumer.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+    }
+  }
+}
+
+/** Every `batchMs`, hands what was gathered to `dispatch`, until the signal is aborted. */
+async function handOver(
+  batchMs: number,
+  signal: AbortSignal,
+  take: () => { results: CheckResult[]; lag: number; unreadable: number },
+  dispatch: (event: WatchEvent) => void,
+): Promise<void> {
+  const arrivals: { atMs: number; count: number }[] = [];
+  while (!signal.aborted) {
+    await sleep(batchMs, signal);
+    const { results, lag, unreadable } = take();
+    const nowMs = performance.now();
+    arrivals.push({ atMs: nowMs, count: results.length });
+    while (arrivals[0]!.atMs < nowMs - RATE_WINDOW_MS) arrivals.shift();
+    const received = arrivals.reduce((sum, a) => sum + a.count, 0);
+    if (results.length > 0) dispatch({ type: "results", results });
+    if (unreadable > 0) dispatch({ type: "unreadable", count: unreadable });
+    dispatch({ type: "rate", messagesPerSecond: received / (RATE_WINDOW_MS / 1000), lag });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

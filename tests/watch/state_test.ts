@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import type { CheckResult } from "../../src/check/result.ts";
+import { initialState, reduce, rowsOf, type WatchState } from "../../src/watch/state.ts";
+import { makeResult } from "../_helpers/results.ts";
+
+const T0 = Date.parse("2026-11-25T10:00:00.000Z");
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+/** Results of one site every 10 s from `start` seconds, `up` decided per check. */
+function history(siteId: string, ups: boolean[], responseTimeMs = 100, start = 0): CheckResult[] {
+  return ups.map((up, i) =>
+    makeResult({
+      siteId,
+      siteName: siteId.toUpperCase(),
+      checkedAt: at(start + i * 10),
+      up,
+      statusCode: up ? 200 : 503,
+      responseTimeMs: up ? responseTimeMs + i : null,
+      error: up ? null : { kind: "unexpected_status", message: "Status 503" },
+    })
+  );
+}
+
+function withResults(results: CheckResult[], state = initialState(15 * 60_000)): WatchState {
+  return reduce(state, { type: "results", results });
+}
+
+const press = (state: WatchState, input: string, key = {}, now = T0 + 60_000) =>
+  reduce(state, {
+    type: "key",
+    input,
+    key,
+    visible: rowsOf(state, now).map((r) => r.siteId),
+  });
+
+Deno.test("rowsOf() marks sites down, degraded, stale and up", () => {
+  const state = withResults([
+    ...history("down", [true, true, false], 100, 30),
+    ...history("flaky", [true, false, true, true], 100, 20),
+    ...history("fine", [true, true, true, true, true, true]),
+    ...history("gone", [true, true]), // every 10 s, the last at 10 s: stale after 30 s
+  ]);
+  const rows = rowsOf(state, T0 + 55_000);
+  assert.deepEqual(rows.map((r) => [r.siteId, r.status]), [
+    ["down", "down"],
+    ["flaky", "degraded"],
+    ["gone", "stale"],
+    ["fine", "up"],
+  ]);
+  const flaky = rows.find((r) => r.siteId === "flaky")!;
+  assert.equal(flaky.uptime, 0.75);
+  assert.equal(flaky.intervalMs, 10_000);
+  assert.equal(flaky.p95Ms, 103);
+  assert.deepEqual(flaky.responseTimes, [100, null, 102, 103]);
+});
+
+Deno.test("rowsOf() counts only the window for uptime and p95", () => {
+  const state = withResults(history("s", [false, false, true, true]), initialState(25_000));
+  const [row] = rowsOf(state, T0 + 40_000); // window: from 15 s, so the checks at 20 s and 30 s
+  assert.equal(row!.uptime, 1);
+  assert.equal(row!.p95Ms, 103);
+});
+
+Deno.test("keys cycle the sort, filter by name, move the selection and open the detail", () => {
+  let state = withResults([
+    ...history("beta", [true], 300),
+    ...history("alpha", [false]),
+    ...history("gamma", [true], 50),
+  ]);
+  const order = () => rowsOf(state, T0 + 5_000).map((r) => r.siteId);
+  assert.deepEqual(order(), ["alpha", "beta", "gamma"]); // status: down first, then by name
+  state = press(state, "s");
+  assert.equal(state.sort, "name");
+  state = press(state, "s");
+  assert.deepEqual(order(), ["alpha", "beta", "gamma"]); // latency: no response, 300 ms, 50 ms
+  state = press(state, "s");
+  assert.equal(state.sort, "status");
+
+  state = press(state, "", { downArrow: true });
+  state = press(state, "", { downArrow: true });
+  assert.equal(state.selected, "beta");
+  state = press(state, "", { upArrow: true });
+  state = press(state, "", { upArrow: true });
+  assert.equal(state.selected, "alpha", "the selection stops at the top");
+  state = press(state, "", { return: true });
+  assert.equal(state.detail, true);
+  state = press(state, "", { escape: true });
+  assert.equal(state.detail, false);
+
+  state = press(state, "/");
+  for (const c of "MM") state = press(state, c);
+  state = press(state, "", { return: true });
+  assert.equal(state.editingFilter, false);
+  assert.deepEqual(order(), ["gamma"], "filtered by name, case-insensitively");
+  state = press(state, "", { escape: true });
+  assert.deepEqual(order(), ["alpha", "beta", "gamma"]);
+});
+
+Deno.test("p freezes the view while results keep arriving", () => {
+  let state = withResults(history("a", [true]));
+  state = press(state, "p");
+  state = reduce(state, { type: "results", results: history("b", [true]) });
+  assert.deepEqual(rowsOf(state, T0).map((r) => r.siteId), ["a"]);
+  state = press(state, "p");
+  assert.deepEqual(rowsOf(state, T0).map((r) => r.siteId), ["a", "b"]);
+});
+
+Deno.test("a site keeps its last 120 checks in time order, whatever order they arrive in", () => {
+  const results = history("s", Array.from({ length: 130 }, () => true));
+  const state = withResults([...results.slice(65), ...results.slice(0, 65)]);
+  const recent = state.sites.get("s")!.recent;
+  assert.equal(recent.length, 120);
+  assert.deepEqual(recent.map((c) => c.checkedAtMs), recent.map((c) => c.checkedAtMs).toSorted());
+  assert.equal(recent.at(-1)!.checkedAtMs, T0 + 1_290_000);
+});
