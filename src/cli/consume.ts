@@ -15,8 +15,8 @@ import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
 import { openDatabase, openKafka, openWhenAvailable, requireMigrated } from "./connect.ts";
-import { databaseProbe, kafkaProbe, startObserver } from "./observe.ts";
-import { createMetrics, type Metrics } from "../metrics.ts";
+import { observe } from "./observe.ts";
+import type { Metrics } from "../metrics.ts";
 
 /**
  * Runs `monitor consume` until the context's signal is aborted.
@@ -34,19 +34,11 @@ export async function consumeCommand(context: CliContext): Promise<void> {
     await requireMigrated(sql);
     const kafka = await openWhenAvailable(() => openKafka(settings, log), { log, signal });
     if (kafka === undefined) return;
-    const metrics = createMetrics();
-    const probe = kafkaProbe(kafka);
-    const observer = startObserver(
-      settings,
-      metrics,
-      { kafka: probe, database: databaseProbe(sql) },
-      log,
-    );
+    const { metrics, close } = observe(settings, { kafka, sql }, log);
     try {
       await runConsumer({ settings, kafka, sql, log, metrics, signal });
     } finally {
-      await observer?.close();
-      await probe.close();
+      await close();
     }
   } finally {
     await sql.end({ timeout: 5 });

@@ -9,7 +9,7 @@ import type { Kafka } from "kafkajs";
 import type { Settings } from "../config/settings.ts";
 import type { Sql } from "../db/client.ts";
 import type { Logger } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
+import { createMetrics, type Metrics } from "../metrics.ts";
 
 /** A named check that a service answers; rejects when it does not. */
 export type Probe = () => Promise<void>;
@@ -23,20 +23,38 @@ export interface Observer {
   close(): Promise<void>;
 }
 
+/** The metrics of a command, and the endpoint serving them if one was asked for. */
+export interface Observation {
+  readonly metrics: Metrics;
+  /** Stops the endpoint and its probes. */
+  close(): Promise<void>;
+}
+
 /**
- * Starts the endpoint when METRICS_PORT (or `--metrics-port`) is set.
+ * Creates the metrics and, when METRICS_PORT (or `--metrics-port`) is set, serves them with a
+ * `/healthz` that probes Kafka and, when given, the database.
  *
- * @returns The endpoint, or null when none was asked for.
+ * @returns The metrics to record into, and how to stop.
  */
-export function startObserver(
+export function observe(
   settings: Settings,
-  metrics: Metrics,
-  probes: Readonly<Record<string, Probe>>,
+  services: { readonly kafka: Kafka; readonly sql?: Sql },
   log: Logger,
-): Observer | null {
-  return settings.metricsPort === null
-    ? null
-    : serveObserver(settings.metricsPort, metrics, probes, log);
+): Observation {
+  const metrics = createMetrics();
+  if (settings.metricsPort === null) return { metrics, close: () => Promise.resolve() };
+  const kafka = kafkaProbe(services.kafka);
+  const probes = services.sql === undefined
+    ? { kafka }
+    : { kafka, database: databaseProbe(services.sql) };
+  const observer = serveObserver(settings.metricsPort, metrics, probes, log);
+  return {
+    metrics,
+    async close() {
+      await observer.close();
+      await kafka.close();
+    },
+  };
 }
 
 /**

@@ -12,8 +12,8 @@ import type { Logger } from "../log.ts";
 import { startScheduler } from "../schedule/scheduler.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
 import { openKafka, openWhenAvailable } from "./connect.ts";
-import { kafkaProbe, startObserver } from "./observe.ts";
-import { createMetrics, type Metrics } from "../metrics.ts";
+import { observe } from "./observe.ts";
+import type { Metrics } from "../metrics.ts";
 import { type ReloadSource, watchSites } from "./reload.ts";
 
 /** Options of `monitor produce`. */
@@ -40,9 +40,7 @@ export async function produceCommand(options: ProduceOptions, context: CliContex
     ? await openKafka(settings, log)
     : await openWhenAvailable(() => openKafka(settings, log), { log, signal: context.signal });
   if (kafka === undefined) return;
-  const metrics = createMetrics();
-  const probe = kafkaProbe(kafka);
-  const observer = startObserver(settings, metrics, { kafka: probe }, log);
+  const { metrics, close } = observe(settings, { kafka }, log);
   try {
     await runProducer({
       sites,
@@ -55,8 +53,7 @@ export async function produceCommand(options: ProduceOptions, context: CliContex
       reload: { path: options.config, env: context.env, ...hangupsOf(context) },
     });
   } finally {
-    await observer?.close();
-    await probe.close();
+    await close();
   }
 }
 

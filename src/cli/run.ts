@@ -9,8 +9,7 @@ import { loadMigrations, migrate } from "../db/migrate.ts";
 import { type CliContext, prepare } from "./context.ts";
 import { openDatabase, openKafka } from "./connect.ts";
 import { runConsumer } from "./consume.ts";
-import { databaseProbe, kafkaProbe, startObserver } from "./observe.ts";
-import { createMetrics } from "../metrics.ts";
+import { observe } from "./observe.ts";
 import { hangupsOf, runProducer } from "./produce.ts";
 
 /**
@@ -29,14 +28,7 @@ export async function runCommand(
   try {
     await migrate(sql, await loadMigrations(), { log, schema: settings.database.schema });
     const kafka = await openKafka(settings, log);
-    const metrics = createMetrics();
-    const probe = kafkaProbe(kafka);
-    const observer = startObserver(
-      settings,
-      metrics,
-      { kafka: probe, database: databaseProbe(sql) },
-      log,
-    );
+    const { metrics, close } = observe(settings, { kafka, sql }, log);
     // If one half fails, stop the other and report the failure.
     const stop = new AbortController();
     const signal = AbortSignal.any([context.signal, stop.signal]);
@@ -59,8 +51,7 @@ export async function runCommand(
       })
     );
     const [produced, consumed] = await Promise.allSettled(halves);
-    await observer?.close();
-    await probe.close();
+    await close();
     for (const outcome of [produced, consumed]) {
       if (outcome?.status === "rejected") throw outcome.reason;
     }

@@ -52,7 +52,9 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
         broker: settings.kafka.brokers.join(","),
         topic: settings.kafka.topic,
       }),
-      { maxFps: 10, alternateScreen: true, exitOnCtrlC: true },
+      // Interactive because stdin and stdout are a terminal (checked above), even where ink would
+      // guess otherwise from a CI variable in the environment.
+      { maxFps: 10, alternateScreen: true, exitOnCtrlC: true, interactive: true },
     );
     await Promise.race([app.waitUntilExit(), whenAborted(context.signal)]);
     app.unmount();
