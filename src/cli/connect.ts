@@ -117,6 +117,12 @@ export async function requireMigrated(sql: Sql, migrations?: readonly Migration[
  * @param open Connects, or throws.
  * @param options `log`; `signal`: stops the waiting.
  * @returns What `open` returned, or `undefined` when the signal stopped the waiting.
+ *
+ * @example
+ * ```ts ignore
+ * import { openWhenAvailable } from "./connect.ts";
+ * const sql = await openWhenAvailable(() => openDatabase(settings), { log, signal });
+ * ```
  */
 export async function openWhenAvailable<T>(
   open: () => Promise<T>,

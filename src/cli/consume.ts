@@ -27,7 +27,7 @@ import type { Metrics } from "../metrics.ts";
 export async function consumeCommand(context: CliContext): Promise<void> {
   const { settings, log } = prepare(context);
   const { signal } = context;
-  // A service waits for the database and the broker to come (up) rather than exiting.
+  // A long-running consumer waits for the database and the broker instead of exiting.
   const sql = await openWhenAvailable(() => openDatabase(settings), { log, signal });
   if (sql === undefined) return;
   try {

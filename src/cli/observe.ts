@@ -12,12 +12,12 @@ import type { Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics.ts";
 
 /** A named check that a service answers; rejects when it does not. */
-export type Probe = () => Promise<void>;
+type Probe = () => Promise<void>;
 
 const PROBE_TIMEOUT_MS = 3_000;
 
 /** A running endpoint. */
-export interface Observer {
+interface Observer {
   /** The port it listens on (useful when 0 was asked for). */
   readonly port: number;
   close(): Promise<void>;
@@ -35,6 +35,14 @@ export interface Observation {
  * `/healthz` that probes Kafka and, when given, the database.
  *
  * @returns The metrics to record into, and how to stop.
+ *
+ * @example
+ * ```ts ignore
+ * import { observe } from "./observe.ts";
+ * const { metrics, close } = observe(settings, { kafka, sql }, log);
+ * metrics.rowsWritten.inc(12);
+ * await close();
+ * ```
  */
 export function observe(
   settings: Settings,
@@ -66,7 +74,7 @@ export function observe(
  * @param log Where the address is logged.
  * @returns The endpoint.
  */
-export function serveObserver(
+function serveObserver(
   port: number,
   metrics: Metrics,
   probes: Readonly<Record<string, Probe>>,
@@ -112,7 +120,7 @@ async function probeAll(probes: Readonly<Record<string, Probe>>): Promise<Record
 }
 
 /** A probe of the Kafka cluster, through an admin client connected on first use. */
-export function kafkaProbe(kafka: Kafka): Probe & { close(): Promise<void> } {
+function kafkaProbe(kafka: Kafka): Probe & { close(): Promise<void> } {
   const admin = kafka.admin();
   let connected: Promise<void> | undefined;
   const probe = async () => {
@@ -127,7 +135,7 @@ export function kafkaProbe(kafka: Kafka): Probe & { close(): Promise<void> } {
 }
 
 /** A probe of the database. */
-export function databaseProbe(sql: Sql): Probe {
+function databaseProbe(sql: Sql): Probe {
   return async () => {
     await sql`SELECT 1`;
   };

@@ -35,7 +35,7 @@ export async function produceCommand(options: ProduceOptions, context: CliContex
   const sites = await loadSites(options.config, context.env);
   const { settings, log } = prepare(context);
   const once = options.once ?? false;
-  // A one-off run fails at once; a service waits for Kafka to come (up).
+  // A one-off run fails at once; a long-running producer waits for Kafka instead of exiting.
   const kafka = once
     ? await openKafka(settings, log)
     : await openWhenAvailable(() => openKafka(settings, log), { log, signal: context.signal });

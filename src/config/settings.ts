@@ -331,6 +331,13 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
  *
  * @param settings From {@link readSettings}.
  * @returns One sentence per weakness.
+ *
+ * @example
+ * ```ts
+ * import { insecureSettings, readSettings } from "./settings.ts";
+ * const settings = readSettings({ KAFKA_SSL: "true", KAFKA_SSL_REJECT_UNAUTHORIZED: "false" });
+ * console.log(insecureSettings(settings).length); // 1
+ * ```
  */
 export function insecureSettings(settings: Settings): string[] {
   const warnings: string[] = [];

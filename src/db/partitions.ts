@@ -41,6 +41,12 @@ export async function ensurePartitions(
  * check's day has no partition (a clock far off, or a message older than the retention).
  *
  * @returns The names of the partitions this call created.
+ *
+ * @example
+ * ```ts ignore
+ * import { ensurePartitionsFor } from "./partitions.ts";
+ * await ensurePartitionsFor(sql, ["2019-06-30"]);
+ * ```
  */
 export async function ensurePartitionsFor(sql: Sql, days: readonly string[]): Promise<string[]> {
   const rows = await sql<{ name: string }[]>`
@@ -89,7 +95,15 @@ export async function prune(sql: Sql, now: Date, retention: Retention): Promise<
   });
 }
 
-/** `YYYY-MM-DD` of a time, in UTC. */
+/**
+ * `YYYY-MM-DD` of a time, in UTC.
+ *
+ * @example
+ * ```ts
+ * import { utcDay } from "./partitions.ts";
+ * console.log(utcDay(new Date("2026-11-25T23:30:00-02:00"))); // "2026-11-26"
+ * ```
+ */
 export function utcDay(time: Date): string {
   return time.toISOString().slice(0, 10);
 }

@@ -127,6 +127,13 @@ export function initialState(windowMs: number): WatchState {
  * @param event What happened; a `key` event carries the ids of the rows on screen, in order, so
  *   that ↑/↓ move through what the user sees.
  * @returns The next state (the same object when nothing changed).
+ *
+ * @example
+ * ```ts
+ * import { initialState, reduce } from "./state.ts";
+ * const state = reduce(initialState(60_000), { type: "key", input: "s", key: {}, visible: [] });
+ * console.log(state.sort); // "name"
+ * ```
  */
 export function reduce(state: WatchState, event: WatchEvent): WatchState {
   switch (event.type) {
@@ -243,6 +250,12 @@ const DEGRADED_WITHIN = 5;
  * @param state The state.
  * @param nowMs The current time.
  * @returns The rows.
+ *
+ * @example
+ * ```ts
+ * import { initialState, rowsOf } from "./state.ts";
+ * console.log(rowsOf(initialState(60_000), Date.now())); // []
+ * ```
  */
 export function rowsOf(state: WatchState, nowMs: number): Row[] {
   const sites = state.frozen ?? state.sites;

@@ -233,6 +233,12 @@ const BARS = "▁▂▃▄▅▆▇█";
 /**
  * The last `width` values as bars, scaled between their minimum and maximum; `·` where a check
  * had no response time.
+ *
+ * @example
+ * ```ts
+ * import { sparkline } from "./view.tsx";
+ * console.log(sparkline([10, 20, null, 80], 20)); // "▁▂·█"
+ * ```
  */
 export function sparkline(values: readonly (number | null)[], width: number): string {
   const shown = values.slice(-width);
@@ -253,7 +259,15 @@ function patternText(matched: boolean | null): string {
   return matched === null ? "" : matched ? "match" : "MISSING";
 }
 
-/** `12s`, `4m`, `3h`, `2d`. */
+/**
+ * A duration as a terminal has room for it: `12s`, `4m`, `3h`, `2d`.
+ *
+ * @example
+ * ```ts
+ * import { duration } from "./view.tsx";
+ * console.log(duration(90_000)); // "1m"
+ * ```
+ */
 export function duration(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
   if (seconds < 60) return `${seconds}s`;
