@@ -11,7 +11,7 @@ import { loadMigrations, type Migration } from "../db/migrate.ts";
 import { ServiceError } from "../errors.ts";
 import { createKafka } from "../kafka/client.ts";
 import { ensureTopic } from "../kafka/producer.ts";
-import { backoffMs } from "../kafka/backoff.ts";
+import { backoffMs, sleep } from "../kafka/backoff.ts";
 import type { Logger } from "../log.ts";
 
 const LOCAL_HINT = 'start the local services with "deno task services:start", or point';
@@ -135,15 +135,7 @@ export async function openWhenAvailable<T>(
       if (!(error instanceof ServiceError)) throw error;
       const retryInMs = backoffMs(failures);
       options.log.warn(`${error.message}; trying again`, { retryInMs });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, retryInMs);
-        options.signal.addEventListener("abort", done, { once: true });
-        function done() {
-          clearTimeout(timer);
-          options.signal.removeEventListener("abort", done);
-          resolve();
-        }
-      });
+      await sleep(retryInMs, options.signal);
     }
   }
   options.log.info("stopped before the services were reachable");

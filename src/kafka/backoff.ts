@@ -14,3 +14,28 @@
 export function backoffMs(failures: number): number {
   return Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
 }
+
+/**
+ * Waits `ms`, or less when the signal is aborted first (it never rejects): the pause between
+ * tries of something a stopping command must not keep waiting for.
+ *
+ * @param ms How long to wait.
+ * @param signal Ends the wait early.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "./backoff.ts";
+ * await sleep(10_000, AbortSignal.abort()); // returns at once
+ * ```
+ */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

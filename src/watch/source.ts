@@ -9,7 +9,7 @@
  */
 import type { Kafka } from "kafkajs";
 import type { CheckResult } from "../check/result.ts";
-import { backoffMs } from "../kafka/backoff.ts";
+import { backoffMs, sleep } from "../kafka/backoff.ts";
 import { decodeCheckResult } from "../kafka/codec.ts";
 import type { WatchSource } from "./app.tsx";
 import type { WatchEvent } from "./state.ts";
@@ -144,16 +144,4 @@ async function handOver(
     if (unreadable > 0) dispatch({ type: "unreadable", count: unreadable });
     dispatch({ type: "rate", messagesPerSecond: received / (RATE_WINDOW_MS / 1000), lag });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
