@@ -154,7 +154,7 @@ async function storeKafkaBatch(
       });
     }
   }
-  const outcome = await storeBatch(sql, results, rejected);
+  const outcome = await storeBatch(sql, results, { rejected });
   log.debug("stored", {
     partition: batch.partition,
     offsets: `${batch.firstOffset()}-${batch.lastOffset()}`,

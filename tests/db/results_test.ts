@@ -90,8 +90,8 @@ Deno.test("storeBatch() keeps rejected messages once each, with their bytes and 
       value: new Uint8Array([0xff, 0x00, 0x7b]),
       reason: "Message is not JSON",
     };
-    assert.equal((await storeBatch(sql, [], [message])).rejected, 1);
-    assert.equal((await storeBatch(sql, [], [message])).rejected, 0);
+    assert.equal((await storeBatch(sql, [], { rejected: [message] })).rejected, 1);
+    assert.equal((await storeBatch(sql, [], { rejected: [message] })).rejected, 0);
     const [row] = await sql`SELECT partition, kafka_offset, message, reason FROM rejected_messages`;
     assert.equal(row?.partition, 2);
     assert.equal(row?.kafka_offset, "41");

@@ -25,6 +25,27 @@ async function count(sql: Sql, table: "checks" | "sites" | "check_rollups_hourly
   return row.n;
 }
 
+/** Rollup rows (site, hour) that differ from a recomputation from the raw rows; none is right. */
+async function rollupMismatches(sql: Sql) {
+  const rows = await sql`
+    SELECT r.site_id, r.hour
+    FROM check_rollups_hourly AS r
+    FULL JOIN (
+      SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, count(*)::int AS checks,
+             (count(*) FILTER (WHERE NOT up))::int AS failures,
+             count(response_time_ms)::int AS responses,
+             coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
+             monitor_histogram(response_time_ms) AS response_time_histogram
+      FROM checks GROUP BY 1, 2
+    ) AS c USING (site_id, hour)
+    WHERE r.checks IS DISTINCT FROM c.checks
+       OR r.failures IS DISTINCT FROM c.failures
+       OR r.responses IS DISTINCT FROM c.responses
+       OR r.response_time_histogram IS DISTINCT FROM c.response_time_histogram
+       OR abs(r.response_time_ms_sum - c.response_time_ms_sum) > 1e-6 * c.response_time_ms_sum`;
+  return rows.map((r) => ({ ...r }));
+}
+
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
   return () => {
@@ -116,23 +137,7 @@ Deno.test("hourly rollups equal a recomputation from the raw rows, percentiles w
       await storeBatch(sql, results.slice(Math.max(0, i - 100), i + 400));
     }
 
-    const mismatched = await sql`
-      SELECT r.site_id, r.hour
-      FROM check_rollups_hourly AS r
-      FULL JOIN (
-        SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, count(*)::int AS checks,
-               (count(*) FILTER (WHERE NOT up))::int AS failures,
-               count(response_time_ms)::int AS responses,
-               coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
-               monitor_histogram(response_time_ms) AS response_time_histogram
-        FROM checks GROUP BY 1, 2
-      ) AS c USING (site_id, hour)
-      WHERE r.checks IS DISTINCT FROM c.checks
-         OR r.failures IS DISTINCT FROM c.failures
-         OR r.responses IS DISTINCT FROM c.responses
-         OR r.response_time_histogram IS DISTINCT FROM c.response_time_histogram
-         OR abs(r.response_time_ms_sum - c.response_time_ms_sum) > 1e-6 * c.response_time_ms_sum`;
-    assert.deepEqual([...mismatched], []);
+    assert.deepEqual(await rollupMismatches(sql), []);
     assert.equal(await count(sql, "checks"), 3_000);
     assert.equal(await count(sql, "check_rollups_hourly"), 5 * 5);
 
@@ -158,6 +163,59 @@ Deno.test("hourly rollups equal a recomputation from the raw rows, percentiles w
       assert.ok(q.same_bucket, `${q.site_id} q=${q.q}: ${q.exact} vs ${q.approximate}`);
       assert.ok(Math.abs(q.approximate - q.exact) <= 0.045 * q.exact + 0.5);
     }
+  });
+});
+
+Deno.test("writers storing the same sites and hours at once keep the rollups exact", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const next = random(11);
+    const start = Date.UTC(2026, 10, 21, 0, 0);
+    // Each round starts new hours, so both writers find no rollup row and insert one at once.
+    for (let round = 0; round < 10; round++) {
+      const batch = () =>
+        Array.from({ length: 50 }, () =>
+          makeResult({
+            siteId: `site-${Math.floor(next() * 3)}`,
+            checkedAt: new Date(start + round * 3_600_000 + Math.floor(next() * 3_600_000))
+              .toISOString(),
+            responseTimeMs: next() * 500,
+          }));
+      await Promise.all([storeBatch(sql, batch()), storeBatch(sql, batch())]);
+    }
+    assert.deepEqual(await rollupMismatches(sql), []);
+    assert.equal(await count(sql, "checks"), 1_000);
+  });
+});
+
+Deno.test("monitor_histogram_add_buckets() and monitor_histogram_merge() count bucket by bucket", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const next = random(5);
+    const histogram = (length: number) => Array.from({ length }, () => Math.floor(next() * 4));
+    const sum = (a: number[], b: number[]) =>
+      Array.from({ length: Math.max(a.length, b.length) }, (_, i) => (a[i] ?? 0) + (b[i] ?? 0));
+    for (let i = 0; i < 30; i++) {
+      const a = histogram(Math.floor(next() * 12));
+      const b = histogram(Math.floor(next() * 12));
+      const buckets = Array.from(
+        { length: Math.floor(next() * 5) },
+        () => 1 + Math.floor(next() * 15),
+      );
+      const expected = [...a];
+      for (const bucket of buckets) {
+        while (expected.length < bucket) expected.push(0);
+        expected[bucket - 1]! += 1;
+      }
+      const [row] = await sql`
+        SELECT monitor_histogram_merge(${a}::int[], ${b}::int[]) AS merged,
+               monitor_histogram_add_buckets(${a}::int[], ${buckets}::int[]) AS added`;
+      assert.deepEqual(row?.merged, sum(a, b), `merge ${a} + ${b}`);
+      assert.deepEqual(row?.added, expected, `add ${buckets} to ${a}`);
+    }
+    const [edge] = await sql`
+      SELECT monitor_histogram_add_buckets('{}', NULL) AS nothing,
+             monitor_histogram_add_buckets(NULL, '{3}') AS from_null,
+             monitor_histogram_merge('{}', '{}') AS empty`;
+    assert.deepEqual({ ...edge }, { nothing: [], from_null: [0, 0, 1], empty: [] });
   });
 });
 
