@@ -61,5 +61,8 @@ function describe(error: unknown): string {
     .replace(/^error sending request\b.*?\):\s*/i, "")
     .replace(/https?:\/\/\S+/gi, "<url>")
     .split("\n", 1)[0]!
+    // The text may quote the server: no control characters (escape sequences for a terminal, NUL
+    // that PostgreSQL cannot store) get into a result.
+    .replace(/[\u0000-\u001f\u007f]/g, "\uFFFD")
     .slice(0, 500);
 }

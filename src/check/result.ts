@@ -28,15 +28,20 @@ export type ErrorKind = typeof ERROR_KINDS[number];
 /** The current message format version; a consumer rejects versions it does not know. */
 export const CHECK_RESULT_VERSION = 1;
 
+/** PostgreSQL cannot store a NUL character in text: a message carrying one is unreadable. */
+const NO_NUL = /^[^\u0000]*$/;
+const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
+
 const milliseconds = z.number().nonnegative().describe("Milliseconds, from a monotonic clock");
 
 /** The message format, version 1. */
 export const checkResultSchema = z.strictObject({
   version: z.literal(CHECK_RESULT_VERSION).describe("Message format version"),
   checkId: z.uuidv7().describe("Unique id of this check; UUIDv7, so ids sort by time"),
-  siteId: z.string().min(1).describe("The site's id from the sites file"),
-  siteName: z.string().min(1).describe("The site's display name"),
-  url: z.url().describe("The URL requested first"),
+  siteId: z.string().min(1).regex(NO_NUL, noNul).describe("The site's id from the sites file"),
+  siteName: z.string().min(1).regex(NO_NUL, noNul).describe("The site's display name"),
+  // (refine, not regex: the JSON schema keeps `format: uri`, which allows no NUL either)
+  url: z.url().refine((url) => NO_NUL.test(url), noNul).describe("The URL requested first"),
   checkedAt: z.iso.datetime({ offset: false }).describe("When the request started, UTC"),
   timeToHeadersMs: milliseconds.nullable().describe(
     "Request start to response headers; null when no response arrived",
@@ -47,7 +52,9 @@ export const checkResultSchema = z.strictObject({
   statusCode: z.int().min(100).max(999).nullable().describe(
     "HTTP status of the final response; null when none arrived",
   ),
-  pattern: z.string().nullable().describe("The regular expression looked for; null when none"),
+  pattern: z.string().regex(NO_NUL, noNul).nullable().describe(
+    "The regular expression looked for; null when none",
+  ),
   patternMatched: z.boolean().nullable().describe(
     "Whether the body matched the pattern; null when there is no pattern or no body was read",
   ),
@@ -57,7 +64,7 @@ export const checkResultSchema = z.strictObject({
   up: z.boolean().describe("True when the check met every expectation of the site"),
   error: z.strictObject({
     kind: z.enum(ERROR_KINDS).describe("Failure class"),
-    message: z.string().describe("Human-readable detail"),
+    message: z.string().regex(NO_NUL, noNul).describe("Human-readable detail"),
   }).nullable().describe("Why the check failed; null when up"),
 }).describe("One check of one website, as published to Kafka by `monitor produce`");
 

@@ -245,7 +245,7 @@ function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem[]
   const message = value === undefined && issue.code === "invalid_type"
     ? "is required"
     : typeof value === "string" && !issue.message.includes(value)
-    ? `${issue.message}: current value is "${value}"`
+    ? `${issue.message}: current value is ${JSON.stringify(value)}` // escaped: no raw control bytes
     : typeof value === "number"
     ? `${issue.message}: current value is ${value}`
     : issue.message;

@@ -107,7 +107,7 @@ Deno.test("produce --once then consume stores exactly one row per check, with th
   }
 });
 
-Deno.test("consume keeps unreadable messages in rejected_messages and stores the readable ones", async () => {
+Deno.test("consume keeps unreadable and unstorable messages in rejected_messages and stores the readable ones", async () => {
   const env = testEnv();
   await using kafka = await testProducer(env, 1);
   {
@@ -118,15 +118,17 @@ Deno.test("consume keeps unreadable messages in rejected_messages and stores the
         { key: "x", value: "not json" },
         encodeCheckResult(good),
         { key: "y", value: JSON.stringify({ ...good, version: 99 }) },
+        // Valid JSON, but PostgreSQL cannot store a NUL: it must not block the partition.
+        encodeCheckResult(makeResult({ siteName: "Bad\u0000Name" })),
       ],
     });
     await withDatabase(env, async (sql) => {
       const consume = monitor(["consume"], env);
       try {
-        await waitFor("three stored messages", async () => {
+        await waitFor("four stored messages", async () => {
           const [{ n }] = await sql<[{ n: number }]>`
             SELECT (SELECT count(*) FROM checks) + (SELECT count(*) FROM rejected_messages) AS n`;
-          return Number(n) >= 3 || undefined;
+          return Number(n) >= 4 || undefined;
         });
       } finally {
         consume.stop();
@@ -140,11 +142,13 @@ Deno.test("consume keeps unreadable messages in rejected_messages and stores the
       assert.deepEqual(rejected.map((r) => [r.kafka_offset, r.reason.split(":")[0]]), [
         ["0", "Message is not JSON"],
         ["2", "Message version 99 is not supported"],
+        ["3", "Message is not a valid check result"],
       ]);
+      assert.match(rejected[2]?.reason, /siteName: must not contain NUL characters/);
       assert.equal(rejected[0]?.message, "not json");
       assert.match(
         consume.err(),
-        /WARN unreadable messages kept in rejected_messages count=[12]\b/,
+        /WARN unreadable messages kept in rejected_messages count=[123]\b/,
       );
     });
   }
@@ -157,7 +161,7 @@ Deno.test("consume refuses to start on a database that is not migrated", async (
     assert.equal(await consume.code, 1);
     assert.match(
       consume.err(),
-      /The database schema is not up to date \(missing 0001_init\.sql, 0002_partitioned_storage\.sql\): run "monitor migrate" first/,
+      /The database schema is not up to date \(missing 0001_init\.sql, 0002_partitioned_storage\.sql, 0003_faster_rollups\.sql\): run "monitor migrate" first/,
     );
   }, { migrated: false });
 });

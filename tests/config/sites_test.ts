@@ -115,6 +115,11 @@ const INVALID: Record<string, string[]> = {
     "invalid-ca-file.yaml:2: defaults.ca_file \"no-such-ca.pem\" cannot be read: No such file or directory (os error 2): readfile 'TESTDATA/no-such-ca.pem'",
     'invalid-ca-file.yaml:6: sites[0].ca_file "valid.yaml" is not a PEM certificate file',
   ],
+  "invalid-control-characters.yaml": [
+    'invalid-control-characters.yaml:3: sites[0].name must not contain control characters: current value is "Shop \\u001b[31mred"',
+    'invalid-control-characters.yaml:4: sites[0].url must not contain control characters: current value is "https://shop.example/\\u0000"',
+    'invalid-control-characters.yaml:5: sites[0].pattern must not contain a NUL character: write "\\x00" to match one: current value is "ok\\u0000"',
+  ],
   "invalid-many.yaml": [
     'invalid-many.yaml:3: sites[0].url must be an absolute http(s) URL: current value is "ftp://a.example/"',
     "invalid-many.yaml:4: sites[0].colour is not a known key: remove it or check its spelling",

@@ -35,3 +35,16 @@ Deno.test("decodeCheckResult() rejects a result with a wrong field, naming the f
 Deno.test("decodeCheckResult() rejects an empty message", () => {
   assert.deepEqual(decodeCheckResult(null), { ok: false, reason: "Message has no value" });
 });
+
+Deno.test("decodeCheckResult() rejects text PostgreSQL cannot store (a NUL), naming the field", () => {
+  const result = makeResult({
+    up: false,
+    error: { kind: "invalid_response", message: "Bad header \u0000" },
+  });
+  const decoded = decodeCheckResult(JSON.stringify(result));
+  assert.deepEqual(decoded, {
+    ok: false,
+    reason:
+      "Message is not a valid check result: error.message: must not contain NUL characters (PostgreSQL cannot store them)",
+  });
+});
