@@ -2,12 +2,14 @@
  * Benchmark: how fast does `monitor consume` move check results from the topic into the
  * partitioned table, next to PostgreSQL's own COPY of the same rows as the ceiling?
  *
- *   deno task bench:writer [--rows 200000] [--sites 1000]
+ *   deno task bench:writer [--rows 200000] [--sites 1000] [--repeat 3]
  *
  * Publishes the rows to a fresh topic first (not timed), then runs the real consumer
  * (`runConsumer`: decode, validate, one statement per batch with sites and rollups, commit) on a
  * fresh schema and times it until every row is visible; then COPYs the same rows into the `checks`
- * table of another fresh schema. Prints rows per second of both and their ratio.
+ * table of another fresh schema. Prints rows per second of both and their ratio, for each of
+ * `--repeat` runs (a new consumer group and schemas each time) and their median: the machines are
+ * shared and one run's ratio can be off by a third.
  *
  * @module
  */
@@ -30,10 +32,12 @@ const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "200000" },
     sites: { type: "string", default: "1000" },
+    repeat: { type: "string", default: "3" },
   },
 });
 const rowCount = Number(values.rows);
 const siteCount = Number(values.sites);
+const repeatCount = Number(values.repeat);
 
 const id = crypto.randomUUID().slice(0, 8);
 const env = {
@@ -114,13 +118,16 @@ async function countRows(sql: Sql): Promise<number> {
  * Progress is read from the consumer's own metrics, not by counting rows (a count(*) every 100 ms
  * would take a good part of PostgreSQL's time from the writer it measures).
  */
-async function timeConsumer(sql: Sql): Promise<{ total: number; steady: number; first: number }> {
+async function timeConsumer(
+  sql: Sql,
+  groupId: string,
+): Promise<{ total: number; steady: number; first: number }> {
   const stop = new AbortController();
   const metrics = createMetrics();
   const written = async () => (await metrics.rowsWritten.get()).values[0]?.value ?? 0;
   const started = performance.now();
   const consuming = runConsumer({
-    settings,
+    settings: { ...settings, kafka: { ...settings.kafka, groupId } },
     kafka,
     sql,
     log: SILENT,
@@ -187,30 +194,46 @@ const results = makeResults();
 console.log(`publishing ${rowCount} results of ${siteCount} sites to ${settings.kafka.topic}…`);
 await publish(results);
 
-const writerSql = await freshSchema(`bench_${id}`);
-const copySql = await freshSchema(`bench_${id}_copy`);
+const f = (n: number) => Math.round(n).toLocaleString("en");
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const runs: { writer: number; start: number; copy: number }[] = [];
 try {
-  const writer = await timeConsumer(writerSql);
-  const copySeconds = await timeCopy(copySql, results);
-  const steadyRate = (rowCount - writer.first) / writer.steady;
-  const copyRate = rowCount / copySeconds;
-  const f = (n: number) => Math.round(n).toLocaleString("en");
-  console.log(`rows:                         ${f(rowCount)}`);
-  console.log(
-    `monitor consume, from start:  ${f(rowCount / writer.total)} rows/s (${
-      writer.total.toFixed(2)
-    } s, incl. joining the group)`,
-  );
-  console.log(`monitor consume, steady:      ${f(steadyRate)} rows/s (first row to last)`);
-  console.log(`COPY into checks (ceiling):   ${f(copyRate)} rows/s (${copySeconds.toFixed(2)} s)`);
-  console.log(`writer / COPY:                ${(steadyRate / copyRate).toFixed(2)}×`);
-} finally {
-  for (
-    const [sql, schema] of [[writerSql, `bench_${id}`], [copySql, `bench_${id}_copy`]] as const
-  ) {
-    await sql`DROP SCHEMA ${sql(schema)} CASCADE`;
-    await sql.end({ timeout: 5 });
+  for (let run = 1; run <= repeatCount; run++) {
+    const schema = `bench_${id}_${run}`;
+    const writerSql = await freshSchema(schema);
+    const copySql = await freshSchema(`${schema}_copy`);
+    try {
+      const writer = await timeConsumer(writerSql, `${settings.kafka.groupId}-${run}`);
+      const copySeconds = await timeCopy(copySql, results);
+      const figures = {
+        writer: (rowCount - writer.first) / writer.steady,
+        start: rowCount / writer.total,
+        copy: rowCount / copySeconds,
+      };
+      runs.push(figures);
+      console.log(
+        `run ${run}: monitor consume ${f(figures.writer)} rows/s (first row to last; ${
+          f(figures.start)
+        } from start, joining the group), COPY ${f(figures.copy)} rows/s: ${
+          (figures.writer / figures.copy).toFixed(2)
+        }×`,
+      );
+    } finally {
+      for (const [sql, name] of [[writerSql, schema], [copySql, `${schema}_copy`]] as const) {
+        await sql`DROP SCHEMA ${sql(name)} CASCADE`;
+        await sql.end({ timeout: 5 });
+      }
+    }
   }
+  console.log(
+    `rows:                         ${f(rowCount)} of ${f(siteCount)} sites, ${repeatCount} runs`,
+  );
+  console.log(`monitor consume (median):     ${f(median(runs.map((r) => r.writer)))} rows/s`);
+  console.log(`COPY into checks (median):    ${f(median(runs.map((r) => r.copy)))} rows/s`);
+  console.log(
+    `writer / COPY (median):       ${median(runs.map((r) => r.writer / r.copy)).toFixed(2)}×`,
+  );
+} finally {
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [settings.kafka.topic] }).catch(() => {});
