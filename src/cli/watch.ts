@@ -12,6 +12,7 @@ import { createKafka } from "../kafka/client.ts";
 import { SILENT } from "../log.ts";
 import { WatchApp } from "../watch/app.tsx";
 import { kafkaTail } from "../watch/source.ts";
+import { printable } from "../watch/state.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 
 /** Options of `monitor watch`. */
@@ -88,5 +89,5 @@ function plainLine(result: CheckResult): string {
     result.responseTimeMs === null ? "-" : `${Math.round(result.responseTimeMs)}ms`,
     ...(result.patternMatched === null ? [] : [result.patternMatched ? "match" : "MISSING"]),
     ...(result.error === null ? [] : [`${result.error.kind}: ${result.error.message}`]),
-  ].join("  ");
+  ].map(printable).join("  ");
 }

@@ -155,6 +155,24 @@ export function reduce(state: WatchState, event: WatchEvent): WatchState {
   }
 }
 
+/**
+ * Text from the topic made safe to print: control characters (a terminal's escape sequences among
+ * them) become U+FFFD. Messages of any producer reach the screen, not only sanitised ones.
+ *
+ * @param text Text from a message.
+ * @returns The text without control characters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { printable } from "./state.ts";
+ * assert.equal(printable("Shop\u001b[2J"), "Shop\uFFFD[2J");
+ * ```
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "\uFFFD");
+}
+
 function withResults(
   sites: ReadonlyMap<string, SiteState>,
   results: readonly CheckResult[],
@@ -168,19 +186,21 @@ function withResults(
       responseTimeMs: result.responseTimeMs,
       patternMatched: result.patternMatched,
       errorKind: result.error?.kind ?? null,
-      errorMessage: result.error?.message ?? null,
+      errorMessage: result.error === null ? null : printable(result.error.message),
     };
-    const site = next.get(result.siteId);
+    // The id as shown is the key, so that selecting a row finds its site.
+    const siteId = printable(result.siteId);
+    const site = next.get(siteId);
     const recent = site === undefined ? [] : [...site.recent];
     // Results of one site arrive in order (one partition); a backfill may repeat the odd one.
     let at = recent.length;
     while (at > 0 && recent[at - 1]!.checkedAtMs > check.checkedAtMs) at--;
     recent.splice(at, 0, check);
     if (recent.length > RECENT_CHECKS) recent.splice(0, recent.length - RECENT_CHECKS);
-    next.set(result.siteId, {
-      siteId: result.siteId,
-      siteName: result.siteName,
-      url: result.url,
+    next.set(siteId, {
+      siteId,
+      siteName: printable(result.siteName),
+      url: printable(result.url),
       recent,
     });
   }

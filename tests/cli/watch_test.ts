@@ -96,7 +96,18 @@ Deno.test("monitor watch in a terminal shows the sites from the backfill and liv
 Deno.test("monitor watch --plain and --json print one line per check for pipes", async () => {
   const env = testEnv();
   await using kafka = await testProducer(env, 2);
-  const sent = results();
+  const sent = [
+    ...results(),
+    makeResult({
+      siteId: "evil",
+      up: false,
+      statusCode: null,
+      responseTimeMs: null,
+      timeToHeadersMs: null,
+      // From a producer that did not clean it: clears the screen if printed raw.
+      error: { kind: "invalid_response", message: "Bad header \u001b[2J" },
+    }),
+  ];
   await kafka.producer.send({ topic: kafka.topic, messages: sent.map(encodeCheckResult) });
   for (const format of ["--plain", "--json"]) {
     const watch = monitor(["watch", format, "--minutes", "5"], env);
@@ -123,6 +134,8 @@ Deno.test("monitor watch --plain and --json print one line per check for pipes",
         lines.join("\n"),
       );
       assert.equal(lines.filter((l) => / {2}UP {4}shop {2}200 {2}\d+ms$/.test(l)).length, 3);
+      assert.ok(lines.some((l) => l.endsWith("invalid_response: Bad header \uFFFD[2J")));
+      assert.ok(!watch.out().includes("\u001b"));
     }
   }
 });

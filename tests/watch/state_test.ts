@@ -113,3 +113,21 @@ Deno.test("a site keeps its last 120 checks in time order, whatever order they a
   assert.deepEqual(recent.map((c) => c.checkedAtMs), recent.map((c) => c.checkedAtMs).toSorted());
   assert.equal(recent.at(-1)!.checkedAtMs, T0 + 1_290_000);
 });
+
+Deno.test("text from the topic reaches the screen without control characters", () => {
+  const state = withResults([
+    makeResult({
+      siteId: "evil\u001b]0;x\u0007",
+      siteName: "Evil\u001b[2J",
+      url: "https://evil.example/\u009b",
+      up: false,
+      error: { kind: "invalid_response", message: "header \u001b[31mred" },
+    }),
+  ]);
+  const [row] = rowsOf(state, Date.now());
+  assert.equal(row?.siteId, "evil\uFFFD]0;x\uFFFD");
+  assert.equal(row?.siteName, "Evil\uFFFD[2J");
+  const site = state.sites.get(row!.siteId);
+  assert.equal(site?.url, "https://evil.example/\uFFFD");
+  assert.equal(site?.recent[0]?.errorMessage, "header \uFFFD[31mred");
+});
