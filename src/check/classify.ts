@@ -63,6 +63,7 @@ function describe(error: unknown): string {
     .split("\n", 1)[0]!
     // The text may quote the server: no control characters (escape sequences for a terminal, NUL
     // that PostgreSQL cannot store) get into a result.
+    // deno-lint-ignore no-control-regex -- matching control characters is the point
     .replace(/[\u0000-\u001f\u007f]/g, "\uFFFD")
     .slice(0, 500);
 }

@@ -29,6 +29,7 @@ export type ErrorKind = typeof ERROR_KINDS[number];
 export const CHECK_RESULT_VERSION = 1;
 
 /** PostgreSQL cannot store a NUL character in text: a message carrying one is unreadable. */
+// deno-lint-ignore no-control-regex -- matching NUL is the point
 const NO_NUL = /^[^\u0000]*$/;
 const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
 

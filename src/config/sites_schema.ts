@@ -26,6 +26,7 @@ const SITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_RANGE = /^([1-5]\d\d)-([1-5]\d\d)$/;
 /** Text that goes into results, logs and the terminal: no control characters. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const noControl = { error: "must not contain control characters" };
 const FLAG_BITS = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL } as const;
@@ -106,6 +107,7 @@ function checkPattern(context: z.core.ParsePayload<string>): void {
 
 const regex = z.string({ error: "must be a regular expression in a string" })
   // A pattern goes into every result, and PostgreSQL cannot store a NUL.
+  // deno-lint-ignore no-control-regex -- matching NUL is the point
   .regex(/^[^\u0000]*$/, { error: 'must not contain a NUL character: write "\\x00" to match one' })
   .check(checkPattern);
 

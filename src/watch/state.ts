@@ -170,6 +170,7 @@ export function reduce(state: WatchState, event: WatchEvent): WatchState {
  * ```
  */
 export function printable(text: string): string {
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "\uFFFD");
 }
 
