@@ -32,7 +32,7 @@ export function connectDatabase(
   const options = {
     max: 4,
     onnotice: () => {},
-    connect_timeout: CONNECT_TIMEOUT_SECONDS,
+    connect_timeout: 10,
     // Documented in postgres.js's README, missing from its types.
     socket: openSocket,
     ssl: tlsOptions(settings.tls, new URL(settings.url).hostname),
@@ -44,8 +44,6 @@ export function connectDatabase(
   return postgres(withoutTlsParameters(settings.url), options);
 }
 
-const CONNECT_TIMEOUT_SECONDS = 10;
-
 /** What postgres.js passes to its `socket` option: the hosts and ports of the URI, or a path. */
 interface SocketTarget {
   readonly host: readonly string[];
@@ -56,37 +54,17 @@ interface SocketTarget {
 /**
  * postgres.js's own sockets leave Nagle's algorithm on: the last message of a COPY then waits for
  * the server's delayed ACK, about 40 ms a COPY. This opens the TCP connection with TCP_NODELAY
- * instead; TLS is still negotiated by postgres.js on top. (DATABASE_URL names one host.)
+ * instead (DATABASE_URL names one host). The socket is returned before it connects, as postgres.js
+ * does with its own: what it writes waits for the connection, and a refused or failed connection
+ * reaches it as the socket's `error` and `close` (a rejected promise would leave the pool's
+ * connection stuck); its `connect_timeout` still applies. TLS is negotiated by postgres.js on top.
  */
-async function openSocket(target: SocketTarget): Promise<net.Socket> {
-  if (target.path) return await connectWithin(net.connect(target.path), target.path);
+function openSocket(target: SocketTarget): net.Socket {
+  if (target.path) return net.connect(target.path);
   const host = target.host[0] ?? "localhost";
   const port = target.port[0] ?? 5432;
-  const socket = await connectWithin(net.connect({ host, port, noDelay: true }), `${host}:${port}`);
-  // postgres.js reads these for TLS (the server name to send) and for its messages.
-  return Object.assign(socket, { host, port });
-}
-
-/** The socket once connected; rejects and destroys it when it fails or takes too long. */
-function connectWithin(socket: net.Socket, where: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(
-        Object.assign(new Error(`connect to ${where} timed out`), { code: "CONNECT_TIMEOUT" }),
-      );
-    }, CONNECT_TIMEOUT_SECONDS * 1000);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
-      resolve(socket);
-    });
-    socket.once("error", (error) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    });
-  });
+  // postgres.js reads host and port for TLS (the server name to send) and for its messages.
+  return Object.assign(net.connect({ host, port, noDelay: true }), { host, port });
 }
 
 type SslOption = false | "prefer" | Record<string, unknown>;
