@@ -8,6 +8,8 @@ import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from "kafkajs";
 import type { Settings } from "../config/settings.ts";
 import { readPem } from "../config/pem.ts";
 import type { Logger } from "../log.ts";
+// Every client this module makes runs with the fixed request queue (see that module).
+import "./request_queue_fix.ts";
 
 type KafkaSettings = Settings["kafka"];
 
