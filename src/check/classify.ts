@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { printable } from "../text.ts";
 import type { CheckError, ErrorKind } from "./result.ts";
 
 // Deno's fetch reports hyper/rustls texts; node:http (tls_verify: false) reports errno codes.
@@ -56,14 +57,12 @@ function describe(error: unknown): string {
     messages.push(e.message);
   }
   const text = messages.at(-1) ?? String(error);
-  return text
+  const line = text
     // "error sending request [from A] for url (U): detail" (the wording varies by Deno version)
     .replace(/^error sending request\b.*?\):\s*/i, "")
     .replace(/https?:\/\/\S+/gi, "<url>")
     .split("\n", 1)[0]!
-    // The text may quote the server: no control characters (escape sequences for a terminal, NUL
-    // that PostgreSQL cannot store) get into a result.
-    // deno-lint-ignore no-control-regex -- matching control characters is the point
-    .replace(/[\u0000-\u001f\u007f]/g, "\uFFFD")
     .slice(0, 500);
+  // The text may quote the server: no control characters get into a result.
+  return printable(line);
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { NO_NUL } from "../text.ts";
 
 /** Why a check failed. Documented in the README; stored as text in `checks.error_kind`. */
 export const ERROR_KINDS = [
@@ -29,8 +30,6 @@ export type ErrorKind = typeof ERROR_KINDS[number];
 export const CHECK_RESULT_VERSION = 1;
 
 /** PostgreSQL cannot store a NUL character in text: a message carrying one is unreadable. */
-// deno-lint-ignore no-control-regex -- matching NUL is the point
-const NO_NUL = /^[^\u0000]*$/;
 const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
 
 const milliseconds = z.number().nonnegative().describe("Milliseconds, from a monotonic clock");

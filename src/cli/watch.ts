@@ -12,7 +12,7 @@ import { createKafka } from "../kafka/client.ts";
 import { SILENT } from "../log.ts";
 import { WatchApp } from "../watch/app.tsx";
 import { kafkaTail } from "../watch/source.ts";
-import { printable } from "../watch/state.ts";
+import { printable } from "../text.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 
 /** Options of `monitor watch`. */

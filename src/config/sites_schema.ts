@@ -6,6 +6,7 @@
  */
 import { RE2JS } from "re2js";
 import { z } from "zod";
+import { NO_CONTROL_CHARACTERS, NO_NUL } from "../text.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 
 /** Bounds that keep a typo from hammering a site or exhausting the monitor. */
@@ -26,8 +27,6 @@ const SITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_RANGE = /^([1-5]\d\d)-([1-5]\d\d)$/;
 /** Text that goes into results, logs and the terminal: no control characters. */
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const noControl = { error: "must not contain control characters" };
 const FLAG_BITS = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL } as const;
 
@@ -107,8 +106,7 @@ function checkPattern(context: z.core.ParsePayload<string>): void {
 
 const regex = z.string({ error: "must be a regular expression in a string" })
   // A pattern goes into every result, and PostgreSQL cannot store a NUL.
-  // deno-lint-ignore no-control-regex -- matching NUL is the point
-  .regex(/^[^\u0000]*$/, { error: 'must not contain a NUL character: write "\\x00" to match one' })
+  .regex(NO_NUL, { error: 'must not contain a NUL character: write "\\x00" to match one' })
   .check(checkPattern);
 
 /** The sites file as written. */
@@ -120,14 +118,15 @@ export const sitesFileSchema = z.strictObject({
       id: z.string({ error: "is required: a short unique name for the site" })
         .regex(SITE_ID, { error: 'must be 1 to 64 letters, digits, ".", "_" or "-"' })
         .describe("Unique id of the site; the Kafka message key"),
-      name: z.string({ error: "must be a string" }).min(1).regex(NO_CONTROL, noControl).describe(
-        "Display name; defaults to the id",
-      ).optional(),
+      name: z.string({ error: "must be a string" }).min(1).regex(NO_CONTROL_CHARACTERS, noControl)
+        .describe(
+          "Display name; defaults to the id",
+        ).optional(),
       url: z.url({
         protocol: /^https?$/,
         hostname: z.regexes.hostname,
         error: "must be an absolute http(s) URL",
-      }).refine((url) => NO_CONTROL.test(url), noControl).describe(
+      }).refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl).describe(
         "The address to request; ${VAR} takes a value from the environment",
       ),
       pattern: z.union([

@@ -7,6 +7,7 @@
  * @module
  */
 import type { CheckResult } from "../check/result.ts";
+import { printable } from "../text.ts";
 
 /** How many recent checks of a site are kept (for the sparkline, the window figures, the pane). */
 export const RECENT_CHECKS = 120;
@@ -155,25 +156,6 @@ export function reduce(state: WatchState, event: WatchEvent): WatchState {
   }
 }
 
-/**
- * Text from the topic made safe to print: control characters (a terminal's escape sequences among
- * them) become U+FFFD. Messages of any producer reach the screen, not only sanitised ones.
- *
- * @param text Text from a message.
- * @returns The text without control characters.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { printable } from "./state.ts";
- * assert.equal(printable("Shop\u001b[2J"), "Shop\uFFFD[2J");
- * ```
- */
-export function printable(text: string): string {
-  // deno-lint-ignore no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "\uFFFD");
-}
-
 function withResults(
   sites: ReadonlyMap<string, SiteState>,
   results: readonly CheckResult[],
@@ -189,7 +171,8 @@ function withResults(
       errorKind: result.error?.kind ?? null,
       errorMessage: result.error === null ? null : printable(result.error.message),
     };
-    // The id as shown is the key, so that selecting a row finds its site.
+    // Text from any producer reaches the screen: no control characters. The id as shown is the
+    // key, so that selecting a row finds its site.
     const siteId = printable(result.siteId);
     const site = next.get(siteId);
     const recent = site === undefined ? [] : [...site.recent];
