@@ -12,10 +12,10 @@
  */
 import { renderToString } from "ink";
 import { parseArgs } from "node:util";
-import { v7 as uuidv7 } from "uuid";
-import { CHECK_RESULT_VERSION, type CheckResult } from "../../src/check/result.ts";
+import type { CheckResult } from "../../src/check/result.ts";
 import { initialState, reduce, rowsOf, type WatchState } from "../../src/watch/state.ts";
 import { WatchView } from "../../src/watch/view.tsx";
+import { makeResult } from "../../tests/_helpers/results.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -28,9 +28,7 @@ const { values } = parseArgs({
 
 function result(site: number, atMs: number): CheckResult {
   const up = (site + atMs) % 17 !== 0;
-  return {
-    version: CHECK_RESULT_VERSION,
-    checkId: uuidv7(),
+  return makeResult({
     siteId: `site-${site}`,
     siteName: `Site number ${site}`,
     url: `https://site-${site}.example/`,
@@ -38,12 +36,9 @@ function result(site: number, atMs: number): CheckResult {
     timeToHeadersMs: 20,
     responseTimeMs: up ? 20 + (atMs / 1000 + site) % 300 : null,
     statusCode: up ? 200 : null,
-    pattern: null,
-    patternMatched: null,
-    certExpiresAt: null,
     up,
     error: up ? null : { kind: "timeout", message: "No complete response within the timeout" },
-  };
+  });
 }
 
 /** Milliseconds per frame with `sites` sites, each already holding a full history. */

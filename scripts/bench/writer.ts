@@ -14,8 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { v7 as uuidv7 } from "uuid";
-import { CHECK_RESULT_VERSION, type CheckResult } from "../../src/check/result.ts";
+import type { CheckResult } from "../../src/check/result.ts";
 import { runConsumer } from "../../src/cli/consume.ts";
 import { readSettings } from "../../src/config/settings.ts";
 import { connectDatabase, type Sql } from "../../src/db/client.ts";
@@ -26,6 +25,7 @@ import { encodeCheckResult } from "../../src/kafka/codec.ts";
 import { ensureTopic } from "../../src/kafka/producer.ts";
 import { SILENT } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
+import { makeResult } from "../../tests/_helpers/results.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -67,9 +67,7 @@ function makeResults(): CheckResult[] {
   const now = Date.now();
   return Array.from({ length: rowCount }, (_, i) => {
     const up = i % 50 !== 0;
-    return {
-      version: CHECK_RESULT_VERSION,
-      checkId: uuidv7(),
+    return makeResult({
       siteId: `site-${i % siteCount}`,
       siteName: `Site ${i % siteCount}`,
       url: `https://site-${i % siteCount}.example/health`,
@@ -78,12 +76,9 @@ function makeResults(): CheckResult[] {
       timeToHeadersMs: 10 + (i % 97),
       responseTimeMs: up ? 12 + (i % 389) : null,
       statusCode: up ? 200 : null,
-      pattern: null,
-      patternMatched: null,
-      certExpiresAt: null,
       up,
       error: up ? null : { kind: "timeout", message: "No complete response within the timeout" },
-    };
+    });
   });
 }
 
