@@ -11,17 +11,10 @@ import type { Sql } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics.ts";
 
-/** A named check that a service answers; rejects when it does not. */
+/** A check that a service answers; rejects when it does not. */
 type Probe = () => Promise<void>;
 
 const PROBE_TIMEOUT_MS = 3_000;
-
-/** A running endpoint. */
-interface Observer {
-  /** The port it listens on (useful when 0 was asked for). */
-  readonly port: number;
-  close(): Promise<void>;
-}
 
 /** The metrics of a command, and the endpoint serving them if one was asked for. */
 export interface Observation {
@@ -55,11 +48,11 @@ export function observe(
   const probes = services.sql === undefined
     ? { kafka }
     : { kafka, database: databaseProbe(services.sql) };
-  const observer = serveObserver(settings.metricsPort, metrics, probes, log);
+  const stopServing = serveObserver(settings.metricsPort, metrics, probes, log);
   return {
     metrics,
     async close() {
-      await observer.close();
+      await stopServing();
       await kafka.close();
     },
   };
@@ -72,14 +65,14 @@ export function observe(
  * @param metrics What `/metrics` shows.
  * @param probes What `/healthz` asks, by service name.
  * @param log Where the address is logged.
- * @returns The endpoint.
+ * @returns How to stop serving.
  */
 function serveObserver(
   port: number,
   metrics: Metrics,
   probes: Readonly<Record<string, Probe>>,
   log: Logger,
-): Observer {
+): () => Promise<void> {
   const server = Deno.serve({ hostname: "0.0.0.0", port, onListen: () => {} }, async (request) => {
     const { pathname } = new URL(request.url);
     if (pathname === "/metrics") {
@@ -96,7 +89,7 @@ function serveObserver(
   });
   const listening = (server.addr as Deno.NetAddr).port;
   log.info("metrics and health served", { port: listening, paths: "/metrics /healthz" });
-  return { port: listening, close: () => server.shutdown() };
+  return () => server.shutdown();
 }
 
 async function probeAll(probes: Readonly<Record<string, Probe>>): Promise<Record<string, string>> {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Settings } from "../config/settings.ts";
 import type { Sql } from "./client.ts";
 
 const DAY_MS = 86_400_000;
@@ -55,11 +56,8 @@ export async function ensurePartitionsFor(sql: Sql, days: readonly string[]): Pr
   return rows.map((r) => r.name);
 }
 
-/** How long each kind of row is kept, in days. */
-export interface Retention {
-  readonly checksDays: number;
-  readonly rollupsDays: number;
-}
+/** How long each kind of row is kept, in days (RETAIN_CHECKS_DAYS, RETAIN_ROLLUPS_DAYS). */
+export type Retention = Settings["database"]["retention"];
 
 /** What {@link prune} dropped. */
 export interface Pruned {

@@ -42,11 +42,9 @@ export function kafkaTail(options: TailOptions): WatchSource {
   return {
     subscribe(dispatch) {
       const stop = new AbortController();
-      const done = tail(options, dispatch, stop.signal);
-      return () => {
-        stop.abort();
-        void done;
-      };
+      // tail() handles its own failures; aborting ends it, and it disconnects on its way out.
+      void tail(options, dispatch, stop.signal);
+      return () => stop.abort();
     },
   };
 }
