@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { connectDatabase } from "../../src/db/client.ts";
 import { parseDurationMs } from "../../src/config/duration.ts";
+import { type MonitorProcess, spawnMonitor } from "../../tests/_helpers/cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -59,32 +60,10 @@ for (let i = 0; i < siteCount; i++) {
 }
 await Deno.writeTextFile(sitesFile, lines.join("\n"));
 
-/** A `monitor` process whose log (stderr) is kept. */
-function monitor(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", mod, ...args],
-    env,
-    clearEnv: true,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const done = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (text) => void (log += text) }),
-  );
-  return {
-    log: () => log,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // it has already ended; its status and log tell why
-      }
-      const status = await child.status;
-      await done;
-      if (!status.success) throw new Error(`monitor ${args[0]} failed:\n${log}`);
-    },
-  };
+/** Stops a `monitor` process (SIGTERM); a failed exit fails the benchmark, with its log. */
+async function stop(child: MonitorProcess, name: string): Promise<void> {
+  const { code } = await child.stop();
+  if (code !== 0) throw new Error(`monitor ${name} failed:\n${child.log()}`);
 }
 
 const sql = connectDatabase({ url: env.DATABASE_URL, tls: null, schema });
@@ -101,10 +80,11 @@ try {
       Math.round(siteCount * 1000 / intervalMs)
     } checks/s due) for ${seconds} s…`,
   );
-  const consumer = monitor(["consume"]);
-  const producer = monitor(["produce", "--config", sitesFile]);
+  // The whole environment is given: a LOG_FORMAT or METRICS_PORT of the shell must not leak in.
+  const consumer = spawnMonitor(["consume"], env, { clearEnv: true });
+  const producer = spawnMonitor(["produce", "--config", sitesFile], env, { clearEnv: true });
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  await producer.stop();
+  await stop(producer, "produce");
   const published = Number(/producer stopped published=(\d+)/.exec(producer.log())?.[1]);
   const skipped = [...producer.log().matchAll(/skipped=(\d+)/g)].at(-1)?.[1] ?? "0";
 
@@ -114,7 +94,7 @@ try {
     if (n >= published || performance.now() - drainStart > 60_000) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  await consumer.stop();
+  await stop(consumer, "consume");
 
   const [stats] = await sql<
     [{

@@ -1,5 +1,6 @@
 /**
- * Runs `monitor` in-process, as a user would from the shell, capturing its output.
+ * Runs `monitor` as a user would from the shell, capturing its output: in-process, or as a
+ * process of its own where signals and crashes are the point.
  *
  * @module
  */
@@ -39,6 +40,58 @@ export function monitor(
     ...(hangups === undefined ? {} : { hangups }),
   });
   return { code, out: () => out, err: () => err, stop: () => controller.abort() };
+}
+
+const MOD = new URL("../../mod.ts", import.meta.url).pathname;
+
+/** A `monitor` process of its own. */
+export interface MonitorProcess {
+  /** Everything it logged (stderr) so far. */
+  readonly log: () => string;
+  /**
+   * Sends `signal` unless it has already ended, and waits for it to end.
+   *
+   * @returns Its exit code, and how long it took to exit.
+   */
+  stop(signal?: Deno.Signal): Promise<{ code: number; ms: number }>;
+}
+
+/**
+ * Starts `monitor args…` as a process, keeping its log.
+ *
+ * @param args Arguments after the program name.
+ * @param env Its environment, added to this process's unless `clearEnv`.
+ */
+export function spawnMonitor(
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { readonly clearEnv?: boolean } = {},
+): MonitorProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MOD, ...args],
+    env,
+    clearEnv: options.clearEnv ?? false,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (text) => void (log += text) }),
+  );
+  return {
+    log: () => log,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      const started = performance.now();
+      try {
+        child.kill(signal);
+      } catch {
+        // it has already ended; its status and log tell why
+      }
+      const { code } = await child.status;
+      await reading;
+      return { code, ms: performance.now() - started };
+    },
+  };
 }
 
 /** The port from the JSON log line that announces the metrics endpoint. */

@@ -4,24 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { encodeCheckResult } from "../../src/kafka/codec.ts";
+import { type MonitorProcess, spawnMonitor } from "../_helpers/cli.ts";
 import { makeResult } from "../_helpers/results.ts";
 import { testEnv, testProducer, waitFor, withDatabase } from "../_helpers/services.ts";
 
 const TOTAL = 1_500;
 const PER_SEND = 30;
-
-function startConsumerProcess(env: Record<string, string>): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("../../mod.ts", import.meta.url).pathname, "consume"],
-    env,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function stderrOf(child: Deno.ChildProcess): Promise<string> {
-  return new TextDecoder().decode((await child.output()).stderr);
-}
 
 Deno.test("a consumer killed mid-stream and replaced loses nothing and stores nothing twice", async () => {
   const env = testEnv();
@@ -32,8 +20,8 @@ Deno.test("a consumer killed mid-stream and replaced loses nothing and stores no
     const count = async () =>
       (await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM checks`)[0].n;
     const sent: string[] = [];
-    const first = startConsumerProcess(env);
-    let second: Deno.ChildProcess | undefined;
+    const first = spawnMonitor(["consume"], env);
+    let second: MonitorProcess | undefined;
     try {
       const producing = (async () => {
         for (let i = 0; i < TOTAL; i += PER_SEND) {
@@ -55,10 +43,10 @@ Deno.test("a consumer killed mid-stream and replaced loses nothing and stores no
         "the first consumer to store some rows",
         async () => (await count()) > 0 || undefined,
       );
-      first.kill("SIGKILL");
+      const killed = first.stop("SIGKILL");
       const storedAtKill = await count();
-      await first.status;
-      second = startConsumerProcess(env);
+      await killed;
+      second = spawnMonitor(["consume"], env);
       await producing;
       assert.ok(storedAtKill < TOTAL, `the first consumer had stored everything (${storedAtKill})`);
 
@@ -76,11 +64,10 @@ Deno.test("a consumer killed mid-stream and replaced loses nothing and stores no
       assert.deepEqual(ids.toSorted(), sent.toSorted());
     } finally {
       if (second !== undefined) {
-        second.kill("SIGTERM");
-        const [status, stderr] = await Promise.all([second.status, stderrOf(second)]);
-        assert.equal(status.code, 0, stderr);
+        const { code } = await second.stop();
+        assert.equal(code, 0, second.log());
       }
-      await first.status;
+      await first.stop("SIGKILL");
     }
   });
 });

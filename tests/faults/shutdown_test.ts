@@ -4,33 +4,9 @@
  * it, so the database holds exactly the checks on the topic.
  */
 import assert from "node:assert/strict";
+import { spawnMonitor } from "../_helpers/cli.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
 import { idsOnTopic, testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
-
-/** `monitor args…` as a process of its own, its log kept. */
-function spawnMonitor(args: string[], env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("../../mod.ts", import.meta.url).pathname, ...args],
-    env,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (text) => void (log += text) }),
-  );
-  return {
-    log: () => log,
-    /** Sends SIGTERM; resolves with the exit code and how long the exit took. */
-    async terminate(): Promise<{ code: number; ms: number }> {
-      const started = performance.now();
-      child.kill("SIGTERM");
-      const { code } = await child.status;
-      await reading;
-      return { code, ms: performance.now() - started };
-    },
-  };
-}
 
 Deno.test("SIGTERM stops produce and consume within 10 s with every check stored once", async () => {
   await using target = startHttpTarget();
@@ -53,14 +29,14 @@ Deno.test("SIGTERM stops produce and consume within 10 s with every check stored
       await waitFor("rows from both", async () => (await count()) >= 20 || undefined, 60_000);
 
       // Checks are in flight (each takes 200 ms): they finish and are published.
-      const producer = await produce.terminate();
+      const producer = await produce.stop();
       assert.equal(producer.code, 0, produce.log());
       assert.ok(producer.ms < 10_000, `produce took ${producer.ms} ms to stop`);
       const published = Number(/producer stopped published=(\d+)/.exec(produce.log())?.[1]);
       assert.ok(published >= 20, produce.log());
 
       await waitFor("every published check", async () => (await count()) >= published || undefined);
-      const consumer = await consume.terminate();
+      const consumer = await consume.stop();
       assert.equal(consumer.code, 0, consume.log());
       assert.ok(consumer.ms < 10_000, `consume took ${consumer.ms} ms to stop`);
 
