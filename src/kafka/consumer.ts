@@ -83,7 +83,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     autoCommit: false,
     eachBatchAutoResolve: false,
     // Writes of different partitions overlap (their sites differ, so their rows never collide):
-    // PostgreSQL works on one batch while the next is fetched and decoded.
+    // PostgreSQL works on up to three batches of a fetch while the next ones are decoded. (kafkajs
+    // fetches again only once every batch of the last fetch is handled.)
     partitionsConsumedConcurrently: 3,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (batch.isEmpty()) return;
