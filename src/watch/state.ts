@@ -2,7 +2,9 @@
  * The state of `monitor watch`, as a pure reducer: results arrive in batches (the source gathers
  * them for up to 100 ms, which also bounds how often the screen is drawn), keys change the
  * selection, filter, sort and pause, and {@link rowsOf} derives what each site's row shows at a
- * given time. No clock, no I/O: the terminal shell passes `now` in.
+ * given time. A check counts once however often it arrives (by its `checkId`): the source rewinds
+ * to the backfill window whenever it reconnects. No clock, no I/O: the terminal shell passes `now`
+ * in.
  *
  * @module
  */
@@ -14,6 +16,8 @@ export const RECENT_CHECKS = 120;
 
 /** What is kept of one check. */
 export interface RecentCheck {
+  /** Unique per check: what tells a check delivered again from a new one, and the view's key. */
+  readonly checkId: string;
   readonly checkedAtMs: number;
   readonly up: boolean;
   readonly statusCode: number | null;
@@ -28,8 +32,10 @@ export interface SiteState {
   readonly siteId: string;
   readonly siteName: string;
   readonly url: string;
-  /** Oldest first, at most {@link RECENT_CHECKS}. */
+  /** Oldest first, at most {@link RECENT_CHECKS}, each check once. */
   readonly recent: readonly RecentCheck[];
+  /** The ids of exactly the checks in `recent`, so that a check delivered again is found at once. */
+  readonly checkIds: ReadonlySet<string>;
 }
 
 /** How rows are ordered; `s` cycles through them. */
@@ -138,10 +144,11 @@ export function initialState(windowMs: number): WatchState {
  */
 export function reduce(state: WatchState, event: WatchEvent): WatchState {
   switch (event.type) {
-    case "results":
-      return event.results.length === 0
-        ? state
-        : { ...state, sites: withResults(state.sites, event.results) };
+    case "results": {
+      // A batch of checks held already (a replayed backfill) must not redraw the screen either.
+      const sites = withResults(state.sites, event.results);
+      return sites === state.sites ? state : { ...state, sites };
+    }
     case "unreadable":
       return { ...state, unreadable: state.unreadable + event.count };
     case "rate":
@@ -159,36 +166,75 @@ export function reduce(state: WatchState, event: WatchEvent): WatchState {
 function withResults(
   sites: ReadonlyMap<string, SiteState>,
   results: readonly CheckResult[],
-): Map<string, SiteState> {
-  const next = new Map(sites);
+): ReadonlyMap<string, SiteState> {
+  // A site the batch changes is copied once and then changed in place: a backfill brings thousands
+  // of results of the same sites at once. The sites it does not change stay the same objects.
+  const changed = new Map<string, MutableSite>();
   for (const result of results) {
-    const check: RecentCheck = {
-      checkedAtMs: Date.parse(result.checkedAt),
-      up: result.up,
-      statusCode: result.statusCode,
-      responseTimeMs: result.responseTimeMs,
-      patternMatched: result.patternMatched,
-      errorKind: result.error?.kind ?? null,
-      errorMessage: result.error === null ? null : printable(result.error.message),
-    };
     // Text from any producer reaches the screen: no control characters. The id as shown is the
     // key, so that selecting a row finds its site.
     const siteId = printable(result.siteId);
-    const site = next.get(siteId);
-    const recent = site === undefined ? [] : [...site.recent];
-    // Results of one site arrive in order (one partition); a backfill may repeat the odd one.
+    const site = changed.get(siteId) ?? sites.get(siteId);
+    // After a reconnect the source rewinds to the start of the backfill window, and Kafka delivers
+    // at least once: a check held already must not count twice.
+    if (site?.checkIds.has(result.checkId)) continue;
+    const checkedAtMs = Date.parse(result.checkedAt);
+    // Results of one site arrive in order (one partition), so this walk is short.
+    const recent = site?.recent ?? [];
     let at = recent.length;
-    while (at > 0 && recent[at - 1]!.checkedAtMs > check.checkedAtMs) at--;
-    recent.splice(at, 0, check);
-    if (recent.length > RECENT_CHECKS) recent.splice(0, recent.length - RECENT_CHECKS);
-    next.set(siteId, {
-      siteId,
-      siteName: printable(result.siteName),
-      url: printable(result.url),
-      recent,
-    });
+    while (at > 0 && recent[at - 1]!.checkedAtMs > checkedAtMs) at--;
+    // Older than every check of a full window: it would be dropped at once.
+    if (at === 0 && recent.length >= RECENT_CHECKS) continue;
+    const newest = at === recent.length;
+    const mutable = changed.get(siteId) ?? copyOf(site, siteId);
+    changed.set(siteId, mutable);
+    mutable.recent.splice(at, 0, recentCheck(result, checkedAtMs));
+    mutable.checkIds.add(result.checkId);
+    for (const dropped of mutable.recent.splice(0, mutable.recent.length - RECENT_CHECKS)) {
+      mutable.checkIds.delete(dropped.checkId);
+    }
+    // The site as its latest check names it (a replay of older checks does not rename it back).
+    if (newest) {
+      mutable.siteName = printable(result.siteName);
+      mutable.url = printable(result.url);
+    }
   }
+  if (changed.size === 0) return sites;
+  const next = new Map(sites);
+  for (const [siteId, site] of changed) next.set(siteId, site);
   return next;
+}
+
+/** A {@link SiteState} while one batch is applied to it. */
+interface MutableSite {
+  readonly siteId: string;
+  siteName: string;
+  url: string;
+  readonly recent: RecentCheck[];
+  readonly checkIds: Set<string>;
+}
+
+function copyOf(site: SiteState | undefined, siteId: string): MutableSite {
+  return {
+    siteId,
+    siteName: site?.siteName ?? "",
+    url: site?.url ?? "",
+    recent: [...site?.recent ?? []],
+    checkIds: new Set(site?.checkIds),
+  };
+}
+
+function recentCheck(result: CheckResult, checkedAtMs: number): RecentCheck {
+  return {
+    checkId: result.checkId,
+    checkedAtMs,
+    up: result.up,
+    statusCode: result.statusCode,
+    responseTimeMs: result.responseTimeMs,
+    patternMatched: result.patternMatched,
+    errorKind: result.error?.kind ?? null,
+    errorMessage: result.error === null ? null : printable(result.error.message),
+  };
 }
 
 function onKey(state: WatchState, input: string, key: Keys, visible: string[]): WatchState {

@@ -6,6 +6,7 @@
  * @module
  */
 import { Box, Text } from "ink";
+import stringWidth from "string-width";
 import type { RecentCheck, Row, Status, WatchState } from "./state.ts";
 
 /** What the view draws. */
@@ -176,7 +177,7 @@ function Detail(
         {row.intervalMs === null ? "?" : duration(row.intervalMs)} · last{" "}
         {duration(nowMs - row.last.checkedAtMs)} ago · Enter or Esc to close
       </Text>
-      {checks.map((check) => <CheckLine key={check.checkedAtMs} check={check} width={width} />)}
+      {checks.map((check) => <CheckLine key={check.checkId} check={check} width={width} />)}
     </Box>
   );
 }
@@ -192,7 +193,7 @@ function CheckLine({ check, width }: { check: RecentCheck; width: number }) {
       {pad(String(check.statusCode ?? "-"), 5)}
       {pad(milliseconds(check.responseTimeMs), 9, true)}{"  "}
       {pad(patternText(check.patternMatched), 8)}
-      {detail.slice(0, Math.max(0, width - 40))}
+      {truncate(detail, Math.max(0, width - 40))}
     </Text>
   );
 }
@@ -222,10 +223,28 @@ function Footer(props: WatchViewProps & { sites: number }) {
   );
 }
 
-/** `text` cut or padded to exactly `width` columns. */
+/**
+ * `text` cut or padded to exactly `width` columns of the terminal, the last one blank. Columns, not
+ * code units: a CJK character or an emoji takes two, a combining mark none.
+ */
 function pad(text: string, width: number, right = false): string {
-  const cut = text.length >= width ? `${text.slice(0, width - 2)}… ` : text;
-  return right ? `${cut.trimEnd().padStart(width - 1)} ` : cut.padEnd(width);
+  const shown = stringWidth(text) < width ? text : `${truncate(text, width - 2)}…`;
+  const fill = " ".repeat(Math.max(0, width - 1 - stringWidth(shown)));
+  return right ? `${fill}${shown} ` : `${shown}${fill} `;
+}
+
+const GRAPHEMES = new Intl.Segmenter();
+
+/** The longest start of `text` that fits in `width` columns, never splitting a character. */
+function truncate(text: string, width: number): string {
+  let used = 0;
+  let end = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    used += stringWidth(segment);
+    if (used > width) break;
+    end += segment.length;
+  }
+  return text.slice(0, end);
 }
 
 const BARS = "▁▂▃▄▅▆▇█";

@@ -131,3 +131,55 @@ Deno.test("text from the topic reaches the screen without control characters", (
   assert.equal(site?.url, "https://evil.example/\uFFFD");
   assert.equal(site?.recent[0]?.errorMessage, "header \uFFFD[31mred");
 });
+
+Deno.test("a backfill delivered again after a reconnect counts each check once", () => {
+  // Every 10 s for 300 s; every tenth check (4 s, 14 s, 24 s) down, response times 100 + i ms.
+  const ups = Array.from({ length: 30 }, (_, i) => i % 10 !== 4);
+  const shop = history("shop", ups, 100);
+  const api = history("api", ups, 200);
+  const once = withResults([...shop, ...api]);
+
+  // The watch had seen the first 20 checks of each site when the connection dropped; the source
+  // rewinds to the start of the backfill window and delivers them again, out of order and mixed
+  // with the 10 new ones, one of them twice in the same batch.
+  let replayed = withResults([...shop.slice(0, 20), ...api.slice(0, 20)]);
+  const order = Array.from({ length: 30 }, (_, i) => (i * 7) % 30); // every index, shuffled
+  const again = order.flatMap((i) => [shop[i]!, api[29 - i]!]);
+  replayed = reduce(replayed, { type: "results", results: again.slice(0, 25) });
+  replayed = reduce(replayed, { type: "results", results: [...again.slice(25), shop[29]!] });
+
+  const nowMs = T0 + 295_000;
+  const rows = rowsOf(replayed, nowMs);
+  assert.deepEqual(rows, rowsOf(once, nowMs));
+  for (const row of rows) {
+    assert.equal(row.status, "up", `${row.siteId}: the median gap is still 10 s, not 0`);
+    assert.equal(row.intervalMs, 10_000);
+    assert.equal(row.uptime, 27 / 30);
+    assert.equal(row.responseTimes.length, 30);
+  }
+  assert.equal(rows.find((r) => r.siteId === "shop")!.p95Ms, 128); // 26th of 27 response times
+  assert.equal(rows.find((r) => r.siteId === "api")!.p95Ms, 228);
+  for (const site of ["shop", "api"]) {
+    const ids = replayed.sites.get(site)!.recent.map((c) => c.checkId);
+    assert.equal(new Set(ids).size, 30, `${site}: every check held once (the view's keys)`);
+    assert.deepEqual(ids, once.sites.get(site)!.recent.map((c) => c.checkId));
+  }
+});
+
+Deno.test("a replay of checks already held leaves the state as it was", () => {
+  const results = history("s", [true, false, true]);
+  const state = withResults(results);
+  assert.equal(reduce(state, { type: "results", results: results.toReversed() }), state);
+});
+
+Deno.test("a replay of more than 120 checks keeps the last 120 once, and as many ids", () => {
+  const results = history("s", Array.from({ length: 130 }, (_, i) => i % 3 !== 0));
+  const once = withResults(results);
+  const replayed = withResults([...results.toReversed(), ...results.slice(40)], once);
+  const site = replayed.sites.get("s")!;
+  assert.deepEqual(site.recent, once.sites.get("s")!.recent);
+  assert.equal(site.recent.length, 120);
+  assert.equal(site.recent[0]!.checkedAtMs, T0 + 100_000, "the oldest 10 stay out");
+  assert.equal(site.checkIds.size, 120, "the ids held are bounded by the checks held");
+  assert.deepEqual([...site.checkIds].toSorted(), site.recent.map((c) => c.checkId).toSorted());
+});

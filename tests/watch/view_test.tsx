@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { render } from "ink-testing-library";
+import { stripVTControlCharacters } from "node:util";
+import stringWidth from "string-width";
 import type { CheckResult } from "../../src/check/result.ts";
 import { WatchApp, type WatchSource } from "../../src/watch/app.tsx";
 import { initialState, reduce, rowsOf, type WatchEvent } from "../../src/watch/state.ts";
@@ -140,6 +142,89 @@ Deno.test("WatchView drops columns as the terminal narrows, keeping status, site
   ]);
   assert.deepEqual(header(80), ["status", "site", "code", "last", "uptime", "p95", "error", "age"]);
   assert.deepEqual(header(40), ["status", "site", "code", "last", "age"]);
+});
+
+Deno.test("WatchView keeps the columns aligned beside names of wide characters", () => {
+  const named = (siteName: string, statusCode: number) =>
+    makeResult({ siteId: `id-${statusCode}`, siteName, statusCode, checkedAt: ago(10) });
+  const state = reduce(initialState(900_000), {
+    type: "results",
+    results: [
+      named("Shop", 200),
+      named("東京サイト", 201),
+      named("🚀 launch", 202),
+      named("⚡ fast 👩‍💻 dev", 203), // each emoji 2 columns, 1 and 5 code units
+      named(`a${"東京サイト".repeat(4)}`, 204), // 41 columns: cut, a wide character short
+    ],
+  });
+  const view = render(
+    <WatchView
+      state={state}
+      rows={rowsOf(state, NOW)}
+      nowMs={NOW}
+      width={100}
+      height={12}
+      broker="b"
+      topic="t"
+    />,
+  );
+  try {
+    const frame = lines(stripVTControlCharacters(view.lastFrame()!));
+    /** The display column just after `text` on the line that contains it. */
+    const columnAfter = (text: string) => {
+      const line = frame.find((l) => l.includes(text));
+      assert.ok(line !== undefined, `no line shows ${JSON.stringify(text)}`);
+      return stringWidth(line.slice(0, line.indexOf(text) + text.length));
+    };
+    const codeEnds = columnAfter("code"); // right-aligned: every status code ends there
+    for (const code of [200, 201, 202, 203, 204]) {
+      assert.equal(columnAfter(` ${code} `) - 1, codeEnds, `the row of status ${code}`);
+    }
+    // The age, right-aligned, ends every line at the same column.
+    const rows = frame.filter((l) => l.startsWith("✔ up"));
+    assert.equal(rows.length, 5);
+    assert.deepEqual(rows.map((l) => stringWidth(l)), rows.map(() => stringWidth(frame[0]!)));
+    assert.ok(rows.some((l) => l.includes(`a${"東京サイト".repeat(2)}東京サ… `)));
+  } finally {
+    view.unmount();
+    view.cleanup();
+  }
+});
+
+Deno.test("WatchView lists two checks made in the same millisecond, each once", () => {
+  const checkedAt = ago(5);
+  const state = reduce(initialState(900_000), {
+    type: "results",
+    results: [
+      makeResult({ siteId: "shop", siteName: "Shop", checkedAt, responseTimeMs: 111 }),
+      makeResult({ siteId: "shop", siteName: "Shop", checkedAt, responseTimeMs: 222 }),
+    ],
+  });
+  const detail = { ...state, selected: "shop", detail: true };
+  const errors: unknown[][] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => errors.push(args);
+  try {
+    const view = render(
+      <WatchView
+        state={detail}
+        rows={rowsOf(detail, NOW)}
+        nowMs={NOW}
+        width={100}
+        height={12}
+        broker="b"
+        topic="t"
+      />,
+    );
+    const frame = view.lastFrame()!;
+    view.unmount();
+    view.cleanup();
+    assert.equal(frame.match(/10:00:55 +✔ 200 +111ms/g)?.length, 1);
+    assert.equal(frame.match(/10:00:55 +✔ 200 +222ms/g)?.length, 1);
+  } finally {
+    console.error = consoleError;
+  }
+  assert.deepEqual(errors, [], "React reported no duplicate keys");
 });
 
 Deno.test("WatchView shows a broker it cannot reach, and the retry", () => {
