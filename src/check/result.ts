@@ -27,22 +27,44 @@ export const ERROR_KINDS = [
 export type ErrorKind = typeof ERROR_KINDS[number];
 
 /** The current message format version; a consumer rejects versions it does not know. */
-export const CHECK_RESULT_VERSION = 1;
+export const CHECK_RESULT_VERSION = 1 as const;
 
 /** PostgreSQL cannot store a NUL character in text: a message carrying one is unreadable. */
 const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
 
-const milliseconds = z.number().nonnegative().describe("Milliseconds, from a monotonic clock");
+/**
+ * Longest site id: PostgreSQL indexes it (a btree entry holds at most 2 704 bytes, and a character
+ * takes up to 4 in UTF-8).
+ */
+export const MAX_SITE_ID_LENGTH = 512;
 
-/** The message format, version 1. */
-export const checkResultSchema = z.strictObject({
+/** The longest a check can take: its timeout is at most a day; two leave room for the rest. */
+const MAX_MILLISECONDS = 2 * 86_400_000;
+
+// Nothing between 0 and a nanosecond: PostgreSQL refuses arithmetic that underflows, and a
+// subnormal number in a rollup would make every query of it fail.
+const milliseconds = z.number().min(0).max(MAX_MILLISECONDS)
+  .refine((ms) => ms === 0 || ms >= 1e-6, { error: "must be 0 or at least 1e-6 (a nanosecond)" })
+  .describe("Milliseconds, from a monotonic clock: 0, or from 1e-6 to two days");
+
+/** A UTC time as `toISOString()` writes it, in the years `years` matches. */
+function utcTime(years: string, error: string) {
+  return z.iso.datetime({ offset: false }).regex(new RegExp(`^(?:${years})-`), { error });
+}
+
+/** What every check result has, up or down. */
+const checkFields = {
   version: z.literal(CHECK_RESULT_VERSION).describe("Message format version"),
   checkId: z.uuidv7().describe("Unique id of this check; UUIDv7, so ids sort by time"),
-  siteId: z.string().min(1).regex(NO_NUL, noNul).describe("The site's id from the sites file"),
+  siteId: z.string().min(1).max(MAX_SITE_ID_LENGTH).regex(NO_NUL, noNul).describe(
+    "The site's id from the sites file",
+  ),
   siteName: z.string().min(1).regex(NO_NUL, noNul).describe("The site's display name"),
   // (refine, not regex: the JSON schema keeps `format: uri`, which allows no NUL either)
   url: z.url().refine((url) => NO_NUL.test(url), noNul).describe("The URL requested first"),
-  checkedAt: z.iso.datetime({ offset: false }).describe("When the request started, UTC"),
+  checkedAt: utcTime("[2-9]\\d{3}", "must be a UTC time from the year 2000 to 9999").describe(
+    "When the request started, UTC, from the year 2000",
+  ),
   timeToHeadersMs: milliseconds.nullable().describe(
     "Request start to response headers; null when no response arrived",
   ),
@@ -58,14 +80,31 @@ export const checkResultSchema = z.strictObject({
   patternMatched: z.boolean().nullable().describe(
     "Whether the body matched the pattern; null when there is no pattern or no body was read",
   ),
-  certExpiresAt: z.iso.datetime({ offset: false }).nullable().describe(
-    "When the HTTPS server's certificate expires, UTC; null for http or when it could not be read",
-  ),
-  up: z.boolean().describe("True when the check met every expectation of the site"),
-  error: z.strictObject({
-    kind: z.enum(ERROR_KINDS).describe("Failure class"),
-    message: z.string().regex(NO_NUL, noNul).describe("Human-readable detail"),
-  }).nullable().describe("Why the check failed; null when up"),
+  // PostgreSQL has no year 0.
+  certExpiresAt: utcTime("(?!0000)\\d{4}", "must be a UTC time from the year 1 to 9999").nullable()
+    .describe(
+      "When the HTTPS server's certificate expires, UTC; null for http or when it could not be read",
+    ),
+};
+
+/** The message format, version 1: a check that met every expectation, or one that failed. */
+export const checkResultSchema = z.discriminatedUnion("up", [
+  z.strictObject({
+    ...checkFields,
+    up: z.literal(true).describe("The check met every expectation of the site"),
+    error: z.null().describe("Null when up"),
+  }),
+  z.strictObject({
+    ...checkFields,
+    up: z.literal(false).describe("The check failed"),
+    error: z.strictObject({
+      kind: z.enum(ERROR_KINDS).describe("Failure class"),
+      message: z.string().regex(NO_NUL, noNul).describe("Human-readable detail"),
+    }).describe("Why the check failed"),
+  }),
+]).refine((r) => r.pattern !== null || r.patternMatched === null, {
+  path: ["patternMatched"],
+  error: "must be null when there is no pattern",
 }).describe("One check of one website, as published to Kafka by `monitor produce`");
 
 /** One check of one site. */

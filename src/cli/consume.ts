@@ -5,11 +5,10 @@
  * @module
  */
 import type { Batch, Kafka } from "kafkajs";
-import type { CheckResult } from "../check/result.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Sql } from "../db/client.ts";
-import { type RejectedMessage, storeBatch, type StoreOutcome } from "../db/results.ts";
-import { ensurePartitions, prune } from "../db/partitions.ts";
+import { type ConsumedMessage, storeBatch, type StoreOutcome } from "../db/results.ts";
+import { ensurePartitions, outsideRetention, prune, type Retention } from "../db/partitions.ts";
 import { decodeCheckResult } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
@@ -76,7 +75,10 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
     log,
     handle: async (batch) => {
       const endTimer = metrics.batchDuration.startTimer();
-      const outcome = await storeKafkaBatch(sql, batch, log);
+      const outcome = await storeKafkaBatch(sql, batch, {
+        log,
+        retention: settings.database.retention,
+      });
       endTimer();
       metrics.messagesConsumed.inc(batch.messages.length);
       metrics.rowsWritten.inc(outcome.inserted);
@@ -129,32 +131,31 @@ async function maintainPartitions({ settings, sql, log }: ConsumerRun): Promise<
 }
 
 /**
- * Decodes one partition's batch and stores it in one transaction; unreadable messages are kept in
- * `rejected_messages` rather than dropped.
+ * Decodes one partition's batch and stores it; unreadable messages, results from outside the
+ * retention and results PostgreSQL refuses are kept in `rejected_messages` rather than dropped.
  */
 async function storeKafkaBatch(
   sql: Sql,
   batch: Batch,
-  log: Logger,
+  { log, retention }: { log: Logger; retention: Retention },
 ): Promise<StoreOutcome> {
-  const results: CheckResult[] = [];
-  const rejected: RejectedMessage[] = [];
-  for (const message of batch.messages) {
+  const now = new Date();
+  const messages = batch.messages.map((message): ConsumedMessage => {
+    const source = {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      key: message.key,
+      value: message.value,
+    };
     const decoded = decodeCheckResult(message.value);
-    if (decoded.ok) {
-      results.push(decoded.result);
-    } else {
-      rejected.push({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: message.offset,
-        key: message.key,
-        value: message.value,
-        reason: decoded.reason,
-      });
-    }
-  }
-  const outcome = await storeBatch(sql, results, { rejected });
+    if (!decoded.ok) return { ...source, reason: decoded.reason };
+    const refused = outsideRetention(decoded.result.checkedAt, now, retention);
+    return refused === undefined
+      ? { ...source, result: decoded.result }
+      : { ...source, reason: refused };
+  });
+  const outcome = await storeBatch(sql, messages);
   log.debug("stored", {
     partition: batch.partition,
     offsets: `${batch.firstOffset()}-${batch.lastOffset()}`,

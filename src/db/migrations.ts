@@ -8,10 +8,12 @@
 import init from "../../sql/0001_init.sql" with { type: "text" };
 import partitionedStorage from "../../sql/0002_partitioned_storage.sql" with { type: "text" };
 import fasterRollups from "../../sql/0003_faster_rollups.sql" with { type: "text" };
+import siteVersions from "../../sql/0004_site_versions.sql" with { type: "text" };
 
 /** File name → SQL text, for every file in `sql/`. */
 export const MIGRATION_FILES: Readonly<Record<string, string>> = {
   "0001_init.sql": init,
   "0002_partitioned_storage.sql": partitionedStorage,
   "0003_faster_rollups.sql": fasterRollups,
+  "0004_site_versions.sql": siteVersions,
 };

@@ -94,6 +94,41 @@ export async function prune(sql: Sql, now: Date, retention: Retention): Promise<
 }
 
 /**
+ * Why the database does not keep a check made at `checkedAt`, or `undefined` when it does. A check
+ * older than the retention would be pruned at once, and one from more than a day ahead comes from
+ * a clock far off; each would also add a day's partition, and a batch of hostile times thousands.
+ *
+ * @param checkedAt The check's time (ISO 8601, UTC).
+ * @param now The consumer's clock.
+ * @param retention How long checks are kept.
+ * @returns The reason, naming the bound.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { outsideRetention } from "./partitions.ts";
+ * const now = new Date("2026-11-25T12:00:00Z");
+ * const retention = { checksDays: 30, rollupsDays: 400 };
+ * assert.equal(outsideRetention("2026-11-25T11:59:00Z", now, retention), undefined);
+ * assert.match(outsideRetention("2019-06-30T12:00:00Z", now, retention)!, /RETAIN_CHECKS_DAYS/);
+ * ```
+ */
+export function outsideRetention(
+  checkedAt: string,
+  now: Date,
+  retention: Retention,
+): string | undefined {
+  const time = Date.parse(checkedAt);
+  if (time < now.getTime() - retention.checksDays * DAY_MS) {
+    return `checkedAt ${checkedAt} is older than checks are kept (RETAIN_CHECKS_DAYS=${retention.checksDays})`;
+  }
+  if (time > now.getTime() + DAY_MS) {
+    return `checkedAt ${checkedAt} is more than a day after this consumer's clock (${now.toISOString()})`;
+  }
+  return undefined;
+}
+
+/**
  * `YYYY-MM-DD` of a time, in UTC.
  *
  * @example

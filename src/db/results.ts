@@ -1,107 +1,160 @@
 /**
- * Storing consumed messages: check results into `checks` (with their `sites` and hourly rollups),
- * unreadable messages into `rejected_messages`, all in one transaction and idempotent, so a batch
- * delivered twice is stored once.
+ * Storing consumed messages: check results into `checks` (with their site versions, `sites` and
+ * hourly rollups), unreadable messages into `rejected_messages`, idempotently, so a batch
+ * delivered twice is stored once. PostgreSQL is the last validator: a row it refuses is found,
+ * kept with the unreadable messages, and never holds up the rows beside it.
  *
  * @module
  */
 import type { CheckResult } from "../check/result.ts";
+import { printable } from "../text.ts";
 import type { Sql } from "./client.ts";
-import type { TransactionSql } from "postgres";
 import { ensurePartitionsFor } from "./partitions.ts";
 
-/** A Kafka message that is not a readable check result. */
-export interface RejectedMessage {
+/** Where a consumed message came from: its place on the topic and its bytes. */
+export interface MessageSource {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
   readonly key: Uint8Array | null;
   readonly value: Uint8Array | null;
-  readonly reason: string;
 }
+
+/** A message kept in `rejected_messages`, and why. */
+export type RejectedMessage = MessageSource & { readonly reason: string };
+
+/** A message whose value is a check result. */
+export type ResultMessage = MessageSource & { readonly result: CheckResult };
+
+/** A consumed message: a check result to store, or one kept aside with the reason. */
+export type ConsumedMessage = ResultMessage | RejectedMessage;
 
 /** What a call to {@link storeBatch} did. */
 export interface StoreOutcome {
   /** New rows in `checks`. */
   readonly inserted: number;
-  /** Results already stored (a redelivery). */
+  /** Results already stored (a redelivery, or the same message twice). */
   readonly duplicates: number;
-  /** New rows in `rejected_messages`. */
+  /** New rows in `rejected_messages`: unreadable messages and results PostgreSQL refused. */
   readonly rejected: number;
 }
 
-/** Options of {@link storeBatch}. */
-export interface StoreOptions {
-  /** Messages kept aside; ones already stored (same topic, partition, offset) are skipped. */
-  readonly rejected?: readonly RejectedMessage[];
-}
-
-const NO_PARTITION = "23514"; // check_violation: "no partition of relation … found for row"
-
 /**
- * Stores a batch: the checks, their sites and their hourly rollups in one statement (one round
- * trip), and any rejected messages with them in one transaction.
+ * Stores a batch. The results go in one statement; when PostgreSQL refuses a row (a data error,
+ * not an outage), the batch is halved until the refused rows stand alone, every other row is
+ * stored, and the refused ones are kept in `rejected_messages` with the SQLSTATE and PostgreSQL's
+ * message. Errors of availability (connection, shutdown, timeouts, serialization) are thrown, for
+ * the caller to try again.
  *
  * @param sql The database.
- * @param results Check results; ones already stored (same `checkId` and `checkedAt`) are skipped
- *   and do not count twice in the rollups.
- * @param options Rejected messages to keep beside them.
+ * @param messages The batch; results already stored (same `checkId` and `checkedAt`) are skipped
+ *   and do not count twice in the rollups, and so are rejected messages already kept.
  * @returns Counts of what was new.
  *
  * @example
  * ```ts ignore
  * import { storeBatch } from "./results.ts";
- * const { inserted } = await storeBatch(sql, results, { rejected });
+ * const { inserted, rejected } = await storeBatch(sql, messages);
  * ```
  */
 export async function storeBatch(
   sql: Sql,
-  results: readonly CheckResult[],
-  options: StoreOptions = {},
+  messages: readonly ConsumedMessage[],
 ): Promise<StoreOutcome> {
-  const rejected = options.rejected ?? [];
-  let written;
-  try {
-    written = await insertBatch(sql, results, rejected);
-  } catch (error) {
-    if ((error as { code?: string } | null)?.code !== NO_PARTITION) throw error;
-    // Partitions are made days ahead; a check outside them is rare and still must not be lost.
-    await ensurePartitionsFor(sql, [...new Set(results.map((r) => r.checkedAt.slice(0, 10)))]);
-    written = await insertBatch(sql, results, rejected);
-  }
-  return { ...written, duplicates: results.length - written.inserted };
+  const results = messages.filter((m): m is ResultMessage => "result" in m);
+  const unreadable = messages.filter((m): m is RejectedMessage => "reason" in m);
+  const { inserted, refused } = await storeWhatFits(sql, results);
+  const rejected = await insertRejected(sql, [...unreadable, ...refused]);
+  return { inserted, duplicates: results.length - inserted - refused.length, rejected };
 }
 
-type Written = { inserted: number; rejected: number };
-
-/** One statement (in a transaction only with rejected messages to store beside it). */
-function insertBatch(
+/** Stores every result PostgreSQL accepts, a half at a time once it refused one. */
+async function storeWhatFits(
   sql: Sql,
-  results: readonly CheckResult[],
-  rejected: readonly RejectedMessage[],
-): Promise<Written> {
-  return rejected.length === 0
-    ? insertChecks(sql, results).then((inserted) => ({ inserted, rejected: 0 }))
-    : sql.begin(async (tx) => ({
-      inserted: await insertChecks(tx, results),
-      rejected: await insertRejected(tx, rejected),
-    }));
+  messages: readonly ResultMessage[],
+): Promise<{ inserted: number; refused: RejectedMessage[] }> {
+  try {
+    return {
+      inserted: await insertWithPartitions(sql, messages.map((m) => m.result)),
+      refused: [],
+    };
+  } catch (error) {
+    if (!refusesData(error)) throw error;
+    const [message] = messages;
+    if (messages.length === 1 && message !== undefined) {
+      return { inserted: 0, refused: [{ ...sourceOf(message), reason: refusal(error) }] };
+    }
+    const middle = Math.ceil(messages.length / 2);
+    const first = await storeWhatFits(sql, messages.slice(0, middle));
+    const second = await storeWhatFits(sql, messages.slice(middle));
+    return {
+      inserted: first.inserted + second.inserted,
+      refused: [...first.refused, ...second.refused],
+    };
+  }
+}
+
+/** Inserts the results, first creating a partition for a day that has none. */
+async function insertWithPartitions(sql: Sql, results: readonly CheckResult[]): Promise<number> {
+  try {
+    return await insertChecks(sql, results);
+  } catch (error) {
+    if (!isMissingPartition(error)) throw error;
+    // Partitions are made days ahead; a check outside them is rare and still must not be lost.
+    await ensurePartitionsFor(sql, [...new Set(results.map((r) => r.checkedAt.slice(0, 10)))]);
+    return await insertChecks(sql, results);
+  }
+}
+
+/** A PostgreSQL error, as postgres.js reports it. */
+type PostgresError = { code?: unknown; routine?: unknown; message?: unknown };
+
+/**
+ * SQLSTATE classes that say a row cannot be stored as it is: cardinality (21), data (22),
+ * integrity (23) and program limits (54, such as an index row too large). Anything else, and
+ * every error without a SQLSTATE, is about the database's availability or is a bug: retried.
+ */
+const DATA_ERROR = /^(?:2[123]|54)[0-9A-Z]{3}$/;
+
+function refusesData(error: unknown): boolean {
+  const code = (error as PostgresError | null)?.code;
+  return typeof code === "string" && DATA_ERROR.test(code) && !isMissingPartition(error);
 }
 
 /**
- * Inserts the checks not stored yet, upserts their sites and adds the inserted ones (only those)
- * to the rollups, in one statement. A site takes the name, URL and pattern of its latest check,
- * unless a later one is stored. A rollup gets the batch's response times as a list of buckets
+ * "No partition of relation … found for row": a check_violation (23514) like a refused CHECK, told
+ * apart by the function that raised it (its message may be translated).
+ */
+function isMissingPartition(error: unknown): boolean {
+  const { code, routine } = (error ?? {}) as PostgresError;
+  return code === "23514" && routine === "ExecFindPartition";
+}
+
+function refusal(error: unknown): string {
+  const { code, message } = error as PostgresError;
+  return `PostgreSQL refused the row (SQLSTATE ${code}): ${message}`;
+}
+
+function sourceOf({ topic, partition, offset, key, value }: MessageSource): MessageSource {
+  return { topic, partition, offset, key, value };
+}
+
+/**
+ * Inserts the checks not stored yet with the versions of their sites' configuration, upserts
+ * their sites and adds the inserted checks (only those) to the rollups, in one statement. A site
+ * takes the name, URL and pattern of its latest check, unless a later one is stored, and keeps
+ * its earliest check's time. A rollup gets the batch's response times as a list of buckets
  * (usually one or two), cheaper to add than a histogram.
  */
-async function insertChecks(sql: Sql | TransactionSql, results: readonly CheckResult[]) {
+async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
   if (results.length === 0) return 0;
   const column = <T>(pick: (r: CheckResult) => T) => results.map(pick);
   // postgres.js would send a plain array of booleans typed as one boolean; 16 is bool's type id.
   const booleans = (pick: (r: CheckResult) => boolean | null) => sql.array(column(pick), 16);
   const [{ inserted }] = await sql<[{ inserted: number }]>`
     WITH input AS (
-      SELECT * FROM unnest(
+      SELECT *, monitor_site_version_id(site_id, site_name, url, pattern) AS site_version_id
+      FROM unnest(
         ${column((r) => r.checkId)}::uuid[],
         ${column((r) => r.siteId)}::text[],
         ${column((r) => r.siteName)}::text[],
@@ -121,17 +174,25 @@ async function insertChecks(sql: Sql | TransactionSql, results: readonly CheckRe
              response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
              error_message, message_version)
     ),
+    versions AS (
+      INSERT INTO site_versions (version_id, site_id, name, url, pattern)
+      SELECT DISTINCT ON (site_version_id) site_version_id, site_id, site_name, url, pattern
+      FROM input
+      ON CONFLICT (version_id) DO NOTHING
+    ),
     latest AS (
-      SELECT DISTINCT ON (site_id) site_id, site_name AS name, url, pattern, checked_at
+      SELECT DISTINCT ON (site_id) site_id, site_name AS name, url, pattern, checked_at,
+             min(checked_at) OVER (PARTITION BY site_id) AS first_checked_at
       FROM input
       ORDER BY site_id, checked_at DESC
     ),
     inserted AS (
-      INSERT INTO checks (check_id, site_id, checked_at, time_to_headers_ms, response_time_ms,
-                          status_code, pattern_matched, cert_expires_at, up, error_kind,
-                          error_message, message_version)
-      SELECT check_id, site_id, checked_at, time_to_headers_ms, response_time_ms, status_code,
-             pattern_matched, cert_expires_at, up, error_kind, error_message, message_version
+      INSERT INTO checks (check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
+                          response_time_ms, status_code, pattern_matched, cert_expires_at, up,
+                          error_kind, error_message, message_version)
+      SELECT check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
+             response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
+             error_message, message_version
       FROM input
       ON CONFLICT (check_id, checked_at) DO NOTHING
       RETURNING site_id, checked_at, response_time_ms, up
@@ -147,12 +208,22 @@ async function insertChecks(sql: Sql | TransactionSql, results: readonly CheckRe
     ),
     site_rows AS (
       INSERT INTO sites AS s (site_id, name, url, pattern, first_checked_at, changed_at)
-      SELECT site_id, name, url, pattern, checked_at, checked_at FROM latest
+      SELECT site_id, name, url, pattern, first_checked_at, checked_at FROM latest
       ON CONFLICT (site_id) DO UPDATE
-        SET name = excluded.name, url = excluded.url, pattern = excluded.pattern,
-            changed_at = excluded.changed_at
-        WHERE excluded.changed_at > s.changed_at
-          AND (s.name, s.url, s.pattern) IS DISTINCT FROM (excluded.name, excluded.url, excluded.pattern)
+        SET first_checked_at = least(s.first_checked_at, excluded.first_checked_at),
+            -- (the row is updated only for a change or an earlier first check: see WHERE)
+            name = CASE WHEN excluded.changed_at > s.changed_at THEN excluded.name ELSE s.name END,
+            url = CASE WHEN excluded.changed_at > s.changed_at THEN excluded.url ELSE s.url END,
+            pattern = CASE WHEN excluded.changed_at > s.changed_at
+                           THEN excluded.pattern ELSE s.pattern END,
+            changed_at = CASE WHEN excluded.changed_at > s.changed_at
+                                   AND (s.name, s.url, s.pattern)
+                                       IS DISTINCT FROM (excluded.name, excluded.url, excluded.pattern)
+                              THEN excluded.changed_at ELSE s.changed_at END
+        WHERE excluded.first_checked_at < s.first_checked_at
+           OR (excluded.changed_at > s.changed_at
+               AND (s.name, s.url, s.pattern)
+                   IS DISTINCT FROM (excluded.name, excluded.url, excluded.pattern))
     ),
     rollups_updated AS (
       UPDATE check_rollups_hourly AS r
@@ -186,17 +257,25 @@ async function insertChecks(sql: Sql | TransactionSql, results: readonly CheckRe
   return inserted;
 }
 
-async function insertRejected(sql: TransactionSql, rejected: readonly RejectedMessage[]) {
-  const rows = rejected.map((m) => ({
-    topic: m.topic,
-    partition: m.partition,
-    kafka_offset: m.offset,
-    message_key: m.key,
-    message: m.value,
-    reason: m.reason,
-  }));
-  const written = await sql`
-    INSERT INTO rejected_messages ${sql(rows)}
-    ON CONFLICT (topic, partition, kafka_offset) DO NOTHING`;
-  return written.count;
+/** Rows a statement inserts into `rejected_messages`: 6 parameters each, 65 535 at most. */
+const REJECTED_PER_STATEMENT = 5_000;
+
+async function insertRejected(sql: Sql, rejected: readonly RejectedMessage[]): Promise<number> {
+  let kept = 0;
+  for (let start = 0; start < rejected.length; start += REJECTED_PER_STATEMENT) {
+    const rows = rejected.slice(start, start + REJECTED_PER_STATEMENT).map((m) => ({
+      topic: m.topic,
+      partition: m.partition,
+      kafka_offset: m.offset,
+      message_key: m.key,
+      message: m.value,
+      // A reason may quote the message (an unknown key, say); PostgreSQL cannot store a NUL.
+      reason: printable(m.reason),
+    }));
+    const written = await sql`
+      INSERT INTO rejected_messages ${sql(rows)}
+      ON CONFLICT (topic, partition, kafka_offset) DO NOTHING`;
+    kept += written.count;
+  }
+  return kept;
 }

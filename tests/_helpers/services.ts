@@ -121,3 +121,20 @@ export async function idsOnTopic(env: Record<string, string>, expected: number):
   }
   return ids;
 }
+
+/** Whether the group of `env` has committed every partition of its topic up to the end. */
+export async function committedToEnd(env: Record<string, string>): Promise<boolean> {
+  const settings = readSettings(env);
+  const admin = createKafka(settings.kafka, SILENT).admin();
+  await admin.connect();
+  try {
+    const { topic, groupId } = settings.kafka;
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.every(({ partition, high }) =>
+      committed?.partitions.find((p) => p.partition === partition)?.offset === high
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}

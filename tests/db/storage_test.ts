@@ -6,7 +6,8 @@ import { ensurePartitionsFor, prune, utcDay } from "../../src/db/partitions.ts";
 import { storeBatch } from "../../src/db/results.ts";
 import { SILENT } from "../../src/log.ts";
 import { monitor } from "../_helpers/cli.ts";
-import { makeResult } from "../_helpers/results.ts";
+import { asMessages, makeResult } from "../_helpers/results.ts";
+import { rollupMismatches } from "../_helpers/rollups.ts";
 import { testEnv, withDatabase } from "../_helpers/services.ts";
 
 const DAY_MS = 86_400_000;
@@ -23,27 +24,6 @@ async function partitionsOf(sql: Sql, parent: string): Promise<string[]> {
 async function count(sql: Sql, table: "checks" | "sites" | "check_rollups_hourly") {
   const [row] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM ${sql(table)}`;
   return row.n;
-}
-
-/** Rollup rows (site, hour) that differ from a recomputation from the raw rows; none is right. */
-async function rollupMismatches(sql: Sql) {
-  const rows = await sql`
-    SELECT r.site_id, r.hour
-    FROM check_rollups_hourly AS r
-    FULL JOIN (
-      SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, count(*)::int AS checks,
-             (count(*) FILTER (WHERE NOT up))::int AS failures,
-             count(response_time_ms)::int AS responses,
-             coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
-             monitor_histogram(response_time_ms) AS response_time_histogram
-      FROM checks GROUP BY 1, 2
-    ) AS c USING (site_id, hour)
-    WHERE r.checks IS DISTINCT FROM c.checks
-       OR r.failures IS DISTINCT FROM c.failures
-       OR r.responses IS DISTINCT FROM c.responses
-       OR r.response_time_histogram IS DISTINCT FROM c.response_time_histogram
-       OR abs(r.response_time_ms_sum - c.response_time_ms_sum) > 1e-6 * c.response_time_ms_sum`;
-  return rows.map((r) => ({ ...r }));
 }
 
 /** A small deterministic generator, so a failure can be replayed. */
@@ -75,7 +55,7 @@ Deno.test("storeBatch() stores a check whose day has no partition yet instead of
   await withDatabase(testEnv(), async (sql) => {
     const old = makeResult({ checkedAt: "2019-06-30T23:59:59.999Z" });
     const future = makeResult({ checkedAt: "2040-01-01T00:00:00.000Z" });
-    assert.equal((await storeBatch(sql, [old, future, makeResult()])).inserted, 3);
+    assert.equal((await storeBatch(sql, asMessages([old, future, makeResult()]))).inserted, 3);
     const days = await partitionsOf(sql, "checks");
     assert.ok(days.includes("checks_20190630") && days.includes("checks_20400101"));
     assert.equal(await count(sql, "checks"), 3);
@@ -85,10 +65,14 @@ Deno.test("storeBatch() stores a check whose day has no partition yet instead of
 Deno.test("storeBatch() given a batch again adds no checks, rollup counts or site changes", async () => {
   await withDatabase(testEnv(), async (sql) => {
     const results = Array.from({ length: 40 }, (_, i) => makeResult({ siteId: `site-${i % 4}` }));
-    await storeBatch(sql, results);
+    await storeBatch(sql, asMessages(results));
     const before = await sql`SELECT * FROM check_rollups_hourly ORDER BY site_id, hour`;
     const sitesBefore = await sql`SELECT * FROM sites ORDER BY site_id`;
-    assert.deepEqual(await storeBatch(sql, results), { inserted: 0, duplicates: 40, rejected: 0 });
+    assert.deepEqual(await storeBatch(sql, asMessages(results)), {
+      inserted: 0,
+      duplicates: 40,
+      rejected: 0,
+    });
     assert.deepEqual(await sql`SELECT * FROM check_rollups_hourly ORDER BY site_id, hour`, before);
     assert.deepEqual(await sql`SELECT * FROM sites ORDER BY site_id`, sitesBefore);
     assert.equal(await count(sql, "checks"), 40);
@@ -96,21 +80,27 @@ Deno.test("storeBatch() given a batch again adds no checks, rollup counts or sit
   });
 });
 
-Deno.test("sites take the latest name and URL; a late older check does not undo a change", async () => {
+Deno.test("sites take the latest name and URL and their earliest check; a late older check does not undo a change", async () => {
   await withDatabase(testEnv(), async (sql) => {
     const at = (minute: number) => new Date(Date.UTC(2026, 10, 24, 10, minute)).toISOString();
-    await storeBatch(sql, [
-      makeResult({ siteId: "s", siteName: "Old", url: "https://old.example/", checkedAt: at(1) }),
-      makeResult({ siteId: "s", siteName: "New", url: "https://new.example/", checkedAt: at(2) }),
-    ]);
-    await storeBatch(sql, [
-      makeResult({ siteId: "s", siteName: "Old", url: "https://old.example/", checkedAt: at(0) }),
-    ]);
+    await storeBatch(
+      sql,
+      asMessages([
+        makeResult({ siteId: "s", siteName: "Old", url: "https://old.example/", checkedAt: at(1) }),
+        makeResult({ siteId: "s", siteName: "New", url: "https://new.example/", checkedAt: at(2) }),
+      ]),
+    );
+    await storeBatch(
+      sql,
+      asMessages([
+        makeResult({ siteId: "s", siteName: "Old", url: "https://old.example/", checkedAt: at(0) }),
+      ]),
+    );
     const rows = await sql`SELECT name, url, first_checked_at, changed_at FROM sites`;
     assert.deepEqual(rows.map((r) => ({ ...r })), [{
       name: "New",
       url: "https://new.example/",
-      first_checked_at: new Date(at(2)),
+      first_checked_at: new Date(at(0)),
       changed_at: new Date(at(2)),
     }]);
   });
@@ -134,7 +124,7 @@ Deno.test("hourly rollups equal a recomputation from the raw rows, percentiles w
     });
     // Overlapping batches: redeliveries, and every hour written to by many batches.
     for (let i = 0; i < results.length; i += 400) {
-      await storeBatch(sql, results.slice(Math.max(0, i - 100), i + 400));
+      await storeBatch(sql, asMessages(results.slice(Math.max(0, i - 100), i + 400)));
     }
 
     assert.deepEqual(await rollupMismatches(sql), []);
@@ -180,7 +170,10 @@ Deno.test("writers storing the same sites and hours at once keep the rollups exa
               .toISOString(),
             responseTimeMs: next() * 500,
           }));
-      await Promise.all([storeBatch(sql, batch()), storeBatch(sql, batch())]);
+      await Promise.all([
+        storeBatch(sql, asMessages(batch())),
+        storeBatch(sql, asMessages(batch())),
+      ]);
     }
     assert.deepEqual(await rollupMismatches(sql), []);
     assert.equal(await count(sql, "checks"), 1_000);
@@ -223,17 +216,20 @@ Deno.test("site_uptime reports uptime and percentiles per site and window", asyn
   await withDatabase(testEnv(), async (sql) => {
     const now = Date.now();
     const minutesAgo = (m: number) => new Date(now - m * 60_000).toISOString();
-    await storeBatch(sql, [
-      makeResult({ siteId: "a", checkedAt: minutesAgo(1), responseTimeMs: 100 }),
-      makeResult({ siteId: "a", checkedAt: minutesAgo(2), responseTimeMs: 200 }),
-      makeResult({
-        siteId: "a",
-        checkedAt: minutesAgo(3 * 24 * 60),
-        responseTimeMs: null,
-        up: false,
-        error: { kind: "timeout", message: "No complete response within the timeout" },
-      }),
-    ]);
+    await storeBatch(
+      sql,
+      asMessages([
+        makeResult({ siteId: "a", checkedAt: minutesAgo(1), responseTimeMs: 100 }),
+        makeResult({ siteId: "a", checkedAt: minutesAgo(2), responseTimeMs: 200 }),
+        makeResult({
+          siteId: "a",
+          checkedAt: minutesAgo(3 * 24 * 60),
+          responseTimeMs: null,
+          up: false,
+          error: { kind: "timeout", message: "No complete response within the timeout" },
+        }),
+      ]),
+    );
     const rows = await sql`
       SELECT "window", checks::int, failures::int, uptime, response_time_ms_p50 AS p50,
              response_time_ms_p99 AS p99
@@ -265,10 +261,13 @@ Deno.test("prune() drops only whole partitions older than the retention, keeping
     // rows younger than the cutoff and stays, as do the rollups of the last 400 days.
     const checkedAt = [40, 31, 30, 29, 0].map((d) => daysAgo(d).toISOString());
     await ensurePartitionsFor(sql, ["2025-09-30"]);
-    await storeBatch(sql, [
-      ...checkedAt.map((at) => makeResult({ checkedAt: at })),
-      makeResult({ checkedAt: "2025-09-30T12:00:00.000Z" }),
-    ]);
+    await storeBatch(
+      sql,
+      asMessages([
+        ...checkedAt.map((at) => makeResult({ checkedAt: at })),
+        makeResult({ checkedAt: "2025-09-30T12:00:00.000Z" }),
+      ]),
+    );
     const pruned = await prune(sql, now, { checksDays: 30, rollupsDays: 400 });
     assert.deepEqual(pruned, {
       checks: ["checks_20250930", "checks_20261016", "checks_20261025"],
@@ -289,7 +288,10 @@ Deno.test("prune() drops only whole partitions older than the retention, keeping
 Deno.test("monitor prune drops the expired partitions named by the retention settings", async () => {
   const env = testEnv({ RETAIN_CHECKS_DAYS: "2", RETAIN_ROLLUPS_DAYS: "2", LOG_LEVEL: "info" });
   await withDatabase(env, async (sql) => {
-    await storeBatch(sql, [makeResult({ checkedAt: "2019-06-30T12:00:00.000Z" }), makeResult()]);
+    await storeBatch(
+      sql,
+      asMessages([makeResult({ checkedAt: "2019-06-30T12:00:00.000Z" }), makeResult()]),
+    );
     const run = monitor(["prune"], env);
     assert.equal(await run.code, 0, run.err());
     assert.match(run.err(), /expired partitions dropped.*checks_20190630/);

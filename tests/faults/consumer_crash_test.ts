@@ -7,6 +7,7 @@ import { encodeCheckResult } from "../../src/kafka/codec.ts";
 import { type MonitorProcess, spawnMonitor } from "../_helpers/cli.ts";
 import { makeResult } from "../_helpers/results.ts";
 import { testEnv, testProducer, waitFor, withDatabase } from "../_helpers/services.ts";
+import { rollupMismatches } from "../_helpers/rollups.ts";
 
 const TOTAL = 1_500;
 const PER_SEND = 30;
@@ -62,6 +63,7 @@ Deno.test("a consumer killed mid-stream and replaced loses nothing and stores no
       );
       assert.equal(ids.length, TOTAL);
       assert.deepEqual(ids.toSorted(), sent.toSorted());
+      assert.deepEqual(await rollupMismatches(sql), [], "a redelivered batch counted twice");
     } finally {
       if (second !== undefined) {
         const { code } = await second.stop();

@@ -7,6 +7,7 @@ import { encodeCheckResult } from "../../src/kafka/codec.ts";
 import { monitor, servedPort } from "../_helpers/cli.ts";
 import { makeResult } from "../_helpers/results.ts";
 import { testEnv, testProducer, waitFor, withDatabase } from "../_helpers/services.ts";
+import { rollupMismatches } from "../_helpers/rollups.ts";
 import { startTcpProxy } from "../_helpers/tcp_proxy.ts";
 
 Deno.test("consume survives a database outage without losing or doubling results, and reports it on /healthz", async () => {
@@ -63,6 +64,7 @@ Deno.test("consume survives a database outage without losing or doubling results
         r.check_id
       );
       assert.deepEqual(ids.toSorted(), sent.toSorted());
+      assert.deepEqual(await rollupMismatches(sql), [], "a retried batch counted twice");
       await waitFor("healthy again", async () => (await health()).status === 200 || undefined);
       const metrics = await (await fetch(`${observer}/metrics`)).text();
       assert.match(metrics, /^monitor_rows_written_total 100$/m);

@@ -9,6 +9,7 @@ import { monitor } from "../_helpers/cli.ts";
 import { ownPostgres } from "../_helpers/own_services.ts";
 import { makeResult } from "../_helpers/results.ts";
 import { testEnv, testProducer, waitFor, withDatabase } from "../_helpers/services.ts";
+import { rollupMismatches } from "../_helpers/rollups.ts";
 
 const OUTAGE_MS = Number(Deno.env.get("MONITOR_FAULT_SECONDS") ?? 30) * 1000;
 
@@ -48,6 +49,7 @@ Deno.test("consume waits for the database, survives a 30 s stop, and stores ever
       await new Promise((resolve) => setTimeout(resolve, 500)); // a straggling duplicate
       const ids = await sql<{ check_id: string }[]>`SELECT check_id FROM checks`;
       assert.deepEqual(ids.map((r) => r.check_id).toSorted(), sent.toSorted());
+      assert.deepEqual(await rollupMismatches(sql), [], "a retried batch counted twice");
     } finally {
       consume.stop();
       assert.equal(await consume.code, 0, consume.err());

@@ -9,6 +9,7 @@ import { monitor } from "../_helpers/cli.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
 import { ownBroker } from "../_helpers/own_services.ts";
 import { idsOnTopic, testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
+import { rollupMismatches } from "../_helpers/rollups.ts";
 
 /** How long the broker stays away; MONITOR_FAULT_SECONDS shortens it when iterating locally. */
 const OUTAGE_MS = Number(Deno.env.get("MONITOR_FAULT_SECONDS") ?? 30) * 1000;
@@ -77,6 +78,7 @@ Deno.test("produce waits for the broker, keeps every result through a 30 s outag
         const onTopic = await idsOnTopic(env, published(p));
         assert.equal(onTopic.length, published(p));
         assert.deepEqual(stored.map((r) => r.check_id).toSorted(), onTopic.toSorted());
+        assert.deepEqual(await rollupMismatches(sql), [], "a result counted twice");
       });
     }
   } finally {

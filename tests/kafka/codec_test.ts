@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeCheckResult, encodeCheckResult } from "../../src/kafka/codec.ts";
+import fc from "fast-check";
+import { brokenResults, garbage, validResults } from "../_helpers/messages.ts";
 import { makeResult } from "../_helpers/results.ts";
 
 Deno.test("encodeCheckResult() keys by site id and decodeCheckResult() restores the result", () => {
@@ -47,4 +49,37 @@ Deno.test("decodeCheckResult() rejects text PostgreSQL cannot store (a NUL), nam
     reason:
       "Message is not a valid check result: error.message: must not contain NUL characters (PostgreSQL cannot store them)",
   });
+});
+
+const NOW_MS = Date.UTC(2026, 10, 25);
+
+Deno.test("decodeCheckResult() accepts every valid result and gives it back unchanged", () => {
+  fc.assert(
+    fc.property(validResults(NOW_MS), (result) => {
+      assert.deepEqual(decodeCheckResult(encodeCheckResult(result).value), { ok: true, result });
+    }),
+    { numRuns: 2_000 },
+  );
+});
+
+Deno.test("decodeCheckResult() refuses a result broken in any field or contradicting itself", () => {
+  fc.assert(
+    fc.property(brokenResults(validResults(NOW_MS)), (json) => {
+      const decoded = decodeCheckResult(json);
+      assert.equal(decoded.ok, false, json);
+      assert.match(!decoded.ok ? decoded.reason : "", /^Message (is not|version)/);
+    }),
+    { numRuns: 3_000 },
+  );
+});
+
+Deno.test("decodeCheckResult() never throws, whatever the bytes", () => {
+  fc.assert(
+    fc.property(garbage, (bytes) => {
+      assert.equal(decodeCheckResult(bytes).ok, false);
+    }),
+    { numRuns: 2_000 },
+  );
+  const deep = "[".repeat(100_000) + "]".repeat(100_000);
+  assert.equal(decodeCheckResult(deep).ok, false);
 });

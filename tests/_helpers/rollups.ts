@@ -1,0 +1,28 @@
+/**
+ * The hourly rollups checked against the rows they summarise: where a check counted twice (or not
+ * at all) would show, since the primary key of `checks` already forbids a duplicate row.
+ *
+ * @module
+ */
+import type { Sql } from "../../src/db/client.ts";
+
+/** Rollup rows (site, hour) that differ from a recomputation from the raw rows; none is right. */
+export async function rollupMismatches(sql: Sql) {
+  const rows = await sql`
+    SELECT r.site_id, r.hour
+    FROM check_rollups_hourly AS r
+    FULL JOIN (
+      SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, count(*)::int AS checks,
+             (count(*) FILTER (WHERE NOT up))::int AS failures,
+             count(response_time_ms)::int AS responses,
+             coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
+             monitor_histogram(response_time_ms) AS response_time_histogram
+      FROM checks GROUP BY 1, 2
+    ) AS c USING (site_id, hour)
+    WHERE r.checks IS DISTINCT FROM c.checks
+       OR r.failures IS DISTINCT FROM c.failures
+       OR r.responses IS DISTINCT FROM c.responses
+       OR r.response_time_histogram IS DISTINCT FROM c.response_time_histogram
+       OR abs(r.response_time_ms_sum - c.response_time_ms_sum) > 1e-6 * c.response_time_ms_sum`;
+  return rows.map((r) => ({ ...r }));
+}
