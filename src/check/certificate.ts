@@ -7,20 +7,33 @@
  */
 import { connect } from "node:tls";
 
+/** Options of {@link certificateExpiry}. */
+export interface CertificateExpiryOptions {
+  /** Gives up after this long. */
+  readonly timeoutMs: number;
+  /** Gives up when this is aborted. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Reads the expiry of the certificate that `url`'s server presents.
  *
  * @param url An `https:` URL.
- * @param timeoutMs Gives up after this long.
+ * @param options How long to try, and a signal to give up early.
  * @returns The certificate's "not after" time, or `null` when it could not be read in time.
  *
  * @example
  * ```ts ignore
  * import { certificateExpiry } from "./certificate.ts";
- * const expiresAt = await certificateExpiry(new URL("https://example.com/"), 5_000);
+ * const expiresAt = await certificateExpiry(new URL("https://example.com/"), { timeoutMs: 5_000 });
  * ```
  */
-export function certificateExpiry(url: URL, timeoutMs: number): Promise<Date | null> {
+export function certificateExpiry(
+  url: URL,
+  options: CertificateExpiryOptions,
+): Promise<Date | null> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.resolve(null);
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   // node:tls refuses an IP address as the server name (SNI carries names only).
   const isName = !/^[\d.]+$/.test(host) && !host.includes(":");
@@ -31,9 +44,12 @@ export function certificateExpiry(url: URL, timeoutMs: number): Promise<Date | n
       ...(isName ? { servername: host } : {}),
       rejectUnauthorized: false,
     });
-    const timer = setTimeout(() => finish(null), Math.max(1, timeoutMs));
+    const timer = setTimeout(() => finish(null), Math.max(1, options.timeoutMs));
+    const onAbort = () => finish(null);
+    signal?.addEventListener("abort", onAbort, { once: true });
     function finish(expiresAt: Date | null) {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       socket.destroy();
       resolve(expiresAt);
     }

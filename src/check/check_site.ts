@@ -26,6 +26,11 @@ export interface CheckOptions {
   readonly monotonicMs?: () => number;
   /** Id generator; defaults to UUIDv7. */
   readonly newId?: () => string;
+  /**
+   * Calls the check off (the monitor is stopping): every phase, from DNS to the body and the
+   * certificate, ends when it is aborted, and `checkSite` rejects with its reason.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Sent with every request so site owners can tell the monitor from visitors. */
@@ -37,9 +42,14 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * Checks a site once: requests its URL (following redirects up to the site's limit), reads the
  * body up to its byte limit, looks for its pattern and times each phase.
  *
+ * A check called off by `options.signal` has no result: a site is not down because the monitor
+ * stopped, and a half-timed check says nothing true about it. The caller drops it.
+ *
  * @param site The site to check.
- * @param options Clocks and HTTP client.
- * @returns The result; never rejects.
+ * @param options Clocks, HTTP client and a signal to call the check off.
+ * @returns The result, whatever the site did.
+ * @throws {unknown} `options.signal.reason`, when the signal is aborted before the result is
+ *   complete; nothing else.
  *
  * @example
  * ```ts ignore
@@ -83,8 +93,11 @@ async function check(
 ): Promise<CheckResult> {
   const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
+  const stop = options.signal;
+  stop?.throwIfAborted();
   const startedMs = monotonicMs();
-  const signal = AbortSignal.timeout(site.timeoutMs);
+  const timeout = AbortSignal.timeout(site.timeoutMs);
+  const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
 
   const base = {
     version: CHECK_RESULT_VERSION,
@@ -135,26 +148,29 @@ async function check(
     const responseTimeMs = monotonicMs() - startedMs;
     const patternMatched = site.pattern === null ? null : site.pattern.regex.test(body);
     const expiresAt = url.startsWith("https:")
-      // At least a second even when the request used up the timeout: the response is in hand.
-      ? await certificateExpiry(
-        new URL(url),
-        Math.max(1_000, site.timeoutMs - responseTimeMs),
-      )
+      ? await certificateExpiry(new URL(url), {
+        // At least a second even when the request used up the timeout: the response is in hand.
+        timeoutMs: Math.max(1_000, site.timeoutMs - responseTimeMs),
+        ...(stop === undefined ? {} : { signal: stop }),
+      })
       : null;
-    const error = expectationError(statusCode, patternMatched, site) ??
-      certificateError(expiresAt, Date.parse(checkedAt), site);
-    return {
+    // An expiry missed because of the stop would make an incomplete result.
+    stop?.throwIfAborted();
+    const fields = {
       ...base,
       timeToHeadersMs,
       responseTimeMs,
       statusCode,
       patternMatched,
       certExpiresAt: expiresAt?.toISOString() ?? null,
-      up: error === null,
-      error,
     };
+    const error = expectationError(statusCode, patternMatched, site) ??
+      certificateError(expiresAt, Date.parse(checkedAt), site);
+    return error === null ? { ...fields, up: true, error } : { ...fields, up: false, error };
   } catch (error) {
-    return failed(classifyFetchError(error, signal));
+    // Whatever broke after the stop (an aborted read, a closed socket), it was the stop.
+    if (stop?.aborted) throw stop.reason;
+    return failed(classifyFetchError(error, timeout));
   }
 }
 

@@ -76,11 +76,23 @@ export function hangupsOf(context: CliContext): { hangups?: EventTarget } {
 }
 
 /**
+ * Of `SHUTDOWN_TIMEOUT_MS`, the share that checks in progress get to finish; the rest is kept for
+ * publishing their results, so a check ending at its last moment is not lost.
+ */
+const CHECKS_SHARE_OF_SHUTDOWN = 0.75;
+
+/**
  * Checks and publishes until the signal is aborted (or, with `once`, after one round), then
- * finishes the checks in progress and publishes everything before returning.
+ * finishes the checks in progress and publishes everything before returning, within
+ * `SHUTDOWN_TIMEOUT_MS` of the signal (plus disconnecting).
+ *
+ * A check still running when its share of that time is up is called off. It is abandoned: no
+ * result is published and none is counted in the metrics, since the site did not fail, the monitor
+ * stopped; the "producer stopped" log line counts it as `abandoned`.
  */
 export async function runProducer(run: ProducerRun): Promise<void> {
   const { sites, settings, kafka, log, metrics } = run;
+  using shutdown = shutdownBudget(run.signal, settings.shutdownTimeoutMs);
   const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
@@ -109,11 +121,19 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     metrics.publishDropped.set(dropped);
   };
   const client = freshConnectionClient();
-  const tally = { checks: 0, down: 0 };
+  const tally = { checks: 0, down: 0, abandoned: 0 };
 
-  async function check(site: SiteConfig): Promise<void> {
+  async function check(site: SiteConfig, signal: AbortSignal): Promise<void> {
     const endTimer = metrics.checkDuration.startTimer();
-    const result = await checkSite(site, { client });
+    // checkSite rejects only when called off; anything else is a bug and goes on up.
+    const result = await checkSite(site, { client, signal }).catch((error) => {
+      if (!signal.aborted) throw error;
+    });
+    if (result === undefined) {
+      tally.abandoned++;
+      log.debug("check abandoned at shutdown", { site: site.id });
+      return;
+    }
     endTimer();
     metrics.checks.inc({ site: site.id, outcome: result.error?.kind ?? "up" });
     tally.checks++;
@@ -132,7 +152,11 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   log.info("producing", { sites: sites.length, topic: settings.kafka.topic });
   try {
     if (run.once) {
-      await runOnce(sites, check, settings.checkConcurrency);
+      await runOnce(sites, check, {
+        concurrency: settings.checkConcurrency,
+        signal: run.signal,
+        graceMs: () => shutdown.leftMs(1 - CHECKS_SHARE_OF_SHUTDOWN),
+      });
     } else {
       const scheduler = startScheduler(sites, check, {
         concurrency: settings.checkConcurrency,
@@ -149,26 +173,69 @@ export async function runProducer(run: ProducerRun): Promise<void> {
       await whenAborted(run.signal);
       clearInterval(summary);
       await watching;
-      log.info("stopping: finishing checks in progress");
-      await scheduler.stop();
+      const graceMs = Math.round(shutdown.leftMs(1 - CHECKS_SHARE_OF_SHUTDOWN));
+      log.info("stopping: finishing checks in progress", { graceMs });
+      await scheduler.stop({ graceMs });
     }
   } finally {
-    await publisher.close(settings.shutdownTimeoutMs);
+    await publisher.close(shutdown.leftMs(0));
     await producer.disconnect();
     client.close();
     const { sent, dropped } = publisher.stats();
-    log.info("producer stopped", { published: sent, dropped });
+    log.info("producer stopped", { published: sent, dropped, abandoned: tally.abandoned });
   }
 }
 
+/** What is left of the shutdown time, which starts when the signal is aborted. */
+interface ShutdownBudget extends Disposable {
+  /**
+   * Milliseconds until the shutdown deadline less `reservedShare` of the whole time (kept for
+   * what comes after); the whole time less that share while the signal has not been aborted.
+   */
+  leftMs(reservedShare: number): number;
+}
+
+function shutdownBudget(signal: AbortSignal, timeoutMs: number): ShutdownBudget {
+  let deadlineMs = Infinity;
+  const start = () => deadlineMs = performance.now() + timeoutMs;
+  if (signal.aborted) start();
+  else signal.addEventListener("abort", start, { once: true });
+  return {
+    leftMs(reservedShare) {
+      const leftMs = Math.min(timeoutMs, deadlineMs - performance.now());
+      return Math.max(0, leftMs - reservedShare * timeoutMs);
+    },
+    [Symbol.dispose]: () => signal.removeEventListener("abort", start),
+  };
+}
+
+/**
+ * Checks every site once, `concurrency` at a time. Once `signal` is aborted no more are started,
+ * and those running are called off after `graceMs()`.
+ */
 async function runOnce(
   sites: readonly SiteConfig[],
-  check: (site: SiteConfig) => Promise<void>,
-  concurrency: number,
+  check: (site: SiteConfig, signal: AbortSignal) => Promise<void>,
+  options: {
+    readonly concurrency: number;
+    readonly signal: AbortSignal;
+    readonly graceMs: () => number;
+  },
 ): Promise<void> {
+  const { signal } = options;
+  const checks = new AbortController();
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const onStop = () => grace = setTimeout(() => checks.abort(), options.graceMs());
+  if (signal.aborted) onStop();
+  else signal.addEventListener("abort", onStop, { once: true });
   let next = 0;
   async function worker() {
-    while (next < sites.length) await check(sites[next++]!);
+    while (next < sites.length && !signal.aborted) await check(sites[next++]!, checks.signal);
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, sites.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, sites.length) }, worker));
+  } finally {
+    signal.removeEventListener("abort", onStop);
+    clearTimeout(grace);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Runs each site's check on its own interval: first runs spread over the interval, later runs
  * planned from the previous plan (no drift), at most `concurrency` at once, never two of one site.
- * Knows nothing of HTTP or Kafka: it calls `run(site)`.
+ * Knows nothing of HTTP or Kafka: it calls `run(site, signal)`, and aborts the signal when a stop's
+ * grace runs out.
  *
  * @module
  */
@@ -39,6 +40,15 @@ export interface SchedulerOptions {
   readonly onSkip?: (site: SiteConfig, reason: "busy" | "late") => void;
 }
 
+/** Options of {@link Scheduler.stop}. */
+export interface StopOptions {
+  /**
+   * How long checks in progress may go on before their signal is aborted. Without it they are
+   * waited for however long they take.
+   */
+  readonly graceMs?: number;
+}
+
 /** A running schedule. */
 export interface Scheduler {
   /** Counters so far. */
@@ -49,8 +59,12 @@ export interface Scheduler {
    * new settings from their next check on; a changed interval applies from the next check.
    */
   update(sites: readonly SiteConfig[]): void;
-  /** Starts no more checks and resolves once the running ones have finished. Queued ones are dropped. */
-  stop(): Promise<void>;
+  /**
+   * Starts no more checks (queued ones are dropped) and resolves once the running ones have
+   * settled, aborting their signal when `graceMs` has passed. Calling it again returns the same
+   * promise.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 const REAL_CLOCK: Clock = {
@@ -70,27 +84,35 @@ interface SiteState {
  * Starts checking `sites` by calling `run` for each due check.
  *
  * @param sites What to check; site i of n first runs at i/n of its interval.
- * @param run One check; a rejection is a bug and is reported with `reportError`.
+ * @param run One check. It must settle soon after its signal is aborted, and may then reject with
+ *   the signal's reason; any other rejection is a bug and is reported with `reportError`.
  * @param options Concurrency limit and clock.
  * @returns A handle to read counters and stop.
  *
  * @example
  * ```ts ignore
  * import { startScheduler } from "./scheduler.ts";
- * const scheduler = startScheduler(sites, async (site) => publish(await checkSite(site)), { concurrency: 100 });
- * await scheduler.stop();
+ * const scheduler = startScheduler(
+ *   sites,
+ *   async (site, signal) => publish(await checkSite(site, { signal })),
+ *   { concurrency: 100 },
+ * );
+ * await scheduler.stop({ graceMs: 5_000 });
  * ```
  */
 export function startScheduler(
   sites: readonly SiteConfig[],
-  run: (site: SiteConfig) => Promise<void>,
+  run: (site: SiteConfig, signal: AbortSignal) => Promise<void>,
   options: SchedulerOptions,
 ): Scheduler {
   const clock = options.clock ?? REAL_CLOCK;
   const queue: SiteState[] = [];
   const counts = { started: 0, completed: 0, skipped: 0, running: 0 };
   let stopping = false;
+  let stopped: Promise<void> | undefined;
   let idle: (() => void) | undefined;
+  // One signal for every check: only a stop aborts it.
+  const checks = new AbortController();
 
   let states = new Map<string, SiteState>();
   schedule(sites);
@@ -139,7 +161,7 @@ export function startScheduler(
       const state = queue.shift()!;
       counts.started++;
       counts.running++;
-      run(state.site).catch(reportError).finally(() => {
+      run(state.site, checks.signal).catch(reportUnlessAborted).finally(() => {
         counts.running--;
         counts.completed++;
         state.busy = false;
@@ -147,6 +169,10 @@ export function startScheduler(
         drain();
       });
     }
+  }
+
+  function reportUnlessAborted(error: unknown): void {
+    if (!(checks.signal.aborted && error === checks.signal.reason)) reportError(error);
   }
 
   return {
@@ -177,12 +203,24 @@ export function startScheduler(
       states = next;
       schedule(added);
     },
-    stop() {
+    stop(options = {}) {
+      if (stopped !== undefined) return stopped;
       stopping = true;
       for (const state of states.values()) clock.clearTimeout(state.timer);
       queue.length = 0;
-      if (counts.running === 0) return Promise.resolve();
-      return new Promise((resolve) => idle = resolve);
+      stopped = counts.running === 0 ? Promise.resolve() : new Promise((resolve) => {
+        const { graceMs } = options;
+        const grace = graceMs === undefined ? undefined : clock.setTimeout(() => {
+          checks.abort(
+            new DOMException("The scheduler stopped before the check ended", "AbortError"),
+          );
+        }, graceMs);
+        idle = () => {
+          if (grace !== undefined) clock.clearTimeout(grace);
+          resolve();
+        };
+      });
+      return stopped;
     },
   };
 }

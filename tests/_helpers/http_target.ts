@@ -14,6 +14,8 @@
  * - `/gzip-bomb/:mib`: a small gzip body that inflates to :mib MiB of zeros
  * - `/bytes/:hex`: the bytes as body (for invalid UTF-8)
  *
+ * Also a raw TCP target with canned answers, and a silent one that accepts and never answers.
+ *
  * @module
  */
 
@@ -146,6 +148,28 @@ export function startRawTarget(respond: Uint8Array | null): HttpTarget {
   }
   return {
     url: (path) => `http://127.0.0.1:${listener.addr.port}${path}`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * A TCP server that accepts connections and never says a word: a TLS handshake with it, or an
+ * HTTP request to it, waits until the client gives up.
+ */
+export function startSilentTarget(): HttpTarget {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const served = (async () => {
+    for await (const conn of listener) conns.add(conn);
+  })();
+  async function close() {
+    listener.close();
+    await served.catch(() => {});
+    for (const conn of conns) conn.close();
+  }
+  return {
+    url: (path) => `https://127.0.0.1:${listener.addr.port}${path}`,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
+import { checkSite } from "../../src/check/check_site.ts";
 import type { SiteConfig } from "../../src/config/sites.ts";
 import { type Clock, type Scheduler, startScheduler } from "../../src/schedule/scheduler.ts";
+import { startHttpTarget } from "../_helpers/http_target.ts";
 import { siteFor } from "../_helpers/sites.ts";
 
 function sites(count: number, interval = "60s"): SiteConfig[] {
@@ -180,4 +182,115 @@ Deno.test("update() gives a kept site its new settings from its next check", asy
   await stop(scheduler, clock);
   // The shorter interval brings the next check forward to 11 s, then every 10 s.
   assert.deepEqual(names, ["site-0@0", "faster@11000", "faster@21000", "faster@31000"]);
+});
+
+/** A run() that lasts `durationMs` of fake time unless its signal is aborted first. */
+function abortable(clock: FakeTimers.Clock, durationMs: number) {
+  const aborted: [string, number][] = [];
+  function run(site: SiteConfig, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = clock.setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, durationMs);
+      function onAbort() {
+        clock.clearTimeout(timer);
+        aborted.push([site.id, clock.now]);
+        reject(signal.reason);
+      }
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+  return { run, aborted };
+}
+
+/** Collects what `reportError` reports while `fn` runs, instead of failing the test with it. */
+async function reported(fn: () => Promise<void>): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  const onError = (event: ErrorEvent) => {
+    event.preventDefault();
+    errors.push(event.error);
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    await fn();
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+  return errors;
+}
+
+Deno.test("stop() aborts the checks still running when the grace runs out, and resolves then", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, aborted } = abortable(clock, 60_000);
+  const scheduler = startScheduler(sites(2, "10m"), run, {
+    concurrency: 10,
+    clock: schedulerClock(clock),
+  });
+  const errors = await reported(async () => {
+    await clock.tickAsync(300_000); // site-0 started at 0, site-1 at 300 s: both hang
+    let stopped = false;
+    const stopping = scheduler.stop({ graceMs: 2_000 }).then(() => stopped = true);
+    await clock.tickAsync(1_999);
+    assert.deepEqual(aborted, []);
+    assert.equal(stopped, false);
+    await clock.tickAsync(1);
+    await stopping;
+  });
+  // site-0 had finished at 60 s; only site-1 was still running.
+  assert.deepEqual(aborted, [["site-1", 302_000]]);
+  assert.deepEqual(errors, [], "an abort the scheduler asked for is no bug to report");
+  assert.equal(scheduler.stats().running, 0);
+  await clock.tickAsync(600_000);
+  assert.equal(scheduler.stats().started, 2);
+});
+
+Deno.test("stop() lets a check that ends within the grace end on its own", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, aborted } = abortable(clock, 3_000);
+  const scheduler = startScheduler(sites(1, "10s"), run, {
+    concurrency: 10,
+    clock: schedulerClock(clock),
+  });
+  await clock.tickAsync(1_000);
+  const stopping = scheduler.stop({ graceMs: 5_000 });
+  await clock.tickAsync(2_000);
+  await stopping;
+  assert.deepEqual(aborted, []);
+  assert.equal(clock.countTimers(), 0, "the grace timer was left running");
+});
+
+Deno.test("stop() still reports a check that fails for another reason after the abort", async () => {
+  const clock = FakeTimers.createClock(0);
+  const bug = new Error("bug");
+  const run = (_site: SiteConfig, signal: AbortSignal) =>
+    new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(bug)));
+  const scheduler = startScheduler(sites(1), run, { concurrency: 1, clock: schedulerClock(clock) });
+  await clock.tickAsync(1);
+  const errors = await reported(async () => {
+    const stopping = scheduler.stop({ graceMs: 0 });
+    await clock.tickAsync(0);
+    await stopping;
+  });
+  assert.deepEqual(errors, [bug]);
+});
+
+Deno.test("stop() with a real check in flight on a site that never answers ends within the grace", async () => {
+  await using target = startHttpTarget();
+  const site = siteFor(target.url("/sleep/60000"), { timeout: "60s", interval: "2m" });
+  let outcome = "none";
+  const scheduler = startScheduler([site], async (site, signal) => {
+    try {
+      await checkSite(site, { signal });
+      outcome = "result";
+    } catch (error) {
+      outcome = error === signal.reason ? "aborted" : `other: ${error}`;
+    }
+  }, { concurrency: 1 });
+  while (target.peers!.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  const started = performance.now();
+  await scheduler.stop({ graceMs: 200 });
+  const ms = performance.now() - started;
+  assert.equal(outcome, "aborted");
+  assert.ok(ms >= 190 && ms < 1_500, `took ${ms} ms to stop`);
 });
