@@ -22,9 +22,10 @@ export interface ConfigProblem {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UsageError } from "./errors.ts";
  * const error = new UsageError('KAFKA_TOPIC_PARTITIONS must be an integer of at least 1: current value is "x"');
- * console.log(error.name); // UsageError
+ * assert.equal(error.name, "UsageError");
  * ```
  */
 export class UsageError extends Error {
@@ -36,9 +37,10 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError } from "./errors.ts";
  * const error = new ConfigError([{ file: "sites.yaml", line: 3, path: "sites[0].url", message: "must be a URL" }]);
- * console.log(error.message); // sites.yaml:3: sites[0].url must be a URL
+ * assert.equal(error.message, "sites.yaml:3: sites[0].url must be a URL");
  * ```
  */
 export class ConfigError extends UsageError {
@@ -71,9 +73,10 @@ export function formatProblem(problem: ConfigProblem): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ServiceError } from "./errors.ts";
  * const error = new ServiceError('Cannot use Kafka at "127.0.0.1:19092": connect ECONNREFUSED');
- * console.log(error.name); // ServiceError
+ * assert.equal(error.name, "ServiceError");
  * ```
  */
 export class ServiceError extends Error {

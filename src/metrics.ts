@@ -44,10 +44,11 @@ export interface Metrics {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMetrics } from "./metrics.ts";
  * const metrics = createMetrics();
  * metrics.checks.inc({ site: "home", outcome: "up" });
- * console.log((await metrics.registry.metrics()).includes('monitor_checks_total{site="home",outcome="up"} 1')); // true
+ * assert.match(await metrics.registry.metrics(), /^monitor_checks_total\{site="home",outcome="up"\} 1$/m);
  * ```
  */
 export function createMetrics(): Metrics {

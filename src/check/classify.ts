@@ -36,9 +36,10 @@ const RULES: readonly (readonly [ErrorKind, RegExp])[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyFetchError } from "./classify.ts";
  * const error = new TypeError("fetch failed", { cause: new Error("tcp connect error: Connection refused (os error 111)") });
- * console.log(classifyFetchError(error, new AbortController().signal).kind); // "refused"
+ * assert.equal(classifyFetchError(error, new AbortController().signal).kind, "refused");
  * ```
  */
 export function classifyFetchError(error: unknown, timeout: AbortSignal): CheckError {

@@ -15,8 +15,9 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDurationMs } from "./duration.ts";
- * console.log(parseDurationMs("1m30s")); // 90000
+ * assert.equal(parseDurationMs("1m30s"), 90_000);
  * ```
  */
 export function parseDurationMs(text: string): number | undefined {

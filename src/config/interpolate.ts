@@ -18,9 +18,10 @@ const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { interpolateEnv } from "./interpolate.ts";
  * const data = interpolateEnv({ headers: { authorization: "Bearer ${TOKEN}" } }, { TOKEN: "t0k" }, () => {});
- * console.log(data); // { headers: { authorization: "Bearer t0k" } }
+ * assert.deepEqual(data, { headers: { authorization: "Bearer t0k" } });
  * ```
  */
 export function interpolateEnv(

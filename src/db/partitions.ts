@@ -133,8 +133,9 @@ export function outsideRetention(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { utcDay } from "./partitions.ts";
- * console.log(utcDay(new Date("2026-11-25T23:30:00-02:00"))); // "2026-11-26"
+ * assert.equal(utcDay(new Date("2026-11-25T23:30:00-02:00")), "2026-11-26");
  * ```
  */
 export function utcDay(time: Date): string {

@@ -7,8 +7,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoffMs } from "./backoff.ts";
- * console.log(backoffMs(1), backoffMs(3), backoffMs(20)); // 500 2000 30000
+ * assert.deepEqual([backoffMs(1), backoffMs(3), backoffMs(20)], [500, 2_000, 30_000]);
  * ```
  */
 export function backoffMs(failures: number): number {
@@ -24,11 +25,16 @@ export function backoffMs(failures: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sleep } from "./backoff.ts";
- * await sleep(10_000, AbortSignal.abort()); // returns at once
+ * const startedMs = performance.now();
+ * await sleep(10_000, AbortSignal.abort());
+ * assert.ok(performance.now() - startedMs < 1_000, "returns at once when aborted");
  * ```
  */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  // An aborted signal sends no more "abort" events.
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });

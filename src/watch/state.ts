@@ -106,8 +106,9 @@ export interface Keys {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initialState } from "./state.ts";
- * console.log(initialState(15 * 60_000).sort); // "status"
+ * assert.equal(initialState(15 * 60_000).sort, "status");
  * ```
  */
 export function initialState(windowMs: number): WatchState {
@@ -137,9 +138,10 @@ export function initialState(windowMs: number): WatchState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initialState, reduce } from "./state.ts";
  * const state = reduce(initialState(60_000), { type: "key", input: "s", key: {}, visible: [] });
- * console.log(state.sort); // "name"
+ * assert.equal(state.sort, "name");
  * ```
  */
 export function reduce(state: WatchState, event: WatchEvent): WatchState {
@@ -303,8 +305,9 @@ const DEGRADED_WITHIN = 5;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initialState, rowsOf } from "./state.ts";
- * console.log(rowsOf(initialState(60_000), Date.now())); // []
+ * assert.deepEqual(rowsOf(initialState(60_000), Date.now()), []);
  * ```
  */
 export function rowsOf(state: WatchState, nowMs: number): Row[] {

@@ -255,8 +255,9 @@ const BARS = "▁▂▃▄▅▆▇█";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sparkline } from "./view.tsx";
- * console.log(sparkline([10, 20, null, 80], 20)); // "▁▂·█"
+ * assert.equal(sparkline([10, 20, null, 80], 20), "▁▂·█");
  * ```
  */
 export function sparkline(values: readonly (number | null)[], width: number): string {
@@ -283,8 +284,9 @@ function patternText(matched: boolean | null): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { duration } from "./view.tsx";
- * console.log(duration(90_000)); // "1m"
+ * assert.equal(duration(90_000), "1m");
  * ```
  */
 export function duration(ms: number): string {
