@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { insecureSettings, readSettings, type Settings } from "../config/settings.ts";
+import {
+  insecureSettings,
+  readSettingFile,
+  readSettings,
+  type Settings,
+} from "../config/settings.ts";
 import { createLogger, type Logger } from "../log.ts";
 
 /** The outside world of a command. */
@@ -25,9 +30,14 @@ export interface CliContext {
 /** How often long-running commands log a summary line. */
 export const SUMMARY_INTERVAL_MS = 60_000;
 
-/** Settings and logger for a command, built once. */
+/**
+ * Settings and logger for a command, built once.
+ *
+ * @throws {SettingsError} Listing every invalid setting, and every file a setting names that is
+ *   not a readable PEM file.
+ */
 export function prepare(context: CliContext): { settings: Settings; log: Logger } {
-  const settings = readSettings(context.env);
+  const settings = readSettings(context.env, { readFile: readSettingFile });
   const log = createLogger(
     settings.logLevel,
     (line) => context.writeErr(`${line}\n`),

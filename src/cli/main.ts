@@ -138,10 +138,15 @@ function report(error: unknown, context: CliContext): number {
     context.writeErr(`${error.message}\n`);
     return 1;
   }
-  context.writeErr(
-    `Unexpected error (a bug; please report it): ${
-      error instanceof Error ? error.stack ?? error.message : String(error)
-    }\n`,
-  );
+  const detail = error instanceof Error ? error.stack ?? error.message : String(error);
+  context.writeErr(`Unexpected error (a bug; please report it): ${withoutPasswords(detail)}\n`);
   return 1;
+}
+
+/**
+ * A bug's report may quote what it choked on: the user part of any URI in it is masked, so that a
+ * report can be pasted into an issue as it is.
+ */
+function withoutPasswords(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"`]*@/gi, "$1***@");
 }

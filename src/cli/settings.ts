@@ -4,25 +4,18 @@
  *
  * @module
  */
-import { redactUri, SETTINGS } from "../config/settings.ts";
+import { showSettings } from "../config/settings.ts";
 import { type CliContext, prepare } from "./context.ts";
 
 /**
  * Runs `monitor settings`.
  *
  * @param context Environment and output.
- * @throws {UsageError} When a setting is invalid (every problem is listed).
+ * @throws {SettingsError} When a setting is invalid (every problem is listed).
  */
 export function settingsCommand(context: CliContext): void {
-  prepare(context); // the same validation as every other command
-  for (const [name, [defaultValue]] of Object.entries(SETTINGS)) {
-    const given = context.env[name]?.trim() || undefined;
-    const value = given ?? defaultValue;
-    const shown = name.endsWith("_PASSWORD") && value !== ""
-      ? "***"
-      : name.endsWith("_URL")
-      ? redactUri(value)
-      : value;
-    context.writeOut(`${name}=${shown}${given === undefined ? "  # default" : ""}\n`);
+  prepare(context); // the same validation as every other command, files included
+  for (const { name, shown, isDefault } of showSettings(context.env)) {
+    context.writeOut(`${name}=${shown}${isDefault ? "  # default" : ""}\n`);
   }
 }

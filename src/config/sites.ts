@@ -10,6 +10,7 @@ import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { interpolateEnv } from "./interpolate.ts";
+import { readTextFileAtMost } from "./text_file.ts";
 import {
   type METHODS,
   patternSource,
@@ -85,15 +86,12 @@ export async function loadSites(
   path: string,
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
 ): Promise<readonly SiteConfig[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "does not exist" : String(error);
-    throw new ConfigError([{ file: path, path: "", message: `cannot be read: ${reason}` }]);
-  }
+  const text = await readTextFileAtMost(path, MAX_SITES_FILE_BYTES, "is it a sites file?");
   return parseSites(text, path, env);
 }
+
+/** Room for tens of thousands of sites; a bigger file is a mistake (or `/dev/zero`). */
+export const MAX_SITES_FILE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Validates the text of a sites file.
@@ -112,9 +110,16 @@ export function parseSites(
   const source = parseYaml(text, file);
   if (source.problems.length > 0) throw new ConfigError(source.problems);
 
+  const root = source.data;
+  if (root !== undefined && root !== null && (typeof root !== "object" || Array.isArray(root))) {
+    const what = Array.isArray(root) ? "a list" : `${quoteValue(root)}`;
+    const message = `must be a mapping with a "sites" list: it is ${what}`;
+    throw new ConfigError([problemAt(source, [], message)]);
+  }
+
   const problems: ConfigProblem[] = [];
   const report: Report = (path, message) => problems.push(problemAt(source, path, message));
-  const data = interpolateEnv(source.data ?? {}, env, report);
+  const data = interpolateEnv(root ?? {}, env, report);
   const parsed = sitesFileSchema.safeParse(data);
   if (!parsed.success) {
     problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(source, issue)));
@@ -223,7 +228,13 @@ function durationMs(text: string | undefined): number | undefined {
 function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) =>
-      problemAt(source, [...issue.path, key], `is not a known key: remove it or check its spelling`)
+      problemAt(
+        source,
+        [...issue.path, key],
+        key === "<<"
+          ? "is a merge key, which a sites file does not support: use the defaults block or write the keys out"
+          : "is not a known key: remove it or check its spelling",
+      )
     );
   }
   if (issue.code === "invalid_union") {
@@ -245,11 +256,22 @@ function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem[]
   const message = value === undefined && issue.code === "invalid_type"
     ? "is required"
     : typeof value === "string" && !issue.message.includes(value)
-    ? `${issue.message}: current value is ${JSON.stringify(value)}` // escaped: no raw control bytes
+    ? `${issue.message}: current value is ${quoteValue(value)}`
     : typeof value === "number"
     ? `${issue.message}: current value is ${value}`
     : issue.message;
   return [problemAt(source, issue.path, message)];
+}
+
+/** Long values are cut: a message is read on a terminal. */
+const MAX_SHOWN_CHARS = 100;
+
+/** A value for a message: JSON-escaped (no raw control characters), cut short when long. */
+function quoteValue(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
+  if (text.length <= MAX_SHOWN_CHARS) return JSON.stringify(text);
+  const start = JSON.stringify(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1);
+  return `${start}…" (${text.length} characters)`;
 }
 
 function problemAt(source: YamlSource, path: KeyPath, message: string): ConfigProblem {

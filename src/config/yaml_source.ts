@@ -3,8 +3,29 @@
  *
  * @module
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type YAMLError,
+} from "yaml";
 import type { ConfigProblem } from "../errors.ts";
+
+/** Deeper than any sites file needs (five levels); deeper is refused before anything walks it. */
+export const MAX_YAML_DEPTH = 64;
+/** Most alias expansions: enough to share a block of headers, too few for a "billion laughs". */
+const MAX_ALIAS_COUNT = 100;
+/** Syntax errors after the first few are mostly echoes of them. */
+const MAX_SYNTAX_PROBLEMS = 10;
+/** What YAML 1.2 does not allow in a stream: C0 controls but tab, CR and LF; DEL; C1 but NEL. */
+const UNPRINTABLE =
+  // deno-lint-ignore no-control-regex -- finding control characters is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
 
 /** A key path into parsed data: object keys and array indexes. */
 export type KeyPath = readonly PropertyKey[];
@@ -40,14 +61,47 @@ export interface YamlSource {
  * ```
  */
 export function parseYaml(text: string, file: string): YamlSource {
+  const unprintable = UNPRINTABLE.exec(text);
+  if (unprintable !== null) {
+    const before = text.slice(0, unprintable.index);
+    const code = unprintable[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    const column = unprintable.index - before.lastIndexOf("\n");
+    const message =
+      `contains the control character U+${code} (column ${column}), which YAML does not allow: is it a text file?`;
+    const line = before.split("\n").length;
+    return {
+      file,
+      data: undefined,
+      problems: [{ file, line, path: "", message }],
+      lineOf: () => line,
+    };
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const problems: ConfigProblem[] = doc.errors.map((error) => ({
-    file,
-    line: lineCounter.linePos(error.pos[0]).line,
-    path: "",
-    message: `is not valid YAML: ${firstLine(error.message)}`,
-  }));
+  const doc = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    // Explicit YAML 1.1 tags (!!binary, !!set, …) are unknown tags, reported below.
+    resolveKnownTags: false,
+    // yaml would print its own warnings to the console; here they are problems.
+    logLevel: "error",
+  });
+  const at = (offset: number) => lineCounter.linePos(offset).line;
+  const problems = syntaxProblems(doc, file, at);
+  let data: unknown;
+  if (problems.length === 0) {
+    const { deepAt, aliases } = shapeOf(doc);
+    if (deepAt !== undefined) {
+      const message = `is nested more than ${MAX_YAML_DEPTH} levels deep: is it a sites file?`;
+      problems.push({ file, line: at(deepAt), path: "", message });
+    } else {
+      try {
+        data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      } catch (error) {
+        problems.push(dataProblem(error, aliases, file, at));
+      }
+    }
+  }
 
   function lineOf(path: KeyPath): number | undefined {
     let node: unknown = doc.contents;
@@ -68,7 +122,90 @@ export function parseYaml(text: string, file: string): YamlSource {
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   }
 
-  return { file, data: problems.length > 0 ? undefined : doc.toJS(), problems, lineOf };
+  return { file, data: problems.length > 0 ? undefined : data, problems, lineOf };
+}
+
+/** The parser's errors and warnings (unknown tags and directives are not ignored), deduplicated. */
+function syntaxProblems(
+  doc: Document.Parsed,
+  file: string,
+  at: (offset: number) => number,
+): ConfigProblem[] {
+  const problems = new Map<string, ConfigProblem>();
+  for (const error of [...doc.errors, ...doc.warnings]) {
+    const problem = { file, line: at(error.pos[0]), path: "", message: syntaxMessage(error) };
+    problems.set(`${problem.line}\0${problem.message}`, problem);
+  }
+  const { version, explicit } = doc.directives?.yaml ?? { version: "1.2", explicit: false };
+  if (explicit && version !== "1.2") {
+    // YAML 1.1 reads `no` as false and merges `<<` keys: not what the file seems to say.
+    const message = `declares YAML ${version} (%YAML): a sites file is YAML 1.2; remove the line`;
+    problems.set("%YAML", { file, line: 1, path: "", message });
+  }
+  return [...problems.values()].slice(0, MAX_SYNTAX_PROBLEMS);
+}
+
+function syntaxMessage(error: YAMLError): string {
+  switch (error.code) {
+    case "RESOURCE_EXHAUSTION":
+      return "is nested too deeply to be read: is it a sites file?";
+    case "MULTIPLE_DOCS":
+      return "holds more than one YAML document (a second ---): a sites file is one document";
+    case "TAG_RESOLVE_FAILED": {
+      const tag = /^Unresolved tag: (\S+)/.exec(error.message)?.[1] ?? "a tag";
+      return `uses the tag ${
+        tag.replace(/^tag:yaml\.org,2002:/, "!!")
+      }, which a sites file does not support: remove it`;
+    }
+    default:
+      return `is not valid YAML: ${firstLine(error.message)}`;
+  }
+}
+
+/** The offset of the first node deeper than {@link MAX_YAML_DEPTH}, and every alias. */
+function shapeOf(doc: Document.Parsed): {
+  deepAt?: number;
+  aliases: { name: string; offset: number }[];
+} {
+  const aliases: { name: string; offset: number }[] = [];
+  // Iterative: the input decides the depth, not the call stack.
+  const stack: [unknown, number][] = [[doc.contents, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    const children = isMap(node)
+      ? node.items.flatMap((pair) => [pair.key, pair.value])
+      : isSeq(node)
+      ? node.items
+      : [];
+    if (children.length > 0 && depth > MAX_YAML_DEPTH) {
+      const deepAt = rangeStart(node);
+      if (deepAt !== undefined) return { deepAt, aliases };
+    }
+    if (isAlias(node)) aliases.push({ name: node.source, offset: rangeStart(node) ?? 0 });
+    for (const child of children) stack.push([child, depth + 1]);
+  }
+  return { aliases };
+}
+
+/** Turning the document into data failed: an alias that is unknown or expands too far. */
+function dataProblem(
+  error: unknown,
+  aliases: readonly { name: string; offset: number }[],
+  file: string,
+  at: (offset: number) => number,
+): ConfigProblem {
+  const text = error instanceof Error ? error.message : String(error);
+  const unresolved = /^Unresolved alias.*: (.+)$/.exec(text)?.[1];
+  const alias = unresolved === undefined
+    ? aliases.toSorted((a, b) => a.offset - b.offset)[0]
+    : aliases.find((a) => a.name === unresolved);
+  const message = unresolved !== undefined
+    ? `refers to *${unresolved}, but no &${unresolved} comes before it`
+    : /alias count/i.test(text)
+    ? `expands its aliases (*name) more than ${MAX_ALIAS_COUNT} times: write the values out instead`
+    : `cannot be read as data: ${firstLine(text)}`;
+  const where = { file, path: "", message };
+  return alias === undefined ? where : { ...where, line: at(alias.offset) };
 }
 
 function scalarValue(node: unknown): unknown {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { closedPort } from "../_helpers/http_target.ts";
 import { monitor } from "../_helpers/cli.ts";
+import { runMonitor } from "../../src/cli/main.ts";
 import { SETTINGS } from "../../src/config/settings.ts";
 
 const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
@@ -87,4 +88,31 @@ Deno.test("monitor settings prints every setting with passwords masked, and --he
   for (const output of [run.out(), run.err(), help.out(), help.err()]) {
     assert.ok(!output.includes("s3cr3t"));
   }
+});
+
+Deno.test("monitor migrate with a malformed DATABASE_URL exits 2 naming it, without the password or a stack trace", async () => {
+  // Issue 12: this ended in "Unexpected error (a bug …): TypeError: Invalid URL: '…'" with the password.
+  const run = monitor(["migrate"], { DATABASE_URL: "postgres://u:hunter2@[::1:5432/db" });
+  assert.equal(await run.code, 2);
+  assert.match(run.err(), /^Invalid settings:\n {2}DATABASE_URL is not a valid URI/);
+  assert.match(run.err(), /\n1 problem found; nothing was started\n$/);
+  assert.doesNotMatch(run.err(), /hunter2|Unexpected error|^ {4}at /m);
+});
+
+Deno.test("monitor reports a bug with its stack trace, but with the passwords of URIs in it masked", async () => {
+  let err = "";
+  const code = await runMonitor(["settings"], {
+    env: {},
+    signal: new AbortController().signal,
+    writeOut: () => {
+      throw new TypeError("Invalid URL: 'postgres://u:hunter2@[::1:5432/db'");
+    },
+    writeErr: (text) => err += text,
+  });
+  assert.equal(code, 1);
+  assert.match(
+    err,
+    /^Unexpected error \(a bug; please report it\): TypeError: Invalid URL: 'postgres:\/\/\*\*\*@\[::1:5432\/db'\n {4}at /,
+  );
+  assert.doesNotMatch(err, /hunter2/);
 });

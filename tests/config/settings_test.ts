@@ -4,12 +4,12 @@ import { UsageError } from "../../src/errors.ts";
 
 Deno.test("readSettings() gives the documented defaults for an empty environment", () => {
   const settings = readSettings({});
-  assert.deepEqual(settings.kafka.brokers, [SETTINGS.KAFKA_BROKERS[0]]);
+  assert.deepEqual(settings.kafka.brokers, [SETTINGS.KAFKA_BROKERS.default]);
   assert.equal(settings.kafka.topic, "website-checks");
   assert.equal(settings.kafka.topicPartitions, 6);
   assert.equal(settings.kafka.tls, null);
   assert.equal(settings.kafka.sasl, null);
-  assert.equal(settings.database.url, SETTINGS.DATABASE_URL[0]);
+  assert.equal(settings.database.url, SETTINGS.DATABASE_URL.default);
   assert.equal(settings.database.schema, undefined);
   assert.equal(settings.checkConcurrency, 200);
   assert.deepEqual(settings.database.retention, { checksDays: 30, rollupsDays: 400 });
@@ -62,10 +62,10 @@ Deno.test("readSettings() lists every bad value at once, naming the variable", (
         [
           "Invalid settings:",
           '  KAFKA_BROKERS must list host:port pairs: "localhost" is not one',
+          '  KAFKA_TOPIC_PARTITIONS must be an integer of at least 1: current value is "zero"',
           "  KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together",
           "  DATABASE_URL must be a postgres:// or postgresql:// URI",
           '  RETAIN_ROLLUPS_DAYS must be at least RETAIN_CHECKS_DAYS (90): current value is "60"',
-          '  KAFKA_TOPIC_PARTITIONS must be an integer of at least 1: current value is "zero"',
           '  LOG_LEVEL must be one of error, warn, info, debug: current value is "loud"',
         ].join("\n"),
       );

@@ -1,0 +1,91 @@
+/**
+ * A configuration file as text: bounded in size and strictly UTF-8, so that a wrong path (a
+ * binary, a device, a huge log) is a configuration error that says so, not a hang or mojibake.
+ *
+ * @module
+ */
+import { ConfigError } from "../errors.ts";
+
+/**
+ * Reads a UTF-8 text file of at most `maxBytes` (a byte order mark is dropped).
+ *
+ * @param path The file, as the user named it (messages use it).
+ * @param maxBytes The largest size accepted.
+ * @param hint What to ask the user when the file is too large or not text, e.g. "is it a sites
+ *   file?".
+ * @returns The text.
+ * @throws {ConfigError} When the file cannot be read, is larger, or is not UTF-8 (with the line).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConfigError } from "../errors.ts";
+ * import { readTextFileAtMost } from "./text_file.ts";
+ * await assert.rejects(readTextFileAtMost("/dev/zero", 1024, "is it a sites file?"), ConfigError);
+ * ```
+ */
+export async function readTextFileAtMost(
+  path: string,
+  maxBytes: number,
+  hint: string,
+): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readAtMost(path, maxBytes);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "does not exist"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a directory"
+      : String(error);
+    throw new ConfigError([{ file: path, path: "", message: `cannot be read: ${reason}` }]);
+  }
+  if (bytes.length > maxBytes) {
+    const message = `is larger than ${formatBytes(maxBytes)}: ${hint}`;
+    throw new ConfigError([{ file: path, path: "", message }]);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const message = `is not UTF-8 text: save it as UTF-8 (${hint})`;
+    throw new ConfigError([{ file: path, line: firstInvalidLine(bytes), path: "", message }]);
+  }
+}
+
+/** The first `limit + 1` bytes at most: enough to tell that a file is too large. */
+async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  while (length <= limit) {
+    const chunk = new Uint8Array(64 * 1024);
+    const read = await file.read(chunk);
+    if (read === null) break;
+    chunks.push(chunk.subarray(0, read));
+    length += read;
+  }
+  const bytes = new Uint8Array(length);
+  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.length), 0);
+  return bytes;
+}
+
+/** A newline byte is never part of a multi-byte character, so lines can be checked one by one. */
+function firstInvalidLine(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let line = 1;
+  for (let start = 0; start < bytes.length; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end < 0 ? bytes.length : end;
+    try {
+      decoder.decode(bytes.subarray(start, stop));
+    } catch {
+      return line;
+    }
+    start = stop + 1;
+  }
+  return line;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${bytes} bytes`;
+}
