@@ -15,10 +15,15 @@
 #
 # Settings (environment): MONITOR_KAFKA_PORT, MONITOR_PG_PORT, MONITOR_STATE_DIR (.cache/services),
 # MONITOR_CACHE_DIR (~/.cache/website-monitor: the Kafka jars, downloaded once with Maven).
+#
+# As root, PostgreSQL runs as the postgres user. Where that user cannot enter the state directory
+# (a checkout under /root, mode 0700), its cluster lives in /var/tmp/website-monitor-postgres-<hash
+# of the state directory's path> instead, owned by postgres, mode 0700; `status` says where.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-state_dir=${MONITOR_STATE_DIR:-$root/.cache/services}
+# Absolute: the PostgreSQL server is given paths in it, and runs in another directory.
+state_dir=$(realpath -m "${MONITOR_STATE_DIR:-$root/.cache/services}")
 cache_dir=${MONITOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/website-monitor}
 kafka_port=${MONITOR_KAFKA_PORT:-19092}
 kafka_controller_port=$((kafka_port + 1))
@@ -29,7 +34,9 @@ tls_dir=$state_dir/tls
 
 kafka_pom=$root/scripts/kafka/pom.xml
 kafka_dir=$state_dir/kafka
-pg_dir=$state_dir/postgres
+# PostgreSQL's directory (cluster, log, socket, its copy of the TLS key): one of these, see pg_locate.
+pg_dir_in_state=$state_dir/postgres
+pg_dir_outside=/var/tmp/website-monitor-postgres-$(sha256sum <<<"$state_dir" | cut -c1-12)
 
 say() { printf 'services: %s\n' "$*" >&2; }
 die() {
@@ -213,7 +220,8 @@ pg_bin() {
     pg_config --bindir
     return
   fi
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  local versions=(/usr/lib/postgresql/*/bin) # left as the pattern when there is none
+  dir=$(printf '%s\n' "${versions[@]}" | sort -V | tail -n 1)
   if [[ -n $dir && -x $dir/initdb ]]; then
     printf '%s' "$dir"
     return
@@ -229,10 +237,43 @@ as_pg_owner() {
   if ((EUID == 0)); then
     id postgres >/dev/null 2>&1 ||
       die "running as root needs a 'postgres' user to own the database cluster (Debian's postgresql package creates it)"
-    runuser -u postgres -- "$@"
+    # From /: the caller's directory may be one the postgres user cannot enter.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
+}
+
+# Whether $1 is a directory, not a link, of the server's user (not one made by someone else in /var/tmp).
+pg_owned_dir() {
+  local owner=$EUID
+  ((EUID != 0)) || owner=$(id -u postgres 2>/dev/null) || return 1
+  [[ -d $1 && ! -L $1 && "$(stat -c %u "$1")" == "$owner" ]]
+}
+
+# Sets pg_dir to where the cluster is: in the state directory, or outside it when pg_place put it
+# there. Without a cluster yet, in the state directory, where pg_place starts from.
+pg_locate() {
+  if [[ ! -f $pg_dir_in_state/data/PG_VERSION ]] && pg_owned_dir "$pg_dir_outside"; then
+    pg_dir=$pg_dir_outside
+  else
+    pg_dir=$pg_dir_in_state
+  fi
+}
+
+# Before the first initdb: keeps the cluster in the state directory if the server's user can enter
+# it, or else makes its directory in /var/tmp, which every user can enter.
+pg_place() {
+  [[ $pg_dir == "$pg_dir_outside" || -f $pg_dir/data/PG_VERSION ]] && return
+  mkdir -p "$state_dir"
+  as_pg_owner test -x "$state_dir" && return
+  [[ -e $pg_dir_outside || -L $pg_dir_outside ]] &&
+    die "$pg_dir_outside exists but is not a directory of the postgres user's: remove it, or set DATABASE_URL to an existing server"
+  mkdir -m 700 "$pg_dir_outside"
+  chown postgres: "$pg_dir_outside"
+  rm -rf "$pg_dir_in_state" # what an earlier attempt left there: no cluster, and unreachable
+  pg_dir=$pg_dir_outside
+  say "the postgres user cannot enter $state_dir: the cluster goes to $pg_dir"
 }
 
 pg_running() {
@@ -249,11 +290,12 @@ pg_start() {
   port_open "$pg_port" &&
     die "port $pg_port is taken by another program: set MONITOR_PG_PORT to a free port, or DATABASE_URL to an existing server"
   tls_material
+  pg_place
   mkdir -p "$pg_dir/tls"
   # The server refuses a key that others can read; as root, the cluster's owner must own it.
   cp "$tls_dir/postgres.pem" "$tls_dir/postgres.key" "$pg_dir/tls/"
   chmod 600 "$pg_dir/tls/postgres.key"
-  ((EUID == 0)) && chown -R postgres: "$pg_dir"
+  if ((EUID == 0)); then chown -R postgres: "$pg_dir"; fi
   if [[ ! -f $pg_dir/data/PG_VERSION ]]; then
     as_pg_owner "$bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
       >"$pg_dir/initdb.log" 2>&1 || die "initdb failed: see $pg_dir/initdb.log"
@@ -266,7 +308,7 @@ pg_start() {
     die "postgres did not start: see $pg_dir/postgres.log"
   }
   wait_for 30 port_open "$pg_port" || die "postgres does not accept connections on 127.0.0.1:$pg_port"
-  say "postgres runs on 127.0.0.1:$pg_port"
+  say "postgres runs on 127.0.0.1:$pg_port (data in $pg_dir)"
 }
 
 pg_stop() {
@@ -291,6 +333,7 @@ which_services() {
   fi
 }
 
+pg_locate
 command=${1:-}
 shift || true
 case $command in
@@ -311,7 +354,7 @@ running)
 status)
   down=0
   if kafka_running; then say "kafka runs on 127.0.0.1:$kafka_port"; else say "kafka is stopped" && down=1; fi
-  if pg_running; then say "postgres runs on 127.0.0.1:$pg_port"; else say "postgres is stopped" && down=1; fi
+  if pg_running; then say "postgres runs on 127.0.0.1:$pg_port (data in $pg_dir)"; else say "postgres is stopped" && down=1; fi
   exit $down
   ;;
 env)
@@ -327,7 +370,8 @@ env)
 reset)
   kafka_stop
   pg_stop
-  rm -rf "$kafka_dir" "$pg_dir" "$tls_dir"
+  rm -rf "$kafka_dir" "$pg_dir_in_state" "$tls_dir"
+  if pg_owned_dir "$pg_dir_outside"; then rm -rf "$pg_dir_outside"; fi
   say "local service data deleted"
   ;;
 *)

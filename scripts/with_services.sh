@@ -10,6 +10,7 @@ set -euo pipefail
 
 services=$(dirname "${BASH_SOURCE[0]}")/services.sh
 started=()
+# shellcheck disable=SC2317 # run by the EXIT trap
 stop_started() {
   if ((${#started[@]})); then bash "$services" stop "${started[@]}"; fi
 }
