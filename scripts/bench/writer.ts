@@ -153,10 +153,13 @@ async function timeConsumer(
 async function timeCopy(sql: Sql, results: readonly CheckResult[]): Promise<number> {
   const text = (v: string | number | boolean | null) =>
     v === null ? "\\N" : typeof v === "boolean" ? (v ? "t" : "f") : String(v);
+  // Any id will do for the ceiling: the writer derives it from the site's name, URL and pattern.
+  const versions = new Map(results.map((r) => [r.siteId, crypto.randomUUID()]));
   const lines = results.map((r) =>
     [
       r.checkId,
       r.siteId,
+      versions.get(r.siteId)!,
       r.checkedAt,
       r.timeToHeadersMs,
       r.responseTimeMs,
@@ -171,8 +174,8 @@ async function timeCopy(sql: Sql, results: readonly CheckResult[]): Promise<numb
   );
   const started = performance.now();
   const stream = await sql`
-    COPY checks (check_id, site_id, checked_at, time_to_headers_ms, response_time_ms, status_code,
-                 pattern_matched, cert_expires_at, up, error_kind, error_message, message_version)
+    COPY checks (check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
+                 response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind, error_message, message_version)
     FROM STDIN`.writable();
   await new Promise<void>((resolve, reject) => {
     stream.on("error", reject);
