@@ -20,9 +20,10 @@ import { readSettings } from "../../src/config/settings.ts";
 import { connectDatabase, type Sql } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { ensurePartitions } from "../../src/db/partitions.ts";
+import { ensureTopic } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { encodeCheckResult } from "../../src/kafka/codec.ts";
-import { ensureTopic } from "../../src/kafka/producer.ts";
+import { deleteTopic, openTestProducer } from "../../src/kafka/testing.ts";
 import { SILENT } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { makeResult } from "../../tests/_helpers/results.ts";
@@ -88,8 +89,7 @@ async function publish(results: readonly CheckResult[]): Promise<void> {
     partitions: settings.kafka.topicPartitions,
     replicationFactor: -1,
   }, SILENT);
-  const producer = kafka.producer();
-  await producer.connect();
+  const producer = await openTestProducer(kafka);
   try {
     for (let i = 0; i < results.length; i += 10_000) {
       await producer.send({
@@ -232,8 +232,5 @@ try {
     `writer / COPY (median):       ${median(runs.map((r) => r.writer / r.copy)).toFixed(2)}×`,
   );
 } finally {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [settings.kafka.topic] }).catch(() => {});
-  await admin.disconnect();
+  await deleteTopic(kafka, settings.kafka.topic);
 }

@@ -4,13 +4,11 @@
  *
  * @module
  */
-import type { Kafka } from "kafkajs";
 import { redactUri, type Settings } from "../config/settings.ts";
-import { connectDatabase, type Sql } from "../db/client.ts";
-import { loadMigrations, type Migration } from "../db/migrate.ts";
+import { connectDatabase, pingDatabase, type Sql } from "../db/client.ts";
 import { ServiceError } from "../errors.ts";
-import { createKafka } from "../kafka/client.ts";
-import { ensureTopic } from "../kafka/producer.ts";
+import { ensureTopic } from "../kafka/admin.ts";
+import { createKafka, type KafkaClient } from "../kafka/client.ts";
 import { backoffMs, sleep } from "../kafka/backoff.ts";
 import type { Logger } from "../log.ts";
 
@@ -43,7 +41,7 @@ function databaseHint(message: string): string {
  *
  * @throws {ServiceError} When the brokers cannot be reached.
  */
-export async function openKafka(settings: Settings, log: Logger): Promise<Kafka> {
+export async function openKafka(settings: Settings, log: Logger): Promise<KafkaClient> {
   const kafka = createKafka(settings.kafka, log);
   try {
     await ensureTopic(kafka, {
@@ -70,7 +68,7 @@ export async function openKafka(settings: Settings, log: Logger): Promise<Kafka>
 export async function openDatabase(settings: Settings): Promise<Sql> {
   const sql = connectDatabase(settings.database);
   try {
-    await sql`SELECT 1`;
+    await pingDatabase(sql);
   } catch (error) {
     await sql.end({ timeout: 1 });
     const message = (error as Error).message;
@@ -81,32 +79,6 @@ export async function openDatabase(settings: Settings): Promise<Sql> {
     );
   }
   return sql;
-}
-
-/**
- * Checks that every migration has been applied, so a consumer never writes into a missing table.
- *
- * @throws {ServiceError} Naming what to run, when the schema is behind.
- */
-export async function requireMigrated(sql: Sql, migrations?: readonly Migration[]): Promise<void> {
-  const expected = migrations ?? await loadMigrations();
-  const [{ exists }] = await sql<[{ exists: boolean }]>`
-    SELECT to_regclass('monitor_migrations') IS NOT NULL AS exists`;
-  const applied = exists
-    ? new Set(
-      (await sql<{ version: number }[]>`SELECT version FROM monitor_migrations`).map((r) =>
-        r.version
-      ),
-    )
-    : new Set<number>();
-  const missing = expected.filter((m) => !applied.has(m.version)).map((m) => m.name);
-  if (missing.length > 0) {
-    throw new ServiceError(
-      `The database schema is not up to date (missing ${
-        missing.join(", ")
-      }): run "monitor migrate" first`,
-    );
-  }
 }
 
 /**

@@ -4,16 +4,19 @@
  *
  * @module
  */
-import type { Batch, Kafka } from "kafkajs";
 import type { Settings } from "../config/settings.ts";
 import type { Sql } from "../db/client.ts";
-import { type ConsumedMessage, storeBatch, type StoreOutcome } from "../db/results.ts";
-import { ensurePartitions, outsideRetention, prune, type Retention } from "../db/partitions.ts";
-import { decodeCheckResult } from "../kafka/codec.ts";
+import { startPartitionMaintenance } from "../db/maintenance.ts";
+import { requireMigrated } from "../db/migrate.ts";
+import type { Retention } from "../db/partitions.ts";
+import { setAsideOutsideRetention, storeBatch, type StoreOutcome } from "../db/results.ts";
+import type { KafkaBatch } from "../kafka/batch.ts";
+import type { KafkaClient } from "../kafka/client.ts";
+import { decodeBatch } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
-import { openDatabase, openKafka, openWhenAvailable, requireMigrated } from "./connect.ts";
+import { openDatabase, openKafka, openWhenAvailable } from "./connect.ts";
 import { observe } from "./observe.ts";
 import type { Metrics } from "../metrics.ts";
 
@@ -47,7 +50,7 @@ export async function consumeCommand(context: CliContext): Promise<void> {
 /** What {@link runConsumer} needs. */
 export interface ConsumerRun {
   readonly settings: Settings;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly sql: Sql;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -57,13 +60,17 @@ export interface ConsumerRun {
 /**
  * Consumes until the signal is aborted.
  *
- * @throws {Error} When the consumer crashed beyond kafkajs's own restarts.
+ * @throws {Error} When the consumer crashed beyond the client's own restarts.
  */
 export async function runConsumer(run: ConsumerRun): Promise<void> {
   const { settings, kafka, sql, log, metrics } = run;
   const tally = { inserted: 0, duplicates: 0, rejected: 0 };
-  await maintainPartitions(run);
-  const maintenance = setInterval(() => maintainPartitions(run), MAINTENANCE_INTERVAL_MS);
+  const maintenance = await startPartitionMaintenance(sql, {
+    aheadDays: settings.database.partitionsAheadDays,
+    prune: settings.consume.prune,
+    retention: settings.database.retention,
+    log,
+  });
   const consumer = await startConsumer({
     kafka,
     topic: settings.kafka.topic,
@@ -84,7 +91,7 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
       metrics.rowsWritten.inc(outcome.inserted);
       metrics.rowsDuplicate.inc(outcome.duplicates);
       metrics.deadLettered.inc(outcome.rejected);
-      metrics.consumerLag.set({ partition: String(batch.partition) }, Number(batch.offsetLag()));
+      metrics.consumerLag.set({ partition: String(batch.partition) }, batch.lag);
       // The first rows are news (a new user waits for them); after that, a summary a minute.
       if (tally.inserted === 0 && outcome.inserted > 0) {
         log.info("first results stored", { ...outcome });
@@ -99,34 +106,9 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
     await Promise.race([whenAborted(run.signal), consumer.crashed]);
   } finally {
     clearInterval(summary);
-    clearInterval(maintenance);
+    maintenance.stop();
     await consumer.stop();
     log.info("consumer stopped", tally);
-  }
-}
-
-const MAINTENANCE_INTERVAL_MS = 3_600_000;
-
-/**
- * Creates the coming days' partitions and, with CONSUME_PRUNE, drops the expired ones. A failure
- * is logged and tried again an hour later: the partitions made days ahead bridge the gap.
- */
-async function maintainPartitions({ settings, sql, log }: ConsumerRun): Promise<void> {
-  const now = new Date();
-  try {
-    const created = await ensurePartitions(sql, now, settings.database.partitionsAheadDays);
-    if (created.length > 0) log.info("partitions created", { partitions: created.join(", ") });
-    if (settings.consume.prune) {
-      const dropped = await prune(sql, now, settings.database.retention);
-      const names = [...dropped.checks, ...dropped.rollups];
-      if (names.length > 0) {
-        log.info("expired partitions dropped", { partitions: names.join(", ") });
-      }
-    }
-  } catch (error) {
-    log.warn("partition maintenance failed; trying again in an hour", {
-      error: (error as Error).message,
-    });
   }
 }
 
@@ -136,29 +118,14 @@ async function maintainPartitions({ settings, sql, log }: ConsumerRun): Promise<
  */
 async function storeKafkaBatch(
   sql: Sql,
-  batch: Batch,
+  batch: KafkaBatch,
   { log, retention }: { log: Logger; retention: Retention },
 ): Promise<StoreOutcome> {
-  const now = new Date();
-  const messages = batch.messages.map((message): ConsumedMessage => {
-    const source = {
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: message.offset,
-      key: message.key,
-      value: message.value,
-    };
-    const decoded = decodeCheckResult(message.value);
-    if (!decoded.ok) return { ...source, reason: decoded.reason };
-    const refused = outsideRetention(decoded.result.checkedAt, now, retention);
-    return refused === undefined
-      ? { ...source, result: decoded.result }
-      : { ...source, reason: refused };
-  });
+  const messages = setAsideOutsideRetention(decodeBatch(batch), { now: new Date(), retention });
   const outcome = await storeBatch(sql, messages);
   log.debug("stored", {
     partition: batch.partition,
-    offsets: `${batch.firstOffset()}-${batch.lastOffset()}`,
+    offsets: `${batch.messages[0]?.offset}-${batch.messages.at(-1)?.offset}`,
     ...outcome,
   });
   if (outcome.rejected > 0) {

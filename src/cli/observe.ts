@@ -5,9 +5,10 @@
  *
  * @module
  */
-import type { Kafka } from "kafkajs";
 import type { Settings } from "../config/settings.ts";
-import type { Sql } from "../db/client.ts";
+import { pingDatabase, type Sql } from "../db/client.ts";
+import { clusterProbe } from "../kafka/admin.ts";
+import type { KafkaClient } from "../kafka/client.ts";
 import type { Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics.ts";
 
@@ -39,21 +40,21 @@ export interface Observation {
  */
 export function observe(
   settings: Settings,
-  services: { readonly kafka: Kafka; readonly sql?: Sql },
+  services: { readonly kafka: KafkaClient; readonly sql?: Sql },
   log: Logger,
 ): Observation {
   const metrics = createMetrics();
   if (settings.metricsPort === null) return { metrics, close: () => Promise.resolve() };
-  const kafka = kafkaProbe(services.kafka);
-  const probes = services.sql === undefined
-    ? { kafka }
-    : { kafka, database: databaseProbe(services.sql) };
+  const cluster = clusterProbe(services.kafka);
+  const kafka = () => cluster.probe();
+  const { sql } = services;
+  const probes = sql === undefined ? { kafka } : { kafka, database: () => pingDatabase(sql) };
   const stopServing = serveObserver(settings.metricsPort, metrics, probes, log);
   return {
     metrics,
     async close() {
       await stopServing();
-      await kafka.close();
+      await cluster.close();
     },
   };
 }
@@ -110,26 +111,4 @@ async function probeAll(probes: Readonly<Record<string, Probe>>): Promise<Record
     }),
   );
   return Object.fromEntries(entries);
-}
-
-/** A probe of the Kafka cluster, through an admin client connected on first use. */
-function kafkaProbe(kafka: Kafka): Probe & { close(): Promise<void> } {
-  const admin = kafka.admin();
-  let connected: Promise<void> | undefined;
-  const probe = async () => {
-    connected ??= admin.connect().catch((error) => {
-      connected = undefined;
-      throw error;
-    });
-    await connected;
-    await admin.describeCluster();
-  };
-  return Object.assign(probe, { close: () => admin.disconnect() });
-}
-
-/** A probe of the database. */
-function databaseProbe(sql: Sql): Probe {
-  return async () => {
-    await sql`SELECT 1`;
-  };
 }

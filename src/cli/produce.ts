@@ -3,12 +3,13 @@
  *
  * @module
  */
-import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import { checkSite, freshConnectionClient } from "../check/check_site.ts";
 import type { Settings } from "../config/settings.ts";
 import { loadSites, type SiteConfig } from "../config/sites.ts";
-import { createPublisher } from "../kafka/producer.ts";
+import type { KafkaClient } from "../kafka/client.ts";
+import { openPublisher } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
+import { runOnce } from "../schedule/run_once.ts";
 import { startScheduler } from "../schedule/scheduler.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
 import { openKafka, openWhenAvailable } from "./connect.ts";
@@ -61,7 +62,7 @@ export async function produceCommand(options: ProduceOptions, context: CliContex
 export interface ProducerRun {
   readonly sites: readonly SiteConfig[];
   readonly settings: Settings;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly signal: AbortSignal;
@@ -93,28 +94,15 @@ const CHECKS_SHARE_OF_SHUTDOWN = 0.75;
 export async function runProducer(run: ProducerRun): Promise<void> {
   const { sites, settings, kafka, log, metrics } = run;
   using shutdown = shutdownBudget(run.signal, settings.shutdownTimeoutMs);
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-    // The broker discards a batch it already has when kafkajs retries a send (acks from all
-    // in-sync replicas): no duplicates before the database's own de-duplication. kafkajs then
-    // retries without limit; the publisher bounds what waits meanwhile.
-    idempotent: true,
-    maxInFlightRequests: 1,
+  const publisher = await openPublisher(kafka, {
+    topic: settings.kafka.topic,
+    log,
+    maxBufferedMessages: settings.produceBufferMessages,
+    onSent: (sendMs) => {
+      metrics.publishDuration.observe(sendMs / 1000);
+      showPublisher();
+    },
   });
-  await producer.connect();
-  const publisher = createPublisher(async (messages) => {
-    const endTimer = metrics.publishDuration.startTimer();
-    // JSON results compress well; less to send to a managed broker, and less for it to store.
-    await producer.send({
-      topic: settings.kafka.topic,
-      messages,
-      acks: -1,
-      compression: CompressionTypes.GZIP,
-    });
-    endTimer();
-    showPublisher();
-  }, { log, maxBufferedMessages: settings.produceBufferMessages });
   const showPublisher = () => {
     const { buffered, dropped } = publisher.stats();
     metrics.publishBuffered.set(buffered);
@@ -179,7 +167,6 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     }
   } finally {
     await publisher.close(shutdown.leftMs(0));
-    await producer.disconnect();
     client.close();
     const { sent, dropped } = publisher.stats();
     log.info("producer stopped", { published: sent, dropped, abandoned: tally.abandoned });
@@ -207,35 +194,4 @@ function shutdownBudget(signal: AbortSignal, timeoutMs: number): ShutdownBudget 
     },
     [Symbol.dispose]: () => signal.removeEventListener("abort", start),
   };
-}
-
-/**
- * Checks every site once, `concurrency` at a time. Once `signal` is aborted no more are started,
- * and those running are called off after `graceMs()`.
- */
-async function runOnce(
-  sites: readonly SiteConfig[],
-  check: (site: SiteConfig, signal: AbortSignal) => Promise<void>,
-  options: {
-    readonly concurrency: number;
-    readonly signal: AbortSignal;
-    readonly graceMs: () => number;
-  },
-): Promise<void> {
-  const { signal } = options;
-  const checks = new AbortController();
-  let grace: ReturnType<typeof setTimeout> | undefined;
-  const onStop = () => grace = setTimeout(() => checks.abort(), options.graceMs());
-  if (signal.aborted) onStop();
-  else signal.addEventListener("abort", onStop, { once: true });
-  let next = 0;
-  async function worker() {
-    while (next < sites.length && !signal.aborted) await check(sites[next++]!, checks.signal);
-  }
-  try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, sites.length) }, worker));
-  } finally {
-    signal.removeEventListener("abort", onStop);
-    clearTimeout(grace);
-  }
 }

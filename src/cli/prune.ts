@@ -4,9 +4,10 @@
  *
  * @module
  */
+import { requireMigrated } from "../db/migrate.ts";
 import { prune } from "../db/partitions.ts";
 import { type CliContext, prepare } from "./context.ts";
-import { openDatabase, requireMigrated } from "./connect.ts";
+import { openDatabase } from "./connect.ts";
 
 /**
  * Runs `monitor prune`.

@@ -41,7 +41,8 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   }
   const { settings, log } = prepare(context);
   const interactive = options.terminal && !options.plain && !options.json;
-  // On the interactive screen, kafkajs's own lines would tear it; its state is in the footer.
+  // On the interactive screen, the Kafka client's own lines would tear it; its state is in the
+  // footer.
   const kafka = createKafka(settings.kafka, interactive ? SILENT : log);
   const source = kafkaTail({ kafka, topic: settings.kafka.topic, backfillMs: minutes * 60_000 });
 

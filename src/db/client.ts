@@ -100,3 +100,20 @@ function withoutTlsParameters(uri: string): string {
   }
   return url.toString();
 }
+
+/**
+ * Asks the database for the simplest answer: whether it takes queries now (at start-up, and for
+ * `/healthz`).
+ *
+ * @param sql The pool.
+ * @throws {Error} When it does not answer, with postgres.js's reason.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectDatabase, pingDatabase } from "./client.ts";
+ * await pingDatabase(connectDatabase(settings.database));
+ * ```
+ */
+export async function pingDatabase(sql: Sql): Promise<void> {
+  await sql`SELECT 1`;
+}

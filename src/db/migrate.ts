@@ -112,3 +112,38 @@ export async function migrate(
   }
   return applied;
 }
+
+/**
+ * Checks that every migration has been applied, so a consumer never writes into a missing table.
+ *
+ * @param sql The database.
+ * @param migrations What should have been applied; defaults to the project's `sql/`.
+ * @throws {ServiceError} Naming what to run, when the schema is behind.
+ *
+ * @example
+ * ```ts ignore
+ * import { requireMigrated } from "./migrate.ts";
+ * await requireMigrated(sql);
+ * ```
+ */
+export async function requireMigrated(sql: Sql, migrations?: readonly Migration[]): Promise<void> {
+  const expected = migrations ?? await loadMigrations();
+  const applied = await appliedVersions(sql);
+  const missing = expected.filter((m) => !applied.has(m.version)).map((m) => m.name);
+  if (missing.length > 0) {
+    throw new ServiceError(
+      `The database schema is not up to date (missing ${
+        missing.join(", ")
+      }): run "monitor migrate" first`,
+    );
+  }
+}
+
+/** The versions recorded in `monitor_migrations`; none when the table does not exist yet. */
+async function appliedVersions(sql: Sql): Promise<Set<number>> {
+  const [{ exists }] = await sql<[{ exists: boolean }]>`
+    SELECT to_regclass('monitor_migrations') IS NOT NULL AS exists`;
+  if (!exists) return new Set();
+  const rows = await sql<{ version: number }[]>`SELECT version FROM monitor_migrations`;
+  return new Set(rows.map((r) => r.version));
+}

@@ -9,7 +9,7 @@
 import type { CheckResult } from "../check/result.ts";
 import { printable } from "../text.ts";
 import type { Sql } from "./client.ts";
-import { ensurePartitionsFor } from "./partitions.ts";
+import { ensurePartitionsFor, outsideRetention, type Retention } from "./partitions.ts";
 
 /** Where a consumed message came from: its place on the topic and its bytes. */
 export interface MessageSource {
@@ -28,6 +28,39 @@ export type ResultMessage = MessageSource & { readonly result: CheckResult };
 
 /** A consumed message: a check result to store, or one kept aside with the reason. */
 export type ConsumedMessage = ResultMessage | RejectedMessage;
+
+/**
+ * Sets aside the results the database does not keep (see {@link outsideRetention}): each becomes a
+ * rejected message with the reason, kept in `rejected_messages` rather than given a partition.
+ *
+ * @param messages Consumed messages, decoded.
+ * @param options `now`: the consumer's clock; `retention`: how long checks are kept.
+ * @returns The messages, in order, those outside the retention turned into rejected ones.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { CheckResult } from "../check/result.ts";
+ * import { setAsideOutsideRetention } from "./results.ts";
+ * const place = { topic: "checks", partition: 0, offset: "1", key: null, value: null };
+ * const old = { checkedAt: "2019-06-30T12:00:00Z" } as CheckResult;
+ * const [message] = setAsideOutsideRetention([{ ...place, result: old }], {
+ *   now: new Date("2026-11-25T12:00:00Z"),
+ *   retention: { checksDays: 30, rollupsDays: 400 },
+ * });
+ * assert.match((message as { reason: string }).reason, /RETAIN_CHECKS_DAYS=30/);
+ * ```
+ */
+export function setAsideOutsideRetention(
+  messages: readonly ConsumedMessage[],
+  options: { readonly now: Date; readonly retention: Retention },
+): ConsumedMessage[] {
+  return messages.map((message) => {
+    if (!("result" in message)) return message;
+    const reason = outsideRetention(message.result.checkedAt, options.now, options.retention);
+    return reason === undefined ? message : { ...sourceOf(message), reason };
+  });
+}
 
 /** What a call to {@link storeBatch} did. */
 export interface StoreOutcome {

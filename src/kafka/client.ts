@@ -1,6 +1,8 @@
 /**
- * A kafkajs client from {@link Settings}: brokers, TLS (Aiven's CA and client certificate files)
- * and SASL, with kafkajs's own log lines routed to our {@link Logger}.
+ * The cluster to talk to, from {@link Settings}: brokers, TLS (Aiven's CA and client certificate
+ * files) and SASL, with the client library's own log lines routed to our {@link Logger}. The
+ * library (kafkajs today) is this folder's business: everything else holds a {@link KafkaClient}
+ * and passes it to the functions of `src/kafka/`.
  *
  * @module
  */
@@ -13,11 +15,23 @@ import "./request_queue_fix.ts";
 
 type KafkaSettings = Settings["kafka"];
 
+/** The key under which a {@link KafkaClient} holds the library's client; unknown outside. */
+const LIBRARY = Symbol("kafka client library");
+
+/**
+ * A Kafka cluster with its connection settings settled; nothing is connected until a function of
+ * `src/kafka/` uses it. Opaque outside `src/kafka/`, so that the client library can change
+ * without its users noticing.
+ */
+export interface KafkaClient {
+  readonly [LIBRARY]: Kafka;
+}
+
 /**
  * Creates the client. Reads the TLS files now, so a wrong path fails before anything starts.
  *
  * @param settings The `kafka` part of the settings.
- * @param log Where kafkajs's messages go.
+ * @param log Where the client library's messages go.
  * @returns A client; nothing is connected yet.
  * @throws {UsageError} When a TLS file cannot be read.
  *
@@ -27,7 +41,28 @@ type KafkaSettings = Settings["kafka"];
  * const kafka = createKafka(readSettings(Deno.env.toObject()).kafka, log);
  * ```
  */
-export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
+export function createKafka(settings: KafkaSettings, log: Logger): KafkaClient {
+  return { [LIBRARY]: kafkajsClient(settings, log) };
+}
+
+/**
+ * The kafkajs client inside a {@link KafkaClient}: for the modules of `src/kafka/` only (and the
+ * test of the kafkajs patch), which alone know the library.
+ *
+ * @param client From {@link createKafka}.
+ * @returns The kafkajs client.
+ *
+ * @example
+ * ```ts ignore
+ * import { createKafka, kafkajsOf } from "./client.ts";
+ * const admin = kafkajsOf(createKafka(settings.kafka, log)).admin();
+ * ```
+ */
+export function kafkajsOf(client: KafkaClient): Kafka {
+  return client[LIBRARY];
+}
+
+function kafkajsClient(settings: KafkaSettings, log: Logger): Kafka {
   const { tls, sasl } = settings;
   return new Kafka({
     clientId: settings.clientId,

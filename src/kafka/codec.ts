@@ -5,6 +5,7 @@
  * @module
  */
 import { CHECK_RESULT_VERSION, type CheckResult, checkResultSchema } from "../check/result.ts";
+import type { KafkaBatch } from "./batch.ts";
 
 /** A Kafka message ready to send. */
 export interface EncodedMessage {
@@ -67,4 +68,48 @@ export function decodeCheckResult(value: Uint8Array | string | null): Decoded {
     return { ok: false, reason: `Message is not a valid check result: ${issues.join("; ")}` };
   }
   return { ok: true, result: parsed.data };
+}
+
+/** Where a message came from: its place on the topic and its bytes. */
+export interface MessagePlace {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+}
+
+/** A consumed message with its check result, or with the reason it is not one. */
+export type DecodedMessage =
+  | MessagePlace & { readonly result: CheckResult }
+  | MessagePlace & { readonly reason: string };
+
+/**
+ * Decodes every message of a batch, keeping each one's place and bytes: what a store needs to
+ * keep a result, or to keep aside a message that is not one.
+ *
+ * @param batch One partition's messages.
+ * @returns One entry a message, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeBatch } from "./codec.ts";
+ * const [message] = decodeBatch({
+ *   topic: "checks",
+ *   partition: 0,
+ *   messages: [{ offset: "7", key: null, value: new TextEncoder().encode("not json") }],
+ *   lag: 0,
+ * });
+ * assert.equal(message?.offset, "7");
+ * assert.match((message as { reason: string }).reason, /^Message is not JSON/);
+ * ```
+ */
+export function decodeBatch(batch: KafkaBatch): DecodedMessage[] {
+  const { topic, partition } = batch;
+  return batch.messages.map(({ offset, key, value }): DecodedMessage => {
+    const place = { topic, partition, offset, key, value };
+    const decoded = decodeCheckResult(value);
+    return decoded.ok ? { ...place, result: decoded.result } : { ...place, reason: decoded.reason };
+  });
 }

@@ -6,20 +6,22 @@
  *
  * @module
  */
-import type { Batch, Kafka } from "kafkajs";
+import type { Batch } from "kafkajs";
 import type { Logger } from "../log.ts";
 import { backoffMs } from "./backoff.ts";
+import { batchOf, type KafkaBatch } from "./batch.ts";
+import { type KafkaClient, kafkajsOf } from "./client.ts";
 
 /** Options of {@link startConsumer}. */
 export interface ConsumerOptions {
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly topic: string;
   readonly groupId: string;
   /** How long the group waits for a silent member before reassigning its partitions. */
   readonly sessionTimeoutMs?: number;
   readonly log: Logger;
   /** Handles one partition's batch; must be idempotent. Rejecting means "try again". */
-  readonly handle: (batch: Batch) => Promise<void>;
+  readonly handle: (batch: KafkaBatch) => Promise<void>;
   /** Wait before retry number `failures`; defaults to exponential backoff from 0.5 s to 30 s. */
   readonly retryDelayMs?: (failures: number) => number;
   /** How long to wait for `handle` before logging and heartbeating (it is not abandoned). */
@@ -32,7 +34,7 @@ export interface ConsumerOptions {
 
 /** A running consumer. */
 export interface RunningConsumer {
-  /** Rejects if the consumer crashed and kafkajs will not restart it. */
+  /** Rejects if the consumer crashed and the client will not restart it. */
   readonly crashed: Promise<never>;
   /** Finishes the batch in hand (without committing it if it did not succeed) and leaves the group. */
   stop(): Promise<void>;
@@ -58,7 +60,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const handleTimeoutMs = options.handleTimeoutMs ?? 30_000;
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const batchBytes = options.batchBytes ?? 1_048_576;
-  const consumer = kafka.consumer({
+  const consumer = kafkajsOf(kafka).consumer({
     groupId,
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
@@ -118,7 +120,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
 }
 
 interface Attempts {
-  readonly handle: (batch: Batch) => Promise<void>;
+  readonly handle: (batch: KafkaBatch) => Promise<void>;
   readonly log: Logger;
   readonly handleTimeoutMs: number;
   readonly retryDelayMs: (failures: number) => number;
@@ -136,6 +138,7 @@ interface Attempts {
  */
 async function handleUntilStored(batch: Batch, attempts: Attempts): Promise<boolean> {
   const { log, handleTimeoutMs } = attempts;
+  const handed = batchOf(batch);
   const where = {
     partition: batch.partition,
     offset: batch.firstOffset(),
@@ -144,7 +147,7 @@ async function handleUntilStored(batch: Batch, attempts: Attempts): Promise<bool
   let attempt: Promise<void> | undefined;
   let failures = 0;
   while (attempts.keepGoing()) {
-    attempt ??= attempts.handle(batch);
+    attempt ??= attempts.handle(handed);
     attempt.catch(() => {}); // observed below, or abandoned when the consumer stops
     const outcome = await settledWithin(attempt, handleTimeoutMs);
     if (outcome.status === "fulfilled") return true;

@@ -1,52 +1,16 @@
 /**
- * Publishing check results: the topic is created when missing, and results are buffered and sent
- * in batches, retried until the broker takes them, so a broker that is briefly away loses nothing.
+ * Publishing check results with the guarantees we promise: an idempotent producer whose sends are
+ * acknowledged by every in-sync replica, and results buffered (up to a bound) and sent in batches,
+ * retried until the broker takes them, so a broker that is briefly away loses nothing.
  *
  * @module
  */
-import type { Kafka } from "kafkajs";
+import { CompressionTypes, Partitioners } from "kafkajs";
 import type { CheckResult } from "../check/result.ts";
 import type { Logger } from "../log.ts";
 import { backoffMs } from "./backoff.ts";
+import { type KafkaClient, kafkajsOf } from "./client.ts";
 import { encodeCheckResult, type EncodedMessage } from "./codec.ts";
-
-/** Where and how the topic is created. */
-export interface TopicSpec {
-  readonly topic: string;
-  readonly partitions: number;
-  readonly replicationFactor: number;
-}
-
-/**
- * Creates the topic unless it exists. A broker that forbids creating topics (managed services
- * often do) is fine as long as the topic is there.
- *
- * @param kafka The client.
- * @param spec Topic name, partitions and replication factor.
- * @param log Where to say what happened.
- * @throws {Error} When the topic neither exists nor can be created.
- */
-export async function ensureTopic(kafka: Kafka, spec: TopicSpec, log: Logger): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = await admin.listTopics();
-    if (existing.includes(spec.topic)) return;
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{
-        topic: spec.topic,
-        numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor,
-      }],
-    });
-    if (created) {
-      log.info("topic created", { topic: spec.topic, partitions: spec.partitions });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** Bounds of a {@link Publisher}. */
 export interface PublisherOptions {
@@ -82,7 +46,7 @@ export interface Publisher {
 }
 
 /**
- * Creates a publisher over a send function (in production, a kafkajs producer's `send`).
+ * Creates a publisher over a send function ({@link openPublisher} gives it the producer's).
  *
  * @param send Sends one batch; rejects when the broker did not take it.
  * @param options Bounds and logger.
@@ -198,5 +162,60 @@ export function createPublisher(
       }
     },
     stats: () => ({ ...counts, buffered: buffer.length }),
+  };
+}
+
+/** Options of {@link openPublisher}. */
+export interface OpenPublisherOptions extends PublisherOptions {
+  /** Where the results go; it must exist (see `ensureTopic`). */
+  readonly topic: string;
+  /** Told after each batch the broker took, with how long sending it took. */
+  readonly onSent?: (sendMs: number) => void;
+}
+
+/**
+ * Connects an idempotent producer to the topic and returns a {@link Publisher} over it; its
+ * `close` also disconnects the producer.
+ *
+ * @param kafka The cluster.
+ * @param options Topic, bounds, logger and what to tell after each send.
+ * @returns The publisher, connected.
+ * @throws {Error} When the producer cannot connect.
+ *
+ * @example
+ * ```ts ignore
+ * import { openPublisher } from "./producer.ts";
+ * const publisher = await openPublisher(kafka, { topic: "checks", log });
+ * publisher.publish(result);
+ * await publisher.close(30_000);
+ * ```
+ */
+export async function openPublisher(
+  kafka: KafkaClient,
+  options: OpenPublisherOptions,
+): Promise<Publisher> {
+  const { topic, onSent } = options;
+  const producer = kafkajsOf(kafka).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    // The broker discards a batch it already has when kafkajs retries a send (acks from all
+    // in-sync replicas): no duplicates before the database's own de-duplication. kafkajs then
+    // retries without limit; the publisher bounds what waits meanwhile.
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  const publisher = createPublisher(async (messages) => {
+    const startedMs = performance.now();
+    // JSON results compress well; less to send to a managed broker, and less for it to store.
+    await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.GZIP });
+    onSent?.(performance.now() - startedMs);
+  }, options);
+  return {
+    ...publisher,
+    async close(timeoutMs) {
+      await publisher.close(timeoutMs);
+      await producer.disconnect();
+    },
   };
 }

@@ -7,16 +7,17 @@
  *
  * @module
  */
-import type { Kafka } from "kafkajs";
 import type { CheckResult } from "../check/result.ts";
 import { backoffMs, sleep } from "../kafka/backoff.ts";
+import type { KafkaClient } from "../kafka/client.ts";
 import { decodeCheckResult } from "../kafka/codec.ts";
+import { startTail, type Tail } from "../kafka/tail.ts";
 import type { WatchSource } from "./app.tsx";
 import type { WatchEvent } from "./state.ts";
 
 /** Options of {@link kafkaTail}. */
 export interface TailOptions {
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly topic: string;
   /** How far back to start. */
   readonly backfillMs: number;
@@ -58,44 +59,23 @@ async function tail(
   let failures = 0;
   while (!signal.aborted) {
     dispatch({ type: "connection", connection: { state: "connecting" } });
-    const admin = kafka.admin();
-    const consumer = kafka.consumer({
-      groupId: `monitor-watch-${crypto.randomUUID()}`,
-      maxWaitTimeInMs: 250,
-    });
+    const pending: CheckResult[] = [];
+    let unreadable = 0;
+    const lags = new Map<number, number>();
+    let running: Tail | undefined;
     try {
-      await admin.connect();
-      if (!(await admin.listTopics()).includes(topic)) {
-        throw new Error(`Topic "${topic}" does not exist yet (monitor produce creates it)`);
-      }
-      const starts = await admin.fetchTopicOffsetsByTimestamp(
+      running = await startTail(kafka, {
         topic,
-        Date.now() - options.backfillMs,
-      );
-      const pending: CheckResult[] = [];
-      let unreadable = 0;
-      const lags = new Map<number, number>();
-      const crashed = new Promise<never>((_, reject) => {
-        consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
-      });
-      crashed.catch(() => {});
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: false });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: ({ batch }) => {
+        sinceMs: Date.now() - options.backfillMs,
+        onBatch: (batch) => {
           for (const message of batch.messages) {
             const decoded = decodeCheckResult(message.value);
             if (decoded.ok) pending.push(decoded.result);
             else unreadable++;
           }
-          lags.set(batch.partition, Number(batch.offsetLag()));
-          return Promise.resolve();
+          lags.set(batch.partition, batch.lag);
         },
       });
-      for (const { partition, offset } of starts) {
-        if (offset !== "-1") consumer.seek({ topic, partition, offset });
-      }
       dispatch({ type: "connection", connection: { state: "connected" } });
       failures = 0;
       await Promise.race([
@@ -106,7 +86,7 @@ async function tail(
           unreadable = 0;
           return { results, lag, unreadable: count };
         }, dispatch),
-        crashed,
+        running.crashed,
       ]);
     } catch (error) {
       if (signal.aborted) break;
@@ -117,8 +97,7 @@ async function tail(
       });
       await sleep(retryInMs, signal);
     } finally {
-      await consumer.disconnect().catch(() => {});
-      await admin.disconnect().catch(() => {});
+      await running?.stop();
     }
   }
 }

@@ -5,13 +5,19 @@
  *
  * @module
  */
-import { Partitioners, type Producer } from "kafkajs";
 import { readSettings } from "../../src/config/settings.ts";
 import { connectDatabase, type Sql } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { ensurePartitions } from "../../src/db/partitions.ts";
+import { ensureTopic } from "../../src/kafka/admin.ts";
+import type { KafkaMessage } from "../../src/kafka/batch.ts";
 import { createKafka } from "../../src/kafka/client.ts";
-import { ensureTopic } from "../../src/kafka/producer.ts";
+import { startConsumer } from "../../src/kafka/consumer.ts";
+import {
+  committedToEnd as committedUpToEnd,
+  openTestProducer,
+  type TestProducer,
+} from "../../src/kafka/testing.ts";
 import { SILENT } from "../../src/log.ts";
 
 /** The environment of an integration test: real services, unique names. */
@@ -85,56 +91,58 @@ export async function waitFor<T>(
   }
 }
 
-/** A kafkajs producer on a fresh topic of `env`, for tests that publish messages by hand. */
+/** A plain producer on a fresh topic of `env`, for tests that publish messages by hand. */
 export async function testProducer(
   env: Record<string, string>,
   partitions: number,
-): Promise<{ topic: string; producer: Producer } & AsyncDisposable> {
+): Promise<{ topic: string; producer: TestProducer } & AsyncDisposable> {
   const settings = readSettings(env);
   const kafka = createKafka(settings.kafka, SILENT);
   const topic = settings.kafka.topic;
   await ensureTopic(kafka, { topic, partitions, replicationFactor: -1 }, SILENT);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const producer = await openTestProducer(kafka);
   return { topic, producer, [Symbol.asyncDispose]: () => producer.disconnect() };
+}
+
+/**
+ * The first `expected` messages on the topic of `env` (at least; in no particular order across
+ * partitions), read from the start by a group of its own.
+ */
+export async function messagesOnTopic(
+  env: Record<string, string>,
+  expected: number,
+): Promise<KafkaMessage[]> {
+  const settings = readSettings(env);
+  const messages: KafkaMessage[] = [];
+  const consumer = await startConsumer({
+    kafka: createKafka(settings.kafka, SILENT),
+    topic: settings.kafka.topic,
+    groupId: `${settings.kafka.groupId}-reader`,
+    log: SILENT,
+    handle: (batch) => {
+      messages.push(...batch.messages);
+      return Promise.resolve();
+    },
+  });
+  try {
+    await waitFor("every message read back", () => messages.length >= expected || undefined);
+  } finally {
+    await consumer.stop();
+  }
+  return messages;
 }
 
 /** Every check id on the topic, read from the start by a group of its own. */
 export async function idsOnTopic(env: Record<string, string>, expected: number): Promise<string[]> {
-  const settings = readSettings(env);
-  const consumer = createKafka(settings.kafka, SILENT).consumer({
-    groupId: `${settings.kafka.groupId}-reader`,
-  });
-  const ids: string[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [settings.kafka.topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        ids.push(JSON.parse(message.value!.toString()).checkId);
-        return Promise.resolve();
-      },
-    });
-    await waitFor("every message read back", () => ids.length >= expected || undefined);
-  } finally {
-    await consumer.disconnect();
-  }
-  return ids;
+  const messages = await messagesOnTopic(env, expected);
+  return messages.map((message) => JSON.parse(new TextDecoder().decode(message.value!)).checkId);
 }
 
 /** Whether the group of `env` has committed every partition of its topic up to the end. */
 export async function committedToEnd(env: Record<string, string>): Promise<boolean> {
-  const settings = readSettings(env);
-  const admin = createKafka(settings.kafka, SILENT).admin();
-  await admin.connect();
-  try {
-    const { topic, groupId } = settings.kafka;
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every(({ partition, high }) =>
-      committed?.partitions.find((p) => p.partition === partition)?.offset === high
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  const { kafka } = readSettings(env);
+  return await committedUpToEnd(createKafka(kafka, SILENT), {
+    topic: kafka.topic,
+    groupId: kafka.groupId,
+  });
 }

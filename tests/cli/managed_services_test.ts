@@ -183,7 +183,7 @@ Deno.test("monitor says what is wrong, without secrets, for a bad certificate, k
       "a missing key file",
       { ...client, KAFKA_BROKERS: tls.sslBrokers, KAFKA_SSL_KEY_FILE: "/nonexistent/service.key" },
       2,
-      /KAFKA_SSL_KEY_FILE "\/nonexistent\/service\.key" cannot be read/,
+      /KAFKA_SSL_KEY_FILE "\/nonexistent\/service\.key" does not exist/,
     ],
     [
       "a wrong SASL password",

@@ -7,12 +7,15 @@
  */
 import assert from "node:assert/strict";
 import type { CheckResult } from "../../src/check/result.ts";
-import { readSettings } from "../../src/config/settings.ts";
-import { createKafka } from "../../src/kafka/client.ts";
-import { SILENT } from "../../src/log.ts";
 import { spawnMonitor } from "../_helpers/cli.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
-import { idsOnTopic, testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
+import {
+  idsOnTopic,
+  messagesOnTopic,
+  testEnv,
+  waitFor,
+  withDatabase,
+} from "../_helpers/services.ts";
 
 Deno.test("SIGTERM stops produce and consume within 10 s with every check stored once", async () => {
   await using target = startHttpTarget();
@@ -132,23 +135,6 @@ async function resultsOnTopic(
   env: Record<string, string>,
   expected: number,
 ): Promise<CheckResult[]> {
-  const settings = readSettings(env);
-  const consumer = createKafka(settings.kafka, SILENT).consumer({
-    groupId: `${settings.kafka.groupId}-reader`,
-  });
-  const results: CheckResult[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [settings.kafka.topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        results.push(JSON.parse(message.value!.toString()));
-        return Promise.resolve();
-      },
-    });
-    await waitFor("every message read back", () => results.length >= expected || undefined);
-  } finally {
-    await consumer.disconnect();
-  }
-  return results;
+  const messages = await messagesOnTopic(env, expected);
+  return messages.map((message) => JSON.parse(new TextDecoder().decode(message.value!)));
 }

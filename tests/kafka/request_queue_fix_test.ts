@@ -3,7 +3,7 @@ import process from "node:process";
 // @ts-types="../../src/kafka/request_queue_fix.d.ts"
 import RequestQueue from "kafkajs/src/network/requestQueue/index.js";
 import { readSettings } from "../../src/config/settings.ts";
-import { createKafka } from "../../src/kafka/client.ts";
+import { createKafka, kafkajsOf } from "../../src/kafka/client.ts";
 import { SILENT } from "../../src/log.ts";
 import { testEnv } from "../_helpers/services.ts";
 
@@ -17,7 +17,7 @@ Deno.test("an idle kafkajs connection neither polls its request queue nor warns 
     checks++;
     return check.call(this);
   };
-  const kafka = createKafka(readSettings(testEnv()).kafka, SILENT);
+  const kafka = kafkajsOf(createKafka(readSettings(testEnv()).kafka, SILENT));
   const admin = kafka.admin();
   try {
     await admin.connect();

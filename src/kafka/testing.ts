@@ -1,0 +1,127 @@
+/**
+ * For tests and benchmarks only: sending messages as they are (bytes or text, valid or not), and
+ * asking whether a group has committed everything, without the client library leaving
+ * `src/kafka/`. The program itself publishes through `producer.ts` and consumes through
+ * `consumer.ts`.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { Partitioners } from "kafkajs";
+import { type KafkaClient, kafkajsOf } from "./client.ts";
+
+/** A message sent as it is. */
+export interface RawMessage {
+  readonly key?: string | Uint8Array | null;
+  readonly value: string | Uint8Array | null;
+}
+
+/** What {@link TestProducer.send} sends. */
+export interface RawRecord {
+  readonly topic: string;
+  readonly messages: readonly RawMessage[];
+  /** Replicas that must have the messages: -1 all in sync (the default), 1 the leader, 0 none. */
+  readonly acks?: -1 | 0 | 1;
+}
+
+/** A plain producer (not idempotent, no buffer, no retries of ours). */
+export interface TestProducer extends AsyncDisposable {
+  /** Resolves once the broker took the messages. */
+  send(record: RawRecord): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * Connects a plain producer, partitioning by key as the program's publisher does.
+ *
+ * @param kafka The cluster.
+ * @returns The producer, connected; dispose of it (or disconnect it) when done.
+ *
+ * @example
+ * ```ts ignore
+ * import { openTestProducer } from "./testing.ts";
+ * await using producer = await openTestProducer(kafka);
+ * await producer.send({ topic, messages: [{ key: "x", value: "not json" }] });
+ * ```
+ */
+export async function openTestProducer(kafka: KafkaClient): Promise<TestProducer> {
+  const producer = kafkajsOf(kafka).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const disconnect = () => producer.disconnect();
+  return {
+    async send({ topic, messages, acks }) {
+      await producer.send({
+        topic,
+        messages: messages.map(({ key, value }) => ({
+          ...(key === undefined ? {} : { key: bytes(key) }),
+          value: bytes(value),
+        })),
+        ...(acks === undefined ? {} : { acks }),
+      });
+    },
+    disconnect,
+    [Symbol.asyncDispose]: disconnect,
+  };
+}
+
+/** kafkajs takes a Buffer, not any Uint8Array; this one shares the bytes. */
+function bytes(data: string | Uint8Array | null): string | Buffer | null {
+  if (data === null || typeof data === "string") return data;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Whether the group has committed every partition of the topic up to its end.
+ *
+ * @param kafka The cluster.
+ * @param where The topic and the group.
+ * @returns True when nothing on the topic is left uncommitted.
+ *
+ * @example
+ * ```ts ignore
+ * import { committedToEnd } from "./testing.ts";
+ * const done = await committedToEnd(kafka, { topic: "checks", groupId: "monitor" });
+ * ```
+ */
+export async function committedToEnd(
+  kafka: KafkaClient,
+  where: { readonly topic: string; readonly groupId: string },
+): Promise<boolean> {
+  const { topic, groupId } = where;
+  const admin = kafkajsOf(kafka).admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.every(({ partition, high }) =>
+      committed?.partitions.find((p) => p.partition === partition)?.offset === high
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Deletes the topic, if it exists (a benchmark cleaning up after itself).
+ *
+ * @param kafka The cluster.
+ * @param topic The topic.
+ * @throws {Error} When the cluster cannot be reached.
+ *
+ * @example
+ * ```ts ignore
+ * import { deleteTopic } from "./testing.ts";
+ * await deleteTopic(kafka, "bench-writer-1a2b3c4d");
+ * ```
+ */
+export async function deleteTopic(kafka: KafkaClient, topic: string): Promise<void> {
+  const admin = kafkajsOf(kafka).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  } finally {
+    await admin.disconnect();
+  }
+}
