@@ -32,9 +32,14 @@ const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
- * const log = createLogger("info", (line) => console.error(line));
+ * const lines: string[] = [];
+ * const log = createLogger("info", (line) => lines.push(line));
  * log.info("batch written", { rows: 12 });
+ * log.debug("not written");
+ * assert.equal(lines.length, 1);
+ * assert.match(lines[0]!, / INFO batch written rows=12$/);
  * ```
  */
 export function createLogger(

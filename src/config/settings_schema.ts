@@ -169,7 +169,7 @@ export const SETTINGS = {
   CONSUME_BATCH_BYTES: setting(
     integer(1024),
     "1048576",
-    "Most bytes `monitor consume` fetches per partition at once; each fetch is stored in one statement",
+    "Most bytes `monitor consume` fetches per partition at once; each fetch is stored in one statement (more when PostgreSQL refuses a row)",
   ),
   CONSUME_LINGER_MS: setting(
     integer(0, DAY_MS),

@@ -28,6 +28,10 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_RANGE = /^([1-5]\d\d)-([1-5]\d\d)$/;
 /** Text that goes into results, logs and the terminal: no control characters. */
 const noControl = { error: "must not contain control characters" };
+/** A "\\ud800" escape in YAML: the results would be refused (the message format forbids it). */
+const loneSurrogate = {
+  error: "must not contain a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape)",
+};
 const FLAG_BITS = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL } as const;
 
 function duration(minMs: number, maxMs: number) {
@@ -107,6 +111,7 @@ function checkPattern(context: z.core.ParsePayload<string>): void {
 const regex = z.string({ error: "must be a regular expression in a string" })
   // A pattern goes into every result, and PostgreSQL cannot store a NUL.
   .regex(NO_NUL, { error: 'must not contain a NUL character: write "\\x00" to match one' })
+  .refine((pattern) => pattern.isWellFormed(), loneSurrogate)
   .check(checkPattern);
 
 /** The sites file as written. */
@@ -119,6 +124,7 @@ export const sitesFileSchema = z.strictObject({
         .regex(SITE_ID, { error: 'must be 1 to 64 letters, digits, ".", "_" or "-"' })
         .describe("Unique id of the site; the Kafka message key"),
       name: z.string({ error: "must be a string" }).min(1).regex(NO_CONTROL_CHARACTERS, noControl)
+        .refine((name) => name.isWellFormed(), loneSurrogate)
         .describe(
           "Display name; defaults to the id",
         ).optional(),
@@ -126,9 +132,10 @@ export const sitesFileSchema = z.strictObject({
         protocol: /^https?$/,
         hostname: z.regexes.hostname,
         error: "must be an absolute http(s) URL",
-      }).refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl).describe(
-        "The address to request; ${VAR} takes a value from the environment",
-      ),
+      }).refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl)
+        .refine((url) => url.isWellFormed(), loneSurrogate).describe(
+          "The address to request; ${VAR} takes a value from the environment",
+        ),
       pattern: z.union([
         regex,
         z.strictObject({

@@ -55,9 +55,10 @@ export interface YamlSource {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseYaml } from "./yaml_source.ts";
  * const source = parseYaml("sites:\n  - id: a\n", "sites.yaml");
- * console.log(source.lineOf(["sites", 0, "id"])); // 2
+ * assert.equal(source.lineOf(["sites", 0, "id"]), 2);
  * ```
  */
 export function parseYaml(text: string, file: string): YamlSource {
@@ -90,10 +91,14 @@ export function parseYaml(text: string, file: string): YamlSource {
   const problems = syntaxProblems(doc, file, at);
   let data: unknown;
   if (problems.length === 0) {
-    const { deepAt, aliases } = shapeOf(doc);
+    const { deepAt, circular, aliases } = shapeOf(doc);
     if (deepAt !== undefined) {
       const message = `is nested more than ${MAX_YAML_DEPTH} levels deep: is it a sites file?`;
       problems.push({ file, line: at(deepAt), path: "", message });
+    } else if (circular !== undefined) {
+      const message =
+        `refers to *${circular.name} inside &${circular.name} itself: the value would contain itself`;
+      problems.push({ file, line: at(circular.offset), path: "", message });
     } else {
       try {
         data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -165,13 +170,16 @@ function syntaxMessage(error: YAMLError): string {
 /** The offset of the first node deeper than {@link MAX_YAML_DEPTH}, and every alias. */
 function shapeOf(doc: Document.Parsed): {
   deepAt?: number;
+  /** An alias inside the node it names: the data would contain itself. */
+  circular?: { name: string; offset: number };
   aliases: { name: string; offset: number }[];
 } {
   const aliases: { name: string; offset: number }[] = [];
-  // Iterative: the input decides the depth, not the call stack.
-  const stack: [unknown, number][] = [[doc.contents, 1]];
+  // Iterative: the input decides the depth, not the call stack. Each node carries the anchors of
+  // the nodes around it.
+  const stack: [unknown, number, readonly string[]][] = [[doc.contents, 1, []]];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const [node, depth] = next;
+    const [node, depth, around] = next;
     const children = isMap(node)
       ? node.items.flatMap((pair) => [pair.key, pair.value])
       : isSeq(node)
@@ -181,8 +189,14 @@ function shapeOf(doc: Document.Parsed): {
       const deepAt = rangeStart(node);
       if (deepAt !== undefined) return { deepAt, aliases };
     }
-    if (isAlias(node)) aliases.push({ name: node.source, offset: rangeStart(node) ?? 0 });
-    for (const child of children) stack.push([child, depth + 1]);
+    if (isAlias(node)) {
+      const alias = { name: node.source, offset: rangeStart(node) ?? 0 };
+      if (around.includes(alias.name)) return { circular: alias, aliases };
+      aliases.push(alias);
+    }
+    const anchor = (node as { anchor?: string } | null)?.anchor;
+    const inside = anchor === undefined ? around : [...around, anchor];
+    for (const child of children) stack.push([child, depth + 1, inside]);
   }
   return { aliases };
 }

@@ -39,7 +39,7 @@ export async function ensurePartitions(
 
 /**
  * Creates the partitions for the given days (UTC) where missing: the writer's way out when a
- * check's day has no partition (a clock far off, or a message older than the retention).
+ * check's day has no partition (a consumer catching up on results older than the partitions).
  *
  * @returns The names of the partitions this call created.
  *
@@ -95,12 +95,14 @@ export async function prune(sql: Sql, now: Date, retention: Retention): Promise<
 
 /**
  * Why the database does not keep a check made at `checkedAt`, or `undefined` when it does. A check
- * older than the retention would be pruned at once, and one from more than a day ahead comes from
- * a clock far off; each would also add a day's partition, and a batch of hostile times thousands.
+ * older than the rollups are kept would be pruned at once, rollup and all, and one from more than
+ * a day ahead comes from a clock far off; each would also add a day's partition, and a batch of
+ * hostile times thousands. (A check older than the raw checks' retention still counts in its
+ * hour's rollup; its row and partition go at the next prune.)
  *
  * @param checkedAt The check's time (ISO 8601, UTC).
  * @param now The consumer's clock.
- * @param retention How long checks are kept.
+ * @param retention How long checks and rollups are kept.
  * @returns The reason, naming the bound.
  *
  * @example
@@ -110,7 +112,8 @@ export async function prune(sql: Sql, now: Date, retention: Retention): Promise<
  * const now = new Date("2026-11-25T12:00:00Z");
  * const retention = { checksDays: 30, rollupsDays: 400 };
  * assert.equal(outsideRetention("2026-11-25T11:59:00Z", now, retention), undefined);
- * assert.match(outsideRetention("2019-06-30T12:00:00Z", now, retention)!, /RETAIN_CHECKS_DAYS/);
+ * assert.equal(outsideRetention("2026-09-01T00:00:00Z", now, retention), undefined);
+ * assert.match(outsideRetention("2019-06-30T12:00:00Z", now, retention)!, /RETAIN_ROLLUPS_DAYS/);
  * ```
  */
 export function outsideRetention(
@@ -119,8 +122,8 @@ export function outsideRetention(
   retention: Retention,
 ): string | undefined {
   const time = Date.parse(checkedAt);
-  if (time < now.getTime() - retention.checksDays * DAY_MS) {
-    return `checkedAt ${checkedAt} is older than checks are kept (RETAIN_CHECKS_DAYS=${retention.checksDays})`;
+  if (time < now.getTime() - retention.rollupsDays * DAY_MS) {
+    return `checkedAt ${checkedAt} is older than rollups are kept (RETAIN_ROLLUPS_DAYS=${retention.rollupsDays})`;
   }
   if (time > now.getTime() + DAY_MS) {
     return `checkedAt ${checkedAt} is more than a day after this consumer's clock (${now.toISOString()})`;

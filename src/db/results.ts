@@ -34,7 +34,7 @@ export type ConsumedMessage = ResultMessage | RejectedMessage;
  * rejected message with the reason, kept in `rejected_messages` rather than given a partition.
  *
  * @param messages Consumed messages, decoded.
- * @param options `now`: the consumer's clock; `retention`: how long checks are kept.
+ * @param options `now`: the consumer's clock; `retention`: how long checks and rollups are kept.
  * @returns The messages, in order, those outside the retention turned into rejected ones.
  *
  * @example
@@ -48,7 +48,7 @@ export type ConsumedMessage = ResultMessage | RejectedMessage;
  *   now: new Date("2026-11-25T12:00:00Z"),
  *   retention: { checksDays: 30, rollupsDays: 400 },
  * });
- * assert.match((message as { reason: string }).reason, /RETAIN_CHECKS_DAYS=30/);
+ * assert.match((message as { reason: string }).reason, /RETAIN_ROLLUPS_DAYS=400/);
  * ```
  */
 export function setAsideOutsideRetention(
@@ -140,7 +140,12 @@ async function insertWithPartitions(sql: Sql, results: readonly CheckResult[]): 
 }
 
 /** A PostgreSQL error, as postgres.js reports it. */
-type PostgresError = { code?: unknown; routine?: unknown; message?: unknown };
+type PostgresError = {
+  code?: unknown;
+  routine?: unknown;
+  constraint_name?: unknown;
+  message?: unknown;
+};
 
 /**
  * SQLSTATE classes that say a row cannot be stored as it is: cardinality (21), data (22),
@@ -149,18 +154,33 @@ type PostgresError = { code?: unknown; routine?: unknown; message?: unknown };
  */
 const DATA_ERROR = /^(?:2[123]|54)[0-9A-Z]{3}$/;
 
-function refusesData(error: unknown): boolean {
+/**
+ * Whether PostgreSQL refused the data rather than being unavailable.
+ *
+ * @param error What a statement threw.
+ * @returns True for a refusal; false for an outage, a missing partition or a bug.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { refusesData } from "./results.ts";
+ * assert.equal(refusesData({ code: "23514", constraint_name: "checks_check" }), true);
+ * assert.equal(refusesData({ code: "57P01" }), false); // the server is shutting down
+ * ```
+ */
+export function refusesData(error: unknown): boolean {
   const code = (error as PostgresError | null)?.code;
   return typeof code === "string" && DATA_ERROR.test(code) && !isMissingPartition(error);
 }
 
 /**
  * "No partition of relation … found for row": a check_violation (23514) like a refused CHECK, told
- * apart by the function that raised it (its message may be translated).
+ * apart by the function that raised it (its message may be translated) or, should a server not
+ * say, by naming no constraint.
  */
 function isMissingPartition(error: unknown): boolean {
-  const { code, routine } = (error ?? {}) as PostgresError;
-  return code === "23514" && routine === "ExecFindPartition";
+  const { code, routine, constraint_name } = (error ?? {}) as PostgresError;
+  return code === "23514" && (routine === "ExecFindPartition" || constraint_name === undefined);
 }
 
 function refusal(error: unknown): string {
@@ -182,8 +202,10 @@ function sourceOf({ topic, partition, offset, key, value }: MessageSource): Mess
 async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
   if (results.length === 0) return 0;
   const column = <T>(pick: (r: CheckResult) => T) => results.map(pick);
-  // postgres.js would send a plain array of booleans typed as one boolean; 16 is bool's type id.
-  const booleans = (pick: (r: CheckResult) => boolean | null) => sql.array(column(pick), 16);
+  // As text, cast in SQL: postgres.js sends an array of booleans well only once it has fetched
+  // the server's array types, which it does not behind a pooler (fetch_types: false).
+  const booleans = (pick: (r: CheckResult) => boolean | null) =>
+    column((r) => pick(r) === null ? null : pick(r) ? "t" : "f");
   const [{ inserted }] = await sql<[{ inserted: number }]>`
     WITH input AS (
       SELECT *, monitor_site_version_id(site_id, site_name, url, pattern) AS site_version_id
@@ -197,9 +219,9 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
         ${column((r) => r.timeToHeadersMs)}::float8[],
         ${column((r) => r.responseTimeMs)}::float8[],
         ${column((r) => r.statusCode)}::int4[],
-        ${booleans((r) => r.patternMatched)}::bool[],
+        ${booleans((r) => r.patternMatched)}::text[]::bool[],
         ${column((r) => r.certExpiresAt)}::timestamptz[],
-        ${booleans((r) => r.up)}::bool[],
+        ${booleans((r) => r.up)}::text[]::bool[],
         ${column((r) => r.error?.kind ?? null)}::text[],
         ${column((r) => r.error?.message ?? null)}::text[],
         ${column((r) => r.version)}::int2[]

@@ -67,13 +67,24 @@ export function validResults(
   });
 }
 
+/** JSON nested 1 000 levels deep. */
+const DEEP: unknown = Array.from({ length: 1_000 }).reduce<unknown>((inner) => [inner], []);
+
 /** Values that break each field; `undefined` removes it. */
 const BROKEN: Record<string, readonly unknown[]> = {
   version: [undefined, null, 0, 2, "1", 1.5],
   checkId: [undefined, null, "", "not-a-uuid", "3f1f8f0e-8c5e-4c1d-9b7a-2f3c4d5e6f70", 42],
-  siteId: [undefined, null, "", "a".repeat(513), "a\u0000b", 7, []],
-  siteName: [undefined, null, "", "x\u0000", {}],
-  url: [undefined, null, "", "not a url", "https://a.example/\u0000", 1],
+  siteId: [undefined, null, "", "a".repeat(513), "a\u0000b", "a\udc00", 7, []],
+  siteName: [undefined, null, "", "x\u0000", "x\ud800", {}, DEEP],
+  url: [
+    undefined,
+    null,
+    "",
+    "not a url",
+    "https://a.example/\u0000",
+    "https://a.example/\ud800",
+    1,
+  ],
   checkedAt: [
     undefined,
     null,
@@ -83,6 +94,8 @@ const BROKEN: Record<string, readonly unknown[]> = {
     "1999-12-31T23:59:59Z",
     "2026-11-25T10:00:00",
     "2026-11-25T10:00:00+01:00",
+    "2026-11-25T23:59:59.9999999Z",
+    "2026-11-25T10:00:00Z",
     "yesterday",
     1_764_064_800_000,
   ],
@@ -100,6 +113,8 @@ const BROKEN: Record<string, readonly unknown[]> = {
     { kind: "dns" },
     { kind: "dns", message: "x", extra: 1 },
     { kind: "dns", message: "a\u0000" },
+    { kind: "dns", message: "a\ud83d" },
+    { kind: DEEP, message: "x" },
   ],
 };
 

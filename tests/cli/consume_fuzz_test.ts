@@ -40,7 +40,8 @@ function plan(nowMs: number): Planned[] {
   let seed = 20261125; // fixed, so a failure can be replayed; a new one for each sample
   const sample = <T>(arbitrary: fc.Arbitrary<T>, n: number) =>
     fc.sample(arbitrary, { numRuns: n, seed: seed++ });
-  const valid = validResults(nowMs, { sites: SITES });
+  // Some older than RETAIN_CHECKS_DAYS (30): still stored, and counted in their rollups.
+  const valid = validResults(nowMs, { sites: SITES, days: 45 });
   const stored = (r: CheckResult): Planned => ({
     key: r.siteId,
     value: encode(JSON.stringify(r)),
@@ -59,7 +60,7 @@ function plan(nowMs: number): Planned[] {
   });
   const tooOld = sample(valid, 50).map((r) => ({
     ...r,
-    checkedAt: new Date(nowMs - 40 * DAY_MS).toISOString(),
+    checkedAt: new Date(nowMs - 500 * DAY_MS).toISOString(), // RETAIN_ROLLUPS_DAYS: 400
   }));
   const tooNew = sample(valid, 50).map((r) => ({
     ...r,

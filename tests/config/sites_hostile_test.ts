@@ -25,6 +25,11 @@ function aliasBomb(): string {
 const HOSTILE: Record<string, { readonly bytes: Uint8Array; readonly line?: number }> = {
   "alias-bomb.yaml": { bytes: utf8(aliasBomb()), line: 5 },
   "unknown-alias.yaml": { bytes: utf8("sites: *nowhere\n"), line: 1 },
+  "alias-to-itself.yaml": { bytes: utf8("sites: &s [*s]\n"), line: 1 },
+  "header-alias-to-itself.yaml": {
+    bytes: utf8(`${SITE}    headers: &h\n      x-loop: *h\n`),
+    line: 5,
+  },
   "open-flow-sequences.yaml": { bytes: utf8("[".repeat(100_000)), line: 1 },
   "nested-flow-sequences.yaml": {
     bytes: utf8(`sites: ${"[".repeat(1_000)}${"]".repeat(1_000)}\n`),

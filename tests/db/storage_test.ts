@@ -335,3 +335,51 @@ Deno.test("migrating a database of 0001 moves its checks into the partitioned ta
     await sql.end({ timeout: 5 });
   }
 });
+
+Deno.test("migration 0004 gives stored checks their site's version and the earliest first check", async () => {
+  const env = testEnv();
+  const settings = readSettings(env);
+  const sql = connectDatabase(settings.database);
+  const schema = settings.database.schema!;
+  try {
+    const migrations = await loadMigrations();
+    const upTo0003 = migrations.filter((m) => m.version <= 3);
+    await migrate(sql, upTo0003, { log: SILENT, schema });
+    const at = ["2026-01-02T03:04:05.000Z", "2026-01-02T04:04:05.000Z"];
+    await sql`SELECT monitor_ensure_partitions('2026-01-02', '2026-01-02')`;
+    // As 0002's writer left them: first_checked_at was the latest check of the first batch.
+    await sql`
+      INSERT INTO sites (site_id, name, url, pattern, first_checked_at, changed_at)
+      VALUES ('shop', 'Shop', 'https://shop.example/', 'ok', ${at[1]!}, ${at[1]!})`;
+    for (const checkedAt of at) {
+      await sql`
+        INSERT INTO checks (check_id, site_id, checked_at, up, message_version)
+        VALUES (${makeResult().checkId}, 'shop', ${checkedAt}, true, 1)`;
+    }
+    await migrate(sql, migrations, { log: SILENT, schema });
+    const rows = await sql`SELECT site_name, url, pattern FROM check_results`;
+    assert.deepEqual(rows.map((r) => ({ ...r })), [
+      { site_name: "Shop", url: "https://shop.example/", pattern: "ok" },
+      { site_name: "Shop", url: "https://shop.example/", pattern: "ok" },
+    ]);
+    const [site] = await sql`SELECT first_checked_at FROM sites`;
+    assert.deepEqual(site?.first_checked_at, new Date(at[0]!));
+    // The version a writer derives for the same name, URL and pattern is the migrated one.
+    await storeBatch(
+      sql,
+      asMessages([makeResult({
+        siteId: "shop",
+        siteName: "Shop",
+        url: "https://shop.example/",
+        pattern: "ok",
+        patternMatched: true,
+      })]),
+    );
+    const [{ versions }] = await sql<[{ versions: number }]>`
+      SELECT count(*)::int AS versions FROM site_versions`;
+    assert.equal(versions, 1);
+    await sql`DROP SCHEMA ${sql(schema)} CASCADE`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+});
