@@ -312,6 +312,11 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
   return inserted;
 }
 
+/** A reason as kept: at most 1 000 characters. */
+function shortened(reason: string): string {
+  return reason.length <= 1_000 ? reason : `${reason.slice(0, 999)}…`;
+}
+
 /** Rows a statement inserts into `rejected_messages`: 6 parameters each, 65 535 at most. */
 const REJECTED_PER_STATEMENT = 5_000;
 
@@ -324,8 +329,9 @@ async function insertRejected(sql: Sql, rejected: readonly RejectedMessage[]): P
       kafka_offset: m.offset,
       message_key: m.key,
       message: m.value,
-      // A reason may quote the message (an unknown key, say); PostgreSQL cannot store a NUL.
-      reason: printable(m.reason),
+      // A reason may quote the message (an unknown key, say): no NUL, which PostgreSQL cannot
+      // store, and not a second copy of a huge message (its bytes are kept beside it).
+      reason: shortened(printable(m.reason)),
     }));
     const written = await sql`
       INSERT INTO rejected_messages ${sql(rows)}

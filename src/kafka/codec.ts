@@ -47,9 +47,18 @@ export function encodeCheckResult(result: CheckResult): EncodedMessage {
  */
 export function decodeCheckResult(value: Uint8Array | string | null): Decoded {
   if (value === null) return { ok: false, reason: "Message has no value" };
+  let text: string;
+  try {
+    // Fatal: bytes that are not UTF-8 would otherwise be stored changed, as U+FFFD.
+    text = typeof value === "string"
+      ? value
+      : new TextDecoder("utf-8", { fatal: true }).decode(value);
+  } catch {
+    return { ok: false, reason: "Message is not UTF-8 text" };
+  }
   let data: unknown;
   try {
-    data = JSON.parse(typeof value === "string" ? value : new TextDecoder().decode(value));
+    data = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: `Message is not JSON: ${(error as Error).message}` };
   }

@@ -156,6 +156,25 @@ Deno.test("storeBatch() keeps a rejected message whose reason quotes a NUL", asy
   });
 });
 
+Deno.test("storeBatch() keeps a reason of at most 1 000 characters: the message's bytes are beside it", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const key = "k".repeat(100_000);
+    const message = {
+      topic: "t",
+      partition: 0,
+      offset: "8",
+      key: null,
+      value: new TextEncoder().encode(`{"${key}":1}`),
+      reason: `Message is not a valid check result: (root): Unrecognized key: "${key}"`,
+    };
+    assert.equal((await storeBatch(sql, [message])).rejected, 1);
+    const [row] = await sql`SELECT reason, length(message) AS bytes FROM rejected_messages`;
+    assert.equal(row?.reason.length, 1_000);
+    assert.match(row?.reason, /^Message is not a valid check result: .*…$/);
+    assert.equal(row?.bytes, message.value.length);
+  });
+});
+
 Deno.test("storeBatch() throws an error that is not about the data, keeping nothing aside", async () => {
   await withDatabase(testEnv(), async (sql) => {
     await sql`ALTER TABLE site_versions RENAME TO site_versions_away`;

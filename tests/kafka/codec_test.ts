@@ -83,3 +83,9 @@ Deno.test("decodeCheckResult() never throws, whatever the bytes", () => {
   const deep = "[".repeat(100_000) + "]".repeat(100_000);
   assert.equal(decodeCheckResult(deep).ok, false);
 });
+
+Deno.test("decodeCheckResult() refuses bytes that are not UTF-8 rather than changing them", () => {
+  const json = new TextEncoder().encode(JSON.stringify(makeResult({ siteName: "Caf?" })));
+  json[json.indexOf("?".charCodeAt(0))] = 0xe9; // Latin-1 é
+  assert.deepEqual(decodeCheckResult(json), { ok: false, reason: "Message is not UTF-8 text" });
+});
