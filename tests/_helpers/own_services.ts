@@ -22,7 +22,7 @@ export interface OwnService extends AsyncDisposable {
  * to a stopped service on an ephemeral port can be given that very port as its own source port and
  * then hold it, so the service could not come back.
  */
-function freePorts(count: number): number {
+export function freePorts(count: number): number {
   for (;;) {
     const port = 20_000 + count * Math.floor(Math.random() * (12_000 / count));
     try {

@@ -11,6 +11,7 @@ import { listTopics } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { SILENT } from "../../src/log.ts";
 import { monitor } from "../_helpers/cli.ts";
+import { freePorts } from "../_helpers/own_services.ts";
 
 const SCRIPTS = new URL("../../scripts", import.meta.url).pathname;
 
@@ -19,24 +20,6 @@ const SKIP_REASON = Deno.uid() === 0
   ? undefined
   : "tests/scripts/services_test.ts is skipped: it is about running as root, where PostgreSQL runs as the postgres user";
 if (SKIP_REASON !== undefined) console.warn(SKIP_REASON);
-
-/**
- * The first of `count` free consecutive loopback ports below the ephemeral range (32768 and up),
- * where no client's source port can take one of them.
- */
-function freePorts(count: number): number {
-  for (;;) {
-    const port = 20_000 + count * Math.floor(Math.random() * (12_000 / count));
-    try {
-      for (let i = 0; i < count; i++) {
-        Deno.listen({ hostname: "127.0.0.1", port: port + i }).close();
-      }
-      return port;
-    } catch {
-      // taken: try another
-    }
-  }
-}
 
 interface Run {
   readonly code: number;
