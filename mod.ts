@@ -10,7 +10,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { runMonitor } from "./src/cli/main.ts";
 
 /**
@@ -38,10 +37,6 @@ export async function main(args: readonly string[]): Promise<number> {
   const hangups = new EventTarget();
   const onHangup = () => hangups.dispatchEvent(new Event("hangup"));
   Deno.addSignalListener("SIGHUP", onHangup);
-  // Runtime warnings are printed by a listener of their own: replace it with one that filters.
-  const printers = process.listeners("warning");
-  process.removeAllListeners("warning");
-  process.on("warning", onWarning);
   try {
     return await runMonitor(args, {
       env: Deno.env.toObject(),
@@ -53,19 +48,7 @@ export async function main(args: readonly string[]): Promise<number> {
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     Deno.removeSignalListener("SIGHUP", onHangup);
-    process.off("warning", onWarning);
-    for (const printer of printers) process.on("warning", printer);
   }
-}
-
-/**
- * Prints runtime warnings, except one: kafkajs 2.2.4 sets a timer with a negative delay on every
- * connection (tulios/kafkajs#1751). It is harmless (the delay becomes 1 ms), but printed at every
- * start it would look like a fault.
- */
-function onWarning(warning: Error): void {
-  if (warning.name === "TimeoutNegativeWarning") return;
-  writeAll(Deno.stderr, `${warning.name}: ${warning.message}\n`);
 }
 
 function writeAll(stream: { writeSync(bytes: Uint8Array): number }, text: string): void {

@@ -10,16 +10,25 @@ import { ServiceError } from "../errors.ts";
 import { ensureTopic } from "../kafka/admin.ts";
 import { createKafka, type KafkaClient } from "../kafka/client.ts";
 import { backoffMs, sleep } from "../kafka/backoff.ts";
+import { describeKafkaError } from "../kafka/errors.ts";
 import type { Logger } from "../log.ts";
 
 const LOCAL_HINT = 'start the local services with "deno task services:start", or point';
 const TLS_PROBLEM = /certificate|self[- ]signed|altnames|does not match|ssl|tls|handshake/i;
 const AUTH_PROBLEM = /sasl|authentication|password/i;
+const CLOSED = /connection closed/i;
 
-/** What to do about a failure to reach Kafka, judged from its message. */
-function kafkaHint(message: string): string {
+/** What to do about a failure to reach Kafka, judged from its message and the settings. */
+function kafkaHint(message: string, kafka: Settings["kafka"]): string {
   if (AUTH_PROBLEM.test(message)) {
     return "check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (Aiven: the SASL port's user and password)";
+  }
+  // A broker that wants a client certificate ends the connection right after the handshake.
+  if (CLOSED.test(message) && kafka.tls !== null && kafka.tls.certFile === undefined) {
+    return "the broker closed the connection after the TLS handshake: if it requires a client certificate, set KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE (Aiven: the service's service.cert and service.key)";
+  }
+  if (/requires TLS/i.test(message) && kafka.tls === null) {
+    return "set KAFKA_SSL=true, or KAFKA_SSL_CA_FILE to the CA that signed the brokers' certificates";
   }
   if (TLS_PROBLEM.test(message)) {
     return "check that KAFKA_SSL_CA_FILE is the CA that signed the brokers' certificates (Aiven: the service's ca.pem), that KAFKA_BROKERS names the hosts on those certificates, and the client certificate and key";
@@ -50,10 +59,10 @@ export async function openKafka(settings: Settings, log: Logger): Promise<KafkaC
       replicationFactor: settings.kafka.topicReplicationFactor,
     }, log);
   } catch (error) {
-    const message = (error as Error).message;
+    const message = describeKafkaError(error);
     throw new ServiceError(
       `Cannot use Kafka at "${settings.kafka.brokers.join(",")}": ${message}: ${
-        kafkaHint(message)
+        kafkaHint(message, settings.kafka)
       }`,
     );
   }

@@ -4,8 +4,9 @@
  *
  * @module
  */
+import { Admin, findErrorBy } from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
-import { type KafkaClient, kafkajsOf } from "./client.ts";
+import { type KafkaClient, setupOf } from "./client.ts";
 
 /** Where and how the topic is created. */
 export interface TopicSpec {
@@ -15,14 +16,19 @@ export interface TopicSpec {
   readonly replicationFactor: number;
 }
 
+/** How long a new topic's partitions may take to get leaders. */
+const LEADERS_TIMEOUT_MS = 30_000;
+
 /**
- * Creates the topic unless it exists. A broker that forbids creating topics (managed services
- * often do) is fine as long as the topic is there.
+ * Creates the topic unless it exists, and waits until each of its partitions has a leader (a
+ * fresh broker otherwise answers "This server does not host this topic-partition" for a moment).
+ * A broker that forbids creating topics (managed services often do) is fine as long as the topic
+ * is there.
  *
  * @param kafka The cluster.
  * @param spec Topic name, partitions and replication factor.
  * @param log Where to say what happened.
- * @throws {Error} When the topic neither exists nor can be created.
+ * @throws {Error} When the topic neither exists nor can be created (see `describeKafkaError`).
  *
  * @example
  * ```ts ignore
@@ -31,24 +37,41 @@ export interface TopicSpec {
  * ```
  */
 export async function ensureTopic(kafka: KafkaClient, spec: TopicSpec, log: Logger): Promise<void> {
-  const admin = kafkajsOf(kafka).admin();
-  await admin.connect();
-  try {
-    const existing = await admin.listTopics();
-    if (existing.includes(spec.topic)) return;
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{
-        topic: spec.topic,
-        numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor,
-      }],
-    });
-    if (created) {
+  await withAdmin(kafka, async (admin) => {
+    if ((await admin.listTopics()).includes(spec.topic)) return;
+    try {
+      await admin.createTopics({
+        topics: [spec.topic],
+        partitions: spec.partitions,
+        replicas: spec.replicationFactor,
+      });
       log.info("topic created", { topic: spec.topic, partitions: spec.partitions });
+    } catch (error) {
+      // Another process created it meanwhile.
+      if (findErrorBy(error as Error, "apiId", "TOPIC_ALREADY_EXISTS") === null) throw error;
     }
-  } finally {
-    await admin.disconnect();
+    await untilLed(admin, spec.topic);
+  });
+}
+
+/** Waits until every partition of `topic` has a leader, asking the cluster every 100 ms. */
+async function untilLed(admin: Admin, topic: string): Promise<void> {
+  const deadlineMs = performance.now() + LEADERS_TIMEOUT_MS;
+  for (;;) {
+    const led = await admin.metadata({ topics: [topic], forceUpdate: true }).then(
+      (metadata) => metadata.topics.get(topic)?.partitions.every((p) => p.leader >= 0) ?? false,
+      (error) => {
+        if (performance.now() > deadlineMs) throw error;
+        return false;
+      },
+    );
+    if (led) return;
+    if (performance.now() > deadlineMs) {
+      throw new Error(
+        `Topic "${topic}" has partitions without a leader after ${LEADERS_TIMEOUT_MS} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -66,12 +89,31 @@ export async function ensureTopic(kafka: KafkaClient, spec: TopicSpec, log: Logg
  * ```
  */
 export async function listTopics(kafka: KafkaClient): Promise<string[]> {
-  const admin = kafkajsOf(kafka).admin();
-  await admin.connect();
+  return await withAdmin(kafka, (admin) => admin.listTopics());
+}
+
+/**
+ * Runs `use` with an admin client of the cluster, closed afterwards.
+ *
+ * @param kafka The cluster.
+ * @param use What to do with it.
+ * @returns What `use` returned.
+ *
+ * @example
+ * ```ts ignore
+ * import { withAdmin } from "./admin.ts";
+ * await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: ["old"] }));
+ * ```
+ */
+export async function withAdmin<T>(
+  kafka: KafkaClient,
+  use: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const admin = new Admin(setupOf(kafka).options);
   try {
-    return await admin.listTopics();
+    return await use(admin);
   } finally {
-    await admin.disconnect();
+    await admin.close().catch(() => {});
   }
 }
 
@@ -84,8 +126,8 @@ export interface ClusterProbe {
 }
 
 /**
- * A probe of the cluster (its brokers' metadata), connected on first use and again after a failed
- * connection.
+ * A probe of the cluster (its brokers' metadata, asked afresh each time), connected on first use
+ * and again after a failed connection.
  *
  * @param kafka The cluster.
  * @returns The probe; close it when done.
@@ -99,17 +141,14 @@ export interface ClusterProbe {
  * ```
  */
 export function clusterProbe(kafka: KafkaClient): ClusterProbe {
-  const admin = kafkajsOf(kafka).admin();
-  let connected: Promise<void> | undefined;
+  // One attempt a probe: the caller asks again (and bounds how long it waits).
+  const admin = new Admin({ ...setupOf(kafka).options, retries: 0 });
   return {
     async probe() {
-      connected ??= admin.connect().catch((error) => {
-        connected = undefined;
-        throw error;
-      });
-      await connected;
-      await admin.describeCluster();
+      await admin.metadata({ topics: [], forceUpdate: true });
     },
-    close: () => admin.disconnect(),
+    async close() {
+      await admin.close();
+    },
   };
 }

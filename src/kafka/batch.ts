@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Batch } from "kafkajs";
+import type { Buffer } from "node:buffer";
+import type { Message } from "@platformatic/kafka";
 
 /** One message as read from the topic. */
 export interface KafkaMessage {
@@ -23,27 +24,43 @@ export interface KafkaBatch {
   readonly lag: number;
 }
 
+/** A message as the library hands it over, its key and value undeserialized. */
+export type RawMessage = Message<Buffer | undefined, Buffer | undefined, Buffer, Buffer>;
+
 /**
- * Our batch of a kafkajs batch: its messages (not copied) and its lag.
+ * Our message of one the library read: its bytes as they are (not copied), whatever they hold,
+ * and null where the message has no key or value.
  *
- * @param batch A batch kafkajs handed over.
- * @returns The same messages as a {@link KafkaBatch}.
+ * @param message A message of the library's stream.
+ * @returns The same message as a {@link KafkaMessage}.
  *
  * @example
  * ```ts ignore
- * import { batchOf } from "./batch.ts";
- * await consumer.run({ eachBatch: ({ batch }) => handle(batchOf(batch)) });
+ * import { messageOf } from "./batch.ts";
+ * stream.on("data", (message) => queue.push(messageOf(message)));
  * ```
  */
-export function batchOf(batch: Batch): KafkaBatch {
+export function messageOf(message: RawMessage): KafkaMessage {
   return {
-    topic: batch.topic,
-    partition: batch.partition,
-    messages: batch.messages.map(({ offset, key, value }) => ({
-      offset,
-      key: key ?? null,
-      value: value ?? null,
-    })),
-    lag: Number(batch.offsetLag()),
+    offset: message.offset.toString(),
+    key: message.key ?? null,
+    value: message.value ?? null,
   };
+}
+
+/**
+ * Size of a message for batching: its key and value.
+ *
+ * @param message A message.
+ * @returns Bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sizeOf } from "./batch.ts";
+ * assert.equal(sizeOf({ offset: "0", key: new Uint8Array(3), value: null }), 3);
+ * ```
+ */
+export function sizeOf(message: KafkaMessage): number {
+  return (message.key?.byteLength ?? 0) + (message.value?.byteLength ?? 0);
 }

@@ -1,22 +1,27 @@
 /**
  * The cluster to talk to, from {@link Settings}: brokers, TLS (Aiven's CA and client certificate
- * files) and SASL, with the client library's own log lines routed to our {@link Logger}. The
- * library (kafkajs today) is this folder's business: everything else holds a {@link KafkaClient}
- * and passes it to the functions of `src/kafka/`.
+ * files) and SASL. The client library (`@platformatic/kafka`) is this folder's business:
+ * everything else holds a {@link KafkaClient} and passes it to the functions of `src/kafka/`.
  *
  * @module
  */
-import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from "kafkajs";
+import type { Base, BaseOptions, SASLOptions } from "@platformatic/kafka";
 import type { Settings } from "../config/settings.ts";
 import { readPem } from "../config/pem.ts";
 import type { Logger } from "../log.ts";
-// Every client this module makes runs with the fixed request queue (see that module).
-import "./request_queue_fix.ts";
 
 type KafkaSettings = Settings["kafka"];
 
-/** The key under which a {@link KafkaClient} holds the library's client; unknown outside. */
+/** The key under which a {@link KafkaClient} holds what the library needs; unknown outside. */
 const LIBRARY = Symbol("kafka client library");
+
+/** What every producer, consumer and admin client of the library is made with. */
+export interface ClientSetup {
+  /** Brokers, client id, TLS, SASL, timeouts and retries, as the library takes them. */
+  readonly options: Readonly<BaseOptions>;
+  /** Where the library's events worth a line go. */
+  readonly log: Logger;
+}
 
 /**
  * A Kafka cluster with its connection settings settled; nothing is connected until a function of
@@ -24,77 +29,129 @@ const LIBRARY = Symbol("kafka client library");
  * without its users noticing.
  */
 export interface KafkaClient {
-  readonly [LIBRARY]: Kafka;
+  readonly [LIBRARY]: ClientSetup;
 }
 
 /**
  * Creates the client. Reads the TLS files now, so a wrong path fails before anything starts.
  *
  * @param settings The `kafka` part of the settings.
- * @param log Where the client library's messages go.
+ * @param log Where the client's messages go.
  * @returns A client; nothing is connected yet.
  * @throws {UsageError} When a TLS file cannot be read.
  *
  * @example
- * ```ts ignore
- * import { createKafka } from "./client.ts";
- * const kafka = createKafka(readSettings(Deno.env.toObject()).kafka, log);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSettings } from "../config/settings.ts";
+ * import { SILENT } from "../log.ts";
+ * import { createKafka, setupOf } from "./client.ts";
+ * const kafka = createKafka(readSettings({ KAFKA_BROKERS: "broker:9093" }).kafka, SILENT);
+ * assert.deepEqual(setupOf(kafka).options.bootstrapBrokers, ["broker:9093"]);
  * ```
  */
 export function createKafka(settings: KafkaSettings, log: Logger): KafkaClient {
-  return { [LIBRARY]: kafkajsClient(settings, log) };
+  return { [LIBRARY]: { options: libraryOptions(settings), log } };
 }
 
 /**
- * The kafkajs client inside a {@link KafkaClient}: for the modules of `src/kafka/` only (and the
- * test of the kafkajs patch), which alone know the library.
+ * What a {@link KafkaClient} holds: for the modules of `src/kafka/` only, which alone know the
+ * library.
  *
  * @param client From {@link createKafka}.
- * @returns The kafkajs client.
+ * @returns The library's options and the logger.
  *
  * @example
  * ```ts ignore
- * import { createKafka, kafkajsOf } from "./client.ts";
- * const admin = kafkajsOf(createKafka(settings.kafka, log)).admin();
+ * import { Admin } from "@platformatic/kafka";
+ * import { setupOf } from "./client.ts";
+ * const admin = new Admin(setupOf(kafka).options);
  * ```
  */
-export function kafkajsOf(client: KafkaClient): Kafka {
+export function setupOf(client: KafkaClient): ClientSetup {
   return client[LIBRARY];
 }
 
-function kafkajsClient(settings: KafkaSettings, log: Logger): Kafka {
-  const { tls, sasl } = settings;
-  return new Kafka({
-    clientId: settings.clientId,
-    brokers: [...settings.brokers],
-    connectionTimeout: 10_000,
-    // Back off to at most 5 s between attempts (kafkajs: 30 s), so that a broker that comes back
-    // is noticed within seconds.
-    retry: { initialRetryTime: 300, maxRetryTime: 5_000 },
-    ssl: tls === null ? false : {
-      rejectUnauthorized: tls.rejectUnauthorized,
-      ...(tls.caFile === undefined ? {} : { ca: [readPem("KAFKA_SSL_CA_FILE", tls.caFile)] }),
-      ...(tls.certFile === undefined ? {} : { cert: readPem("KAFKA_SSL_CERT_FILE", tls.certFile) }),
-      ...(tls.keyFile === undefined ? {} : { key: readPem("KAFKA_SSL_KEY_FILE", tls.keyFile) }),
-    },
-    ...(sasl === null ? {} : { sasl: sasl as SASLOptions }),
-    logLevel: KafkaLogLevel.INFO,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, ...fields } = entry;
-      const text = `kafka: ${message}`;
-      const safe = {
-        broker: str(fields.broker),
-        error: str(fields.error),
-        groupId: str(fields.groupId),
-      };
-      // kafkajs logs retriable hiccups (a coordinator still starting) as errors; failures that
-      // matter reach us as exceptions and are reported there, so its own lines are warnings.
-      if (level <= KafkaLogLevel.WARN) log.warn(text, safe);
-      else log.debug(text, safe);
-    },
+/**
+ * Logs what a client of the library says of its brokers that is worth a line: a broker it could
+ * not connect to (it tries again), and, at debug level, its connections.
+ *
+ * @param client A producer, consumer or admin client of the library.
+ * @param log Where the lines go.
+ *
+ * @example
+ * ```ts ignore
+ * import { Producer } from "@platformatic/kafka";
+ * import { logBrokerEvents, setupOf } from "./client.ts";
+ * const producer = new Producer(setupOf(kafka).options);
+ * logBrokerEvents(producer, setupOf(kafka).log);
+ * ```
+ */
+export function logBrokerEvents(client: Base, log: Logger): void {
+  const where = ({ broker }: { broker: { host: string; port: number } }) => ({
+    broker: `${broker.host}:${broker.port}`,
+  });
+  client.on(
+    "client:broker:failed",
+    (event) => log.warn("kafka: cannot connect to broker", where(event)),
+  );
+  client.on(
+    "client:broker:connect",
+    (event) => log.debug("kafka: connected to broker", where(event)),
+  );
+  client.on("client:broker:disconnect", (event) => {
+    log.debug("kafka: disconnected from broker", where(event));
   });
 }
 
-function str(value: unknown): string | undefined {
-  return value === undefined ? undefined : String(value);
+/**
+ * How long to wait before retry number `attempt` of one request: 300 ms doubling to 5 s, so that a
+ * broker that comes back is noticed within seconds.
+ *
+ * @param attempt The retry about to be made, from 1.
+ * @returns Milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { requestRetryDelayMs } from "./client.ts";
+ * assert.deepEqual([1, 2, 10].map(requestRetryDelayMs), [300, 600, 5_000]);
+ * ```
+ */
+export function requestRetryDelayMs(attempt: number): number {
+  return Math.min(5_000, 300 * 2 ** Math.max(0, attempt - 1));
+}
+
+function libraryOptions(settings: KafkaSettings): BaseOptions {
+  const { tls, sasl } = settings;
+  return {
+    clientId: settings.clientId,
+    bootstrapBrokers: [...settings.brokers],
+    connectTimeout: 10_000,
+    // How long a broker may take to answer a request (and to gather acknowledgements of a send
+    // from every in-sync replica), as kafkajs had it.
+    timeout: 30_000,
+    // Retries of one request (a producer and a group consumer retry without limit instead). They
+    // nest (a request first asks which versions the broker speaks, itself retried): a few only, so
+    // that a command that cannot connect says so within seconds.
+    retries: 3,
+    retryDelay: (_client, _operation, attempt) => requestRetryDelayMs(attempt),
+    ...(tls === null ? {} : {
+      tls: {
+        rejectUnauthorized: tls.rejectUnauthorized,
+        ...(tls.caFile === undefined ? {} : { ca: [readPem("KAFKA_SSL_CA_FILE", tls.caFile)] }),
+        ...(tls.certFile === undefined
+          ? {}
+          : { cert: readPem("KAFKA_SSL_CERT_FILE", tls.certFile) }),
+        ...(tls.keyFile === undefined ? {} : { key: readPem("KAFKA_SSL_KEY_FILE", tls.keyFile) }),
+      },
+    }),
+    ...(sasl === null ? {} : {
+      sasl: {
+        mechanism: sasl.mechanism.toUpperCase() as SASLOptions["mechanism"],
+        username: sasl.username,
+        password: sasl.password,
+      },
+    }),
+  };
 }

@@ -1,16 +1,27 @@
 /**
  * Consuming the topic in a consumer group, at least once: a batch's offsets are committed only
  * after its handler resolved (for `monitor consume`, after the database transaction committed).
- * A failing handler is retried, with heartbeats, until it succeeds or the consumer stops; what was
- * not committed is delivered again, so the handler must be idempotent.
+ * A failing handler is retried until it succeeds or the consumer stops, while the library keeps
+ * the member in its group with heartbeats of its own; what was not committed is delivered again,
+ * so the handler must be idempotent.
+ *
+ * The library hands over one stream of messages; they wait in per-partition queues, and the
+ * stream is paused while those hold a fetch's worth, so a slow handler stops the fetching. Each
+ * partition's batches are handled one after the other, up to {@link CONCURRENT_PARTITIONS}
+ * partitions at once, and their offsets committed together (see `commits.ts`).
  *
  * @module
  */
-import type { Batch } from "kafkajs";
+import type { Buffer } from "node:buffer";
+import { Consumer, type MessagesStream } from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
 import { backoffMs } from "./backoff.ts";
-import { batchOf, type KafkaBatch } from "./batch.ts";
-import { type KafkaClient, kafkajsOf } from "./client.ts";
+import { type KafkaBatch, messageOf, type RawMessage } from "./batch.ts";
+import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
+import { createCommitter } from "./commits.ts";
+import { describeKafkaError } from "./errors.ts";
+import { createPartitionQueues, type TakenBatch } from "./partition_queues.ts";
+import { followHighWatermarks } from "./watermarks.ts";
 
 /** Options of {@link startConsumer}. */
 export interface ConsumerOptions {
@@ -24,7 +35,7 @@ export interface ConsumerOptions {
   readonly handle: (batch: KafkaBatch) => Promise<void>;
   /** Wait before retry number `failures`; defaults to exponential backoff from 0.5 s to 30 s. */
   readonly retryDelayMs?: (failures: number) => number;
-  /** How long to wait for `handle` before logging and heartbeating (it is not abandoned). */
+  /** How long to wait for `handle` before logging and waiting again (it is not abandoned). */
   readonly handleTimeoutMs?: number;
   /** Most bytes fetched per partition at once (a batch); defaults to 1 MiB. */
   readonly batchBytes?: number;
@@ -34,18 +45,27 @@ export interface ConsumerOptions {
 
 /** A running consumer. */
 export interface RunningConsumer {
-  /** Rejects if the consumer crashed and the client will not restart it. */
+  /** Rejects if the consumer failed for good (an error the library does not retry). */
   readonly crashed: Promise<never>;
   /** Finishes the batch in hand (without committing it if it did not succeed) and leaves the group. */
   stop(): Promise<void>;
 }
 
 /**
+ * Partitions handled at once: writes of different partitions overlap (their sites differ, so
+ * their rows never collide), PostgreSQL works on up to three batches while the next are decoded.
+ */
+export const CONCURRENT_PARTITIONS = 3;
+
+/** How long a stopping consumer waits for the commit of a batch it stored. */
+const COMMIT_GRACE_MS = 5_000;
+
+/**
  * Joins the group and starts consuming. A new group starts from the oldest retained message, so
  * results published before the first `monitor consume` are not lost.
  *
  * @param options Client, topic, group and handler.
- * @returns The running consumer.
+ * @returns The running consumer, once it is in the group.
  *
  * @example
  * ```ts ignore
@@ -55,68 +75,170 @@ export interface RunningConsumer {
  * ```
  */
 export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
-  const { kafka, topic, groupId, log, handle } = options;
-  const retryDelayMs = options.retryDelayMs ?? backoffMs;
-  const handleTimeoutMs = options.handleTimeoutMs ?? 30_000;
-  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const { topic, log } = options;
   const batchBytes = options.batchBytes ?? 1_048_576;
-  const consumer = kafkajsOf(kafka).consumer({
-    groupId,
-    sessionTimeout,
-    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-    // The broker answers a fetch once it has a full batch or the linger is over; the linger also
-    // bounds how long stop() waits.
-    minBytes: batchBytes,
-    maxBytesPerPartition: batchBytes,
-    maxBytes: Math.max(10_485_760, batchBytes),
-    maxWaitTimeInMs: options.lingerMs ?? 100,
-  });
-
+  // What one fetch may bring (and so, roughly, what waits in the queues at most).
+  const fetchBytes = Math.max(10_485_760, batchBytes);
+  const consumer = libraryConsumer(options, batchBytes, fetchBytes);
   let rejectCrash: (error: Error) => void = () => {};
   const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
   crashed.catch(() => {}); // observed through the returned promise; never an unhandled rejection
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) rejectCrash(payload.error);
+  // The library retries without limit what can be retried: what reaches here is for good.
+  consumer.on("error", rejectCrash);
+  logBrokerEvents(consumer, log);
+  consumer.on("consumer:group:join", ({ generationId, assignments }) => {
+    const partitions = assignments?.flatMap((a) => a.partitions).join(",");
+    log.debug("kafka: joined the group", { groupId: options.groupId, generationId, partitions });
+  });
+  consumer.on("consumer:heartbeat:stalled", ({ lastError }) => {
+    log.warn("kafka group heartbeats fail", {
+      error: lastError === undefined ? undefined : describeKafkaError(lastError),
+    });
   });
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    // Writes of different partitions overlap (their sites differ, so their rows never collide):
-    // PostgreSQL works on up to three batches of a fetch while the next ones are decoded. (kafkajs
-    // fetches again only once every batch of the last fetch is handled.)
-    partitionsConsumedConcurrently: 3,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-      if (batch.isEmpty()) return;
-      const stored = await handleUntilStored(batch, {
-        handle,
-        log,
-        handleTimeoutMs,
-        retryDelayMs,
-        heartbeat,
-        keepGoing: () => isRunning() && !isStale(),
-      });
-      if (!stored) return; // not committed: delivered again later
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      await consumer.commitOffsets([{
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: next,
-      }]);
-      resolveOffset(batch.lastOffset());
-      await heartbeat();
-    },
-  });
-  log.info("consumer started", { topic, groupId });
+  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+  try {
+    stream = await consumer.consume({
+      topics: [topic],
+      // The group's committed offsets; a partition without one starts at its oldest message.
+      mode: "committed",
+      fallbackMode: "earliest",
+      autocommit: false,
+    });
+  } catch (error) {
+    await consumer.close(true).catch(() => {});
+    throw error;
+  }
+  const marks = followHighWatermarks(consumer, topic);
+  const queues = createPartitionQueues(batchBytes);
+  /** Partitions whose batch is being handled, and how. */
+  const handling = new Map<number, Promise<void>>();
+  let stopping = false;
+  const committer = createCommitter(consumer, topic, { log, keepGoing: () => !stopping });
+  const handleTimeoutMs = options.handleTimeoutMs ?? 30_000;
+
+  const assigned = (partition: number) =>
+    consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition)) ??
+      false;
+
+  /** Whether the stream is paused because the queues are full. */
+  let full = false;
+  let dispatching = false;
+
+  /** Queues a message; stops the stream while the queues hold a fetch's worth. */
+  function receive(message: RawMessage) {
+    // Even a partition that a rebalance took away meanwhile: if it comes back before anything of
+    // it was committed, the library reads it on from where it was, not from these messages.
+    queues.add({
+      partition: message.partition,
+      offset: message.offset,
+      leaderEpoch: message.leaderEpoch,
+      message: messageOf(message),
+    });
+    // (A rebalance resumes the stream of its own accord: pause it again.)
+    if (queues.bytes() >= fetchBytes && !stream.isPaused()) {
+      full = true;
+      stream.pause();
+    }
+    // A fetch's messages arrive together: batches are taken once they all are queued.
+    if (!dispatching) {
+      dispatching = true;
+      queueMicrotask(dispatch);
+    }
+  }
+
+  /** Hands batches to idle partitions, and lets the stream go on when there is room again. */
+  function dispatch() {
+    dispatching = false;
+    if (stopping) return;
+    for (const partition of queues.waiting()) {
+      if (handling.size >= CONCURRENT_PARTITIONS) break;
+      if (handling.has(partition)) continue;
+      const taken = queues.take(partition)!;
+      handling.set(
+        partition,
+        handleAndCommit(taken).catch(rejectCrash).finally(() => {
+          handling.delete(partition);
+          dispatch();
+        }),
+      );
+    }
+    if (full && queues.bytes() < fetchBytes) {
+      full = false;
+      stream.resume();
+    }
+  }
+
+  async function handleAndCommit(taken: TakenBatch): Promise<void> {
+    const { partition, messages, lastOffset } = taken;
+    const batch = { topic, partition, messages, lag: marks.lagAfter(partition, lastOffset) };
+    const stored = await handleUntilStored(batch, {
+      ...options,
+      handleTimeoutMs,
+      retryDelayMs: options.retryDelayMs ?? backoffMs,
+      keepGoing: () => !stopping,
+    });
+    // Not stored: delivered again later. Stored, but the partition moved to another member in a
+    // rebalance meanwhile (which may store it as well): its offsets are that member's to commit.
+    if (!stored || !assigned(partition)) return;
+    // Committed soon, with the other partitions' offsets; the partition's next batch need not wait.
+    committer.commit(partition, lastOffset + 1n, taken.leaderEpoch);
+  }
+
+  stream.on("data", receive);
+  stream.on("error", rejectCrash);
+  log.info("consumer started", { topic, groupId: options.groupId });
 
   return {
     crashed,
     async stop() {
-      await consumer.disconnect();
+      stopping = true;
+      // The batches in hand end within handleTimeoutMs, stored or abandoned.
+      await Promise.allSettled(handling.values());
+      // What they stored is committed, unless the broker is away: closing the consumer calls
+      // that commit off.
+      await settledWithin(committer.settled(), COMMIT_GRACE_MS);
+      marks.close();
+      await stream.close().catch(() => {});
+      await consumer.close(true).catch((error) => {
+        log.warn("kafka consumer did not leave its group", { error: describeKafkaError(error) });
+      });
+      await committer.settled();
     },
   };
+}
+
+function libraryConsumer(
+  options: ConsumerOptions,
+  batchBytes: number,
+  fetchBytes: number,
+): Consumer<Buffer, Buffer, Buffer, Buffer> {
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  return new Consumer({
+    ...setupOf(options.kafka).options,
+    groupId: options.groupId,
+    // Without limit: a broker away for a while is waited for, as the producer does.
+    retries: Number.POSITIVE_INFINITY,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+    rebalanceTimeout: Math.max(60_000, sessionTimeout),
+    // Incremental rebalancing: a member joining or leaving moves only the partitions that must
+    // move, and the others are never revoked (the classic protocol; the KIP-848 one needs broker
+    // settings that Kafka 3.9 leaves off).
+    protocols: [{ name: "cooperative-sticky", version: 3 }],
+    // The broker answers a fetch once it has a full batch or the linger is over; the linger also
+    // bounds how long stop() waits.
+    minBytes: batchBytes,
+    maxBytesPerPartition: batchBytes,
+    maxBytes: fetchBytes,
+    maxWaitTime: options.lingerMs ?? 100,
+    // Keys and values as bytes, whatever they hold: the handler judges them.
+    deserializers: { key: raw, value: raw, headerKey: raw, headerValue: raw },
+  });
+}
+
+function raw(data?: Buffer): Buffer | undefined {
+  return data;
 }
 
 interface Attempts {
@@ -124,36 +246,33 @@ interface Attempts {
   readonly log: Logger;
   readonly handleTimeoutMs: number;
   readonly retryDelayMs: (failures: number) => number;
-  readonly heartbeat: () => Promise<void>;
-  /** False once the consumer stops or the batch's partition moved to another member. */
+  /** False once the consumer stops. */
   readonly keepGoing: () => boolean;
 }
 
 /**
- * Calls `handle` until it succeeds, retrying failures with backoff and heartbeats. An attempt that
- * outlives the timeout is waited for again rather than started anew: a database that accepts
- * connections but never answers would otherwise pile them up.
+ * Calls `handle` until it succeeds, retrying failures with backoff. An attempt that outlives the
+ * timeout is waited for again rather than started anew: a database that accepts connections but
+ * never answers would otherwise pile them up.
  *
  * @returns True once stored; false when the consumer gave up on the batch.
  */
-async function handleUntilStored(batch: Batch, attempts: Attempts): Promise<boolean> {
+async function handleUntilStored(batch: KafkaBatch, attempts: Attempts): Promise<boolean> {
   const { log, handleTimeoutMs } = attempts;
-  const handed = batchOf(batch);
   const where = {
     partition: batch.partition,
-    offset: batch.firstOffset(),
+    offset: batch.messages[0]?.offset,
     messages: batch.messages.length,
   };
   let attempt: Promise<void> | undefined;
   let failures = 0;
   while (attempts.keepGoing()) {
-    attempt ??= attempts.handle(handed);
+    attempt ??= attempts.handle(batch);
     attempt.catch(() => {}); // observed below, or abandoned when the consumer stops
     const outcome = await settledWithin(attempt, handleTimeoutMs);
     if (outcome.status === "fulfilled") return true;
     if (outcome.status === "pending") {
       log.warn("batch not stored yet, still waiting", { ...where, waitedMs: handleTimeoutMs });
-      await attempts.heartbeat().catch(() => {});
       continue;
     }
     attempt = undefined;
@@ -163,7 +282,7 @@ async function handleUntilStored(batch: Batch, attempts: Attempts): Promise<bool
       error: (outcome.reason as Error).message,
       retryInMs: delayMs,
     });
-    await pauseWhile(delayMs, attempts.keepGoing, attempts.heartbeat);
+    await pauseWhile(delayMs, attempts.keepGoing);
   }
   return false;
 }
@@ -188,11 +307,12 @@ async function settledWithin<T>(
   }
 }
 
-/** Waits `ms` in short slices, heartbeating, and returns early once `keepGoing` turns false. */
-async function pauseWhile(ms: number, keepGoing: () => boolean, heartbeat: () => Promise<void>) {
+/** Waits `ms` in short slices, returning early once `keepGoing` turns false. */
+async function pauseWhile(ms: number, keepGoing: () => boolean) {
   const endMs = performance.now() + ms;
   while (keepGoing() && performance.now() < endMs) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(500, endMs - performance.now())));
-    await heartbeat().catch(() => {});
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, Math.min(500, endMs - performance.now())))
+    );
   }
 }

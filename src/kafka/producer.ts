@@ -5,12 +5,20 @@
  *
  * @module
  */
-import { CompressionTypes, Partitioners } from "kafkajs";
+import { Buffer } from "node:buffer";
+import {
+  compatibilityPartitioner,
+  CompressionAlgorithms,
+  type MessageToProduce,
+  ProduceAcks,
+  Producer,
+} from "@platformatic/kafka";
 import type { CheckResult } from "../check/result.ts";
 import type { Logger } from "../log.ts";
 import { backoffMs } from "./backoff.ts";
-import { type KafkaClient, kafkajsOf } from "./client.ts";
+import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { encodeCheckResult, type EncodedMessage } from "./codec.ts";
+import { describeKafkaError } from "./errors.ts";
 
 /** Bounds of a {@link Publisher}. */
 export interface PublisherOptions {
@@ -110,7 +118,7 @@ export function createPublisher(
         failures++;
         const delayMs = retryDelayMs(failures);
         log.warn("kafka publish failed, retrying", {
-          error: (error as Error).message,
+          error: describeKafkaError(error),
           buffered: buffer.length,
           retryInMs: delayMs,
         });
@@ -173,14 +181,16 @@ export interface OpenPublisherOptions extends PublisherOptions {
   readonly onSent?: (sendMs: number) => void;
 }
 
+/** How long closing the producer may take once the publisher has given up: it only disconnects. */
+const DISCONNECT_TIMEOUT_MS = 2_000;
+
 /**
- * Connects an idempotent producer to the topic and returns a {@link Publisher} over it; its
- * `close` also disconnects the producer.
+ * Opens an idempotent producer for the topic and returns a {@link Publisher} over it; its `close`
+ * also disconnects the producer. It connects with the first send.
  *
  * @param kafka The cluster.
  * @param options Topic, bounds, logger and what to tell after each send.
- * @returns The publisher, connected.
- * @throws {Error} When the producer cannot connect.
+ * @returns The publisher.
  *
  * @example
  * ```ts ignore
@@ -190,32 +200,81 @@ export interface OpenPublisherOptions extends PublisherOptions {
  * await publisher.close(30_000);
  * ```
  */
-export async function openPublisher(
+export function openPublisher(
   kafka: KafkaClient,
   options: OpenPublisherOptions,
 ): Promise<Publisher> {
   const { topic, onSent } = options;
-  const producer = kafkajsOf(kafka).producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-    // The broker discards a batch it already has when kafkajs retries a send (acks from all
-    // in-sync replicas): no duplicates before the database's own de-duplication. kafkajs then
-    // retries without limit; the publisher bounds what waits meanwhile.
+  const producer = new Producer({
+    ...setupOf(kafka).options,
+    // The broker discards a batch it already has when the producer retries a send (acks from
+    // all in-sync replicas, one request in flight per connection, as the library sets for an
+    // idempotent producer): no duplicates before the database's own de-duplication. Sends are
+    // retried without limit; the publisher bounds what waits meanwhile.
     idempotent: true,
-    maxInFlightRequests: 1,
+    acks: ProduceAcks.ALL,
+    maxInflights: 1,
+    retries: Number.MAX_SAFE_INTEGER,
+    // JSON results compress well; less to send to a managed broker, and less for it to store.
+    compression: CompressionAlgorithms.GZIP,
+    partitioner: keyPartitioner,
+    autocreateTopics: false,
   });
-  await producer.connect();
+  logBrokerEvents(producer, options.log);
   const publisher = createPublisher(async (messages) => {
     const startedMs = performance.now();
-    // JSON results compress well; less to send to a managed broker, and less for it to store.
-    await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.GZIP });
+    await producer.send({ messages: messages.map((message) => recordOf(topic, message)) });
     onSent?.(performance.now() - startedMs);
   }, options);
-  return {
+  return Promise.resolve({
     ...publisher,
     async close(timeoutMs) {
       await publisher.close(timeoutMs);
-      await producer.disconnect();
+      // A send to an unreachable broker may still be trying to connect: closing ends it, but
+      // waits for the socket at most this long.
+      await settleWithin(producer.close(), DISCONNECT_TIMEOUT_MS);
     },
-  };
+  });
+}
+
+/**
+ * The partition of a message by its key, before the modulo by the number of partitions: Java's
+ * (and kafkajs's) murmur2 of the key's bytes, made positive, so a site's results stay on the
+ * partition they were on with kafkajs and per-site order holds across the upgrade. A message
+ * without a key goes to partition 0.
+ *
+ * @param message The message (unused).
+ * @param key The key's bytes.
+ * @returns A number the library reduces modulo the number of partitions.
+ *
+ * @example Kafka's own test vectors (`UtilsTest.testMurmur2`), made positive
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Buffer } from "node:buffer";
+ * import { keyPartitioner } from "./producer.ts";
+ * const java = { "21": -973932308, foobar: -790332482, "a-little-bit-long-string": -985981536 };
+ * for (const [key, hash] of Object.entries(java)) {
+ *   assert.equal(keyPartitioner({ topic: "checks" }, Buffer.from(key)), hash & 0x7fffffff);
+ * }
+ * ```
+ */
+export function keyPartitioner(
+  message: MessageToProduce,
+  key: Buffer | undefined,
+): number {
+  return compatibilityPartitioner(message, key);
+}
+
+function recordOf(topic: string, { key, value }: EncodedMessage): MessageToProduce {
+  return { topic, key: Buffer.from(key), value: Buffer.from(value) };
+}
+
+/** Waits for `promise` at most `ms`, ignoring how it ends. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise((resolve) => timer = setTimeout(resolve, ms)),
+  ]);
+  clearTimeout(timer);
 }

@@ -1,13 +1,16 @@
 /**
  * Tailing a topic from a point in time, as a reader that is no member of anyone's group: a
- * consumer group of its own (never the writer's, never committing) rewinds each partition to its
+ * consumer group of its own (never the writer's, never committing) starts each partition at its
  * first message at or after the time, then follows it live.
  *
  * @module
  */
-import type { KafkaBatch } from "./batch.ts";
-import { batchOf } from "./batch.ts";
-import { type KafkaClient, kafkajsOf } from "./client.ts";
+import type { Buffer } from "node:buffer";
+import { Consumer } from "@platformatic/kafka";
+import { type KafkaBatch, type KafkaMessage, messageOf, type RawMessage } from "./batch.ts";
+import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
+import { listTopics } from "./admin.ts";
+import { followHighWatermarks } from "./watermarks.ts";
 
 /** Options of {@link startTail}. */
 export interface TailOptions {
@@ -23,7 +26,7 @@ export interface TailOptions {
 
 /** A running tail. */
 export interface Tail {
-  /** Rejects when the consumer crashed; the tail is then of no more use (stop it). */
+  /** Rejects when the consumer failed; the tail is then of no more use (stop it). */
   readonly crashed: Promise<never>;
   /** Leaves the topic and disconnects; never rejects. */
   stop(): Promise<void>;
@@ -34,7 +37,7 @@ export interface Tail {
  *
  * @param kafka The cluster.
  * @param options Topic, start time and what to tell.
- * @returns The running tail, once every partition has been rewound.
+ * @returns The running tail, once every partition has its starting offset.
  * @throws {Error} When the cluster cannot be reached or the topic does not exist (nothing is left
  *   connected then).
  *
@@ -51,54 +54,63 @@ export interface Tail {
  */
 export async function startTail(kafka: KafkaClient, options: TailOptions): Promise<Tail> {
   const { topic } = options;
-  const consumer = kafkajsOf(kafka).consumer({
+  if (!(await listTopics(kafka)).includes(topic)) {
+    throw new Error(`Topic "${topic}" does not exist yet (monitor produce creates it)`);
+  }
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+    ...setupOf(kafka).options,
     groupId: `monitor-watch-${crypto.randomUUID()}`,
-    maxWaitTimeInMs: 250,
+    maxWaitTime: 250,
   });
-  const stop = () => consumer.disconnect().catch(() => {});
+  let rejectCrash: (error: Error) => void = () => {};
+  const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
+  crashed.catch(() => {}); // observed by the caller; never an unhandled rejection
+  consumer.on("error", rejectCrash);
+  logBrokerEvents(consumer, setupOf(kafka).log);
+  const stop = () => consumer.close(true).catch(() => {});
   try {
-    const starts = await offsetsSince(kafka, topic, options.sinceMs);
-    const crashed = new Promise<never>((_, reject) => {
-      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+    const offsets = await consumer.listOffsets({
+      topics: [topic],
+      timestamp: BigInt(options.sinceMs),
     });
-    crashed.catch(() => {}); // observed by the caller; never an unhandled rejection
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => {
-        options.onBatch(batchOf(batch));
-        return Promise.resolve();
+    const starts = (offsets.get(topic) ?? []).flatMap((offset, partition) =>
+      // -1: no message from then on; the library starts such a partition at its end.
+      offset >= 0n ? [{ topic, partition, offset }] : []
+    );
+    const stream = await consumer.consume({
+      topics: [topic],
+      autocommit: false,
+      ...(starts.length > 0 ? { mode: "manual", offsets: starts } : { mode: "latest" }),
+    });
+    const marks = followHighWatermarks(consumer, topic);
+    const pending = new Map<number, { messages: KafkaMessage[]; lastOffset: bigint }>();
+    // One fetch's messages arrive together: hand them over as one batch per partition.
+    const handOver = () => {
+      for (const [partition, { messages, lastOffset }] of pending) {
+        options.onBatch({ topic, partition, messages, lag: marks.lagAfter(partition, lastOffset) });
+      }
+      pending.clear();
+    };
+    stream.on("data", (message: RawMessage) => {
+      if (pending.size === 0) queueMicrotask(handOver);
+      let gathered = pending.get(message.partition);
+      if (gathered === undefined) {
+        pending.set(message.partition, gathered = { messages: [], lastOffset: message.offset });
+      }
+      gathered.messages.push(messageOf(message));
+      gathered.lastOffset = message.offset;
+    });
+    stream.on("error", rejectCrash);
+    return {
+      crashed,
+      async stop() {
+        marks.close();
+        await stream.close().catch(() => {});
+        await stop();
       },
-    });
-    for (const { partition, offset } of starts) {
-      if (offset !== undefined) consumer.seek({ topic, partition, offset });
-    }
-    return { crashed, stop };
+    };
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-/** Each partition's first offset at or after `sinceMs`; `undefined` where there is none. */
-async function offsetsSince(
-  kafka: KafkaClient,
-  topic: string,
-  sinceMs: number,
-): Promise<{ partition: number; offset: string | undefined }[]> {
-  const admin = kafkajsOf(kafka).admin();
-  try {
-    await admin.connect();
-    if (!(await admin.listTopics()).includes(topic)) {
-      throw new Error(`Topic "${topic}" does not exist yet (monitor produce creates it)`);
-    }
-    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
-    return starts.map(({ partition, offset }) => ({
-      partition,
-      offset: offset === "-1" ? undefined : offset,
-    }));
-  } finally {
-    await admin.disconnect().catch(() => {});
   }
 }

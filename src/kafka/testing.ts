@@ -7,8 +7,10 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Partitioners } from "kafkajs";
-import { type KafkaClient, kafkajsOf } from "./client.ts";
+import { Producer } from "@platformatic/kafka";
+import { withAdmin } from "./admin.ts";
+import { type KafkaClient, setupOf } from "./client.ts";
+import { keyPartitioner } from "./producer.ts";
 
 /** A message sent as it is. */
 export interface RawMessage {
@@ -44,31 +46,28 @@ export interface TestProducer extends AsyncDisposable {
  * await producer.send({ topic, messages: [{ key: "x", value: "not json" }] });
  * ```
  */
-export async function openTestProducer(kafka: KafkaClient): Promise<TestProducer> {
-  const producer = kafkajsOf(kafka).producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
-  const disconnect = () => producer.disconnect();
-  return {
+export function openTestProducer(kafka: KafkaClient): Promise<TestProducer> {
+  const producer = new Producer({ ...setupOf(kafka).options, partitioner: keyPartitioner });
+  const disconnect = () => producer.close();
+  return Promise.resolve({
     async send({ topic, messages, acks }) {
       await producer.send({
-        topic,
         messages: messages.map(({ key, value }) => ({
-          ...(key === undefined ? {} : { key: bytes(key) }),
-          value: bytes(value),
+          topic,
+          ...(key === undefined || key === null ? {} : { key: bytes(key) }),
+          ...(value === null ? {} : { value: bytes(value) }),
         })),
-        ...(acks === undefined ? {} : { acks }),
+        acks: acks ?? -1,
       });
     },
     disconnect,
     [Symbol.asyncDispose]: disconnect,
-  };
+  });
 }
 
-/** kafkajs takes a Buffer, not any Uint8Array; this one shares the bytes. */
-function bytes(data: string | Uint8Array | null): string | Buffer | null {
-  if (data === null || typeof data === "string") return data;
+/** The library takes a Buffer, not any Uint8Array; this one shares the bytes. */
+function bytes(data: string | Uint8Array): Buffer {
+  if (typeof data === "string") return Buffer.from(data);
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
@@ -90,17 +89,23 @@ export async function committedToEnd(
   where: { readonly topic: string; readonly groupId: string },
 ): Promise<boolean> {
   const { topic, groupId } = where;
-  const admin = kafkajsOf(kafka).admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every(({ partition, high }) =>
-      committed?.partitions.find((p) => p.partition === partition)?.offset === high
+  return await withAdmin(kafka, async (admin) => {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+    const partitions = [...Array(metadata.topics.get(topic)?.partitionsCount ?? 0).keys()];
+    const [ends] = await admin.listOffsets({
+      topics: [{
+        name: topic,
+        partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })),
+      }],
+    });
+    const [group] = await admin.listConsumerGroupOffsets({
+      groups: [{ groupId, topics: [{ name: topic, partitionIndexes: partitions }] }],
+    });
+    const committed = group?.topics.find((t) => t.name === topic)?.partitions ?? [];
+    return (ends?.partitions ?? []).every(({ partitionIndex, offset }) =>
+      committed.find((p) => p.partitionIndex === partitionIndex)?.committedOffset === offset
     );
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**
@@ -117,11 +122,5 @@ export async function committedToEnd(
  * ```
  */
 export async function deleteTopic(kafka: KafkaClient, topic: string): Promise<void> {
-  const admin = kafkajsOf(kafka).admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  } finally {
-    await admin.disconnect();
-  }
+  await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [topic] }).catch(() => {}));
 }

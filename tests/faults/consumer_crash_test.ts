@@ -13,7 +13,7 @@ const TOTAL = 1_500;
 const PER_SEND = 30;
 
 Deno.test("a consumer killed mid-stream and replaced loses nothing and stores nothing twice", async () => {
-  const env = testEnv();
+  const env = testEnv({ LOG_LEVEL: "info" });
   await using kafka = await testProducer(env, 3);
   const { producer, topic } = kafka;
 
@@ -24,6 +24,12 @@ Deno.test("a consumer killed mid-stream and replaced loses nothing and stores no
     const first = spawnMonitor(["consume"], env);
     let second: MonitorProcess | undefined;
     try {
+      // Produce only once it reads, so that it is killed mid-stream however long it takes to start.
+      await waitFor(
+        "the first consumer to join its group",
+        () => /consumer started/.test(first.log()) || undefined,
+        60_000,
+      );
       const producing = (async () => {
         for (let i = 0; i < TOTAL; i += PER_SEND) {
           const batch = Array.from(
