@@ -19,7 +19,7 @@ import { backoffMs } from "./backoff.ts";
 import { type KafkaBatch, messageOf, type RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { createCommitter } from "./commits.ts";
-import { describeKafkaError } from "./errors.ts";
+import { describeKafkaError, kafkaFailure } from "./errors.ts";
 import { createPartitionQueues, type TakenBatch } from "./partition_queues.ts";
 import { followHighWatermarks } from "./watermarks.ts";
 
@@ -84,7 +84,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
   crashed.catch(() => {}); // observed through the returned promise; never an unhandled rejection
   // The library retries without limit what can be retried: what reaches here is for good.
-  consumer.on("error", rejectCrash);
+  consumer.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
   logBrokerEvents(consumer, log);
   consumer.on("consumer:group:join", ({ generationId, assignments }) => {
     const partitions = assignments?.flatMap((a) => a.partitions).join(",");
@@ -186,7 +186,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   }
 
   stream.on("data", receive);
-  stream.on("error", rejectCrash);
+  stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
   log.info("consumer started", { topic, groupId: options.groupId });
 
   return {

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { ServiceError } from "../errors.ts";
+
 /** An error as the library builds them: a message, perhaps a cause, perhaps several errors. */
 interface ErrorNode {
   readonly message?: unknown;
@@ -56,6 +58,25 @@ export function describeKafkaError(error: unknown): string {
     part !== "" && !(i > 0 && parts[i + 1]?.startsWith(part)) && part !== parts[i - 1]
   );
   return telling.join(": ") || String(error);
+}
+
+/**
+ * A failure of Kafka for good (the library retries what can be retried), as the user sees it: the
+ * telling cause, no stack trace of the library's wrappers.
+ *
+ * @param error What the library threw or emitted.
+ * @returns A {@link ServiceError} with `error` as its cause.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kafkaFailure } from "./errors.ts";
+ * const error = new Error("Listing topics failed.", { cause: new Error("Group authorization failed") });
+ * assert.equal(kafkaFailure(error).message, "Kafka failed: Listing topics failed: Group authorization failed");
+ * ```
+ */
+export function kafkaFailure(error: unknown): ServiceError {
+  return new ServiceError(`Kafka failed: ${describeKafkaError(error)}`, { cause: error });
 }
 
 /** Every path from `node` to a leaf of its tree. */

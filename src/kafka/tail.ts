@@ -9,6 +9,7 @@ import type { Buffer } from "node:buffer";
 import { Consumer } from "@platformatic/kafka";
 import { type KafkaBatch, type KafkaMessage, messageOf, type RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
+import { kafkaFailure } from "./errors.ts";
 import { listTopics } from "./admin.ts";
 import { followHighWatermarks } from "./watermarks.ts";
 
@@ -54,7 +55,10 @@ export interface Tail {
  */
 export async function startTail(kafka: KafkaClient, options: TailOptions): Promise<Tail> {
   const { topic } = options;
-  if (!(await listTopics(kafka)).includes(topic)) {
+  const topics = await listTopics(kafka).catch((error) => {
+    throw kafkaFailure(error);
+  });
+  if (!topics.includes(topic)) {
     throw new Error(`Topic "${topic}" does not exist yet (monitor produce creates it)`);
   }
   const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
@@ -65,7 +69,7 @@ export async function startTail(kafka: KafkaClient, options: TailOptions): Promi
   let rejectCrash: (error: Error) => void = () => {};
   const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
   crashed.catch(() => {}); // observed by the caller; never an unhandled rejection
-  consumer.on("error", rejectCrash);
+  consumer.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
   logBrokerEvents(consumer, setupOf(kafka).log);
   const stop = () => consumer.close(true).catch(() => {});
   try {
@@ -100,7 +104,7 @@ export async function startTail(kafka: KafkaClient, options: TailOptions): Promi
       gathered.messages.push(messageOf(message));
       gathered.lastOffset = message.offset;
     });
-    stream.on("error", rejectCrash);
+    stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
     return {
       crashed,
       async stop() {
@@ -111,6 +115,6 @@ export async function startTail(kafka: KafkaClient, options: TailOptions): Promi
     };
   } catch (error) {
     await stop();
-    throw error;
+    throw kafkaFailure(error);
   }
 }
