@@ -1,8 +1,9 @@
 /**
- * How long to wait before trying again, after `failures` failures in a row: 0.5 s, 1 s, 2 s, …,
- * at most 30 s.
+ * How long to wait before trying again, after `failures` failures in a row: `firstMs`, doubling,
+ * at most `maxMs` (by default 0.5 s, 1 s, 2 s, …, at most 30 s).
  *
  * @param failures Failures so far, at least 1.
+ * @param options `firstMs` and `maxMs`.
  * @returns Milliseconds to wait.
  *
  * @example
@@ -10,10 +11,52 @@
  * import assert from "node:assert/strict";
  * import { backoffMs } from "./backoff.ts";
  * assert.deepEqual([backoffMs(1), backoffMs(3), backoffMs(20)], [500, 2_000, 30_000]);
+ * assert.deepEqual([1, 2, 10].map((n) => backoffMs(n, { firstMs: 300, maxMs: 5_000 })), [
+ *   300,
+ *   600,
+ *   5_000,
+ * ]);
  * ```
  */
-export function backoffMs(failures: number): number {
-  return Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+export function backoffMs(
+  failures: number,
+  { firstMs = 500, maxMs = 30_000 }: { firstMs?: number; maxMs?: number } = {},
+): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.min(failures - 1, 30));
+}
+
+/**
+ * Waits for `promise` at most `ms`, and says how it stands then. Never rejects.
+ *
+ * @param promise What to wait for.
+ * @param ms How long at most.
+ * @returns Its settled result, or `{ status: "pending" }`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { settledWithin } from "./backoff.ts";
+ * assert.deepEqual(await settledWithin(Promise.resolve(1), 10), { status: "fulfilled", value: 1 });
+ * assert.deepEqual(await settledWithin(new Promise(() => {}), 10), { status: "pending" });
+ * ```
+ */
+export async function settledWithin<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<PromiseSettledResult<T> | { status: "pending" }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const pending = new Promise<{ status: "pending" }>((resolve) => {
+    timer = setTimeout(() => resolve({ status: "pending" }), ms);
+  });
+  const settled = promise.then(
+    (value): PromiseSettledResult<T> => ({ status: "fulfilled", value }),
+    (reason: unknown): PromiseSettledResult<T> => ({ status: "rejected", reason }),
+  );
+  try {
+    return await Promise.race([settled, pending]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -8,6 +8,7 @@
 import type { Base, BaseOptions, SASLOptions } from "@platformatic/kafka";
 import type { Settings } from "../config/settings.ts";
 import { readPem } from "../config/pem.ts";
+import { backoffMs } from "./backoff.ts";
 import type { Logger } from "../log.ts";
 
 type KafkaSettings = Settings["kafka"];
@@ -104,24 +105,6 @@ export function logBrokerEvents(client: Base, log: Logger): void {
   });
 }
 
-/**
- * How long to wait before retry number `attempt` of one request: 300 ms doubling to 5 s, so that a
- * broker that comes back is noticed within seconds.
- *
- * @param attempt The retry about to be made, from 1.
- * @returns Milliseconds.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { requestRetryDelayMs } from "./client.ts";
- * assert.deepEqual([1, 2, 10].map(requestRetryDelayMs), [300, 600, 5_000]);
- * ```
- */
-export function requestRetryDelayMs(attempt: number): number {
-  return Math.min(5_000, 300 * 2 ** Math.max(0, attempt - 1));
-}
-
 function libraryOptions(settings: KafkaSettings): BaseOptions {
   const { tls, sasl } = settings;
   return {
@@ -135,7 +118,9 @@ function libraryOptions(settings: KafkaSettings): BaseOptions {
     // nest (a request first asks which versions the broker speaks, itself retried): a few only, so
     // that a command that cannot connect says so within seconds.
     retries: 3,
-    retryDelay: (_client, _operation, attempt) => requestRetryDelayMs(attempt),
+    // 300 ms doubling to 5 s: a broker that comes back is noticed within seconds.
+    retryDelay: (_client, _operation, attempt) =>
+      backoffMs(attempt, { firstMs: 300, maxMs: 5_000 }),
     ...(tls === null ? {} : {
       tls: {
         rejectUnauthorized: tls.rejectUnauthorized,

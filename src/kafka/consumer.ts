@@ -15,7 +15,7 @@
 import type { Buffer } from "node:buffer";
 import { Consumer, type MessagesStream } from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
-import { backoffMs } from "./backoff.ts";
+import { backoffMs, settledWithin } from "./backoff.ts";
 import { type KafkaBatch, messageOf, type RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { createCommitter } from "./commits.ts";
@@ -285,26 +285,6 @@ async function handleUntilStored(batch: KafkaBatch, attempts: Attempts): Promise
     await pauseWhile(delayMs, attempts.keepGoing);
   }
   return false;
-}
-
-/** How a promise stands after at most `ms`. */
-async function settledWithin<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<PromiseSettledResult<T> | { status: "pending" }> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const pending = new Promise<{ status: "pending" }>((resolve) => {
-    timer = setTimeout(() => resolve({ status: "pending" }), ms);
-  });
-  const settled = promise.then(
-    (value): PromiseSettledResult<T> => ({ status: "fulfilled", value }),
-    (reason: unknown): PromiseSettledResult<T> => ({ status: "rejected", reason }),
-  );
-  try {
-    return await Promise.race([settled, pending]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Waits `ms` in short slices, returning early once `keepGoing` turns false. */

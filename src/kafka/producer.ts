@@ -15,7 +15,7 @@ import {
 } from "@platformatic/kafka";
 import type { CheckResult } from "../check/result.ts";
 import type { Logger } from "../log.ts";
-import { backoffMs } from "./backoff.ts";
+import { backoffMs, settledWithin } from "./backoff.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { encodeCheckResult, type EncodedMessage } from "./codec.ts";
 import { describeKafkaError } from "./errors.ts";
@@ -151,17 +151,12 @@ export function createPublisher(
       while (buffer.length > 0 && !giveUp) await startSending();
     },
     async close(timeoutMs) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
-      await Promise.race([this.flush(), deadline]);
-      clearTimeout(timer);
+      await settledWithin(this.flush(), timeoutMs);
       giveUp = true;
       wake?.();
       // A send to an unreachable broker may never settle: it is abandoned, and what it carried
       // is counted with the rest as not published.
-      let grace: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([sending, new Promise((resolve) => grace = setTimeout(resolve, 100))]);
-      clearTimeout(grace);
+      if (sending !== null) await settledWithin(sending, 100);
       if (buffer.length > 0) {
         counts.dropped += buffer.length;
         log.error("results not published before shutdown", { lost: buffer.length });
@@ -232,7 +227,7 @@ export function openPublisher(
       await publisher.close(timeoutMs);
       // A send to an unreachable broker may still be trying to connect: closing ends it, but
       // waits for the socket at most this long.
-      await settleWithin(producer.close(), DISCONNECT_TIMEOUT_MS);
+      await settledWithin(producer.close(), DISCONNECT_TIMEOUT_MS);
     },
   });
 }
@@ -267,14 +262,4 @@ export function keyPartitioner(
 
 function recordOf(topic: string, { key, value }: EncodedMessage): MessageToProduce {
   return { topic, key: Buffer.from(key), value: Buffer.from(value) };
-}
-
-/** Waits for `promise` at most `ms`, ignoring how it ends. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    promise.catch(() => {}),
-    new Promise((resolve) => timer = setTimeout(resolve, ms)),
-  ]);
-  clearTimeout(timer);
 }
