@@ -39,6 +39,10 @@ export function encodeCheckResult(result: CheckResult): EncodedMessage {
   return { key: result.siteId, value: JSON.stringify(result) };
 }
 
+// Fatal: bytes that are not UTF-8 would otherwise be stored changed, as U+FFFD. (One decoder for
+// every message: decode() without `stream` keeps no state between calls.)
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Decodes and validates a message value. Never throws: a bad message is data, to be kept aside.
  *
@@ -49,10 +53,7 @@ export function decodeCheckResult(value: Uint8Array | string | null): Decoded {
   if (value === null) return { ok: false, reason: "Message has no value" };
   let text: string;
   try {
-    // Fatal: bytes that are not UTF-8 would otherwise be stored changed, as U+FFFD.
-    text = typeof value === "string"
-      ? value
-      : new TextDecoder("utf-8", { fatal: true }).decode(value);
+    text = typeof value === "string" ? value : UTF8.decode(value);
   } catch {
     return { ok: false, reason: "Message is not UTF-8 text" };
   }
