@@ -6,18 +6,26 @@
  */
 import { Command, CommanderError } from "commander";
 import { ConfigError, ServiceError, UsageError } from "../errors.ts";
-import { consumeCommand } from "./consume.ts";
 import type { CliContext } from "./context.ts";
-import { migrateCommand } from "./migrate.ts";
-import { produceCommand } from "./produce.ts";
-import { pruneCommand } from "./prune.ts";
-import { runCommand } from "./run.ts";
-import { schemaCommand } from "./schema.ts";
-import { settingsCommand } from "./settings.ts";
-import { watchCommand } from "./watch.ts";
 
 /** The version printed by `monitor --version`. */
 export const VERSION = "0.1.0";
+
+/**
+ * Each subcommand's module, loaded when it runs: the Kafka client alone takes half a second to
+ * load, which `--version`, `schema` or `settings` need not wait for. (Literal specifiers, so a
+ * compiled binary still carries them.)
+ */
+const command = {
+  consume: () => import("./consume.ts"),
+  migrate: () => import("./migrate.ts"),
+  produce: () => import("./produce.ts"),
+  prune: () => import("./prune.ts"),
+  run: () => import("./run.ts"),
+  schema: () => import("./schema.ts"),
+  settings: () => import("./settings.ts"),
+  watch: () => import("./watch.ts"),
+};
 
 /**
  * Runs the command line.
@@ -70,27 +78,33 @@ function buildProgram(outside: CliContext): Command {
     .requiredOption(...configOption)
     .option("--once", "check every site once, publish, and exit")
     .action((options: { config: string; once?: true }) =>
-      produceCommand({ config: options.config, once: options.once === true }, context)
+      command.produce().then(({ produceCommand }) =>
+        produceCommand({ config: options.config, once: options.once === true }, context)
+      )
     );
   program.command("consume")
     .description("store the results from Kafka in PostgreSQL (consumer group KAFKA_GROUP_ID)")
-    .action(() => consumeCommand(context));
+    .action(() => command.consume().then(({ consumeCommand }) => consumeCommand(context)));
   program.command("migrate")
     .description("apply the database migrations that are not applied yet")
-    .action(() => migrateCommand(context));
+    .action(() => command.migrate().then(({ migrateCommand }) => migrateCommand(context)));
   program.command("prune")
     .description(
       "drop stored checks and rollups older than RETAIN_CHECKS_DAYS / RETAIN_ROLLUPS_DAYS",
     )
-    .action(() => pruneCommand(context));
+    .action(() => command.prune().then(({ pruneCommand }) => pruneCommand(context)));
   program.command("run")
     .description("migrate, then produce and consume in one process")
     .requiredOption(...configOption)
-    .action((options: { config: string }) => runCommand(options, context));
+    .action((options: { config: string }) =>
+      command.run().then(({ runCommand }) => runCommand(options, context))
+    );
   program.command("schema")
     .description("print the JSON Schemas of the message format and the sites file")
     .option("--write <dir>", "write them as files into this directory")
-    .action((options: { write?: string }) => schemaCommand(options, context));
+    .action((options: { write?: string }) =>
+      command.schema().then(({ schemaCommand }) => schemaCommand(options, context))
+    );
 
   program.command("watch")
     .description(
@@ -100,14 +114,16 @@ function buildProgram(outside: CliContext): Command {
     .option("--plain", "print one line per check, even in a terminal")
     .option("--json", "print each check as a JSON line")
     .action((options: { minutes: string; plain?: true; json?: true }) =>
-      watchCommand({
-        ...options,
-        terminal: context.terminal ?? (Deno.stdout.isTerminal() && Deno.stdin.isTerminal()),
-      }, context)
+      command.watch().then(({ watchCommand }) =>
+        watchCommand({
+          ...options,
+          terminal: context.terminal ?? (Deno.stdout.isTerminal() && Deno.stdin.isTerminal()),
+        }, context)
+      )
     );
   program.command("settings")
     .description("print the effective settings (environment and defaults), passwords masked")
-    .action(() => settingsCommand(context));
+    .action(() => command.settings().then(({ settingsCommand }) => settingsCommand(context)));
 
   for (const command of program.commands) {
     command.exitOverride().configureOutput({
