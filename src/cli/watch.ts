@@ -66,7 +66,7 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   const stop = source.subscribe((event) => {
     if (event.type === "results") {
       for (const result of event.results) {
-        context.writeOut(`${options.json ? JSON.stringify(result) : plainLine(result)}\n`);
+        context.writeOut(`${options.json ? jsonLine(result) : plainLine(result)}\n`);
       }
     } else if (event.type === "connection" && event.connection.state === "failed") {
       log.warn(`${event.connection.message}; trying again`, {
@@ -78,6 +78,19 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   });
   await whenAborted(context.signal);
   stop();
+}
+
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * The result as one line of JSON that a terminal cannot act on: JSON escapes C0 characters but not
+ * DEL or C1 (U+009B starts a terminal sequence too), so those are escaped here, losslessly.
+ */
+function jsonLine(result: CheckResult): string {
+  return JSON.stringify(result).replace(
+    RAW_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** `2026-11-25T10:00:00.000Z  UP    home  200  123ms  …` */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { CheckResult } from "../check/result.ts";
+import { type CheckResult, NO_CONNECTION_DETAILS } from "../check/result.ts";
 import { printable } from "../text.ts";
 
 /** How many recent checks of a site are kept (for the sparkline, the window figures, the pane). */
@@ -27,11 +27,25 @@ export interface RecentCheck {
   readonly errorMessage: string | null;
 }
 
+/**
+ * What a check saw of the connection: each phase's time, the address and HTTP version, the TLS
+ * version and the certificate. Null where the check did not get that far, and everywhere for a
+ * version 1 message (except the certificate's expiry).
+ */
+export type ConnectionDetails = Readonly<
+  Pick<CheckResult, keyof typeof NO_CONNECTION_DETAILS | "certExpiresAt">
+>;
+
 /** A site as seen on the topic. */
 export interface SiteState {
   readonly siteId: string;
   readonly siteName: string;
   readonly url: string;
+  /**
+   * Of the newest check only, for the detail pane: a certificate may carry a hundred names of a
+   * thousand characters each, too much to keep for every recent check of every site.
+   */
+  readonly details: ConnectionDetails;
   /** Oldest first, at most {@link RECENT_CHECKS}, each check once. */
   readonly recent: readonly RecentCheck[];
   /** The ids of exactly the checks in `recent`, so that a check delivered again is found at once. */
@@ -199,6 +213,7 @@ function withResults(
     if (newest) {
       mutable.siteName = printable(result.siteName);
       mutable.url = printable(result.url);
+      mutable.details = detailsOf(result);
     }
   }
   if (changed.size === 0) return sites;
@@ -212,6 +227,7 @@ interface MutableSite {
   readonly siteId: string;
   siteName: string;
   url: string;
+  details: ConnectionDetails;
   readonly recent: RecentCheck[];
   readonly checkIds: Set<string>;
 }
@@ -221,8 +237,30 @@ function copyOf(site: SiteState | undefined, siteId: string): MutableSite {
     siteId,
     siteName: site?.siteName ?? "",
     url: site?.url ?? "",
+    details: site?.details ?? NO_DETAILS,
     recent: [...site?.recent ?? []],
     checkIds: new Set(site?.checkIds),
+  };
+}
+
+const NO_DETAILS: ConnectionDetails = { ...NO_CONNECTION_DETAILS, certExpiresAt: null };
+
+function detailsOf(result: CheckResult): ConnectionDetails {
+  // The certificate's names come from whatever server answered: no control characters either.
+  const text = (value: string | null) => value === null ? null : printable(value);
+  return {
+    dnsMs: result.dnsMs,
+    connectMs: result.connectMs,
+    tlsMs: result.tlsMs,
+    firstByteMs: result.firstByteMs,
+    transferMs: result.transferMs,
+    remoteAddress: text(result.remoteAddress),
+    httpVersion: text(result.httpVersion),
+    tlsVersion: text(result.tlsVersion),
+    certSubject: text(result.certSubject),
+    certIssuer: text(result.certIssuer),
+    certAltNames: result.certAltNames?.map(printable) ?? null,
+    certExpiresAt: result.certExpiresAt,
   };
 }
 

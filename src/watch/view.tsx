@@ -6,8 +6,9 @@
  * @module
  */
 import { Box, Text } from "ink";
-import stringWidth from "string-width";
-import type { RecentCheck, Row, Status, WatchState } from "./state.ts";
+import { Detail } from "./detail.tsx";
+import { duration, MARKS, milliseconds, pad, patternText, sparkline } from "./format.ts";
+import type { Row, WatchState } from "./state.ts";
 
 /** What the view draws. */
 export interface WatchViewProps {
@@ -20,13 +21,6 @@ export interface WatchViewProps {
   readonly broker: string;
   readonly topic: string;
 }
-
-const MARKS: Record<Status, { symbol: string; word: string; color: string }> = {
-  up: { symbol: "✔", word: "up", color: "green" },
-  down: { symbol: "✖", word: "down", color: "red" },
-  degraded: { symbol: "▲", word: "degr", color: "yellow" },
-  stale: { symbol: "?", word: "stale", color: "gray" },
-};
 
 interface Column {
   readonly title: string;
@@ -153,51 +147,6 @@ function Table(props: WatchViewProps) {
   );
 }
 
-function Detail(
-  { row, state, nowMs, height, width }: {
-    row: Row;
-    state: WatchState;
-    nowMs: number;
-    height: number;
-    width: number;
-  },
-) {
-  const site = (state.frozen ?? state.sites).get(row.siteId)!;
-  const mark = MARKS[row.status];
-  const checks = [...site.recent].reverse().slice(0, Math.max(1, height - 3));
-  return (
-    <Box flexDirection="column" height={height}>
-      <Text bold wrap="truncate">
-        <Text color={mark.color}>{mark.symbol} {mark.word}</Text> {site.siteName} ({site.siteId}) —
-        {" "}
-        {site.url}
-      </Text>
-      <Text dimColor wrap="truncate">
-        p95 {milliseconds(row.p95Ms)} · uptime {(row.uptime * 100).toFixed(1)}% · every{" "}
-        {row.intervalMs === null ? "?" : duration(row.intervalMs)} · last{" "}
-        {duration(nowMs - row.last.checkedAtMs)} ago · Enter or Esc to close
-      </Text>
-      {checks.map((check) => <CheckLine key={check.checkId} check={check} width={width} />)}
-    </Box>
-  );
-}
-
-function CheckLine({ check, width }: { check: RecentCheck; width: number }) {
-  const time = new Date(check.checkedAtMs).toISOString().slice(11, 19);
-  const mark = check.up ? MARKS.up : MARKS.down;
-  const detail = check.errorKind === null ? "" : `${check.errorKind}: ${check.errorMessage ?? ""}`;
-  return (
-    <Text wrap="truncate">
-      {`${time}  `}
-      <Text color={mark.color}>{pad(mark.symbol, 2)}</Text>
-      {pad(String(check.statusCode ?? "-"), 5)}
-      {pad(milliseconds(check.responseTimeMs), 9, true)}{"  "}
-      {pad(patternText(check.patternMatched), 8)}
-      {truncate(detail, Math.max(0, width - 40))}
-    </Text>
-  );
-}
-
 function Footer(props: WatchViewProps & { sites: number }) {
   const { state } = props;
   const connection = state.connection;
@@ -221,78 +170,4 @@ function Footer(props: WatchViewProps & { sites: number }) {
       </Text>
     </Box>
   );
-}
-
-/**
- * `text` cut or padded to exactly `width` columns of the terminal, the last one blank. Columns, not
- * code units: a CJK character or an emoji takes two, a combining mark none.
- */
-function pad(text: string, width: number, right = false): string {
-  const shown = stringWidth(text) < width ? text : `${truncate(text, width - 2)}…`;
-  const fill = " ".repeat(Math.max(0, width - 1 - stringWidth(shown)));
-  return right ? `${fill}${shown} ` : `${shown}${fill} `;
-}
-
-const GRAPHEMES = new Intl.Segmenter();
-
-/** The longest start of `text` that fits in `width` columns, never splitting a character. */
-function truncate(text: string, width: number): string {
-  let used = 0;
-  let end = 0;
-  for (const { segment } of GRAPHEMES.segment(text)) {
-    used += stringWidth(segment);
-    if (used > width) break;
-    end += segment.length;
-  }
-  return text.slice(0, end);
-}
-
-const BARS = "▁▂▃▄▅▆▇█";
-
-/**
- * The last `width` values as bars, scaled between their minimum and maximum; `·` where a check
- * had no response time.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { sparkline } from "./view.tsx";
- * assert.equal(sparkline([10, 20, null, 80], 20), "▁▂·█");
- * ```
- */
-export function sparkline(values: readonly (number | null)[], width: number): string {
-  const shown = values.slice(-width);
-  const numbers = shown.filter((v): v is number => v !== null);
-  const min = Math.min(...numbers);
-  const span = Math.max(...numbers) - min;
-  return shown.map((v) =>
-    v === null ? "·" : BARS[span === 0 ? 3 : Math.round(((v - min) / span) * (BARS.length - 1))]
-  ).join("");
-}
-
-function milliseconds(ms: number | null): string {
-  if (ms === null) return "-";
-  return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
-}
-
-function patternText(matched: boolean | null): string {
-  return matched === null ? "" : matched ? "match" : "MISSING";
-}
-
-/**
- * A duration as a terminal has room for it: `12s`, `4m`, `3h`, `2d`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { duration } from "./view.tsx";
- * assert.equal(duration(90_000), "1m");
- * ```
- */
-export function duration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86_400)}d`;
 }

@@ -106,6 +106,8 @@ Deno.test("monitor watch --plain and --json print one line per check for pipes",
       timeToHeadersMs: null,
       // From a producer that did not clean it: clears the screen if printed raw.
       error: { kind: "invalid_response", message: "Bad header \u001b[2J" },
+      // C1's CSI acts on a terminal too, and JSON.stringify leaves it raw.
+      certSubject: "CN=\u009b2J",
     }),
   ];
   await kafka.producer.send({ topic: kafka.topic, messages: sent.map(encodeCheckResult) });
@@ -126,6 +128,9 @@ Deno.test("monitor watch --plain and --json print one line per check for pipes",
         lines.map((l) => JSON.parse(l).checkId).toSorted(),
         sent.map((r) => r.checkId).toSorted(),
       );
+      assert.ok(lines.some((l) => JSON.parse(l).certSubject === "CN=\u009b2J"));
+      // deno-lint-ignore no-control-regex -- looking for control characters is the point
+      assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(watch.out().replaceAll("\n", "")));
     } else {
       assert.ok(
         lines.some((l) =>

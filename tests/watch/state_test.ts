@@ -122,6 +122,10 @@ Deno.test("text from the topic reaches the screen without control characters", (
       url: "https://evil.example/\u009b",
       up: false,
       error: { kind: "invalid_response", message: "header \u001b[31mred" },
+      certSubject: "CN=\u001b[2Jevil",
+      certIssuer: "CN=\u009bCA",
+      certAltNames: ["DNS:a\r\nb"],
+      tlsVersion: "TLSv1.3\u0007",
     }),
   ]);
   const [row] = rowsOf(state, Date.now());
@@ -130,6 +134,19 @@ Deno.test("text from the topic reaches the screen without control characters", (
   const site = state.sites.get(row!.siteId);
   assert.equal(site?.url, "https://evil.example/\uFFFD");
   assert.equal(site?.recent[0]?.errorMessage, "header \uFFFD[31mred");
+  assert.equal(site?.details.certSubject, "CN=\uFFFD[2Jevil");
+  assert.equal(site?.details.certIssuer, "CN=\uFFFDCA");
+  assert.deepEqual(site?.details.certAltNames, ["DNS:a\uFFFD\uFFFDb"]);
+  assert.equal(site?.details.tlsVersion, "TLSv1.3\uFFFD");
+});
+
+Deno.test("a site's connection details are its newest check's, even when an older one arrives later", () => {
+  const newer = makeResult({ siteId: "s", checkedAt: at(20), dnsMs: 2, tlsVersion: "TLSv1.3" });
+  const older = makeResult({ siteId: "s", checkedAt: at(10), dnsMs: 9, tlsVersion: "TLSv1.2" });
+  const state = withResults([older], withResults([newer]));
+  assert.equal(state.sites.get("s")?.recent.length, 2);
+  assert.equal(state.sites.get("s")?.details.dnsMs, 2);
+  assert.equal(state.sites.get("s")?.details.tlsVersion, "TLSv1.3");
 });
 
 Deno.test("a backfill delivered again after a reconnect counts each check once", () => {

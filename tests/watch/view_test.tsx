@@ -5,8 +5,9 @@ import stringWidth from "string-width";
 import type { CheckResult } from "../../src/check/result.ts";
 import { WatchApp, type WatchSource } from "../../src/watch/app.tsx";
 import { initialState, reduce, rowsOf, type WatchEvent } from "../../src/watch/state.ts";
-import { sparkline, WatchView } from "../../src/watch/view.tsx";
-import { makeResult } from "../_helpers/results.ts";
+import { sparkline } from "../../src/watch/format.ts";
+import { WatchView } from "../../src/watch/view.tsx";
+import { makeResult, type ResultOverrides } from "../_helpers/results.ts";
 
 const NOW = Date.parse("2026-11-25T10:01:00.000Z");
 const ago = (seconds: number) => new Date(NOW - seconds * 1000).toISOString();
@@ -245,4 +246,155 @@ Deno.test("sparkline() scales between the lowest and highest value and marks fai
   assert.equal(sparkline([10, 20, null, 80], 10), "▁▂·█");
   assert.equal(sparkline([5, 5], 10), "▄▄");
   assert.equal(sparkline([1, 2, 3, 4, 5], 3), "▁▅█");
+});
+
+/**
+ * The detail pane of the site of `checks` (all of one site), as the terminal receives it, without
+ * the footer.
+ */
+function detailPane(checks: CheckResult[], width = 100): string {
+  const state = reduce(initialState(900_000), { type: "results", results: checks });
+  const open = { ...state, selected: checks[0]!.siteId, detail: true };
+  const view = render(
+    <WatchView
+      state={open}
+      rows={rowsOf(open, NOW)}
+      nowMs={NOW}
+      width={width}
+      height={16}
+      broker="b"
+      topic="t"
+    />,
+  );
+  try {
+    return lines(view.lastFrame()).slice(0, -2).join("\n");
+  } finally {
+    view.unmount();
+    view.cleanup();
+  }
+}
+
+/** A check of https://a.example/ that went through every phase. */
+const httpsCheck = (overrides: ResultOverrides = {}) =>
+  makeResult({
+    siteId: "shop",
+    siteName: "Shop",
+    checkedAt: ago(10),
+    dnsMs: 1.2,
+    connectMs: 0.4,
+    tlsMs: 5.1,
+    firstByteMs: 20.3,
+    transferMs: 0.8,
+    remoteAddress: "203.0.113.7",
+    httpVersion: "1.1",
+    tlsVersion: "TLSv1.3",
+    certSubject: "CN=a.example",
+    certIssuer: "CN=Test CA",
+    certAltNames: ["", "www.", "shop.", "api.", "cdn.", "img.", "old."].map((n) =>
+      `DNS:${n}a.example`
+    ),
+    certExpiresAt: "2027-03-01T00:00:00.000Z",
+    ...overrides,
+  });
+
+Deno.test("the detail pane shows each phase, the address and the certificate of an HTTPS check", () => {
+  const frame = lines(stripVTControlCharacters(detailPane([httpsCheck()])));
+  assert.deepEqual(frame.slice(2, 6), [
+    "dns 1.2ms · connect 0.4ms · tls 5.1ms · first byte 20ms · transfer 0.8ms",
+    "HTTP/1.1 from 203.0.113.7",
+    "TLSv1.3 · CN=a.example issued by CN=Test CA · expires 2027-03-01 (in 95d)",
+    "alt names DNS:a.example, DNS:www.a.example, DNS:shop.a.example, DNS:api.a.example +3 more",
+  ]);
+  assert.match(frame[6]!, /^10:00:50 +✔ 200 +20ms/, "then the checks");
+
+  // Long names are cut to the width, not the expiry after them nor the count of the others.
+  const narrow = lines(stripVTControlCharacters(detailPane([
+    httpsCheck({
+      certSubject: `CN=${"very-long-name.".repeat(20)}a.example, O=Shop`,
+      certAltNames: [`DNS:${"x".repeat(200)}.a.example`, "DNS:b.a.example"],
+    }),
+  ], 80)));
+  assert.ok(
+    narrow.includes(
+      "TLSv1.3 · CN=very-long-name.… issued by CN=Test CA · expires 2027-03-01 (in 95d)",
+    ),
+  );
+  const names = narrow.find((l) => l.startsWith("alt names"))!;
+  assert.match(names, /^alt names DNS:x+… \+1 more$/);
+  for (const line of narrow) assert.ok(stringWidth(line) <= 80, `too wide: ${line}`);
+});
+
+Deno.test("the detail pane leaves out what a check did not record, never showing it as zero", () => {
+  const bogus = /(?<![\d.])0(\.0)?ms|null|undefined|NaN|-ms/;
+  // Version 1 (upgraded: everything new is null) of an http site: no connection lines at all.
+  const v1 = lines(stripVTControlCharacters(detailPane([
+    makeResult({ siteId: "old", siteName: "Old", url: "http://old.example/", checkedAt: ago(10) }),
+  ])));
+  assert.match(v1[2]!, /^10:00:50 +✔ 200 +20ms/, "the checks follow the figures at once");
+  assert.doesNotMatch(v1.join("\n"), /dns|connect|tls|TLS|HTTP\/|expires|alt names/);
+
+  // http to an IP address: no name to resolve, no TLS.
+  const http = stripVTControlCharacters(detailPane([
+    httpsCheck({
+      url: "http://[2001:db8::1]/",
+      dnsMs: null,
+      tlsMs: null,
+      remoteAddress: "2001:db8::1",
+      ...{ tlsVersion: null, certSubject: null, certIssuer: null, certAltNames: null },
+      certExpiresAt: null,
+    }),
+  ]));
+  assert.match(
+    http,
+    /\nconnect 0\.4ms · first byte 20ms · transfer 0\.8ms\nHTTP\/1\.1 from 2001:db8::1\n/,
+  );
+  assert.doesNotMatch(http, /dns|tls|TLS|expires|alt names/);
+  assert.doesNotMatch(http, bogus);
+
+  // Connected, then timed out in the TLS handshake: only what happened before.
+  const failed = stripVTControlCharacters(detailPane([
+    httpsCheck({
+      up: false,
+      error: { kind: "timeout", message: "No complete response within the timeout" },
+      statusCode: null,
+      timeToHeadersMs: null,
+      responseTimeMs: null,
+      dnsMs: 3,
+      connectMs: 1,
+      ...{ tlsMs: null, firstByteMs: null, transferMs: null, httpVersion: null },
+      remoteAddress: "203.0.113.9",
+      ...{ tlsVersion: null, certSubject: null, certIssuer: null, certAltNames: null },
+      certExpiresAt: null,
+    }),
+  ]));
+  assert.match(failed, /\ndns 3\.0ms · connect 1\.0ms\nconnected to 203\.0\.113\.9\n/);
+  assert.doesNotMatch(failed, /tls|TLS|first byte|transfer|HTTP\/|expires|alt names/);
+  assert.doesNotMatch(failed, bogus);
+});
+
+// deno-lint-ignore no-control-regex -- matching escape sequences is the point
+const INK_COLOUR = /\u001b\[\d*(;\d+)*m/g;
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+
+Deno.test("the detail pane shows a hostile certificate's escape sequences as text, not acting on them", () => {
+  const raw = detailPane([
+    httpsCheck({
+      tlsVersion: "TLSv1.3\u001b[5m",
+      certSubject: "CN=evil\u001b]0;pwned\u0007\u001b[2J",
+      certIssuer: "CN=\u009b31mCA",
+      certAltNames: ["DNS:a\u001b[1A.example", "DNS:\r\nforged line\u007f"],
+      remoteAddress: "203.0.113.7\u001b[H", // the schema refuses it; the watch shows it harmless anyway
+    }),
+  ]);
+  // The only escape sequences left are ink's own colours; no other control character remains.
+  assert.doesNotMatch(raw.replace(INK_COLOUR, ""), CONTROL_BUT_NEWLINE);
+  const frame = lines(stripVTControlCharacters(raw));
+  assert.ok(
+    frame.includes(
+      "TLSv1.3\uFFFD[5m · CN=evil\uFFFD]0;pwned\uFFFD\uFFFD[2J issued by CN=\uFFFD31mCA · expires 2027-03-01 (in 95d)",
+    ),
+  );
+  assert.ok(frame.includes("alt names DNS:a\uFFFD[1A.example, DNS:\uFFFD\uFFFDforged line\uFFFD"));
+  assert.ok(frame.includes("HTTP/1.1 from 203.0.113.7\uFFFD[H"));
 });

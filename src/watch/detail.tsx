@@ -1,0 +1,199 @@
+/**
+ * The detail pane of `monitor watch`: one site's figures, what its latest check saw of the
+ * connection (each phase's time, the address, TLS and the certificate), and its recent checks,
+ * newest first. Every line fits the terminal's width; text from the topic arrives printable (the
+ * reducer made it so).
+ *
+ * @module
+ */
+import { Box, Text } from "ink";
+import stringWidth from "string-width";
+import { duration, MARKS, milliseconds, pad, patternText, truncate } from "./format.ts";
+import type { ConnectionDetails, RecentCheck, Row, WatchState } from "./state.ts";
+
+/** What the pane draws. */
+export interface DetailProps {
+  readonly row: Row;
+  readonly state: WatchState;
+  readonly nowMs: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+/**
+ * The pane of the site of `row`.
+ *
+ * @example
+ * ```tsx ignore
+ * <Detail row={row} state={state} nowMs={now} height={27} width={100} />
+ * ```
+ */
+export function Detail({ row, state, nowMs, height, width }: DetailProps) {
+  const site = (state.frozen ?? state.sites).get(row.siteId)!;
+  const mark = MARKS[row.status];
+  const connection = connectionLines(site.details, nowMs, width);
+  const checks = [...site.recent].reverse().slice(
+    0,
+    Math.max(1, height - 3 - connection.length),
+  );
+  return (
+    <Box flexDirection="column" height={height}>
+      <Text bold wrap="truncate">
+        <Text color={mark.color}>{mark.symbol} {mark.word}</Text> {site.siteName} ({site.siteId}) —
+        {" "}
+        {site.url}
+      </Text>
+      <Text dimColor wrap="truncate">
+        p95 {milliseconds(row.p95Ms)} · uptime {(row.uptime * 100).toFixed(1)}% · every{" "}
+        {row.intervalMs === null ? "?" : duration(row.intervalMs)} · last{" "}
+        {duration(nowMs - row.last.checkedAtMs)} ago · Enter or Esc to close
+      </Text>
+      {connection.map((line, i) => <Text key={i} wrap="truncate">{line}</Text>)}
+      {checks.map((check) => <CheckLine key={check.checkId} check={check} width={width} />)}
+    </Box>
+  );
+}
+
+function CheckLine({ check, width }: { check: RecentCheck; width: number }) {
+  const time = new Date(check.checkedAtMs).toISOString().slice(11, 19);
+  const mark = check.up ? MARKS.up : MARKS.down;
+  const detail = check.errorKind === null ? "" : `${check.errorKind}: ${check.errorMessage ?? ""}`;
+  return (
+    <Text wrap="truncate">
+      {`${time}  `}
+      <Text color={mark.color}>{pad(mark.symbol, 2)}</Text>
+      {pad(String(check.statusCode ?? "-"), 5)}
+      {pad(milliseconds(check.responseTimeMs), 9, true)}{"  "}
+      {pad(patternText(check.patternMatched), 8)}
+      {truncate(detail, Math.max(0, width - 40))}
+    </Text>
+  );
+}
+
+const PHASES = [
+  ["dns", "dnsMs"],
+  ["connect", "connectMs"],
+  ["tls", "tlsMs"],
+  ["first byte", "firstByteMs"],
+  ["transfer", "transferMs"],
+] as const;
+
+/** The most alternative names of a certificate listed before "+N more". */
+const ALT_NAMES_SHOWN = 5;
+
+/**
+ * What a check saw of the connection, as lines of at most `width` columns: the phases that
+ * happened, the HTTP version and address, the TLS version and certificate, and the certificate's
+ * alternative names. What the check did not record is left out, never shown as zero; a line with
+ * nothing to say is no line.
+ *
+ * @param details From the site's latest check.
+ * @param nowMs The current time, for the certificate's expiry.
+ * @param width The terminal's columns.
+ * @returns The lines, none for a version 1 check of an http site.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NO_CONNECTION_DETAILS } from "../check/result.ts";
+ * import { connectionLines } from "./detail.tsx";
+ * const details = {
+ *   ...NO_CONNECTION_DETAILS, connectMs: 0.4, firstByteMs: 20.3, transferMs: 0.8,
+ *   httpVersion: "1.1", remoteAddress: "203.0.113.7", certExpiresAt: null,
+ * };
+ * assert.deepEqual(connectionLines(details, Date.now(), 100), [
+ *   "connect 0.4ms · first byte 20ms · transfer 0.8ms",
+ *   "HTTP/1.1 from 203.0.113.7",
+ * ]);
+ * ```
+ */
+export function connectionLines(
+  details: ConnectionDetails,
+  nowMs: number,
+  width: number,
+): string[] {
+  const phases = PHASES.flatMap(([label, key]) => {
+    const ms = details[key];
+    return ms === null ? [] : [`${label} ${milliseconds(ms)}`];
+  });
+  return [
+    phases.length === 0 ? null : phases.join(" · "),
+    addressLine(details),
+    tlsLine(details, nowMs, width),
+    altNamesLine(details.certAltNames, width),
+  ].filter((line) => line !== null);
+}
+
+function addressLine({ httpVersion, remoteAddress }: ConnectionDetails): string | null {
+  // An address without a response: the check connected, then failed (TLS, a timeout).
+  if (httpVersion === null) return remoteAddress === null ? null : `connected to ${remoteAddress}`;
+  return remoteAddress === null
+    ? `HTTP/${httpVersion}`
+    : `HTTP/${httpVersion} from ${remoteAddress}`;
+}
+
+const SEPARATOR = " · ";
+const ISSUED_BY = " issued by ";
+
+/** `TLSv1.3 · CN=a.example issued by CN=CA · expires 2027-03-01 (in 96d)`, names cut to fit. */
+function tlsLine(details: ConnectionDetails, nowMs: number, width: number): string | null {
+  const { tlsVersion, certSubject, certIssuer, certExpiresAt } = details;
+  const expiry = certExpiresAt === null ? null : expiryText(Date.parse(certExpiresAt), nowMs);
+  const around = [tlsVersion, expiry].filter((part) => part !== null);
+  let certificate: string | null = null;
+  if (certSubject !== null || certIssuer !== null) {
+    // Names run to a thousand characters: cut them, not the expiry after them.
+    const room = width - stringWidth(around.join(SEPARATOR)) -
+      (around.length === 0 ? 0 : SEPARATOR.length);
+    certificate = certSubject === null
+      ? `issued by ${fit(certIssuer!, room - "issued by ".length)}`
+      : certIssuer === null
+      ? fit(certSubject, room)
+      : fitBoth(certSubject, certIssuer, room - ISSUED_BY.length).join(ISSUED_BY);
+  }
+  const parts = [tlsVersion, certificate, expiry].filter((part) => part !== null);
+  return parts.length === 0 ? null : parts.join(SEPARATOR);
+}
+
+function expiryText(expiresAtMs: number, nowMs: number): string {
+  const date = new Date(expiresAtMs).toISOString().slice(0, 10);
+  return expiresAtMs >= nowMs
+    ? `expires ${date} (in ${duration(expiresAtMs - nowMs)})`
+    : `expired ${date} (${duration(nowMs - expiresAtMs)} ago)`;
+}
+
+/** `text`, cut to `width` columns with an ellipsis when it is longer. */
+function fit(text: string, width: number): string {
+  return stringWidth(text) <= width ? text : `${truncate(text, Math.max(0, width - 1))}…`;
+}
+
+/** Two texts cut to `width` columns between them: the shorter keeps what it needs of half. */
+function fitBoth(a: string, b: string, width: number): [string, string] {
+  const half = Math.floor(width / 2);
+  const aWidth = stringWidth(a);
+  const bWidth = stringWidth(b);
+  if (aWidth + bWidth <= width) return [a, b];
+  if (aWidth <= half) return [a, fit(b, width - aWidth)];
+  if (bWidth <= half) return [fit(a, width - bWidth), b];
+  return [fit(a, half), fit(b, width - half)];
+}
+
+/** `alt names DNS:a.example, DNS:www.a.example +3 more`: the first few that fit, and a count. */
+function altNamesLine(names: readonly string[] | null, width: number): string | null {
+  if (names === null || names.length === 0) return null;
+  const label = "alt names ";
+  const more = (shown: number) => shown < names.length ? ` +${names.length - shown} more` : "";
+  let line = label;
+  let shown = 0;
+  for (const name of names.slice(0, ALT_NAMES_SHOWN)) {
+    const next = `${line}${shown === 0 ? "" : ", "}${name}`;
+    if (stringWidth(next + more(shown + 1)) > width) break;
+    line = next;
+    shown++;
+  }
+  // Not even the first name fits: cut it, keeping the count of the others in sight.
+  if (shown === 0) {
+    return `${label}${fit(names[0]!, width - label.length - more(1).length)}${more(1)}`;
+  }
+  return `${line}${more(shown)}`;
+}

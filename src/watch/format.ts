@@ -1,0 +1,151 @@
+/**
+ * How `monitor watch` writes things in the few columns a terminal has: marks, times, durations,
+ * sparklines, and text cut or padded to a number of columns. Shared by the table and the detail
+ * pane.
+ *
+ * @module
+ */
+import stringWidth from "string-width";
+import type { Status } from "./state.ts";
+
+/** How each status is shown: a symbol and a word that read without colour, and the colour. */
+export const MARKS: Readonly<Record<Status, { symbol: string; word: string; color: string }>> = {
+  up: { symbol: "✔", word: "up", color: "green" },
+  down: { symbol: "✖", word: "down", color: "red" },
+  degraded: { symbol: "▲", word: "degr", color: "yellow" },
+  stale: { symbol: "?", word: "stale", color: "gray" },
+};
+
+/**
+ * `text` cut or padded to exactly `width` columns of the terminal, the last one blank. Columns, not
+ * code units: a CJK character or an emoji takes two, a combining mark none.
+ *
+ * @param text The text.
+ * @param width Columns, at least 2.
+ * @param right Whether to align it to the right.
+ * @returns The text in `width` columns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pad } from "./format.ts";
+ * assert.equal(pad("東京", 6), "東京  ");
+ * assert.equal(pad("Shop online", 6), "Shop… ");
+ * ```
+ */
+export function pad(text: string, width: number, right = false): string {
+  const shown = stringWidth(text) < width ? text : `${truncate(text, width - 2)}…`;
+  const fill = " ".repeat(Math.max(0, width - 1 - stringWidth(shown)));
+  return right ? `${fill}${shown} ` : `${shown}${fill} `;
+}
+
+const GRAPHEMES = new Intl.Segmenter();
+
+/**
+ * The longest start of `text` that fits in `width` columns, never splitting a character.
+ *
+ * @param text The text.
+ * @param width Columns.
+ * @returns The start of the text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { truncate } from "./format.ts";
+ * assert.equal(truncate("東京サイト", 5), "東京");
+ * ```
+ */
+export function truncate(text: string, width: number): string {
+  let used = 0;
+  let end = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    used += stringWidth(segment);
+    if (used > width) break;
+    end += segment.length;
+  }
+  return text.slice(0, end);
+}
+
+const BARS = "▁▂▃▄▅▆▇█";
+
+/**
+ * The last `width` values as bars, scaled between their minimum and maximum; `·` where a check
+ * had no response time.
+ *
+ * @param values Response times, oldest first.
+ * @param width How many to show.
+ * @returns One character per value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sparkline } from "./format.ts";
+ * assert.equal(sparkline([10, 20, null, 80], 20), "▁▂·█");
+ * ```
+ */
+export function sparkline(values: readonly (number | null)[], width: number): string {
+  const shown = values.slice(-width);
+  const numbers = shown.filter((v): v is number => v !== null);
+  const min = Math.min(...numbers);
+  const span = Math.max(...numbers) - min;
+  return shown.map((v) =>
+    v === null ? "·" : BARS[span === 0 ? 3 : Math.round(((v - min) / span) * (BARS.length - 1))]
+  ).join("");
+}
+
+/**
+ * A time in milliseconds: one decimal below 10 ms, whole ones above; `-` for none.
+ *
+ * @param ms The time, or null.
+ * @returns The time as text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { milliseconds } from "./format.ts";
+ * assert.equal(milliseconds(1.23), "1.2ms");
+ * assert.equal(milliseconds(20.3), "20ms");
+ * ```
+ */
+export function milliseconds(ms: number | null): string {
+  if (ms === null) return "-";
+  return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
+}
+
+/**
+ * Whether the body matched the site's pattern, as a word; nothing when there is no pattern.
+ *
+ * @param matched From the check.
+ * @returns The word.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { patternText } from "./format.ts";
+ * assert.equal(patternText(false), "MISSING");
+ * ```
+ */
+export function patternText(matched: boolean | null): string {
+  return matched === null ? "" : matched ? "match" : "MISSING";
+}
+
+/**
+ * A duration as a terminal has room for it: `12s`, `4m`, `3h`, `2d`.
+ *
+ * @param ms The duration; a negative one counts as none.
+ * @returns The duration in its largest whole unit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { duration } from "./format.ts";
+ * assert.equal(duration(90_000), "1m");
+ * ```
+ */
+export function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
