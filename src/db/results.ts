@@ -197,7 +197,7 @@ function sourceOf({ topic, partition, offset, key, value }: MessageSource): Mess
  * their sites and adds the inserted checks (only those) to the rollups, in one statement. A site
  * takes the name, URL and pattern of its latest check, unless a later one is stored, and keeps
  * its earliest check's time. A rollup gets the batch's response times as a list of buckets
- * (usually one or two), cheaper to add than a histogram.
+ * (usually one or two), cheaper to add than a histogram, and each phase's count and sum of times.
  */
 async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
   if (results.length === 0) return 0;
@@ -224,10 +224,19 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
         ${booleans((r) => r.up)}::text[]::bool[],
         ${column((r) => r.error?.kind ?? null)}::text[],
         ${column((r) => r.error?.message ?? null)}::text[],
-        ${column((r) => r.version)}::int2[]
+        ${column((r) => r.version)}::int2[],
+        ${column((r) => r.dnsMs)}::float8[],
+        ${column((r) => r.connectMs)}::float8[],
+        ${column((r) => r.tlsMs)}::float8[],
+        ${column((r) => r.firstByteMs)}::float8[],
+        ${column((r) => r.transferMs)}::float8[],
+        ${column((r) => r.remoteAddress)}::inet[],
+        ${column((r) => r.httpVersion)}::text[],
+        ${column((r) => r.tlsVersion)}::text[]
       ) AS t(check_id, site_id, site_name, url, pattern, checked_at, time_to_headers_ms,
              response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
-             error_message, message_version)
+             error_message, message_version, dns_ms, connect_ms, tls_ms, first_byte_ms,
+             transfer_ms, remote_address, http_version, tls_version)
     ),
     versions AS (
       INSERT INTO site_versions (version_id, site_id, name, url, pattern)
@@ -244,20 +253,31 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
     inserted AS (
       INSERT INTO checks (check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
                           response_time_ms, status_code, pattern_matched, cert_expires_at, up,
-                          error_kind, error_message, message_version)
+                          error_kind, error_message, message_version, dns_ms, connect_ms, tls_ms,
+                          first_byte_ms, transfer_ms, remote_address, http_version, tls_version)
       SELECT check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
              response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
-             error_message, message_version
+             error_message, message_version, dns_ms, connect_ms, tls_ms, first_byte_ms,
+             transfer_ms, remote_address, http_version, tls_version
       FROM input
       ON CONFLICT (check_id, checked_at) DO NOTHING
-      RETURNING site_id, checked_at, response_time_ms, up
+      RETURNING site_id, checked_at, response_time_ms, up, dns_ms, connect_ms, tls_ms,
+                first_byte_ms, transfer_ms
     ),
     deltas AS (
       SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, count(*) AS checks,
              count(*) FILTER (WHERE NOT up) AS failures, count(response_time_ms) AS responses,
              coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
              array_agg(monitor_response_bucket(response_time_ms))
-               FILTER (WHERE response_time_ms IS NOT NULL) AS buckets
+               FILTER (WHERE response_time_ms IS NOT NULL) AS buckets,
+             -- (count() skips nulls: a phase's count is of the checks that had it)
+             count(dns_ms) AS dns_ms_count, coalesce(sum(dns_ms), 0) AS dns_ms_sum,
+             count(connect_ms) AS connect_ms_count, coalesce(sum(connect_ms), 0) AS connect_ms_sum,
+             count(tls_ms) AS tls_ms_count, coalesce(sum(tls_ms), 0) AS tls_ms_sum,
+             count(first_byte_ms) AS first_byte_ms_count,
+             coalesce(sum(first_byte_ms), 0) AS first_byte_ms_sum,
+             count(transfer_ms) AS transfer_ms_count,
+             coalesce(sum(transfer_ms), 0) AS transfer_ms_sum
       FROM inserted
       GROUP BY 1, 2
     ),
@@ -286,15 +306,32 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
           failures = r.failures + d.failures,
           responses = r.responses + d.responses,
           response_time_ms_sum = r.response_time_ms_sum + d.response_time_ms_sum,
-          response_time_histogram = monitor_histogram_add_buckets(r.response_time_histogram, d.buckets)
+          response_time_histogram = monitor_histogram_add_buckets(r.response_time_histogram, d.buckets),
+          dns_ms_count = r.dns_ms_count + d.dns_ms_count,
+          dns_ms_sum = r.dns_ms_sum + d.dns_ms_sum,
+          connect_ms_count = r.connect_ms_count + d.connect_ms_count,
+          connect_ms_sum = r.connect_ms_sum + d.connect_ms_sum,
+          tls_ms_count = r.tls_ms_count + d.tls_ms_count,
+          tls_ms_sum = r.tls_ms_sum + d.tls_ms_sum,
+          first_byte_ms_count = r.first_byte_ms_count + d.first_byte_ms_count,
+          first_byte_ms_sum = r.first_byte_ms_sum + d.first_byte_ms_sum,
+          transfer_ms_count = r.transfer_ms_count + d.transfer_ms_count,
+          transfer_ms_sum = r.transfer_ms_sum + d.transfer_ms_sum
       FROM deltas AS d
       WHERE r.site_id = d.site_id AND r.hour = d.hour
       RETURNING r.site_id, r.hour
     ),
     rollups_added AS (
-      INSERT INTO check_rollups_hourly AS r
+      INSERT INTO check_rollups_hourly AS r (site_id, hour, checks, failures, responses,
+                                             response_time_ms_sum, response_time_histogram,
+                                             dns_ms_count, dns_ms_sum, connect_ms_count,
+                                             connect_ms_sum, tls_ms_count, tls_ms_sum,
+                                             first_byte_ms_count, first_byte_ms_sum,
+                                             transfer_ms_count, transfer_ms_sum)
       SELECT site_id, hour, checks, failures, responses, response_time_ms_sum,
-             monitor_histogram_add_buckets('{}', buckets)
+             monitor_histogram_add_buckets('{}', buckets), dns_ms_count, dns_ms_sum,
+             connect_ms_count, connect_ms_sum, tls_ms_count, tls_ms_sum, first_byte_ms_count,
+             first_byte_ms_sum, transfer_ms_count, transfer_ms_sum
       FROM deltas AS d
       WHERE NOT EXISTS (
         SELECT FROM rollups_updated AS u WHERE u.site_id = d.site_id AND u.hour = d.hour
@@ -306,7 +343,17 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
             responses = r.responses + excluded.responses,
             response_time_ms_sum = r.response_time_ms_sum + excluded.response_time_ms_sum,
             response_time_histogram = monitor_histogram_merge(
-              r.response_time_histogram, excluded.response_time_histogram)
+              r.response_time_histogram, excluded.response_time_histogram),
+            dns_ms_count = r.dns_ms_count + excluded.dns_ms_count,
+            dns_ms_sum = r.dns_ms_sum + excluded.dns_ms_sum,
+            connect_ms_count = r.connect_ms_count + excluded.connect_ms_count,
+            connect_ms_sum = r.connect_ms_sum + excluded.connect_ms_sum,
+            tls_ms_count = r.tls_ms_count + excluded.tls_ms_count,
+            tls_ms_sum = r.tls_ms_sum + excluded.tls_ms_sum,
+            first_byte_ms_count = r.first_byte_ms_count + excluded.first_byte_ms_count,
+            first_byte_ms_sum = r.first_byte_ms_sum + excluded.first_byte_ms_sum,
+            transfer_ms_count = r.transfer_ms_count + excluded.transfer_ms_count,
+            transfer_ms_sum = r.transfer_ms_sum + excluded.transfer_ms_sum
     )
     SELECT count(*)::int AS inserted FROM inserted`;
   return inserted;

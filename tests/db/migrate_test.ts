@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readSettings } from "../../src/config/settings.ts";
-import { connectDatabase } from "../../src/db/client.ts";
+import { connectDatabase, type Sql } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { MIGRATION_FILES } from "../../src/db/migrations.ts";
 import { SILENT } from "../../src/log.ts";
@@ -52,36 +52,65 @@ Deno.test("migrate() refuses a migration changed after it was applied", async ()
   });
 });
 
-Deno.test("the check_results view has the documented columns and types", async () => {
+/** Name → type of each column of a view, in order. */
+async function columnsOf(sql: Sql, view: string): Promise<[string, string][]> {
+  const columns = await sql<{ column_name: string; data_type: string }[]>`
+    SELECT column_name, data_type FROM information_schema.columns
+    WHERE table_schema = current_schema() AND table_name = ${view}
+    ORDER BY ordinal_position`;
+  return columns.map((c) => [c.column_name, c.data_type]);
+}
+
+const TIME = "timestamp with time zone";
+const MS = "double precision";
+
+Deno.test("the check_results and site_uptime views have the documented columns, new ones last", async () => {
   await withDatabase(testEnv(), async (sql) => {
-    const columns = await sql<{ column_name: string; data_type: string }[]>`
-      SELECT column_name, data_type FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name = 'check_results'`;
-    const types = Object.fromEntries(columns.map((c) => [c.column_name, c.data_type]));
-    assert.deepEqual(
-      {
-        check_id: types.check_id,
-        site: types.site,
-        url: types.url,
-        checked_at: types.checked_at,
-        response_time_ms: types.response_time_ms,
-        status_code: types.status_code,
-        pattern: types.pattern,
-        pattern_matched: types.pattern_matched,
-        error: types.error,
-      },
-      {
-        check_id: "uuid",
-        site: "text",
-        url: "text",
-        checked_at: "timestamp with time zone",
-        response_time_ms: "double precision",
-        status_code: "integer",
-        pattern: "text",
-        pattern_matched: "boolean",
-        error: "text",
-      },
-    );
+    assert.deepEqual(await columnsOf(sql, "check_results"), [
+      ["check_id", "uuid"],
+      ["site", "text"],
+      ["site_name", "text"],
+      ["url", "text"],
+      ["checked_at", TIME],
+      ["response_time_ms", MS],
+      ["time_to_headers_ms", MS],
+      ["status_code", "integer"],
+      ["pattern", "text"],
+      ["pattern_matched", "boolean"],
+      ["cert_expires_at", TIME],
+      ["cert_days_left", "double precision"],
+      ["up", "boolean"],
+      ["error", "text"],
+      ["error_message", "text"],
+      // 0005
+      ["dns_ms", MS],
+      ["connect_ms", MS],
+      ["tls_ms", MS],
+      ["first_byte_ms", MS],
+      ["transfer_ms", MS],
+      ["remote_address", "inet"],
+      ["http_version", "text"],
+      ["tls_version", "text"],
+    ]);
+    assert.deepEqual(await columnsOf(sql, "site_uptime"), [
+      ["site", "text"],
+      ["site_name", "text"],
+      ["window", "text"],
+      ["since", TIME],
+      ["checks", "bigint"],
+      ["failures", "bigint"],
+      ["uptime", "double precision"],
+      ["response_time_ms_avg", MS],
+      ["response_time_ms_p50", MS],
+      ["response_time_ms_p95", MS],
+      ["response_time_ms_p99", MS],
+      // 0005
+      ["dns_ms_avg", MS],
+      ["connect_ms_avg", MS],
+      ["tls_ms_avg", MS],
+      ["first_byte_ms_avg", MS],
+      ["transfer_ms_avg", MS],
+    ]);
   });
 });
 

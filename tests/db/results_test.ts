@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import { checkResultSchema } from "../../src/check/result.ts";
 import { storeBatch } from "../../src/db/results.ts";
-import { asMessages, makeResult } from "../_helpers/results.ts";
+import { decodeBatch } from "../../src/kafka/codec.ts";
+import { asMessages, HTTPS_CONNECTION_DETAILS, makeResult } from "../_helpers/results.ts";
 import { rollupMismatches } from "../_helpers/rollups.ts";
 import { testEnv, withDatabase } from "../_helpers/services.ts";
 
@@ -213,5 +216,164 @@ Deno.test("check_results shows the name, URL and pattern each check ran with", a
       [{ versions: number }]
     >`SELECT count(*)::int AS versions FROM site_versions`;
     assert.equal(versions, 2, "a version is stored once, however many checks use it");
+  });
+});
+
+Deno.test("storeBatch() stores a version 2 result's phases, address and versions, shown by check_results", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const https = makeResult({
+      ...HTTPS_CONNECTION_DETAILS,
+      checkedAt: "2026-03-04T05:06:07.089Z",
+    });
+    // http to an IPv6 literal, timed out waiting for the body: no DNS, no TLS, no transfer.
+    const ipLiteral = makeResult({
+      ...HTTPS_CONNECTION_DETAILS,
+      siteId: "site-b",
+      url: "http://[2001:db8::1]/",
+      checkedAt: "2026-03-04T05:06:08.000Z",
+      responseTimeMs: null,
+      dnsMs: null,
+      tlsMs: null,
+      transferMs: null,
+      remoteAddress: "2001:DB8:0:0::1",
+      httpVersion: "1.0",
+      ...{ tlsVersion: null, certSubject: null, certIssuer: null, certAltNames: null },
+      up: false,
+      error: { kind: "timeout", message: "No complete response within the timeout" },
+    });
+    assert.equal((await storeBatch(sql, asMessages([https, ipLiteral]))).inserted, 2);
+
+    const rows = await sql`
+      SELECT dns_ms, connect_ms, tls_ms, first_byte_ms, transfer_ms, remote_address, http_version,
+             tls_version
+      FROM check_results ORDER BY checked_at`;
+    assert.deepEqual(rows.map((r) => ({ ...r })), [
+      {
+        dns_ms: 1.5,
+        connect_ms: 0.75,
+        tls_ms: 4.25,
+        first_byte_ms: 11,
+        transfer_ms: 2.5,
+        remote_address: "203.0.113.7",
+        http_version: "1.1",
+        tls_version: "TLSv1.3",
+      },
+      {
+        dns_ms: null,
+        connect_ms: 0.75,
+        tls_ms: null,
+        first_byte_ms: 11,
+        transfer_ms: null,
+        remote_address: "2001:db8::1", // as PostgreSQL writes an address
+        http_version: "1.0",
+        tls_version: null,
+      },
+    ]);
+  });
+});
+
+Deno.test("storeBatch() stores a version 1 message with every phase, address and version null, as version 1", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const v1 = {
+      version: 1,
+      checkId: makeResult().checkId,
+      siteId: "old",
+      siteName: "Old",
+      url: "https://old.example/",
+      checkedAt: new Date().toISOString(),
+      timeToHeadersMs: 84.2,
+      responseTimeMs: 91.7,
+      statusCode: 200,
+      pattern: null,
+      patternMatched: null,
+      certExpiresAt: null,
+      up: true,
+      error: null,
+    };
+    // As the consumer reads it off the topic.
+    const messages = decodeBatch({
+      topic: "checks",
+      partition: 0,
+      messages: [{
+        offset: "3",
+        key: new TextEncoder().encode("old"),
+        value: new TextEncoder().encode(JSON.stringify(v1)),
+      }],
+      lag: 0,
+    });
+    assert.deepEqual(await storeBatch(sql, messages), { inserted: 1, duplicates: 0, rejected: 0 });
+
+    const [row] = await sql`
+      SELECT check_id, response_time_ms, dns_ms, connect_ms, tls_ms, first_byte_ms, transfer_ms,
+             remote_address, http_version, tls_version
+      FROM check_results`;
+    assert.deepEqual({ ...row }, {
+      check_id: v1.checkId,
+      response_time_ms: 91.7,
+      dns_ms: null,
+      connect_ms: null,
+      tls_ms: null,
+      first_byte_ms: null,
+      transfer_ms: null,
+      remote_address: null,
+      http_version: null,
+      tls_version: null,
+    });
+    const [rollup] = await sql`
+      SELECT checks, dns_ms_count, dns_ms_sum, transfer_ms_count FROM check_rollups_hourly`;
+    assert.deepEqual({ ...rollup }, {
+      checks: 1,
+      dns_ms_count: 0,
+      dns_ms_sum: 0,
+      transfer_ms_count: 0,
+    });
+    // What the message was stays known.
+    const [stored] = await sql`SELECT message_version FROM checks`;
+    assert.equal(stored?.message_version, 1);
+  });
+});
+
+/** Addresses the message schema accepts in forms a generator seldom draws. */
+const UNUSUAL_ADDRESSES = [
+  "0.0.0.0",
+  "255.255.255.255",
+  "::",
+  "::1",
+  "::ffff:192.0.2.1", // IPv4-mapped, as a dual-stack socket reports an IPv4 peer
+  "::192.0.2.1",
+  "64:ff9b::192.0.2.1",
+  "1:2:3:4:5:6:192.0.2.1",
+  "1:2:3:4:5:6:7::",
+  "::2:3:4:5:6:7:8",
+  "0001:0DB8:0000:0000:0000:0000:0000:0001",
+  "FE80::1",
+];
+
+Deno.test("every remote address the message schema accepts is one PostgreSQL's inet stores", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const addressSchema = checkResultSchema.options[0].shape.remoteAddress;
+    const drawn = fc.sample(fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4Extended()), {
+      numRuns: 3_000,
+      seed: 16,
+    });
+    const accepted = [...UNUSUAL_ADDRESSES, ...drawn].filter((address) =>
+      addressSchema.safeParse(address).success
+    );
+    assert.ok(accepted.length > 2_000, `only ${accepted.length} addresses accepted`);
+    assert.deepEqual(UNUSUAL_ADDRESSES.filter((a) => !accepted.includes(a)), []);
+
+    const results = accepted.map((remoteAddress) => makeResult({ remoteAddress }));
+    assert.deepEqual(await storeBatch(sql, asMessages(results)), {
+      inserted: results.length,
+      duplicates: 0,
+      rejected: 0,
+    });
+    // Stored as the same address (PostgreSQL may write it otherwise: "::ffff:c000:201").
+    const [{ same }] = await sql<[{ same: number }]>`
+      SELECT count(*)::int AS same
+      FROM checks AS c
+      JOIN unnest(${results.map((r) => r.checkId)}::uuid[], ${accepted}::text[]) AS t(id, address)
+        ON t.id = c.check_id AND t.address::inet = c.remote_address`;
+    assert.equal(same, results.length);
   });
 });

@@ -6,7 +6,8 @@ import { ensurePartitionsFor, prune, utcDay } from "../../src/db/partitions.ts";
 import { storeBatch } from "../../src/db/results.ts";
 import { SILENT } from "../../src/log.ts";
 import { monitor } from "../_helpers/cli.ts";
-import { asMessages, makeResult } from "../_helpers/results.ts";
+import type { CheckResult } from "../../src/check/result.ts";
+import { asMessages, HTTPS_CONNECTION_DETAILS, makeResult } from "../_helpers/results.ts";
 import { rollupMismatches } from "../_helpers/rollups.ts";
 import { testEnv, withDatabase } from "../_helpers/services.ts";
 
@@ -31,6 +32,23 @@ function random(seed: number): () => number {
   return () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
     return seed / 2_147_483_648;
+  };
+}
+
+/** Each phase of version 2 with its column in `site_uptime`. */
+const PHASES = [
+  ["dnsMs", "dns_ms_avg"],
+  ["connectMs", "connect_ms_avg"],
+  ["tlsMs", "tls_ms_avg"],
+  ["firstByteMs", "first_byte_ms_avg"],
+  ["transferMs", "transfer_ms_avg"],
+] as const;
+
+/** Random times for every phase, each one missing (null) with probability `missing`. */
+function randomPhases(next: () => number, missing: number) {
+  const time = () => next() < missing ? null : Math.round(next() * 200_000) / 1_000;
+  return Object.fromEntries(PHASES.map(([phase]) => [phase, time()])) as {
+    [P in typeof PHASES[number][0]]: number | null;
   };
 }
 
@@ -118,6 +136,7 @@ Deno.test("hourly rollups equal a recomputation from the raw rows, percentiles w
         checkedAt: new Date(start + Math.floor(next() * 5 * 3_600_000)).toISOString(),
         responseTimeMs: responseTimeMs === null ? null : Math.max(0, responseTimeMs),
         timeToHeadersMs: responseTimeMs === null ? null : 0.1,
+        ...randomPhases(next, 0.3),
         up,
         error: up ? null : { kind: "unexpected_status", message: "Status 500" },
       });
@@ -253,6 +272,54 @@ Deno.test("site_uptime reports uptime and percentiles per site and window", asyn
   });
 });
 
+Deno.test("site_uptime averages each phase over the checks that had it, per site and window", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const next = random(16);
+    const now = Date.now();
+    const results = Array.from({ length: 900 }, (_, i) => {
+      const siteId = ["https", "http", "v1"][i % 3]!;
+      const checkedAt = new Date(now - Math.floor(next() * 3 * 86_400_000)).toISOString();
+      // "v1": upgraded version 1 messages, nothing recorded; "http": never a TLS handshake.
+      if (siteId === "v1") return makeResult({ siteId, checkedAt });
+      const phases = randomPhases(next, 0.25);
+      return makeResult({
+        siteId,
+        checkedAt,
+        ...phases,
+        tlsMs: siteId === "http" ? null : phases.tlsMs,
+      });
+    });
+    // Overlapping batches: a redelivered check must not count twice in a phase's average either.
+    for (let i = 0; i < results.length; i += 200) {
+      await storeBatch(sql, asMessages(results.slice(Math.max(0, i - 50), i + 200)));
+    }
+
+    const rows = await sql`
+      SELECT site, "window", since, checks::int, dns_ms_avg, connect_ms_avg, tls_ms_avg,
+             first_byte_ms_avg, transfer_ms_avg
+      FROM site_uptime`;
+    assert.equal(rows.length, 3 * 4);
+    const average = (times: readonly (number | null)[]) => {
+      const present = times.filter((t): t is number => t !== null);
+      return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
+    };
+    for (const row of rows) {
+      const inWindow = results.filter((r: CheckResult) =>
+        r.siteId === row.site && new Date(r.checkedAt) >= row.since
+      );
+      assert.equal(row.checks, inWindow.length, `${row.site} ${row.window}: checks`);
+      for (const [phase, column] of PHASES) {
+        const expected = average(inWindow.map((r) => r[phase]));
+        const what = `${row.site} ${row.window}: ${column} is ${row[column]}, expected ${expected}`;
+        if (expected === null) assert.equal(row[column], null, what);
+        else assert.ok(Math.abs(row[column] - expected) <= 1e-9 * expected, what);
+      }
+    }
+    const tls = rows.filter((r) => r.site !== "https").map((r) => r.tls_ms_avg);
+    assert.deepEqual(tls, Array(8).fill(null), "no TLS is no average, not zero");
+  });
+});
+
 Deno.test("prune() drops only whole partitions older than the retention, keeping their neighbours", async () => {
   await withDatabase(testEnv(), async (sql) => {
     const now = new Date(Date.UTC(2026, 10, 25, 12, 0));
@@ -378,6 +445,74 @@ Deno.test("migration 0004 gives stored checks their site's version and the earli
     const [{ versions }] = await sql<[{ versions: number }]>`
       SELECT count(*)::int AS versions FROM site_versions`;
     assert.equal(versions, 1);
+    await sql`DROP SCHEMA ${sql(schema)} CASCADE`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+});
+
+Deno.test("migration 0005 keeps stored checks and rollups, their phases unknown rather than zero", async () => {
+  const env = testEnv();
+  const settings = readSettings(env);
+  const sql = connectDatabase(settings.database);
+  const schema = settings.database.schema!;
+  try {
+    const migrations = await loadMigrations();
+    await migrate(sql, migrations.filter((m) => m.version <= 4), { log: SILENT, schema });
+    const site = { siteId: "shop", siteName: "Shop", url: "https://shop.example/", pattern: null };
+    const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+    // Stored before the migration, and after it by a consumer of the previous version.
+    const [before, after] = [at(60_000), at(2 * 3_600_000)];
+    await ensurePartitionsFor(sql, [...new Set([before, after].map((t) => t.slice(0, 10)))]);
+    await sql`
+      INSERT INTO site_versions (version_id, site_id, name, url, pattern)
+      VALUES (monitor_site_version_id('shop', 'Shop', 'https://shop.example/', NULL), 'shop',
+              'Shop', 'https://shop.example/', NULL)`;
+    await sql`
+      INSERT INTO sites (site_id, name, url, pattern, first_checked_at, changed_at)
+      VALUES ('shop', 'Shop', 'https://shop.example/', NULL, ${after}, ${after})`;
+    /** A check as 0004's writer stored it: its columns, and a rollup of seven, by position. */
+    const storeAsBefore = async (checkedAt: string) => {
+      await sql`
+        INSERT INTO checks (check_id, site_id, site_version_id, checked_at, response_time_ms, up,
+                            message_version)
+        VALUES (${makeResult().checkId}, 'shop',
+                monitor_site_version_id('shop', 'Shop', 'https://shop.example/', NULL),
+                ${checkedAt}, 20.25, true, 1)`;
+      await sql`
+        INSERT INTO check_rollups_hourly
+        SELECT 'shop', date_trunc('hour', ${checkedAt}::timestamptz, 'UTC'), 1, 0, 1, 20.25,
+               monitor_histogram_add_buckets('{}', ARRAY[monitor_response_bucket(20.25)])`;
+    };
+    await storeAsBefore(before);
+
+    await migrate(sql, migrations, { log: SILENT, schema });
+    const [stored] = await sql`
+      SELECT site_name, response_time_ms, dns_ms, remote_address, tls_version FROM check_results`;
+    assert.deepEqual({ ...stored }, {
+      site_name: "Shop",
+      response_time_ms: 20.25,
+      dns_ms: null,
+      remote_address: null,
+      tls_version: null,
+    });
+    // A consumer of the previous version goes on storing until it is replaced.
+    await storeAsBefore(after);
+
+    // A check that recorded its phases joins the first one's hour: the averages are its own.
+    const recent = makeResult({ ...site, ...HTTPS_CONNECTION_DETAILS, checkedAt: before });
+    assert.equal((await storeBatch(sql, asMessages([recent]))).inserted, 1);
+    const [uptime] = await sql`
+      SELECT checks::int, response_time_ms_avg, dns_ms_avg, tls_ms_avg, transfer_ms_avg
+      FROM site_uptime WHERE site = 'shop' AND "window" = '24h'`;
+    assert.deepEqual({ ...uptime }, {
+      checks: 3,
+      response_time_ms_avg: 20.25,
+      dns_ms_avg: 1.5,
+      tls_ms_avg: 4.25,
+      transfer_ms_avg: 2.5,
+    });
+    assert.deepEqual(await rollupMismatches(sql), []);
     await sql`DROP SCHEMA ${sql(schema)} CASCADE`;
   } finally {
     await sql.end({ timeout: 5 });
