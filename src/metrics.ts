@@ -17,6 +17,8 @@ export interface Metrics {
   readonly checks: Counter<"site" | "outcome">;
   /** Wall time of each check. */
   readonly checkDuration: Histogram;
+  /** How long after its plan each check started. */
+  readonly checkStartLag: Histogram;
   /** Time for Kafka to acknowledge a batch of results. */
   readonly publishDuration: Histogram;
   /** Results waiting to be published. */
@@ -66,6 +68,13 @@ export function createMetrics(): Metrics {
       name: "monitor_check_duration_seconds",
       help: "Wall time of each check",
       buckets: SECONDS,
+      registers,
+    }),
+    checkStartLag: new Histogram({
+      name: "monitor_check_start_lag_seconds",
+      help:
+        "How long after its planned time each check started (waiting for CHECK_CONCURRENCY, a busy process)",
+      buckets: [0.001, ...SECONDS],
       registers,
     }),
     publishDuration: new Histogram({

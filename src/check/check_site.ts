@@ -5,21 +5,24 @@
  * @module
  */
 import { v7 as uuidv7 } from "uuid";
+import type { IncomingMessage } from "node:http";
+import type { BlockList } from "node:net";
+import type { Readable } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { SiteConfig } from "../config/sites.ts";
-import { certificateExpiry } from "./certificate.ts";
 import { classifyFetchError } from "./classify.ts";
-import { unverifiedFetch } from "./unverified_fetch.ts";
-import { CHECK_RESULT_VERSION, type CheckError, type CheckResult } from "./result.ts";
+import { DEFAULT_DENIED_NETWORKS } from "./denied_networks.ts";
+import { type Exchange, type HopTrace, phaseTimes, sendRequest } from "./http_exchange.ts";
+import {
+  CHECK_RESULT_VERSION,
+  type CheckError,
+  type CheckResult,
+  NO_CONNECTION_DETAILS,
+} from "./result.ts";
+import { VERSION } from "../version.ts";
 
 /** What a check needs from the outside world; tests pass their own. */
 export interface CheckOptions {
-  /** The HTTP client; the default opens a fresh connection for every check. */
-  readonly fetch?: typeof fetch;
-  /**
-   * The Deno HTTP client passed to `fetch`; share one from {@link freshConnectionClient}. Without
-   * it each check makes (and closes) a client of its own.
-   */
-  readonly client?: Deno.HttpClient;
   /** Wall clock for `checkedAt`; defaults to `Date.now`. */
   readonly now?: () => number;
   /** Monotonic clock for durations, in milliseconds; defaults to `performance.now`. */
@@ -27,26 +30,33 @@ export interface CheckOptions {
   /** Id generator; defaults to UUIDv7. */
   readonly newId?: () => string;
   /**
-   * Calls the check off (the monitor is stopping): every phase, from DNS to the body and the
-   * certificate, ends when it is aborted, and `checkSite` rejects with its reason.
+   * Calls the check off (the monitor is stopping): every phase, from DNS to the body, ends when it
+   * is aborted, and `checkSite` rejects with its reason.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Networks no request may connect to (`CHECK_DENY_NETWORKS`, see `deniedNetworks()`); defaults
+   * to the link-local ones, which hold the cloud metadata services.
+   */
+  readonly denied?: BlockList;
 }
 
 /** Sent with every request so site owners can tell the monitor from visitors. */
-export const USER_AGENT = "website-monitor/0.1 (+https://github.com/website-monitor/monitor)";
+export const USER_AGENT =
+  `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor)`;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
- * Checks a site once: requests its URL (following redirects up to the site's limit), reads the
- * body up to its byte limit, looks for its pattern and times each phase.
+ * Checks a site once: requests its URL over a fresh connection per hop (following redirects up
+ * to the site's limit), reads the body up to its byte limit, looks for its pattern, and times each
+ * phase; the certificate comes from the connection that carried the request.
  *
  * A check called off by `options.signal` has no result: a site is not down because the monitor
  * stopped, and a half-timed check says nothing true about it. The caller drops it.
  *
  * @param site The site to check.
- * @param options Clocks, HTTP client and a signal to call the check off.
+ * @param options Clocks, ids and a signal to call the check off.
  * @returns The result, whatever the site did.
  * @throws {unknown} `options.signal.reason`, when the signal is aborted before the result is
  *   complete; nothing else.
@@ -57,39 +67,12 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * import { parseSites } from "../config/sites.ts";
  * const [site] = parseSites("sites:\n  - id: example\n    url: https://example.com/\n", "inline");
  * const result = await checkSite(site!);
- * console.log(result.up, result.statusCode, result.responseTimeMs);
+ * console.log(result.up, result.statusCode, result.responseTimeMs, result.tlsMs);
  * ```
  */
 export async function checkSite(
   site: SiteConfig,
   options: CheckOptions = {},
-): Promise<CheckResult> {
-  // Sites without verification go through node:https, which needs no Deno client.
-  if (!site.tlsVerify || (options.client !== undefined && site.caCert === null)) {
-    return await check(site, options, options.client);
-  }
-  using client = freshConnectionClient(site.caCert);
-  return await check(site, options, client);
-}
-
-/**
- * An HTTP client that keeps no idle connection, so every request pays for DNS, TCP and TLS as a
- * new visitor does: a pooled connection would hide that time.
- *
- * @param caCert A CA certificate (PEM) to trust besides the system's.
- * @returns The client; close it (or `using` it) when done.
- */
-export function freshConnectionClient(caCert: string | null = null): Deno.HttpClient {
-  return Deno.createHttpClient({
-    poolMaxIdlePerHost: 0,
-    ...(caCert === null ? {} : { caCerts: [caCert] }),
-  });
-}
-
-async function check(
-  site: SiteConfig,
-  options: CheckOptions,
-  client: Deno.HttpClient | undefined,
 ): Promise<CheckResult> {
   const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
@@ -108,37 +91,55 @@ async function check(
     checkedAt,
     pattern: site.pattern?.source ?? null,
   } as const;
+  const hops: HopTrace[] = [];
+  let exchange: Exchange | undefined;
   let timeToHeadersMs: number | null = null;
-  let statusCode: number | null = null;
 
+  /** What the connections told, as far as the check went. */
+  function details() {
+    const last = hops.at(-1);
+    const certificate = last?.certificate;
+    return {
+      ...NO_CONNECTION_DETAILS,
+      ...phaseTimes(hops),
+      remoteAddress: last?.remoteAddress ?? null,
+      httpVersion: exchange?.response.httpVersion ?? null,
+      tlsVersion: last?.tlsVersion ?? null,
+      ...(certificate === undefined ? {} : {
+        certSubject: certificate.subject,
+        certIssuer: certificate.issuer,
+        certAltNames: [...certificate.altNames],
+      }),
+    };
+  }
   function failed(error: CheckError): CheckResult {
     return {
       ...base,
       timeToHeadersMs,
       responseTimeMs: null,
-      statusCode,
+      statusCode: exchange?.response.statusCode ?? null,
       patternMatched: null,
-      certExpiresAt: null,
+      certExpiresAt: hops.at(-1)?.certificate?.expiresAt?.toISOString() ?? null,
+      ...details(),
       up: false,
       error,
     };
   }
 
+  const context = {
+    hops,
+    signal,
+    monotonicMs,
+    denied: options.denied ?? DEFAULT_DENIED_NETWORKS,
+    received: (e: Exchange) => exchange = e,
+  };
   try {
-    const outcome = await request(site, {
-      client,
-      signal,
-      fetch: options.fetch ?? (site.tlsVerify ? fetch : unverifiedFetch),
-    });
-    if ("kind" in outcome) {
-      statusCode = outcome.statusCode;
-      return failed({ kind: outcome.kind, message: outcome.message });
-    }
-    const { response, url } = outcome;
+    const refused = await request(site, context);
+    if (refused !== null) return failed(refused);
+    const response = exchange!.response;
     timeToHeadersMs = monotonicMs() - startedMs;
-    statusCode = response.status;
-
-    const body = await readBody(response, site.maxBodyBytes);
+    const body = await readBody(response, site.maxBodyBytes, signal);
+    hops.at(-1)!.endMs = monotonicMs();
     if (body === undefined) {
       return failed({
         kind: "body_too_large",
@@ -146,16 +147,9 @@ async function check(
       });
     }
     const responseTimeMs = monotonicMs() - startedMs;
+    const statusCode = response.statusCode ?? 0;
     const patternMatched = site.pattern === null ? null : site.pattern.regex.test(body);
-    const expiresAt = url.startsWith("https:")
-      ? await certificateExpiry(new URL(url), {
-        // At least a second even when the request used up the timeout: the response is in hand.
-        timeoutMs: Math.max(1_000, site.timeoutMs - responseTimeMs),
-        ...(stop === undefined ? {} : { signal: stop }),
-      })
-      : null;
-    // An expiry missed because of the stop would make an incomplete result.
-    stop?.throwIfAborted();
+    const expiresAt = hops.at(-1)?.certificate?.expiresAt ?? null;
     const fields = {
       ...base,
       timeToHeadersMs,
@@ -163,6 +157,7 @@ async function check(
       statusCode,
       patternMatched,
       certExpiresAt: expiresAt?.toISOString() ?? null,
+      ...details(),
     };
     const error = expectationError(statusCode, patternMatched, site) ??
       certificateError(expiresAt, Date.parse(checkedAt), site);
@@ -171,57 +166,66 @@ async function check(
     // Whatever broke after the stop (an aborted read, a closed socket), it was the stop.
     if (stop?.aborted) throw stop.reason;
     return failed(classifyFetchError(error, timeout));
+  } finally {
+    exchange?.close();
   }
 }
 
 interface RequestContext {
-  readonly client: Deno.HttpClient | undefined;
+  readonly hops: HopTrace[];
   readonly signal: AbortSignal;
-  readonly fetch: typeof fetch;
+  readonly monotonicMs: () => number;
+  readonly denied: BlockList;
+  /** Called with each response as its headers arrive. */
+  readonly received: (exchange: Exchange) => void;
 }
 
 /**
- * Sends the site's request and follows redirects as a browser would, up to the site's limit.
+ * Sends the site's request and follows redirects as a browser would, up to the site's limit, each
+ * hop over a connection of its own.
  *
- * @returns The final response (body unread) and its URL, or why there is none usable.
+ * @returns `null` once the final response's headers are in (handed to `context.received`), or
+ *   why there is no usable response.
  */
-async function request(
-  site: SiteConfig,
-  context: RequestContext,
-): Promise<{ response: Response; url: string } | CheckError & { statusCode: number }> {
+async function request(site: SiteConfig, context: RequestContext): Promise<CheckError | null> {
   let method: string = site.method;
   let body = site.body;
-  let url = site.url;
+  let url = new URL(site.url);
   for (let redirects = 0;; redirects++) {
-    const response = await context.fetch(url, {
-      method,
-      body,
-      headers: {
-        "user-agent": USER_AGENT,
-        "accept-encoding": "gzip, deflate, br",
-        ...site.headers,
+    const hop: HopTrace = { startMs: context.monotonicMs() };
+    context.hops.push(hop);
+    const exchange = await sendRequest(
+      url,
+      {
+        method,
+        body,
+        headers: {
+          "user-agent": USER_AGENT,
+          "accept-encoding": "gzip, deflate, br",
+          ...site.headers,
+        },
+        verify: site.tlsVerify,
+        caCert: site.caCert,
+        denied: context.denied,
+        signal: context.signal,
       },
-      redirect: "manual",
-      signal: context.signal,
-      ...(context.client === undefined ? {} : { client: context.client }),
-    } as RequestInit);
-    const location = response.headers.get("location");
-    if (site.maxRedirects === 0 || !REDIRECT_STATUSES.has(response.status) || location === null) {
-      return { response, url };
+      hop,
+      context.monotonicMs,
+    );
+    context.received(exchange);
+    const { statusCode = 0, headers: { location } } = exchange.response;
+    if (site.maxRedirects === 0 || !REDIRECT_STATUSES.has(statusCode) || location === undefined) {
+      return null;
     }
-    await response.body?.cancel();
-    const statusCode = response.status;
+    exchange.close();
+    hop.endMs = context.monotonicMs();
     if (redirects === site.maxRedirects) {
-      return {
-        kind: "too_many_redirects",
-        message: `More than ${site.maxRedirects} redirects`,
-        statusCode,
-      };
+      return { kind: "too_many_redirects", message: `More than ${site.maxRedirects} redirects` };
     }
     if (!URL.canParse(location, url)) {
-      return { kind: "invalid_response", message: "Redirect to an invalid location", statusCode };
+      return { kind: "invalid_response", message: "Redirect to an invalid location" };
     }
-    url = new URL(location, url).href;
+    url = new URL(location, url);
     // As browsers do: 303, and 301/302 after a POST, continue as GET without the body.
     if ((statusCode === 303 && method !== "HEAD") || (statusCode <= 302 && method === "POST")) {
       method = "GET";
@@ -267,25 +271,69 @@ function certificateError(
 }
 
 /**
- * Reads a body as text, stopping once it exceeds `maxBytes` (decompressed bytes: `fetch` has
- * already undone any content encoding).
+ * Reads a body as text, undoing its content encoding, and stops once the decoded bytes exceed
+ * `maxBytes` (a small gzip body can inflate to gigabytes).
  *
  * @returns The text (invalid UTF-8 replaced by U+FFFD), or `undefined` when it was too large.
+ * @throws {Error} What broke the connection or the decoding, or the signal's reason.
  */
-async function readBody(response: Response, maxBytes: number): Promise<string | undefined> {
-  if (response.body === null) return "";
+function readBody(
+  response: IncomingMessage,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const decoded = decode(response);
   const decoder = new TextDecoder();
-  const reader = response.body.getReader();
   let text = "";
   let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    bytes += value.byteLength;
-    if (bytes > maxBytes) {
-      await reader.cancel();
-      return undefined;
+  return new Promise((resolve, reject) => {
+    // The first outcome wins (a promise settles once); the stream is let go after it.
+    function stopReading() {
+      signal.removeEventListener("abort", onAbort);
+      decoded.removeAllListeners("data");
+      decoded.destroy();
     }
-    text += decoder.decode(value, { stream: true });
-  }
+    function onAbort() {
+      reject(signal.reason);
+      stopReading();
+    }
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    decoded.on("data", (chunk: Uint8Array) => {
+      bytes += chunk.byteLength;
+      if (bytes <= maxBytes) return void (text += decoder.decode(chunk, { stream: true }));
+      resolve(undefined);
+      stopReading();
+    });
+    decoded.once("end", () => {
+      resolve(text + decoder.decode());
+      signal.removeEventListener("abort", onAbort);
+    });
+    decoded.once("error", (error) => {
+      reject(error);
+      stopReading();
+    });
+    // A connection that closes before the body ends, without an error of its own.
+    response.once("aborted", () => {
+      reject(
+        Object.assign(new Error("Connection closed before the body ended"), { code: "ECONNRESET" }),
+      );
+      stopReading();
+    });
+  });
+}
+
+/** The body without its content encoding (gzip, deflate or br), as browsers read it. */
+function decode(response: IncomingMessage): Readable {
+  const encoding = response.headers["content-encoding"]?.trim().toLowerCase();
+  const decoder = encoding === "gzip" || encoding === "x-gzip"
+    ? createGunzip()
+    : encoding === "deflate"
+    ? createInflate()
+    : encoding === "br"
+    ? createBrotliDecompress()
+    : undefined;
+  if (decoder === undefined) return response;
+  response.once("error", (error) => decoder.destroy(error));
+  return response.pipe(decoder);
 }

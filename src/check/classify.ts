@@ -1,29 +1,30 @@
 /**
- * Turns what `fetch` throws into a documented error kind and a message without secrets.
+ * Turns what a request throws into a documented error kind and a message without secrets.
  *
- * Deno reports network failures as a `TypeError` whose `cause` carries the text of the underlying
- * Rust error (hyper, rustls, the resolver); the kinds are recognised from that text.
+ * `node:http(s)` reports failures as errors with a `code` (`ECONNREFUSED`, `ENOTFOUND`,
+ * `CERT_HAS_EXPIRED`, `HPE_INVALID_CONSTANT`, …); the kinds are recognised from the code and the
+ * message together.
  *
  * @module
  */
 import { printable } from "../text.ts";
 import type { CheckError, ErrorKind } from "./result.ts";
 
-// Deno's fetch reports hyper/rustls texts; node:http (tls_verify: false) reports errno codes.
-const RULES: readonly (readonly [ErrorKind, RegExp])[] = [
+// Each kind by the error's code, then (for errors without one) by its message.
+const RULES: readonly (readonly [ErrorKind, RegExp, RegExp])[] = [
+  ["denied", /^ERR_DENIED_ADDRESS$/, /$^/],
+  ["dns", /^(ENOTFOUND|EAI_\w+)$/, /dns error|failed to lookup address/i],
+  ["refused", /^ECONNREFUSED$/, /connection refused/i],
   [
-    "dns",
-    /dns error|failed to lookup address|not known|no address associated|enotfound|eai_again/i,
+    "tls",
+    /^(CERT_\w+|UNABLE_TO_\w+|SELF_SIGNED\w*|DEPTH_ZERO\w*|ERR_TLS\w*|ERR_SSL\w*|EPROTO)$/,
+    /certificate|tls|ssl|handshake/i,
   ],
-  ["refused", /connection refused|econnrefused/i],
-  [
-    "reset",
-    /connection reset|broken pipe|closed before|unexpected eof|incomplete message|econnreset|socket hang up|epipe/i,
-  ],
-  ["tls", /certificate|tls|ssl|handshake|corrupt message|invalidcontenttype|peer misbehaved/i],
+  ["reset", /^(ECONNRESET|EPIPE)$/, /connection reset|broken pipe|closed before|socket hang up/i],
   [
     "invalid_response",
-    /invalid http|invalid header|invalid status|parse error|message head is too large|invalid chunk|hpe_/i,
+    /^(HPE_\w+|Z_\w+|ERR_HTTP\w*|ERR_INVALID_HTTP\w*)$/,
+    /invalid http|parse error|incorrect header check/i,
   ],
 ];
 
@@ -38,7 +39,7 @@ const RULES: readonly (readonly [ErrorKind, RegExp])[] = [
  * ```ts
  * import assert from "node:assert/strict";
  * import { classifyFetchError } from "./classify.ts";
- * const error = new TypeError("fetch failed", { cause: new Error("tcp connect error: Connection refused (os error 111)") });
+ * const error = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
  * assert.equal(classifyFetchError(error, new AbortController().signal).kind, "refused");
  * ```
  */
@@ -46,24 +47,36 @@ export function classifyFetchError(error: unknown, timeout: AbortSignal): CheckE
   if (timeout.aborted) {
     return { kind: "timeout", message: "No complete response within the timeout" };
   }
-  const text = describe(error);
-  const kind = RULES.find(([, pattern]) => pattern.test(text))?.[0] ?? "connection";
-  return { kind, message: text };
+  const { code, message } = describe(error);
+  const rule = code === undefined
+    ? RULES.find(([, , pattern]) => pattern.test(message))
+    : RULES.find(([, pattern]) => pattern.test(code));
+  return { kind: rule?.[0] ?? "connection", message };
 }
 
-/** The innermost useful message, without the URL (it may carry credentials or tokens). */
-function describe(error: unknown): string {
-  const messages: string[] = [];
-  for (let e: unknown = error; e instanceof Error && messages.length < 5; e = e.cause) {
-    messages.push(e.message);
+/**
+ * The innermost error's code and message (led by the code when it does not say it), without the
+ * URL (it may carry credentials or tokens) and on one printable line.
+ */
+function describe(error: unknown): { code: string | undefined; message: string } {
+  let innermost: unknown = error;
+  for (
+    let depth = 0;
+    innermost instanceof Error && innermost.cause !== undefined && depth < 5;
+    depth++
+  ) {
+    innermost = innermost.cause;
   }
-  const text = messages.at(-1) ?? String(error);
+  const text = innermost instanceof Error ? innermost.message : String(innermost);
+  const code = (innermost as { code?: unknown } | null)?.code;
+  const known = typeof code === "string" ? code : undefined;
   const line = text
-    // "error sending request [from A] for url (U): detail" (the wording varies by Deno version)
-    .replace(/^error sending request\b.*?\):\s*/i, "")
     .replace(/https?:\/\/\S+/gi, "<url>")
     .split("\n", 1)[0]!
     .slice(0, 500);
   // The text may quote the server: no control characters get into a result.
-  return printable(line);
+  const message = printable(
+    known === undefined || line.includes(known) ? line : `${known}: ${line}`,
+  );
+  return { code: known, message };
 }

@@ -1,15 +1,16 @@
 /**
  * The result of one check of one site: the single datum that flows from the checker through Kafka
- * into PostgreSQL. Its zod schema is the message format; `schema/check_result.v1.json` is generated
- * from it.
+ * into PostgreSQL. Its zod schemas are the message format, one per version;
+ * `schema/check_result.v*.json` are generated from them. Producers write the current version;
+ * consumers read every version, older ones upgraded to the current shape.
  *
  * @module
  */
 import { z } from "zod";
 import { NO_NUL } from "../text.ts";
 
-/** Why a check failed. Documented in the README; stored as text in `checks.error_kind`. */
-export const ERROR_KINDS = [
+/** Why a check failed, in version 1. */
+const ERROR_KINDS_V1 = [
   "timeout",
   "dns",
   "refused",
@@ -23,11 +24,14 @@ export const ERROR_KINDS = [
   "invalid_response",
 ] as const;
 
+/** Why a check failed. Documented in the README; stored as text in `checks.error_kind`. */
+export const ERROR_KINDS = [...ERROR_KINDS_V1, "denied"] as const;
+
 /** One of {@link ERROR_KINDS}. */
 export type ErrorKind = typeof ERROR_KINDS[number];
 
 /** The current message format version; a consumer rejects versions it does not know. */
-export const CHECK_RESULT_VERSION = 1 as const;
+export const CHECK_RESULT_VERSION = 2 as const;
 
 /** PostgreSQL cannot store a NUL character in text: a message carrying one is unreadable. */
 const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
@@ -66,9 +70,9 @@ function utcTime(years: string, error: string) {
     .regex(new RegExp(`^(?:${years})-`), { error });
 }
 
-/** What every check result has, up or down. */
-const checkFields = {
-  version: z.literal(CHECK_RESULT_VERSION).describe("Message format version"),
+/** What every check result has, up or down, since version 1. */
+const fieldsV1 = {
+  version: z.literal(1).describe("Message format version"),
   checkId: z.uuidv7().describe("Unique id of this check; UUIDv7, so ids sort by time"),
   siteId: storableText().min(1).max(MAX_SITE_ID_LENGTH).describe(
     "The site's id from the sites file",
@@ -108,28 +112,136 @@ const checkFields = {
     ),
 };
 
-/** The message format, version 1: a check that met every expectation, or one that failed. */
-export const checkResultSchema = z.discriminatedUnion("up", [
-  z.strictObject({
-    ...checkFields,
-    up: z.literal(true).describe("The check met every expectation of the site"),
-    error: z.null().describe("Null when up"),
-  }),
-  z.strictObject({
-    ...checkFields,
-    up: z.literal(false).describe("The check failed"),
-    error: z.strictObject({
-      kind: z.enum(ERROR_KINDS).describe("Failure class"),
-      message: storableText().describe("Human-readable detail"),
-    }).describe("Why the check failed"),
-  }),
-]).refine((r) => r.pattern !== null || r.patternMatched === null, {
-  path: ["patternMatched"],
-  error: "must be null when there is no pattern",
-}).describe("One check of one website, as published to Kafka by `monitor produce`");
+/** Longest text kept from a certificate's names. */
+const MAX_CERT_NAME_LENGTH = 1_000;
+/** Most alternative names kept from a certificate (a hostile one may carry thousands). */
+export const MAX_CERT_ALT_NAMES = 100;
 
-/** One check of one site. */
-export type CheckResult = z.infer<typeof checkResultSchema>;
+const phase = (what: string) =>
+  milliseconds.nullable().describe(
+    `${what}, summed over redirect hops; null when it never happened`,
+  );
+
+/** Version 2 adds each phase's time and what the connection was, all from that one connection. */
+const fieldsV2 = {
+  ...fieldsV1,
+  version: z.literal(2).describe("Message format version"),
+  dnsMs: phase("Resolving the host name (none for an IP address)"),
+  connectMs: phase("Opening the TCP connection"),
+  tlsMs: phase("The TLS handshake"),
+  firstByteMs: phase("Request sent to the first byte of the response"),
+  transferMs: phase("First byte to the end of the body"),
+  remoteAddress: z.union([z.ipv4(), z.ipv6()]).nullable().describe(
+    "IP address that answered the last request; null when no connection was made",
+  ),
+  httpVersion: z.string().regex(/^\d(\.\d)?$/).nullable().describe(
+    'HTTP version of the final response ("1.1"); null when none arrived',
+  ),
+  tlsVersion: storableText().max(32).nullable().describe(
+    'TLS version of the final connection ("TLSv1.3"); null for http or before the handshake',
+  ),
+  certSubject: storableText().max(MAX_CERT_NAME_LENGTH).nullable().describe(
+    "Subject of the final server's certificate (e.g. CN=example.com); null when none was read",
+  ),
+  certIssuer: storableText().max(MAX_CERT_NAME_LENGTH).nullable().describe(
+    "Issuer of the final server's certificate; null when none was read",
+  ),
+  certAltNames: z.array(storableText().max(MAX_CERT_NAME_LENGTH)).max(MAX_CERT_ALT_NAMES)
+    .nullable().describe(
+      `Subject alternative names of the certificate (e.g. DNS:example.com), the first ${MAX_CERT_ALT_NAMES}; null when none was read`,
+    ),
+};
+
+function hasPatternWhenMatched(result: unknown): boolean {
+  // (Every version has both fields; TypeScript cannot see it through the generic union.)
+  const { pattern, patternMatched } = result as z.infer<z.ZodObject<typeof fieldsV1>>;
+  return pattern !== null || patternMatched === null;
+}
+
+/** An up-or-down union over `fields`, with the rules across fields. */
+function resultSchema<
+  Fields extends z.ZodRawShape & Pick<typeof fieldsV1, "pattern" | "patternMatched">,
+  const Kinds extends readonly [string, ...string[]],
+>(fields: Fields, kinds: Kinds, version: number) {
+  return z.discriminatedUnion("up", [
+    z.strictObject({
+      ...fields,
+      up: z.literal(true).describe("The check met every expectation of the site"),
+      error: z.null().describe("Null when up"),
+    }),
+    z.strictObject({
+      ...fields,
+      up: z.literal(false).describe("The check failed"),
+      error: z.strictObject({
+        kind: z.enum(kinds).describe("Failure class"),
+        message: storableText().describe("Human-readable detail"),
+      }).describe("Why the check failed"),
+    }),
+  ]).refine(hasPatternWhenMatched, {
+    path: ["patternMatched"],
+    error: "must be null when there is no pattern",
+  }).describe(
+    `One check of one website, as published to Kafka by \`monitor produce\` (version ${version})`,
+  );
+}
+
+/** The message format, version 1 (read, no longer written). */
+export const checkResultV1Schema = resultSchema(fieldsV1, ERROR_KINDS_V1, 1);
+
+/** The message format, version 2 (the current one): a check that met every expectation, or not. */
+export const checkResultSchema = resultSchema(fieldsV2, ERROR_KINDS, CHECK_RESULT_VERSION);
+
+/**
+ * One check of one site, in the current shape. `version` is the format it arrived in: 1 for an
+ * older message read with what it lacks set to null (see {@link upgradeV1}).
+ */
+export type CheckResult = WithVersion<z.infer<typeof checkResultSchema>, 1 | 2>;
+
+/** `T` with another `version`, for each member of a union (`Omit` would merge them). */
+type WithVersion<T, V> = T extends unknown ? Omit<T, "version"> & { readonly version: V } : never;
+
+/** A version 1 message. */
+export type CheckResultV1 = z.infer<typeof checkResultV1Schema>;
 
 /** Failure detail of a {@link CheckResult}. */
 export type CheckError = NonNullable<CheckResult["error"]>;
+
+/** What version 2 added, for a check that did not record it. */
+export const NO_CONNECTION_DETAILS = {
+  dnsMs: null,
+  connectMs: null,
+  tlsMs: null,
+  firstByteMs: null,
+  transferMs: null,
+  remoteAddress: null,
+  httpVersion: null,
+  tlsVersion: null,
+  certSubject: null,
+  certIssuer: null,
+  certAltNames: null,
+} as const;
+
+/**
+ * A version 1 result in the current shape: what version 1 did not record is null, and `version`
+ * stays 1 (what the message was is kept with it).
+ *
+ * @param result A valid version 1 result.
+ * @returns The same check as the current version.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { upgradeV1 } from "./result.ts";
+ * const v1 = {
+ *   version: 1, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab", siteId: "a", siteName: "a",
+ *   url: "http://a.test/", checkedAt: "2026-01-01T00:00:00.000Z", timeToHeadersMs: 1,
+ *   responseTimeMs: 2, statusCode: 200, pattern: null, patternMatched: null, certExpiresAt: null,
+ *   up: true, error: null,
+ * } as const;
+ * assert.equal(upgradeV1(v1).version, 1);
+ * assert.equal(upgradeV1(v1).dnsMs, null);
+ * ```
+ */
+export function upgradeV1(result: CheckResultV1): CheckResult {
+  return { ...NO_CONNECTION_DETAILS, ...result };
+}

@@ -6,10 +6,11 @@
  */
 import { Command, CommanderError } from "commander";
 import { ConfigError, ServiceError, UsageError } from "../errors.ts";
+import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 
-/** The version printed by `monitor --version`. */
-export const VERSION = "0.1.0";
+/** The version printed by `monitor --version` (from `deno.json`, see `src/version.ts`). */
+export { VERSION };
 
 /**
  * Each subcommand's module, loaded when it runs: the Kafka client alone takes half a second to
@@ -154,6 +155,8 @@ function report(error: unknown, context: CliContext): number {
     context.writeErr(`${error.message}\n`);
     return 1;
   }
+  // The reader went away (`monitor schema | head`): nothing more to say, to no one.
+  if (error instanceof Deno.errors.BrokenPipe) return 0;
   const detail = error instanceof Error ? error.stack ?? error.message : String(error);
   context.writeErr(`Unexpected error (a bug; please report it): ${withoutPasswords(detail)}\n`);
   return 1;

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { checkSite, freshConnectionClient } from "../check/check_site.ts";
+import { checkSite } from "../check/check_site.ts";
+import { deniedNetworks } from "../check/denied_networks.ts";
 import type { Settings } from "../config/settings.ts";
 import { loadSites, type SiteConfig } from "../config/sites.ts";
 import type { KafkaClient } from "../kafka/client.ts";
@@ -108,13 +109,13 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     metrics.publishBuffered.set(buffered);
     metrics.publishDropped.set(dropped);
   };
-  const client = freshConnectionClient();
   const tally = { checks: 0, down: 0, abandoned: 0 };
+  const denied = deniedNetworks(settings.checkDenyNetworks);
 
   async function check(site: SiteConfig, signal: AbortSignal): Promise<void> {
     const endTimer = metrics.checkDuration.startTimer();
     // checkSite rejects only when called off; anything else is a bug and goes on up.
-    const result = await checkSite(site, { client, signal }).catch((error) => {
+    const result = await checkSite(site, { signal, denied }).catch((error) => {
       if (!signal.aborted) throw error;
     });
     if (result === undefined) {
@@ -149,6 +150,7 @@ export async function runProducer(run: ProducerRun): Promise<void> {
       const scheduler = startScheduler(sites, check, {
         concurrency: settings.checkConcurrency,
         onSkip: (site, reason) => log.warn("check skipped", { site: site.id, reason }),
+        onStart: (_site, lagMs) => metrics.checkStartLag.observe(lagMs / 1000),
       });
       const summary = setInterval(() => {
         const { skipped } = scheduler.stats();
@@ -167,7 +169,6 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     }
   } finally {
     await publisher.close(shutdown.leftMs(0));
-    client.close();
     const { sent, dropped } = publisher.stats();
     log.info("producer stopped", { published: sent, dropped, abandoned: tally.abandoned });
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { checkResultSchema } from "../check/result.ts";
+import { checkResultSchema, checkResultV1Schema } from "../check/result.ts";
 import { sitesFileSchema } from "../config/sites_schema.ts";
 import type { CliContext } from "./context.ts";
 
@@ -13,9 +13,14 @@ import type { CliContext } from "./context.ts";
 export function jsonSchemas(): Record<string, unknown> {
   return {
     "check_result.v1.json": {
-      ...z.toJSONSchema(checkResultSchema),
+      ...z.toJSONSchema(checkResultV1Schema),
       $id: "https://website-monitor.dev/schema/check_result.v1.json",
       title: "website-monitor check result, version 1",
+    },
+    "check_result.v2.json": {
+      ...z.toJSONSchema(checkResultSchema),
+      $id: "https://website-monitor.dev/schema/check_result.v2.json",
+      title: "website-monitor check result, version 2",
     },
     "sites.json": {
       ...z.toJSONSchema(sitesFileSchema, { io: "input" }),

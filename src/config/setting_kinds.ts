@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { NO_CONTROL_CHARACTERS } from "../text.ts";
 
@@ -20,6 +21,7 @@ export type SettingKind =
   | { readonly type: "boolean" }
   | { readonly type: "choice"; readonly values: readonly string[] }
   | { readonly type: "hostPorts" }
+  | { readonly type: "networks" }
   | { readonly type: "postgresUri" }
   | { readonly type: "file" };
 
@@ -265,6 +267,43 @@ export function hostPorts(): ValueKind<readonly string[]> {
           // Credentials do not belong here, but if someone wrote them, they are not repeated.
           const shown = quote(entry.replace(/^.*@/s, "***@"));
           report(context, `must list host:port pairs: ${shown} is not one`);
+        }
+      }
+      return entries;
+    }),
+  };
+}
+
+/**
+ * A comma-separated list of IP networks in CIDR notation (`169.254.0.0/16,fe80::/10`), or `none`
+ * for no network at all.
+ *
+ * @returns The kind; its value is the list, each network as written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { networks } from "./setting_kinds.ts";
+ * assert.deepEqual(networks().schema.parse("10.0.0.0/8, fd00::/8"), ["10.0.0.0/8", "fd00::/8"]);
+ * assert.deepEqual(networks().schema.parse("none"), []);
+ * ```
+ */
+export function networks(): ValueKind<readonly string[]> {
+  return {
+    kind: { type: "networks" },
+    schema: parsed((value, context) => {
+      if (value.toLowerCase() === "none") return [];
+      const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+      if (entries.length === 0) return fail(context, "must list networks such as 10.0.0.0/8");
+      for (const entry of entries) {
+        const [address = "", prefix = "", ...rest] = entry.split("/");
+        const family = isIP(address);
+        const bits = family === 4 ? 32 : 128;
+        if (family === 0 || rest.length > 0 || !/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) {
+          report(
+            context,
+            `must list networks such as 10.0.0.0/8 or fe80::/10: ${quote(entry)} is not one`,
+          );
         }
       }
       return entries;

@@ -75,6 +75,8 @@ export interface Settings {
     readonly prune: boolean;
   };
   readonly checkConcurrency: number;
+  /** Networks (CIDR) no check may connect to. */
+  readonly checkDenyNetworks: readonly string[];
   /** Most results `monitor produce` holds while Kafka is unreachable. */
   readonly produceBufferMessages: number;
   /** How long a stopping command may take to hand over what it holds. */
@@ -196,6 +198,7 @@ function toSettings(values: SettingValues): Settings {
       prune: values.CONSUME_PRUNE,
     },
     checkConcurrency: values.CHECK_CONCURRENCY,
+    checkDenyNetworks: values.CHECK_DENY_NETWORKS,
     produceBufferMessages: values.PRODUCE_BUFFER_MESSAGES,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     metricsPort: values.METRICS_PORT ?? null,

@@ -12,6 +12,7 @@ import {
   file,
   hostPorts,
   integer,
+  networks,
   postgresUri,
   secret,
   type SettingKind,
@@ -185,6 +186,11 @@ export const SETTINGS = {
     integer(1),
     "200",
     "Most checks in progress at once in `monitor produce`",
+  ),
+  CHECK_DENY_NETWORKS: setting(
+    networks(),
+    "169.254.0.0/16,fe80::/10",
+    "Networks checks never connect to (`none`: no limit), enforced on the resolved address of every request and redirect hop; a site there fails as `denied`. The default holds the cloud metadata services",
   ),
   PRODUCE_BUFFER_MESSAGES: setting(
     integer(1),

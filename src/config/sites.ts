@@ -62,7 +62,7 @@ export interface SiteConfig {
   readonly maxBodyBytes: number;
   /** False only when the file says `tls_verify: false`. */
   readonly tlsVerify: boolean;
-  /** Extra CA certificate (PEM) to trust, from `ca_file`. */
+  /** CA certificate(s) (PEM) to verify the site with instead of the system's, from `ca_file`. */
   readonly caCert: string | null;
   /** Fewer days than this until the certificate expires is a failure. */
   readonly certMinDays: number | null;
@@ -138,6 +138,11 @@ function buildSites(file: SitesFile, report: Report, baseDir: string): SiteConfi
   checkStatusRanges(defaults, ["defaults"], report);
   const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], baseDir, report);
   const firstIndexById = new Map<string, number>();
+  // One compiled expression per distinct pattern: thousands of sites often share one, and each
+  // compilation costs memory (a compiled RE2JS is immutable, so sharing it is safe).
+  const compiled = new Map<string, RE2JS>();
+  const compile = (source: string) =>
+    compiled.get(source) ?? compiled.set(source, RE2JS.compile(source)).get(source)!;
 
   return file.sites.map((site, index) => {
     const at = (key: string): KeyPath => ["sites", index, key];
@@ -180,7 +185,7 @@ function buildSites(file: SitesFile, report: Report, baseDir: string): SiteConfi
       timeoutMs,
       expectStatus: (site.expect_status ?? defaults.expect_status)?.map(statusRange) ??
         DEFAULTS.expectStatus,
-      pattern: source === null ? null : { source, regex: RE2JS.compile(source) },
+      pattern: source === null ? null : { source, regex: compile(source) },
       maxRedirects: redirects === true
         ? DEFAULTS.maxRedirects
         : redirects === false

@@ -76,7 +76,7 @@ const siteOptions = {
     "Verify the server's TLS certificate (default true); false checks a site with a broken one",
   ).optional(),
   ca_file: z.string({ error: "must be the path of a PEM file" }).min(1).describe(
-    "CA certificate (PEM) to trust besides the system's, relative to this file",
+    "CA certificate(s) (PEM) to verify the site with instead of the system's (as curl's --cacert), relative to this file",
   ).optional(),
   cert_min_days: z.number({ error: "must be a number of days" }).min(0).describe(
     "Fail (kind tls) when the server certificate expires within this many days",

@@ -38,6 +38,11 @@ export interface SchedulerOptions {
   readonly clock?: Clock;
   /** Told about each skipped run. */
   readonly onSkip?: (site: SiteConfig, reason: "busy" | "late") => void;
+  /**
+   * Told as each check starts, how long after its plan: a process that keeps up starts checks
+   * within milliseconds; waiting for the concurrency limit or a busy event loop shows here.
+   */
+  readonly onStart?: (site: SiteConfig, lagMs: number) => void;
 }
 
 /** Options of {@link Scheduler.stop}. */
@@ -76,6 +81,8 @@ const REAL_CLOCK: Clock = {
 interface SiteState {
   site: SiteConfig;
   nextAtMs: number;
+  /** When the run now queued or going was due. */
+  dueAtMs: number;
   timer: unknown;
   busy: boolean;
 }
@@ -125,6 +132,7 @@ export function startScheduler(
       const state: SiteState = {
         site,
         nextAtMs: startMs + offsetMs,
+        dueAtMs: startMs + offsetMs,
         timer: undefined,
         busy: false,
       };
@@ -139,6 +147,7 @@ export function startScheduler(
       skip(state, "busy");
     } else {
       state.busy = true;
+      state.dueAtMs = state.nextAtMs;
       queue.push(state);
       drain();
     }
@@ -161,6 +170,7 @@ export function startScheduler(
       const state = queue.shift()!;
       counts.started++;
       counts.running++;
+      options.onStart?.(state.site, clock.now() - state.dueAtMs);
       run(state.site, checks.signal).catch(reportUnlessAborted).finally(() => {
         counts.running--;
         counts.completed++;

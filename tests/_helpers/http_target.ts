@@ -6,8 +6,10 @@
  * - `/sleep/:ms`: answers after ms milliseconds
  * - `/redirect/:n`: redirects n times, then `/code/200`
  * - `/loop`: redirects to itself
+ * - `/redirect-to/:url`: redirects to the (URI-encoded) URL
  * - `/text/:text`: the text as body
  * - `/slow-body/:ms`: headers at once, the body after ms milliseconds
+ * - `/timed/:headersMs/:bodyMs`: headers after headersMs, then the body after bodyMs more
  * - `/endless`: a body that never ends
  * - `/echo`: the request's method, `x-test` header and body, as JSON
  * - `/see-other`: 303 to `/echo`
@@ -27,8 +29,11 @@ export interface HttpTarget extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Starts the target. Use with `await using`. */
-export function startHttpTarget(): HttpTarget {
+/**
+ * Starts the target; with `tls`, over HTTPS as {@link startHttpsTarget}, `/` answering
+ * `secure hello`. Use with `await using`.
+ */
+export function startHttpTarget(options: { tls?: boolean } = {}): HttpTarget {
   const controller = new AbortController();
   const peers: number[] = [];
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -42,12 +47,36 @@ export function startHttpTarget(): HttpTarget {
     });
   }
 
+  function slowBody(ms: number): Response {
+    const body = new ReadableStream({
+      start: (stream) => {
+        later(ms, () => {
+          try {
+            stream.enqueue(new TextEncoder().encode("done"));
+            stream.close();
+          } catch { /* the client went away */ }
+        });
+      },
+    });
+    return new Response(body);
+  }
+
+  const tls = options.tls
+    ? {
+      cert: Deno.readTextFileSync(new URL("localhost.pem", TLS_DIR)),
+      key: Deno.readTextFileSync(new URL("localhost.key", TLS_DIR)),
+    }
+    : {};
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {} },
+    { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {}, ...tls },
     (request, info) => {
       peers.push(info.remoteAddr.port);
-      const [, route = "", arg = ""] = new URL(request.url).pathname.split("/");
+      const [, route = "", arg = "", arg2 = ""] = new URL(request.url).pathname.split("/");
       switch (route) {
+        case "":
+          return new Response(options.tls ? "secure hello" : "not found", {
+            status: options.tls ? 200 : 404,
+          });
         case "code": {
           const status = Number(arg);
           const hasBody = ![204, 205, 304].includes(status);
@@ -60,23 +89,19 @@ export function startHttpTarget(): HttpTarget {
           const location = remaining > 1 ? `/redirect/${remaining - 1}` : "/code/200";
           return new Response(null, { status: 302, headers: { location } });
         }
+        case "redirect-to":
+          return new Response(null, {
+            status: 302,
+            headers: { location: decodeURIComponent(arg) },
+          });
         case "loop":
           return new Response(null, { status: 302, headers: { location: "/loop" } });
         case "text":
           return new Response(decodeURIComponent(arg));
-        case "slow-body": {
-          const body = new ReadableStream({
-            start: (stream) => {
-              later(Number(arg), () => {
-                try {
-                  stream.enqueue(new TextEncoder().encode("done"));
-                  stream.close();
-                } catch { /* the client went away */ }
-              });
-            },
-          });
-          return new Response(body);
-        }
+        case "slow-body":
+          return slowBody(Number(arg));
+        case "timed":
+          return later(Number(arg), () => slowBody(Number(arg2)));
         case "endless": {
           const chunk = new Uint8Array(64 * 1024).fill(97);
           return new Response(new ReadableStream({ pull: (stream) => stream.enqueue(chunk) }));
@@ -103,7 +128,10 @@ export function startHttpTarget(): HttpTarget {
     await server.finished;
   }
   return {
-    url: (path) => `http://127.0.0.1:${server.addr.port}${path}`,
+    url: (path) =>
+      options.tls
+        ? `https://localhost:${server.addr.port}${path}`
+        : `http://127.0.0.1:${server.addr.port}${path}`,
     peers,
     close,
     [Symbol.asyncDispose]: close,
@@ -194,25 +222,8 @@ export const TEST_CERT_EXPIRES_AT = "2046-01-23T18:16:15.000Z";
 
 /**
  * An HTTPS server on loopback whose certificate, signed by {@link TEST_CA_PEM}, is valid for
- * `localhost` only. Answers 200 `secure hello` to every request.
+ * `localhost` only, with the routes of {@link startHttpTarget}; `/` answers 200 `secure hello`.
  */
 export function startHttpsTarget(): HttpTarget {
-  const controller = new AbortController();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: Deno.readTextFileSync(new URL("localhost.pem", TLS_DIR)),
-    key: Deno.readTextFileSync(new URL("localhost.key", TLS_DIR)),
-    signal: controller.signal,
-    onListen() {},
-  }, () => new Response("secure hello"));
-  async function close() {
-    controller.abort();
-    await server.finished;
-  }
-  return {
-    url: (path) => `https://localhost:${server.addr.port}${path}`,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return startHttpTarget({ tls: true });
 }

@@ -55,6 +55,17 @@ export function validResults(
       fc.record({ kind: fc.constantFrom(...ERROR_KINDS), message: text({ maxLength: 200 }) }),
       { nil: null },
     ),
+    dnsMs: milliseconds,
+    connectMs: milliseconds,
+    tlsMs: milliseconds,
+    firstByteMs: milliseconds,
+    transferMs: milliseconds,
+    remoteAddress: fc.option(fc.oneof(fc.ipV4(), fc.ipV6()), { nil: null }),
+    httpVersion: fc.option(fc.constantFrom("1.0", "1.1", "2"), { nil: null }),
+    tlsVersion: fc.option(fc.constantFrom("TLSv1.2", "TLSv1.3"), { nil: null }),
+    certSubject: fc.option(text(), { nil: null }),
+    certIssuer: fc.option(text(), { nil: null }),
+    certAltNames: fc.option(fc.array(text(), { maxLength: 5 }), { nil: null }),
   }).map(({ matched, error, ...fields }): CheckResult => {
     const common = {
       version: CHECK_RESULT_VERSION,
@@ -72,7 +83,7 @@ const DEEP: unknown = Array.from({ length: 1_000 }).reduce<unknown>((inner) => [
 
 /** Values that break each field; `undefined` removes it. */
 const BROKEN: Record<string, readonly unknown[]> = {
-  version: [undefined, null, 0, 2, "1", 1.5],
+  version: [undefined, null, 0, 3, "2", 1.5],
   checkId: [undefined, null, "", "not-a-uuid", "3f1f8f0e-8c5e-4c1d-9b7a-2f3c4d5e6f70", 42],
   siteId: [undefined, null, "", "a".repeat(513), "a\u0000b", "a\udc00", 7, []],
   siteName: [undefined, null, "", "x\u0000", "x\ud800", {}, DEEP],
@@ -105,6 +116,23 @@ const BROKEN: Record<string, readonly unknown[]> = {
   pattern: [undefined, "a\u0000", 5, []],
   patternMatched: [undefined, "yes", 1],
   certExpiresAt: [undefined, "0000-01-01T00:00:00Z", "2026-13-01T00:00:00Z", 5, "soon"],
+  dnsMs: [undefined, -1, "3", 5e-324],
+  connectMs: [undefined, 1e308, true],
+  tlsMs: [undefined, -0.1, {}],
+  firstByteMs: [undefined, "1", 172_800_001],
+  transferMs: [undefined, 1e-9, []],
+  remoteAddress: [undefined, "", "localhost", "300.1.1.1", "::g", 127001, "127.0.0.1\u0000"],
+  httpVersion: [undefined, "", "HTTP/1.1", "1.1.1", 1.1],
+  tlsVersion: [undefined, "TLS\u0000", "x".repeat(33), 3],
+  certSubject: [undefined, "CN=a\u0000", "x".repeat(1_001), 1],
+  certIssuer: [undefined, "CN=\ud800", {}, DEEP],
+  certAltNames: [
+    undefined,
+    "DNS:a.example",
+    [1],
+    ["a\u0000"],
+    Array.from({ length: 101 }, (_, i) => `DNS:${i}.example`),
+  ],
   up: [undefined, null, "true", 1],
   error: [
     undefined,
@@ -154,4 +182,5 @@ export const garbage: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 300 }), // (no value at all is a case of its own)
   fc.json().map((json) => new TextEncoder().encode(json)),
   fc.jsonValue().map((value) => new TextEncoder().encode(JSON.stringify({ version: 1, value }))),
+  fc.jsonValue().map((value) => new TextEncoder().encode(JSON.stringify({ version: 2, value }))),
 );

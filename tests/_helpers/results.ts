@@ -4,13 +4,38 @@
  * @module
  */
 import { v7 as uuidv7 } from "uuid";
-import { CHECK_RESULT_VERSION, type CheckError, type CheckResult } from "../../src/check/result.ts";
+import {
+  CHECK_RESULT_VERSION,
+  type CheckError,
+  type CheckResult,
+  NO_CONNECTION_DETAILS,
+} from "../../src/check/result.ts";
 import type { ResultMessage } from "../../src/db/results.ts";
 
 /** Fields of a result to set; `up` and `error` separately, as a computed pair. */
 export type ResultOverrides =
   & Partial<Omit<CheckResult, "up" | "error">>
   & { up?: boolean; error?: CheckError | null };
+
+/**
+ * What version 2 records of an HTTPS check that went through every phase, to spread into
+ * {@link makeResult} (whose own default is a check that recorded none, as a version 1 message).
+ */
+export const HTTPS_CONNECTION_DETAILS: Readonly<
+  Pick<CheckResult, keyof typeof NO_CONNECTION_DETAILS>
+> = {
+  dnsMs: 1.5,
+  connectMs: 0.75,
+  tlsMs: 4.25,
+  firstByteMs: 11,
+  transferMs: 2.5,
+  remoteAddress: "203.0.113.7",
+  httpVersion: "1.1",
+  tlsVersion: "TLSv1.3",
+  certSubject: "CN=a.example",
+  certIssuer: "CN=Test CA",
+  certAltNames: ["DNS:a.example"],
+};
 
 /**
  * A result of an up site, with any field overridden (a down one needs `up: false` and an `error`;
@@ -30,6 +55,7 @@ export function makeResult(overrides: ResultOverrides = {}): CheckResult {
     pattern: null,
     patternMatched: null,
     certExpiresAt: null,
+    ...NO_CONNECTION_DETAILS,
     up: true,
     error: null,
     ...overrides,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RE2JS } from "re2js";
-import { checkSite, freshConnectionClient } from "../../src/check/check_site.ts";
+import { checkSite } from "../../src/check/check_site.ts";
 import { checkResultSchema } from "../../src/check/result.ts";
 import { closedPort, startHttpTarget, startRawTarget } from "../_helpers/http_target.ts";
 import { siteFor } from "../_helpers/sites.ts";
@@ -189,12 +189,12 @@ Deno.test("checkSite() opens a fresh connection for every check", async () => {
   assert.equal(new Set(target.peers).size, 3, `connections were reused: ${target.peers}`);
 });
 
-Deno.test("checkSite() with a shared client still opens a fresh connection for every check", async () => {
+Deno.test("checkSite() opens exactly one connection per redirect hop", async () => {
   await using target = startHttpTarget();
-  const site = siteFor(target.url("/code/200"));
-  using client = freshConnectionClient();
-  for (let i = 0; i < 3; i++) assert.equal((await checkSite(site, { client })).up, true);
-  assert.equal(new Set(target.peers).size, 3, `connections were reused: ${target.peers}`);
+  const result = await checkSite(siteFor(target.url("/redirect/3")));
+  assert.equal(result.up, true, result.error?.message);
+  assert.equal(target.peers?.length, 4);
+  assert.equal(new Set(target.peers).size, 4, `connections were reused: ${target.peers}`);
 });
 
 Deno.test("checkSite() sends the site's method, headers and body", async () => {

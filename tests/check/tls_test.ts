@@ -22,7 +22,7 @@ Deno.test("checkSite() reports a certificate from an unknown issuer as tls", asy
   await using target = startHttpsTarget();
   const result = await checkSite(siteFor(target.url("/")));
   assert.equal(result.error?.kind, "tls");
-  assert.match(result.error.message, /UnknownIssuer/);
+  assert.match(result.error.message, /^UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify/);
   assert.equal(result.certExpiresAt, null);
 });
 
@@ -31,7 +31,7 @@ Deno.test("checkSite() reports a certificate for another host name as tls", asyn
   const url = target.url("/").replace("localhost", "127.0.0.1");
   const result = await checkSite({ ...siteFor(url), caCert: TEST_CA_PEM });
   assert.equal(result.error?.kind, "tls");
-  assert.match(result.error.message, /not valid for name "127\.0\.0\.1"/);
+  assert.match(result.error.message, /^ERR_TLS_CERT_ALTNAME_INVALID: .*IP: 127\.0\.0\.1 is not in/);
 });
 
 Deno.test("checkSite() fails a site whose certificate expires within cert_min_days", async () => {

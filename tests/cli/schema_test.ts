@@ -11,3 +11,13 @@ Deno.test("the committed JSON Schemas match the schemas the code validates with"
     );
   }
 });
+
+Deno.test("monitor schema piped into a reader that stops early ends quietly", async () => {
+  const mod = new URL("../../mod.ts", import.meta.url).pathname;
+  const { code, stderr } = await new Deno.Command("bash", {
+    args: ["-c", `"${Deno.execPath()}" run --allow-all "${mod}" schema | true`],
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(stderr), "");
+  assert.equal(code, 0);
+});

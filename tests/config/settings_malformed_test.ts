@@ -58,6 +58,16 @@ function malformed(kind: SettingKind): string[] {
         `avnadmin:${SECRET}@kafka.example:9092`,
         `SASL_SSL://avnadmin:${SECRET}@kafka.example:9092`,
       ];
+    case "networks":
+      return [
+        ",",
+        "10.0.0.0",
+        "10.0.0.0/33",
+        "fe80::/129",
+        "10.0.0.0/8/1",
+        "example.com/8",
+        "10.0.0.0/x",
+      ];
     case "postgresUri":
       return [
         `postgres://u:${SECRET}@[::1:5432/db`, // the typo of issue 12

@@ -3,6 +3,7 @@ import { decodeCheckResult, encodeCheckResult } from "../../src/kafka/codec.ts";
 import fc from "fast-check";
 import { brokenResults, garbage, validResults } from "../_helpers/messages.ts";
 import { makeResult } from "../_helpers/results.ts";
+import { NO_CONNECTION_DETAILS } from "../../src/check/result.ts";
 
 Deno.test("encodeCheckResult() keys by site id and decodeCheckResult() restores the result", () => {
   const result = makeResult({ error: { kind: "dns", message: "no such host" }, up: false });
@@ -21,11 +22,28 @@ Deno.test("decodeCheckResult() rejects a message that is not JSON, saying so", (
 });
 
 Deno.test("decodeCheckResult() rejects an unknown version, naming it", () => {
-  const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 2 }));
+  const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 3 }));
   assert.deepEqual(decoded, {
     ok: false,
-    reason: "Message version 2 is not supported: this consumer reads version 1",
+    reason: "Message version 3 is not supported: this consumer reads versions 1 and 2",
   });
+});
+
+Deno.test("decodeCheckResult() reads a version 1 message in the current shape, details null, version kept", () => {
+  const current = makeResult({ certExpiresAt: "2027-01-01T00:00:00.000Z" });
+  const v1 = Object.fromEntries(
+    Object.entries(current).filter(([key]) => !(key in NO_CONNECTION_DETAILS)),
+  );
+  assert.deepEqual(decodeCheckResult(JSON.stringify({ ...v1, version: 1 })), {
+    ok: true,
+    result: { ...current, ...NO_CONNECTION_DETAILS, version: 1 },
+  });
+});
+
+Deno.test("decodeCheckResult() refuses version 2's fields in a version 1 message", () => {
+  const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 1 }));
+  assert.equal(decoded.ok, false);
+  assert.match(!decoded.ok ? decoded.reason : "", /Unrecognized key.*dnsMs/);
 });
 
 Deno.test("decodeCheckResult() rejects a result with a wrong field, naming the field", () => {

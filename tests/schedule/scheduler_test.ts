@@ -86,6 +86,21 @@ Deno.test("startScheduler() never runs more checks at once than the concurrency 
   await stop(scheduler, clock);
 });
 
+Deno.test("startScheduler() tells how long after its plan each check starts", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run } = recorder(clock, 5_000);
+  const lags: [string, number][] = [];
+  const scheduler = startScheduler(sites(4, "8s"), run, {
+    concurrency: 1,
+    clock: schedulerClock(clock),
+    onStart: (site, lagMs) => lags.push([site.id, lagMs]),
+  });
+  await clock.tickAsync(10_000);
+  // Due at 0, 2, 4 s; one at a time for 5 s each: site 1 starts at 5 s, site 2 at 10 s.
+  assert.deepEqual(lags, [["site-0", 0], ["site-1", 3_000], ["site-2", 6_000]]);
+  await stop(scheduler, clock);
+});
+
 Deno.test("startScheduler() skips and counts a run while the site's last check still runs", async () => {
   const clock = FakeTimers.createClock(0);
   const { run, starts } = recorder(clock, 25_000);

@@ -1,0 +1,57 @@
+/**
+ * A checker never connects to a denied network (by default the link-local ones, where cloud
+ * metadata services hand out credentials), whether the URL names the address, a name resolves to
+ * it, or a redirect leads there.
+ */
+import assert from "node:assert/strict";
+import { checkSite } from "../../src/check/check_site.ts";
+import { deniedNetworks } from "../../src/check/denied_networks.ts";
+import { checkResultSchema } from "../../src/check/result.ts";
+import { startHttpTarget } from "../_helpers/http_target.ts";
+import { siteFor } from "../_helpers/sites.ts";
+
+Deno.test("checkSite() refuses a cloud metadata address by default, as denied", async () => {
+  for (
+    const url of [
+      "http://169.254.169.254/latest/meta-data/",
+      "http://[fe80::1]/",
+      "http://[::ffff:169.254.169.254]/",
+    ]
+  ) {
+    // (Not through YAML, where an unquoted [ starts a list.)
+    const result = await checkSite({ ...siteFor("http://a.example/", { timeout: "5s" }), url });
+    checkResultSchema.parse(result);
+    assert.equal(result.error?.kind, "denied", `${url}: ${result.error?.message}`);
+    assert.match(
+      result.error.message,
+      /is in a network checks may not reach \(CHECK_DENY_NETWORKS\)$/,
+    );
+    assert.equal(result.remoteAddress, null);
+  }
+});
+
+Deno.test("checkSite() refuses a name that resolves into a denied network, before connecting", async () => {
+  await using target = startHttpTarget();
+  const url = target.url("/code/200").replace("127.0.0.1", "localhost");
+  const result = await checkSite(siteFor(url), {
+    denied: deniedNetworks(["127.0.0.0/8", "::1/128"]),
+  });
+  assert.equal(result.error?.kind, "denied", result.error?.message);
+  assert.ok(result.dnsMs !== null, "the name was resolved");
+  assert.equal(result.connectMs, null);
+  assert.deepEqual(target.peers, []);
+});
+
+Deno.test("checkSite() refuses a redirect into a denied network", async () => {
+  await using target = startHttpTarget();
+  const next = encodeURIComponent("http://169.254.169.254/latest/meta-data/");
+  const result = await checkSite(siteFor(target.url(`/redirect-to/${next}`)));
+  assert.equal(result.error?.kind, "denied", result.error?.message);
+  assert.equal(target.peers?.length, 1);
+});
+
+Deno.test("checkSite() reaches a denied-by-default network when the list allows it", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(siteFor(target.url("/code/200")), { denied: deniedNetworks([]) });
+  assert.equal(result.up, true, result.error?.message);
+});
