@@ -3,6 +3,7 @@
  * over time and how late checks start, against the same process with one site as the baseline.
  *
  *   deno task bench:produce [--sites 10000] [--minutes 10] [--interval 60s] [--baseline-minutes 1]
+ *     [--v8-flags FLAGS]   (passed to the producer, e.g. --v8-flags=--max-semi-space-size=2)
  *
  * Needs Kafka (`KAFKA_BROKERS`; the task starts the local services when unset). Serves the sites
  * from a loopback HTTPS target (a local CA made with `openssl`, 20 ms per answer) in a process of
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     minutes: { type: "string", default: "10" },
     interval: { type: "string", default: "60s" },
     "baseline-minutes": { type: "string", default: "1" },
+    "v8-flags": { type: "string" },
   },
 });
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
@@ -124,7 +126,15 @@ async function produce(dir: string, count: number, port: number, minutes: number
   await Deno.writeTextFile(`${dir}/sites.yaml`, sitesYaml(count, port));
   const metricsPort = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MOD, "produce", "--config", `${dir}/sites.yaml`],
+    args: [
+      "run",
+      "--allow-all",
+      ...(values["v8-flags"] ? [`--v8-flags=${values["v8-flags"]}`] : []),
+      MOD,
+      "produce",
+      "--config",
+      `${dir}/sites.yaml`,
+    ],
     env: {
       KAFKA_TOPIC: `bench-produce-${crypto.randomUUID()}`,
       METRICS_PORT: String(metricsPort),

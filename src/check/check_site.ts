@@ -5,11 +5,9 @@
  * @module
  */
 import { v7 as uuidv7 } from "uuid";
-import type { IncomingMessage } from "node:http";
 import type { BlockList } from "node:net";
-import type { Readable } from "node:stream";
-import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { SiteConfig } from "../config/sites.ts";
+import { readBody } from "./body.ts";
 import { classifyFetchError } from "./classify.ts";
 import { DEFAULT_DENIED_NETWORKS } from "./denied_networks.ts";
 import { type Exchange, type HopTrace, phaseTimes, sendRequest } from "./http_exchange.ts";
@@ -101,6 +99,7 @@ export async function checkSite(
     const certificate = last?.certificate;
     return {
       ...NO_CONNECTION_DETAILS,
+      certExpiresAt: certificate?.expiresAt?.toISOString() ?? null,
       ...phaseTimes(hops),
       remoteAddress: last?.remoteAddress ?? null,
       httpVersion: exchange?.response.httpVersion ?? null,
@@ -117,9 +116,8 @@ export async function checkSite(
       ...base,
       timeToHeadersMs,
       responseTimeMs: null,
-      statusCode: exchange?.response.statusCode ?? null,
+      statusCode: httpStatus(exchange),
       patternMatched: null,
-      certExpiresAt: hops.at(-1)?.certificate?.expiresAt?.toISOString() ?? null,
       ...details(),
       up: false,
       error,
@@ -138,14 +136,14 @@ export async function checkSite(
     if (refused !== null) return failed(refused);
     const response = exchange!.response;
     timeToHeadersMs = monotonicMs() - startedMs;
-    const body = await readBody(response, site.maxBodyBytes, signal);
-    hops.at(-1)!.endMs = monotonicMs();
+    const body = await readBody(exchange!, site.maxBodyBytes, signal);
     if (body === undefined) {
       return failed({
         kind: "body_too_large",
         message: `Body is larger than ${site.maxBodyBytes} bytes`,
       });
     }
+    hops.at(-1)!.endMs = monotonicMs();
     const responseTimeMs = monotonicMs() - startedMs;
     const statusCode = response.statusCode ?? 0;
     const patternMatched = site.pattern === null ? null : site.pattern.regex.test(body);
@@ -156,7 +154,6 @@ export async function checkSite(
       responseTimeMs,
       statusCode,
       patternMatched,
-      certExpiresAt: expiresAt?.toISOString() ?? null,
       ...details(),
     };
     const error = expectationError(statusCode, patternMatched, site) ??
@@ -214,24 +211,34 @@ async function request(site: SiteConfig, context: RequestContext): Promise<Check
     );
     context.received(exchange);
     const { statusCode = 0, headers: { location } } = exchange.response;
+    if (httpStatus(exchange) === null) {
+      return { kind: "invalid_response", message: `Status ${statusCode} is not an HTTP status` };
+    }
     if (site.maxRedirects === 0 || !REDIRECT_STATUSES.has(statusCode) || location === undefined) {
       return null;
     }
+    // (A redirect's body is not read: the hop has no transfer time.)
     exchange.close();
-    hop.endMs = context.monotonicMs();
     if (redirects === site.maxRedirects) {
       return { kind: "too_many_redirects", message: `More than ${site.maxRedirects} redirects` };
     }
-    if (!URL.canParse(location, url)) {
+    const next = URL.canParse(location, url) ? new URL(location, url) : null;
+    if (next === null || (next.protocol !== "http:" && next.protocol !== "https:")) {
       return { kind: "invalid_response", message: "Redirect to an invalid location" };
     }
-    url = new URL(location, url);
+    url = next;
     // As browsers do: 303, and 301/302 after a POST, continue as GET without the body.
     if ((statusCode === 303 && method !== "HEAD") || (statusCode <= 302 && method === "POST")) {
       method = "GET";
       body = null;
     }
   }
+}
+
+/** The response's status, when it is one HTTP has (the parser takes any three digits). */
+function httpStatus(exchange: Exchange | undefined): number | null {
+  const status = exchange?.response.statusCode;
+  return status !== undefined && status >= 100 && status <= 999 ? status : null;
 }
 
 function expectationError(
@@ -268,72 +275,4 @@ function certificateError(
       daysLeft.toFixed(1)
     } days: fewer than ${site.certMinDays}`,
   };
-}
-
-/**
- * Reads a body as text, undoing its content encoding, and stops once the decoded bytes exceed
- * `maxBytes` (a small gzip body can inflate to gigabytes).
- *
- * @returns The text (invalid UTF-8 replaced by U+FFFD), or `undefined` when it was too large.
- * @throws {Error} What broke the connection or the decoding, or the signal's reason.
- */
-function readBody(
-  response: IncomingMessage,
-  maxBytes: number,
-  signal: AbortSignal,
-): Promise<string | undefined> {
-  const decoded = decode(response);
-  const decoder = new TextDecoder();
-  let text = "";
-  let bytes = 0;
-  return new Promise((resolve, reject) => {
-    // The first outcome wins (a promise settles once); the stream is let go after it.
-    function stopReading() {
-      signal.removeEventListener("abort", onAbort);
-      decoded.removeAllListeners("data");
-      decoded.destroy();
-    }
-    function onAbort() {
-      reject(signal.reason);
-      stopReading();
-    }
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    decoded.on("data", (chunk: Uint8Array) => {
-      bytes += chunk.byteLength;
-      if (bytes <= maxBytes) return void (text += decoder.decode(chunk, { stream: true }));
-      resolve(undefined);
-      stopReading();
-    });
-    decoded.once("end", () => {
-      resolve(text + decoder.decode());
-      signal.removeEventListener("abort", onAbort);
-    });
-    decoded.once("error", (error) => {
-      reject(error);
-      stopReading();
-    });
-    // A connection that closes before the body ends, without an error of its own.
-    response.once("aborted", () => {
-      reject(
-        Object.assign(new Error("Connection closed before the body ended"), { code: "ECONNRESET" }),
-      );
-      stopReading();
-    });
-  });
-}
-
-/** The body without its content encoding (gzip, deflate or br), as browsers read it. */
-function decode(response: IncomingMessage): Readable {
-  const encoding = response.headers["content-encoding"]?.trim().toLowerCase();
-  const decoder = encoding === "gzip" || encoding === "x-gzip"
-    ? createGunzip()
-    : encoding === "deflate"
-    ? createInflate()
-    : encoding === "br"
-    ? createBrotliDecompress()
-    : undefined;
-  if (decoder === undefined) return response;
-  response.once("error", (error) => decoder.destroy(error));
-  return response.pipe(decoder);
 }

@@ -23,8 +23,9 @@ const RULES: readonly (readonly [ErrorKind, RegExp, RegExp])[] = [
   ["reset", /^(ECONNRESET|EPIPE)$/, /connection reset|broken pipe|closed before|socket hang up/i],
   [
     "invalid_response",
-    /^(HPE_\w+|Z_\w+|ERR_HTTP\w*|ERR_INVALID_HTTP\w*)$/,
-    /invalid http|parse error|incorrect header check/i,
+    /^(HPE_\w+|Z_\w+|ERR_+ERROR_\w+|ERR_HTTP\w*|ERR_INVALID_HTTP\w*)$/,
+    // (Deno's brotli errors carry a number as `code` and the name as the message.)
+    /invalid http|parse error|incorrect header check|^ERR_+ERROR_\w+/i,
   ],
 ];
 

@@ -12,7 +12,7 @@ import { request as httpsRequest } from "node:https";
 import { type BlockList, isIP, type LookupFunction, type Socket } from "node:net";
 import type { PeerCertificate, TLSSocket } from "node:tls";
 import { DeniedAddressError, isDenied } from "./denied_networks.ts";
-import { MAX_CERT_ALT_NAMES } from "./result.ts";
+import { MAX_CERT_ALT_NAMES, MAX_CERT_NAME_LENGTH } from "./result.ts";
 import { printable } from "../text.ts";
 
 /** What the server's certificate says, read from the connection that carried the request. */
@@ -60,6 +60,8 @@ export interface Exchange {
   readonly response: IncomingMessage;
   /** Ends the connection, whatever is left of the body. */
   close(): void;
+  /** What broke the connection since, if anything did (the body's own stream may not say). */
+  failure(): Error | undefined;
 }
 
 /**
@@ -96,47 +98,70 @@ export function sendRequest(
       // The site's CA replaces the usual roots, as curl's --cacert and blackbox_exporter's ca_file
       // do (adding it to the 150 roots cost ~20 ms of parsing per connection).
       ...(request.caCert === null ? {} : { ca: request.caCert }),
-      // Timed here, where the answer comes: a socket's "lookup" event can come before there is a
-      // socket to listen on. The answer is vetted here too, before any connection. (Not called
-      // for an IP address.)
-      lookup: ((hostname, options, done) =>
-        (lookup as LookupFunction)(hostname, options, (error, address, family) => {
-          trace.lookedUpMs = monotonicMs();
-          const addresses = typeof address === "string" ? [address] : address ?? [];
-          const denied = addresses.map((a: string | LookupAddress) =>
-            typeof a === "string" ? a : a.address
-          )
-            .find((a) =>
-              isDenied(request.denied, a)
-            );
-          if (error === null && denied !== undefined) done(new DeniedAddressError(denied), "", 0);
-          else done(error, address, family);
-        })) satisfies LookupFunction,
+      lookup: vettedLookup(request.denied, trace, monotonicMs),
     });
+    let failure: Error | undefined;
     const onAbort = () => outgoing.destroy(request.signal.reason);
     request.signal.addEventListener("abort", onAbort, { once: true });
-    outgoing.once("close", () => request.signal.removeEventListener("abort", onAbort));
-    outgoing.once("socket", (socket: Socket) => {
-      socket.once("connect", () => {
-        trace.connectedMs = monotonicMs();
-        // (Read now: the address is gone once the response has ended.)
-        trace.remoteAddress = socket.remoteAddress;
-      });
-      socket.once("secureConnect", () => {
-        trace.secureMs = monotonicMs();
-        const tls = socket as TLSSocket;
-        trace.tlsVersion = tls.getProtocol() ?? undefined;
-        trace.certificate = certificateDetails(tls.getPeerCertificate());
-      });
-      socket.prependOnceListener("data", () => trace.firstByteMs ??= monotonicMs());
-    });
+    outgoing.once("socket", (socket: Socket) => traceSocket(socket, trace, monotonicMs));
     outgoing.once("response", (response) => {
       trace.firstByteMs ??= monotonicMs();
-      resolve({ response, close: () => outgoing.destroy() });
+      resolve({ response, close: () => outgoing.destroy(), failure: () => failure });
     });
-    outgoing.once("error", reject);
+    outgoing.on("error", (error) => {
+      failure = error;
+      reject(error);
+    });
+    // Settles what nothing else did (a 101 upgrade answers with neither a response nor an error).
+    outgoing.once("close", () => {
+      request.signal.removeEventListener("abort", onAbort);
+      reject(
+        failure ?? Object.assign(new Error("Connection closed without a response"), {
+          code: "ECONNRESET",
+        }),
+      );
+    });
     outgoing.end(request.body ?? undefined);
   });
+}
+
+/**
+ * A resolver that times the lookup in `trace` and refuses an answer in a denied network, before
+ * any connection. (A socket's own "lookup" event can come before there is a socket to listen on.
+ * Not called for an IP address.)
+ */
+function vettedLookup(
+  denied: BlockList,
+  trace: HopTrace,
+  monotonicMs: () => number,
+): LookupFunction {
+  return (hostname, options, done) =>
+    (lookup as LookupFunction)(hostname, options, (error, address, family) => {
+      trace.lookedUpMs = monotonicMs();
+      const addresses = typeof address === "string" ? [address] : address ?? [];
+      const refused = addresses.map((a: string | LookupAddress) =>
+        typeof a === "string" ? a : a.address
+      )
+        .find((a) => isDenied(denied, a));
+      if (error === null && refused !== undefined) done(new DeniedAddressError(refused), "", 0);
+      else done(error, address, family);
+    });
+}
+
+/** Records the socket's moments, its address and what TLS it agreed, as they happen. */
+function traceSocket(socket: Socket, trace: HopTrace, monotonicMs: () => number): void {
+  socket.once("connect", () => {
+    trace.connectedMs = monotonicMs();
+    // (Read now: the address is gone once the response has ended.)
+    trace.remoteAddress = socket.remoteAddress;
+  });
+  socket.once("secureConnect", () => {
+    trace.secureMs = monotonicMs();
+    const tls = socket as TLSSocket;
+    trace.tlsVersion = tls.getProtocol() ?? undefined;
+    trace.certificate = certificateDetails(tls.getPeerCertificate());
+  });
+  socket.prependOnceListener("data", () => trace.firstByteMs ??= monotonicMs());
 }
 
 /** Time spent in each phase, summed over the hops of a check; null for a phase none went through. */
@@ -198,8 +223,6 @@ function span(fromMs: number | undefined, toMs: number | undefined): number | nu
   return ms < 1e-6 ? 0 : ms;
 }
 
-const MAX_NAME_LENGTH = 1_000;
-
 /** The certificate's names as text fit to store and print (a server chooses them). */
 function certificateDetails(certificate: PeerCertificate): CertificateDetails | undefined {
   if (certificate === undefined || Object.keys(certificate).length === 0) return undefined;
@@ -224,5 +247,5 @@ function distinguishedName(name: object | undefined): string {
 }
 
 function cleanName(text: string): string {
-  return printable(text).slice(0, MAX_NAME_LENGTH).toWellFormed();
+  return printable(text).slice(0, MAX_CERT_NAME_LENGTH).toWellFormed();
 }

@@ -113,7 +113,7 @@ const fieldsV1 = {
 };
 
 /** Longest text kept from a certificate's names. */
-const MAX_CERT_NAME_LENGTH = 1_000;
+export const MAX_CERT_NAME_LENGTH = 1_000;
 /** Most alternative names kept from a certificate (a hostile one may carry thousands). */
 export const MAX_CERT_ALT_NAMES = 100;
 

@@ -15,11 +15,14 @@
  * - `/see-other`: 303 to `/echo`
  * - `/gzip-bomb/:mib`: a small gzip body that inflates to :mib MiB of zeros
  * - `/bytes/:hex`: the bytes as body (for invalid UTF-8)
+ * - `/encoded/:encoding`: `hello encoded`, compressed with gzip, deflate or br
  *
  * Also a raw TCP target with canned answers, and a silent one that accepts and never answers.
  *
  * @module
  */
+
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 
 /** A running target; `close()` stops it and waits for open connections. */
 export interface HttpTarget extends AsyncDisposable {
@@ -114,6 +117,15 @@ export function startHttpTarget(options: { tls?: boolean } = {}): HttpTarget {
           return new Response(null, { status: 303, headers: { location: "/echo" } });
         case "gzip-bomb":
           return new Response(gzipBomb(Number(arg)), { headers: { "content-encoding": "gzip" } });
+        case "encoded": {
+          const text = new TextEncoder().encode("hello encoded");
+          const body = arg === "br"
+            ? brotliCompressSync(text)
+            : arg === "deflate"
+            ? deflateSync(text)
+            : gzipSync(text);
+          return new Response(new Uint8Array(body), { headers: { "content-encoding": arg } });
+        }
         case "bytes":
           return new Response(Uint8Array.from(arg.match(/../g) ?? [], (h) => parseInt(h, 16)));
         default:

@@ -90,6 +90,7 @@ Deno.test("checkSite() stops reading a body that never ends", async () => {
   await using target = startHttpTarget();
   const result = await checkSite(siteFor(target.url("/endless")));
   assert.equal(result.error?.kind, "body_too_large");
+  assert.equal(result.transferMs, null, "a body never read to its end has no transfer time");
   assert.equal(result.statusCode, 200);
   assert.equal(result.up, false);
 });
@@ -151,6 +152,67 @@ Deno.test("checkSite() reads a gzip body within the cap, decompressed", async ()
   await using target = startHttpTarget();
   const result = await checkSite(siteFor(target.url("/gzip-bomb/0")));
   assert.equal(result.up, true, result.error?.message);
+});
+
+Deno.test("checkSite() reads gzip, deflate and br bodies as browsers do", async () => {
+  await using target = startHttpTarget();
+  for (const encoding of ["gzip", "deflate", "br"]) {
+    const site = siteFor(target.url(`/encoded/${encoding}`), { pattern: "^hello encoded$" });
+    const result = await checkSite(site);
+    assert.equal(result.up, true, `${encoding}: ${result.error?.message}`);
+  }
+});
+
+Deno.test("checkSite() reports a body that is not what its content-encoding says as invalid_response", async () => {
+  await using target = startRawTarget(
+    new TextEncoder().encode(
+      "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot gzip!",
+    ),
+  );
+  const result = await checkSite(siteFor(target.url("/")));
+  assert.equal(result.error?.kind, "invalid_response", result.error?.message);
+  assert.equal(result.statusCode, 200);
+});
+
+/** Raw answers no well-behaved server sends, and the kind each must get. */
+const HOSTILE_ANSWERS = [
+  [
+    "a 101 upgrade",
+    "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n",
+    "reset",
+  ],
+  [
+    "a malformed chunk",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n",
+    "invalid_response",
+  ],
+  ["a status below 100", "HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok", "invalid_response"],
+  [
+    "a br body that is not br",
+    "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 9\r\n\r\nnot br!!!",
+    "invalid_response",
+  ],
+] as const;
+
+for (const [what, answer, kind] of HOSTILE_ANSWERS) {
+  Deno.test(`checkSite() reports ${what} as ${kind}, within the timeout`, async () => {
+    await using target = startRawTarget(new TextEncoder().encode(answer));
+    const result = await checkSite(siteFor(target.url("/"), { timeout: "2s" }));
+    checkResultSchema.parse(result);
+    assert.equal(result.error?.kind, kind, result.error?.message);
+  });
+}
+
+Deno.test("checkSite() reports a redirect to a scheme other than http(s) as invalid_response", async () => {
+  await using target = startHttpTarget();
+  const result = await checkSite(
+    siteFor(target.url(`/redirect-to/${encodeURIComponent("ftp://a.example/")}`)),
+  );
+  assert.deepEqual(result.error, {
+    kind: "invalid_response",
+    message: "Redirect to an invalid location",
+  });
+  assert.equal(result.statusCode, 302);
 });
 
 Deno.test("checkSite() matches a pattern in a body with invalid UTF-8", async () => {

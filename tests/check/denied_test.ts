@@ -50,8 +50,12 @@ Deno.test("checkSite() refuses a redirect into a denied network", async () => {
   assert.equal(target.peers?.length, 1);
 });
 
-Deno.test("checkSite() reaches a denied-by-default network when the list allows it", async () => {
+Deno.test("checkSite() follows the list it is given: none denies nothing", async () => {
   await using target = startHttpTarget();
-  const result = await checkSite(siteFor(target.url("/code/200")), { denied: deniedNetworks([]) });
-  assert.equal(result.up, true, result.error?.message);
+  const site = siteFor(target.url("/code/200"));
+  const denied = await checkSite(site, { denied: deniedNetworks(["127.0.0.0/8"]) });
+  assert.equal(denied.error?.kind, "denied");
+  assert.deepEqual(target.peers, []);
+  const allowed = await checkSite(site, { denied: deniedNetworks([]) });
+  assert.equal(allowed.up, true, allowed.error?.message);
 });
