@@ -25,6 +25,7 @@ const command = {
   run: () => import("./run.ts"),
   schema: () => import("./schema.ts"),
   settings: () => import("./settings.ts"),
+  sites: () => import("./sites.ts"),
   watch: () => import("./watch.ts"),
 };
 
@@ -122,11 +123,30 @@ function buildProgram(outside: CliContext): Command {
         }, context)
       )
     );
+  const sites = program.command("sites")
+    .description("the sites topic (KAFKA_SITES_TOPIC): configuration as code");
+  sites.command("apply")
+    .description("validate a sites file, print how the topic differs, publish the difference")
+    .argument("<file>", "the sites file (YAML)")
+    .option("--dry-run", "print the difference, publish nothing")
+    .action((file: string, options: { dryRun?: true }) =>
+      command.sites().then(({ sitesApplyCommand }) =>
+        sitesApplyCommand({ file, dryRun: options.dryRun === true }, context)
+      )
+    );
+  sites.command("list")
+    .description("print the sites on the topic: id and URL, or each message as JSON")
+    .option("--json", "print each site's message as a JSON line")
+    .action((options: { json?: true }) =>
+      command.sites().then(({ sitesListCommand }) =>
+        sitesListCommand({ json: options.json === true }, context)
+      )
+    );
   program.command("settings")
     .description("print the effective settings (environment and defaults), passwords masked")
     .action(() => command.settings().then(({ settingsCommand }) => settingsCommand(context)));
 
-  for (const command of program.commands) {
+  for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
     command.exitOverride().configureOutput({
       writeOut: outside.writeOut,
       writeErr: outside.writeErr,

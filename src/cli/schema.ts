@@ -1,5 +1,5 @@
 /**
- * `monitor schema`: the JSON Schemas of the message format and the sites file, generated from the
+ * `monitor schema`: the JSON Schemas of the message formats and the sites file, generated from the
  * zod schemas the code validates with, so the documents cannot drift from the code.
  *
  * @module
@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { checkResultSchema, checkResultV1Schema } from "../check/result.ts";
 import { sitesFileSchema } from "../config/sites_schema.ts";
+import { siteMessageSchema } from "../sites/site_message.ts";
 import type { CliContext } from "./context.ts";
 
 /** File name → JSON Schema document. */
@@ -21,6 +22,11 @@ export function jsonSchemas(): Record<string, unknown> {
       ...z.toJSONSchema(checkResultSchema),
       $id: "https://website-monitor.dev/schema/check_result.v2.json",
       title: "website-monitor check result, version 2",
+    },
+    "site.v1.json": {
+      ...z.toJSONSchema(siteMessageSchema),
+      $id: "https://website-monitor.dev/schema/site.v1.json",
+      title: "website-monitor site on the sites topic, version 1",
     },
     "sites.json": {
       ...z.toJSONSchema(sitesFileSchema, { io: "input" }),

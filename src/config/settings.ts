@@ -50,6 +50,10 @@ export interface Settings {
     readonly topic: string;
     readonly topicPartitions: number;
     readonly topicReplicationFactor: number;
+    /** The compacted topic of the sites, keyed by site id. */
+    readonly sitesTopic: string;
+    /** Partitions of the sites topic when the monitor creates it. */
+    readonly sitesPartitions: number;
     readonly groupId: string;
     readonly sessionTimeoutMs: number;
     readonly tls: KafkaTls | null;
@@ -167,6 +171,8 @@ function toSettings(values: SettingValues): Settings {
       topic: values.KAFKA_TOPIC,
       topicPartitions: values.KAFKA_TOPIC_PARTITIONS,
       topicReplicationFactor: values.KAFKA_TOPIC_REPLICATION_FACTOR,
+      sitesTopic: values.KAFKA_SITES_TOPIC,
+      sitesPartitions: values.KAFKA_SITES_PARTITIONS,
       groupId: values.KAFKA_GROUP_ID,
       sessionTimeoutMs: values.KAFKA_SESSION_TIMEOUT_MS,
       tls: useTls

@@ -85,7 +85,17 @@ export const SETTINGS = {
   KAFKA_TOPIC_REPLICATION_FACTOR: setting(
     integer(-1, 32_767),
     "-1",
-    "Replication factor when the monitor creates the topic; -1: the broker's default",
+    "Replication factor of the topics the monitor creates (results and sites); -1: the broker's default",
+  ),
+  KAFKA_SITES_TOPIC: setting(
+    text({ regex: /^[A-Za-z0-9._-]{1,249}$/, rule: '1 to 249 letters, digits, ".", "_" or "-"' }),
+    "website-sites",
+    "Compacted topic of the sites, keyed by site id: `monitor sites apply` writes it, `monitor sites list` reads it",
+  ),
+  KAFKA_SITES_PARTITIONS: setting(
+    integer(1),
+    "12",
+    "Partitions of the sites topic when the monitor creates it: the unit of work shared among checkers, so 12 spreads evenly over 1, 2, 3, 4 or 6 of them",
   ),
   KAFKA_CLIENT_ID: setting(text(), "website-monitor", "Client id sent to Kafka"),
   KAFKA_GROUP_ID: setting(
@@ -189,8 +199,8 @@ export const SETTINGS = {
   ),
   CHECK_DENY_NETWORKS: setting(
     networks(),
-    "169.254.0.0/16,fe80::/10",
-    "Networks checks never connect to (`none`: no limit), enforced on the resolved address of every request and redirect hop; a site there fails as `denied`. The default holds the cloud metadata services",
+    "169.254.0.0/16,fe80::/10,fd00:ec2::254/128,100.100.100.200/32",
+    "Networks checks never connect to (`none`: no limit), judged on the resolved address of every request and redirect hop; a site there fails as `denied`. The default: link-local (most clouds' metadata services), AWS's IPv6 and Alibaba's metadata addresses",
   ),
   PRODUCE_BUFFER_MESSAGES: setting(
     integer(1),
@@ -286,6 +296,13 @@ function checkAcrossSettings(values: SettingValues, context: z.RefinementCtx<Set
     (values.KAFKA_SASL_USERNAME === undefined || values.KAFKA_SASL_PASSWORD === undefined)
   ) {
     problem("KAFKA_SASL_USERNAME", "and KAFKA_SASL_PASSWORD must be set with KAFKA_SASL_MECHANISM");
+  }
+  if (
+    valid("KAFKA_TOPIC", "KAFKA_SITES_TOPIC") && values.KAFKA_SITES_TOPIC === values.KAFKA_TOPIC
+  ) {
+    // Sites on the results topic would be dead letters to `consume`, and compaction of results
+    // would keep one check per site.
+    problem("KAFKA_SITES_TOPIC", `must differ from KAFKA_TOPIC: both are "${values.KAFKA_TOPIC}"`);
   }
   const { RETAIN_CHECKS_DAYS: checksDays, RETAIN_ROLLUPS_DAYS: rollupsDays } = values;
   if (valid("RETAIN_CHECKS_DAYS", "RETAIN_ROLLUPS_DAYS") && rollupsDays < checksDays) {

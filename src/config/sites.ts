@@ -107,6 +107,81 @@ export function parseSites(
   file: string,
   env: Readonly<Record<string, string | undefined>> = {},
 ): readonly SiteConfig[] {
+  return validate(text, file, env).sites;
+}
+
+/** A sites file as written, `${NAME}` references kept, with the sites it describes. */
+export interface SitesAsWritten {
+  /** The file's data as written: references unresolved, `$${` not yet a `${`. */
+  readonly file: SitesFile;
+  /**
+   * Its sites, defaults applied, as checked: each reference stood for a {@link REFERENCE_WORD}.
+   * Their CA certificates are the files' contents; their other text is not for use.
+   */
+  readonly sites: readonly SiteConfig[];
+}
+
+/**
+ * What a `${NAME}` stands for when a file is checked without resolving its references: a word
+ * that fits in a host name, a path, a query or a header.
+ */
+export const REFERENCE_WORD = "x";
+
+/**
+ * Reads and validates a sites file as {@link parseSitesAsWritten} does.
+ *
+ * @param path The file to read.
+ * @returns The file as written, and its sites.
+ * @throws {ConfigError} Listing every problem, when the file cannot be read or is invalid.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadSitesAsWritten } from "./sites.ts";
+ * const { file } = await loadSitesAsWritten("sites.yaml");
+ * ```
+ */
+export async function loadSitesAsWritten(path: string): Promise<SitesAsWritten> {
+  const text = await readTextFileAtMost(path, MAX_SITES_FILE_BYTES, "is it a sites file?");
+  return parseSitesAsWritten(text, path);
+}
+
+/**
+ * Validates the text of a sites file as {@link parseSites} does, every rule and every problem,
+ * but without resolving `${NAME}` references: each one is checked as the {@link REFERENCE_WORD}
+ * (so it can stand for part of a value, not for all of a URL or a duration), and the data is
+ * returned as written, for a checker elsewhere to resolve from its own environment.
+ *
+ * @param text YAML.
+ * @param file The file name used in messages.
+ * @returns The file as written, and its sites.
+ * @throws {ConfigError} Listing every problem; one whose value holds a reference says how it was
+ *   checked; an `id` may hold none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSitesAsWritten } from "./sites.ts";
+ * const text = "sites:\n  - id: a\n    url: https://${HOST}/\n";
+ * const { file, sites } = parseSitesAsWritten(text, "sites.yaml");
+ * assert.equal(file.sites[0]?.url, "https://${HOST}/");
+ * assert.equal(sites[0]?.url, "https://x/");
+ * ```
+ */
+export function parseSitesAsWritten(text: string, file: string): SitesAsWritten {
+  // Every name is set, to the same word.
+  const words = new Proxy({}, { get: () => REFERENCE_WORD }) as Record<string, string>;
+  const { data, sites } = validate(text, file, words, { keepReferences: true });
+  // Resolving replaced text inside strings only: the data has the shape that was validated.
+  return { file: data as SitesFile, sites };
+}
+
+/** Parses, resolves references with `env`, validates; `data` is the file as written. */
+function validate(
+  text: string,
+  file: string,
+  env: Readonly<Record<string, string | undefined>>,
+  options: { readonly keepReferences?: boolean } = {},
+): { data: unknown; sites: SiteConfig[] } {
   const source = parseYaml(text, file);
   if (source.problems.length > 0) throw new ConfigError(source.problems);
 
@@ -119,15 +194,40 @@ export function parseSites(
 
   const problems: ConfigProblem[] = [];
   const report: Report = (path, message) => problems.push(problemAt(source, path, message));
+  const referenced = options.keepReferences ? referencedPaths(root) : new Set<string>();
+  const fail = (found: ConfigProblem[]) =>
+    new ConfigError(sortByLine(found).map((p) => withReferenceHint(p, referenced)));
+  for (const path of referenced) {
+    const index = /^sites\[(\d+)\]\.id$/.exec(path)?.[1];
+    if (index !== undefined) report(["sites", Number(index), "id"], ID_REFERENCE);
+  }
   const data = interpolateEnv(root ?? {}, env, report);
   const parsed = sitesFileSchema.safeParse(data);
   if (!parsed.success) {
     problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(source, issue)));
-    throw new ConfigError(sortByLine(problems));
+    throw fail(problems);
   }
   const sites = buildSites(parsed.data, report, dirname(file));
-  if (problems.length > 0) throw new ConfigError(sortByLine(unique(problems)));
-  return sites;
+  if (problems.length > 0) throw fail(unique(problems));
+  return { data: root ?? {}, sites };
+}
+
+const ID_REFERENCE =
+  "cannot hold a ${NAME} reference here: the id is the site's key on the sites topic; write it out";
+
+/** The key paths (as formatted) of the values that hold a `${NAME}` reference. */
+function referencedPaths(root: unknown): Set<string> {
+  const paths = new Set<string>();
+  // Against an empty environment, every reference is reported, with its path.
+  interpolateEnv(root ?? {}, {}, (path) => paths.add(formatKeyPath(path)));
+  return paths;
+}
+
+function withReferenceHint(problem: ConfigProblem, referenced: ReadonlySet<string>): ConfigProblem {
+  if (!referenced.has(problem.path) || problem.message === ID_REFERENCE) return problem;
+  const hint =
+    `each \${NAME} was read as the word "${REFERENCE_WORD}": checkers resolve references, so one may stand for part of this value, not for all of it`;
+  return { ...problem, message: `${problem.message} (${hint})` };
 }
 
 type Report = (path: KeyPath, message: string) => void;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Admin, findErrorBy } from "@platformatic/kafka";
+import { Admin, ConfigResourceTypes, findErrorBy } from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
 import { type KafkaClient, setupOf } from "./client.ts";
 
@@ -14,6 +14,8 @@ export interface TopicSpec {
   readonly partitions: number;
   /** -1 for the broker's default. */
   readonly replicationFactor: number;
+  /** Topic configs to create it with, such as `{ "cleanup.policy": "compact" }`. */
+  readonly configs?: Readonly<Record<string, string>>;
 }
 
 /** How long a new topic's partitions may take to get leaders. */
@@ -40,12 +42,18 @@ export async function ensureTopic(kafka: KafkaClient, spec: TopicSpec, log: Logg
   await withAdmin(kafka, async (admin) => {
     if ((await admin.listTopics()).includes(spec.topic)) return;
     try {
+      const configs = Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value }));
       await admin.createTopics({
         topics: [spec.topic],
         partitions: spec.partitions,
         replicas: spec.replicationFactor,
+        ...(configs.length === 0 ? {} : { configs }),
       });
-      log.info("topic created", { topic: spec.topic, partitions: spec.partitions });
+      log.info("topic created", {
+        topic: spec.topic,
+        partitions: spec.partitions,
+        ...spec.configs,
+      });
     } catch (error) {
       // Another process created it meanwhile.
       if (findErrorBy(error as Error, "apiId", "TOPIC_ALREADY_EXISTS") === null) throw error;
@@ -90,6 +98,34 @@ async function untilLed(admin: Admin, topic: string): Promise<void> {
  */
 export async function listTopics(kafka: KafkaClient): Promise<string[]> {
   return await withAdmin(kafka, (admin) => admin.listTopics());
+}
+
+/**
+ * The configs of a topic as the cluster applies them (its own and the brokers' defaults).
+ *
+ * @param kafka The cluster.
+ * @param topic The topic.
+ * @returns Config name → value (null for a sensitive or unset one).
+ * @throws {Error} When the cluster cannot be reached, the topic does not exist or describing its
+ *   configs is not allowed.
+ *
+ * @example
+ * ```ts ignore
+ * import { topicConfigs } from "./admin.ts";
+ * const compacted = (await topicConfigs(kafka, "website-sites"))["cleanup.policy"] === "compact";
+ * ```
+ */
+export async function topicConfigs(
+  kafka: KafkaClient,
+  topic: string,
+): Promise<Record<string, string | null>> {
+  const [description] = await withAdmin(kafka, (admin) =>
+    admin.describeConfigs({
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }],
+    }));
+  return Object.fromEntries(
+    (description?.configs ?? []).map((config) => [config.name, config.value ?? null]),
+  );
 }
 
 /**

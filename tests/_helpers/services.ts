@@ -34,6 +34,7 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     KAFKA_BROKERS: Deno.env.get("KAFKA_BROKERS")!,
     DATABASE_URL: Deno.env.get("DATABASE_URL")!,
     KAFKA_TOPIC: `test-${id}`,
+    KAFKA_SITES_TOPIC: `test-sites-${id}`,
     KAFKA_GROUP_ID: `test-group-${id}`,
     KAFKA_TOPIC_PARTITIONS: "3",
     KAFKA_SESSION_TIMEOUT_MS: "6000",

@@ -1,0 +1,187 @@
+/**
+ * A site on the sites topic: one JSON object per Kafka message, keyed by site id, with a
+ * `version` field; a removed site is a tombstone. Each message stands alone: the site's keys as
+ * in the sites file, the file's `defaults` merged in, `${NAME}` references as written (each
+ * checker resolves them from its own environment, so secrets stay out of Kafka), and the CA
+ * certificate of `ca_file` as PEM text in `ca_cert` (a path means nothing on another machine).
+ * `schema/site.v1.json` is generated from {@link siteMessageSchema}.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { ConfigError, type ConfigProblem } from "../errors.ts";
+import type { SitesAsWritten } from "../config/sites.ts";
+import { sitesFileSchema } from "../config/sites_schema.ts";
+import { formatKeyPath } from "../config/yaml_source.ts";
+import { NO_CONTROL_CHARACTERS } from "../text.ts";
+
+/** The current version of a site message. */
+export const SITE_MESSAGE_VERSION = 1 as const;
+
+const entry = sitesFileSchema.shape.sites.element;
+
+/** A site as a message carries it: a site of the sites file, `ca_file` read into `ca_cert`. */
+export const siteSchema = entry.omit({ ca_file: true }).extend({
+  // A reference may stand for the host, which the file's rule for URLs cannot tell: checkers
+  // check the URL once they have resolved it.
+  url: z.string({ error: "must be a string" }).min(1)
+    .regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters" })
+    .refine((url) => url.isWellFormed(), { error: "must not contain a lone UTF-16 surrogate" })
+    .describe(
+      "The address to request, an absolute http(s) URL once each checker has resolved its ${VAR} references",
+    ),
+  ca_cert: z.string({ error: "must be PEM text" })
+    .includes("-----BEGIN CERTIFICATE-----", { error: "must be a PEM certificate" })
+    .describe(
+      "CA certificate(s) (PEM) to verify the site with instead of the system's: the contents of the sites file's ca_file",
+    ).optional(),
+});
+
+/** A site as a message carries it. */
+export type MessageSite = z.infer<typeof siteSchema>;
+
+/** The value of a message on the sites topic, version 1; its key is `site.id`. */
+export const siteMessageSchema = z.strictObject({
+  version: z.literal(SITE_MESSAGE_VERSION).describe("Message format version"),
+  site: siteSchema.describe(
+    "The site, the sites file's defaults merged in; ${VAR} references as written",
+  ),
+}).describe("A site on the sites topic (a tombstone, a message without a value, removes it)");
+
+/** A message on the sites topic. */
+export type SiteMessage = z.infer<typeof siteMessageSchema>;
+
+/** A message on the topic that is not a site this version reads, and why. */
+export interface UnreadableSite {
+  readonly unreadable: string;
+}
+
+/** The order of a site's keys in a message: the schema's. */
+const KEY_ORDER = Object.keys(siteSchema.shape) as (keyof MessageSite)[];
+
+/**
+ * The messages of a sites file, one per site, in the file's order.
+ *
+ * @param written From `loadSitesAsWritten`.
+ * @param file The file's name, for messages.
+ * @returns One message per site.
+ * @throws {ConfigError} When a site would make a message that fails {@link siteMessageSchema}:
+ *   what checkers would refuse is not published.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSitesAsWritten } from "../config/sites.ts";
+ * import { siteMessages } from "./site_message.ts";
+ * const text = "defaults:\n  interval: 30s\nsites:\n  - id: a\n    url: https://${HOST}/\n";
+ * const [message] = siteMessages(parseSitesAsWritten(text, "sites.yaml"), "sites.yaml");
+ * assert.deepEqual(message, {
+ *   version: 1,
+ *   site: { id: "a", url: "https://${HOST}/", interval: "30s" },
+ * });
+ * ```
+ */
+export function siteMessages(written: SitesAsWritten, file: string): SiteMessage[] {
+  const problems: ConfigProblem[] = [];
+  const messages = written.file.sites.flatMap((_, index) => {
+    const parsed = siteMessageSchema.safeParse({
+      version: SITE_MESSAGE_VERSION,
+      site: mergedSite(written, index),
+    });
+    if (parsed.success) return [parsed.data];
+    for (const issue of parsed.error.issues) {
+      const path = formatKeyPath(["sites", index, ...issue.path.slice(1)]);
+      problems.push({ file, path, message: issue.message });
+    }
+    return [];
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return messages;
+}
+
+/** Site number `index` with the defaults merged in, its keys in the schema's order. */
+function mergedSite(written: SitesAsWritten, index: number): Record<string, unknown> {
+  const { ca_file: _defaultCa, headers: defaultHeaders, ...shared } = written.file.defaults ?? {};
+  const { ca_file: _ca, headers, ...own } = written.file.sites[index]!;
+  // Read from the site's ca_file, or else the defaults'.
+  const caCert = written.sites[index]?.caCert ?? null;
+  const merged: Record<string, unknown> = {
+    ...shared,
+    ...own,
+    ...((headers ?? defaultHeaders) === undefined
+      ? {}
+      : { headers: { ...defaultHeaders, ...headers } }),
+    ...(caCert === null ? {} : { ca_cert: caCert }),
+  };
+  return Object.fromEntries(
+    KEY_ORDER.filter((key) => merged[key] !== undefined).map((key) => [key, merged[key]]),
+  );
+}
+
+/**
+ * The value of a site's message.
+ *
+ * @param message The message.
+ * @returns JSON text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeSiteMessage } from "./site_message.ts";
+ * const value = encodeSiteMessage({ version: 1, site: { id: "a", url: "https://a.example/" } });
+ * assert.equal(value, '{"version":1,"site":{"id":"a","url":"https://a.example/"}}');
+ * ```
+ */
+export function encodeSiteMessage(message: SiteMessage): string {
+  return JSON.stringify(message);
+}
+
+// Fatal: bytes that are not UTF-8 are not a site, rather than a site with U+FFFD in it.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Reads the value of a message on the sites topic. Never throws: a message that is not a site is
+ * data, reported with the reason.
+ *
+ * @param key The message's key.
+ * @param value Its value (not a tombstone).
+ * @returns The message, or why it is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeSiteMessage } from "./site_message.ts";
+ * const value = new TextEncoder().encode('{"version":2}');
+ * assert.deepEqual(decodeSiteMessage("a", value), {
+ *   unreadable: "Message version 2 is not supported: this monitor reads version 1",
+ * });
+ * ```
+ */
+export function decodeSiteMessage(key: string, value: Uint8Array): SiteMessage | UnreadableSite {
+  let data: unknown;
+  try {
+    data = JSON.parse(UTF8.decode(value));
+  } catch (error) {
+    return { unreadable: `Message is not UTF-8 JSON: ${(error as Error).message}` };
+  }
+  const version = (data as { version?: unknown } | null)?.version;
+  if (version !== SITE_MESSAGE_VERSION) {
+    const shown = JSON.stringify(version) ?? "missing";
+    return {
+      unreadable: `Message version ${shown} is not supported: this monitor reads version 1`,
+    };
+  }
+  const parsed = siteMessageSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    return { unreadable: `Message is not a valid site: ${issues.join("; ")}` };
+  }
+  if (parsed.data.site.id !== key) {
+    return {
+      unreadable: `Message key ${JSON.stringify(key)} is not its site's id ${
+        JSON.stringify(parsed.data.site.id)
+      }`,
+    };
+  }
+  return parsed.data;
+}

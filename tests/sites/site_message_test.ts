@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseSites, parseSitesAsWritten } from "../../src/config/sites.ts";
+import { ConfigError, formatProblem } from "../../src/errors.ts";
+import {
+  decodeSiteMessage,
+  encodeSiteMessage,
+  siteMessages,
+} from "../../src/sites/site_message.ts";
+
+const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
+const CA_PEM = Deno.readTextFileSync(testdata("tls/ca.pem"));
+
+function messagesOf(text: string, file = "sites.yaml") {
+  return siteMessages(parseSitesAsWritten(text, file), file);
+}
+
+/** The problems of an invalid text, as the user sees them. */
+function problemsOf(parse: () => unknown): string[] {
+  try {
+    parse();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.problems.map(formatProblem);
+  }
+  return assert.fail("the text was accepted");
+}
+
+Deno.test("siteMessages() merges the defaults into each site, the site's keys and headers winning", () => {
+  const text = `defaults:
+  interval: 30s
+  timeout: 5s
+  headers:
+    user-agent: monitor
+    accept: text/html
+sites:
+  - id: shop
+    url: https://shop.example/
+    timeout: 2s
+    headers:
+      accept: application/json
+  - id: blog
+    name: Blog
+    url: https://blog.example/
+`;
+  assert.deepEqual(messagesOf(text), [
+    {
+      version: 1,
+      site: {
+        id: "shop",
+        url: "https://shop.example/",
+        interval: "30s",
+        timeout: "2s",
+        headers: { "user-agent": "monitor", accept: "application/json" },
+      },
+    },
+    {
+      version: 1,
+      site: {
+        id: "blog",
+        name: "Blog",
+        url: "https://blog.example/",
+        interval: "30s",
+        timeout: "5s",
+        headers: { "user-agent": "monitor", accept: "text/html" },
+      },
+    },
+  ]);
+});
+
+Deno.test("siteMessages() keeps ${NAME} references and $${ as written, whatever the environment", () => {
+  Deno.env.set("TOKEN", "s3cret-from-env");
+  try {
+    const text = `sites:
+  - id: api
+    url: https://\${API_HOST}/v1?key=\${API_KEY}
+    headers:
+      authorization: Bearer \${TOKEN}
+    pattern: 'cost: $\${price}'
+`;
+    const [message] = messagesOf(text);
+    assert.deepEqual(message?.site, {
+      id: "api",
+      url: "https://${API_HOST}/v1?key=${API_KEY}",
+      pattern: "cost: $${price}",
+      headers: { authorization: "Bearer ${TOKEN}" },
+    });
+    assert.ok(!encodeSiteMessage(message!).includes("s3cret"));
+  } finally {
+    Deno.env.delete("TOKEN");
+  }
+});
+
+Deno.test("siteMessages() carries the contents of ca_file as ca_cert, from the site or the defaults", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile(testdata("tls/ca.pem"), join(dir, "ca.pem"));
+    const text = `defaults:
+  ca_file: ca.pem
+sites:
+  - id: inherits
+    url: https://a.example/
+  - id: own
+    url: https://b.example/
+    ca_file: ${testdata("tls/ca.pem")}
+`;
+    const file = join(dir, "sites.yaml");
+    const messages = siteMessages(parseSitesAsWritten(text, file), file);
+    for (const { site } of messages) {
+      assert.equal(site.ca_cert, CA_PEM, site.id);
+      assert.ok(!("ca_file" in site), site.id);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("siteMessages() writes a site's keys in one order, whatever the file's", () => {
+  const a = messagesOf("sites:\n  - url: https://a.example/\n    interval: 1m\n    id: a\n");
+  const b = messagesOf("sites:\n  - interval: 1m\n    id: a\n    url: https://a.example/\n");
+  assert.equal(encodeSiteMessage(a[0]!), encodeSiteMessage(b[0]!));
+  assert.deepEqual(Object.keys(a[0]!.site), ["id", "url", "interval"]);
+});
+
+Deno.test("parseSitesAsWritten() reports every problem parseSites() reports but unset variables", async () => {
+  let unset = 0;
+  for await (const entry of Deno.readDir(testdata("."))) {
+    if (!entry.name.startsWith("invalid-")) continue;
+    const text = await Deno.readTextFile(testdata(entry.name));
+    const resolving = problemsOf(() => parseSites(text, testdata(entry.name), {}));
+    const isUnset = (problem: string) => problem.endsWith("which is not set in the environment");
+    unset += resolving.filter(isUnset).length;
+    assert.deepEqual(
+      problemsOf(() => parseSitesAsWritten(text, testdata(entry.name))),
+      resolving.filter((problem) => !isUnset(problem)),
+      entry.name,
+    );
+  }
+  assert.ok(unset > 0, "no test file refers to an unset variable");
+});
+
+Deno.test("parseSitesAsWritten() checks a value with each reference as a word, and says so", () => {
+  const text = `sites:
+  - id: a
+    url: \${SITE_URL}
+  - id: \${ID}
+    url: https://b.example/
+    interval: \${INTERVAL}
+  - id: c
+    url: https://\${HOST}:\${PORT}/
+`;
+  const hint =
+    '(each ${NAME} was read as the word "x": checkers resolve references, so one may stand for part of this value, not for all of it)';
+  assert.deepEqual(problemsOf(() => parseSitesAsWritten(text, "sites.yaml")), [
+    `sites.yaml:3: sites[0].url must be an absolute http(s) URL: current value is "\${SITE_URL}" ${hint}`,
+    "sites.yaml:4: sites[1].id cannot hold a ${NAME} reference here: the id is the site's key on the sites topic; write it out",
+    `sites.yaml:6: sites[1].interval must be a duration such as "30s", "5m" or "500ms": current value is "\${INTERVAL}" ${hint}`,
+    `sites.yaml:8: sites[2].url must be an absolute http(s) URL: current value is "https://\${HOST}:\${PORT}/" ${hint}`,
+  ]);
+});
+
+Deno.test("decodeSiteMessage() reads what encodeSiteMessage() wrote", () => {
+  const [message] = messagesOf(
+    "sites:\n  - id: a\n    url: https://a.example/\n    expect_status: [204]\n",
+  );
+  const value = new TextEncoder().encode(encodeSiteMessage(message!));
+  assert.deepEqual(decodeSiteMessage("a", value), message);
+});
+
+Deno.test("decodeSiteMessage() says why a message is not a site", () => {
+  const decode = (key: string, text: string | Uint8Array) => {
+    const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
+    const decoded = decodeSiteMessage(key, bytes);
+    return "unreadable" in decoded ? decoded.unreadable : "a site";
+  };
+  const site = { id: "a", url: "https://a.example/" };
+  assert.match(decode("a", "not json"), /^Message is not UTF-8 JSON: /);
+  assert.match(decode("a", new Uint8Array([0x7b, 0xff, 0x7d])), /^Message is not UTF-8 JSON: /);
+  assert.equal(
+    decode("a", JSON.stringify({ version: 2, site })),
+    "Message version 2 is not supported: this monitor reads version 1",
+  );
+  assert.equal(
+    decode("a", JSON.stringify({ site })),
+    "Message version missing is not supported: this monitor reads version 1",
+  );
+  assert.match(
+    decode("a", JSON.stringify({ version: 1, site: { ...site, colour: "red" } })),
+    /^Message is not a valid site: site: Unrecognized key: "colour"/,
+  );
+  assert.match(
+    decode("a", JSON.stringify({ version: 1, site: { ...site, ca_file: "ca.pem" } })),
+    /^Message is not a valid site: site: Unrecognized key: "ca_file"/,
+  );
+  assert.equal(
+    decode("b", JSON.stringify({ version: 1, site })),
+    'Message key "b" is not its site\'s id "a"',
+  );
+  assert.equal(decode("a", JSON.stringify({ version: 1, site })), "a site");
+});
