@@ -35,3 +35,27 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/g;
 export function printable(text: string): string {
   return text.replace(CONTROL_CHARACTER, "\uFFFD");
 }
+
+// Characters JSON.stringify leaves raw that a terminal or a JavaScript parser of old may act on.
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * A value as one line of JSON that a terminal cannot act on: JSON escapes C0 characters but not
+ * DEL or C1 (U+009B starts a terminal sequence too), so those are escaped here, losslessly.
+ *
+ * @param value What to print.
+ * @returns Its JSON text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonLine } from "./text.ts";
+ * assert.equal(jsonLine({ name: "a\u009b2J" }), '{"name":"a\\u009b2J"}');
+ * ```
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    RAW_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}

@@ -7,7 +7,7 @@
  */
 import { loadSitesAsWritten } from "../config/sites.ts";
 import { createKafka } from "../kafka/client.ts";
-import { printable } from "../text.ts";
+import { jsonLine, printable } from "../text.ts";
 import { diffSites, isEmptyDiff, type SiteChange, type SitesDiff } from "../sites/diff.ts";
 import { type SiteMessage, siteMessages } from "../sites/site_message.ts";
 import { changesToPublish, ensureSitesTopic, publishSites, readSites } from "../sites/topic.ts";
@@ -137,18 +137,4 @@ function plural(count: number, noun: string): string {
 /** `shop  https://shop.example.com/health` */
 function plainLine(message: SiteMessage): string {
   return `${printable(message.site.id)}  ${printable(message.site.url)}`;
-}
-
-const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
-
-/**
- * The message as one line of JSON that a terminal cannot act on: JSON escapes C0 characters but
- * not DEL or C1 (U+009B starts a terminal sequence too), so those are escaped here, losslessly
- * (as `monitor watch --json` does).
- */
-function jsonLine(message: SiteMessage): string {
-  return JSON.stringify(message).replace(
-    RAW_IN_JSON,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
 }

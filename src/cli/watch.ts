@@ -12,7 +12,7 @@ import { createKafka } from "../kafka/client.ts";
 import { SILENT } from "../log.ts";
 import { WatchApp } from "../watch/app.tsx";
 import { kafkaTail } from "../watch/source.ts";
-import { printable } from "../text.ts";
+import { jsonLine, printable } from "../text.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 
 /** Options of `monitor watch`. */
@@ -78,19 +78,6 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   });
   await whenAborted(context.signal);
   stop();
-}
-
-const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
-
-/**
- * The result as one line of JSON that a terminal cannot act on: JSON escapes C0 characters but not
- * DEL or C1 (U+009B starts a terminal sequence too), so those are escaped here, losslessly.
- */
-function jsonLine(result: CheckResult): string {
-  return JSON.stringify(result).replace(
-    RAW_IN_JSON,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
 }
 
 /** `2026-11-25T10:00:00.000Z  UP    home  200  123ms  …` */
