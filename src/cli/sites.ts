@@ -10,14 +10,20 @@ import { createKafka } from "../kafka/client.ts";
 import { jsonLine, printable } from "../text.ts";
 import { diffSites, isEmptyDiff, type SiteChange, type SitesDiff } from "../sites/diff.ts";
 import { type SiteMessage, siteMessages } from "../sites/site_message.ts";
-import { changesToPublish, ensureSitesTopic, publishSites, readSites } from "../sites/topic.ts";
+import {
+  changesToPublish,
+  checkSitesTopic,
+  ensureSitesTopic,
+  publishSites,
+  readSites,
+} from "../sites/topic.ts";
 import { type CliContext, prepare } from "./context.ts";
 
 /** Options of `monitor sites apply`. */
 export interface SitesApplyOptions {
   /** The sites file. */
   readonly file: string;
-  /** Print the difference, publish nothing (and create no topic). */
+  /** Print the difference, publish nothing (and create no topic, but check one that exists). */
   readonly dryRun?: boolean;
 }
 
@@ -27,7 +33,8 @@ export interface SitesApplyOptions {
  * @param options Parsed arguments.
  * @param context Environment and output.
  * @throws {ConfigError} When the sites file is invalid; nothing is published.
- * @throws {ServiceError} When Kafka cannot be reached or refuses.
+ * @throws {UsageError} When the sites topic exists and is not compacted, dry run or not.
+ * @throws {ServiceError} When Kafka cannot be reached or refuses, saying how much was published.
  *
  * @example
  * ```ts ignore
@@ -43,7 +50,9 @@ export async function sitesApplyCommand(
   const { settings, log } = prepare(context);
   const kafka = createKafka(settings.kafka, log);
   const { sitesTopic: topic } = settings.kafka;
-  if (!options.dryRun) {
+  if (options.dryRun) {
+    await checkSitesTopic(kafka, topic, log);
+  } else {
     await ensureSitesTopic(kafka, {
       topic,
       partitions: settings.kafka.sitesPartitions,

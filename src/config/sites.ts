@@ -94,6 +94,12 @@ export async function loadSites(
 export const MAX_SITES_FILE_BYTES = 8 * 1024 * 1024;
 
 /**
+ * Room for a chain of a few dozen PEM certificates: each site's message on the sites topic
+ * carries its CA file whole, and a message must stay well under a broker's 1 MB.
+ */
+export const MAX_CA_FILE_BYTES = 64 * 1024;
+
+/**
  * Validates the text of a sites file.
  *
  * @param text YAML.
@@ -316,6 +322,11 @@ function readCaFile(
 ): string | null {
   if (path === undefined) return null;
   const resolved = isAbsolute(path) ? path : join(baseDir, path);
+  const tooBig = caFileSizeProblem(resolved, path);
+  if (tooBig !== null) {
+    report(at, tooBig);
+    return null;
+  }
   try {
     const pem = Deno.readTextFileSync(resolved);
     if (pem.includes("-----BEGIN CERTIFICATE-----")) return pem;
@@ -324,6 +335,19 @@ function readCaFile(
     report(at, `"${path}" cannot be read: ${(error as Error).message}`);
   }
   return null;
+}
+
+/** Why the file cannot be a CA file by its size, if it cannot; reading it says what else is wrong. */
+function caFileSizeProblem(resolved: string, path: string): string | null {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(resolved);
+  } catch {
+    return null;
+  }
+  if (!info.isFile) return `"${path}" is not a file`;
+  if (info.size <= MAX_CA_FILE_BYTES) return null;
+  return `"${path}" is ${info.size} bytes: a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (64 KiB) of PEM certificates`;
 }
 
 function durationMs(text: string | undefined): number | undefined {

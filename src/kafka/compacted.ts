@@ -14,7 +14,9 @@ import {
   ProduceAcks,
   Producer,
 } from "@platformatic/kafka";
-import { listTopics, withAdmin } from "./admin.ts";
+import { ServiceError } from "../errors.ts";
+import { jsonLine } from "../text.ts";
+import { listTopics } from "./admin.ts";
 import type { RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { keyPartitioner } from "./producer.ts";
@@ -31,8 +33,18 @@ export interface ReadLatestOptions {
   readonly timeoutMs?: number;
 }
 
-/** Most messages per send: one request stays well under a broker's size limit. */
-const SEND_CHUNK = 500;
+/** Most messages per send. */
+const SEND_MAX_MESSAGES = 500;
+
+/**
+ * Most bytes of keys and values per send, room left for each record's framing: a partition's
+ * messages of one send form one batch, which a broker refuses over its `max.message.bytes`
+ * (1 MB by default).
+ */
+const SEND_MAX_BYTES = 900_000;
+
+/** A record's framing, counted generously: lengths, offset and time deltas, attributes. */
+const RECORD_OVERHEAD_BYTES = 32;
 
 // Keys are text (site ids); fatal, so a key that is not UTF-8 is not taken for another one.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
@@ -47,6 +59,8 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
  * @param options How long the read may take.
  * @returns Key → last value, or `null` when the topic does not exist. Messages whose key is
  *   missing or not UTF-8 are skipped (a compacted topic refuses a message without a key).
+ * @throws {ServiceError} When a key is on two partitions: which of its values is the last cannot
+ *   be told (the topic's partition count was changed after the key was written).
  * @throws {Error} When the cluster cannot be reached, or the read takes longer than allowed.
  *
  * @example
@@ -67,32 +81,40 @@ export async function readLatest(
     maxWaitTime: 100,
   });
   logBrokerEvents(consumer, setupOf(kafka).log);
-  const rows = new Map<string, Uint8Array>();
+  const table: Table = { topic, rows: new Map(), partitionOf: new Map() };
   try {
     const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
     const starts = (await consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ??
       [];
     // Empty (or emptied by retention): nothing to join a group for.
-    if (ends.every((end, partition) => end <= (starts[partition] ?? 0n))) return rows;
+    if (ends.every((end, partition) => end <= (starts[partition] ?? 0n))) return table.rows;
     const stream = await consumer.consume({ topics: [topic], autocommit: false, mode: "earliest" });
     try {
-      await untilCaughtUp(stream, { topic, ends, timeoutMs: options.timeoutMs ?? 60_000 }, rows);
+      await untilCaughtUp(stream, { ends, timeoutMs: options.timeoutMs ?? 60_000 }, table);
     } finally {
       await stream.close().catch(() => {});
     }
-    return rows;
+    return table.rows;
   } finally {
     await consumer.close(true).catch(() => {});
   }
 }
 
-/** Applies each message to `rows` until every partition has been read up to its end. */
+/** The rows read so far, and the partition each key was found on. */
+interface Table {
+  readonly topic: string;
+  readonly rows: Map<string, Uint8Array>;
+  readonly partitionOf: Map<string, number>;
+}
+
+/** Applies each message to `table` until every partition has been read up to its end. */
 function untilCaughtUp(
   stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>,
-  bounds: { readonly topic: string; readonly ends: readonly bigint[]; readonly timeoutMs: number },
-  rows: Map<string, Uint8Array>,
+  bounds: { readonly ends: readonly bigint[]; readonly timeoutMs: number },
+  table: Table,
 ): Promise<void> {
-  const { topic, ends, timeoutMs } = bounds;
+  const { ends, timeoutMs } = bounds;
+  const { topic } = table;
   // The next offset to fetch moves past what compaction removed (a tombstone deleted after
   // `delete.retention.ms` may have been a partition's last message), which offsets of the
   // messages read would not: it, not the last offset seen, says that a partition is read. It is
@@ -112,7 +134,13 @@ function untilCaughtUp(
       resolve();
     };
     stream.on("data", (message: RawMessage) => {
-      apply(rows, message);
+      try {
+        apply(table, message);
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error);
+        return;
+      }
       queueMicrotask(check);
     });
     // Told as each fetch's answer arrives, before its messages are handled: look after them. With
@@ -125,7 +153,7 @@ function untilCaughtUp(
   });
 }
 
-function apply(rows: Map<string, Uint8Array>, message: RawMessage): void {
+function apply(table: Table, message: RawMessage): void {
   if (message.key === undefined) return;
   let key: string;
   try {
@@ -133,8 +161,26 @@ function apply(rows: Map<string, Uint8Array>, message: RawMessage): void {
   } catch {
     return;
   }
-  if (message.value === undefined) rows.delete(key);
-  else rows.set(key, message.value);
+  checkPartition(table, key, message.partition);
+  if (message.value === undefined) table.rows.delete(key);
+  else table.rows.set(key, message.value);
+}
+
+/**
+ * A key's messages are ordered on one partition only: a key found on a second one (its
+ * partition moved when partitions were added) has no last value to tell.
+ */
+function checkPartition(table: Table, key: string, partition: number): void {
+  const first = table.partitionOf.get(key);
+  if (first === undefined) table.partitionOf.set(key, partition);
+  else if (first !== partition) {
+    const [a, b] = [first, partition].toSorted((x, y) => x - y);
+    throw new ServiceError(
+      `Key ${
+        jsonLine(key)
+      } is on partitions ${a} and ${b} of topic "${table.topic}": its partition count was changed after the key was written, so which of its values is the last cannot be told; delete the topic and publish its contents again`,
+    );
+  }
 }
 
 /**
@@ -144,7 +190,7 @@ function apply(rows: Map<string, Uint8Array>, message: RawMessage): void {
  * @param kafka The cluster.
  * @param topic The topic; it must exist.
  * @param rows Keys and their new values, `null` for a tombstone.
- * @throws {Error} When the cluster does not take them (some may have been written).
+ * @throws {PublishError} When the cluster does not take them: how many it acknowledged first.
  *
  * @example
  * ```ts ignore
@@ -169,51 +215,85 @@ export async function publishLatest(
     autocreateTopics: false,
   });
   logBrokerEvents(producer, setupOf(kafka).log);
+  let acknowledged = 0;
   try {
-    for (let start = 0; start < rows.length; start += SEND_CHUNK) {
+    for (const chunk of sendChunks(rows)) {
       await producer.send({
-        messages: rows.slice(start, start + SEND_CHUNK).map(({ key, value }) => ({
+        messages: chunk.map(({ key, value }) => ({
           topic,
           key: Buffer.from(key),
           // No value: a tombstone.
           ...(value === null ? {} : { value: Buffer.from(value) }),
         })),
+      }).catch((cause: unknown) => {
+        throw new PublishError({ topic, acknowledged, total: rows.length }, { cause });
       });
+      acknowledged += chunk.length;
     }
   } finally {
     await producer.close().catch(() => {});
   }
 }
 
+/** Rows in order, cut so that each send stays under {@link SEND_MAX_BYTES}; a larger row alone. */
+function* sendChunks(rows: readonly KeyedValue[]): Generator<KeyedValue[]> {
+  let chunk: KeyedValue[] = [];
+  let chunkBytes = 0;
+  for (const row of rows) {
+    const bytes = byteLength(row.key) + byteLength(row.value ?? "") + RECORD_OVERHEAD_BYTES;
+    if (
+      chunk.length > 0 &&
+      (chunkBytes + bytes > SEND_MAX_BYTES || chunk.length === SEND_MAX_MESSAGES)
+    ) {
+      yield chunk;
+      chunk = [];
+      chunkBytes = 0;
+    }
+    chunk.push(row);
+    chunkBytes += bytes;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
+/** Where a {@link PublishError} stopped. */
+export interface PublishProgress {
+  readonly topic: string;
+  /** Messages the cluster acknowledged before the failure, the first ones of the rows. */
+  readonly acknowledged: number;
+  /** Messages there were to publish. */
+  readonly total: number;
+}
+
 /**
- * The offset each partition's next message will get: with no transactions, how many messages were
- * ever written to it (compaction removes messages, not offsets).
- *
- * @param kafka The cluster.
- * @param topic The topic.
- * @returns One offset per partition, by partition; none when the topic does not exist.
- * @throws {Error} When the cluster cannot be reached.
+ * {@link publishLatest} failed: the first `acknowledged` rows are on the topic, the others may or
+ * may not be (a send whose answer was lost may have been written).
  *
  * @example
- * ```ts ignore
- * import { endOffsets } from "./compacted.ts";
- * const written = (await endOffsets(kafka, "website-sites")).reduce((a, b) => a + b, 0n);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PublishError } from "./compacted.ts";
+ * const error = new PublishError({ topic: "t", acknowledged: 500, total: 900 }, { cause: "refused" });
+ * assert.equal(error.message, 'Publishing to "t" failed after 500 of 900 messages');
  * ```
  */
-export async function endOffsets(kafka: KafkaClient, topic: string): Promise<bigint[]> {
-  return await withAdmin(kafka, async (admin) => {
-    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
-    const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
-    if (count === 0) return [];
-    const partitions = [...Array(count).keys()].map((partitionIndex) => ({
-      partitionIndex,
-      timestamp: -1n,
-    }));
-    const [ends] = await admin.listOffsets({ topics: [{ name: topic, partitions }] });
-    const offsets = Array<bigint>(count).fill(0n);
-    for (const { partitionIndex, offset } of ends?.partitions ?? []) {
-      offsets[partitionIndex] = offset;
-    }
-    return offsets;
-  });
+export class PublishError extends Error {
+  override name = "PublishError";
+  /** The topic, and how far the publishing went. */
+  readonly progress: PublishProgress;
+
+  /**
+   * @param progress The topic, and how many messages of how many it acknowledged.
+   * @param options The failure of the send, as `cause`.
+   */
+  constructor(progress: PublishProgress, options: { readonly cause: unknown }) {
+    super(
+      `Publishing to "${progress.topic}" failed after ${progress.acknowledged} of ${progress.total} messages`,
+      options,
+    );
+    this.progress = progress;
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * For tests and benchmarks only: sending messages as they are (bytes or text, valid or not), and
- * asking whether a group has committed everything, without the client library leaving
+ * For tests and benchmarks only: sending messages as they are (bytes or text, valid or not, to
+ * the partition of one's choice), counting what a topic was ever sent, and asking whether a group
+ * has committed everything, without the client library leaving
  * `src/kafka/`. The program itself publishes through `producer.ts` and consumes through
  * `consumer.ts`.
  *
@@ -16,6 +17,8 @@ import { keyPartitioner } from "./producer.ts";
 export interface RawMessage {
   readonly key?: string | Uint8Array | null;
   readonly value: string | Uint8Array | null;
+  /** The partition to send it to, instead of the key's. */
+  readonly partition?: number;
 }
 
 /** What {@link TestProducer.send} sends. */
@@ -52,8 +55,9 @@ export function openTestProducer(kafka: KafkaClient): Promise<TestProducer> {
   return Promise.resolve({
     async send({ topic, messages, acks }) {
       await producer.send({
-        messages: messages.map(({ key, value }) => ({
+        messages: messages.map(({ key, value, partition }) => ({
           topic,
+          ...(partition === undefined ? {} : { partition }),
           ...(key === undefined || key === null ? {} : { key: bytes(key) }),
           ...(value === null ? {} : { value: bytes(value) }),
         })),
@@ -123,4 +127,37 @@ export async function committedToEnd(
  */
 export async function deleteTopic(kafka: KafkaClient, topic: string): Promise<void> {
   await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [topic] }).catch(() => {}));
+}
+
+/**
+ * The offset each partition's next message will get: with no transactions, how many messages were
+ * ever written to it (compaction removes messages, not offsets).
+ *
+ * @param kafka The cluster.
+ * @param topic The topic.
+ * @returns One offset per partition, by partition; none when the topic does not exist.
+ * @throws {Error} When the cluster cannot be reached.
+ *
+ * @example
+ * ```ts ignore
+ * import { endOffsets } from "./testing.ts";
+ * const written = (await endOffsets(kafka, "website-sites")).reduce((a, b) => a + b, 0n);
+ * ```
+ */
+export async function endOffsets(kafka: KafkaClient, topic: string): Promise<bigint[]> {
+  return await withAdmin(kafka, async (admin) => {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+    const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+    if (count === 0) return [];
+    const partitions = [...Array(count).keys()].map((partitionIndex) => ({
+      partitionIndex,
+      timestamp: -1n,
+    }));
+    const [ends] = await admin.listOffsets({ topics: [{ name: topic, partitions }] });
+    const offsets = Array<bigint>(count).fill(0n);
+    for (const { partitionIndex, offset } of ends?.partitions ?? []) {
+      offsets[partitionIndex] = offset;
+    }
+    return offsets;
+  });
 }

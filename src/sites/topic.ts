@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { UsageError } from "../errors.ts";
-import { ensureTopic, topicConfigs, type TopicSpec } from "../kafka/admin.ts";
+import { ServiceError, UsageError } from "../errors.ts";
+import { ensureTopic, listTopics, topicConfigs, type TopicSpec } from "../kafka/admin.ts";
 import type { KafkaClient } from "../kafka/client.ts";
-import { type KeyedValue, publishLatest, readLatest } from "../kafka/compacted.ts";
+import { type KeyedValue, PublishError, publishLatest, readLatest } from "../kafka/compacted.ts";
 import { describeKafkaError, kafkaFailure } from "../kafka/errors.ts";
 import type { Logger } from "../log.ts";
 import type { SitesDiff } from "./diff.ts";
@@ -28,7 +28,8 @@ export type SitesOnTopic = Map<string, SiteMessage | UnreadableSite>;
 const COMPACTED = { "cleanup.policy": "compact" } as const;
 
 /**
- * Creates the sites topic, compacted, unless it exists; then makes sure that it is compacted.
+ * Creates the sites topic, compacted, unless it exists; then makes sure that it is compacted
+ * (`cleanup.policy` exactly `compact`).
  *
  * @param kafka The cluster.
  * @param spec Topic, partitions, replication factor.
@@ -50,20 +51,51 @@ export async function ensureSitesTopic(
   await ensureTopic(kafka, { ...spec, configs: COMPACTED }, log).catch((error) => {
     throw kafkaFailure(error);
   });
-  const policy = await topicConfigs(kafka, spec.topic).then(
+  await checkCompacted(kafka, spec.topic, log);
+}
+
+/**
+ * Makes sure that the sites topic, if it exists, is compacted: what a dry run checks.
+ *
+ * @param kafka The cluster.
+ * @param topic The sites topic.
+ * @param log Says when the topic's configs cannot be read.
+ * @throws {UsageError} When the topic exists and is not compacted.
+ * @throws {ServiceError} When the cluster cannot be reached or refuses.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkSitesTopic } from "./topic.ts";
+ * await checkSitesTopic(kafka, "website-sites", log);
+ * ```
+ */
+export async function checkSitesTopic(
+  kafka: KafkaClient,
+  topic: string,
+  log: Logger,
+): Promise<void> {
+  const topics = await listTopics(kafka).catch((error) => {
+    throw kafkaFailure(error);
+  });
+  if (topics.includes(topic)) await checkCompacted(kafka, topic, log);
+}
+
+async function checkCompacted(kafka: KafkaClient, topic: string, log: Logger): Promise<void> {
+  const policy = await topicConfigs(kafka, topic).then(
     (configs) => configs["cleanup.policy"] ?? null,
     (error) => {
       // A managed service may not grant DescribeConfigs: the topic may well be right.
       log.warn("cannot tell whether the sites topic is compacted", {
-        topic: spec.topic,
+        topic,
         error: describeKafkaError(error),
       });
       return null;
     },
   );
-  if (policy !== null && !policy.split(",").includes("compact")) {
+  // "compact,delete" too would delete every site after the topic's retention time.
+  if (policy !== null && policy !== "compact") {
     throw new UsageError(
-      `Topic "${spec.topic}" is not compacted (cleanup.policy is "${policy}"): its sites would be deleted after its retention time; set cleanup.policy=compact on it, or set KAFKA_SITES_TOPIC to another topic`,
+      `Topic "${topic}" is not compacted (cleanup.policy is "${policy}"): its sites would be deleted after its retention time; set cleanup.policy=compact on it, or set KAFKA_SITES_TOPIC to another topic`,
     );
   }
 }
@@ -75,7 +107,8 @@ export async function ensureSitesTopic(
  * @param topic The sites topic.
  * @returns Each site's last message (tombstoned sites left out), or `null` when there is no such
  *   topic yet.
- * @throws {ServiceError} When the cluster cannot be reached or the read does not end in time.
+ * @throws {ServiceError} When the cluster cannot be reached, the read does not end in time, or a
+ *   site id is on two partitions.
  *
  * @example
  * ```ts ignore
@@ -85,7 +118,7 @@ export async function ensureSitesTopic(
  */
 export async function readSites(kafka: KafkaClient, topic: string): Promise<SitesOnTopic | null> {
   const rows = await readLatest(kafka, topic).catch((error) => {
-    throw kafkaFailure(error);
+    throw error instanceof ServiceError ? error : kafkaFailure(error);
   });
   if (rows === null) return null;
   return new Map([...rows].map(([id, value]) => [id, decodeSiteMessage(id, value)]));
@@ -127,8 +160,8 @@ export function changesToPublish(diff: SitesDiff, desired: readonly SiteMessage[
  * @param kafka The cluster.
  * @param topic The sites topic; it must exist.
  * @param changes From {@link changesToPublish}.
- * @throws {ServiceError} When the cluster does not take them (some may have been written; applying
- *   the file again finishes the job).
+ * @throws {ServiceError} When the cluster does not take them, saying how many it took: applying
+ *   the file again finishes the job.
  *
  * @example
  * ```ts ignore
@@ -142,6 +175,15 @@ export async function publishSites(
   changes: readonly KeyedValue[],
 ): Promise<void> {
   await publishLatest(kafka, topic, changes).catch((error) => {
-    throw kafkaFailure(error);
+    throw error instanceof PublishError ? publishFailure(error) : kafkaFailure(error);
   });
+}
+
+function publishFailure(error: PublishError): ServiceError {
+  const { topic, acknowledged, total } = error.progress;
+  const cause = describeKafkaError(error.cause);
+  const what = acknowledged === 0
+    ? `Publishing to "${topic}" failed before any of ${total} messages was acknowledged: the topic may hold part of this change; run monitor sites apply again to finish it`
+    : `Publishing to "${topic}" failed after ${acknowledged} of ${total} messages: the topic holds part of this change; run monitor sites apply again to finish it`;
+  return new ServiceError(`${what}: ${cause}`, { cause: error });
 }

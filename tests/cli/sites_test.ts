@@ -4,10 +4,11 @@
  * moves), what is printed, and what is not published.
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { readSettings } from "../../src/config/settings.ts";
-import { listTopics, topicConfigs } from "../../src/kafka/admin.ts";
+import { ensureTopic, listTopics, topicConfigs } from "../../src/kafka/admin.ts";
 import { createKafka, type KafkaClient } from "../../src/kafka/client.ts";
-import { endOffsets } from "../../src/kafka/compacted.ts";
+import { endOffsets, openTestProducer } from "../../src/kafka/testing.ts";
 import { SILENT } from "../../src/log.ts";
 import { monitor } from "../_helpers/cli.ts";
 import { messagesOnTopic, testEnv, testProducer } from "../_helpers/services.ts";
@@ -36,6 +37,23 @@ sites:
   - id: new
     url: https://new.example/
 `;
+
+/** Text that gzip shrinks only back to its `bytes` random bytes: their base64, a third longer. */
+function incompressible(bytes: number): string {
+  const data = new Uint8Array(bytes);
+  for (let at = 0; at < bytes; at += 65_536) crypto.getRandomValues(data.subarray(at, at + 65_536));
+  return Buffer.from(data).toString("base64");
+}
+
+/** A sites file of sites `a`, `b`…, each POSTing the base64 of `bodyBytes` random bytes (0: none). */
+function sitesWithBodies(...bodyBytes: number[]): string {
+  const sites = bodyBytes.map((bytes, i) => {
+    const id = String.fromCharCode(97 + i);
+    const body = bytes === 0 ? "" : `    method: POST\n    body: "${incompressible(bytes)}"\n`;
+    return `  - id: ${id}\n    url: https://${id}.example/\n${body}`;
+  });
+  return `sites:\n${sites.join("")}`;
+}
 
 /** A test's environment, its sites topic's client, and a directory for its sites files. */
 async function setup(extra: Record<string, string> = {}) {
@@ -242,4 +260,79 @@ Deno.test("sites apply refuses a sites topic that exists but is not compacted", 
     new RegExp(`Topic "${t.topic}" is not compacted \\(cleanup.policy is "delete"\\)`),
   );
   assert.equal(await t.written(), 0);
+});
+
+Deno.test("sites apply refuses a sites topic that is compacted and deleted too, dry run or not", async () => {
+  await using t = await setup();
+  const spec = { topic: t.topic, partitions: 1, replicationFactor: -1 };
+  await ensureTopic(t.kafka, { ...spec, configs: { "cleanup.policy": "compact,delete" } }, SILENT);
+  const file = await t.file(V1);
+  for (const args of [["sites", "apply", file], ["sites", "apply", "--dry-run", file]]) {
+    const applied = await t.run(...args);
+    assert.equal(applied.code, 2, args.join(" "));
+    assert.equal(applied.out, "", args.join(" "));
+    assert.match(
+      applied.err,
+      new RegExp(`Topic "${t.topic}" is not compacted \\(cleanup.policy is "compact,delete"\\)`),
+    );
+  }
+  assert.equal(await t.written(), 0);
+});
+
+Deno.test("sites apply --dry-run refuses a sites topic that exists but is not compacted", async () => {
+  await using t = await setup();
+  {
+    await using _ = await testProducer(t.onSitesTopic, 1);
+  }
+  const applied = await t.run("sites", "apply", "--dry-run", await t.file(V1));
+  assert.equal(applied.code, 2);
+  assert.equal(applied.out, "");
+  assert.match(applied.err, /is not compacted \(cleanup.policy is "delete"\)/);
+});
+
+Deno.test("sites apply splits its sends by size: two sites of 800 KB on one partition are both published", async () => {
+  // Together over the broker's 1 MB per partition and send, compressed or not.
+  await using t = await setup({ KAFKA_SITES_PARTITIONS: "1" });
+  const applied = await t.run("sites", "apply", await t.file(sitesWithBodies(600_000, 600_000)));
+  assert.equal(applied.code, 0, applied.err);
+  assert.match(applied.out, /published 2 messages/);
+  assert.equal(await t.written(), 2);
+});
+
+Deno.test("sites apply that the broker stops halfway exits 1 saying how much of the change is on the topic", async () => {
+  await using t = await setup({ KAFKA_SITES_PARTITIONS: "1" });
+  // b's message, compressed, is over the broker's max.message.bytes (1 MB by default): a is
+  // published, b not.
+  const applied = await t.run("sites", "apply", await t.file(sitesWithBodies(0, 1_500_000)));
+  assert.equal(applied.code, 1);
+  assert.equal(applied.out, "+ a\n+ b\n");
+  assert.match(
+    applied.err,
+    new RegExp(
+      `Publishing to "${t.topic}" failed after 1 of 2 messages: the topic holds part of this change; run monitor sites apply again to finish it: .`,
+    ),
+  );
+  assert.equal(await t.written(), 1);
+  assert.equal((await t.run("sites", "list")).out, "a  https://a.example/\n");
+});
+
+Deno.test("sites list refuses a site id found on two partitions, naming it", async () => {
+  await using t = await setup();
+  const spec = { topic: t.topic, partitions: 2, replicationFactor: -1 };
+  await ensureTopic(t.kafka, { ...spec, configs: { "cleanup.policy": "compact" } }, SILENT);
+  {
+    await using producer = await openTestProducer(t.kafka);
+    const value = JSON.stringify({ version: 1, site: { id: "shop", url: "https://shop/" } });
+    await producer.send({
+      topic: t.topic,
+      messages: [{ key: "shop", value, partition: 1 }, { key: "shop", value, partition: 0 }],
+    });
+  }
+  const listed = await t.run("sites", "list");
+  assert.equal(listed.code, 1);
+  assert.equal(listed.out, "");
+  assert.match(
+    listed.err,
+    new RegExp(`Key "shop" is on partitions 0 and 1 of topic "${t.topic}": its partition count`),
+  );
 });

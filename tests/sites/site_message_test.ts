@@ -115,6 +115,25 @@ sites:
   }
 });
 
+Deno.test("parseSitesAsWritten() refuses a ca_file over 64 KiB at its line, and takes one of exactly 64 KiB", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pem = (bytes: number) => CA_PEM + "#".repeat(bytes - CA_PEM.length);
+    await Deno.writeTextFile(join(dir, "big.pem"), pem(64 * 1024 + 1));
+    await Deno.writeTextFile(join(dir, "full.pem"), pem(64 * 1024));
+    const file = join(dir, "sites.yaml");
+    const text = (ca: string) =>
+      `sites:\n  - id: a\n    url: https://a.example/\n    ca_file: ${ca}\n`;
+    assert.deepEqual(problemsOf(() => parseSitesAsWritten(text("big.pem"), file)), [
+      `${file}:4: sites[0].ca_file "big.pem" is 65537 bytes: a CA file may hold at most 65536 bytes (64 KiB) of PEM certificates`,
+    ]);
+    const [message] = siteMessages(parseSitesAsWritten(text("full.pem"), file), file);
+    assert.equal(message?.site.ca_cert?.length, 64 * 1024);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("siteMessages() writes a site's keys in one order, whatever the file's", () => {
   const a = messagesOf("sites:\n  - url: https://a.example/\n    interval: 1m\n    id: a\n");
   const b = messagesOf("sites:\n  - interval: 1m\n    id: a\n    url: https://a.example/\n");
