@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
-import type { SitesAsWritten } from "../config/sites.ts";
+import { MAX_CA_FILE_BYTES, type SitesAsWritten } from "../config/sites.ts";
 import { sitesFileSchema } from "../config/sites_schema.ts";
 import { formatKeyPath } from "../config/yaml_source.ts";
 import { NO_CONTROL_CHARACTERS } from "../text.ts";
@@ -32,6 +32,8 @@ export const siteSchema = entry.omit({ ca_file: true }).extend({
     ),
   ca_cert: z.string({ error: "must be PEM text" })
     .includes("-----BEGIN CERTIFICATE-----", { error: "must be a PEM certificate" })
+    // (Characters, not bytes: PEM is ASCII.)
+    .max(MAX_CA_FILE_BYTES, { error: `must be at most ${MAX_CA_FILE_BYTES} characters of PEM` })
     .describe(
       "CA certificate(s) (PEM) to verify the site with instead of the system's: the contents of the sites file's ca_file",
     ).optional(),
