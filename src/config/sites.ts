@@ -6,7 +6,6 @@
  */
 import { dirname, isAbsolute, join } from "node:path";
 import { RE2JS } from "re2js";
-import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { interpolateEnv } from "./interpolate.ts";
@@ -20,7 +19,8 @@ import {
   sitesFileSchema,
   statusRange,
 } from "./sites_schema.ts";
-import { formatKeyPath, type KeyPath, parseYaml, type YamlSource } from "./yaml_source.ts";
+import { formatKeyPath, type KeyPath, parseYaml } from "./yaml_source.ts";
+import { fromIssue, problemAt, quoteValue, sortByLine, unique } from "./sites_problems.ts";
 
 /** Defaults for keys that neither a site nor the `defaults` block sets. */
 export const DEFAULTS = {
@@ -352,81 +352,4 @@ function caFileSizeProblem(resolved: string, path: string): string | null {
 
 function durationMs(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseDurationMs(text);
-}
-
-function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem[] {
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) =>
-      problemAt(
-        source,
-        [...issue.path, key],
-        key === "<<"
-          ? "is a merge key, which a sites file does not support: use the defaults block or write the keys out"
-          : "is not a known key: remove it or check its spelling",
-      )
-    );
-  }
-  if (issue.code === "invalid_union") {
-    // Report the alternative that has the right type (say, the string form of a pattern that does
-    // not compile), not "matches no alternative".
-    const typed = issue.errors.find((branch) =>
-      !branch.some((i) => i.code === "invalid_type" && i.path.length === 0)
-    );
-    if (typed !== undefined) {
-      return typed.flatMap((inner) =>
-        fromIssue(source, { ...inner, path: [...issue.path, ...inner.path] })
-      );
-    }
-  }
-  if (issue.code === "invalid_key") {
-    return [problemAt(source, issue.path, issue.issues[0]?.message ?? issue.message)];
-  }
-  const value = valueAt(source.data, issue.path);
-  const message = value === undefined && issue.code === "invalid_type"
-    ? "is required"
-    : typeof value === "string" && !issue.message.includes(value)
-    ? `${issue.message}: current value is ${quoteValue(value)}`
-    : typeof value === "number"
-    ? `${issue.message}: current value is ${value}`
-    : issue.message;
-  return [problemAt(source, issue.path, message)];
-}
-
-/** Long values are cut: a message is read on a terminal. */
-const MAX_SHOWN_CHARS = 100;
-
-/** A value for a message: JSON-escaped (no raw control characters), cut short when long. */
-function quoteValue(value: unknown): string {
-  const text = typeof value === "string" ? value : String(value);
-  if (text.length <= MAX_SHOWN_CHARS) return JSON.stringify(text);
-  const start = JSON.stringify(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1);
-  return `${start}…" (${text.length} characters)`;
-}
-
-function problemAt(source: YamlSource, path: KeyPath, message: string): ConfigProblem {
-  const line = source.lineOf(path);
-  const where = { file: source.file, path: formatKeyPath(path), message };
-  return line === undefined ? where : { ...where, line };
-}
-
-function valueAt(data: unknown, path: KeyPath): unknown {
-  let value = data;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-/** Several sites can share one bad default; it is reported once. */
-function unique(problems: ConfigProblem[]): ConfigProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path}\0${p.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
-}
-
-function sortByLine(problems: ConfigProblem[]): ConfigProblem[] {
-  return problems.toSorted((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
