@@ -15,12 +15,14 @@ export const NO_NUL = /^[^\u0000]*$/;
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
 
+// C0, DEL, C1, and Unicode's bidirectional embeddings, overrides and isolates (which reorder what
+// follows them on screen: a certificate name could pose as another).
 // deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Text made safe to print and store: control characters (C0, DEL and C1, among them NUL and the
- * escape that starts a terminal's sequences) become U+FFFD.
+ * escape that starts a terminal's sequences) and bidirectional overrides become U+FFFD.
  *
  * @param text Text from outside.
  * @returns The text without control characters.
@@ -30,6 +32,7 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/g;
  * import assert from "node:assert/strict";
  * import { printable } from "./text.ts";
  * assert.equal(printable("Shop\u001b[2J"), "Shop\uFFFD[2J");
+ * assert.equal(printable("CN=evil\u202Egro.elpmaxe"), "CN=evil\uFFFDgro.elpmaxe");
  * ```
  */
 export function printable(text: string): string {

@@ -153,7 +153,8 @@ function traceSocket(socket: Socket, trace: HopTrace, monotonicMs: () => number)
   socket.once("connect", () => {
     trace.connectedMs = monotonicMs();
     // (Read now: the address is gone once the response has ended.)
-    trace.remoteAddress = socket.remoteAddress;
+    // (An IPv4 address reached over a dual-stack socket reads ::ffff:a.b.c.d: it is a.b.c.d.)
+    trace.remoteAddress = socket.remoteAddress?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
   });
   socket.once("secureConnect", () => {
     trace.secureMs = monotonicMs();
