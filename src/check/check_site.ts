@@ -217,8 +217,10 @@ async function request(site: SiteConfig, context: RequestContext): Promise<Check
     if (site.maxRedirects === 0 || !REDIRECT_STATUSES.has(statusCode) || location === undefined) {
       return null;
     }
-    // (A redirect's body is not read: the hop has no transfer time.)
     exchange.close();
+    // As blackbox_exporter counts it: a redirect's transfer lasts until the next request starts, so
+    // that the phases of every hop add up to the whole check.
+    hop.endMs = context.monotonicMs();
     if (redirects === site.maxRedirects) {
       return { kind: "too_many_redirects", message: `More than ${site.maxRedirects} redirects` };
     }
