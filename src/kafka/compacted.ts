@@ -7,19 +7,13 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import {
-  CompressionAlgorithms,
-  Consumer,
-  type MessagesStream,
-  ProduceAcks,
-  Producer,
-} from "@platformatic/kafka";
+import { Consumer, type MessagesStream } from "@platformatic/kafka";
 import { ServiceError } from "../errors.ts";
 import { jsonLine } from "../text.ts";
 import { listTopics } from "./admin.ts";
 import type { RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
-import { keyPartitioner } from "./producer.ts";
+import { idempotentProducer } from "./producer.ts";
 
 /** One row to write: a key and its new value, or `null` to delete it (a tombstone). */
 export interface KeyedValue {
@@ -204,16 +198,7 @@ export async function publishLatest(
   rows: readonly KeyedValue[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const producer = new Producer({
-    ...setupOf(kafka).options,
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    maxInflights: 1,
-    compression: CompressionAlgorithms.GZIP,
-    // As results: a key's messages on the partition Java's and kafkajs's clients would choose.
-    partitioner: keyPartitioner,
-    autocreateTopics: false,
-  });
+  const producer = idempotentProducer(kafka);
   logBrokerEvents(producer, setupOf(kafka).log);
   let acknowledged = 0;
   try {

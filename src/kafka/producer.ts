@@ -180,6 +180,39 @@ export interface OpenPublisherOptions extends PublisherOptions {
 const DISCONNECT_TIMEOUT_MS = 2_000;
 
 /**
+ * A producer whose sends the broker stores once each, in order, with the partition of each key as
+ * Java's client chooses it. The broker discards a batch it already has when the producer retries a
+ * send (acks from all in-sync replicas, one request in flight per connection, as the library sets
+ * for an idempotent producer). JSON compresses well: less to send to a managed broker, and less for
+ * it to store. Topics are never created by a send (see `ensureTopic`).
+ *
+ * @param kafka The cluster.
+ * @param options Settings of the library's producer to add (retries, say).
+ * @returns The producer, not connected yet; close it when done.
+ *
+ * @example
+ * ```ts ignore
+ * import { idempotentProducer } from "./producer.ts";
+ * const producer = idempotentProducer(kafka, { retries: Number.MAX_SAFE_INTEGER });
+ * ```
+ */
+export function idempotentProducer(
+  kafka: KafkaClient,
+  options: { readonly retries?: number } = {},
+): Producer<Buffer, Buffer, Buffer, Buffer> {
+  return new Producer({
+    ...setupOf(kafka).options,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    maxInflights: 1,
+    compression: CompressionAlgorithms.GZIP,
+    partitioner: keyPartitioner,
+    autocreateTopics: false,
+    ...options,
+  });
+}
+
+/**
  * Opens an idempotent producer for the topic and returns a {@link Publisher} over it; its `close`
  * also disconnects the producer. It connects with the first send.
  *
@@ -200,21 +233,8 @@ export function openPublisher(
   options: OpenPublisherOptions,
 ): Promise<Publisher> {
   const { topic, onSent } = options;
-  const producer = new Producer({
-    ...setupOf(kafka).options,
-    // The broker discards a batch it already has when the producer retries a send (acks from
-    // all in-sync replicas, one request in flight per connection, as the library sets for an
-    // idempotent producer): no duplicates before the database's own de-duplication. Sends are
-    // retried without limit; the publisher bounds what waits meanwhile.
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    maxInflights: 1,
-    retries: Number.MAX_SAFE_INTEGER,
-    // JSON results compress well; less to send to a managed broker, and less for it to store.
-    compression: CompressionAlgorithms.GZIP,
-    partitioner: keyPartitioner,
-    autocreateTopics: false,
-  });
+  // Sends are retried without limit; the publisher bounds what waits meanwhile.
+  const producer = idempotentProducer(kafka, { retries: Number.MAX_SAFE_INTEGER });
   logBrokerEvents(producer, options.log);
   const publisher = createPublisher(async (messages) => {
     const startedMs = performance.now();
