@@ -17,7 +17,7 @@ import {
   type CheckResult,
   NO_CONNECTION_DETAILS,
 } from "./result.ts";
-import { VERSION } from "../version.ts";
+import { type CheckOrigin, localOrigin, userAgent } from "./origin.ts";
 
 /** What a check needs from the outside world; tests pass their own. */
 export interface CheckOptions {
@@ -37,11 +37,9 @@ export interface CheckOptions {
    * to the link-local ones, which hold the cloud metadata services.
    */
   readonly denied?: BlockList;
+  /** The region and process the result says it came from; defaults to this process, "default". */
+  readonly origin?: CheckOrigin;
 }
-
-/** Sent with every request so site owners can tell the monitor from visitors. */
-export const USER_AGENT =
-  `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor)`;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -80,8 +78,11 @@ export async function checkSite(
   const timeout = AbortSignal.timeout(site.timeoutMs);
   const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
 
+  const origin = options.origin ?? localOrigin();
   const base = {
     version: CHECK_RESULT_VERSION,
+    region: origin.region,
+    checker: origin.checker,
     checkId: (options.newId ?? uuidv7)(),
     siteId: site.id,
     siteName: site.name,
@@ -129,6 +130,7 @@ export async function checkSite(
     signal,
     monotonicMs,
     denied: options.denied ?? DEFAULT_DENIED_NETWORKS,
+    userAgent: userAgent(origin),
     received: (e: Exchange) => exchange = e,
   };
   try {
@@ -173,6 +175,7 @@ interface RequestContext {
   readonly signal: AbortSignal;
   readonly monotonicMs: () => number;
   readonly denied: BlockList;
+  readonly userAgent: string;
   /** Called with each response as its headers arrive. */
   readonly received: (exchange: Exchange) => void;
 }
@@ -197,7 +200,7 @@ async function request(site: SiteConfig, context: RequestContext): Promise<Check
         method,
         body,
         headers: {
-          "user-agent": USER_AGENT,
+          "user-agent": context.userAgent,
           "accept-encoding": "gzip, deflate, br",
           ...site.headers,
         },

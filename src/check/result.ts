@@ -24,14 +24,17 @@ const ERROR_KINDS_V1 = [
   "invalid_response",
 ] as const;
 
+/** Why a check failed, in version 2. */
+const ERROR_KINDS_V2 = [...ERROR_KINDS_V1, "denied"] as const;
+
 /** Why a check failed. Documented in the README; stored as text in `checks.error_kind`. */
-export const ERROR_KINDS = [...ERROR_KINDS_V1, "denied"] as const;
+export const ERROR_KINDS = [...ERROR_KINDS_V2, "config"] as const;
 
 /** One of {@link ERROR_KINDS}. */
 export type ErrorKind = typeof ERROR_KINDS[number];
 
 /** The current message format version; a consumer rejects versions it does not know. */
-export const CHECK_RESULT_VERSION = 2 as const;
+export const CHECK_RESULT_VERSION = 3 as const;
 
 /** PostgreSQL cannot store a NUL character in text: a message carrying one is unreadable. */
 const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
@@ -152,6 +155,27 @@ const fieldsV2 = {
     ),
 };
 
+/**
+ * A region's name: what `--region` accepts, and what results carry. Letters, digits, `.`, `_` and
+ * `-`, so that it fits in a consumer group's name, a User-Agent and a terminal.
+ */
+export const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** The region of a checker not told its own, and of every result older than version 3. */
+export const DEFAULT_REGION = "default";
+
+/** Version 3 says where the check was made from. */
+const fieldsV3 = {
+  ...fieldsV2,
+  version: z.literal(3).describe("Message format version"),
+  region: z.string().regex(REGION_PATTERN).describe(
+    'The region of the checker (its --region, "default" unless told)',
+  ),
+  checker: storableText().min(1).max(255).describe(
+    "Which checker process made the check: host name and process id",
+  ),
+};
+
 function hasPatternWhenMatched(result: unknown): boolean {
   // (Every version has both fields; TypeScript cannot see it through the generic union.)
   const { pattern, patternMatched } = result as z.infer<z.ZodObject<typeof fieldsV1>>;
@@ -188,20 +212,33 @@ function resultSchema<
 /** The message format, version 1 (read, no longer written). */
 export const checkResultV1Schema = resultSchema(fieldsV1, ERROR_KINDS_V1, 1);
 
-/** The message format, version 2 (the current one): a check that met every expectation, or not. */
-export const checkResultSchema = resultSchema(fieldsV2, ERROR_KINDS, CHECK_RESULT_VERSION);
+/** The message format, version 2 (read, no longer written). */
+export const checkResultV2Schema = resultSchema(fieldsV2, ERROR_KINDS_V2, 2);
+
+/** The message format, version 3 (the current one): a check that met every expectation, or not. */
+export const checkResultSchema = resultSchema(fieldsV3, ERROR_KINDS, CHECK_RESULT_VERSION);
 
 /**
- * One check of one site, in the current shape. `version` is the format it arrived in: 1 for an
- * older message read with what it lacks set to null (see {@link upgradeV1}).
+ * One check of one site, in the current shape. `version` is the format it arrived in: an older
+ * message is read with what it lacks filled in (see {@link upgrade}).
  */
-export type CheckResult = WithVersion<z.infer<typeof checkResultSchema>, 1 | 2>;
+export type CheckResult = AsRead<z.infer<typeof checkResultSchema>>;
 
-/** `T` with another `version`, for each member of a union (`Omit` would merge them). */
-type WithVersion<T, V> = T extends unknown ? Omit<T, "version"> & { readonly version: V } : never;
+/**
+ * `T` with the version it arrived in, and no checker named before version 3, for each member of a
+ * union (`Omit` would merge them).
+ */
+type AsRead<T> = T extends unknown ? Omit<T, "version" | "checker"> & {
+    readonly version: 1 | 2 | 3;
+    readonly checker: string | null;
+  }
+  : never;
 
 /** A version 1 message. */
 export type CheckResultV1 = z.infer<typeof checkResultV1Schema>;
+
+/** A version 2 message. */
+export type CheckResultV2 = z.infer<typeof checkResultV2Schema>;
 
 /** Failure detail of a {@link CheckResult}. */
 export type CheckError = NonNullable<CheckResult["error"]>;
@@ -222,26 +259,28 @@ export const NO_CONNECTION_DETAILS = {
 } as const;
 
 /**
- * A version 1 result in the current shape: what version 1 did not record is null, and `version`
- * stays 1 (what the message was is kept with it).
+ * An older result in the current shape: what version 1 did not record is null; a result older than
+ * version 3 was made in the {@link DEFAULT_REGION} (there was no other) by a checker it does not
+ * name. `version` stays what the message was.
  *
- * @param result A valid version 1 result.
+ * @param result A valid version 1 or 2 result.
  * @returns The same check as the current version.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { upgradeV1 } from "./result.ts";
+ * import { upgrade } from "./result.ts";
  * const v1 = {
  *   version: 1, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab", siteId: "a", siteName: "a",
  *   url: "http://a.test/", checkedAt: "2026-01-01T00:00:00.000Z", timeToHeadersMs: 1,
  *   responseTimeMs: 2, statusCode: 200, pattern: null, patternMatched: null, certExpiresAt: null,
  *   up: true, error: null,
  * } as const;
- * assert.equal(upgradeV1(v1).version, 1);
- * assert.equal(upgradeV1(v1).dnsMs, null);
+ * assert.equal(upgrade(v1).version, 1);
+ * assert.equal(upgrade(v1).dnsMs, null);
+ * assert.equal(upgrade(v1).region, "default");
  * ```
  */
-export function upgradeV1(result: CheckResultV1): CheckResult {
-  return { ...NO_CONNECTION_DETAILS, ...result };
+export function upgrade(result: CheckResultV1 | CheckResultV2): CheckResult {
+  return { ...NO_CONNECTION_DETAILS, region: DEFAULT_REGION, checker: null, ...result };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { checkResultSchema, checkResultV1Schema } from "../check/result.ts";
+import { checkResultSchema, checkResultV1Schema, checkResultV2Schema } from "../check/result.ts";
 import { sitesFileSchema } from "../config/sites_schema.ts";
 import { siteMessageSchema } from "../sites/site_message.ts";
 import type { CliContext } from "./context.ts";
@@ -19,9 +19,14 @@ export function jsonSchemas(): Record<string, unknown> {
       title: "website-monitor check result, version 1",
     },
     "check_result.v2.json": {
-      ...z.toJSONSchema(checkResultSchema),
+      ...z.toJSONSchema(checkResultV2Schema),
       $id: "https://website-monitor.dev/schema/check_result.v2.json",
       title: "website-monitor check result, version 2",
+    },
+    "check_result.v3.json": {
+      ...z.toJSONSchema(checkResultSchema),
+      $id: "https://website-monitor.dev/schema/check_result.v3.json",
+      title: "website-monitor check result, version 3",
     },
     "site.v1.json": {
       ...z.toJSONSchema(siteMessageSchema),

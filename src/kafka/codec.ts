@@ -9,7 +9,8 @@ import {
   type CheckResult,
   checkResultSchema,
   checkResultV1Schema,
-  upgradeV1,
+  checkResultV2Schema,
+  upgrade,
 } from "../check/result.ts";
 import type { z } from "zod";
 import type { KafkaBatch } from "./batch.ts";
@@ -71,13 +72,14 @@ export function decodeCheckResult(value: Uint8Array | string | null): Decoded {
     return { ok: false, reason: `Message is not JSON: ${(error as Error).message}` };
   }
   const version = (data as { version?: unknown } | null)?.version;
-  if (version === 1) return validated(checkResultV1Schema.safeParse(data), upgradeV1);
-  if (version === 2) return validated(checkResultSchema.safeParse(data), (result) => result);
+  if (version === 1) return validated(checkResultV1Schema.safeParse(data), upgrade);
+  if (version === 2) return validated(checkResultV2Schema.safeParse(data), upgrade);
+  if (version === 3) return validated(checkResultSchema.safeParse(data), (result) => result);
   return {
     ok: false,
     reason: `Message version ${
       JSON.stringify(version)
-    } is not supported: this consumer reads versions 1 and 2`,
+    } is not supported: this consumer reads versions 1 to 3`,
   };
 }
 

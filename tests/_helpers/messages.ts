@@ -66,6 +66,8 @@ export function validResults(
     certSubject: fc.option(text(), { nil: null }),
     certIssuer: fc.option(text(), { nil: null }),
     certAltNames: fc.option(fc.array(text(), { maxLength: 5 }), { nil: null }),
+    region: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/),
+    checker: text({ minLength: 1, maxLength: 255 }),
   }).map(({ matched, error, ...fields }): CheckResult => {
     const common = {
       version: CHECK_RESULT_VERSION,
@@ -83,7 +85,7 @@ const DEEP: unknown = Array.from({ length: 1_000 }).reduce<unknown>((inner) => [
 
 /** Values that break each field; `undefined` removes it. */
 const BROKEN: Record<string, readonly unknown[]> = {
-  version: [undefined, null, 0, 3, "2", 1.5],
+  version: [undefined, null, 0, 4, "3", 2.5],
   checkId: [undefined, null, "", "not-a-uuid", "3f1f8f0e-8c5e-4c1d-9b7a-2f3c4d5e6f70", 42],
   siteId: [undefined, null, "", "a".repeat(513), "a\u0000b", "a\udc00", 7, []],
   siteName: [undefined, null, "", "x\u0000", "x\ud800", {}, DEEP],
@@ -133,6 +135,8 @@ const BROKEN: Record<string, readonly unknown[]> = {
     ["a\u0000"],
     Array.from({ length: 101 }, (_, i) => `DNS:${i}.example`),
   ],
+  region: [undefined, null, "", "-eu", "eu west", "a".repeat(64), "é", 1],
+  checker: [undefined, null, "", "x".repeat(256), "h\u0000", 7],
   up: [undefined, null, "true", 1],
   error: [
     undefined,
@@ -167,7 +171,7 @@ export function brokenResults(valid: fc.Arbitrary<CheckResult>): fc.Arbitrary<st
       case 2: // a pattern result without a pattern
         return JSON.stringify({ ...r, pattern: null, patternMatched: true });
       case 3: // a key the format does not have
-        return JSON.stringify({ ...r, region: "eu" });
+        return JSON.stringify({ ...r, zone: "eu" });
       case 4: // a list of results, not one
         return JSON.stringify([r]);
       default: // the result inside another object
@@ -183,4 +187,5 @@ export const garbage: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.json().map((json) => new TextEncoder().encode(json)),
   fc.jsonValue().map((value) => new TextEncoder().encode(JSON.stringify({ version: 1, value }))),
   fc.jsonValue().map((value) => new TextEncoder().encode(JSON.stringify({ version: 2, value }))),
+  fc.jsonValue().map((value) => new TextEncoder().encode(JSON.stringify({ version: 3, value }))),
 );

@@ -56,6 +56,8 @@ export function makeResult(overrides: ResultOverrides = {}): CheckResult {
     patternMatched: null,
     certExpiresAt: null,
     ...NO_CONNECTION_DETAILS,
+    region: "default",
+    checker: "test-host:1",
     up: true,
     error: null,
     ...overrides,

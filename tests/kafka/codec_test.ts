@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { decodeCheckResult, encodeCheckResult } from "../../src/kafka/codec.ts";
 import fc from "fast-check";
 import { brokenResults, garbage, validResults } from "../_helpers/messages.ts";
-import { makeResult } from "../_helpers/results.ts";
-import { NO_CONNECTION_DETAILS } from "../../src/check/result.ts";
+import { HTTPS_CONNECTION_DETAILS, makeResult } from "../_helpers/results.ts";
+import { type CheckResult, NO_CONNECTION_DETAILS } from "../../src/check/result.ts";
 
 Deno.test("encodeCheckResult() keys by site id and decodeCheckResult() restores the result", () => {
   const result = makeResult({ error: { kind: "dns", message: "no such host" }, up: false });
@@ -22,28 +22,52 @@ Deno.test("decodeCheckResult() rejects a message that is not JSON, saying so", (
 });
 
 Deno.test("decodeCheckResult() rejects an unknown version, naming it", () => {
-  const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 3 }));
+  const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 4 }));
   assert.deepEqual(decoded, {
     ok: false,
-    reason: "Message version 3 is not supported: this consumer reads versions 1 and 2",
+    reason: "Message version 4 is not supported: this consumer reads versions 1 to 3",
   });
 });
+
+/** A current result with only the fields of an older version. */
+function olderMessage(current: CheckResult, version: 1 | 2): Record<string, unknown> {
+  const { region: _region, checker: _checker, ...v2 } = current;
+  const fields = version === 2
+    ? v2
+    : Object.fromEntries(Object.entries(v2).filter(([key]) => !(key in NO_CONNECTION_DETAILS)));
+  return { ...fields, version };
+}
 
 Deno.test("decodeCheckResult() reads a version 1 message in the current shape, details null, version kept", () => {
-  const current = makeResult({ certExpiresAt: "2027-01-01T00:00:00.000Z" });
-  const v1 = Object.fromEntries(
-    Object.entries(current).filter(([key]) => !(key in NO_CONNECTION_DETAILS)),
-  );
-  assert.deepEqual(decodeCheckResult(JSON.stringify({ ...v1, version: 1 })), {
+  const current = makeResult({ certExpiresAt: "2027-01-01T00:00:00.000Z", region: "eu" });
+  assert.deepEqual(decodeCheckResult(JSON.stringify(olderMessage(current, 1))), {
     ok: true,
-    result: { ...current, ...NO_CONNECTION_DETAILS, version: 1 },
+    result: { ...current, ...NO_CONNECTION_DETAILS, region: "default", checker: null, version: 1 },
   });
 });
 
-Deno.test("decodeCheckResult() refuses version 2's fields in a version 1 message", () => {
-  const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 1 }));
-  assert.equal(decoded.ok, false);
-  assert.match(!decoded.ok ? decoded.reason : "", /Unrecognized key.*dnsMs/);
+Deno.test("decodeCheckResult() reads a version 2 message as made in the default region by no named checker", () => {
+  const current = makeResult({ ...HTTPS_CONNECTION_DETAILS, region: "eu" });
+  assert.deepEqual(decodeCheckResult(JSON.stringify(olderMessage(current, 2))), {
+    ok: true,
+    result: { ...current, region: "default", checker: null, version: 2 },
+  });
+});
+
+Deno.test("decodeCheckResult() refuses a newer version's fields in an older message", () => {
+  const v1 = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 1 }));
+  assert.equal(v1.ok, false);
+  assert.match(!v1.ok ? v1.reason : "", /Unrecognized key.*dnsMs/);
+  const v2 = decodeCheckResult(JSON.stringify({ ...makeResult(), version: 2 }));
+  assert.equal(v2.ok, false);
+  assert.match(!v2.ok ? v2.reason : "", /Unrecognized key.*region/);
+});
+
+Deno.test("decodeCheckResult() refuses a version 3 message without its region or checker, or a region that is no name", () => {
+  for (const broken of [{ region: undefined }, { checker: undefined }, { region: "eu west" }]) {
+    const decoded = decodeCheckResult(JSON.stringify({ ...makeResult(), ...broken }));
+    assert.equal(decoded.ok, false, JSON.stringify(broken));
+  }
 });
 
 Deno.test("decodeCheckResult() rejects a result with a wrong field, naming the field", () => {
