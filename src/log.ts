@@ -6,6 +6,7 @@
  * @module
  */
 import type { LogFormat, LogLevel } from "./config/settings.ts";
+import { jsonLine, printable } from "./text.ts";
 
 /** Extra facts of an event. Never put secrets here. */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -54,7 +55,7 @@ export function createLogger(
       const time = new Date(now()).toISOString();
       const given = Object.entries(fields).filter(([, value]) => value !== undefined);
       if (format === "json") {
-        write(JSON.stringify({ time, level: lineLevel, message, ...Object.fromEntries(given) }));
+        write(jsonLine({ time, level: lineLevel, message, ...Object.fromEntries(given) }));
         return;
       }
       const extra = given.map(([key, value]) => ` ${key}=${formatValue(value)}`).join("");
@@ -64,8 +65,11 @@ export function createLogger(
   return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
 }
 
+/** A field's value as text: quoted when it has spaces, `"` or `=`; never a control character. */
 function formatValue(value: string | number | boolean | null | undefined): string {
-  return typeof value === "string" && /[\s"=]/.test(value) ? JSON.stringify(value) : String(value);
+  if (typeof value !== "string") return String(value);
+  const shown = printable(value);
+  return /[\s"=]/.test(shown) ? JSON.stringify(shown) : shown;
 }
 
 /** A logger that drops everything, for tests that do not look at logs. */

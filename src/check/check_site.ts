@@ -86,7 +86,7 @@ export async function checkSite(
     checkId: (options.newId ?? uuidv7)(),
     siteId: site.id,
     siteName: site.name,
-    url: site.url,
+    url: site.urlAsWritten,
     checkedAt,
     pattern: site.pattern?.source ?? null,
   } as const;

@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from "zod";
+import { REGION_PATTERN } from "../config/settings_schema.ts";
 import { NO_NUL } from "../text.ts";
 
 /** Why a check failed, in version 1. */
@@ -155,11 +156,16 @@ const fieldsV2 = {
     ),
 };
 
-/**
- * A region's name: what `--region` accepts, and what results carry. Letters, digits, `.`, `_` and
- * `-`, so that it fits in a consumer group's name, a User-Agent and a terminal.
- */
-export const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** Longest URL a result may record (browsers and servers refuse longer ones). */
+const MAX_URL_LENGTH = 65_536;
+
+/** A `${NAME}` reference in a sites file's value. */
+const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
+/** Whether `text` is an absolute URL once each reference in it stands for a word. */
+function isUrlAsWritten(text: string): boolean {
+  return URL.canParse(text.replaceAll(REFERENCE, "x"));
+}
 
 /** The region of a checker not told its own, and of every result older than version 3. */
 export const DEFAULT_REGION = "default";
@@ -168,6 +174,11 @@ export const DEFAULT_REGION = "default";
 const fieldsV3 = {
   ...fieldsV2,
   version: z.literal(3).describe("Message format version"),
+  url: storableText().max(MAX_URL_LENGTH).refine(isUrlAsWritten, {
+    error: "must be an absolute URL, with ${NAME} references at most",
+  }).describe(
+    "The URL requested first, as the sites file writes it: ${NAME} references are left unresolved, so secrets stay out of results",
+  ),
   region: z.string().regex(REGION_PATTERN).describe(
     'The region of the checker (its --region, "default" unless told)',
   ),

@@ -77,11 +77,15 @@ function buildProgram(outside: CliContext): Command {
 
   program.command("produce")
     .description("check every site on its interval and publish each result to Kafka")
-    .requiredOption(...configOption)
+    .option(
+      "-c, --config <file>",
+      "the sites file (YAML); without it, the sites topic's sites, shared with the region's other checkers",
+    )
+    .option("--region <name>", "the region checked from (MONITOR_REGION)")
     .option("--once", "check every site once, publish, and exit")
-    .action((options: { config: string; once?: true }) =>
+    .action((options: { config?: string; region?: string; once?: true }) =>
       command.produce().then(({ produceCommand }) =>
-        produceCommand({ config: options.config, once: options.once === true }, context)
+        produceCommand({ ...options, once: options.once === true }, context)
       )
     );
   program.command("consume")

@@ -4,26 +4,37 @@
  * @module
  */
 import { checkSite } from "../check/check_site.ts";
+import { configErrorResult } from "../check/config_error.ts";
 import { deniedNetworks } from "../check/denied_networks.ts";
+import { localOrigin } from "../check/origin.ts";
 import type { Settings } from "../config/settings.ts";
-import { loadSites, type SiteConfig } from "../config/sites.ts";
+import { loadSites } from "../config/sites.ts";
+import { UsageError } from "../errors.ts";
+import { followAssignedRows } from "../kafka/assigned.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import { openPublisher } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
 import { runOnce } from "../schedule/run_once.ts";
 import { startScheduler } from "../schedule/scheduler.ts";
+import { type CheckerSite, checkerSites, isMisconfigured } from "../sites/checker_sites.ts";
+import { ensureSitesTopic } from "../sites/topic.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
 import { openKafka, openWhenAvailable } from "./connect.ts";
 import { observe } from "./observe.ts";
 import type { Metrics } from "../metrics.ts";
-import { type ReloadSource, watchSites } from "./reload.ts";
+import { watchSites } from "./reload.ts";
 
 /** Options of `monitor produce`. */
 export interface ProduceOptions {
-  /** The sites file. */
-  readonly config: string;
+  /**
+   * The sites file. Without it the sites come from the sites topic, shared with the other
+   * checkers of the region.
+   */
+  readonly config?: string;
   /** Check every site once, publish, and exit, instead of running until stopped. */
   readonly once?: boolean;
+  /** The region to check from; overrides `MONITOR_REGION`. */
+  readonly region?: string;
 }
 
 /**
@@ -33,10 +44,20 @@ export interface ProduceOptions {
  * @param context Environment, signal and output.
  * @throws {ConfigError} Before connecting to anything, when the sites file is invalid.
  */
-export async function produceCommand(options: ProduceOptions, context: CliContext): Promise<void> {
-  const sites = await loadSites(options.config, context.env);
-  const { settings, log } = prepare(context);
+export async function produceCommand(
+  options: ProduceOptions,
+  outside: CliContext,
+): Promise<void> {
+  const { config, region } = options;
   const once = options.once ?? false;
+  if (config === undefined && once) {
+    throw new UsageError("--once needs --config: checkers of the sites topic share it, and run");
+  }
+  const context = region === undefined
+    ? outside
+    : { ...outside, env: { ...outside.env, MONITOR_REGION: region } };
+  const sites = config === undefined ? [] : await loadSites(config, context.env);
+  const { settings, log } = prepare(context);
   // A one-off run fails at once; a long-running producer waits for Kafka instead of exiting.
   const kafka = once
     ? await openKafka(settings, log)
@@ -52,24 +73,78 @@ export async function produceCommand(options: ProduceOptions, context: CliContex
       metrics,
       signal: context.signal,
       once,
-      reload: { path: options.config, env: context.env, ...hangupsOf(context) },
+      follow: config === undefined
+        ? (apply, signal) =>
+          followSitesTopic(kafka, { settings, env: context.env, log }, apply, signal)
+        : (apply, signal) =>
+          watchSites({ path: config, env: context.env, ...hangupsOf(context) }, apply, {
+            log,
+            signal,
+          }),
     });
   } finally {
     await close();
   }
 }
 
+/**
+ * Where changes to the sites come from: calls `apply` with each new set until `signal` is
+ * aborted, then resolves.
+ */
+export type SitesFeed = (
+  apply: (sites: readonly CheckerSite[]) => void,
+  signal: AbortSignal,
+) => Promise<void>;
+
 /** What {@link runProducer} needs. */
 export interface ProducerRun {
-  readonly sites: readonly SiteConfig[];
+  /** The sites to start with. */
+  readonly sites: readonly CheckerSite[];
   readonly settings: Settings;
   readonly kafka: KafkaClient;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly signal: AbortSignal;
   readonly once: boolean;
-  /** Where to reload the sites from on SIGHUP or a change; without it the sites are fixed. */
-  readonly reload?: ReloadSource;
+  /** Changes to the sites; without it they are fixed. */
+  readonly follow?: SitesFeed;
+}
+
+/**
+ * The sites of the sites topic that the consumer group of this checker's region assigns to it,
+ * as they change, until `signal` is aborted; then leaves the group, so that the region's other
+ * checkers take its sites over at once.
+ *
+ * @throws {Error} When the group member fails for good.
+ */
+async function followSitesTopic(
+  kafka: KafkaClient,
+  context: {
+    readonly settings: Settings;
+    readonly env: Readonly<Record<string, string | undefined>>;
+    readonly log: Logger;
+  },
+  apply: (sites: readonly CheckerSite[]) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const { settings, env, log } = context;
+  const { sitesTopic: topic, sitesPartitions: partitions } = settings.kafka;
+  const replicationFactor = settings.kafka.topicReplicationFactor;
+  await ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log);
+  const sitesOf = checkerSites({ env, log });
+  const member = await followAssignedRows({
+    kafka,
+    topic,
+    groupId: `monitor-checkers-${settings.region}`,
+    sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
+    log,
+    onChange: (rows) => apply(sitesOf(rows)),
+  });
+  try {
+    await Promise.race([whenAborted(signal), member.crashed]);
+  } finally {
+    await member.stop();
+  }
 }
 
 /** The context's hangup events, if it has them, as an optional property. */
@@ -111,13 +186,16 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   };
   const tally = { checks: 0, down: 0, abandoned: 0 };
   const denied = deniedNetworks(settings.checkDenyNetworks);
+  const origin = localOrigin(settings.region);
 
-  async function check(site: SiteConfig, signal: AbortSignal): Promise<void> {
+  async function check(site: CheckerSite, signal: AbortSignal): Promise<void> {
     const endTimer = metrics.checkDuration.startTimer();
     // checkSite rejects only when called off; anything else is a bug and goes on up.
-    const result = await checkSite(site, { signal, denied }).catch((error) => {
-      if (!signal.aborted) throw error;
-    });
+    const result = isMisconfigured(site)
+      ? configErrorResult(site, { origin })
+      : await checkSite(site, { signal, denied, origin }).catch((error) => {
+        if (!signal.aborted) throw error;
+      });
     if (result === undefined) {
       tally.abandoned++;
       log.debug("check abandoned at shutdown", { site: site.id });
@@ -138,7 +216,12 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     showPublisher();
   }
 
-  log.info("producing", { sites: sites.length, topic: settings.kafka.topic });
+  log.info("producing", {
+    sites: run.follow === undefined || sites.length > 0 ? sites.length : "from the sites topic",
+    region: origin.region,
+    checker: origin.checker,
+    topic: settings.kafka.topic,
+  });
   try {
     if (run.once) {
       await runOnce(sites, check, {
@@ -157,15 +240,15 @@ export async function runProducer(run: ProducerRun): Promise<void> {
         const { sent, buffered, dropped } = publisher.stats();
         log.info("summary", { ...tally, skipped, published: sent, buffered, dropped });
       }, SUMMARY_INTERVAL_MS);
-      const watching = run.reload === undefined
-        ? Promise.resolve()
-        : watchSites(run.reload, (next) => scheduler.update(next), { log, signal: run.signal });
-      await whenAborted(run.signal);
+      const following = run.follow?.((next) => scheduler.update(next), run.signal);
+      // (A feed that fails for good stops the producer; it is reported once the checks are done.)
+      await Promise.race([whenAborted(run.signal), following?.catch(() => {})]);
       clearInterval(summary);
-      await watching;
+      await following?.catch(() => {});
       const graceMs = Math.round(shutdown.leftMs(1 - CHECKS_SHARE_OF_SHUTDOWN));
       log.info("stopping: finishing checks in progress", { graceMs });
       await scheduler.stop({ graceMs });
+      await following;
     }
   } finally {
     await publisher.close(shutdown.leftMs(0));

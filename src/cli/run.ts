@@ -11,6 +11,7 @@ import { openDatabase, openKafka } from "./connect.ts";
 import { runConsumer } from "./consume.ts";
 import { observe } from "./observe.ts";
 import { hangupsOf, runProducer } from "./produce.ts";
+import { watchSites } from "./reload.ts";
 
 /**
  * Runs `monitor run` until the context's signal is aborted.
@@ -41,7 +42,11 @@ export async function runCommand(
         metrics,
         signal,
         once: false,
-        reload: { path: options.config, env: context.env, ...hangupsOf(context) },
+        follow: (apply, signal) =>
+          watchSites({ path: options.config, env: context.env, ...hangupsOf(context) }, apply, {
+            log,
+            signal,
+          }),
       }),
       runConsumer({ settings, kafka, sql, log, metrics, signal }),
     ].map((half) =>

@@ -79,6 +79,8 @@ export interface Settings {
     readonly prune: boolean;
   };
   readonly checkConcurrency: number;
+  /** The checker's region. */
+  readonly region: string;
   /** Networks (CIDR) no check may connect to. */
   readonly checkDenyNetworks: readonly string[];
   /** Most results `monitor produce` holds while Kafka is unreachable. */
@@ -204,6 +206,7 @@ function toSettings(values: SettingValues): Settings {
       prune: values.CONSUME_PRUNE,
     },
     checkConcurrency: values.CHECK_CONCURRENCY,
+    region: values.MONITOR_REGION,
     checkDenyNetworks: values.CHECK_DENY_NETWORKS,
     produceBufferMessages: values.PRODUCE_BUFFER_MESSAGES,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,

@@ -65,6 +65,12 @@ function setting<T, const D extends string>(
   >;
 }
 
+/**
+ * A region's name (`MONITOR_REGION`, `--region`), as results carry it: letters, digits, `.`, `_`
+ * and `-`, so that it fits in a consumer group's name, a User-Agent and a terminal.
+ */
+export const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
 /** Every environment variable read, in the order the README lists them. */
 export const SETTINGS = {
   KAFKA_BROKERS: setting(
@@ -196,6 +202,14 @@ export const SETTINGS = {
     integer(1),
     "200",
     "Most checks in progress at once in `monitor produce`",
+  ),
+  MONITOR_REGION: setting(
+    text({
+      regex: REGION_PATTERN,
+      rule: 'a letter or digit, then up to 62 letters, digits, ".", "_" or "-"',
+    }),
+    "default",
+    "Where `monitor produce` checks from (or `--region`): results and the User-Agent say it; without `--config`, the checkers of one region share the sites topic's sites (consumer group `monitor-checkers-REGION`)",
   ),
   CHECK_DENY_NETWORKS: setting(
     networks(),

@@ -47,7 +47,13 @@ export interface SitePattern {
 export interface SiteConfig {
   readonly id: string;
   readonly name: string;
+  /** The URL to request, `${NAME}` references resolved. */
   readonly url: string;
+  /**
+   * The URL as the sites file writes it, references unresolved: what results record, so a secret
+   * in a URL stays out of Kafka and the database.
+   */
+  readonly urlAsWritten: string;
   readonly method: Method;
   /** Request headers, defaults merged in (the site's win). */
   readonly headers: Readonly<Record<string, string>>;
@@ -213,7 +219,11 @@ function validate(
     problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(source, issue)));
     throw fail(problems);
   }
-  const sites = buildSites(parsed.data, report, dirname(file));
+  const written = (root as { readonly sites: readonly { readonly url: string }[] }).sites;
+  const sites = buildSites(parsed.data, written.map((site) => site.url), {
+    report,
+    baseDir: dirname(file),
+  });
   if (problems.length > 0) throw fail(unique(problems));
   return { data: root ?? {}, sites };
 }
@@ -238,15 +248,23 @@ function withReferenceHint(problem: ConfigProblem, referenced: ReadonlySet<strin
 
 type Report = (path: KeyPath, message: string) => void;
 
+/** Compiled patterns by source, shared by the sites built with it. */
+export type Patterns = Map<string, RE2JS>;
+
 /** Applies defaults and checks the rules that span fields or sites. */
-function buildSites(file: SitesFile, report: Report, baseDir: string): SiteConfig[] {
+function buildSites(
+  file: SitesFile,
+  urlsAsWritten: readonly string[],
+  context: { readonly report: Report; readonly baseDir: string; readonly compiled?: Patterns },
+): SiteConfig[] {
+  const { report, baseDir } = context;
   const defaults: SiteOptions = file.defaults ?? {};
   checkStatusRanges(defaults, ["defaults"], report);
   const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], baseDir, report);
   const firstIndexById = new Map<string, number>();
   // One compiled expression per distinct pattern: thousands of sites often share one, and each
   // compilation costs memory (a compiled RE2JS is immutable, so sharing it is safe).
-  const compiled = new Map<string, RE2JS>();
+  const compiled = context.compiled ?? new Map<string, RE2JS>();
   const compile = (source: string) =>
     compiled.get(source) ?? compiled.set(source, RE2JS.compile(source)).get(source)!;
 
@@ -284,6 +302,7 @@ function buildSites(file: SitesFile, report: Report, baseDir: string): SiteConfi
       id: site.id,
       name: site.name ?? site.id,
       url: site.url,
+      urlAsWritten: urlsAsWritten[index] ?? site.url,
       method,
       headers: { ...defaults.headers, ...site.headers },
       body: site.body ?? null,
@@ -352,4 +371,62 @@ function caFileSizeProblem(resolved: string, path: string): string | null {
 
 function durationMs(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseDurationMs(text);
+}
+
+/** One site of the sites topic as a checker sees it: the site to check, or why it cannot. */
+export type ResolvedSite =
+  | { readonly site: SiteConfig }
+  | { readonly problems: readonly string[] };
+
+/**
+ * Resolves one site as the sites topic carries it (a sites file's entry with the defaults merged
+ * in, `${NAME}` references as written) with this checker's environment, and validates it as a
+ * sites file's site is validated. Never throws: a site this checker cannot check is data.
+ *
+ * @param entry The site's keys, but `ca_cert`.
+ * @param caCert Its CA certificate(s), PEM, or `null` for the system's.
+ * @param options `env` for references; `patterns`, compiled patterns to share between sites.
+ * @returns The site, or its problems, each `key: what is wrong` (values of the environment are
+ *   never quoted: they may be secrets).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveSite } from "./sites.ts";
+ * const entry = { id: "a", url: "https://${HOST}/", interval: "30s" };
+ * const resolved = resolveSite(entry, null, { env: { HOST: "a.example" } });
+ * assert.equal("site" in resolved && resolved.site.url, "https://a.example/");
+ * assert.deepEqual(resolveSite(entry, null, { env: {} }), {
+ *   problems: ["url: refers to ${HOST}, which is not set in the environment"],
+ * });
+ * ```
+ */
+export function resolveSite(
+  entry: Readonly<Record<string, unknown>>,
+  caCert: string | null,
+  options: {
+    readonly env: Readonly<Record<string, string | undefined>>;
+    readonly patterns?: Patterns;
+  },
+): ResolvedSite {
+  const problems: string[] = [];
+  // Paths are the site's own keys: the entry sits at sites[0].
+  const report: Report = (path, message) =>
+    problems.push(`${formatKeyPath(path.slice(2))}: ${message}`);
+  const data = interpolateEnv({ sites: [entry] }, options.env, report);
+  // A value that failed to resolve is reported once, as unset, not again as malformed.
+  if (problems.length > 0) return { problems };
+  const parsed = sitesFileSchema.safeParse(data);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) report(issue.path as KeyPath, issue.message);
+    return { problems };
+  }
+  const context = {
+    report,
+    baseDir: ".",
+    ...(options.patterns === undefined ? {} : { compiled: options.patterns }),
+  };
+  const [site] = buildSites(parsed.data, [String(entry.url)], context);
+  if (problems.length > 0 || site === undefined) return { problems: [...new Set(problems)] };
+  return { site: { ...site, caCert } };
 }

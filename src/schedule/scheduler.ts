@@ -6,7 +6,11 @@
  *
  * @module
  */
-import type { SiteConfig } from "../config/sites.ts";
+/** What the scheduler needs of a site: a unique id and its interval. */
+export interface Scheduled {
+  readonly id: string;
+  readonly intervalMs: number;
+}
 
 /** The timer functions the scheduler uses; `@sinonjs/fake-timers` clocks fit. */
 export interface Clock {
@@ -31,18 +35,18 @@ export interface SchedulerStats {
 }
 
 /** Options of {@link startScheduler}. */
-export interface SchedulerOptions {
+export interface SchedulerOptions<S extends Scheduled> {
   /** Most checks in progress at once. */
   readonly concurrency: number;
   /** Defaults to the real timers with `performance.now()`. */
   readonly clock?: Clock;
   /** Told about each skipped run. */
-  readonly onSkip?: (site: SiteConfig, reason: "busy" | "late") => void;
+  readonly onSkip?: (site: S, reason: "busy" | "late") => void;
   /**
    * Told as each check starts, how long after its plan: a process that keeps up starts checks
    * within milliseconds; waiting for the concurrency limit or a busy event loop shows here.
    */
-  readonly onStart?: (site: SiteConfig, lagMs: number) => void;
+  readonly onStart?: (site: S, lagMs: number) => void;
 }
 
 /** Options of {@link Scheduler.stop}. */
@@ -55,7 +59,7 @@ export interface StopOptions {
 }
 
 /** A running schedule. */
-export interface Scheduler {
+export interface Scheduler<S extends Scheduled> {
   /** Counters so far. */
   stats(): SchedulerStats;
   /**
@@ -63,7 +67,7 @@ export interface Scheduler {
    * new ones start spread over their interval, and kept ones (same id) keep their plan, taking the
    * new settings from their next check on; a changed interval applies from the next check.
    */
-  update(sites: readonly SiteConfig[]): void;
+  update(sites: readonly S[]): void;
   /**
    * Starts no more checks (queued ones are dropped) and resolves once the running ones have
    * settled, aborting their signal when `graceMs` has passed. Calling it again returns the same
@@ -78,8 +82,8 @@ const REAL_CLOCK: Clock = {
   clearTimeout: (id) => clearTimeout(id as number),
 };
 
-interface SiteState {
-  site: SiteConfig;
+interface SiteState<S extends Scheduled> {
+  site: S;
   nextAtMs: number;
   /** When the run now queued or going was due. */
   dueAtMs: number;
@@ -107,13 +111,13 @@ interface SiteState {
  * await scheduler.stop({ graceMs: 5_000 });
  * ```
  */
-export function startScheduler(
-  sites: readonly SiteConfig[],
-  run: (site: SiteConfig, signal: AbortSignal) => Promise<void>,
-  options: SchedulerOptions,
-): Scheduler {
+export function startScheduler<S extends Scheduled>(
+  sites: readonly S[],
+  run: (site: S, signal: AbortSignal) => Promise<void>,
+  options: SchedulerOptions<S>,
+): Scheduler<S> {
   const clock = options.clock ?? REAL_CLOCK;
-  const queue: SiteState[] = [];
+  const queue: SiteState<S>[] = [];
   const counts = { started: 0, completed: 0, skipped: 0, running: 0 };
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -121,15 +125,15 @@ export function startScheduler(
   // One signal for every check: only a stop aborts it.
   const checks = new AbortController();
 
-  let states = new Map<string, SiteState>();
+  let states = new Map<string, SiteState<S>>();
   schedule(sites);
 
   /** Starts `sites` not yet scheduled, site i of n at i/n of its interval from now. */
-  function schedule(sites: readonly SiteConfig[]): void {
+  function schedule(sites: readonly S[]): void {
     const startMs = clock.now();
     sites.forEach((site, index) => {
       const offsetMs = Math.floor((index / sites.length) * site.intervalMs);
-      const state: SiteState = {
+      const state: SiteState<S> = {
         site,
         nextAtMs: startMs + offsetMs,
         dueAtMs: startMs + offsetMs,
@@ -141,7 +145,7 @@ export function startScheduler(
     });
   }
 
-  function due(state: SiteState): void {
+  function due(state: SiteState<S>): void {
     if (stopping || states.get(state.site.id) !== state) return;
     if (state.busy) {
       skip(state, "busy");
@@ -160,7 +164,7 @@ export function startScheduler(
     state.timer = clock.setTimeout(() => due(state), state.nextAtMs - nowMs);
   }
 
-  function skip(state: SiteState, reason: "busy" | "late"): void {
+  function skip(state: SiteState<S>, reason: "busy" | "late"): void {
     counts.skipped++;
     options.onSkip?.(state.site, reason);
   }
@@ -189,8 +193,8 @@ export function startScheduler(
     stats: () => ({ ...counts, queued: queue.length }),
     update(sites) {
       if (stopping) return;
-      const next = new Map<string, SiteState>();
-      const added: SiteConfig[] = [];
+      const next = new Map<string, SiteState<S>>();
+      const added: S[] = [];
       for (const site of sites) {
         const state = states.get(site.id);
         if (state === undefined) {

@@ -23,7 +23,7 @@ function schedulerClock(fake: FakeTimers.Clock): Clock {
 }
 
 /** Stops the scheduler, letting fake time run so the checks in progress can finish. */
-async function stop(scheduler: Scheduler, clock: FakeTimers.Clock): Promise<void> {
+async function stop(scheduler: Scheduler<SiteConfig>, clock: FakeTimers.Clock): Promise<void> {
   const stopped = scheduler.stop();
   await clock.runAllAsync();
   await stopped;

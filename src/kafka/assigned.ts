@@ -1,0 +1,171 @@
+/**
+ * A compacted topic shared out by a consumer group: each member holds the rows (each key's last
+ * value) of the partitions the group assigns to it, kept up to date as messages arrive and as
+ * partitions come and go. How the sites topic's checkers share the sites: Kafka decides who holds
+ * what, and moves a dead member's partitions to the others after its session timeout.
+ *
+ * Nothing is committed. A partition is read from its beginning the first time it is assigned; its
+ * rows are kept when it is revoked, and a partition that comes back is read on from where it was
+ * (the library keeps each partition's next offset), so they are again up to date.
+ *
+ * A member cut off from the brokers keeps what it holds until the group tells it otherwise: in a
+ * Kafka outage the checkers go on checking (their results wait in the publisher's buffer), at the
+ * price of a site checked twice for a while when only one checker was cut off.
+ *
+ * @module
+ */
+import type { Buffer } from "node:buffer";
+import { Consumer, type MessagesStream } from "@platformatic/kafka";
+import type { Logger } from "../log.ts";
+import type { RawMessage } from "./batch.ts";
+import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
+import { describeKafkaError, kafkaFailure } from "./errors.ts";
+
+/** Options of {@link followAssignedRows}. */
+export interface AssignedRowsOptions {
+  readonly kafka: KafkaClient;
+  readonly topic: string;
+  /** The group whose members share the topic's partitions. */
+  readonly groupId: string;
+  /** How long the group waits for a silent member before giving its partitions to others. */
+  readonly sessionTimeoutMs?: number;
+  readonly log: Logger;
+  /**
+   * Told the rows of the partitions assigned now, each time they change (changes that arrive
+   * together are told once). Keys that are not UTF-8 are left out.
+   */
+  readonly onChange: (rows: ReadonlyMap<string, Uint8Array>) => void;
+}
+
+/** A member following its partitions. */
+export interface AssignedRows {
+  /** Rejects if the member failed for good (an error the library does not retry). */
+  readonly crashed: Promise<never>;
+  /** Leaves the group, so that the others take its partitions over at once. */
+  stop(): Promise<void>;
+}
+
+/** Changes within this time are told together: a fetch's messages, a rebalance's steps. */
+const SETTLE_MS = 50;
+
+// Keys are text (site ids); fatal, so a key that is not UTF-8 is not taken for another one.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Joins the group and follows the rows of the partitions it assigns.
+ *
+ * @param options Client, topic, group and what to tell.
+ * @returns The member, once it has asked to join (rows come with the first assignment).
+ * @throws {Error} When the cluster cannot be reached.
+ *
+ * @example
+ * ```ts ignore
+ * import { followAssignedRows } from "./assigned.ts";
+ * const member = await followAssignedRows({
+ *   kafka, topic: "website-sites", groupId: "monitor-checkers-eu", log,
+ *   onChange: (rows) => console.log(rows.size, "sites"),
+ * });
+ * await member.stop();
+ * ```
+ */
+export async function followAssignedRows(options: AssignedRowsOptions): Promise<AssignedRows> {
+  const { topic, log } = options;
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+    ...setupOf(options.kafka).options,
+    groupId: options.groupId,
+    // Without limit: a broker away for a while is waited for.
+    retries: Number.POSITIVE_INFINITY,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+    rebalanceTimeout: Math.max(60_000, sessionTimeout),
+    // Incremental rebalancing: a member joining or leaving moves only the partitions that must
+    // move; the others keep checking theirs without a pause.
+    protocols: [{ name: "cooperative-sticky", version: 3 }],
+    maxWaitTime: 500,
+    deserializers: { key: raw, value: raw, headerKey: raw, headerValue: raw },
+  });
+  let rejectCrash: (error: Error) => void = () => {};
+  const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
+  crashed.catch(() => {}); // observed through the returned promise
+  consumer.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
+  logBrokerEvents(consumer, log);
+
+  /** Every partition's rows read so far, assigned now or before. */
+  const partitions = new Map<number, Map<string, Uint8Array>>();
+  let told: string | undefined;
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+
+  function assignedNow(): number[] {
+    return (consumer.assignments ?? [])
+      .filter((assignment) => assignment.topic === topic)
+      .flatMap((assignment) => assignment.partitions)
+      .toSorted((a, b) => a - b);
+  }
+
+  function changed(): void {
+    if (stopped) return;
+    clearTimeout(pending);
+    pending = setTimeout(tell, SETTLE_MS);
+  }
+
+  function tell(): void {
+    const assigned = assignedNow();
+    const rows = new Map<string, Uint8Array>();
+    for (const partition of assigned) {
+      for (const [key, value] of partitions.get(partition) ?? []) rows.set(key, value);
+    }
+    const now = assigned.join(",");
+    if (now !== told) {
+      log.info("sites assigned", { groupId: options.groupId, partitions: now, sites: rows.size });
+      told = now;
+    }
+    options.onChange(rows);
+  }
+
+  function receive(message: RawMessage): void {
+    if (message.key === undefined) return;
+    let key: string;
+    try {
+      key = UTF8.decode(message.key);
+    } catch {
+      return;
+    }
+    let rows = partitions.get(message.partition);
+    if (rows === undefined) partitions.set(message.partition, rows = new Map());
+    if (message.value === undefined) rows.delete(key);
+    else rows.set(key, message.value);
+    changed();
+  }
+
+  // The assignment changes in steps (revoked, then joined again): each one is told.
+  for (const event of ["consumer:group:join", "consumer:group:rebalance", "consumer:group:leave"]) {
+    consumer.on(event, changed);
+  }
+  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+  try {
+    stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
+  } catch (error) {
+    await consumer.close(true).catch(() => {});
+    throw kafkaFailure(error);
+  }
+  stream.on("data", receive);
+  stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
+
+  return {
+    crashed,
+    async stop() {
+      stopped = true;
+      clearTimeout(pending);
+      await stream.close().catch(() => {});
+      await consumer.close(true).catch((error) => {
+        log.warn("kafka consumer did not leave its group", { error: describeKafkaError(error) });
+      });
+    },
+  };
+}
+
+function raw(data?: Buffer): Buffer | undefined {
+  return data;
+}
