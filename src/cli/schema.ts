@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { notificationSchema } from "../alert/notification.ts";
 import { checkResultSchema, checkResultV1Schema, checkResultV2Schema } from "../check/result.ts";
 import { sitesFileSchema } from "../config/sites_schema.ts";
 import { siteMessageSchema } from "../sites/site_message.ts";
@@ -13,6 +14,11 @@ import type { CliContext } from "./context.ts";
 /** File name → JSON Schema document. */
 export function jsonSchemas(): Record<string, unknown> {
   return {
+    "alert_webhook.v1.json": {
+      ...z.toJSONSchema(notificationSchema),
+      $id: "https://website-monitor.dev/schema/alert_webhook.v1.json",
+      title: "website-monitor alert webhook body, version 1",
+    },
     "check_result.v1.json": {
       ...z.toJSONSchema(checkResultV1Schema),
       $id: "https://website-monitor.dev/schema/check_result.v1.json",

@@ -1,0 +1,183 @@
+/**
+ * E-mail over SMTP with nodemailer, always encrypted: TLS from the first byte (`secure`, usually
+ * port 465) or STARTTLS, which the server must then offer (port 587). One connection per message.
+ * The `Message-ID` is derived from the idempotency key, so a repeated delivery is the same message
+ * to a mail store that drops duplicates; `X-Monitor-Idempotency-Key` carries the key itself.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import nodemailer from "nodemailer";
+import { formatElapsed } from "../elapsed.ts";
+import type { Notification } from "../notification.ts";
+import { type Channel, ChannelError, redact, type SendOptions } from "./channel.ts";
+import type { EmailChannelConfig } from "./config.ts";
+
+/** Long subjects are cut: mail clients show a line. */
+const MAX_SUBJECT_CHARS = 200;
+
+/** An e-mail, before its addresses. */
+export interface EmailMessage {
+  readonly subject: string;
+  readonly text: string;
+  /** `<…@website-monitor>`, the same for the same transition. */
+  readonly messageId: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The e-mail for a notification.
+ *
+ * @param notification The notification.
+ * @returns Subject, plain-text body, Message-ID and headers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { emailMessage } from "./email.ts";
+ * const message = emailMessage({
+ *   version: 1, idempotencyKey: "a/down/c1/opened", transition: "opened", incidentId: "a/down/c1",
+ *   siteId: "a", siteName: "A", url: "https://a.test/", kind: "down", severity: "critical",
+ *   summary: "A is down: timeout: No answer", regions: ["eu"], openedAt: "2026-01-01T00:00:00.000Z",
+ *   cause: { errorKind: "timeout", statusCode: null, responseTimeMs: null, message: "No answer" },
+ *   openedByCheckId: "c1", resolvedAt: null, resolvedByCheckId: null,
+ * });
+ * assert.equal(message.subject, "[critical] A is down: timeout: No answer");
+ * assert.match(message.messageId, /^<alert\.[0-9a-f]{64}@website-monitor>$/);
+ * ```
+ */
+export function emailMessage(notification: Notification): EmailMessage {
+  const { cause } = notification;
+  const tag = notification.transition === "opened" ? notification.severity : "resolved";
+  const lines = [
+    notification.summary,
+    "",
+    `Site:      ${notification.siteName} (${notification.siteId})`,
+    `URL:       ${notification.url}`,
+    `Incident:  ${notification.incidentId} (${notification.kind})`,
+    `Opened:    ${notification.openedAt}${
+      notification.openedByCheckId === null ? "" : `, by check ${notification.openedByCheckId}`
+    }`,
+    notification.resolvedAt === null
+      ? null
+      : `Resolved:  ${notification.resolvedAt}, by check ${
+        notification.resolvedByCheckId ?? "-"
+      } (after ${
+        formatElapsed(Date.parse(notification.resolvedAt) - Date.parse(notification.openedAt))
+      })`,
+    notification.regions.length === 0 ? null : `Regions:   ${notification.regions.join(", ")}`,
+    `Cause:     ${cause.errorKind === null ? "" : `${cause.errorKind}: `}${cause.message}`,
+    cause.statusCode === null ? null : `Status:    ${cause.statusCode}`,
+    cause.responseTimeMs === null ? null : `Time:      ${Math.round(cause.responseTimeMs)} ms`,
+  ].filter((line) => line !== null);
+  const digest = createHash("sha256").update(notification.idempotencyKey).digest("hex");
+  return {
+    subject: `[${tag}] ${notification.summary}`.slice(0, MAX_SUBJECT_CHARS),
+    text: `${lines.join("\n")}\n`,
+    messageId: `<alert.${digest}@website-monitor>`,
+    headers: {
+      "X-Monitor-Idempotency-Key": notification.idempotencyKey,
+      "X-Monitor-Incident": notification.incidentId,
+    },
+  };
+}
+
+/** Nodemailer's error codes, without an SMTP reply, that the same settings will meet again. */
+const PERMANENT_CODES = new Set([
+  "EAUTH",
+  "ENOAUTH",
+  "ETLS",
+  "EREQUIRETLS",
+  "EENVELOPE",
+  "EMESSAGE",
+]);
+
+/**
+ * An e-mail channel.
+ *
+ * @param config The channel (its password never appears in an error).
+ * @returns The channel.
+ *
+ * @example
+ * ```ts ignore
+ * import { emailChannel } from "./email.ts";
+ * const channel = emailChannel({
+ *   type: "email", name: "mail", host: "smtp.example.com", port: 587, secure: false,
+ *   auth: { user: "monitor", password: Deno.env.get("SMTP_PASSWORD")! },
+ *   from: "Monitor <monitor@example.com>", to: ["ops@example.com"], caCert: null, timeoutMs: 10_000,
+ * });
+ * await channel.send(notification);
+ * ```
+ */
+export function emailChannel(config: EmailChannelConfig): Channel {
+  return {
+    name: config.name,
+    type: "email",
+    async send(notification: Notification, options: SendOptions = {}): Promise<void> {
+      const message = emailMessage(notification);
+      const transport = nodemailer.createTransport({
+        host: config.host,
+        port: config.port,
+        secure: config.secure,
+        requireTLS: !config.secure,
+        auth: config.auth === null
+          ? undefined
+          : { user: config.auth.user, pass: config.auth.password },
+        tls: config.caCert === null ? undefined : { ca: config.caCert },
+        connectionTimeout: config.timeoutMs,
+        greetingTimeout: config.timeoutMs,
+        socketTimeout: config.timeoutMs,
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      });
+      const timer = new AbortController();
+      const timeout = setTimeout(() => timer.abort(), config.timeoutMs);
+      const signal = options.signal === undefined
+        ? timer.signal
+        : AbortSignal.any([options.signal, timer.signal]);
+      try {
+        await transport.sendMail({
+          from: config.from,
+          to: [...config.to],
+          subject: message.subject,
+          text: message.text,
+          messageId: message.messageId,
+          headers: { ...message.headers },
+          signal,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        throw failure(config, error, timer.signal.aborted);
+      } finally {
+        clearTimeout(timeout);
+        transport.close();
+      }
+    },
+  };
+}
+
+function failure(config: EmailChannelConfig, error: unknown, timedOut: boolean): ChannelError {
+  const server = `${config.host}:${config.port}`;
+  if (timedOut) {
+    return new ChannelError(
+      config,
+      `got no answer from ${server} within ${formatElapsed(config.timeoutMs)}`,
+      { retryable: true },
+    );
+  }
+  const { code, responseCode, message } = error as {
+    code?: unknown;
+    responseCode?: unknown;
+    message?: unknown;
+  };
+  const secrets = config.auth === null ? [] : [config.auth.password];
+  const detail = redact(String(message ?? error), secrets);
+  // An SMTP reply says itself whether it is permanent (5xx) or passing (4xx).
+  const permanent = typeof responseCode === "number"
+    ? responseCode >= 500
+    : typeof code === "string" && PERMANENT_CODES.has(code);
+  const prefix = typeof code === "string" ? `${code}: ` : "";
+  return new ChannelError(config, `could not send through ${server}: ${prefix}${detail}`, {
+    retryable: !permanent,
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * Notification channels: {@link createChannel} makes a {@link Channel} of a channel's
+ * configuration. Each kind lives in its own file (`webhook.ts`, `slack.ts`, `pagerduty.ts`,
+ * `email.ts`); what they share is in `channel.ts`.
+ *
+ * @module
+ */
+import type { Channel } from "./channel.ts";
+import type { ChannelConfig } from "./config.ts";
+import { emailChannel } from "./email.ts";
+import type { Fetch } from "./http.ts";
+import { pagerDutyChannel } from "./pagerduty.ts";
+import { slackChannel } from "./slack.ts";
+import { webhookChannel } from "./webhook.ts";
+
+export { type Channel, ChannelError, type SendOptions } from "./channel.ts";
+
+/**
+ * The channel a configuration describes.
+ *
+ * @param config A channel, resolved (see `resolveChannel` in `./config.ts`).
+ * @param options `fetch` for the HTTP channels to send with.
+ * @returns The channel; nothing is connected until it sends.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createChannel } from "./mod.ts";
+ * const channel = createChannel({ type: "slack", name: "team", url: "https://hooks.slack.com/services/T/B/x", timeoutMs: 10_000 });
+ * assert.equal(channel.type, "slack");
+ * assert.equal(channel.name, "team");
+ * ```
+ */
+export function createChannel(
+  config: ChannelConfig,
+  options: { readonly fetch?: Fetch } = {},
+): Channel {
+  switch (config.type) {
+    case "webhook":
+      return webhookChannel(config, options);
+    case "slack":
+      return slackChannel(config, options);
+    case "pagerduty":
+      return pagerDutyChannel(config, options);
+    case "email":
+      return emailChannel(config);
+  }
+}

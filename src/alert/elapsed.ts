@@ -1,0 +1,30 @@
+/**
+ * Spans of time in messages: `3m12s`, not `192000ms`.
+ *
+ * @module
+ */
+
+/**
+ * A span of time as people read it in a message.
+ *
+ * @param ms Milliseconds.
+ * @returns For example `"3m12s"`, `"2h"` or `"450ms"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatElapsed } from "./elapsed.ts";
+ * assert.equal(formatElapsed(192_000), "3m12s");
+ * assert.equal(formatElapsed(7_200_000), "2h");
+ * ```
+ */
+export function formatElapsed(ms: number): string {
+  if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
+  const seconds = Math.round(ms / 1_000);
+  const parts = [
+    [Math.floor(seconds / 3_600), "h"],
+    [Math.floor(seconds / 60) % 60, "m"],
+    [seconds % 60, "s"],
+  ] as const;
+  return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`).join("");
+}

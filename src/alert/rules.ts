@@ -1,0 +1,221 @@
+/**
+ * Alert rules as the sites file will hold them: an `alert` block per site and in `defaults`. Its
+ * zod schema is exported for the sites file's schema to take in ({@link alertOptionsSchema}, and
+ * `channelsSchema` from `./channels/config.ts` for the top-level `channels` map);
+ * {@link resolveAlertRule} applies the defaults and checks the rules across fields, reporting each
+ * problem at its key path.
+ *
+ * ```yaml
+ * channels:
+ *   ops_hook: { type: webhook, url: "https://hooks.example.com/monitor", secret: "${HOOK_SECRET}" }
+ *   oncall: { type: pagerduty, routing_key: "${PAGERDUTY_ROUTING_KEY}" }
+ * defaults:
+ *   alert: { channels: [ops_hook] }
+ * sites:
+ *   - id: shop
+ *     url: https://shop.example.com/health
+ *     alert: { regions: majority, response_time: 2s, channels: [ops_hook, oncall] }
+ * ```
+ *
+ * @module
+ */
+import { z } from "zod";
+import { formatDuration, parseDurationMs } from "../config/duration.ts";
+import type { KeyPath } from "../config/yaml_source.ts";
+
+/**
+ * What `alert` keys default to, and their bounds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ALERT_DEFAULTS } from "./rules.ts";
+ * assert.equal(ALERT_DEFAULTS.failureThreshold, 3);
+ * ```
+ */
+export const ALERT_DEFAULTS = {
+  failureThreshold: 3,
+  successThreshold: 2,
+  regions: 1,
+  staleAfterIntervals: 3,
+  maxThreshold: 100,
+  maxRegions: 100,
+} as const;
+
+const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
+const DURATION_HINT = 'must be a duration such as "2s" or "500ms"';
+/** A channel's name: its key in the `channels` map. */
+export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** What {@link CHANNEL_NAME} allows, for messages. */
+export const CHANNEL_NAME_HINT = 'must be 1 to 64 letters, digits, ".", "_" or "-"';
+
+/**
+ * A duration as written (`"2s"`, `"1m30s"`), within bounds.
+ *
+ * @param minMs The shortest allowed.
+ * @param maxMs The longest allowed.
+ * @returns Its zod schema.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { durationSchema } from "./rules.ts";
+ * assert.equal(durationSchema(1_000, 60_000).safeParse("2s").success, true);
+ * assert.equal(durationSchema(1_000, 60_000).safeParse("2h").success, false);
+ * ```
+ */
+export function durationSchema(minMs: number, maxMs: number) {
+  return z.string({ error: DURATION_HINT }).regex(DURATION, { error: DURATION_HINT })
+    .refine((text) => (parseDurationMs(text) ?? minMs) >= minMs, {
+      error: `must be at least ${formatDuration(minMs)}`,
+    })
+    .refine((text) => (parseDurationMs(text) ?? maxMs) <= maxMs, {
+      error: `must be at most ${formatDuration(maxMs)}`,
+    });
+}
+
+function threshold(what: string) {
+  return z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
+    .max(ALERT_DEFAULTS.maxThreshold, {
+      error: `must be at most ${ALERT_DEFAULTS.maxThreshold}`,
+    }).describe(what);
+}
+
+/**
+ * The `alert` block of a site or of `defaults`: each key left out takes the value of `defaults`,
+ * then the built-in default.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { alertOptionsSchema } from "./rules.ts";
+ * assert.equal(alertOptionsSchema.safeParse({ regions: "majority", response_time: "2s" }).success, true);
+ * assert.equal(alertOptionsSchema.safeParse({ failure_threshold: 0 }).success, false);
+ * ```
+ */
+export const alertOptionsSchema = z.strictObject({
+  failure_threshold: threshold(
+    `Consecutive failed (or slow) checks in a region before it counts as down (or slow) (default ${ALERT_DEFAULTS.failureThreshold})`,
+  ).optional(),
+  success_threshold: threshold(
+    `Consecutive good checks in a region before it counts as up again (default ${ALERT_DEFAULTS.successThreshold})`,
+  ).optional(),
+  regions: z.union([
+    z.int().min(1).max(ALERT_DEFAULTS.maxRegions),
+    z.literal("majority"),
+  ], {
+    error: `must be a number of regions from 1 to ${ALERT_DEFAULTS.maxRegions}, or "majority"`,
+  }).describe(
+    'How many of the regions reporting must see the site down (or slow) to open an incident, or "majority" (default 1)',
+  ).optional(),
+  response_time: durationSchema(1, 24 * 3_600_000).describe(
+    "Checks slower than this count as slow: enough of them in a row open a degraded incident",
+  ).optional(),
+  stale_after: z.int({ error: "must be a whole number of intervals" })
+    // One interval would be too tight: a check arrives up to its timeout after it is due.
+    .min(2, { error: "must be at least 2: a result may arrive up to an interval late" })
+    .max(1_000, { error: "must be at most 1000" }).describe(
+      `Intervals without any result after which the site is stale (default ${ALERT_DEFAULTS.staleAfterIntervals})`,
+    ).optional(),
+  channels: z.array(
+    z.string({ error: "must be the name of a channel" }).regex(CHANNEL_NAME, {
+      error: CHANNEL_NAME_HINT,
+    }),
+    { error: "must be a list of channel names" },
+  ).describe("The channels (from the top-level channels map) notified of this site's incidents")
+    .optional(),
+}).describe("When an incident opens and resolves, and whom it notifies");
+
+/** An `alert` block as written. */
+export type AlertOptions = z.infer<typeof alertOptionsSchema>;
+
+/** A site's alert rule, defaults applied: what the incident state machine runs on. */
+export interface AlertRule {
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+  /** How many of the regions reporting must agree, or more than half of them. */
+  readonly regions: number | "majority";
+  /** Checks slower than this are slow; `null`: no check is. */
+  readonly responseTimeMs: number | null;
+  /** No result for this long and the site is stale; also how long a region counts as reporting. */
+  readonly staleAfterMs: number;
+  /** Channel names, in the order written. */
+  readonly channels: readonly string[];
+}
+
+/** Told about each problem found, with where it is (`["sites", 2, "alert", "regions"]`). */
+export type Report = (path: KeyPath, message: string) => void;
+
+/**
+ * A site's alert rule: the site's `alert` keys, then those of `defaults.alert`, then the built-in
+ * defaults. Reports a channel that the `channels` map lacks and a response time that no check
+ * could exceed.
+ *
+ * @param written The two `alert` blocks as written, and their key paths.
+ * @param site The site's interval and timeout, and the channel names defined.
+ * @param report Told about each problem.
+ * @returns The rule.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveAlertRule } from "./rules.ts";
+ * const problems: string[] = [];
+ * const rule = resolveAlertRule(
+ *   { defaults: { channels: ["ops"] }, site: { regions: "majority", channels: ["pager"] }, siteAt: ["sites", 0, "alert"] },
+ *   { intervalMs: 60_000, timeoutMs: 10_000, channelNames: new Set(["ops"]) },
+ *   (path, message) => problems.push(`${path.join(".")} ${message}`),
+ * );
+ * assert.equal(rule.staleAfterMs, 180_000);
+ * assert.equal(rule.regions, "majority");
+ * assert.deepEqual(problems, ['sites.0.alert.channels.0 names no channel: "pager" is not in the channels map']);
+ * ```
+ */
+export function resolveAlertRule(
+  written: {
+    readonly defaults?: AlertOptions | undefined;
+    readonly site?: AlertOptions | undefined;
+    readonly siteAt: KeyPath;
+    readonly defaultsAt?: KeyPath;
+  },
+  site: {
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    readonly channelNames: ReadonlySet<string>;
+  },
+  report: Report,
+): AlertRule {
+  const defaults = written.defaults ?? {};
+  const own = written.site ?? {};
+  const defaultsAt = written.defaultsAt ?? ["defaults", "alert"];
+  const at = (key: keyof AlertOptions): KeyPath =>
+    own[key] !== undefined ? [...written.siteAt, key] : [...defaultsAt, key];
+
+  const channels = own.channels ?? defaults.channels ?? [];
+  channels.forEach((name, index) => {
+    if (!site.channelNames.has(name)) {
+      report([...at("channels"), index], `names no channel: "${name}" is not in the channels map`);
+    }
+  });
+  const responseTime = own.response_time ?? defaults.response_time;
+  const responseTimeMs = responseTime === undefined ? null : parseDurationMs(responseTime) ?? null;
+  if (responseTimeMs !== null && responseTimeMs >= site.timeoutMs) {
+    report(
+      at("response_time"),
+      `${responseTime} is not shorter than the timeout ${
+        formatDuration(site.timeoutMs)
+      }: a check that slow fails instead`,
+    );
+  }
+  const staleAfter = own.stale_after ?? defaults.stale_after ?? ALERT_DEFAULTS.staleAfterIntervals;
+  return {
+    failureThreshold: own.failure_threshold ?? defaults.failure_threshold ??
+      ALERT_DEFAULTS.failureThreshold,
+    successThreshold: own.success_threshold ?? defaults.success_threshold ??
+      ALERT_DEFAULTS.successThreshold,
+    regions: own.regions ?? defaults.regions ?? ALERT_DEFAULTS.regions,
+    responseTimeMs,
+    staleAfterMs: staleAfter * site.intervalMs,
+    channels,
+  };
+}

@@ -1,0 +1,219 @@
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import { ChannelError } from "../../src/alert/channels/channel.ts";
+import type { EmailChannelConfig } from "../../src/alert/channels/config.ts";
+import { emailChannel } from "../../src/alert/channels/email.ts";
+import { OPENED, RESOLVED } from "./_receiver.ts";
+
+const TLS_DIR = new URL("../testdata/tls/", import.meta.url);
+const CERT = Deno.readTextFileSync(new URL("localhost.pem", TLS_DIR));
+const KEY = Deno.readTextFileSync(new URL("localhost.key", TLS_DIR));
+const CA = Deno.readTextFileSync(new URL("ca.pem", TLS_DIR));
+
+const USER = "monitor";
+const PASSWORD = "pa55-w0rd-n0t-in-messages";
+
+/** One message as the server took it. */
+interface Delivered {
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly raw: string;
+  readonly secure: boolean;
+  readonly user: unknown;
+}
+
+/** A real SMTP server on a random loopback port, with AUTH; use with `await using`. */
+async function startSmtpServer(options: Partial<SMTPServerOptions> = {}) {
+  const delivered: Delivered[] = [];
+  const server = new SMTPServer({
+    key: KEY,
+    cert: CERT,
+    authMethods: ["PLAIN", "LOGIN"],
+    logger: false,
+    onAuth(auth, _session, callback) {
+      if (auth.username === USER && auth.password === PASSWORD) {
+        callback(null, { user: auth.username });
+      } else {
+        callback(Object.assign(new Error("Authentication failed"), { responseCode: 535 }));
+      }
+    },
+    onData(stream, session, callback) {
+      const chunks: Uint8Array[] = [];
+      stream.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+      stream.on("end", () => {
+        delivered.push({
+          from: session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address,
+          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+          raw: Buffer.concat(chunks).toString("utf8"),
+          secure: session.secure,
+          user: session.user,
+        });
+        callback();
+      });
+    },
+    ...options,
+  });
+  // A client that refuses the certificate ends the handshake: the server reports it, and an
+  // EventEmitter's unheard "error" would throw.
+  const errors: Error[] = [];
+  server.on("error", (error: Error) => errors.push(error));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    port,
+    delivered,
+    errors,
+    async [Symbol.asyncDispose]() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function config(port: number, overrides: Partial<EmailChannelConfig> = {}): EmailChannelConfig {
+  return {
+    type: "email",
+    name: "mail",
+    host: "localhost", // the name in the test certificate
+    port,
+    secure: false,
+    auth: { user: USER, password: PASSWORD },
+    from: "Monitor <monitor@example.com>",
+    to: ["oncall@example.com", "ops@example.com"],
+    caCert: CA,
+    timeoutMs: 5_000,
+    ...overrides,
+  };
+}
+
+/** The body of a raw message, quoted-printable decoded. */
+function body(raw: string): string {
+  const encoded = raw.slice(raw.indexOf("\r\n\r\n") + 4).replaceAll("=\r\n", "");
+  const bytes = encoded.replace(
+    /=([0-9A-F]{2})/g,
+    (_, hex: string) => String.fromCharCode(parseInt(hex, 16)),
+  );
+  return new TextDecoder().decode(Uint8Array.from(bytes, (c) => c.charCodeAt(0)));
+}
+
+/** A header's value in a raw message (unfolded). */
+function header(raw: string, name: string): string | undefined {
+  const head = raw.split("\r\n\r\n")[0]!.replace(/\r\n[ \t]+/g, " ");
+  return head.split("\r\n").find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+    ?.slice(name.length + 1).trim();
+}
+
+Deno.test("email send() delivers over STARTTLS after authenticating", async () => {
+  await using server = await startSmtpServer();
+  await emailChannel(config(server.port)).send(OPENED);
+  const [mail] = server.delivered;
+  assert.equal(mail?.secure, true, "STARTTLS was used");
+  assert.equal(mail.user, USER);
+  assert.equal(mail.from, "monitor@example.com");
+  assert.deepEqual(mail.to, ["oncall@example.com", "ops@example.com"]);
+  assert.equal(
+    header(mail.raw, "Subject"),
+    "[critical] Web shop <prod> is down: timeout: No response headers within 10s",
+  );
+  assert.match(header(mail.raw, "Message-ID") ?? "", /^<alert\.[0-9a-f]{64}@website-monitor>$/);
+  assert.equal(header(mail.raw, "X-Monitor-Idempotency-Key"), OPENED.idempotencyKey);
+  assert.equal(header(mail.raw, "X-Monitor-Incident"), OPENED.incidentId);
+  assert.match(body(mail.raw), /\r\nCause: {5}timeout: No response headers within 10s\r\n/);
+});
+
+Deno.test("email send() gives the same transition the same Message-ID, another one another", async () => {
+  await using server = await startSmtpServer();
+  const channel = emailChannel(config(server.port));
+  await channel.send(OPENED);
+  await channel.send(OPENED);
+  await channel.send(RESOLVED);
+  const [first, again, resolved] = server.delivered.map((m) => header(m.raw, "Message-ID"));
+  assert.equal(again, first);
+  assert.notEqual(resolved, first);
+  assert.match(
+    body(server.delivered[2]!.raw),
+    /\r\nResolved: {2}2026-11-25T10:08:00\.000Z, by check /,
+  );
+});
+
+Deno.test("email send() delivers over TLS from the first byte when secure", async () => {
+  await using server = await startSmtpServer({ secure: true });
+  await emailChannel(config(server.port, { secure: true })).send(OPENED);
+  assert.equal(server.delivered[0]?.secure, true);
+});
+
+Deno.test("email send() never sends in clear text to a server without STARTTLS", async () => {
+  await using server = await startSmtpServer({
+    disabledCommands: ["STARTTLS"],
+    allowInsecureAuth: true,
+  });
+  const error = await emailChannel(config(server.port)).send(OPENED).then(() => null, (e) => e);
+  assert.ok(error instanceof ChannelError, String(error));
+  assert.match(
+    error.message,
+    /^Channel "mail" \(email\) could not send through localhost:\d+: ETLS: /,
+  );
+  assert.equal(server.delivered.length, 0);
+});
+
+Deno.test("email send() rejects a wrong password, not worth retrying, without the password", async () => {
+  await using server = await startSmtpServer();
+  const channel = emailChannel(
+    config(server.port, { auth: { user: USER, password: "wrong-one" } }),
+  );
+  const error = await channel.send(OPENED).then(() => null, (e) => e);
+  assert.ok(error instanceof ChannelError, String(error));
+  assert.match(error.message, /could not send through localhost:\d+: EAUTH: /);
+  assert.equal(error.retryable, false);
+  assert.equal(error.message.includes("wrong-one"), false);
+  assert.equal(server.delivered.length, 0);
+});
+
+Deno.test("email send() rejects when the server refuses the message", async () => {
+  await using server = await startSmtpServer({
+    onData(stream, _session, callback) {
+      stream.resume();
+      stream.on(
+        "end",
+        () => callback(Object.assign(new Error("Try again later"), { responseCode: 451 })),
+      );
+    },
+  });
+  const error = await emailChannel(config(server.port)).send(OPENED).then(() => null, (e) => e);
+  assert.ok(error instanceof ChannelError, String(error));
+  assert.match(error.message, /451 Try again later/);
+  assert.equal(error.retryable, true);
+});
+
+Deno.test("email send() refuses a server whose certificate does not verify", async () => {
+  await using server = await startSmtpServer();
+  const error = await emailChannel(config(server.port, { caCert: null })).send(OPENED).then(
+    () => null,
+    (e) => e,
+  );
+  assert.ok(error instanceof ChannelError, String(error));
+  assert.match(error.message, /ESOCKET: unable to verify the first certificate$/);
+  assert.equal(server.delivered.length, 0);
+});
+
+Deno.test("email send() gives up on a server that never answers, within the timeout", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connections: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const connection of listener) connections.push(connection); // and say nothing
+  })();
+  try {
+    const channel = emailChannel(config(listener.addr.port, { timeoutMs: 300 }));
+    const error = await channel.send(OPENED).then(() => null, (e) => e);
+    assert.ok(error instanceof ChannelError, String(error));
+    assert.match(
+      error.message,
+      /^Channel "mail" \(email\) got no answer from localhost:\d+ within 300ms$/,
+    );
+    assert.equal(error.retryable, true);
+  } finally {
+    listener.close();
+    await accepting;
+    for (const connection of connections) connection.close();
+  }
+});
