@@ -64,8 +64,10 @@ export interface Scheduler<S extends Scheduled> {
   stats(): SchedulerStats;
   /**
    * Replaces the set of sites: removed ones are checked no more (a check in progress finishes),
-   * new ones start spread over their interval, and kept ones (same id) keep their plan, taking the
-   * new settings from their next check on; a changed interval applies from the next check.
+   * new ones start spread over half their interval, and kept ones (same id) keep their plan, taking
+   * the new settings from their next check on; a changed interval applies from the next check.
+   * (A new site is wanted soon; one taken over from a checker that stopped was last checked up to
+   * an interval ago. Half an interval bounds the burst at twice the steady rate.)
    */
   update(sites: readonly S[]): void;
   /**
@@ -75,6 +77,9 @@ export interface Scheduler<S extends Scheduled> {
    */
   stop(options?: StopOptions): Promise<void>;
 }
+
+/** Of their interval, the share over which the first checks of sites added by an update spread. */
+const ADDED_SPREAD_SHARE = 0.5;
 
 const REAL_CLOCK: Clock = {
   now: () => performance.now(),
@@ -128,11 +133,11 @@ export function startScheduler<S extends Scheduled>(
   let states = new Map<string, SiteState<S>>();
   schedule(sites);
 
-  /** Starts `sites` not yet scheduled, site i of n at i/n of its interval from now. */
-  function schedule(sites: readonly S[]): void {
+  /** Starts `sites` not yet scheduled, site i of n at i/n of `share` of its interval from now. */
+  function schedule(sites: readonly S[], share = 1): void {
     const startMs = clock.now();
     sites.forEach((site, index) => {
-      const offsetMs = Math.floor((index / sites.length) * site.intervalMs);
+      const offsetMs = Math.floor((index / sites.length) * share * site.intervalMs);
       const state: SiteState<S> = {
         site,
         nextAtMs: startMs + offsetMs,
@@ -215,7 +220,7 @@ export function startScheduler<S extends Scheduled>(
       for (const state of removed) clock.clearTimeout(state.timer);
       queue.splice(0, queue.length, ...queue.filter((state) => !removed.has(state)));
       states = next;
-      schedule(added);
+      schedule(added, ADDED_SPREAD_SHARE);
     },
     stop(options = {}) {
       if (stopped !== undefined) return stopped;

@@ -182,6 +182,23 @@ Deno.test("update() stops removed sites, starts new ones and keeps the plan of t
   ]);
 });
 
+Deno.test("update() spreads the first checks of new sites over half their interval", async () => {
+  const clock = FakeTimers.createClock(0);
+  const { run, starts } = recorder(clock);
+  const [a, b, c, d] = sites(4, "40s");
+  const scheduler = startScheduler([a!], run, { concurrency: 10, clock: schedulerClock(clock) });
+  await clock.tickAsync(1_000);
+  scheduler.update([a!, b!, c!, d!]);
+  await clock.tickAsync(20_000);
+  await stop(scheduler, clock);
+  assert.deepEqual(starts, [
+    ["site-0", 0],
+    ["site-1", 1_000],
+    ["site-2", 7_666], // 1/3 of half of 40 s after the update
+    ["site-3", 14_333],
+  ]);
+});
+
 Deno.test("update() gives a kept site its new settings from its next check", async () => {
   const clock = FakeTimers.createClock(0);
   const names: string[] = [];
