@@ -2,14 +2,16 @@
  * Benchmark: how fast does `monitor consume` move check results from the topic into the
  * partitioned table, next to PostgreSQL's own COPY of the same rows as the ceiling?
  *
- *   deno task bench:writer [--rows 200000] [--sites 1000] [--repeat 3]
+ *   deno task bench:writer [--rows 200000] [--sites 1000] [--regions 1] [--repeat 3]
  *
  * Publishes the rows to a fresh topic first (not timed), then runs the real consumer
  * (`runConsumer`: decode, validate, one statement per batch with sites and rollups, commit) on a
  * fresh schema and times it until every row is visible; then COPYs the same rows into the `checks`
  * table of another fresh schema. Prints rows per second of both and their ratio, for each of
  * `--repeat` runs (a new consumer group and schemas each time) and their median: the machines are
- * shared and one run's ratio can be off by a third.
+ * shared and one run's ratio can be off by a third. With `--regions N`, each site is checked from N
+ * regions in turn (every site once from one region, then from the next), so each site has N
+ * rollup rows an hour.
  *
  * @module
  */
@@ -33,11 +35,13 @@ const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "200000" },
     sites: { type: "string", default: "1000" },
+    regions: { type: "string", default: "1" },
     repeat: { type: "string", default: "3" },
   },
 });
 const rowCount = Number(values.rows);
 const siteCount = Number(values.sites);
+const regionCount = Number(values.regions);
 const repeatCount = Number(values.repeat);
 
 const id = crypto.randomUUID().slice(0, 8);
@@ -68,6 +72,7 @@ function makeResults(): CheckResult[] {
   const now = Date.now();
   return Array.from({ length: rowCount }, (_, i) => {
     const up = i % 50 !== 0;
+    const region = `region-${Math.floor(i / siteCount) % regionCount}`;
     return makeResult({
       siteId: `site-${i % siteCount}`,
       siteName: `Site ${i % siteCount}`,
@@ -77,6 +82,8 @@ function makeResults(): CheckResult[] {
       timeToHeadersMs: 10 + (i % 97),
       responseTimeMs: up ? 12 + (i % 389) : null,
       statusCode: up ? 200 : null,
+      region,
+      checker: `checker.${region}:1`,
       up,
       error: up ? null : { kind: "timeout", message: "No complete response within the timeout" },
     });
@@ -170,12 +177,15 @@ async function timeCopy(sql: Sql, results: readonly CheckResult[]): Promise<numb
       r.error?.kind ?? null,
       r.error?.message ?? null,
       r.version,
+      r.region,
+      r.checker,
     ].map(text).join("\t") + "\n"
   );
   const started = performance.now();
   const stream = await sql`
     COPY checks (check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
-                 response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind, error_message, message_version)
+                 response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
+                 error_message, message_version, region, checker)
     FROM STDIN`.writable();
   await new Promise<void>((resolve, reject) => {
     stream.on("error", reject);
@@ -224,7 +234,9 @@ try {
     }
   }
   console.log(
-    `rows:                         ${f(rowCount)} of ${f(siteCount)} sites, ${repeatCount} runs`,
+    `rows:                         ${f(rowCount)} of ${
+      f(siteCount)
+    } sites from ${regionCount} region(s), ${repeatCount} runs`,
   );
   console.log(`monitor consume (median):     ${f(median(runs.map((r) => r.writer)))} rows/s`);
   console.log(`COPY into checks (median):    ${f(median(runs.map((r) => r.copy)))} rows/s`);

@@ -196,8 +196,9 @@ function sourceOf({ topic, partition, offset, key, value }: MessageSource): Mess
  * Inserts the checks not stored yet with the versions of their sites' configuration, upserts
  * their sites and adds the inserted checks (only those) to the rollups, in one statement. A site
  * takes the name, URL and pattern of its latest check, unless a later one is stored, and keeps
- * its earliest check's time. A rollup gets the batch's response times as a list of buckets
- * (usually one or two), cheaper to add than a histogram, and each phase's count and sum of times.
+ * its earliest check's time. A rollup (one per site, hour and region) gets the batch's response
+ * times as a list of buckets (usually one or two), cheaper to add than a histogram, and each
+ * phase's count and sum of times.
  */
 async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
   if (results.length === 0) return 0;
@@ -232,11 +233,13 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
         ${column((r) => r.transferMs)}::float8[],
         ${column((r) => r.remoteAddress)}::inet[],
         ${column((r) => r.httpVersion)}::text[],
-        ${column((r) => r.tlsVersion)}::text[]
+        ${column((r) => r.tlsVersion)}::text[],
+        ${column((r) => r.region)}::text[],
+        ${column((r) => r.checker)}::text[]
       ) AS t(check_id, site_id, site_name, url, pattern, checked_at, time_to_headers_ms,
              response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
              error_message, message_version, dns_ms, connect_ms, tls_ms, first_byte_ms,
-             transfer_ms, remote_address, http_version, tls_version)
+             transfer_ms, remote_address, http_version, tls_version, region, checker)
     ),
     versions AS (
       INSERT INTO site_versions (version_id, site_id, name, url, pattern)
@@ -254,18 +257,19 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
       INSERT INTO checks (check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
                           response_time_ms, status_code, pattern_matched, cert_expires_at, up,
                           error_kind, error_message, message_version, dns_ms, connect_ms, tls_ms,
-                          first_byte_ms, transfer_ms, remote_address, http_version, tls_version)
+                          first_byte_ms, transfer_ms, remote_address, http_version, tls_version,
+                          region, checker)
       SELECT check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
              response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
              error_message, message_version, dns_ms, connect_ms, tls_ms, first_byte_ms,
-             transfer_ms, remote_address, http_version, tls_version
+             transfer_ms, remote_address, http_version, tls_version, region, checker
       FROM input
       ON CONFLICT (check_id, checked_at) DO NOTHING
-      RETURNING site_id, checked_at, response_time_ms, up, dns_ms, connect_ms, tls_ms,
+      RETURNING site_id, region, checked_at, response_time_ms, up, dns_ms, connect_ms, tls_ms,
                 first_byte_ms, transfer_ms
     ),
     deltas AS (
-      SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, count(*) AS checks,
+      SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, region, count(*) AS checks,
              count(*) FILTER (WHERE NOT up) AS failures, count(response_time_ms) AS responses,
              coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
              array_agg(monitor_response_bucket(response_time_ms))
@@ -279,7 +283,7 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
              count(transfer_ms) AS transfer_ms_count,
              coalesce(sum(transfer_ms), 0) AS transfer_ms_sum
       FROM inserted
-      GROUP BY 1, 2
+      GROUP BY 1, 2, 3
     ),
     site_rows AS (
       INSERT INTO sites AS s (site_id, name, url, pattern, first_checked_at, changed_at)
@@ -318,26 +322,27 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
           transfer_ms_count = r.transfer_ms_count + d.transfer_ms_count,
           transfer_ms_sum = r.transfer_ms_sum + d.transfer_ms_sum
       FROM deltas AS d
-      WHERE r.site_id = d.site_id AND r.hour = d.hour
-      RETURNING r.site_id, r.hour
+      WHERE r.site_id = d.site_id AND r.hour = d.hour AND r.region = d.region
+      RETURNING r.site_id, r.hour, r.region
     ),
     rollups_added AS (
-      INSERT INTO check_rollups_hourly AS r (site_id, hour, checks, failures, responses,
+      INSERT INTO check_rollups_hourly AS r (site_id, hour, region, checks, failures, responses,
                                              response_time_ms_sum, response_time_histogram,
                                              dns_ms_count, dns_ms_sum, connect_ms_count,
                                              connect_ms_sum, tls_ms_count, tls_ms_sum,
                                              first_byte_ms_count, first_byte_ms_sum,
                                              transfer_ms_count, transfer_ms_sum)
-      SELECT site_id, hour, checks, failures, responses, response_time_ms_sum,
+      SELECT site_id, hour, region, checks, failures, responses, response_time_ms_sum,
              monitor_histogram_add_buckets('{}', buckets), dns_ms_count, dns_ms_sum,
              connect_ms_count, connect_ms_sum, tls_ms_count, tls_ms_sum, first_byte_ms_count,
              first_byte_ms_sum, transfer_ms_count, transfer_ms_sum
       FROM deltas AS d
       WHERE NOT EXISTS (
-        SELECT FROM rollups_updated AS u WHERE u.site_id = d.site_id AND u.hour = d.hour
+        SELECT FROM rollups_updated AS u
+        WHERE u.site_id = d.site_id AND u.hour = d.hour AND u.region = d.region
       )
       -- Added by another writer since this statement started: add to that one.
-      ON CONFLICT (site_id, hour) DO UPDATE
+      ON CONFLICT (site_id, hour, region) DO UPDATE
         SET checks = r.checks + excluded.checks,
             failures = r.failures + excluded.failures,
             responses = r.responses + excluded.responses,

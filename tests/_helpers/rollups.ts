@@ -6,13 +6,17 @@
  */
 import type { Sql } from "../../src/db/client.ts";
 
-/** Rollup rows (site, hour) that differ from a recomputation from the raw rows; none is right. */
+/**
+ * Rollup rows (site, hour, region) that differ from a recomputation from the raw rows, or that
+ * are missing on either side; none is right.
+ */
 export async function rollupMismatches(sql: Sql) {
   const rows = await sql`
-    SELECT r.site_id, r.hour
+    SELECT site_id, hour, region
     FROM check_rollups_hourly AS r
     FULL JOIN (
-      SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, count(*)::int AS checks,
+      SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, region,
+             count(*)::int AS checks,
              (count(*) FILTER (WHERE NOT up))::int AS failures,
              count(response_time_ms)::int AS responses,
              coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
@@ -25,8 +29,8 @@ export async function rollupMismatches(sql: Sql) {
              coalesce(sum(first_byte_ms), 0) AS first_byte_ms_sum,
              count(transfer_ms)::int AS transfer_ms_count,
              coalesce(sum(transfer_ms), 0) AS transfer_ms_sum
-      FROM checks GROUP BY 1, 2
-    ) AS c USING (site_id, hour)
+      FROM checks GROUP BY 1, 2, 3
+    ) AS c USING (site_id, hour, region)
     WHERE r.checks IS DISTINCT FROM c.checks
        OR r.failures IS DISTINCT FROM c.failures
        OR r.responses IS DISTINCT FROM c.responses

@@ -64,7 +64,7 @@ async function columnsOf(sql: Sql, view: string): Promise<[string, string][]> {
 const TIME = "timestamp with time zone";
 const MS = "double precision";
 
-Deno.test("the check_results and site_uptime views have the documented columns, new ones last", async () => {
+Deno.test("the check_results, site_uptime and site_uptime_by_region views have the documented columns, new ones last", async () => {
   await withDatabase(testEnv(), async (sql) => {
     assert.deepEqual(await columnsOf(sql, "check_results"), [
       ["check_id", "uuid"],
@@ -91,8 +91,11 @@ Deno.test("the check_results and site_uptime views have the documented columns, 
       ["remote_address", "inet"],
       ["http_version", "text"],
       ["tls_version", "text"],
+      // 0006
+      ["region", "text"],
+      ["checker", "text"],
     ]);
-    assert.deepEqual(await columnsOf(sql, "site_uptime"), [
+    const uptime: [string, string][] = [
       ["site", "text"],
       ["site_name", "text"],
       ["window", "text"],
@@ -110,6 +113,13 @@ Deno.test("the check_results and site_uptime views have the documented columns, 
       ["tls_ms_avg", MS],
       ["first_byte_ms_avg", MS],
       ["transfer_ms_avg", MS],
+    ];
+    assert.deepEqual(await columnsOf(sql, "site_uptime"), uptime);
+    // 0006: the same, per region.
+    assert.deepEqual(await columnsOf(sql, "site_uptime_by_region"), [
+      ...uptime.slice(0, 2),
+      ["region", "text"],
+      ...uptime.slice(2),
     ]);
   });
 });

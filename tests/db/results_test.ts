@@ -14,9 +14,13 @@ Deno.test("storeBatch() stores every field of a result, readable through check_r
       pattern: "ok",
       patternMatched: true,
       certExpiresAt: "2026-03-14T17:06:07.089Z",
+      region: "eu-west.1",
+      checker: "checker-7.example:4242",
     });
     const down = makeResult({
       siteId: "site-b",
+      region: "us_east",
+      checker: "checker-8:17",
       timeToHeadersMs: null,
       responseTimeMs: null,
       statusCode: null,
@@ -32,7 +36,7 @@ Deno.test("storeBatch() stores every field of a result, readable through check_r
     const rows = await sql`
       SELECT check_id, site, site_name, url, checked_at, response_time_ms, time_to_headers_ms,
              status_code, pattern, pattern_matched, cert_expires_at, cert_days_left, up, error,
-             error_message
+             error_message, region, checker
       FROM check_results ORDER BY site`;
     assert.deepEqual(rows.map((r) => ({ ...r })), [
       {
@@ -51,6 +55,8 @@ Deno.test("storeBatch() stores every field of a result, readable through check_r
         up: true,
         error: null,
         error_message: null,
+        region: "eu-west.1",
+        checker: "checker-7.example:4242",
       },
       {
         check_id: down.checkId,
@@ -68,7 +74,14 @@ Deno.test("storeBatch() stores every field of a result, readable through check_r
         up: false,
         error: "timeout",
         error_message: "No complete response within the timeout",
+        region: "us_east",
+        checker: "checker-8:17",
       },
+    ]);
+    const rollups = await sql`SELECT site_id, region, checks FROM check_rollups_hourly ORDER BY 1`;
+    assert.deepEqual(rollups.map((r) => ({ ...r })), [
+      { site_id: "site-a", region: "eu-west.1", checks: 1 },
+      { site_id: "site-b", region: "us_east", checks: 1 },
     ]);
   });
 });
@@ -272,7 +285,7 @@ Deno.test("storeBatch() stores a version 2 result's phases, address and versions
   });
 });
 
-Deno.test("storeBatch() stores a version 1 message with every phase, address and version null, as version 1", async () => {
+Deno.test("storeBatch() stores a version 1 message with every phase, address and version null, from the default region, as version 1", async () => {
   await withDatabase(testEnv(), async (sql) => {
     const v1 = {
       version: 1,
@@ -305,7 +318,7 @@ Deno.test("storeBatch() stores a version 1 message with every phase, address and
 
     const [row] = await sql`
       SELECT check_id, response_time_ms, dns_ms, connect_ms, tls_ms, first_byte_ms, transfer_ms,
-             remote_address, http_version, tls_version
+             remote_address, http_version, tls_version, region, checker
       FROM check_results`;
     assert.deepEqual({ ...row }, {
       check_id: v1.checkId,
@@ -318,10 +331,13 @@ Deno.test("storeBatch() stores a version 1 message with every phase, address and
       remote_address: null,
       http_version: null,
       tls_version: null,
+      region: "default",
+      checker: null,
     });
     const [rollup] = await sql`
-      SELECT checks, dns_ms_count, dns_ms_sum, transfer_ms_count FROM check_rollups_hourly`;
+      SELECT region, checks, dns_ms_count, dns_ms_sum, transfer_ms_count FROM check_rollups_hourly`;
     assert.deepEqual({ ...rollup }, {
+      region: "default",
       checks: 1,
       dns_ms_count: 0,
       dns_ms_sum: 0,
@@ -330,6 +346,39 @@ Deno.test("storeBatch() stores a version 1 message with every phase, address and
     // What the message was stays known.
     const [stored] = await sql`SELECT message_version FROM checks`;
     assert.equal(stored?.message_version, 1);
+  });
+});
+
+Deno.test("storeBatch() stores a version 2 message as made in the default region by no named checker", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const { region: _region, checker: _checker, ...fields } = makeResult({
+      ...HTTPS_CONNECTION_DETAILS,
+      siteId: "v2",
+    });
+    const v2 = { ...fields, version: 2 };
+    const messages = decodeBatch({
+      topic: "checks",
+      partition: 0,
+      messages: [{
+        offset: "4",
+        key: new TextEncoder().encode("v2"),
+        value: new TextEncoder().encode(JSON.stringify(v2)),
+      }],
+      lag: 0,
+    });
+    assert.deepEqual(await storeBatch(sql, messages), { inserted: 1, duplicates: 0, rejected: 0 });
+
+    const [row] = await sql`SELECT check_id, dns_ms, region, checker FROM check_results`;
+    assert.deepEqual({ ...row }, {
+      check_id: v2.checkId,
+      dns_ms: 1.5,
+      region: "default",
+      checker: null,
+    });
+    const [rollup] = await sql`SELECT region, checks, dns_ms_count FROM check_rollups_hourly`;
+    assert.deepEqual({ ...rollup }, { region: "default", checks: 1, dns_ms_count: 1 });
+    const [stored] = await sql`SELECT message_version FROM checks`;
+    assert.equal(stored?.message_version, 2);
   });
 });
 

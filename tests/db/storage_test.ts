@@ -82,19 +82,27 @@ Deno.test("storeBatch() stores a check whose day has no partition yet instead of
 
 Deno.test("storeBatch() given a batch again adds no checks, rollup counts or site changes", async () => {
   await withDatabase(testEnv(), async (sql) => {
-    const results = Array.from({ length: 40 }, (_, i) => makeResult({ siteId: `site-${i % 4}` }));
+    const results = Array.from(
+      { length: 40 },
+      (_, i) =>
+        makeResult({ siteId: `site-${i % 4}`, region: ["eu", "us"][Math.floor(i / 4) % 2]! }),
+    );
     await storeBatch(sql, asMessages(results));
-    const before = await sql`SELECT * FROM check_rollups_hourly ORDER BY site_id, hour`;
+    const before = await sql`SELECT * FROM check_rollups_hourly ORDER BY site_id, hour, region`;
     const sitesBefore = await sql`SELECT * FROM sites ORDER BY site_id`;
     assert.deepEqual(await storeBatch(sql, asMessages(results)), {
       inserted: 0,
       duplicates: 40,
       rejected: 0,
     });
-    assert.deepEqual(await sql`SELECT * FROM check_rollups_hourly ORDER BY site_id, hour`, before);
+    assert.deepEqual(
+      await sql`SELECT * FROM check_rollups_hourly ORDER BY site_id, hour, region`,
+      before,
+    );
     assert.deepEqual(await sql`SELECT * FROM sites ORDER BY site_id`, sitesBefore);
     assert.equal(await count(sql, "checks"), 40);
     assert.equal(before.reduce((sum, r) => sum + r.checks, 0), 40);
+    assert.deepEqual(await rollupMismatches(sql), []);
   });
 });
 
@@ -133,6 +141,7 @@ Deno.test("hourly rollups equal a recomputation from the raw rows, percentiles w
       const responseTimeMs = up || next() > 0.5 ? Math.exp(next() * 9) - 0.5 : null;
       return makeResult({
         siteId: `site-${Math.floor(next() * 5)}`,
+        region: next() < 0.5 ? "eu" : "us",
         checkedAt: new Date(start + Math.floor(next() * 5 * 3_600_000)).toISOString(),
         responseTimeMs: responseTimeMs === null ? null : Math.max(0, responseTimeMs),
         timeToHeadersMs: responseTimeMs === null ? null : 0.1,
@@ -148,7 +157,7 @@ Deno.test("hourly rollups equal a recomputation from the raw rows, percentiles w
 
     assert.deepEqual(await rollupMismatches(sql), []);
     assert.equal(await count(sql, "checks"), 3_000);
-    assert.equal(await count(sql, "check_rollups_hourly"), 5 * 5);
+    assert.equal(await count(sql, "check_rollups_hourly"), 5 * 5 * 2);
 
     // The percentile of the merged histograms lies in the bucket of the exact percentile.
     const quantiles = await sql`
@@ -185,6 +194,7 @@ Deno.test("writers storing the same sites and hours at once keep the rollups exa
         Array.from({ length: 50 }, () =>
           makeResult({
             siteId: `site-${Math.floor(next() * 3)}`,
+            region: next() < 0.5 ? "eu" : "us",
             checkedAt: new Date(start + round * 3_600_000 + Math.floor(next() * 3_600_000))
               .toISOString(),
             responseTimeMs: next() * 500,
@@ -317,6 +327,72 @@ Deno.test("site_uptime averages each phase over the checks that had it, per site
     }
     const tls = rows.filter((r) => r.site !== "https").map((r) => r.tls_ms_avg);
     assert.deepEqual(tls, Array(8).fill(null), "no TLS is no average, not zero");
+  });
+});
+
+Deno.test("site_uptime counts a site across its regions; site_uptime_by_region gives each region's own", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const now = Date.now();
+    const minutesAgo = (m: number) => new Date(now - m * 60_000).toISOString();
+    const down = {
+      responseTimeMs: null,
+      up: false,
+      error: { kind: "timeout", message: "No complete response within the timeout" },
+    } as const;
+    const results = [
+      // Region a: all up. Region b: half down. Region c: once, three days ago. Region d: only
+      // before the longest window, so it has no row.
+      ...[1, 2, 3, 4].map((m) =>
+        makeResult({ siteId: "s", region: "a", checkedAt: minutesAgo(m), responseTimeMs: 100 })
+      ),
+      ...[1, 2].map((m) =>
+        makeResult({ siteId: "s", region: "b", checkedAt: minutesAgo(m), responseTimeMs: 300 })
+      ),
+      ...[3, 4].map((m) =>
+        makeResult({ siteId: "s", region: "b", checkedAt: minutesAgo(m), ...down })
+      ),
+      makeResult({ siteId: "s", region: "c", checkedAt: minutesAgo(3 * 24 * 60) }),
+      makeResult({ siteId: "s", region: "d", checkedAt: minutesAgo(32 * 24 * 60) }),
+    ];
+    // Delivered twice: counted once.
+    await storeBatch(sql, asMessages(results));
+    assert.equal((await storeBatch(sql, asMessages(results))).inserted, 0);
+    assert.deepEqual(await rollupMismatches(sql), []);
+
+    const across = await sql`
+      SELECT "window", checks::int, failures::int, uptime, response_time_ms_avg AS avg
+      FROM site_uptime WHERE site = 's' ORDER BY since DESC`;
+    assert.deepEqual(across.map((r) => ({ ...r })), [
+      { window: "1h", checks: 8, failures: 2, uptime: 0.75, avg: 1_000 / 6 },
+      { window: "24h", checks: 8, failures: 2, uptime: 0.75, avg: 1_000 / 6 },
+      { window: "7d", checks: 9, failures: 2, uptime: 7 / 9, avg: 1_020.25 / 7 },
+      { window: "30d", checks: 9, failures: 2, uptime: 7 / 9, avg: 1_020.25 / 7 },
+    ]);
+
+    const perRegion = await sql`
+      SELECT region, "window", site_name, checks::int, failures::int, uptime,
+             response_time_ms_avg AS avg
+      FROM site_uptime_by_region WHERE site = 's' ORDER BY region, since DESC`;
+    const row = (
+      region: string,
+      window: string,
+      [checks, failures, uptime, avg]: (number | null)[],
+    ) => ({ region, window, site_name: "Site A", checks, failures, uptime, avg });
+    assert.deepEqual(perRegion.map((r) => ({ ...r })), [
+      row("a", "1h", [4, 0, 1, 100]),
+      row("a", "24h", [4, 0, 1, 100]),
+      row("a", "7d", [4, 0, 1, 100]),
+      row("a", "30d", [4, 0, 1, 100]),
+      row("b", "1h", [4, 2, 0.5, 300]),
+      row("b", "24h", [4, 2, 0.5, 300]),
+      row("b", "7d", [4, 2, 0.5, 300]),
+      row("b", "30d", [4, 2, 0.5, 300]),
+      // Silent in the last day: no checks, no uptime, rather than no row.
+      row("c", "1h", [0, 0, null, null]),
+      row("c", "24h", [0, 0, null, null]),
+      row("c", "7d", [1, 0, 1, 20.25]),
+      row("c", "30d", [1, 0, 1, 20.25]),
+    ]);
   });
 });
 
@@ -458,7 +534,8 @@ Deno.test("migration 0005 keeps stored checks and rollups, their phases unknown 
   const schema = settings.database.schema!;
   try {
     const migrations = await loadMigrations();
-    await migrate(sql, migrations.filter((m) => m.version <= 4), { log: SILENT, schema });
+    const upTo = (version: number) => migrations.filter((m) => m.version <= version);
+    await migrate(sql, upTo(4), { log: SILENT, schema });
     const site = { siteId: "shop", siteName: "Shop", url: "https://shop.example/", pattern: null };
     const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
     // Stored before the migration, and after it by a consumer of the previous version.
@@ -486,7 +563,7 @@ Deno.test("migration 0005 keeps stored checks and rollups, their phases unknown 
     };
     await storeAsBefore(before);
 
-    await migrate(sql, migrations, { log: SILENT, schema });
+    await migrate(sql, upTo(5), { log: SILENT, schema });
     const [stored] = await sql`
       SELECT site_name, response_time_ms, dns_ms, remote_address, tls_version FROM check_results`;
     assert.deepEqual({ ...stored }, {
@@ -499,6 +576,8 @@ Deno.test("migration 0005 keeps stored checks and rollups, their phases unknown 
     // A consumer of the previous version goes on storing until it is replaced.
     await storeAsBefore(after);
 
+    // (The writer of today needs 0006 too.)
+    await migrate(sql, migrations, { log: SILENT, schema });
     // A check that recorded its phases joins the first one's hour: the averages are its own.
     const recent = makeResult({ ...site, ...HTTPS_CONNECTION_DETAILS, checkedAt: before });
     assert.equal((await storeBatch(sql, asMessages([recent]))).inserted, 1);
@@ -513,6 +592,96 @@ Deno.test("migration 0005 keeps stored checks and rollups, their phases unknown 
       transfer_ms_avg: 2.5,
     });
     assert.deepEqual(await rollupMismatches(sql), []);
+    await sql`DROP SCHEMA ${sql(schema)} CASCADE`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+});
+
+Deno.test("migration 0006 keeps stored checks and rollups as the default region's, checker unknown", async () => {
+  const env = testEnv();
+  const settings = readSettings(env);
+  const sql = connectDatabase(settings.database);
+  const schema = settings.database.schema!;
+  try {
+    const migrations = await loadMigrations();
+    await migrate(sql, migrations.filter((m) => m.version <= 5), { log: SILENT, schema });
+    const checkedAt = new Date(Date.now() - 60_000).toISOString();
+    await ensurePartitionsFor(sql, [checkedAt.slice(0, 10)]);
+    // Two checks as 0005's writer stored them, one down, with their rollup.
+    await sql`
+      INSERT INTO site_versions (version_id, site_id, name, url, pattern)
+      VALUES (monitor_site_version_id('shop', 'Shop', 'https://shop.example/', NULL), 'shop',
+              'Shop', 'https://shop.example/', NULL)`;
+    await sql`
+      INSERT INTO sites (site_id, name, url, pattern, first_checked_at, changed_at)
+      VALUES ('shop', 'Shop', 'https://shop.example/', NULL, ${checkedAt}, ${checkedAt})`;
+    const ids = [makeResult().checkId, makeResult().checkId];
+    await sql`
+      INSERT INTO checks (check_id, site_id, site_version_id, checked_at, response_time_ms, up,
+                          error_kind, error_message, message_version, dns_ms)
+      SELECT id, 'shop', monitor_site_version_id('shop', 'Shop', 'https://shop.example/', NULL),
+             ${checkedAt}, rt, up, kind, message, 2, 1.5
+      FROM (VALUES (${ids[0]!}::uuid, 20.25::float8, true, NULL, NULL),
+                   (${ids[1]!}::uuid, NULL, false, 'timeout', 'No complete response')
+           ) AS t(id, rt, up, kind, message)`;
+    await sql`
+      INSERT INTO check_rollups_hourly (site_id, hour, checks, failures, responses,
+                                        response_time_ms_sum, response_time_histogram,
+                                        dns_ms_count, dns_ms_sum)
+      VALUES ('shop', date_trunc('hour', ${checkedAt}::timestamptz, 'UTC'), 2, 1, 1, 20.25,
+              monitor_histogram_add_buckets('{}', ARRAY[monitor_response_bucket(20.25)]), 2, 3)`;
+
+    const upTo0006 = migrations.filter((m) => m.version <= 6);
+    assert.deepEqual(await migrate(sql, upTo0006, { log: SILENT, schema }), ["0006_regions.sql"]);
+    const stored = await sql`
+      SELECT check_id, site_name, up, response_time_ms, dns_ms, region, checker
+      FROM check_results ORDER BY up DESC`;
+    assert.deepEqual(stored.map((r) => ({ ...r })), [
+      {
+        check_id: ids[0],
+        site_name: "Shop",
+        up: true,
+        response_time_ms: 20.25,
+        dns_ms: 1.5,
+        region: "default",
+        checker: null,
+      },
+      {
+        check_id: ids[1],
+        site_name: "Shop",
+        up: false,
+        response_time_ms: null,
+        dns_ms: 1.5,
+        region: "default",
+        checker: null,
+      },
+    ]);
+    const [rollup] = await sql`SELECT region, checks, failures FROM check_rollups_hourly`;
+    assert.deepEqual({ ...rollup }, { region: "default", checks: 2, failures: 1 });
+
+    // The same hour checked from another region afterwards (by today's writer, on today's
+    // schema): a rollup of its own.
+    await migrate(sql, migrations, { log: SILENT, schema });
+    const eu = makeResult({
+      siteId: "shop",
+      siteName: "Shop",
+      url: "https://shop.example/",
+      region: "eu",
+      checkedAt,
+    });
+    assert.equal((await storeBatch(sql, asMessages([eu]))).inserted, 1);
+    assert.deepEqual(await rollupMismatches(sql), []);
+    const uptime = await sql`
+      SELECT region, checks::int, uptime FROM site_uptime_by_region
+      WHERE site = 'shop' AND "window" = '24h' ORDER BY region`;
+    assert.deepEqual(uptime.map((r) => ({ ...r })), [
+      { region: "default", checks: 2, uptime: 0.5 },
+      { region: "eu", checks: 1, uptime: 1 },
+    ]);
+    const [across] = await sql`
+      SELECT checks::int, uptime FROM site_uptime WHERE site = 'shop' AND "window" = '24h'`;
+    assert.deepEqual({ ...across }, { checks: 3, uptime: 2 / 3 });
     await sql`DROP SCHEMA ${sql(schema)} CASCADE`;
   } finally {
     await sql.end({ timeout: 5 });
