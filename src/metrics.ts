@@ -37,6 +37,12 @@ export interface Metrics {
   readonly batchDuration: Histogram;
   /** Messages on each partition not yet consumed, as of the latest batch. */
   readonly consumerLag: Gauge<"partition">;
+  /** Incidents opened and resolved, by kind and transition. */
+  readonly incidents: Counter<"kind" | "transition">;
+  /** Attempts to deliver a notification, by channel and outcome (`sent` or `failed`). */
+  readonly notifications: Counter<"channel" | "outcome">;
+  /** From the check that made a transition to its notification's delivery. */
+  readonly notificationLatency: Histogram<"channel">;
 }
 
 /**
@@ -123,6 +129,25 @@ export function createMetrics(): Metrics {
       name: "monitor_consumer_lag",
       help: "Messages on the partition not yet consumed, as of its latest batch",
       labelNames: ["partition"],
+      registers,
+    }),
+    incidents: new Counter({
+      name: "monitor_incidents_total",
+      help: "Incidents opened and resolved, by kind and transition",
+      labelNames: ["kind", "transition"],
+      registers,
+    }),
+    notifications: new Counter({
+      name: "monitor_notifications_total",
+      help: "Attempts to deliver a notification, by channel and outcome (sent or failed)",
+      labelNames: ["channel", "outcome"],
+      registers,
+    }),
+    notificationLatency: new Histogram({
+      name: "monitor_notification_latency_seconds",
+      help: "From the check that opened or resolved an incident to its notification's delivery",
+      labelNames: ["channel"],
+      buckets: SECONDS,
       registers,
     }),
   };

@@ -74,6 +74,10 @@ export function durationSchema(minMs: number, maxMs: number) {
     });
 }
 
+const REGIONS_HINT = {
+  error: `must be a number of regions from 1 to ${ALERT_DEFAULTS.maxRegions}, or "majority"`,
+};
+
 function threshold(what: string) {
   return z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
     .max(ALERT_DEFAULTS.maxThreshold, {
@@ -100,12 +104,11 @@ export const alertOptionsSchema = z.strictObject({
   success_threshold: threshold(
     `Consecutive good checks in a region before it counts as up again (default ${ALERT_DEFAULTS.successThreshold})`,
   ).optional(),
+  // Each alternative says it all: the sites file reports the one of the value's type.
   regions: z.union([
-    z.int().min(1).max(ALERT_DEFAULTS.maxRegions),
-    z.literal("majority"),
-  ], {
-    error: `must be a number of regions from 1 to ${ALERT_DEFAULTS.maxRegions}, or "majority"`,
-  }).describe(
+    z.int(REGIONS_HINT).min(1, REGIONS_HINT).max(ALERT_DEFAULTS.maxRegions, REGIONS_HINT),
+    z.literal("majority", REGIONS_HINT),
+  ], REGIONS_HINT).describe(
     'How many of the regions reporting must see the site down (or slow) to open an incident, or "majority" (default 1)',
   ).optional(),
   response_time: durationSchema(1, 24 * 3_600_000).describe(

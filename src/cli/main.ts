@@ -18,6 +18,7 @@ export { VERSION };
  * compiled binary still carries them.)
  */
 const command = {
+  alert: () => import("./alert.ts"),
   consume: () => import("./consume.ts"),
   migrate: () => import("./migrate.ts"),
   produce: () => import("./produce.ts"),
@@ -87,6 +88,12 @@ function buildProgram(outside: CliContext): Command {
       command.produce().then(({ produceCommand }) =>
         produceCommand({ ...options, once: options.once === true }, context)
       )
+    );
+  program.command("alert")
+    .description("turn failing checks into incidents and notify the sites' channels")
+    .requiredOption(...configOption)
+    .action((options: { config: string }) =>
+      command.alert().then(({ alertCommand }) => alertCommand(options, context))
     );
   program.command("consume")
     .description("store the results from Kafka in PostgreSQL (consumer group KAFKA_GROUP_ID)")

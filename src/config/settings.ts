@@ -55,6 +55,8 @@ export interface Settings {
     /** Partitions of the sites topic when the monitor creates it. */
     readonly sitesPartitions: number;
     readonly groupId: string;
+    /** Consumer group of `monitor alert`. */
+    readonly alertGroupId: string;
     readonly sessionTimeoutMs: number;
     readonly tls: KafkaTls | null;
     readonly sasl: KafkaSasl | null;
@@ -176,6 +178,7 @@ function toSettings(values: SettingValues): Settings {
       sitesTopic: values.KAFKA_SITES_TOPIC,
       sitesPartitions: values.KAFKA_SITES_PARTITIONS,
       groupId: values.KAFKA_GROUP_ID,
+      alertGroupId: values.KAFKA_ALERT_GROUP_ID,
       sessionTimeoutMs: values.KAFKA_SESSION_TIMEOUT_MS,
       tls: useTls
         ? {

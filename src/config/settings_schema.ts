@@ -109,6 +109,11 @@ export const SETTINGS = {
     "website-monitor-db-writer",
     "Consumer group of `monitor consume`",
   ),
+  KAFKA_ALERT_GROUP_ID: setting(
+    text(),
+    "website-monitor-alerter",
+    "Consumer group of `monitor alert` (run one alerter per group)",
+  ),
   KAFKA_SESSION_TIMEOUT_MS: setting(
     integer(6_000, DAY_MS),
     "30000",

@@ -1,11 +1,15 @@
 /**
- * The sites file: which websites to check and how. YAML → unknown → zod → readonly
- * {@link SiteConfig} values, with every problem reported at once, by file, line and key path.
+ * The sites file: which websites to check and how, and when to alert whom. YAML → unknown → zod →
+ * readonly {@link SiteConfig} values (and, for the alerter, {@link AlertConfig}), with every
+ * problem reported at once, by file, line and key path.
  *
  * @module
  */
 import { dirname, isAbsolute, join } from "node:path";
 import { RE2JS } from "re2js";
+import type { z } from "zod";
+import { type ChannelConfig, resolveChannel } from "../alert/channels/config.ts";
+import { type AlertRule, resolveAlertRule } from "../alert/rules.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { interpolateEnv } from "./interpolate.ts";
@@ -20,7 +24,15 @@ import {
   statusRange,
 } from "./sites_schema.ts";
 import { formatKeyPath, type KeyPath, parseYaml } from "./yaml_source.ts";
-import { fromIssue, problemAt, quoteValue, sortByLine, unique } from "./sites_problems.ts";
+import {
+  fromIssue,
+  isChannelValue,
+  problemAt,
+  quoteValue,
+  sortByLine,
+  typedIssues,
+  unique,
+} from "./sites_problems.ts";
 
 /** Defaults for keys that neither a site nor the `defaults` block sets. */
 export const DEFAULTS = {
@@ -72,10 +84,19 @@ export interface SiteConfig {
   readonly caCert: string | null;
   /** Fewer days than this until the certificate expires is a failure. */
   readonly certMinDays: number | null;
+  /** When its incidents open and resolve, and which channels they notify; defaults applied. */
+  readonly alert: AlertRule;
+}
+
+/** A sites file as the alerter reads it: the sites and the channels they notify. */
+export interface AlertConfig {
+  readonly sites: readonly SiteConfig[];
+  /** The `channels` map, `${NAME}` references resolved, by name, in the file's order. */
+  readonly channels: ReadonlyMap<string, ChannelConfig>;
 }
 
 /**
- * Reads and validates a sites file.
+ * Reads and validates a sites file, as {@link parseSites} does.
  *
  * @param path The file to read.
  * @param env For `${NAME}` references; defaults to the process environment.
@@ -96,6 +117,69 @@ export async function loadSites(
   return parseSites(text, path, env);
 }
 
+/**
+ * Reads and validates a sites file as {@link loadSites} does, and resolves its `channels` map too.
+ *
+ * @param path The file to read.
+ * @param env For `${NAME}` references; defaults to the process environment.
+ * @returns The sites, each with its alert rule, and the channels.
+ * @throws {ConfigError} Listing every problem, when the file cannot be read or is invalid.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadAlertConfig } from "./sites.ts";
+ * const { sites, channels } = await loadAlertConfig("sites.yaml");
+ * ```
+ */
+export async function loadAlertConfig(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+): Promise<AlertConfig> {
+  const text = await readTextFileAtMost(path, MAX_SITES_FILE_BYTES, "is it a sites file?");
+  return parseAlertConfig(text, path, env);
+}
+
+/**
+ * Validates the text of a sites file as {@link parseSites} does, and resolves its `channels` map
+ * too: a site's `alert.channels` must name channels of the map.
+ *
+ * @param text YAML.
+ * @param file The file name used in messages.
+ * @param env For `${NAME}` references.
+ * @returns The sites, each with its alert rule, and the channels.
+ * @throws {ConfigError} Listing every problem; an unset variable is named, never a value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseAlertConfig } from "./sites.ts";
+ * const text = `channels:
+ *   team: { type: slack, url: "\${SLACK_URL}" }
+ * defaults:
+ *   alert: { failure_threshold: 2, channels: [team] }
+ * sites:
+ *   - id: a
+ *     url: https://a.example/
+ *     alert: { regions: majority }
+ * `;
+ * const { sites, channels } = parseAlertConfig(text, "sites.yaml", {
+ *   SLACK_URL: "https://hooks.slack.com/services/T/B/x",
+ * });
+ * assert.equal(sites[0]?.alert.failureThreshold, 2);
+ * assert.equal(sites[0]?.alert.regions, "majority");
+ * assert.deepEqual(sites[0]?.alert.channels, ["team"]);
+ * assert.equal(channels.get("team")?.type, "slack");
+ * ```
+ */
+export function parseAlertConfig(
+  text: string,
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): AlertConfig {
+  const { sites, channels } = validate(text, file, env, "all");
+  return { sites, channels };
+}
+
 /** Room for tens of thousands of sites; a bigger file is a mistake (or `/dev/zero`). */
 export const MAX_SITES_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -106,7 +190,9 @@ export const MAX_SITES_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_CA_FILE_BYTES = 64 * 1024;
 
 /**
- * Validates the text of a sites file.
+ * Validates the text of a sites file. Its `channels` are checked, but their `${NAME}` references
+ * are not resolved nor their files read: they are the alerter's ({@link parseAlertConfig}), and a
+ * checker need not have its secrets.
  *
  * @param text YAML.
  * @param file The file name used in messages.
@@ -161,7 +247,9 @@ export async function loadSitesAsWritten(path: string): Promise<SitesAsWritten> 
  * Validates the text of a sites file as {@link parseSites} does, every rule and every problem,
  * but without resolving `${NAME}` references: each one is checked as the {@link REFERENCE_WORD}
  * (so it can stand for part of a value, not for all of a URL or a duration), and the data is
- * returned as written, for a checker elsewhere to resolve from its own environment.
+ * returned as written, for a checker elsewhere to resolve from its own environment. The
+ * `channels` are checked as {@link parseSites} checks them: a value that holds a reference, for its
+ * type only (it may stand for all of a URL or a secret; channels are not published).
  *
  * @param text YAML.
  * @param file The file name used in messages.
@@ -180,20 +268,28 @@ export async function loadSitesAsWritten(path: string): Promise<SitesAsWritten> 
  * ```
  */
 export function parseSitesAsWritten(text: string, file: string): SitesAsWritten {
-  // Every name is set, to the same word.
-  const words = new Proxy({}, { get: () => REFERENCE_WORD }) as Record<string, string>;
-  const { data, sites } = validate(text, file, words, { keepReferences: true });
+  const { data, sites } = validate(text, file, {}, "none");
   // Resolving replaced text inside strings only: the data has the shape that was validated.
   return { file: data as SitesFile, sites };
 }
+
+/** An environment where every name is set, to the same word. */
+const WORDS = new Proxy({}, { get: () => REFERENCE_WORD }) as Readonly<Record<string, string>>;
+
+/**
+ * Which `${NAME}` references {@link validate} resolves: `all`, those of the sites but not of the
+ * channels (which only the alerter needs, so checkers need not have their secrets), or `none`
+ * (each is read as the {@link REFERENCE_WORD}).
+ */
+type Resolve = "all" | "sites" | "none";
 
 /** Parses, resolves references with `env`, validates; `data` is the file as written. */
 function validate(
   text: string,
   file: string,
   env: Readonly<Record<string, string | undefined>>,
-  options: { readonly keepReferences?: boolean } = {},
-): { data: unknown; sites: SiteConfig[] } {
+  resolve: Resolve = "sites",
+): { data: unknown; sites: SiteConfig[]; channels: Map<string, ChannelConfig> } {
   const source = parseYaml(text, file);
   if (source.problems.length > 0) throw new ConfigError(source.problems);
 
@@ -206,26 +302,73 @@ function validate(
 
   const problems: ConfigProblem[] = [];
   const report: Report = (path, message) => problems.push(problemAt(source, path, message));
-  const referenced = options.keepReferences ? referencedPaths(root) : new Set<string>();
+  const { channels: channelsWritten, ...rest } = (root ?? {}) as Record<string, unknown>;
+  const referenced = resolve === "all"
+    ? new Set<string>()
+    : referencedPaths(resolve === "none" ? root : { channels: channelsWritten });
   const fail = (found: ConfigProblem[]) =>
     new ConfigError(sortByLine(found).map((p) => withReferenceHint(p, referenced)));
   for (const path of referenced) {
     const index = /^sites\[(\d+)\]\.id$/.exec(path)?.[1];
     if (index !== undefined) report(["sites", Number(index), "id"], ID_REFERENCE);
   }
-  const data = interpolateEnv(root ?? {}, env, report);
+  const unset = new Set<string>();
+  const interpolate = (value: unknown, names: Readonly<Record<string, string | undefined>>) =>
+    interpolateEnv(value, names, (path, message) => {
+      unset.add(formatKeyPath(path));
+      report(path, message);
+    }) as Record<string, unknown>;
+  const data = {
+    ...interpolate(rest, resolve === "none" ? WORDS : env),
+    ...(channelsWritten === undefined
+      ? {}
+      : interpolate({ channels: channelsWritten }, resolve === "all" ? env : WORDS)),
+  };
   const parsed = sitesFileSchema.safeParse(data);
-  if (!parsed.success) {
-    problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(source, issue)));
-    throw fail(problems);
-  }
+  const issues = parsed.success ? [] : parsed.error.issues.flatMap(typedIssues);
+  const kept = issues.filter((issue) => {
+    const path = formatKeyPath(issue.path);
+    // A value that failed to resolve is reported once, as unset, not again as malformed.
+    if (unset.has(path)) return false;
+    // Channels are not published: the alerter resolves their references, and one may stand for
+    // all of a URL or a secret. Checked as written, such a value is checked for its type only.
+    return !(referenced.has(path) && isChannelText(issue));
+  });
+  problems.push(...kept.flatMap((issue) => fromIssue(source, issue)));
+  // Rules across fields are checked once each field is valid, or is text of a channel that a
+  // reference stands for: then the data has the schema's shape all the same.
+  if (!parsed.success && (kept.length > 0 || !issues.every(isChannelText))) throw fail(problems);
+  const valid = parsed.success ? parsed.data : data as SitesFile;
   const written = (root as { readonly sites: readonly { readonly url: string }[] }).sites;
-  const sites = buildSites(parsed.data, written.map((site) => site.url), {
+  const baseDir = dirname(file);
+  const sites = buildSites(valid, written.map((site) => site.url), { report, baseDir });
+  const channels = resolveChannels(valid, {
     report,
-    baseDir: dirname(file),
+    // Files, like secrets, are the alerter's to have.
+    readCaFile: (path, at) => resolve === "all" ? readCaFile(path, at, baseDir, report) : null,
   });
   if (problems.length > 0) throw fail(unique(problems));
-  return { data: root ?? {}, sites };
+  return { data: root ?? {}, sites, channels };
+}
+
+/** The `channels` map, resolved, in the file's order. */
+function resolveChannels(
+  file: SitesFile,
+  context: {
+    readonly report: Report;
+    readonly readCaFile: (path: string, at: KeyPath) => string | null;
+  },
+): Map<string, ChannelConfig> {
+  return new Map(
+    Object.entries(file.channels ?? {}).map((
+      [name, entry],
+    ) => [name, resolveChannel(name, entry, { ...context, at: ["channels", name] })]),
+  );
+}
+
+/** An issue with a channel's text value (its URL, secret, address) but its type. */
+function isChannelText(issue: z.core.$ZodIssue): boolean {
+  return isChannelValue(issue.path) && issue.code !== "invalid_type";
 }
 
 const ID_REFERENCE =
@@ -241,8 +384,10 @@ function referencedPaths(root: unknown): Set<string> {
 
 function withReferenceHint(problem: ConfigProblem, referenced: ReadonlySet<string>): ConfigProblem {
   if (!referenced.has(problem.path) || problem.message === ID_REFERENCE) return problem;
-  const hint =
-    `each \${NAME} was read as the word "${REFERENCE_WORD}": checkers resolve references, so one may stand for part of this value, not for all of it`;
+  // What is left of a channel's value is its type or its type of channel (see validate()).
+  const hint = problem.path.startsWith("channels.")
+    ? "a ${NAME} reference stands for text: write this value out"
+    : `each \${NAME} was read as the word "${REFERENCE_WORD}": checkers resolve references, so one may stand for part of this value, not for all of it`;
   return { ...problem, message: `${problem.message} (${hint})` };
 }
 
@@ -255,10 +400,17 @@ export type Patterns = Map<string, RE2JS>;
 function buildSites(
   file: SitesFile,
   urlsAsWritten: readonly string[],
-  context: { readonly report: Report; readonly baseDir: string; readonly compiled?: Patterns },
+  context: {
+    readonly report: Report;
+    readonly baseDir: string;
+    readonly compiled?: Patterns;
+    /** The channels a site may name; the file's `channels` map unless told. */
+    readonly channelNames?: ReadonlySet<string>;
+  },
 ): SiteConfig[] {
   const { report, baseDir } = context;
   const defaults: SiteOptions = file.defaults ?? {};
+  const channelNames = context.channelNames ?? new Set(Object.keys(file.channels ?? {}));
   checkStatusRanges(defaults, ["defaults"], report);
   const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], baseDir, report);
   const firstIndexById = new Map<string, number>();
@@ -322,6 +474,11 @@ function buildSites(
         ? defaultCa
         : readCaFile(site.ca_file, at("ca_file"), baseDir, report),
       certMinDays: site.cert_min_days ?? defaults.cert_min_days ?? null,
+      alert: resolveAlertRule(
+        { defaults: defaults.alert, site: site.alert, siteAt: at("alert") },
+        { intervalMs, timeoutMs, channelNames },
+        report,
+      ),
     };
   });
 }
@@ -425,6 +582,8 @@ export function resolveSite(
     report,
     baseDir: ".",
     ...(options.patterns === undefined ? {} : { compiled: options.patterns }),
+    // The channels map is the alerter's, not on the topic: a checker takes the names as given.
+    channelNames: new Set(parsed.data.sites[0]?.alert?.channels),
   };
   const [site] = buildSites(parsed.data, [String(entry.url)], context);
   if (problems.length > 0 || site === undefined) return { problems: [...new Set(problems)] };

@@ -22,29 +22,45 @@ export function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigPr
     );
   }
   if (issue.code === "invalid_union") {
-    // Report the alternative that has the right type (say, the string form of a pattern that does
-    // not compile), not "matches no alternative".
-    const typed = issue.errors.find((branch) =>
-      !branch.some((i) => i.code === "invalid_type" && i.path.length === 0)
-    );
-    if (typed !== undefined) {
-      return typed.flatMap((inner) =>
-        fromIssue(source, { ...inner, path: [...issue.path, ...inner.path] })
-      );
-    }
+    const typed = typedIssues(issue);
+    if (typed[0] !== issue) return typed.flatMap((inner) => fromIssue(source, inner));
   }
   if (issue.code === "invalid_key") {
     return [problemAt(source, issue.path, issue.issues[0]?.message ?? issue.message)];
   }
   const value = valueAt(source.data, issue.path);
+  // A channel's values may be secrets (a Slack URL, a webhook secret): they are never shown.
+  const shown = isChannelValue(issue.path) ? undefined : value;
   const message = value === undefined && issue.code === "invalid_type"
     ? "is required"
-    : typeof value === "string" && !issue.message.includes(value)
-    ? `${issue.message}: current value is ${quoteValue(value)}`
-    : typeof value === "number"
-    ? `${issue.message}: current value is ${value}`
+    : typeof shown === "string" && !issue.message.includes(shown)
+    ? `${issue.message}: current value is ${quoteValue(shown)}`
+    : typeof shown === "number"
+    ? `${issue.message}: current value is ${shown}`
     : issue.message;
   return [problemAt(source, issue.path, message)];
+}
+
+/**
+ * The issues of the alternative that has the right type (say, the string form of a pattern that
+ * does not compile) instead of a union's "matches no alternative", at their full paths.
+ *
+ * @param issue A zod issue.
+ * @returns Its alternative's issues, or the issue itself when it is no union or no alternative has
+ *   the right type.
+ */
+export function typedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== "invalid_union") return [issue];
+  const typed = issue.errors.find((branch) =>
+    !branch.some((i) => i.code === "invalid_type" && i.path.length === 0)
+  );
+  if (typed === undefined) return [issue];
+  return typed.flatMap((inner) => typedIssues({ ...inner, path: [...issue.path, ...inner.path] }));
+}
+
+/** Whether `path` is a value inside a channel of the `channels` map, but its `type`. */
+export function isChannelValue(path: KeyPath): boolean {
+  return path[0] === "channels" && path.length >= 3 && path[2] !== "type";
 }
 
 /** Long values are cut: a message is read on a terminal. */

@@ -6,6 +6,8 @@
  */
 import { RE2JS } from "re2js";
 import { z } from "zod";
+import { channelsSchema } from "../alert/channels/config.ts";
+import { alertOptionsSchema } from "../alert/rules.ts";
 import { NO_CONTROL_CHARACTERS, NO_NUL } from "../text.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 
@@ -85,6 +87,8 @@ const siteOptions = {
     LIMITS.maxBodyBytes,
   ).describe("Most body bytes read (after decompression); more is body_too_large (default 1 MiB)")
     .optional(),
+  // Each key of a site's block wins over the same key of the defaults' block.
+  alert: alertOptionsSchema.optional(),
 };
 
 /** Rejects what the linear-time engine cannot compile, with the position of the fault. */
@@ -154,6 +158,7 @@ export const sitesFileSchema = z.strictObject({
     }),
     { error: "must be a list of sites" },
   ).min(1, { error: "must list at least one site" }).describe("The websites to check"),
+  channels: channelsSchema.optional(),
 }).describe("website-monitor sites file");
 
 /** The parsed file. */

@@ -1,14 +1,16 @@
 /**
  * A site on the sites topic: one JSON object per Kafka message, keyed by site id, with a
  * `version` field; a removed site is a tombstone. Each message stands alone: the site's keys as
- * in the sites file, the file's `defaults` merged in, `${NAME}` references as written (each
- * checker resolves them from its own environment, so secrets stay out of Kafka), and the CA
- * certificate of `ca_file` as PEM text in `ca_cert` (a path means nothing on another machine).
+ * in the sites file, the file's `defaults` merged in (`headers` and `alert` key by key), `${NAME}`
+ * references as written (each checker resolves them from its own environment, so secrets stay out
+ * of Kafka), and the CA certificate of `ca_file` as PEM text in `ca_cert` (a path means nothing on
+ * another machine). The file's `channels` are not published: the alerter reads them from the file.
  * `schema/site.v1.json` is generated from {@link siteMessageSchema}.
  *
  * @module
  */
 import { z } from "zod";
+import { alertOptionsSchema } from "../alert/rules.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { MAX_CA_FILE_BYTES, type SitesAsWritten } from "../config/sites.ts";
 import { sitesFileSchema } from "../config/sites_schema.ts";
@@ -103,8 +105,13 @@ export function siteMessages(written: SitesAsWritten, file: string): SiteMessage
 
 /** Site number `index` with the defaults merged in, its keys in the schema's order. */
 function mergedSite(written: SitesAsWritten, index: number): Record<string, unknown> {
-  const { ca_file: _defaultCa, headers: defaultHeaders, ...shared } = written.file.defaults ?? {};
-  const { ca_file: _ca, headers, ...own } = written.file.sites[index]!;
+  const {
+    ca_file: _defaultCa,
+    headers: defaultHeaders,
+    alert: defaultAlert,
+    ...shared
+  } = written.file.defaults ?? {};
+  const { ca_file: _ca, headers, alert, ...own } = written.file.sites[index]!;
   // Read from the site's ca_file, or else the defaults'.
   const caCert = written.sites[index]?.caCert ?? null;
   const merged: Record<string, unknown> = {
@@ -113,10 +120,22 @@ function mergedSite(written: SitesAsWritten, index: number): Record<string, unkn
     ...((headers ?? defaultHeaders) === undefined
       ? {}
       : { headers: { ...defaultHeaders, ...headers } }),
+    // Key by key, as the sites file merges them: a site's alert block overrides only its keys.
+    ...((alert ?? defaultAlert) === undefined
+      ? {}
+      : { alert: inOrder({ ...defaultAlert, ...alert }, ALERT_KEY_ORDER) }),
     ...(caCert === null ? {} : { ca_cert: caCert }),
   };
+  return inOrder(merged, KEY_ORDER);
+}
+
+/** The keys of `alert` blocks in the schema's order. */
+const ALERT_KEY_ORDER = Object.keys(alertOptionsSchema.shape);
+
+/** `value`'s defined keys, in the order of `keys`. */
+function inOrder(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(
-    KEY_ORDER.filter((key) => merged[key] !== undefined).map((key) => [key, merged[key]]),
+    keys.filter((key) => value[key] !== undefined).map((key) => [key, value[key]]),
   );
 }
 

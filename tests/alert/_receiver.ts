@@ -28,7 +28,7 @@ export interface Receiver extends AsyncDisposable {
 
 /** Starts a receiver; `answer` answers the paths that are not routes. */
 export function startReceiver(
-  answer: (received: Received) => Response = () => new Response("ok"),
+  answer: (received: Received) => Response | Promise<Response> = () => new Response("ok"),
 ): Receiver {
   const received: Received[] = [];
   const controller = new AbortController();

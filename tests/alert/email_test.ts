@@ -1,74 +1,9 @@
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
-import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { ChannelError } from "../../src/alert/channels/channel.ts";
 import type { EmailChannelConfig } from "../../src/alert/channels/config.ts";
 import { emailChannel } from "../../src/alert/channels/email.ts";
 import { OPENED, RESOLVED } from "./_receiver.ts";
-
-const TLS_DIR = new URL("../testdata/tls/", import.meta.url);
-const CERT = Deno.readTextFileSync(new URL("localhost.pem", TLS_DIR));
-const KEY = Deno.readTextFileSync(new URL("localhost.key", TLS_DIR));
-const CA = Deno.readTextFileSync(new URL("ca.pem", TLS_DIR));
-
-const USER = "monitor";
-const PASSWORD = "pa55-w0rd-n0t-in-messages";
-
-/** One message as the server took it. */
-interface Delivered {
-  readonly from: string;
-  readonly to: readonly string[];
-  readonly raw: string;
-  readonly secure: boolean;
-  readonly user: unknown;
-}
-
-/** A real SMTP server on a random loopback port, with AUTH; use with `await using`. */
-async function startSmtpServer(options: Partial<SMTPServerOptions> = {}) {
-  const delivered: Delivered[] = [];
-  const server = new SMTPServer({
-    key: KEY,
-    cert: CERT,
-    authMethods: ["PLAIN", "LOGIN"],
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === USER && auth.password === PASSWORD) {
-        callback(null, { user: auth.username });
-      } else {
-        callback(Object.assign(new Error("Authentication failed"), { responseCode: 535 }));
-      }
-    },
-    onData(stream, session, callback) {
-      const chunks: Uint8Array[] = [];
-      stream.on("data", (chunk: Uint8Array) => chunks.push(chunk));
-      stream.on("end", () => {
-        delivered.push({
-          from: session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address,
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          raw: Buffer.concat(chunks).toString("utf8"),
-          secure: session.secure,
-          user: session.user,
-        });
-        callback();
-      });
-    },
-    ...options,
-  });
-  // A client that refuses the certificate ends the handshake: the server reports it, and an
-  // EventEmitter's unheard "error" would throw.
-  const errors: Error[] = [];
-  server.on("error", (error: Error) => errors.push(error));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    port,
-    delivered,
-    errors,
-    async [Symbol.asyncDispose]() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { CA, header, PASSWORD, startSmtpServer, USER } from "../_helpers/smtp_receiver.ts";
 
 function config(port: number, overrides: Partial<EmailChannelConfig> = {}): EmailChannelConfig {
   return {
@@ -97,11 +32,6 @@ function body(raw: string): string {
 }
 
 /** A header's value in a raw message (unfolded). */
-function header(raw: string, name: string): string | undefined {
-  const head = raw.split("\r\n\r\n")[0]!.replace(/\r\n[ \t]+/g, " ");
-  return head.split("\r\n").find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
-    ?.slice(name.length + 1).trim();
-}
 
 Deno.test("email send() delivers over STARTTLS after authenticating", async () => {
   await using server = await startSmtpServer();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ALERT_DEFAULTS } from "../../src/alert/rules.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
 import { DEFAULTS, loadSites, parseSites } from "../../src/config/sites.ts";
 
@@ -19,6 +20,15 @@ async function problemsOf(name: string): Promise<string[]> {
 
 Deno.test("loadSites() reads a valid file, applying defaults and per-site values", async () => {
   const sites = await loadSites(testdata("valid.yaml"), { API_TOKEN: "t0ken" });
+  // Without alert keys, every site has the built-in rule, stale after three intervals.
+  const alert = (intervalMs: number) => ({
+    failureThreshold: ALERT_DEFAULTS.failureThreshold,
+    successThreshold: ALERT_DEFAULTS.successThreshold,
+    regions: ALERT_DEFAULTS.regions,
+    responseTimeMs: null,
+    staleAfterMs: ALERT_DEFAULTS.staleAfterIntervals * intervalMs,
+    channels: [],
+  });
   assert.deepEqual(
     sites.map(({ pattern, ...site }) => ({ ...site, pattern: pattern?.source ?? null })),
     [
@@ -26,6 +36,7 @@ Deno.test("loadSites() reads a valid file, applying defaults and per-site values
         id: "example",
         name: "Example Domain",
         url: "https://example.com/",
+        urlAsWritten: "https://example.com/",
         method: "GET",
         headers: { "user-agent": "website-monitor-test", accept: "text/html" },
         body: null,
@@ -38,11 +49,13 @@ Deno.test("loadSites() reads a valid file, applying defaults and per-site values
         tlsVerify: true,
         caCert: null,
         certMinDays: null,
+        alert: alert(120_000),
       },
       {
         id: "api",
         name: "api",
         url: "http://127.0.0.1:8080/health",
+        urlAsWritten: "http://127.0.0.1:8080/health",
         method: "POST",
         headers: {
           "user-agent": "website-monitor-test",
@@ -59,11 +72,13 @@ Deno.test("loadSites() reads a valid file, applying defaults and per-site values
         tlsVerify: false,
         caCert: null,
         certMinDays: 14,
+        alert: alert(10_000),
       },
       {
         id: "no-redirects",
         name: "no-redirects",
         url: "https://example.org/old-path",
+        urlAsWritten: "https://example.org/old-path",
         method: "GET",
         headers: { "user-agent": "website-monitor-test", accept: "text/html" },
         body: null,
@@ -76,6 +91,7 @@ Deno.test("loadSites() reads a valid file, applying defaults and per-site values
         tlsVerify: true,
         caCert: null,
         certMinDays: null,
+        alert: alert(120_000),
       },
     ],
   );
@@ -119,6 +135,19 @@ const INVALID: Record<string, string[]> = {
     'invalid-control-characters.yaml:3: sites[0].name must not contain control characters: current value is "Shop \\u001b[31mred"',
     'invalid-control-characters.yaml:4: sites[0].url must not contain control characters: current value is "https://shop.example/\\u0000"',
     'invalid-control-characters.yaml:5: sites[0].pattern must not contain a NUL character: write "\\x00" to match one: current value is "ok\\u0000"',
+  ],
+  "invalid-alert-rule.yaml": [
+    "invalid-alert-rule.yaml:3: defaults.alert.failure_threshold must be at least 1: current value is 0",
+    'invalid-alert-rule.yaml:8: sites[0].alert.success_threshold must be a whole number: current value is "many"',
+    'invalid-alert-rule.yaml:9: sites[0].alert.regions must be a number of regions from 1 to 100, or "majority": current value is "most"',
+    "invalid-alert-rule.yaml:10: sites[0].alert.flap is not a known key: remove it or check its spelling",
+    "invalid-alert-rule.yaml:11: sites[0].alert.stale_after must be at least 2: a result may arrive up to an interval late: current value is 1",
+    'invalid-alert-rule.yaml:14: sites[1].alert.channels must be a list of channel names: current value is "team"',
+  ],
+  // The channels' references are the alerter's to resolve (see sites_alert_test.ts).
+  "invalid-alert-channels.yaml": [
+    'invalid-alert-channels.yaml:6: defaults.alert.channels[1] names no channel: "pager" is not in the channels map',
+    'invalid-alert-channels.yaml:11: sites[0].alert.channels[1] names no channel: "sms" is not in the channels map',
   ],
   "invalid-many.yaml": [
     'invalid-many.yaml:3: sites[0].url must be an absolute http(s) URL: current value is "ftp://a.example/"',

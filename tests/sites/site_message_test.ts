@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseSites, parseSitesAsWritten } from "../../src/config/sites.ts";
+import { parseSites, parseSitesAsWritten, resolveSite } from "../../src/config/sites.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
 import {
   decodeSiteMessage,
@@ -66,6 +66,43 @@ sites:
       },
     },
   ]);
+});
+
+Deno.test("siteMessages() merges the defaults' alert keys into each site's, key by key, and publishes no channel", () => {
+  const text = `channels:
+  team: { type: slack, url: "\${SLACK_WEBHOOK_URL}" }
+  hook: { type: webhook, url: "\${WEBHOOK_URL}", secret: "\${WEBHOOK_SECRET}" }
+defaults:
+  alert: { channels: [team], failure_threshold: 5, response_time: 2s }
+sites:
+  - id: shop
+    url: https://shop.example/
+    alert: { stale_after: 4, channels: [hook, team], failure_threshold: 2 }
+  - id: blog
+    url: https://blog.example/
+`;
+  const messages = messagesOf(text);
+  assert.deepEqual(messages.map((message) => message.site.alert), [
+    { failure_threshold: 2, response_time: "2s", stale_after: 4, channels: ["hook", "team"] },
+    { failure_threshold: 5, response_time: "2s", channels: ["team"] },
+  ]);
+  assert.deepEqual(Object.keys(messages[0]!.site.alert!), [
+    "failure_threshold",
+    "response_time",
+    "stale_after",
+    "channels",
+  ]);
+  // A checker reading the topic makes of each message the alert rule the file gives the site.
+  const fromFile = parseSitesAsWritten(text, "sites.yaml").sites;
+  messages.forEach((message, index) => {
+    const encoded = encodeSiteMessage(message);
+    assert.ok(!encoded.includes("WEBHOOK"), "a channel was published");
+    const decoded = decodeSiteMessage(message.site.id, new TextEncoder().encode(encoded));
+    assert.deepEqual(decoded, message);
+    const { ca_cert: _, ...entry } = message.site;
+    const resolved = resolveSite(entry, null, { env: {} });
+    assert.deepEqual("site" in resolved && resolved.site.alert, fromFile[index]?.alert);
+  });
 });
 
 Deno.test("siteMessages() keeps ${NAME} references and $${ as written, whatever the environment", () => {

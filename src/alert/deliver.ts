@@ -1,0 +1,169 @@
+/**
+ * Delivering the outbox: one loop per channel takes the notifications that are due, oldest first
+ * (an incident's resolve never before its trigger), sends each and marks it sent, or marks it failed with the time of its next attempt (backing off
+ * from 1 s to 5 min, without end: a notification is given up on by no one but the user). A channel
+ * that fails or hangs holds up only itself. A notification sent whose marking was lost (a crash) is
+ * sent again: at least once, with the same idempotency key, which receivers use to drop the second.
+ *
+ * @module
+ */
+import type { Logger } from "../log.ts";
+import type { Channel } from "./channels/mod.ts";
+import type { Notification } from "./notification.ts";
+
+/** A notification in the outbox. */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly notification: Notification;
+  /** Failed attempts so far. */
+  readonly attempts: number;
+}
+
+/** Where the notifications wait (the `notifications` table). */
+export interface Outbox {
+  /** The channel's unsent notifications due by `now`, oldest first. */
+  due(
+    channel: string,
+    options: { readonly limit: number; readonly now: Date },
+  ): Promise<readonly OutboxEntry[]>;
+  sent(id: string, at: Date): Promise<void>;
+  failed(
+    id: string,
+    failure: { readonly error: string; readonly nextAttemptAt: Date },
+  ): Promise<void>;
+}
+
+/** Delivery running. */
+export interface Delivery {
+  /** Looks for due notifications now rather than at the next poll. */
+  wake(): void;
+  /** Finishes the sends in flight (up to their channel's timeout) and stops. */
+  stop(): Promise<void>;
+}
+
+/** How often each channel looks for due notifications when not woken. */
+const POLL_MS = 1_000;
+
+/**
+ * The wait before attempt `failures + 1`.
+ *
+ * @param failures Failed attempts so far (1 or more).
+ * @returns 1 s, 2 s, 4 s … up to 5 min.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { retryDelayMs } from "./deliver.ts";
+ * assert.deepEqual([1, 2, 3, 20].map(retryDelayMs), [1_000, 2_000, 4_000, 300_000]);
+ * ```
+ */
+export function retryDelayMs(failures: number): number {
+  return Math.min(300_000, 1_000 * 2 ** Math.min(failures - 1, 20));
+}
+
+/**
+ * Starts one delivery loop per channel.
+ *
+ * @param channels The channels, by name.
+ * @param outbox Where the notifications wait.
+ * @param options Logger, clock, and what to tell of each outcome (for metrics).
+ * @returns The running delivery.
+ *
+ * @example
+ * ```ts ignore
+ * import { startDelivery } from "./deliver.ts";
+ * const delivery = startDelivery(channels, outbox, { log });
+ * delivery.wake();
+ * await delivery.stop();
+ * ```
+ */
+export function startDelivery(
+  channels: readonly Channel[],
+  outbox: Outbox,
+  options: {
+    readonly log: Logger;
+    readonly now?: () => Date;
+    readonly onOutcome?: (channel: string, outcome: "sent" | "failed", latencyMs: number) => void;
+  },
+): Delivery {
+  const { log } = options;
+  const now = options.now ?? (() => new Date());
+  const stopping = new AbortController();
+  const wakers = new Set<() => void>();
+
+  function pause(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, POLL_MS);
+      wakers.add(done);
+    });
+  }
+
+  async function deliverTo(channel: Channel): Promise<void> {
+    while (!stopping.signal.aborted) {
+      let due: OutboxEntry | undefined;
+      try {
+        // One at a time: the outbox holds an incident's later notifications back until its
+        // earlier one is sent, and a claim lasts about one send.
+        [due] = await outbox.due(channel.name, { limit: 1, now: now() });
+      } catch (error) {
+        log.warn("alert outbox cannot be read, trying again", {
+          channel: channel.name,
+          error: (error as Error).message,
+        });
+      }
+      if (due === undefined) await pause();
+      else await attempt(channel, due);
+    }
+  }
+
+  async function attempt(channel: Channel, entry: OutboxEntry): Promise<void> {
+    const started = now();
+    try {
+      await channel.send(entry.notification, { signal: stopping.signal });
+    } catch (error) {
+      if (stopping.signal.aborted) return;
+      const failures = entry.attempts + 1;
+      const nextAttemptAt = new Date(now().getTime() + retryDelayMs(failures));
+      // Channel errors never carry a URL's token or a password (see channels/channel.ts).
+      const message = (error as Error).message;
+      log.warn("notification not delivered, will try again", {
+        channel: channel.name,
+        key: entry.notification.idempotencyKey,
+        attempts: failures,
+        retryAt: nextAttemptAt.toISOString(),
+        error: message,
+      });
+      options.onOutcome?.(channel.name, "failed", now().getTime() - started.getTime());
+      await outbox.failed(entry.id, { error: message, nextAttemptAt }).catch(() => {});
+      return;
+    }
+    // From the check that made the transition to its delivery.
+    const { resolvedAt, openedAt } = entry.notification;
+    options.onOutcome?.(channel.name, "sent", now().getTime() - Date.parse(resolvedAt ?? openedAt));
+    log.info("notification delivered", {
+      channel: channel.name,
+      key: entry.notification.idempotencyKey,
+    });
+    // Unmarked (the database is away), it is sent again later, with the same key.
+    await outbox.sent(entry.id, now()).catch((error) => {
+      log.warn("notification delivered but not marked so", { error: (error as Error).message });
+    });
+  }
+
+  const loops = channels.map((channel) => deliverTo(channel));
+  return {
+    wake() {
+      for (const wake of [...wakers]) wake();
+    },
+    async stop() {
+      stopping.abort();
+      for (const wake of [...wakers]) wake();
+      await Promise.allSettled(loops);
+    },
+  };
+}
