@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { v7 as uuidv7 } from "uuid";
 import { readSettings } from "../../src/config/settings.ts";
+import { ensureTopic } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { openTestProducer } from "../../src/kafka/testing.ts";
 import { SILENT } from "../../src/log.ts";
@@ -83,8 +84,9 @@ function cpuSeconds(pid: number): number {
 
 await monitor(["migrate"]);
 const settings = readSettings(env);
-const producer = await openTestProducer(createKafka(settings.kafka, SILENT));
-// The topic exists before the readers start (a round with no failing site).
+const kafka = createKafka(settings.kafka, SILENT);
+await ensureTopic(kafka, { topic: settings.kafka.topic, partitions: 6, replicationFactor: -1 }, SILENT);
+const producer = await openTestProducer(kafka);
 const spawn = (args: string[]) =>
   new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", MOD, ...args],
