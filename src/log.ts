@@ -59,7 +59,7 @@ export function createLogger(
         return;
       }
       const extra = given.map(([key, value]) => ` ${key}=${formatValue(value)}`).join("");
-      write(`${time} ${lineLevel.toUpperCase()} ${message}${extra}`);
+      write(`${time} ${lineLevel.toUpperCase()} ${printable(message)}${extra}`);
     };
   }
   return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };

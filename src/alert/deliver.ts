@@ -37,7 +37,10 @@ export interface Outbox {
 export interface Delivery {
   /** Looks for due notifications now rather than at the next poll. */
   wake(): void;
-  /** Finishes the sends in flight (up to their channel's timeout) and stops. */
+  /**
+   * Stops: sends in flight are called off (not marked sent, they go out again once their claim
+   * lapses, with the same idempotency key).
+   */
   stop(): Promise<void>;
 }
 

@@ -3,7 +3,8 @@
  * (`KAFKA_ALERT_GROUP_ID`), runs each site's incident state machine, and writes the new states,
  * the incidents and their notifications (the outbox) in one transaction, before the offsets are
  * committed; delivery loops, one per channel, send the outbox. A tick every few seconds lets
- * silence open `stale` incidents. Run one alerter per group: it keeps the states in memory.
+ * silence open `stale` incidents. One alerter works at a time (a database lock): it keeps the
+ * states in memory; another one started waits to take over.
  *
  * @module
  */
@@ -18,12 +19,14 @@ import type { Settings } from "../config/settings.ts";
 import {
   claimDueNotifications,
   loadAlertStates,
+  lockAlerter,
   markNotificationFailed,
   markNotificationSent,
   saveAlertChange,
 } from "../db/alerts.ts";
 import type { Sql } from "../db/client.ts";
 import { requireMigrated } from "../db/migrate.ts";
+import { groupProgress } from "../kafka/admin.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import { decodeBatch } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
@@ -95,6 +98,21 @@ export interface AlerterRun {
  * @throws {Error} When the consumer crashed beyond the client's own restarts.
  */
 export async function runAlerter(run: AlerterRun): Promise<void> {
+  const { settings, sql, log } = run;
+  const lock = await lockAlerter(sql, settings.kafka.alertGroupId, {
+    signal: run.signal,
+    waiting: () => log.info("another alerter is at work: waiting to take over"),
+  });
+  if (lock === undefined) return;
+  try {
+    await alertWhileLocked(run);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** {@link runAlerter}, once this alerter holds the lock. */
+async function alertWhileLocked(run: AlerterRun): Promise<void> {
   const { sites, settings, sql, log, metrics } = run;
   const delivery = startDelivery(
     run.channels.map((c) => createChannel(c)),
@@ -107,7 +125,7 @@ export async function runAlerter(run: AlerterRun): Promise<void> {
       },
     },
   );
-  // Kept in memory by the one alerter; the database has them for the next start.
+  // Kept in memory by the one alerter at work; the database has them for the next one.
   const states = new Map<string, AlertState>(await loadAlertStates(sql));
   const serial = serialized();
 
@@ -129,13 +147,13 @@ export async function runAlerter(run: AlerterRun): Promise<void> {
     if (change.notifications.length > 0) delivery.wake();
   }
 
-  /** Per partition, the messages not yet read as of its latest batch. */
-  const lags = new Map<number, number>();
   const consumer = await startConsumer({
     kafka: run.kafka,
     topic: settings.kafka.topic,
     groupId: settings.kafka.alertGroupId,
     sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
+    // A new alerter does not notify the topic's whole history.
+    startAt: "latest",
     log,
     handle: (batch) =>
       serial(async () => {
@@ -143,28 +161,51 @@ export async function runAlerter(run: AlerterRun): Promise<void> {
           "result" in message ? [message.result] : []
         );
         await apply(resultEvents(results));
-        lags.set(batch.partition, batch.lag);
         metrics.consumerLag.set({ partition: String(batch.partition) }, batch.lag);
       }),
   });
   log.info("alerting", { sites: sites.size, channels: run.channels.length });
-  // Silence is judged only once the backlog is read: results waiting on the topic are not silence.
-  const startedMs = performance.now();
-  const ticker = setInterval(() => {
-    const caughtUp = [...lags.values()].every((lag) => lag === 0);
-    if (!caughtUp || performance.now() - startedMs < TICK_MS) return;
-    serial(() => apply(tickEvents(sites.keys(), new Date().toISOString()))).catch((error) => {
-      log.warn("stale check not saved, trying again", { error: (error as Error).message });
-    });
-  }, TICK_MS);
+  const ticker = startTicks(run, (at) => serial(() => apply(tickEvents(sites.keys(), at))));
   try {
     await Promise.race([whenAborted(run.signal), consumer.crashed]);
   } finally {
-    clearInterval(ticker);
+    ticker.stop();
     await consumer.stop();
     await delivery.stop();
     log.info("alerter stopped");
   }
+}
+
+/**
+ * Every {@link TICK_MS}, judges silence as of the previous tick, once everything published before
+ * that tick has been handled (its results saved and their offsets committed): results waiting on
+ * the topic, or a batch that cannot be saved, are not silence. One tick at a time.
+ */
+function startTicks(
+  run: Pick<AlerterRun, "kafka" | "settings" | "log">,
+  tick: (at: string) => Promise<void>,
+): { stop(): void } {
+  const { topic, alertGroupId: groupId } = run.settings.kafka;
+  let mark: { readonly at: string; readonly ends: readonly bigint[] } | undefined;
+  let ticking = false;
+  const timer = setInterval(async () => {
+    if (ticking) return;
+    ticking = true;
+    try {
+      const at = new Date().toISOString();
+      const { ends, committed } = await groupProgress(run.kafka, { topic, groupId });
+      const previous = mark;
+      mark = { at, ends };
+      // (A partition without a commit: the group started at its end, with nothing to read.)
+      const handled = previous?.ends.every((end, p) => (committed[p] ?? end) >= end) ?? false;
+      if (previous !== undefined && handled) await tick(previous.at);
+    } catch (error) {
+      run.log.warn("silence not judged this time", { error: (error as Error).message });
+    } finally {
+      ticking = false;
+    }
+  }, TICK_MS);
+  return { stop: () => clearInterval(timer) };
 }
 
 /**

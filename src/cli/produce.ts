@@ -130,9 +130,15 @@ async function followSitesTopic(
   const { settings, env, log } = context;
   const { sitesTopic: topic, sitesPartitions: partitions } = settings.kafka;
   const replicationFactor = settings.kafka.topicReplicationFactor;
-  await ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log);
+  // Neither step heeds the signal (the client retries without end): a stop does not wait for them.
+  const stopped = whenAborted(signal).then(() => undefined);
+  await Promise.race([
+    ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log),
+    stopped,
+  ]);
+  if (signal.aborted) return;
   const sitesOf = checkerSites({ env, log });
-  const member = await followAssignedRows({
+  const joining = followAssignedRows({
     kafka,
     topic,
     groupId: `monitor-checkers-${settings.region}`,
@@ -140,6 +146,11 @@ async function followSitesTopic(
     log,
     onChange: (rows) => apply(sitesOf(rows)),
   });
+  const member = await Promise.race([joining, stopped]);
+  if (member === undefined) {
+    joining.then((late) => late.stop(), () => {});
+    return;
+  }
   try {
     await Promise.race([whenAborted(signal), member.crashed]);
   } finally {
@@ -242,7 +253,10 @@ export async function runProducer(run: ProducerRun): Promise<void> {
       }, SUMMARY_INTERVAL_MS);
       const following = run.follow?.((next) => scheduler.update(next), run.signal);
       // (A feed that fails for good stops the producer; it is reported once the checks are done.)
-      await Promise.race([whenAborted(run.signal), following?.catch(() => {})]);
+      await Promise.race([
+        whenAborted(run.signal),
+        following?.catch(() => {}) ?? new Promise(() => {}),
+      ]);
       clearInterval(summary);
       await following?.catch(() => {});
       const graceMs = Math.round(shutdown.leftMs(1 - CHECKS_SHARE_OF_SHUTDOWN));

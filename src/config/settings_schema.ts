@@ -112,7 +112,7 @@ export const SETTINGS = {
   KAFKA_ALERT_GROUP_ID: setting(
     text(),
     "website-monitor-alerter",
-    "Consumer group of `monitor alert` (run one alerter per group)",
+    "Consumer group of `monitor alert` (one alerter works at a time per group; others wait)",
   ),
   KAFKA_SESSION_TIMEOUT_MS: setting(
     integer(6_000, DAY_MS),

@@ -454,7 +454,7 @@ function buildSites(
       id: site.id,
       name: site.name ?? site.id,
       url: site.url,
-      urlAsWritten: urlsAsWritten[index] ?? site.url,
+      urlAsWritten: recordedUrl(urlsAsWritten[index] ?? site.url, site.url),
       method,
       headers: { ...defaults.headers, ...site.headers },
       body: site.body ?? null,
@@ -530,6 +530,26 @@ function durationMs(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseDurationMs(text);
 }
 
+/** A `${NAME}` reference (`$${` writes a literal `${`). */
+const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
+/**
+ * The URL results record: as written, references unresolved, when that reads as a URL (each
+ * reference standing for a word); otherwise, when a reference stands for the scheme or the host and
+ * port, the resolved URL without its user, password, query and fragment.
+ */
+function recordedUrl(written: string, resolved: string): string {
+  if (URL.canParse(written.replaceAll(REFERENCE, "x"))) return written;
+  const url = new URL(resolved);
+  return `${url.origin}${url.pathname}`;
+}
+
+/**
+ * The environment variables a checker of the sites topic resolves: whoever can write to the topic
+ * chooses the names, so only those meant for sites, never the checker's own settings and secrets.
+ */
+export const SITE_VARIABLE = /^SITE_[A-Za-z0-9_]*$/;
+
 /** One site of the sites topic as a checker sees it: the site to check, or why it cannot. */
 export type ResolvedSite =
   | { readonly site: SiteConfig }
@@ -550,11 +570,11 @@ export type ResolvedSite =
  * ```ts
  * import assert from "node:assert/strict";
  * import { resolveSite } from "./sites.ts";
- * const entry = { id: "a", url: "https://${HOST}/", interval: "30s" };
- * const resolved = resolveSite(entry, null, { env: { HOST: "a.example" } });
+ * const entry = { id: "a", url: "https://${SITE_HOST}/", interval: "30s" };
+ * const resolved = resolveSite(entry, null, { env: { SITE_HOST: "a.example" } });
  * assert.equal("site" in resolved && resolved.site.url, "https://a.example/");
  * assert.deepEqual(resolveSite(entry, null, { env: {} }), {
- *   problems: ["url: refers to ${HOST}, which is not set in the environment"],
+ *   problems: ["url: refers to ${SITE_HOST}, which is not set in the environment"],
  * });
  * ```
  */
@@ -570,6 +590,17 @@ export function resolveSite(
   // Paths are the site's own keys: the entry sits at sites[0].
   const report: Report = (path, message) =>
     problems.push(`${formatKeyPath(path.slice(2))}: ${message}`);
+  // Names the checker does not give out are refused before anything is resolved.
+  interpolateEnv({ sites: [entry] }, {}, (path, message) => {
+    const name = /\$\{(\w+)\}/.exec(message)?.[1] ?? "";
+    if (!SITE_VARIABLE.test(name)) {
+      report(
+        path,
+        `refers to \${${name}}: checkers of the sites topic resolve only SITE_* variables`,
+      );
+    }
+  });
+  if (problems.length > 0) return { problems };
   const data = interpolateEnv({ sites: [entry] }, options.env, report);
   // A value that failed to resolve is reported once, as unset, not again as malformed.
   if (problems.length > 0) return { problems };

@@ -628,3 +628,52 @@ export async function notificationBacklog(sql: Sql): Promise<ChannelBacklog[]> {
     oldestCreatedAt: row.oldest_created_at,
   }));
 }
+
+/** The lock held by the one alerter at work. */
+export interface AlerterLock {
+  /** Lets the next alerter take over. */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the alerter's lock (a PostgreSQL advisory lock, on a connection of its own), waiting while
+ * another alerter of the same consumer group holds it: the alerter keeps the states in memory, so
+ * two at work at once would overwrite each other's. One started beside another waits to take over.
+ *
+ * @param sql The pool.
+ * @param groupId The alerter's consumer group.
+ * @param options `signal` ends the wait; `waiting` is told once when the lock is taken.
+ * @returns The lock, or `undefined` when the signal ended the wait.
+ *
+ * @example
+ * ```ts ignore
+ * import { lockAlerter } from "./alerts.ts";
+ * const lock = await lockAlerter(sql, "website-monitor-alerter", { signal });
+ * await lock?.release();
+ * ```
+ */
+export async function lockAlerter(
+  sql: Sql,
+  groupId: string,
+  options: { readonly signal: AbortSignal; readonly waiting?: () => void },
+): Promise<AlerterLock | undefined> {
+  const key = `monitor alert ${groupId}`;
+  const connection = await sql.reserve();
+  let told = false;
+  while (!options.signal.aborted) {
+    const [row] = await connection`SELECT pg_try_advisory_lock(hashtext(${key})) AS locked`;
+    if (row?.locked === true) {
+      return {
+        async release() {
+          await connection`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
+          connection.release();
+        },
+      };
+    }
+    if (!told) options.waiting?.();
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  connection.release();
+  return undefined;
+}

@@ -188,3 +188,54 @@ export function clusterProbe(kafka: KafkaClient): ClusterProbe {
     },
   };
 }
+
+/** How far a consumer group has read a topic. */
+export interface GroupProgress {
+  /** Per partition, the offset its next message will get. */
+  readonly ends: readonly bigint[];
+  /** Per partition, the group's committed offset; null where it has committed none. */
+  readonly committed: readonly (bigint | null)[];
+}
+
+/**
+ * The end of each partition of a topic, and what a group has committed of it, asked together.
+ *
+ * @param kafka The cluster.
+ * @param where The topic and the group.
+ * @returns Ends and committed offsets, by partition.
+ * @throws {Error} When the cluster cannot be reached.
+ *
+ * @example
+ * ```ts ignore
+ * import { groupProgress } from "./admin.ts";
+ * const { ends, committed } = await groupProgress(kafka, { topic: "checks", groupId: "alerter" });
+ * ```
+ */
+export async function groupProgress(
+  kafka: KafkaClient,
+  where: { readonly topic: string; readonly groupId: string },
+): Promise<GroupProgress> {
+  const { topic, groupId } = where;
+  return await withAdmin(kafka, async (admin) => {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+    const partitions = [...Array(metadata.topics.get(topic)?.partitionsCount ?? 0).keys()];
+    const [listed] = await admin.listOffsets({
+      topics: [{
+        name: topic,
+        partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })),
+      }],
+    });
+    const [group] = await admin.listConsumerGroupOffsets({
+      groups: [{ groupId, topics: [{ name: topic, partitionIndexes: partitions }] }],
+    });
+    const ends = partitions.map((p) =>
+      listed?.partitions.find((x) => x.partitionIndex === p)?.offset ?? 0n
+    );
+    const offsets = group?.topics.find((t) => t.name === topic)?.partitions ?? [];
+    const committed = partitions.map((p) => {
+      const offset = offsets.find((x) => x.partitionIndex === p)?.committedOffset;
+      return offset === undefined || offset < 0n ? null : offset;
+    });
+    return { ends, committed };
+  });
+}

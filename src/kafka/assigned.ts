@@ -4,9 +4,9 @@
  * partitions come and go. How the sites topic's checkers share the sites: Kafka decides who holds
  * what, and moves a dead member's partitions to the others after its session timeout.
  *
- * Nothing is committed. A partition is read from its beginning the first time it is assigned; its
- * rows are kept when it is revoked, and a partition that comes back is read on from where it was
- * (the library keeps each partition's next offset), so they are again up to date.
+ * Nothing is committed: each partition assigned is read from its beginning. A revoked partition's
+ * rows are dropped and its place forgotten, so a partition that comes back is read whole again (a
+ * tombstone compacted away meanwhile cannot leave a removed site behind).
  *
  * A member cut off from the brokers keeps what it holds until the group tells it otherwise: in a
  * Kafka outage the checkers go on checking (their results wait in the publisher's buffer), at the
@@ -112,6 +112,12 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
 
   function tell(): void {
     const assigned = assignedNow();
+    for (const partition of partitions.keys()) {
+      if (assigned.includes(partition)) continue;
+      partitions.delete(partition);
+      // Without a next offset, the library starts the partition again at its beginning.
+      stream.offsetsToFetch.delete(`${topic}:${partition}`);
+    }
     const rows = new Map<string, Uint8Array>();
     for (const partition of assigned) {
       for (const [key, value] of partitions.get(partition) ?? []) rows.set(key, value);

@@ -41,6 +41,12 @@ export interface ConsumerOptions {
   readonly batchBytes?: number;
   /** How long the broker may wait to fill a batch; defaults to 100 ms. */
   readonly lingerMs?: number;
+  /**
+   * Where a partition the group has committed nothing on starts: at its oldest message (the
+   * default: nothing published before the first start is lost), or at its end (what was published
+   * before is not this group's business).
+   */
+  readonly startAt?: "earliest" | "latest";
 }
 
 /** A running consumer. */
@@ -102,7 +108,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       topics: [topic],
       // The group's committed offsets; a partition without one starts at its oldest message.
       mode: "committed",
-      fallbackMode: "earliest",
+      fallbackMode: options.startAt ?? "earliest",
       autocommit: false,
     });
   } catch (error) {

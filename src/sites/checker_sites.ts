@@ -61,9 +61,9 @@ export function checkerSites(
   const { env, log } = options;
   /** Per key: the message value last seen, and the site made of it (null: no site). */
   let made = new Map<string, { readonly value: Uint8Array; readonly site: CheckerSite | null }>();
-  const patterns: Patterns = new Map();
 
-  function make(key: string, value: Uint8Array): CheckerSite | null {
+  /** Makes a site of a message; `patterns` shares compiled patterns within one change. */
+  function make(key: string, value: Uint8Array, patterns: Patterns): CheckerSite | null {
     const message = decodeSiteMessage(key, value);
     if ("unreadable" in message) {
       log.warn("sites topic: message is not a site, skipped", {
@@ -94,11 +94,13 @@ export function checkerSites(
       string,
       { readonly value: Uint8Array; readonly site: CheckerSite | null }
     >();
+    // (Not kept between changes: a writer sending ever new patterns would grow it without end.)
+    const patterns: Patterns = new Map();
     for (const key of [...rows.keys()].sort()) {
       const value = rows.get(key)!;
       const before = made.get(key);
       // The rows keep each message's bytes as read: the same bytes are the same message.
-      next.set(key, before?.value === value ? before : { value, site: make(key, value) });
+      next.set(key, before?.value === value ? before : { value, site: make(key, value, patterns) });
     }
     made = next;
     return [...next.values()].flatMap(({ site }) => site === null ? [] : [site]);

