@@ -19,6 +19,7 @@ import { Consumer, type MessagesStream } from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
 import type { RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
+import { memberOptions } from "./consumer.ts";
 import { describeKafkaError, kafkaFailure } from "./errors.ts";
 
 /** Options of {@link followAssignedRows}. */
@@ -70,18 +71,9 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
  */
 export async function followAssignedRows(options: AssignedRowsOptions): Promise<AssignedRows> {
   const { topic, log } = options;
-  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
     ...setupOf(options.kafka).options,
-    groupId: options.groupId,
-    // Without limit: a broker away for a while is waited for.
-    retries: Number.POSITIVE_INFINITY,
-    sessionTimeout,
-    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-    rebalanceTimeout: Math.max(60_000, sessionTimeout),
-    // Incremental rebalancing: a member joining or leaving moves only the partitions that must
-    // move; the others keep checking theirs without a pause.
-    protocols: [{ name: "cooperative-sticky", version: 3 }],
+    ...memberOptions(options.groupId, options.sessionTimeoutMs),
     maxWaitTime: 500,
     deserializers: { key: raw, value: raw, headerKey: raw, headerValue: raw },
   });

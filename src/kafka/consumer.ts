@@ -214,24 +214,43 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   };
 }
 
+/**
+ * How every consumer of ours is a member of its group.
+ *
+ * @param groupId The group.
+ * @param sessionTimeoutMs How long the group waits for a silent member; defaults to 30 s.
+ * @returns The library's group options.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { memberOptions } from "./consumer.ts";
+ * assert.equal(memberOptions("g", 6_000).heartbeatInterval, 2_000);
+ * ```
+ */
+export function memberOptions(groupId: string, sessionTimeoutMs = 30_000) {
+  return {
+    groupId,
+    // Without limit: a broker away for a while is waited for, as the producer does.
+    retries: Number.POSITIVE_INFINITY,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+    rebalanceTimeout: Math.max(60_000, sessionTimeoutMs),
+    // Incremental rebalancing: a member joining or leaving moves only the partitions that must
+    // move, and the others are never revoked (the classic protocol; the KIP-848 one needs broker
+    // settings that Kafka 3.9 leaves off).
+    protocols: [{ name: "cooperative-sticky", version: 3 }],
+  };
+}
+
 function libraryConsumer(
   options: ConsumerOptions,
   batchBytes: number,
   fetchBytes: number,
 ): Consumer<Buffer, Buffer, Buffer, Buffer> {
-  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   return new Consumer({
     ...setupOf(options.kafka).options,
-    groupId: options.groupId,
-    // Without limit: a broker away for a while is waited for, as the producer does.
-    retries: Number.POSITIVE_INFINITY,
-    sessionTimeout,
-    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-    rebalanceTimeout: Math.max(60_000, sessionTimeout),
-    // Incremental rebalancing: a member joining or leaving moves only the partitions that must
-    // move, and the others are never revoked (the classic protocol; the KIP-848 one needs broker
-    // settings that Kafka 3.9 leaves off).
-    protocols: [{ name: "cooperative-sticky", version: 3 }],
+    ...memberOptions(options.groupId, options.sessionTimeoutMs),
     // The broker answers a fetch once it has a full batch or the linger is over; the linger also
     // bounds how long stop() waits.
     minBytes: batchBytes,
