@@ -25,7 +25,6 @@ import {
   saveAlertChange,
 } from "../db/alerts.ts";
 import type { Sql } from "../db/client.ts";
-import { requireMigrated } from "../db/migrate.ts";
 import { groupProgress } from "../kafka/admin.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import { decodeBatch } from "../kafka/codec.ts";
@@ -33,8 +32,7 @@ import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
-import { openDatabase, openKafka, openWhenAvailable } from "./connect.ts";
-import { observe } from "./observe.ts";
+import { withServices } from "./services.ts";
 
 /** How often silence is looked for. */
 const TICK_MS = 5_000;
@@ -57,27 +55,17 @@ export async function alertCommand(
   const config = await loadAlertConfig(options.config, context.env);
   const { settings, log } = prepare(context);
   const { signal } = context;
-  const sql = await openWhenAvailable(() => openDatabase(settings), { log, signal });
-  if (sql === undefined) return;
-  try {
-    await requireMigrated(sql);
-    const kafka = await openWhenAvailable(() => openKafka(settings, log), { log, signal });
-    if (kafka === undefined) return;
-    const { metrics, close } = observe(settings, { kafka, sql }, log);
-    try {
-      const sites = new Map(
-        config.sites.map((
-          site,
-        ) => [site.id, { rule: site.alert, name: site.name, url: site.urlAsWritten }]),
-      );
-      const channels = [...config.channels.values()];
-      await runAlerter({ sites, channels, settings, kafka, sql, log, metrics, signal });
-    } finally {
-      await close();
-    }
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  const sites = new Map(
+    config.sites.map((
+      site,
+    ) => [site.id, { rule: site.alert, name: site.name, url: site.urlAsWritten }]),
+  );
+  const channels = [...config.channels.values()];
+  await withServices(
+    settings,
+    { log, signal },
+    (services) => runAlerter({ ...services, sites, channels, settings, log, signal }),
+  );
 }
 
 /** What {@link runAlerter} needs. */

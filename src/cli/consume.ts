@@ -7,7 +7,6 @@
 import type { Settings } from "../config/settings.ts";
 import type { Sql } from "../db/client.ts";
 import { startPartitionMaintenance } from "../db/maintenance.ts";
-import { requireMigrated } from "../db/migrate.ts";
 import type { Retention } from "../db/partitions.ts";
 import { setAsideOutsideRetention, storeBatch, type StoreOutcome } from "../db/results.ts";
 import type { KafkaBatch } from "../kafka/batch.ts";
@@ -16,8 +15,7 @@ import { decodeBatch } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
-import { openDatabase, openKafka, openWhenAvailable } from "./connect.ts";
-import { observe } from "./observe.ts";
+import { withServices } from "./services.ts";
 import type { Metrics } from "../metrics.ts";
 
 /**
@@ -29,22 +27,11 @@ import type { Metrics } from "../metrics.ts";
 export async function consumeCommand(context: CliContext): Promise<void> {
   const { settings, log } = prepare(context);
   const { signal } = context;
-  // A long-running consumer waits for the database and the broker instead of exiting.
-  const sql = await openWhenAvailable(() => openDatabase(settings), { log, signal });
-  if (sql === undefined) return;
-  try {
-    await requireMigrated(sql);
-    const kafka = await openWhenAvailable(() => openKafka(settings, log), { log, signal });
-    if (kafka === undefined) return;
-    const { metrics, close } = observe(settings, { kafka, sql }, log);
-    try {
-      await runConsumer({ settings, kafka, sql, log, metrics, signal });
-    } finally {
-      await close();
-    }
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  await withServices(
+    settings,
+    { log, signal },
+    (services) => runConsumer({ ...services, settings, log, signal }),
+  );
 }
 
 /** What {@link runConsumer} needs. */
