@@ -85,7 +85,11 @@ function cpuSeconds(pid: number): number {
 await monitor(["migrate"]);
 const settings = readSettings(env);
 const kafka = createKafka(settings.kafka, SILENT);
-await ensureTopic(kafka, { topic: settings.kafka.topic, partitions: 6, replicationFactor: -1 }, SILENT);
+await ensureTopic(
+  kafka,
+  { topic: settings.kafka.topic, partitions: 6, replicationFactor: -1 },
+  SILENT,
+);
 const producer = await openTestProducer(kafka);
 const spawn = (args: string[]) =>
   new Deno.Command(Deno.execPath(), {

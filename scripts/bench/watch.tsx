@@ -1,37 +1,51 @@
 /**
- * Benchmark: can `monitor watch` keep up with 1 000 sites and 1 000 messages a second?
+ * Benchmark: does `monitor watch` stay live with 10 000 sites checked from three regions and
+ * 1 000 messages a second?
  *
- *   deno task bench:watch [--sites 1000] [--rate 1000] [--frames 100]
+ *   deno task bench:watch [--sites 10000] [--regions 3] [--rate 1000] [--frames 300] [--history 120]
  *
- * Times what one frame costs at the most ten frames a second the view draws: applying 100 ms of
- * results (`rate / 10`), deriving the rows and rendering the screen (120 × 40) to a string. The
- * same run with 10 sites is the baseline; figures are per frame and as a share of the 100 ms a
- * frame may take.
+ * Fills the state with `history` checks of every site in every region (in batches of one check of
+ * each, as a backfill arrives, at the pace of the stream that follows), then times frames as
+ * results stream in, at the most ten frames a second the view draws: applying 100 ms of results
+ * (`rate / 10`), a clock tick every tenth frame (the app's once a second), and rendering the screen
+ * (120 × 40) to a string, which derives the rows on screen. Prints each frame's time as p50, p99
+ * and max, against the same run with just enough sites to fill the screen as the baseline (so the
+ * ratio is what the rows off screen cost) and against the 100 ms a frame may take; then what a new
+ * sort (`s`), a filter's keystroke and every row turning stale at once cost (applied and drawn).
  *
  * @module
  */
 import { renderToString } from "ink";
 import { parseArgs } from "node:util";
 import type { CheckResult } from "../../src/check/result.ts";
-import { initialState, reduce, rowsOf, type WatchState } from "../../src/watch/state.ts";
+import { initialState, reduce, type WatchEvent, type WatchState } from "../../src/watch/state.ts";
 import { WatchView } from "../../src/watch/view.tsx";
 import { makeResult } from "../../tests/_helpers/results.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    sites: { type: "string", default: "1000" },
+    sites: { type: "string", default: "10000" },
+    regions: { type: "string", default: "3" },
     rate: { type: "string", default: "1000" },
-    frames: { type: "string", default: "100" },
+    frames: { type: "string", default: "300" },
+    history: { type: "string", default: "120" },
   },
 });
+const siteCount = Number(values.sites);
+const regions = Array.from({ length: Number(values.regions) }, (_, i) => `region-${i}`);
+const perFrame = Number(values.rate) / 10;
+const frames = Number(values.frames);
+const historyChecks = Number(values.history);
 
-function result(site: number, atMs: number): CheckResult {
-  const up = (site + atMs) % 17 !== 0;
+function result(site: number, region: number, atMs: number): CheckResult {
+  const up = (site + region + atMs) % 17 !== 0;
   return makeResult({
     siteId: `site-${site}`,
     siteName: `Site number ${site}`,
     url: `https://site-${site}.example/`,
+    region: regions[region]!,
+    checker: `checker-${region}:${1000 + region}`,
     checkedAt: new Date(atMs).toISOString(),
     timeToHeadersMs: 20,
     responseTimeMs: up ? 20 + (atMs / 1000 + site) % 300 : null,
@@ -41,46 +55,120 @@ function result(site: number, atMs: number): CheckResult {
   });
 }
 
-/** Milliseconds per frame with `sites` sites, each already holding a full history. */
-function measure(sites: number): number {
-  const perFrame = Number(values.rate) / 10;
-  const frames = Number(values.frames);
-  let nowMs = Date.now();
-  let state: WatchState = initialState(15 * 60_000);
-  const history: CheckResult[] = [];
-  for (let i = 0; i < 120; i++) {
-    for (let s = 0; s < sites; s++) history.push(result(s, nowMs - (120 - i) * 10_000));
-  }
-  state = reduce(state, { type: "results", results: history });
-  let next = 0;
-  const started = performance.now();
-  for (let f = 0; f < frames; f++) {
-    nowMs += 100;
-    const batch = Array.from({ length: perFrame }, () => result(next++ % sites, nowMs));
-    state = reduce(state, { type: "results", results: batch });
-    const rows = rowsOf(state, nowMs);
-    renderToString(
-      <WatchView
-        state={state}
-        rows={rows}
-        nowMs={nowMs}
-        width={120}
-        height={40}
-        broker="b"
-        topic="t"
-      />,
-      { columns: 120 },
-    );
-  }
-  return (performance.now() - started) / frames;
+/** The `i`-th row's result at `atMs`: rows go site by site, each in every region. */
+function resultOfRow(i: number, atMs: number): CheckResult {
+  return result(Math.floor(i / regions.length), i % regions.length, atMs);
 }
 
-measure(10); // warm up
-const baseline = measure(10);
-const heavy = measure(Number(values.sites));
-console.log(`frame with 10 sites:            ${baseline.toFixed(2)} ms`);
+function draw(state: WatchState): string {
+  return renderToString(
+    <WatchView state={state} width={120} height={40} broker="b" topic="t" />,
+    { columns: 120 },
+  );
+}
+
+interface Run {
+  /** Each frame: results applied, a tick every tenth, the screen rendered. */
+  readonly frameMs: number[];
+  /** Of which applying the results and the tick. */
+  readonly applyMs: number[];
+  readonly backfillMs: number;
+  readonly memory: Deno.MemoryUsage;
+  readonly state: WatchState;
+}
+
+function measure(sites: number): Run {
+  const rows = sites * regions.length;
+  let nowMs = Date.now();
+  let state = initialState(15 * 60_000, { nowMs });
+  // At the pace the results then stream in: each row every `rows / rate` seconds (30 s for 30 000
+  // rows at 1 000 a second), so that rows turn stale only where the figures below say so.
+  const spacingMs = rows / Number(values.rate) * 1000;
+  let backfillMs = 0;
+  for (let i = 0; i < historyChecks; i++) {
+    const atMs = nowMs - (historyChecks - i) * spacingMs;
+    const batch = Array.from({ length: rows }, (_, row) => resultOfRow(row, atMs));
+    const started = performance.now();
+    state = reduce(state, { type: "results", results: batch });
+    backfillMs += performance.now() - started;
+  }
+  const memory = Deno.memoryUsage();
+  let next = 0;
+  const frameMs: number[] = [];
+  const applyMs: number[] = [];
+  for (let f = 0; f < frames; f++) {
+    nowMs += 100;
+    const batch = Array.from({ length: perFrame }, () => resultOfRow(next++ % rows, nowMs));
+    const started = performance.now();
+    state = reduce(state, { type: "results", results: batch });
+    if (f % 10 === 9) state = reduce(state, { type: "tick", nowMs });
+    const applied = performance.now();
+    draw(state);
+    frameMs.push(performance.now() - started);
+    applyMs.push(applied - started);
+  }
+  return { frameMs, applyMs, backfillMs, memory, state };
+}
+
+/** Milliseconds `event` takes to apply and draw, the median of five. */
+function once(state: WatchState, event: WatchEvent): number {
+  const times = Array.from({ length: 5 }, () => {
+    const started = performance.now();
+    draw(reduce(state, event));
+    return performance.now() - started;
+  });
+  return percentile(times, 0.5);
+}
+
+function percentile(values: readonly number[], q: number): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const figures = (times: readonly number[]) =>
+  `p50 ${ms(percentile(times, 0.5))}, p99 ${ms(percentile(times, 0.99))}, max ${
+    ms(Math.max(...times))
+  }`;
+
+// The baseline fills the screen (40 lines: a header, 37 rows, two footer lines), so that the ratio
+// is what the rows off screen cost.
+const baselineSites = Math.ceil(37 / regions.length);
+measure(baselineSites); // warm up
+const baseline = measure(baselineSites);
+const heavy = measure(siteCount);
+const ratio = (q: number) =>
+  (percentile(heavy.frameMs, q) / percentile(baseline.frameMs, q)).toFixed(1);
+const where = `${regions.length} region${regions.length === 1 ? "" : "s"}`;
 console.log(
-  `frame with ${values.sites} sites, ${values.rate} msg/s: ${heavy.toFixed(2)} ms (${
-    (heavy / baseline).toFixed(1)
-  }× the 10-site frame, ${(heavy / 100 * 100).toFixed(0)}% of the 100 ms a frame may take)`,
+  `watch: ${siteCount} sites × ${where} (${
+    siteCount * regions.length
+  } rows), ${historyChecks} checks held each, ${values.rate} msg/s, ${frames} frames, 120 × 40:`,
+);
+console.log(
+  `  backfill of ${siteCount * regions.length * historyChecks} checks applied in ${
+    (heavy.backfillMs / 1000).toFixed(1)
+  } s; then heap used ${mib(heavy.memory.heapUsed)} (garbage not collected yet included), rss ${
+    mib(heavy.memory.rss)
+  }`,
+);
+console.log(
+  `  frame with ${baselineSites} sites × ${where} (a screen full): ${figures(baseline.frameMs)}`,
+);
+console.log(`  frame with ${siteCount} sites × ${where}: ${figures(heavy.frameMs)}`);
+console.log(
+  `    = ${ratio(0.5)}× (p50) and ${ratio(0.99)}× (p99) the screen-full frame; p99 ${
+    (percentile(heavy.frameMs, 0.99)).toFixed(0)
+  } % of the 100 ms a frame may take`,
+);
+console.log(`    of which applying results and ticks: ${figures(heavy.applyMs)}`);
+const typing = { ...heavy.state, editingFilter: true, filter: "number 1" };
+// Every checker silent for an hour: every row turns stale at the same tick, and moves.
+const silence = { type: "tick", nowMs: heavy.state.nowMs + 3_600_000 } as const;
+const sort = ms(once(heavy.state, { type: "key", input: "s", key: {}, page: 37 }));
+const keystroke = ms(once(typing, { type: "key", input: "2", key: {}, page: 37 }));
+const stale = ms(once(heavy.state, silence));
+console.log(
+  `  once: a new sort (s) ${sort}, a filter's keystroke ${keystroke}, every row turning stale at one tick ${stale}`,
 );

@@ -126,7 +126,13 @@ function buildProgram(outside: CliContext): Command {
     .option("-m, --minutes <n>", "show the last n minutes at start; p95 and uptime over them", "15")
     .option("--plain", "print one line per check, even in a terminal")
     .option("--json", "print each check as a JSON line")
-    .action((options: { minutes: string; plain?: true; json?: true }) =>
+    .option(
+      "--region <names>",
+      "show only the checks from these regions (repeatable, or a comma list)",
+      (name: string, names: string[]) => [...names, name],
+      [] as string[],
+    )
+    .action((options: { minutes: string; plain?: true; json?: true; region: string[] }) =>
       command.watch().then(({ watchCommand }) =>
         watchCommand({
           ...options,

@@ -1,17 +1,20 @@
 /**
  * `monitor watch`: a live view of the check results on the topic. In a terminal, an interactive
- * table (ink); otherwise, or with `--plain` / `--json`, one line per check for pipes and logs.
+ * table (ink), a row per site and region; otherwise, or with `--plain` / `--json`, one line per
+ * check for pipes and logs. `--region` keeps the results of some regions only.
  *
  * @module
  */
 import { render } from "ink";
 import { createElement } from "react";
 import type { CheckResult } from "../check/result.ts";
+import { REGION_PATTERN } from "../config/settings_schema.ts";
 import { UsageError } from "../errors.ts";
 import { createKafka } from "../kafka/client.ts";
 import { SILENT } from "../log.ts";
 import { WatchApp } from "../watch/app.tsx";
 import { kafkaTail } from "../watch/source.ts";
+import { keepsRegion } from "../watch/state.ts";
 import { jsonLine, printable } from "../text.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 
@@ -21,6 +24,8 @@ export interface WatchOptions {
   readonly minutes: string;
   readonly plain?: boolean;
   readonly json?: boolean;
+  /** `--region`, as given: each a region or a comma-separated list of them; every region if none. */
+  readonly region?: readonly string[];
   /** Whether stdin and stdout are a terminal; the CLI asks Deno, tests say. */
   readonly terminal: boolean;
 }
@@ -30,7 +35,8 @@ export interface WatchOptions {
  *
  * @param options Parsed arguments.
  * @param context Environment, signal and output.
- * @throws {UsageError} When `--minutes` is not a positive number.
+ * @throws {UsageError} When `--minutes` is not a positive number or a `--region` is no region's
+ *   name.
  */
 export async function watchCommand(options: WatchOptions, context: CliContext): Promise<void> {
   const minutes = Number(options.minutes);
@@ -39,6 +45,7 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
       `--minutes must be a positive number: current value is "${options.minutes}"`,
     );
   }
+  const regions = regionsOf(options.region ?? []);
   const { settings, log } = prepare(context);
   const interactive = options.terminal && !options.plain && !options.json;
   // On the interactive screen, the Kafka client's own lines would tear it; its state is in the
@@ -51,6 +58,7 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
       createElement(WatchApp, {
         source,
         windowMs: minutes * 60_000,
+        regions,
         broker: settings.kafka.brokers.join(","),
         topic: settings.kafka.topic,
       }),
@@ -66,6 +74,7 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   const stop = source.subscribe((event) => {
     if (event.type === "results") {
       for (const result of event.results) {
+        if (!keepsRegion(regions, result.region)) continue;
         context.writeOut(`${options.json ? jsonLine(result) : plainLine(result)}\n`);
       }
     } else if (event.type === "connection" && event.connection.state === "failed") {
@@ -80,12 +89,26 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   stop();
 }
 
-/** `2026-11-25T10:00:00.000Z  UP    home  200  123ms  …` */
+/** The regions of `--region eu --region us,ap`, each checked and listed once. */
+function regionsOf(given: readonly string[]): string[] {
+  const regions = given.flatMap((text) => text.split(",")).map((name) => name.trim());
+  for (const region of regions) {
+    if (!REGION_PATTERN.test(region)) {
+      throw new UsageError(
+        `--region must be a region's name (1 to 63 letters, digits, ".", "_" or "-", from a letter or digit; a comma between two): current value is "${region}"`,
+      );
+    }
+  }
+  return [...new Set(regions)];
+}
+
+/** `2026-11-25T10:00:00.000Z  UP    home  eu  200  123ms  …` */
 function plainLine(result: CheckResult): string {
   return [
     result.checkedAt,
     result.up ? "UP  " : "DOWN",
     result.siteId,
+    result.region,
     String(result.statusCode ?? "-"),
     result.responseTimeMs === null ? "-" : `${Math.round(result.responseTimeMs)}ms`,
     ...(result.patternMatched === null ? [] : [result.patternMatched ? "match" : "MISSING"]),

@@ -5,9 +5,9 @@
  * @module
  */
 import { useApp, useInput, useWindowSize } from "ink";
-import { useEffect, useReducer, useState } from "react";
-import { initialState, reduce, rowsOf, type WatchEvent } from "./state.ts";
-import { WatchView } from "./view.tsx";
+import { useEffect, useReducer } from "react";
+import { initialState, reduce, type WatchEvent } from "./state.ts";
+import { tableRoom, WatchView } from "./view.tsx";
 
 /** Where events come from: the Kafka tail, or a test. */
 export interface WatchSource {
@@ -21,6 +21,8 @@ export interface WatchAppProps {
   readonly windowMs: number;
   readonly broker: string;
   readonly topic: string;
+  /** Show only results from these regions (`--region`); from every region when empty or unset. */
+  readonly regions?: readonly string[];
   /** The clock; tests pass a fixed one. */
   readonly now?: () => number;
 }
@@ -33,36 +35,32 @@ export interface WatchAppProps {
  * const { waitUntilExit } = render(<WatchApp source={tail} windowMs={900_000} broker="…" topic="…" />);
  * ```
  */
-export function WatchApp({ source, windowMs, broker, topic, now = Date.now }: WatchAppProps) {
-  const [state, dispatch] = useReducer(reduce, windowMs, initialState);
-  const [nowMs, setNowMs] = useState(now);
+export function WatchApp(
+  { source, windowMs, broker, topic, regions = [], now = Date.now }: WatchAppProps,
+) {
+  const [state, dispatch] = useReducer(
+    reduce,
+    undefined,
+    () => initialState(windowMs, { nowMs: now(), regions }),
+  );
   const { exit } = useApp();
   const { columns, rows: lines } = useWindowSize(); // re-renders on resize
+  const width = columns || 100;
+  const height = lines || 30;
 
   useEffect(() => source.subscribe(dispatch), [source]);
   useEffect(() => {
     // Ages and staleness move on even when nothing arrives.
-    const timer = setInterval(() => setNowMs(now()), 1_000);
+    const timer = setInterval(() => dispatch({ type: "tick", nowMs: now() }), 1_000);
     return () => clearInterval(timer);
   }, [now]);
-  const rows = rowsOf(state, nowMs);
   useInput((input, key) => {
     if (input === "q" && !state.editingFilter && !state.detail) {
       exit();
       return;
     }
-    dispatch({ type: "key", input, key, visible: rows.map((r) => r.siteId) });
+    dispatch({ type: "key", input, key, page: tableRoom(state, height) });
   });
 
-  return (
-    <WatchView
-      state={state}
-      rows={rows}
-      nowMs={nowMs}
-      width={columns || 100}
-      height={lines || 30}
-      broker={broker}
-      topic={topic}
-    />
-  );
+  return <WatchView state={state} width={width} height={height} broker={broker} topic={topic} />;
 }

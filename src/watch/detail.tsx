@@ -1,7 +1,8 @@
 /**
- * The detail pane of `monitor watch`: one site's figures, what its latest check saw of the
- * connection (each phase's time, the address, TLS and the certificate), and its recent checks,
- * newest first. Every line fits the terminal's width; text from the topic arrives printable (the
+ * The detail pane of `monitor watch`: one site's figures in one region, where its checks came
+ * from (the region, the checker, how the site stands in the other regions), what its latest check
+ * saw of the connection (each phase's time, the address, TLS and the certificate), and its recent
+ * checks, newest first. Every line fits the terminal's width; text from the topic arrives printable (the
  * reducer made it so).
  *
  * @module
@@ -9,32 +10,35 @@
 import { Box, Text } from "ink";
 import stringWidth from "string-width";
 import { duration, MARKS, milliseconds, pad, patternText, truncate } from "./format.ts";
-import type { ConnectionDetails, RecentCheck, Row, WatchState } from "./state.ts";
+import type { Row } from "./rows.ts";
+import type { ConnectionDetails, RecentCheck, SiteState } from "./site.ts";
 
 /** What the pane draws. */
 export interface DetailProps {
+  readonly site: SiteState;
+  /** The site's row, at `nowMs`. */
   readonly row: Row;
-  readonly state: WatchState;
+  /** The same site's rows in the other regions. */
+  readonly others: readonly Row[];
   readonly nowMs: number;
   readonly height: number;
   readonly width: number;
 }
 
 /**
- * The pane of the site of `row`.
+ * The pane of one site in one region.
  *
  * @example
  * ```tsx ignore
- * <Detail row={row} state={state} nowMs={now} height={27} width={100} />
+ * <Detail site={site} row={row} others={[]} nowMs={now} height={27} width={100} />
  * ```
  */
-export function Detail({ row, state, nowMs, height, width }: DetailProps) {
-  const site = (state.frozen ?? state.sites).get(row.siteId)!;
+export function Detail({ site, row, others, nowMs, height, width }: DetailProps) {
   const mark = MARKS[row.status];
   const connection = connectionLines(site.details, nowMs, width);
   const checks = [...site.recent].reverse().slice(
     0,
-    Math.max(1, height - 3 - connection.length),
+    Math.max(1, height - 4 - connection.length),
   );
   return (
     <Box flexDirection="column" height={height}>
@@ -48,10 +52,26 @@ export function Detail({ row, state, nowMs, height, width }: DetailProps) {
         {row.intervalMs === null ? "?" : duration(row.intervalMs)} · last{" "}
         {duration(nowMs - row.last.checkedAtMs)} ago · Enter or Esc to close
       </Text>
+      <Text wrap="truncate">{originLine(site, others)}</Text>
       {connection.map((line, i) => <Text key={i} wrap="truncate">{line}</Text>)}
       {checks.map((check) => <CheckLine key={check.checkId} check={check} width={width} />)}
     </Box>
   );
+}
+
+/** `region eu · checker web-1:4242 · also us ✔ up, ap ✖ down` */
+function originLine(site: SiteState, others: readonly Row[]): string {
+  // Messages older than version 3 name no checker (and were all made in "default").
+  const checker = site.checker ?? "not named (a message older than version 3)";
+  const also = others.map((other) => {
+    const mark = MARKS[other.status];
+    return `${other.region} ${mark.symbol} ${mark.word}`;
+  });
+  return [
+    `region ${site.region}`,
+    `checker ${checker}`,
+    ...(also.length === 0 ? [] : [`also ${also.join(", ")}`]),
+  ].join(" · ");
 }
 
 function CheckLine({ check, width }: { check: RecentCheck; width: number }) {

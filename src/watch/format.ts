@@ -6,7 +6,7 @@
  * @module
  */
 import stringWidth from "string-width";
-import type { Status } from "./state.ts";
+import type { Status } from "./site.ts";
 
 /** How each status is shown: a symbol and a word that read without colour, and the colour. */
 export const MARKS: Readonly<Record<Status, { symbol: string; word: string; color: string }>> = {

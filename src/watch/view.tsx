@@ -1,21 +1,20 @@
 /**
  * The screen of `monitor watch`, as ink components that only render what they are given: the
- * table of sites (columns dropped, least useful first, as the terminal narrows), the detail pane
- * of one site, and the footer with the keys and the feed's health.
+ * table (a row per site and region, only the rows on screen derived and drawn, columns dropped,
+ * least useful first, as the terminal narrows), the detail pane of one row, and the footer with
+ * the keys and the feed's health.
  *
  * @module
  */
 import { Box, Text } from "ink";
 import { Detail } from "./detail.tsx";
 import { duration, MARKS, milliseconds, pad, patternText, sparkline } from "./format.ts";
-import type { Row, WatchState } from "./state.ts";
+import { otherRegions, type Row, rowOf, windowOf } from "./rows.ts";
+import { displayed, selectedSite, type WatchState } from "./state.ts";
 
 /** What the view draws. */
 export interface WatchViewProps {
   readonly state: WatchState;
-  /** From {@link rowsOf}, for the same state and time. */
-  readonly rows: readonly Row[];
-  readonly nowMs: number;
   readonly width: number;
   readonly height: number;
   readonly broker: string;
@@ -61,11 +60,16 @@ const COLUMNS: readonly Column[] = [
 ];
 const STATUS_WIDTH = 8;
 const MIN_NAME = 12;
+/** The region column: its title's width, and the most a long region's name may take. */
+const REGION_WIDTH = { min: 7, max: 12 };
 
-/** The columns that fit `width`, in display order, and the width left for the site's name. */
-function layout(width: number): { columns: Column[]; nameWidth: number } {
+/**
+ * The columns that fit `width`, in display order, and the width left for the site's name, beside
+ * a region column of `regionWidth` (0 when there is none).
+ */
+function layout(width: number, regionWidth: number): { columns: Column[]; nameWidth: number } {
   let columns = [...COLUMNS];
-  const used = () => STATUS_WIDTH + columns.reduce((sum, c) => sum + c.width, 0);
+  const used = () => STATUS_WIDTH + regionWidth + columns.reduce((sum, c) => sum + c.width, 0);
   const droppable = COLUMNS.filter((c) => c.drop !== undefined).sort((a, b) => a.drop! - b.drop!);
   for (const column of droppable) {
     if (width - used() >= MIN_NAME) break;
@@ -75,48 +79,76 @@ function layout(width: number): { columns: Column[]; nameWidth: number } {
 }
 
 /**
+ * The rows that fit the table's part of a screen `height` lines high: what Page Up and Page Down
+ * move by.
+ *
+ * @param state The state (a line goes to the filter while there is one).
+ * @param height The screen's lines.
+ * @returns How many rows are on screen.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initialState } from "./state.ts";
+ * import { tableRoom } from "./view.tsx";
+ * assert.equal(tableRoom(initialState(60_000), 30), 27);
+ * ```
+ */
+export function tableRoom(state: WatchState, height: number): number {
+  const filterLine = state.editingFilter || state.filter !== "";
+  // The header and the two footer lines.
+  return Math.max(1, height - 3 - (filterLine ? 1 : 0));
+}
+
+/**
  * The whole screen.
  *
  * @example
  * ```tsx ignore
- * <WatchView state={state} rows={rowsOf(state, now)} nowMs={now} width={100} height={30} broker="…" topic="…" />
+ * <WatchView state={state} width={100} height={30} broker="…" topic="…" />
  * ```
  */
 export function WatchView(props: WatchViewProps) {
-  const { state, rows, width, height } = props;
-  const selected = rows.find((r) => r.siteId === state.selected);
+  const { state, width, height } = props;
+  const site = state.detail ? selectedSite(state) : undefined;
   const body = height - 3; // header and the two footer lines
   return (
     <Box flexDirection="column" width={width}>
-      {state.detail && selected !== undefined
+      {site !== undefined
         ? (
           <Detail
-            row={selected}
-            state={state}
-            nowMs={props.nowMs}
+            site={site}
+            row={rowOf(site, state.windowMs, state.nowMs)}
+            others={otherRegions(state, site)}
+            nowMs={state.nowMs}
             height={body + 1}
             width={width}
           />
         )
         : <Table {...props} height={body} />}
-      <Footer {...props} sites={rows.length} />
+      <Footer {...props} />
     </Box>
   );
 }
 
 function Table(props: WatchViewProps) {
-  const { rows, state, nowMs, width, height } = props;
-  const { columns, nameWidth } = layout(width);
+  const { state, width, height } = props;
+  const nowMs = state.nowMs;
+  const { regions } = displayed(state);
+  // A region column once results come from more than one: with one, every row would say it.
+  const regionWidth = regions.length < 2 ? 0 : Math.min(
+    REGION_WIDTH.max,
+    Math.max(REGION_WIDTH.min, ...regions.map((r) => r.length + 1)),
+  );
+  const { columns, nameWidth } = layout(width, regionWidth);
   const filterLine = state.editingFilter || state.filter !== "";
-  const room = Math.max(1, height - (filterLine ? 1 : 0));
-  const at = Math.max(0, rows.findIndex((r) => r.siteId === state.selected));
-  const first = Math.min(Math.max(0, at - room + 1), Math.max(0, rows.length - room));
-  const shown = rows.slice(first, first + room);
+  const { rows, total } = windowOf(state, tableRoom(state, height + 3));
   return (
     <Box flexDirection="column" height={height + 1}>
       <Text bold wrap="truncate">
         {pad("status", STATUS_WIDTH)}
         {pad("site", nameWidth)}
+        {regionWidth > 0 && pad("region", regionWidth)}
         {columns.map((c) => pad(c.title, c.width, c.right)).join("")}
       </Text>
       {filterLine && (
@@ -125,20 +157,15 @@ function Table(props: WatchViewProps) {
           {state.editingFilter ? "▏ (Enter to keep, Esc to close)" : "  (Esc clears)"}
         </Text>
       )}
-      {rows.length === 0 && (
-        <Text dimColor>
-          {state.filter === ""
-            ? "Waiting for check results on the topic…"
-            : `No site matches "${state.filter}"`}
-        </Text>
-      )}
-      {shown.map((row) => {
+      {total === 0 && <Text dimColor>{emptyText(state)}</Text>}
+      {rows.map((row: Row) => {
         const mark = MARKS[row.status];
-        const isSelected = row.siteId === state.selected;
+        const isSelected = row.key === state.selected;
         return (
-          <Text key={row.siteId} inverse={isSelected} wrap="truncate">
+          <Text key={row.key} inverse={isSelected} wrap="truncate">
             <Text color={mark.color}>{pad(`${mark.symbol} ${mark.word}`, STATUS_WIDTH)}</Text>
             {pad(row.siteName, nameWidth)}
+            {regionWidth > 0 && pad(row.region, regionWidth)}
             {columns.map((c) => pad(c.cell(row, nowMs), c.width, c.right)).join("")}
           </Text>
         );
@@ -147,9 +174,23 @@ function Table(props: WatchViewProps) {
   );
 }
 
-function Footer(props: WatchViewProps & { sites: number }) {
+/** What the table says when it has no rows. */
+function emptyText(state: WatchState): string {
+  if (state.filter !== "") return `No site matches "${state.filter}"`;
+  const from = state.regions.length === 0
+    ? ""
+    : ` from region${state.regions.length === 1 ? "" : "s"} ${state.regions.join(", ")}`;
+  return `Waiting for check results${from} on the topic…`;
+}
+
+function Footer(props: WatchViewProps) {
   const { state } = props;
   const connection = state.connection;
+  const table = displayed(state);
+  // One region: a row is a site. Several: rows (as filtered), sites and regions (all).
+  const counts = table.regions.length < 2
+    ? `${table.shown.length} sites`
+    : `${table.shown.length} rows · ${table.siteCount} sites · ${table.regions.length} regions`;
   return (
     <Box flexDirection="column">
       <Text dimColor wrap="truncate">
@@ -158,7 +199,7 @@ function Footer(props: WatchViewProps & { sites: number }) {
       </Text>
       <Text wrap="truncate">
         {state.frozen !== null && <Text color="yellow" bold>PAUSED ·</Text>}
-        broker {props.broker} · topic {props.topic} · {props.sites} sites ·{" "}
+        broker {props.broker} · topic {props.topic} · {counts} ·{" "}
         {state.messagesPerSecond.toFixed(1)} msg/s · lag {state.lag}
         {state.unreadable > 0 && ` · ${state.unreadable} unreadable`}
         {connection.state === "connecting" && <Text color="yellow">· connecting…</Text>}

@@ -129,16 +129,23 @@ Deno.test("monitor watch --plain and --json print one line per check for pipes",
         sent.map((r) => r.checkId).toSorted(),
       );
       assert.ok(lines.some((l) => JSON.parse(l).certSubject === "CN=\u009b2J"));
+      for (const line of lines) {
+        const { region, checker } = JSON.parse(line);
+        assert.deepEqual({ region, checker }, { region: "default", checker: "test-host:1" });
+      }
       // deno-lint-ignore no-control-regex -- looking for control characters is the point
       assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(watch.out().replaceAll("\n", "")));
     } else {
       assert.ok(
         lines.some((l) =>
-          / {2}DOWN {2}api {2}503 {2}14ms {2}unexpected_status: Status 503$/.test(l)
+          / {2}DOWN {2}api {2}default {2}503 {2}14ms {2}unexpected_status: Status 503$/.test(l)
         ),
         lines.join("\n"),
       );
-      assert.equal(lines.filter((l) => / {2}UP {4}shop {2}200 {2}\d+ms$/.test(l)).length, 3);
+      assert.equal(
+        lines.filter((l) => / {2}UP {4}shop {2}default {2}200 {2}\d+ms$/.test(l)).length,
+        3,
+      );
       assert.ok(lines.some((l) => l.endsWith("invalid_response: Bad header \uFFFD[2J")));
       assert.ok(!watch.out().includes("\u001b"));
     }
@@ -158,5 +165,71 @@ Deno.test("monitor watch says when the topic does not exist, and keeps trying", 
   } finally {
     watch.stop();
     assert.equal(await watch.code, 0, watch.err());
+  }
+});
+
+Deno.test("monitor watch --region shows the checks of those regions only, --json with their region and checker", async () => {
+  const env = testEnv();
+  await using kafka = await testProducer(env, 2);
+  const checks = (region: string) =>
+    results().map((result) => ({ ...result, region, checker: `${region}-host:${region.length}` }));
+  // A version 2 message, from before regions: read as made in "default" by a checker not named.
+  const { region: _, checker: __, ...v2 } = makeResult({ siteId: "old", siteName: "Old" });
+  await kafka.producer.send({
+    topic: kafka.topic,
+    messages: [
+      ...[...checks("eu"), ...checks("us"), ...checks("ap")].map(encodeCheckResult),
+      { key: "old", value: JSON.stringify({ ...v2, version: 2 }) },
+    ],
+  });
+
+  const json = monitor(["watch", "--json", "--region", "eu", "--region", "ap,default"], env);
+  try {
+    await waitFor(
+      "the checks of eu, ap and default",
+      () => json.out().split("\n").length > 2 * results().length + 1 || undefined,
+    );
+  } finally {
+    json.stop();
+    assert.equal(await json.code, 0, json.err());
+  }
+  const lines = json.out().trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2 * results().length + 1, "no check of us");
+  assert.deepEqual(
+    [...new Set(lines.map((l) => `${l.region} ${l.checker}`))].toSorted(),
+    ["ap ap-host:2", "default null", "eu eu-host:2"],
+  );
+
+  const wrong = monitor(["watch", "--plain", "--region", "eu,e u"], env);
+  assert.equal(await wrong.code, 2);
+  assert.match(wrong.err(), /--region must be a region's name .*: current value is "e u"/);
+
+  const assignments = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ");
+  const terminal = await tmux(
+    `env ${assignments} NO_COLOR=1 '${Deno.execPath()}' run --allow-all '${MOD}' watch --region eu,us; sleep 60`,
+  );
+  try {
+    const screen = await waitFor("both sites in both regions", async () => {
+      const text = await terminal.capture();
+      return (text.match(/^(✔|✖) /gm) ?? []).length === 4 ? text : undefined;
+    });
+    const lines = screen.split("\n");
+    assert.match(lines[0]!, /^status +site +region +code +last +uptime +p95 +recent +/);
+    assert.match(lines[1]!, /^✖ down +API +eu +503 +14ms/);
+    assert.match(lines[2]!, /^✖ down +API +us +503 +14ms/);
+    assert.match(lines[3]!, /^✔ up +Shop +eu +200 +150ms/);
+    assert.match(lines[4]!, /^✔ up +Shop +us +200 +150ms/);
+    assert.doesNotMatch(screen, / ap | default /);
+    assert.match(screen, /· 4 rows · 2 sites · 2 regions ·/);
+
+    await terminal.keys("Down", "Down", "Enter");
+    const detail = await waitFor("the detail pane", async () => {
+      const text = await terminal.capture();
+      return text.includes("checker") ? text : undefined;
+    });
+    assert.match(detail, /^✖ down API \(api\) — /m);
+    assert.match(detail, /^region us · checker us-host:2 · also eu ✖ down$/m);
+  } finally {
+    await terminal.kill();
   }
 });

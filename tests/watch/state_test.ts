@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import type { CheckResult } from "../../src/check/result.ts";
-import { initialState, reduce, rowsOf, type WatchState } from "../../src/watch/state.ts";
+import { keyMapGet, keyMapValues } from "../../src/watch/key_map.ts";
+import { comparator } from "../../src/watch/order.ts";
+import { rowsOf } from "../../src/watch/rows.ts";
+import { rowKey, type SiteState } from "../../src/watch/site.ts";
+import { initialState, reduce, type WatchState } from "../../src/watch/state.ts";
+import { matches } from "../../src/watch/table.ts";
 import { makeResult } from "../_helpers/results.ts";
 
 const T0 = Date.parse("2026-11-25T10:00:00.000Z");
@@ -25,13 +31,15 @@ function withResults(results: CheckResult[], state = initialState(15 * 60_000)):
   return reduce(state, { type: "results", results });
 }
 
-const press = (state: WatchState, input: string, key = {}, now = T0 + 60_000) =>
-  reduce(state, {
-    type: "key",
-    input,
-    key,
-    visible: rowsOf(state, now).map((r) => r.siteId),
-  });
+/** The state at `nowMs`. */
+const tick = (state: WatchState, nowMs: number) => reduce(state, { type: "tick", nowMs });
+
+const press = (state: WatchState, input: string, key = {}) =>
+  reduce(state, { type: "key", input, key, page: 10 });
+
+/** A site as checked from a region, as the live table holds it. */
+const siteOf = (state: WatchState, siteId: string, region = "default"): SiteState | undefined =>
+  keyMapGet(state.live.sites, rowKey(siteId, region));
 
 Deno.test("rowsOf() marks sites down, degraded, stale and up", () => {
   const state = withResults([
@@ -40,7 +48,7 @@ Deno.test("rowsOf() marks sites down, degraded, stale and up", () => {
     ...history("fine", [true, true, true, true, true, true]),
     ...history("gone", [true, true]), // every 10 s, the last at 10 s: stale after 30 s
   ]);
-  const rows = rowsOf(state, T0 + 55_000);
+  const rows = rowsOf(tick(state, T0 + 55_000));
   assert.deepEqual(rows.map((r) => [r.siteId, r.status]), [
     ["down", "down"],
     ["flaky", "degraded"],
@@ -56,7 +64,7 @@ Deno.test("rowsOf() marks sites down, degraded, stale and up", () => {
 
 Deno.test("rowsOf() counts only the window for uptime and p95", () => {
   const state = withResults(history("s", [false, false, true, true]), initialState(25_000));
-  const [row] = rowsOf(state, T0 + 40_000); // window: from 15 s, so the checks at 20 s and 30 s
+  const [row] = rowsOf(tick(state, T0 + 40_000)); // window: from 15 s, so the checks at 20 s and 30 s
   assert.equal(row!.uptime, 1);
   assert.equal(row!.p95Ms, 103);
 });
@@ -66,8 +74,8 @@ Deno.test("keys cycle the sort, filter by name, move the selection and open the 
     ...history("beta", [true], 300),
     ...history("alpha", [false]),
     ...history("gamma", [true], 50),
-  ]);
-  const order = () => rowsOf(state, T0 + 5_000).map((r) => r.siteId);
+  ], initialState(15 * 60_000, { nowMs: T0 + 5_000 }));
+  const order = () => rowsOf(state).map((r) => r.siteId);
   assert.deepEqual(order(), ["alpha", "beta", "gamma"]); // status: down first, then by name
   state = press(state, "s");
   assert.equal(state.sort, "name");
@@ -78,10 +86,10 @@ Deno.test("keys cycle the sort, filter by name, move the selection and open the 
 
   state = press(state, "", { downArrow: true });
   state = press(state, "", { downArrow: true });
-  assert.equal(state.selected, "beta");
+  assert.equal(state.selected, "beta@default");
   state = press(state, "", { upArrow: true });
   state = press(state, "", { upArrow: true });
-  assert.equal(state.selected, "alpha", "the selection stops at the top");
+  assert.equal(state.selected, "alpha@default", "the selection stops at the top");
   state = press(state, "", { return: true });
   assert.equal(state.detail, true);
   state = press(state, "", { escape: true });
@@ -100,15 +108,15 @@ Deno.test("p freezes the view while results keep arriving", () => {
   let state = withResults(history("a", [true]));
   state = press(state, "p");
   state = reduce(state, { type: "results", results: history("b", [true]) });
-  assert.deepEqual(rowsOf(state, T0).map((r) => r.siteId), ["a"]);
+  assert.deepEqual(rowsOf(state).map((r) => r.siteId), ["a"]);
   state = press(state, "p");
-  assert.deepEqual(rowsOf(state, T0).map((r) => r.siteId), ["a", "b"]);
+  assert.deepEqual(rowsOf(state).map((r) => r.siteId), ["a", "b"]);
 });
 
 Deno.test("a site keeps its last 120 checks in time order, whatever order they arrive in", () => {
   const results = history("s", Array.from({ length: 130 }, () => true));
   const state = withResults([...results.slice(65), ...results.slice(0, 65)]);
-  const recent = state.sites.get("s")!.recent;
+  const recent = siteOf(state, "s")!.recent;
   assert.equal(recent.length, 120);
   assert.deepEqual(recent.map((c) => c.checkedAtMs), recent.map((c) => c.checkedAtMs).toSorted());
   assert.equal(recent.at(-1)!.checkedAtMs, T0 + 1_290_000);
@@ -128,10 +136,10 @@ Deno.test("text from the topic reaches the screen without control characters", (
       tlsVersion: "TLSv1.3\u0007",
     }),
   ]);
-  const [row] = rowsOf(state, Date.now());
+  const [row] = rowsOf(state);
   assert.equal(row?.siteId, "evil\uFFFD]0;x\uFFFD");
   assert.equal(row?.siteName, "Evil\uFFFD[2J");
-  const site = state.sites.get(row!.siteId);
+  const site = siteOf(state, row!.siteId);
   assert.equal(site?.url, "https://evil.example/\uFFFD");
   assert.equal(site?.recent[0]?.errorMessage, "header \uFFFD[31mred");
   assert.equal(site?.details.certSubject, "CN=\uFFFD[2Jevil");
@@ -144,9 +152,9 @@ Deno.test("a site's connection details are its newest check's, even when an olde
   const newer = makeResult({ siteId: "s", checkedAt: at(20), dnsMs: 2, tlsVersion: "TLSv1.3" });
   const older = makeResult({ siteId: "s", checkedAt: at(10), dnsMs: 9, tlsVersion: "TLSv1.2" });
   const state = withResults([older], withResults([newer]));
-  assert.equal(state.sites.get("s")?.recent.length, 2);
-  assert.equal(state.sites.get("s")?.details.dnsMs, 2);
-  assert.equal(state.sites.get("s")?.details.tlsVersion, "TLSv1.3");
+  assert.equal(siteOf(state, "s")?.recent.length, 2);
+  assert.equal(siteOf(state, "s")?.details.dnsMs, 2);
+  assert.equal(siteOf(state, "s")?.details.tlsVersion, "TLSv1.3");
 });
 
 Deno.test("a backfill delivered again after a reconnect counts each check once", () => {
@@ -166,8 +174,8 @@ Deno.test("a backfill delivered again after a reconnect counts each check once",
   replayed = reduce(replayed, { type: "results", results: [...again.slice(25), shop[29]!] });
 
   const nowMs = T0 + 295_000;
-  const rows = rowsOf(replayed, nowMs);
-  assert.deepEqual(rows, rowsOf(once, nowMs));
+  const rows = rowsOf(tick(replayed, nowMs));
+  assert.deepEqual(rows, rowsOf(tick(once, nowMs)));
   for (const row of rows) {
     assert.equal(row.status, "up", `${row.siteId}: the median gap is still 10 s, not 0`);
     assert.equal(row.intervalMs, 10_000);
@@ -177,9 +185,9 @@ Deno.test("a backfill delivered again after a reconnect counts each check once",
   assert.equal(rows.find((r) => r.siteId === "shop")!.p95Ms, 128); // 26th of 27 response times
   assert.equal(rows.find((r) => r.siteId === "api")!.p95Ms, 228);
   for (const site of ["shop", "api"]) {
-    const ids = replayed.sites.get(site)!.recent.map((c) => c.checkId);
+    const ids = siteOf(replayed, site)!.recent.map((c) => c.checkId);
     assert.equal(new Set(ids).size, 30, `${site}: every check held once (the view's keys)`);
-    assert.deepEqual(ids, once.sites.get(site)!.recent.map((c) => c.checkId));
+    assert.deepEqual(ids, siteOf(once, site)!.recent.map((c) => c.checkId));
   }
 });
 
@@ -189,14 +197,160 @@ Deno.test("a replay of checks already held leaves the state as it was", () => {
   assert.equal(reduce(state, { type: "results", results: results.toReversed() }), state);
 });
 
-Deno.test("a replay of more than 120 checks keeps the last 120 once, and as many ids", () => {
+Deno.test("a replay of more than 120 checks keeps the last 120, each once", () => {
   const results = history("s", Array.from({ length: 130 }, (_, i) => i % 3 !== 0));
   const once = withResults(results);
   const replayed = withResults([...results.toReversed(), ...results.slice(40)], once);
-  const site = replayed.sites.get("s")!;
-  assert.deepEqual(site.recent, once.sites.get("s")!.recent);
+  const site = siteOf(replayed, "s")!;
+  assert.deepEqual(site.recent, siteOf(once, "s")!.recent);
   assert.equal(site.recent.length, 120);
   assert.equal(site.recent[0]!.checkedAtMs, T0 + 100_000, "the oldest 10 stay out");
-  assert.equal(site.checkIds.size, 120, "the ids held are bounded by the checks held");
-  assert.deepEqual([...site.checkIds].toSorted(), site.recent.map((c) => c.checkId).toSorted());
+  assert.equal(new Set(site.recent.map((c) => c.checkId)).size, 120);
+});
+
+Deno.test("checks made in the same millisecond are each kept, and each once when delivered again", () => {
+  const checkedAt = at(10);
+  const same = [1, 2, 3].map((i) => makeResult({ siteId: "s", checkedAt, responseTimeMs: i }));
+  const around = [...history("s", [true]), ...same, ...history("s", [true], 100, 20)];
+  const once = withResults(around);
+  assert.equal(siteOf(once, "s")!.recent.length, 5);
+  const replayed = withResults([...same.toReversed(), ...around], once);
+  assert.equal(replayed, once, "nothing new");
+});
+
+/** `results` as checked from `region` by `checker`. */
+const from = (region: string, results: CheckResult[], checker = `${region}-1:4242`) =>
+  results.map((result) => ({ ...result, region, checker }));
+
+Deno.test("a site checked from several regions is a row per region, each with its own status and checker", () => {
+  const state = tick(
+    withResults([
+      ...from("eu", history("shop", [true, true, true])),
+      ...from("us", history("shop", [true, true, false])),
+      ...from("eu", history("api", [true, true, true])),
+      // An older message: no region named, so "default", and no checker.
+      ...history("blog", [true, true]).map((r) => ({ ...r, version: 2 as const, checker: null })),
+    ]),
+    T0 + 25_000,
+  );
+  assert.deepEqual(rowsOf(state).map((r) => [r.key, r.status]), [
+    ["shop@us", "down"],
+    ["api@eu", "up"],
+    ["blog@default", "up"],
+    ["shop@eu", "up"],
+  ]);
+  assert.deepEqual(state.live.regions, ["default", "eu", "us"]);
+  assert.equal(state.live.siteCount, 3, "shop counts once, whatever its regions");
+  assert.equal(siteOf(state, "shop", "us")?.checker, "us-1:4242");
+  assert.equal(siteOf(state, "blog")?.checker, null);
+  assert.equal(siteOf(state, "shop", "default"), undefined);
+});
+
+Deno.test("--region keeps only the results of the regions asked for", () => {
+  const start = initialState(15 * 60_000, { regions: ["eu", "ap"] });
+  const state = withResults([
+    ...from("eu", history("shop", [true])),
+    ...from("us", history("shop", [false])),
+    ...from("ap", history("api", [true])),
+    ...history("blog", [true]),
+  ], start);
+  assert.deepEqual(rowsOf(state).map((r) => r.key), ["api@ap", "shop@eu"]);
+  assert.deepEqual(state.live.regions, ["ap", "eu"]);
+  const onlyOthers = from("us", history("api", [true], 100, 100));
+  assert.equal(withResults(onlyOthers, state), state, "a batch of other regions changes nothing");
+});
+
+Deno.test("Page Down, Page Up, Home and End move the selection a screen at a time or to either end", () => {
+  let state = withResults(
+    Array.from({ length: 30 }, (_, i) => history(`s${String(i).padStart(2, "0")}`, [true])).flat(),
+  );
+  const selected = () => state.selected?.replace("@default", "");
+  state = press(state, "", { pageDown: true }); // page: 10 rows
+  assert.equal(selected(), "s09");
+  state = press(state, "", { pageDown: true });
+  assert.equal(selected(), "s19");
+  state = press(state, "", { end: true });
+  assert.equal(selected(), "s29");
+  state = press(state, "", { pageDown: true });
+  assert.equal(selected(), "s29", "the selection stops at the bottom");
+  state = press(state, "", { pageUp: true });
+  assert.equal(selected(), "s19");
+  state = press(state, "", { home: true });
+  assert.equal(selected(), "s00");
+});
+
+/** What an operation on the state in the property below may be. */
+type Operation =
+  | { kind: "results"; checks: { site: number; region: string; second: number; up: boolean }[] }
+  | { kind: "tick"; second: number }
+  | { kind: "key"; key: string };
+
+const KEYS: Record<string, [string, object]> = {
+  sort: ["s", {}],
+  pause: ["p", {}],
+  filter: ["/", {}],
+  one: ["1", {}],
+  h: ["h", {}],
+  enter: ["", { return: true }],
+  escape: ["", { escape: true }],
+  backspace: ["", { backspace: true }],
+};
+const NAMES = ["Shop", "shop", "API", "Ärger", "Blog 1", "blog 11"];
+
+Deno.test("the rows kept in order as results, ticks, sorts, filters and pauses come are the rows sorted afresh", () => {
+  const operation: fc.Arbitrary<Operation> = fc.oneof(
+    fc.record({
+      kind: fc.constant("results" as const),
+      checks: fc.array(
+        fc.record({
+          site: fc.integer({ min: 0, max: 11 }),
+          region: fc.constantFrom("eu", "us", "ap"),
+          second: fc.integer({ min: 0, max: 600 }),
+          up: fc.boolean(),
+        }),
+        { maxLength: 15 },
+      ),
+    }),
+    fc.record({ kind: fc.constant("tick" as const), second: fc.integer({ min: 0, max: 1_500 }) }),
+    fc.record({ kind: fc.constant("key" as const), key: fc.constantFrom(...Object.keys(KEYS)) }),
+  );
+  fc.assert(
+    fc.property(fc.array(operation, { maxLength: 40 }), (operations) => {
+      let state = initialState(300_000, { nowMs: T0 });
+      for (const op of operations) {
+        if (op.kind === "results") {
+          state = withResults(
+            op.checks.map((c) =>
+              makeResult({
+                siteId: `s${c.site}`,
+                siteName: NAMES[c.site % NAMES.length]!,
+                region: c.region,
+                checkedAt: at(c.second),
+                up: c.up,
+                responseTimeMs: c.up ? 10 + c.site : null,
+                error: c.up ? null : { kind: "timeout", message: "Timeout" },
+              })
+            ),
+            state,
+          );
+        } else if (op.kind === "tick") {
+          state = tick(state, T0 + op.second * 1000);
+        } else {
+          const [input, key] = KEYS[op.key]!;
+          state = press(state, input, key);
+        }
+        for (const table of [state.live, state.frozen ?? state.live]) {
+          const sorted = keyMapValues(table.sites).toSorted(comparator(state.sort, state.nowMs));
+          assert.deepEqual(table.order.map((s) => s.key), sorted.map((s) => s.key));
+          assert.deepEqual(
+            table.shown.map((s) => s.key),
+            sorted.filter((s) => matches(s, state.filter)).map((s) => s.key),
+          );
+          assert.equal(table.siteCount, new Set(sorted.map((s) => s.siteId)).size);
+          assert.deepEqual(table.regions, [...new Set(sorted.map((s) => s.region))].sort());
+        }
+      }
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -4,7 +4,7 @@ import { stripVTControlCharacters } from "node:util";
 import stringWidth from "string-width";
 import type { CheckResult } from "../../src/check/result.ts";
 import { WatchApp, type WatchSource } from "../../src/watch/app.tsx";
-import { initialState, reduce, rowsOf, type WatchEvent } from "../../src/watch/state.ts";
+import { initialState, reduce, type WatchEvent } from "../../src/watch/state.ts";
 import { sparkline } from "../../src/watch/format.ts";
 import { WatchView } from "../../src/watch/view.tsx";
 import { makeResult, type ResultOverrides } from "../_helpers/results.ts";
@@ -111,13 +111,11 @@ Deno.test("WatchApp filters with /, sorts with s, and opens a site's checks with
 });
 
 Deno.test("WatchView drops columns as the terminal narrows, keeping status, site, last and age", () => {
-  const state = reduce(initialState(900_000), { type: "results", results });
+  const state = reduce(initialState(900_000, { nowMs: NOW }), { type: "results", results });
   const header = (width: number) => {
     const view = render(
       <WatchView
         state={state}
-        rows={rowsOf(state, NOW)}
-        nowMs={NOW}
         width={width}
         height={12}
         broker="b"
@@ -148,7 +146,7 @@ Deno.test("WatchView drops columns as the terminal narrows, keeping status, site
 Deno.test("WatchView keeps the columns aligned beside names of wide characters", () => {
   const named = (siteName: string, statusCode: number) =>
     makeResult({ siteId: `id-${statusCode}`, siteName, statusCode, checkedAt: ago(10) });
-  const state = reduce(initialState(900_000), {
+  const state = reduce(initialState(900_000, { nowMs: NOW }), {
     type: "results",
     results: [
       named("Shop", 200),
@@ -161,8 +159,6 @@ Deno.test("WatchView keeps the columns aligned beside names of wide characters",
   const view = render(
     <WatchView
       state={state}
-      rows={rowsOf(state, NOW)}
-      nowMs={NOW}
       width={100}
       height={12}
       broker="b"
@@ -194,14 +190,14 @@ Deno.test("WatchView keeps the columns aligned beside names of wide characters",
 
 Deno.test("WatchView lists two checks made in the same millisecond, each once", () => {
   const checkedAt = ago(5);
-  const state = reduce(initialState(900_000), {
+  const state = reduce(initialState(900_000, { nowMs: NOW }), {
     type: "results",
     results: [
       makeResult({ siteId: "shop", siteName: "Shop", checkedAt, responseTimeMs: 111 }),
       makeResult({ siteId: "shop", siteName: "Shop", checkedAt, responseTimeMs: 222 }),
     ],
   });
-  const detail = { ...state, selected: "shop", detail: true };
+  const detail = { ...state, selected: "shop@default", detail: true };
   const errors: unknown[][] = [];
   const consoleError = console.error;
   console.error = (...args: unknown[]) => errors.push(args);
@@ -209,8 +205,6 @@ Deno.test("WatchView lists two checks made in the same millisecond, each once", 
     const view = render(
       <WatchView
         state={detail}
-        rows={rowsOf(detail, NOW)}
-        nowMs={NOW}
         width={100}
         height={12}
         broker="b"
@@ -235,7 +229,7 @@ Deno.test("WatchView shows a broker it cannot reach, and the retry", () => {
     connection: { state: "failed", message: 'Topic "t" does not exist yet', retryInMs: 4_000 },
   });
   const view = render(
-    <WatchView state={state} rows={[]} nowMs={NOW} width={100} height={10} broker="b" topic="t" />,
+    <WatchView state={state} width={100} height={10} broker="b" topic="t" />,
   );
   assert.match(view.lastFrame()!, /Topic "t" does not exist yet \(retrying in 4s\)/);
   view.unmount();
@@ -253,13 +247,11 @@ Deno.test("sparkline() scales between the lowest and highest value and marks fai
  * the footer.
  */
 function detailPane(checks: CheckResult[], width = 100): string {
-  const state = reduce(initialState(900_000), { type: "results", results: checks });
-  const open = { ...state, selected: checks[0]!.siteId, detail: true };
+  const state = reduce(initialState(900_000, { nowMs: NOW }), { type: "results", results: checks });
+  const open = { ...state, selected: `${checks[0]!.siteId}@${checks[0]!.region}`, detail: true };
   const view = render(
     <WatchView
       state={open}
-      rows={rowsOf(open, NOW)}
-      nowMs={NOW}
       width={width}
       height={16}
       broker="b"
@@ -299,13 +291,14 @@ const httpsCheck = (overrides: ResultOverrides = {}) =>
 
 Deno.test("the detail pane shows each phase, the address and the certificate of an HTTPS check", () => {
   const frame = lines(stripVTControlCharacters(detailPane([httpsCheck()])));
-  assert.deepEqual(frame.slice(2, 6), [
+  assert.equal(frame[2], "region default · checker test-host:1");
+  assert.deepEqual(frame.slice(3, 7), [
     "dns 1.2ms · connect 0.4ms · tls 5.1ms · first byte 20ms · transfer 0.8ms",
     "HTTP/1.1 from 203.0.113.7",
     "TLSv1.3 · CN=a.example issued by CN=Test CA · expires 2027-03-01 (in 95d)",
     "alt names DNS:a.example, DNS:www.a.example, DNS:shop.a.example, DNS:api.a.example +3 more",
   ]);
-  assert.match(frame[6]!, /^10:00:50 +✔ 200 +20ms/, "then the checks");
+  assert.match(frame[7]!, /^10:00:50 +✔ 200 +20ms/, "then the checks");
 
   // Long names are cut to the width, not the expiry after them nor the count of the others.
   const narrow = lines(stripVTControlCharacters(detailPane([
@@ -330,7 +323,11 @@ Deno.test("the detail pane leaves out what a check did not record, never showing
   const v1 = lines(stripVTControlCharacters(detailPane([
     makeResult({ siteId: "old", siteName: "Old", url: "http://old.example/", checkedAt: ago(10) }),
   ])));
-  assert.match(v1[2]!, /^10:00:50 +✔ 200 +20ms/, "the checks follow the figures at once");
+  assert.match(
+    v1[3]!,
+    /^10:00:50 +✔ 200 +20ms/,
+    "the checks follow the figures and origin at once",
+  );
   assert.doesNotMatch(v1.join("\n"), /dns|connect|tls|TLS|HTTP\/|expires|alt names/);
 
   // http to an IP address: no name to resolve, no TLS.
@@ -397,4 +394,112 @@ Deno.test("the detail pane shows a hostile certificate's escape sequences as tex
   );
   assert.ok(frame.includes("alt names DNS:a\uFFFD[1A.example, DNS:\uFFFD\uFFFDforged line\uFFFD"));
   assert.ok(frame.includes("HTTP/1.1 from 203.0.113.7\uFFFD[H"));
+});
+
+/** `results` as checked from `region`. */
+const from = (region: string, checks: CheckResult[]) =>
+  checks.map((result) => ({ ...result, region, checker: `${region}-7:4242` }));
+
+/** The screen of `state`, without colours. */
+function screen(state: ReturnType<typeof initialState>, width = 100, height = 12): string[] {
+  const view = render(
+    <WatchView state={state} width={width} height={height} broker="b" topic="t" />,
+  );
+  try {
+    return lines(stripVTControlCharacters(view.lastFrame()!));
+  } finally {
+    view.unmount();
+    view.cleanup();
+  }
+}
+
+const regional = [
+  ...from("eu", results.slice(0, 3)), // shop up, api down
+  ...from("us", [
+    makeResult({ siteId: "shop", siteName: "Shop", checkedAt: ago(8), responseTimeMs: 900 }),
+    makeResult({ siteId: "api", siteName: "API", checkedAt: ago(6), responseTimeMs: 40 }),
+  ]),
+];
+
+Deno.test("WatchView shows a site checked from several regions as a row per region, in a region column", () => {
+  const state = reduce(initialState(900_000, { nowMs: NOW }), {
+    type: "results",
+    results: regional,
+  });
+  for (const width of [120, 100, 80]) {
+    const frame = screen(state, width);
+    assert.match(frame[0]!, /^status +site +region +code +last +/, `${width} columns`);
+    assert.match(frame[1]!, /^✖ down +API +eu +503 +12ms /);
+    assert.match(frame[2]!, /^✔ up +API +us +200 +40ms /);
+    assert.match(frame[3]!, /^✔ up +Shop +eu +200 +240ms /);
+    assert.match(frame[4]!, /^✔ up +Shop +us +200 +900ms /);
+    assert.match(frame.at(-1)!, /topic t · 4 rows · 2 sites · 2 regions · /);
+  }
+  // One region: no column to say it, and a row is a site.
+  const single = screen(
+    reduce(initialState(900_000, { nowMs: NOW }), { type: "results", results }),
+  );
+  assert.doesNotMatch(single[0]!, /region/);
+  assert.match(single.at(-1)!, /topic t · 3 sites · /);
+});
+
+Deno.test("the detail pane names the region and the checker, and how the site stands in the other regions", () => {
+  let state = reduce(initialState(900_000, { nowMs: NOW }), { type: "results", results: regional });
+  state = { ...state, selected: "api@us", detail: true };
+  const frame = screen(state, 100, 16);
+  assert.match(frame[0]!, /^✔ up API \(api\) — https:\/\/a\.example\/$/);
+  assert.equal(frame[2], "region us · checker us-7:4242 · also eu ✖ down");
+});
+
+Deno.test("WatchApp with regions shows only the results of those regions", async () => {
+  const source = pushSource();
+  const app = render(
+    <WatchApp
+      source={source}
+      windowMs={900_000}
+      broker="b"
+      topic="t"
+      regions={["us"]}
+      now={() => NOW}
+    />,
+  );
+  try {
+    assert.match(app.lastFrame()!, /Waiting for check results from region us on the topic…/);
+    source.push({ type: "results", results: regional });
+    await tick();
+    const frame = lines(app.lastFrame());
+    assert.match(frame[1]!, /^✔ up +API +200 +40ms /, "one region left: no region column");
+    assert.match(frame[2]!, /^✔ up +Shop +200 +900ms /);
+    assert.equal(frame.filter((l) => /^(✔|✖|\?|▲)/.test(l)).length, 2);
+  } finally {
+    app.unmount();
+    app.cleanup();
+  }
+});
+
+Deno.test("WatchView of 10 000 sites × 3 regions renders the rows on screen and no others", () => {
+  const name = (i: number) => `Site ${String(i).padStart(5, "0")}`;
+  const checks = Array.from(
+    { length: 10_000 },
+    (_, i) => makeResult({ siteId: `s${i}`, siteName: name(i), checkedAt: ago(5) }),
+  );
+  let state = reduce(initialState(900_000, { nowMs: NOW }), {
+    type: "results",
+    results: ["eu", "us", "ap"].flatMap((region) => from(region, checks)),
+  });
+  const rowsOn = (frame: string[]) => frame.filter((l) => l.startsWith("✔ up"));
+  const top = screen(state, 100, 30);
+  assert.equal(top.length, 30, "the screen's height, not the table's");
+  assert.equal(rowsOn(top).length, 27);
+  assert.match(rowsOn(top)[0]!, /^✔ up +Site 00000 +ap /);
+  assert.match(rowsOn(top).at(-1)!, /^✔ up +Site 00008 +us /);
+  assert.ok(!top.some((l) => l.includes("Site 00009") || l.includes("Site 09999")));
+  assert.match(top.at(-1)!, /30000 rows · 10000 sites · 3 regions/);
+
+  state = reduce(state, { type: "key", input: "", key: { end: true }, page: 27 });
+  const bottom = screen(state, 100, 30);
+  assert.equal(rowsOn(bottom).length, 27);
+  assert.match(rowsOn(bottom)[0]!, /^✔ up +Site 09991 +ap /);
+  assert.match(rowsOn(bottom).at(-1)!, /^✔ up +Site 09999 +us /, "the selection, at the bottom");
+  assert.ok(!bottom.some((l) => l.includes("Site 09990") || l.includes("Site 00000")));
 });
