@@ -12,11 +12,12 @@ import type { ChannelConfig } from "../alert/channels/config.ts";
 import { createChannel } from "../alert/channels/mod.ts";
 import { type AlertedSite, decide, resultEvents, tickEvents } from "../alert/decide.ts";
 import type { AlertEvent } from "../alert/incidents.ts";
-import { type Outbox, startDelivery } from "../alert/deliver.ts";
+import { type Delivery, type Outbox, startDelivery } from "../alert/deliver.ts";
 import type { AlertState } from "../alert/state.ts";
 import { loadAlertConfig } from "../config/sites.ts";
 import type { Settings } from "../config/settings.ts";
 import {
+  type AlerterLock,
   claimDueNotifications,
   loadAlertStates,
   lockAlerter,
@@ -25,10 +26,11 @@ import {
   saveAlertChange,
 } from "../db/alerts.ts";
 import type { Sql } from "../db/client.ts";
-import { groupProgress } from "../kafka/admin.ts";
+import { endOffsets } from "../kafka/admin.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import { decodeBatch } from "../kafka/codec.ts";
-import { startConsumer } from "../kafka/consumer.ts";
+import { type RunningConsumer, startConsumer } from "../kafka/consumer.ts";
+import { ServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
@@ -93,15 +95,15 @@ export async function runAlerter(run: AlerterRun): Promise<void> {
   });
   if (lock === undefined) return;
   try {
-    await alertWhileLocked(run);
+    await alertWhileLocked(run, lock);
   } finally {
     await lock.release();
   }
 }
 
 /** {@link runAlerter}, once this alerter holds the lock. */
-async function alertWhileLocked(run: AlerterRun): Promise<void> {
-  const { sites, settings, sql, log, metrics } = run;
+async function alertWhileLocked(run: AlerterRun, lock: AlerterLock): Promise<void> {
+  const { sql, log, metrics } = run;
   const delivery = startDelivery(
     run.channels.map((c) => createChannel(c)),
     outboxIn(sql, run.channels),
@@ -113,6 +115,20 @@ async function alertWhileLocked(run: AlerterRun): Promise<void> {
       },
     },
   );
+  try {
+    await alertWithDelivery(run, delivery, lock);
+  } finally {
+    await delivery.stop();
+  }
+}
+
+/** {@link alertWhileLocked}, its delivery loops running. */
+async function alertWithDelivery(
+  run: AlerterRun,
+  delivery: Delivery,
+  lock: AlerterLock,
+): Promise<void> {
+  const { sites, settings, sql, log, metrics } = run;
   // Kept in memory by the one alerter at work; the database has them for the next one.
   const states = new Map<string, AlertState>(await loadAlertStates(sql));
   const serial = serialized();
@@ -135,7 +151,7 @@ async function alertWhileLocked(run: AlerterRun): Promise<void> {
     if (change.notifications.length > 0) delivery.wake();
   }
 
-  const consumer = await startConsumer({
+  const joining = startConsumer({
     kafka: run.kafka,
     topic: settings.kafka.topic,
     groupId: settings.kafka.alertGroupId,
@@ -152,48 +168,82 @@ async function alertWhileLocked(run: AlerterRun): Promise<void> {
         metrics.consumerLag.set({ partition: String(batch.partition) }, batch.lag);
       }),
   });
+  // (The client retries a join without end: a stop does not wait for it.)
+  const consumer = await Promise.race([joining, whenAborted(run.signal).then(() => undefined)]);
+  if (consumer === undefined) {
+    joining.then((late) => late.stop(), () => {});
+    return;
+  }
   log.info("alerting", { sites: sites.size, channels: run.channels.length });
-  const ticker = startTicks(run, (at) => serial(() => apply(tickEvents(sites.keys(), at))));
+  const lost = new AbortController();
+  const ticker = startTicks(
+    { ...run, consumer, lock, lost },
+    (at) => serial(() => apply(tickEvents(sites.keys(), at))),
+  );
   try {
-    await Promise.race([whenAborted(run.signal), consumer.crashed]);
+    await Promise.race([whenAborted(AbortSignal.any([run.signal, lost.signal])), consumer.crashed]);
+    if (lost.signal.aborted) throw lost.signal.reason;
   } finally {
-    ticker.stop();
+    await ticker.stop();
     await consumer.stop();
-    await delivery.stop();
     log.info("alerter stopped");
   }
 }
 
+/** How many past ticks' marks are kept while the alerter is behind (ten minutes' worth). */
+const MARKS_KEPT = 120;
+
 /**
- * Every {@link TICK_MS}, judges silence as of the previous tick, once everything published before
- * that tick has been handled (its results saved and their offsets committed): results waiting on
- * the topic, or a batch that cannot be saved, are not silence. One tick at a time.
+ * Every {@link TICK_MS}, judges silence as of the newest earlier tick up to which every result
+ * published has been handled (read, and its batch saved): results waiting on the topic, or a batch
+ * that cannot be saved, are not silence. One tick at a time. Also makes sure that the lock is still
+ * held: a lost database session loses it, and another alerter may then be at work.
  */
 function startTicks(
-  run: Pick<AlerterRun, "kafka" | "settings" | "log">,
+  run: Pick<AlerterRun, "kafka" | "settings" | "log"> & {
+    readonly consumer: RunningConsumer;
+    readonly lock: AlerterLock;
+    readonly lost: AbortController;
+  },
   tick: (at: string) => Promise<void>,
-): { stop(): void } {
-  const { topic, alertGroupId: groupId } = run.settings.kafka;
-  let mark: { readonly at: string; readonly ends: readonly bigint[] } | undefined;
-  let ticking = false;
-  const timer = setInterval(async () => {
-    if (ticking) return;
-    ticking = true;
-    try {
-      const at = new Date().toISOString();
-      const { ends, committed } = await groupProgress(run.kafka, { topic, groupId });
-      const previous = mark;
-      mark = { at, ends };
-      // (A partition without a commit: the group started at its end, with nothing to read.)
-      const handled = previous?.ends.every((end, p) => (committed[p] ?? end) >= end) ?? false;
-      if (previous !== undefined && handled) await tick(previous.at);
-    } catch (error) {
-      run.log.warn("silence not judged this time", { error: (error as Error).message });
-    } finally {
-      ticking = false;
+): { stop(): Promise<void> } {
+  const { topic } = run.settings.kafka;
+  let marks: { readonly at: string; readonly ends: readonly bigint[] }[] = [];
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  async function once(): Promise<void> {
+    if (!(await run.lock.held())) {
+      run.lost.abort(
+        new ServiceError("The alerter lost its database lock: another may be at work"),
+      );
+      return;
     }
+    const at = new Date().toISOString();
+    marks = [...marks, { at, ends: await endOffsets(run.kafka, topic) }].slice(-MARKS_KEPT);
+    // The newest mark is this very moment: judged at the next tick, once its ends are handled.
+    const handled = marks.slice(0, -1).findLastIndex((mark) => run.consumer.handledUpTo(mark.ends));
+    if (handled < 0) return;
+    const judged = marks[handled]!;
+    marks = marks.slice(handled + 1);
+    if (!stopped) await tick(judged.at);
+  }
+
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    running = once().catch((error) => {
+      run.log.warn("silence not judged this time", { error: (error as Error).message });
+    }).finally(() => busy = false);
   }, TICK_MS);
-  return { stop: () => clearInterval(timer) };
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /**

@@ -536,12 +536,12 @@ const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 /**
  * The URL results record: as written, references unresolved, when that reads as a URL (each
  * reference standing for a word); otherwise, when a reference stands for the scheme or the host and
- * port, the resolved URL without its user, password, query and fragment.
+ * port, the resolved origin alone (with `/…` for a path: it may hold a token).
  */
 function recordedUrl(written: string, resolved: string): string {
   if (URL.canParse(written.replaceAll(REFERENCE, "x"))) return written;
   const url = new URL(resolved);
-  return `${url.origin}${url.pathname}`;
+  return url.pathname === "/" ? `${url.origin}/` : `${url.origin}/…`;
 }
 
 /**

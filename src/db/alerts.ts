@@ -631,6 +631,8 @@ export async function notificationBacklog(sql: Sql): Promise<ChannelBacklog[]> {
 
 /** The lock held by the one alerter at work. */
 export interface AlerterLock {
+  /** Whether it is still held: false once its database session was lost (the server let go). */
+  held(): Promise<boolean>;
   /** Lets the next alerter take over. */
   release(): Promise<void>;
 }
@@ -638,11 +640,12 @@ export interface AlerterLock {
 /**
  * Takes the alerter's lock (a PostgreSQL advisory lock, on a connection of its own), waiting while
  * another alerter of the same consumer group holds it: the alerter keeps the states in memory, so
- * two at work at once would overwrite each other's. One started beside another waits to take over.
+ * two at work at once would overwrite each other's. One started beside another waits to take over;
+ * a database away meanwhile is waited for.
  *
  * @param sql The pool.
  * @param groupId The alerter's consumer group.
- * @param options `signal` ends the wait; `waiting` is told once when the lock is taken.
+ * @param options `signal` ends the wait; `waiting` is told once, while another holds the lock.
  * @returns The lock, or `undefined` when the signal ended the wait.
  *
  * @example
@@ -658,22 +661,40 @@ export async function lockAlerter(
   options: { readonly signal: AbortSignal; readonly waiting?: () => void },
 ): Promise<AlerterLock | undefined> {
   const key = `monitor alert ${groupId}`;
-  const connection = await sql.reserve();
   let told = false;
   while (!options.signal.aborted) {
-    const [row] = await connection`SELECT pg_try_advisory_lock(hashtext(${key})) AS locked`;
-    if (row?.locked === true) {
-      return {
-        async release() {
-          await connection`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
-          connection.release();
-        },
-      };
-    }
+    const lock = await tryLock(sql, key).catch(() => undefined);
+    if (lock !== undefined) return lock;
     if (!told) options.waiting?.();
     told = true;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
-  connection.release();
   return undefined;
+}
+
+/** The lock on a session of its own, or `undefined` while another session holds it. */
+async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> {
+  const connection = await sql.reserve();
+  try {
+    const [row] = await connection`
+      SELECT pg_try_advisory_lock(hashtext(${key})) AS locked, pg_backend_pid() AS pid`;
+    if (row?.locked !== true) {
+      connection.release();
+      return undefined;
+    }
+    const pid = row.pid;
+    return {
+      async held() {
+        const [now] = await connection`SELECT pg_backend_pid() AS pid`.catch(() => []);
+        return now?.pid === pid;
+      },
+      async release() {
+        await connection`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
+        connection.release();
+      },
+    };
+  } catch (error) {
+    connection.release();
+    throw error;
+  }
 }

@@ -189,53 +189,35 @@ export function clusterProbe(kafka: KafkaClient): ClusterProbe {
   };
 }
 
-/** How far a consumer group has read a topic. */
-export interface GroupProgress {
-  /** Per partition, the offset its next message will get. */
-  readonly ends: readonly bigint[];
-  /** Per partition, the group's committed offset; null where it has committed none. */
-  readonly committed: readonly (bigint | null)[];
-}
-
 /**
- * The end of each partition of a topic, and what a group has committed of it, asked together.
+ * The offset each partition's next message will get: with no transactions, how many messages were
+ * ever written to it (compaction removes messages, not offsets).
  *
  * @param kafka The cluster.
- * @param where The topic and the group.
- * @returns Ends and committed offsets, by partition.
+ * @param topic The topic.
+ * @returns One offset per partition, by partition; none when the topic does not exist.
  * @throws {Error} When the cluster cannot be reached.
  *
  * @example
  * ```ts ignore
- * import { groupProgress } from "./admin.ts";
- * const { ends, committed } = await groupProgress(kafka, { topic: "checks", groupId: "alerter" });
+ * import { endOffsets } from "./admin.ts";
+ * const written = (await endOffsets(kafka, "website-sites")).reduce((a, b) => a + b, 0n);
  * ```
  */
-export async function groupProgress(
-  kafka: KafkaClient,
-  where: { readonly topic: string; readonly groupId: string },
-): Promise<GroupProgress> {
-  const { topic, groupId } = where;
+export async function endOffsets(kafka: KafkaClient, topic: string): Promise<bigint[]> {
   return await withAdmin(kafka, async (admin) => {
     const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
-    const partitions = [...Array(metadata.topics.get(topic)?.partitionsCount ?? 0).keys()];
-    const [listed] = await admin.listOffsets({
-      topics: [{
-        name: topic,
-        partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })),
-      }],
-    });
-    const [group] = await admin.listConsumerGroupOffsets({
-      groups: [{ groupId, topics: [{ name: topic, partitionIndexes: partitions }] }],
-    });
-    const ends = partitions.map((p) =>
-      listed?.partitions.find((x) => x.partitionIndex === p)?.offset ?? 0n
-    );
-    const offsets = group?.topics.find((t) => t.name === topic)?.partitions ?? [];
-    const committed = partitions.map((p) => {
-      const offset = offsets.find((x) => x.partitionIndex === p)?.committedOffset;
-      return offset === undefined || offset < 0n ? null : offset;
-    });
-    return { ends, committed };
+    const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+    if (count === 0) return [];
+    const partitions = [...Array(count).keys()].map((partitionIndex) => ({
+      partitionIndex,
+      timestamp: -1n,
+    }));
+    const [ends] = await admin.listOffsets({ topics: [{ name: topic, partitions }] });
+    const offsets = Array<bigint>(count).fill(0n);
+    for (const { partitionIndex, offset } of ends?.partitions ?? []) {
+      offsets[partitionIndex] = offset;
+    }
+    return offsets;
   });
 }

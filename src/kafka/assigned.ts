@@ -123,7 +123,8 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
   }
 
   function receive(message: RawMessage): void {
-    if (message.key === undefined) return;
+    // (A fetch answered after its partition was revoked: read again when it comes back.)
+    if (message.key === undefined || !assignedNow().includes(message.partition)) return;
     let key: string;
     try {
       key = UTF8.decode(message.key);

@@ -55,6 +55,12 @@ export interface RunningConsumer {
   readonly crashed: Promise<never>;
   /** Finishes the batch in hand (without committing it if it did not succeed) and leaves the group. */
   stop(): Promise<void>;
+  /**
+   * Whether every message before `ends` (the next offset of each partition, by partition) has
+   * been handled: fetched, and its batch done with. False while a partition that has messages is
+   * not assigned to this member.
+   */
+  handledUpTo(ends: readonly bigint[]): boolean;
 }
 
 /**
@@ -197,6 +203,16 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
 
   return {
     crashed,
+    handledUpTo(ends) {
+      if (stream.readableLength > 0) return false;
+      const waiting = new Set(queues.waiting());
+      return ends.every((end, partition) =>
+        end === 0n || (
+          assigned(partition) && !waiting.has(partition) && !handling.has(partition) &&
+          (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? -1n) >= end
+        )
+      );
+    },
     async stop() {
       stopping = true;
       // The batches in hand end within handleTimeoutMs, stored or abandoned.

@@ -128,36 +128,3 @@ export async function committedToEnd(
 export async function deleteTopic(kafka: KafkaClient, topic: string): Promise<void> {
   await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [topic] }).catch(() => {}));
 }
-
-/**
- * The offset each partition's next message will get: with no transactions, how many messages were
- * ever written to it (compaction removes messages, not offsets).
- *
- * @param kafka The cluster.
- * @param topic The topic.
- * @returns One offset per partition, by partition; none when the topic does not exist.
- * @throws {Error} When the cluster cannot be reached.
- *
- * @example
- * ```ts ignore
- * import { endOffsets } from "./testing.ts";
- * const written = (await endOffsets(kafka, "website-sites")).reduce((a, b) => a + b, 0n);
- * ```
- */
-export async function endOffsets(kafka: KafkaClient, topic: string): Promise<bigint[]> {
-  return await withAdmin(kafka, async (admin) => {
-    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
-    const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
-    if (count === 0) return [];
-    const partitions = [...Array(count).keys()].map((partitionIndex) => ({
-      partitionIndex,
-      timestamp: -1n,
-    }));
-    const [ends] = await admin.listOffsets({ topics: [{ name: topic, partitions }] });
-    const offsets = Array<bigint>(count).fill(0n);
-    for (const { partitionIndex, offset } of ends?.partitions ?? []) {
-      offsets[partitionIndex] = offset;
-    }
-    return offsets;
-  });
-}

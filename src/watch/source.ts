@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { printable } from "../text.ts";
 import type { CheckResult } from "../check/result.ts";
 import { backoffMs, sleep } from "../kafka/backoff.ts";
 import type { KafkaClient } from "../kafka/client.ts";
@@ -93,7 +94,7 @@ async function tail(
       const retryInMs = backoffMs(++failures);
       dispatch({
         type: "connection",
-        connection: { state: "failed", message: (error as Error).message, retryInMs },
+        connection: { state: "failed", message: printable((error as Error).message), retryInMs },
       });
       await sleep(retryInMs, signal);
     } finally {

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { printable } from "../text.ts";
 import type { CheckResult } from "../check/result.ts";
 import { keyMapGet } from "./key_map.ts";
 import { comparator, positionOf, type Sort, SORTS } from "./order.ts";
@@ -211,7 +212,10 @@ function onKey(state: WatchState, input: string, key: Keys, page: number): Watch
     if (key.backspace || key.delete) {
       return rearranged(state, { filter: state.filter.slice(0, -1) });
     }
-    if (input !== "" && !key.ctrl) return rearranged(state, { filter: state.filter + input });
+    // (Pasted text reaches here too: no control characters on the filter line.)
+    if (input !== "" && !key.ctrl) {
+      return rearranged(state, { filter: state.filter + printable(input) });
+    }
     return state;
   }
   if (state.detail) {
