@@ -12,7 +12,9 @@ import { REGION_PATTERN } from "../config/settings_schema.ts";
 import { UsageError } from "../errors.ts";
 import { createKafka } from "../kafka/client.ts";
 import { SILENT } from "../log.ts";
-import { WatchApp } from "../watch/app.tsx";
+import { WatchApp, type WatchSource } from "../watch/app.tsx";
+import { connectDatabase, type Sql } from "../db/client.ts";
+import { openIncidents } from "../db/alerts.ts";
 import { kafkaTail } from "../watch/source.ts";
 import { keepsRegion } from "../watch/state.ts";
 import { jsonLine, printable } from "../text.ts";
@@ -54,9 +56,13 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   const source = kafkaTail({ kafka, topic: settings.kafka.topic, backfillMs: minutes * 60_000 });
 
   if (interactive) {
+    // With a database (DATABASE_URL set), the alerter's open incidents show above the footer.
+    const sql = context.env.DATABASE_URL === undefined
+      ? undefined
+      : connectDatabase(settings.database);
     const app = render(
       createElement(WatchApp, {
-        source,
+        source: sql === undefined ? source : both(source, incidentsIn(sql)),
         windowMs: minutes * 60_000,
         regions,
         broker: settings.kafka.brokers.join(","),
@@ -68,6 +74,7 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
     );
     await Promise.race([app.waitUntilExit(), whenAborted(context.signal)]);
     app.unmount();
+    await sql?.end({ timeout: 5 });
     return;
   }
 
@@ -87,6 +94,46 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   });
   await whenAborted(context.signal);
   stop();
+}
+
+/** How often the open incidents are read. */
+const INCIDENTS_EVERY_MS = 5_000;
+
+/**
+ * The open incidents, read every few seconds. A database that cannot be read (unreachable, or
+ * without the alerter's tables) shows none: the table of results is what watch is for.
+ */
+function incidentsIn(sql: Sql): WatchSource {
+  return {
+    subscribe(dispatch) {
+      let stopped = false;
+      const read = () =>
+        openIncidents(sql, 20).then((rows) => {
+          if (stopped) return;
+          const incidents = rows.map(({ openedAt, ...row }) => ({
+            ...row,
+            openedAtMs: openedAt.getTime(),
+          }));
+          dispatch({ type: "incidents", incidents });
+        }, () => {});
+      read();
+      const timer = setInterval(read, INCIDENTS_EVERY_MS);
+      return () => {
+        stopped = true;
+        clearInterval(timer);
+      };
+    },
+  };
+}
+
+/** Two sources' events, as one source. */
+function both(a: WatchSource, b: WatchSource): WatchSource {
+  return {
+    subscribe(dispatch) {
+      const stops = [a.subscribe(dispatch), b.subscribe(dispatch)];
+      return () => stops.forEach((stop) => stop());
+    },
+  };
 }
 
 /** The regions of `--region eu --region us,ap`, each checked and listed once. */

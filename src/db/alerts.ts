@@ -698,3 +698,38 @@ async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> 
     throw error;
   }
 }
+
+/** An incident open now, for a screen. */
+export interface OpenIncidentRow {
+  readonly siteName: string;
+  readonly kind: "down" | "degraded" | "stale";
+  readonly regions: readonly string[];
+  readonly openedAt: Date;
+}
+
+/**
+ * The incidents open now, oldest first (at most `limit`).
+ *
+ * @param sql The pool.
+ * @param limit Most incidents returned.
+ * @returns From the `open_incidents` view; the site's id where it has no name.
+ *
+ * @example
+ * ```ts ignore
+ * import { openIncidents } from "./alerts.ts";
+ * for (const incident of await openIncidents(sql, 20)) console.log(incident.siteName, incident.kind);
+ * ```
+ */
+export async function openIncidents(sql: Sql, limit: number): Promise<OpenIncidentRow[]> {
+  const rows = await sql<
+    { site_name: string; kind: OpenIncidentRow["kind"]; regions: string[]; opened_at: Date }[]
+  >`
+    SELECT coalesce(site_name, site) AS site_name, kind, regions, opened_at
+    FROM open_incidents ORDER BY opened_at, incident_id LIMIT ${limit}`;
+  return rows.map((row) => ({
+    siteName: row.site_name,
+    kind: row.kind,
+    regions: row.regions,
+    openedAt: row.opened_at,
+  }));
+}

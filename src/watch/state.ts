@@ -57,6 +57,16 @@ export interface WatchState {
   readonly lag: number;
   /** Messages that were not readable check results. */
   readonly unreadable: number;
+  /** The alerter's incidents open now, oldest first (from the database, when watch has one). */
+  readonly incidents: readonly OpenIncident[];
+}
+
+/** An incident open now, as `monitor alert` recorded it. */
+export interface OpenIncident {
+  readonly siteName: string;
+  readonly kind: "down" | "degraded" | "stale";
+  readonly regions: readonly string[];
+  readonly openedAtMs: number;
 }
 
 /** What can happen. */
@@ -65,6 +75,7 @@ export type WatchEvent =
   | { readonly type: "unreadable"; readonly count: number }
   | { readonly type: "rate"; readonly messagesPerSecond: number; readonly lag: number }
   | { readonly type: "connection"; readonly connection: Connection }
+  | { readonly type: "incidents"; readonly incidents: readonly OpenIncident[] }
   | { readonly type: "tick"; readonly nowMs: number }
   | {
     readonly type: "key";
@@ -127,6 +138,7 @@ export function initialState(windowMs: number, options: InitialOptions = {}): Wa
     messagesPerSecond: 0,
     lag: 0,
     unreadable: 0,
+    incidents: [],
   };
 }
 
@@ -176,6 +188,8 @@ export function reduce(state: WatchState, event: WatchEvent): WatchState {
     }
     case "unreadable":
       return { ...state, unreadable: state.unreadable + event.count };
+    case "incidents":
+      return { ...state, incidents: event.incidents };
     case "rate":
       // Sent ten times a second: an unchanged rate must not redraw the screen.
       return event.messagesPerSecond === state.messagesPerSecond && event.lag === state.lag

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { printable } from "../text.ts";
 import { Box, Text } from "ink";
 import { Detail } from "./detail.tsx";
 import { duration, MARKS, milliseconds, pad, patternText, sparkline } from "./format.ts";
@@ -96,8 +97,13 @@ function layout(width: number, regionWidth: number): { columns: Column[]; nameWi
  */
 export function tableRoom(state: WatchState, height: number): number {
   const filterLine = state.editingFilter || state.filter !== "";
-  // The header and the two footer lines.
-  return Math.max(1, height - 3 - (filterLine ? 1 : 0));
+  // The header and the footer's lines.
+  return Math.max(1, height - 1 - footerLines(state) - (filterLine ? 1 : 0));
+}
+
+/** The footer's lines: keys and status, and the open incidents when there are any. */
+function footerLines(state: WatchState): number {
+  return state.incidents.length > 0 ? 3 : 2;
 }
 
 /**
@@ -111,7 +117,7 @@ export function tableRoom(state: WatchState, height: number): number {
 export function WatchView(props: WatchViewProps) {
   const { state, width, height } = props;
   const site = state.detail ? selectedSite(state) : undefined;
-  const body = height - 3; // header and the two footer lines
+  const body = height - 1 - footerLines(state); // the header, the footer
   return (
     <Box flexDirection="column" width={width}>
       {site !== undefined
@@ -142,7 +148,7 @@ function Table(props: WatchViewProps) {
   );
   const { columns, nameWidth } = layout(width, regionWidth);
   const filterLine = state.editingFilter || state.filter !== "";
-  const { rows, total } = windowOf(state, tableRoom(state, height + 3));
+  const { rows, total } = windowOf(state, tableRoom(state, height + 1 + footerLines(state)));
   return (
     <Box flexDirection="column" height={height + 1}>
       <Text bold wrap="truncate">
@@ -193,6 +199,16 @@ function Footer(props: WatchViewProps) {
     : `${table.shown.length} rows · ${table.siteCount} sites · ${table.regions.length} regions`;
   return (
     <Box flexDirection="column">
+      {state.incidents.length > 0 && (
+        <Text color="red" wrap="truncate">
+          {state.incidents.length} open incident{state.incidents.length === 1 ? "" : "s"}:{" "}
+          {state.incidents.map((i) =>
+            `${printable(i.siteName)} ${i.kind} ${duration(state.nowMs - i.openedAtMs)}${
+              i.regions.length === 0 ? "" : ` (${i.regions.map(printable).join(", ")})`
+            }`
+          ).join(" · ")}
+        </Text>
+      )}
       <Text dimColor wrap="truncate">
         q quit · ↑↓ select · Enter details · / filter · s sort: {state.sort} · p{" "}
         {state.frozen === null ? "pause" : "resume"}

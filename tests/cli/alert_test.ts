@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { CheckResult } from "../../src/check/result.ts";
 import { readSettings } from "../../src/config/settings.ts";
+import { openIncidents } from "../../src/db/alerts.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { openTestProducer } from "../../src/kafka/testing.ts";
 import { SILENT } from "../../src/log.ts";
@@ -188,6 +189,11 @@ Deno.test({
         await waitFor("one trigger", () => t.webhookKeys("opened").size === 1 || undefined);
         const incidents = await sql`SELECT site_id, kind, regions FROM incidents`;
         assert.deepEqual(incidents.map((i) => [i.site_id, i.kind, [...i.regions].sort()]), [
+          ["shop", "down", ["eu", "us"]],
+        ]);
+        // What monitor watch shows of them.
+        const open = await openIncidents(sql, 20);
+        assert.deepEqual(open.map((i) => [i.siteName, i.kind, [...i.regions].sort()]), [
           ["shop", "down", ["eu", "us"]],
         ]);
       } finally {

@@ -503,3 +503,27 @@ Deno.test("WatchView of 10 000 sites × 3 regions renders the rows on screen and
   assert.match(rowsOn(bottom).at(-1)!, /^✔ up +Site 09999 +us /, "the selection, at the bottom");
   assert.ok(!bottom.some((l) => l.includes("Site 09990") || l.includes("Site 00000")));
 });
+
+Deno.test("WatchView shows the alerter's open incidents above the footer, and gives up a row of the table for them", () => {
+  let state = reduce(initialState(900_000, { nowMs: NOW }), { type: "results", results });
+  const height = 8;
+  const before = render(
+    <WatchView state={state} width={120} height={height} broker="b" topic="t" />,
+  );
+  const tableLines = lines(before.lastFrame()).length;
+  before.unmount();
+  before.cleanup();
+  state = reduce(state, {
+    type: "incidents",
+    incidents: [
+      { siteName: "API", kind: "down", regions: ["eu", "us"], openedAtMs: NOW - 300_000 },
+      { siteName: "Blog\u001b[2J", kind: "degraded", regions: [], openedAtMs: NOW - 60_000 },
+    ],
+  });
+  const view = render(<WatchView state={state} width={120} height={height} broker="b" topic="t" />);
+  const frame = view.lastFrame()!;
+  assert.match(frame, /2 open incidents: API down 5m \(eu, us\) · Blog\uFFFD\[2J degraded 1m/);
+  assert.equal(lines(frame).length, tableLines, "the screen keeps its height");
+  view.unmount();
+  view.cleanup();
+});
