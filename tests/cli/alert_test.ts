@@ -250,37 +250,47 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    // Until released, the webhook takes requests and does not answer.
+    // While held, the webhook takes requests (and counts them) but does not answer.
     let release = () => {};
-    const released = new Promise<void>((resolve) => release = resolve);
+    let held = Promise.resolve();
+    const hold = () => held = new Promise<void>((resolve) => release = resolve);
+    hold();
     await using t = await setUp("failure_threshold: 2", {
-      webhook: () => released.then(() => new Response("ok")),
+      webhook: () => held.then(() => new Response("ok")),
     });
+    const deliveries = (transition: string) =>
+      t.webhook.received.filter((r) => JSON.parse(r.body).transition === transition).length;
     await withDatabase(t.env, async () => {
       let alerter: MonitorProcess = spawnMonitor(["alert", "--config", t.file], t.env);
       await joined(alerter.log);
       try {
+        // Killed between the incident and its notification: the incident and its outbox rows
+        // are saved, the webhook has the trigger, unanswered.
         await t.publish(results("shop", [false, false]));
-        // The incident and its outbox rows are saved; the webhook has the request, unanswered.
-        await waitFor("the webhook reached", () => t.webhook.received.length > 0 || undefined);
+        await waitFor("the trigger reached", () => deliveries("opened") > 0 || undefined);
         await alerter.stop("SIGKILL");
         release();
         alerter = spawnMonitor(["alert", "--config", t.file], t.env);
         await waitFor(
-          "the trigger answered",
-          () => t.webhook.received.length >= 2 && t.mailKeys("opened").size === 1 || undefined,
+          "the trigger again",
+          () => deliveries("opened") >= 2 && t.mailKeys("opened").size === 1 || undefined,
           30_000,
         );
-        // Killed again, as soon as the webhook has answered: whether the sending was marked or not.
+        // Killed between sending and marking: the webhook took the resolve, it is not answered.
+        hold();
         await t.publish(results("shop", [true, true]));
-        await waitFor("the resolve sent", () => t.webhookKeys("resolved").size === 1 || undefined);
+        await waitFor("the resolve reached", () => deliveries("resolved") > 0 || undefined);
         await alerter.stop("SIGKILL");
+        release();
         alerter = spawnMonitor(["alert", "--config", t.file], t.env);
-        await sleep(5_000);
+        await waitFor("the resolve again", () => deliveries("resolved") >= 2 || undefined, 30_000);
+        await waitFor("the resolve e-mail", () => t.mailKeys("resolved").size === 1 || undefined);
+        await sleep(3_000);
+        // Sent again, each with the key it had: one trigger and one resolve, as a receiver takes them.
         assert.equal(t.webhookKeys("opened").size, 1);
         assert.equal(t.webhookKeys("resolved").size, 1);
         assert.equal(t.mailKeys("opened").size, 1);
-        await waitFor("the resolve e-mail", () => t.mailKeys("resolved").size === 1 || undefined);
+        assert.equal(t.mailKeys("resolved").size, 1);
       } finally {
         await alerter.stop("SIGTERM");
       }
