@@ -18,8 +18,12 @@ import {
 } from "../_helpers/http_target.ts";
 import { siteFor } from "../_helpers/sites.ts";
 
-/** How far past a known delay a phase may end on a loaded loopback (timers fire late, not early). */
-const SLACK_MS = 30;
+/**
+ * How far past a known delay a phase may end on a loaded loopback (timers fire late, not early; a
+ * TLS handshake's own CPU lands in its phase; CI once saw 46 ms). Under the 100 ms that the
+ * smallest delay below would add to another phase, so a delay counted in the wrong phase fails.
+ */
+const SLACK_MS = 80;
 
 function assertPhase(result: CheckResult, phase: keyof CheckResult, delayMs: number): void {
   const ms = result[phase];
