@@ -15,6 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { v7 as uuidv7 } from "uuid";
+import { NO_CONNECTION_DETAILS } from "../../src/check/result.ts";
 import { readSettings } from "../../src/config/settings.ts";
 import { ensureTopic } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
@@ -119,17 +120,7 @@ async function publishRound(): Promise<void> {
         pattern: null,
         patternMatched: null,
         certExpiresAt: null,
-        dnsMs: null,
-        connectMs: null,
-        tlsMs: null,
-        firstByteMs: null,
-        transferMs: null,
-        remoteAddress: null,
-        httpVersion: null,
-        tlsVersion: null,
-        certSubject: null,
-        certIssuer: null,
-        certAltNames: null,
+        ...NO_CONNECTION_DETAILS,
         region: "bench",
         checker: "bench:1",
         up,

@@ -4,20 +4,14 @@
  *
  * @module
  */
-import { v7 as uuidv7 } from "uuid";
 import type { BlockList } from "node:net";
 import type { SiteConfig } from "../config/sites.ts";
 import { readBody } from "./body.ts";
 import { classifyFetchError } from "./classify.ts";
 import { DEFAULT_DENIED_NETWORKS } from "./denied_networks.ts";
 import { type Exchange, type HopTrace, phaseTimes, sendRequest } from "./http_exchange.ts";
-import {
-  CHECK_RESULT_VERSION,
-  type CheckError,
-  type CheckResult,
-  NO_CONNECTION_DETAILS,
-} from "./result.ts";
-import { type CheckOrigin, localOrigin, userAgent } from "./origin.ts";
+import { type CheckError, type CheckResult, NO_CONNECTION_DETAILS } from "./result.ts";
+import { type CheckOrigin, localOrigin, resultHead, userAgent } from "./origin.ts";
 
 /** What a check needs from the outside world; tests pass their own. */
 export interface CheckOptions {
@@ -80,13 +74,7 @@ export async function checkSite(
 
   const origin = options.origin ?? localOrigin();
   const base = {
-    version: CHECK_RESULT_VERSION,
-    region: origin.region,
-    checker: origin.checker,
-    checkId: (options.newId ?? uuidv7)(),
-    siteId: site.id,
-    siteName: site.name,
-    url: site.urlAsWritten,
+    ...resultHead(site, { ...options, origin }),
     checkedAt,
     pattern: site.pattern?.source ?? null,
   } as const;

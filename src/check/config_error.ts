@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { v7 as uuidv7 } from "uuid";
-import { type CheckOrigin, localOrigin } from "./origin.ts";
-import { CHECK_RESULT_VERSION, type CheckResult, NO_CONNECTION_DETAILS } from "./result.ts";
+import { type CheckOrigin, resultHead } from "./origin.ts";
+import { type CheckResult, NO_CONNECTION_DETAILS } from "./result.ts";
 
 /** A site this checker cannot check, and why. */
 export interface MisconfiguredSite {
@@ -47,15 +46,8 @@ export function configErrorResult(
     readonly origin?: CheckOrigin;
   } = {},
 ): CheckResult {
-  const origin = options.origin ?? localOrigin();
   return {
-    version: CHECK_RESULT_VERSION,
-    region: origin.region,
-    checker: origin.checker,
-    checkId: (options.newId ?? uuidv7)(),
-    siteId: site.id,
-    siteName: site.name,
-    url: site.urlAsWritten,
+    ...resultHead(site, options),
     checkedAt: new Date((options.now ?? Date.now)()).toISOString(),
     timeToHeadersMs: null,
     responseTimeMs: null,

@@ -6,7 +6,8 @@
  * @module
  */
 import { hostname } from "node:os";
-import { DEFAULT_REGION } from "./result.ts";
+import { v7 as uuidv7 } from "uuid";
+import { CHECK_RESULT_VERSION, DEFAULT_REGION } from "./result.ts";
 import { VERSION } from "../version.ts";
 
 /** A checker: its region, and a name for the process. */
@@ -49,4 +50,37 @@ export function localOrigin(region: string = DEFAULT_REGION): CheckOrigin {
  */
 export function userAgent(origin: CheckOrigin): string {
   return `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor; region=${origin.region})`;
+}
+
+/**
+ * What every result of a site says first: the format version, where the check was made from, a
+ * new check id, the site, and the URL as written.
+ *
+ * @param site The site's id, name and URL as written.
+ * @param options The origin (this process in "default" unless given) and the id generator.
+ * @returns The result's first fields.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resultHead } from "./origin.ts";
+ * const head = resultHead({ id: "a", name: "A", urlAsWritten: "https://${SITE_HOST}/" });
+ * assert.equal(head.url, "https://${SITE_HOST}/");
+ * assert.equal(head.region, "default");
+ * ```
+ */
+export function resultHead(
+  site: { readonly id: string; readonly name: string; readonly urlAsWritten: string },
+  options: { readonly origin?: CheckOrigin; readonly newId?: () => string } = {},
+) {
+  const origin = options.origin ?? localOrigin();
+  return {
+    version: CHECK_RESULT_VERSION,
+    region: origin.region,
+    checker: origin.checker,
+    checkId: (options.newId ?? uuidv7)(),
+    siteId: site.id,
+    siteName: site.name,
+    url: site.urlAsWritten,
+  } as const;
 }

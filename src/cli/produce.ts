@@ -228,7 +228,7 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   }
 
   log.info("producing", {
-    sites: run.follow === undefined || sites.length > 0 ? sites.length : "from the sites topic",
+    sites: sites.length, // (from the sites topic: none until the group assigns some)
     region: origin.region,
     checker: origin.checker,
     topic: settings.kafka.topic,

@@ -13,7 +13,7 @@ const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  *
  * @param data Parsed YAML.
  * @param env The environment.
- * @param report Told about each reference to an unset variable, with where it is.
+ * @param report Told about each reference to an unset variable, with where it is and its name.
  * @returns A copy of `data` with the references replaced.
  *
  * @example
@@ -27,7 +27,7 @@ const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 export function interpolateEnv(
   data: unknown,
   env: Readonly<Record<string, string | undefined>>,
-  report: (path: KeyPath, message: string) => void,
+  report: (path: KeyPath, message: string, name: string) => void,
 ): unknown {
   function visit(value: unknown, path: PropertyKey[]): unknown {
     if (typeof value === "string") {
@@ -35,7 +35,7 @@ export function interpolateEnv(
         if (name === undefined) return "${";
         const replacement = env[name];
         if (replacement === undefined) {
-          report(path, `refers to \${${name}}, which is not set in the environment`);
+          report(path, `refers to \${${name}}, which is not set in the environment`, name);
           return match;
         }
         return replacement;

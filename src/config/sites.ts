@@ -591,8 +591,7 @@ export function resolveSite(
   const report: Report = (path, message) =>
     problems.push(`${formatKeyPath(path.slice(2))}: ${message}`);
   // Names the checker does not give out are refused before anything is resolved.
-  interpolateEnv({ sites: [entry] }, {}, (path, message) => {
-    const name = /\$\{(\w+)\}/.exec(message)?.[1] ?? "";
+  interpolateEnv({ sites: [entry] }, {}, (path, _message, name) => {
     if (!SITE_VARIABLE.test(name)) {
       report(
         path,

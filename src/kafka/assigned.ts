@@ -19,7 +19,7 @@ import { Consumer, type MessagesStream } from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
 import type { RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
-import { memberOptions } from "./consumer.ts";
+import { memberOptions, RAW_BYTES } from "./consumer.ts";
 import { describeKafkaError, kafkaFailure } from "./errors.ts";
 
 /** Options of {@link followAssignedRows}. */
@@ -75,7 +75,7 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
     ...setupOf(options.kafka).options,
     ...memberOptions(options.groupId, options.sessionTimeoutMs),
     maxWaitTime: 500,
-    deserializers: { key: raw, value: raw, headerKey: raw, headerValue: raw },
+    deserializers: RAW_BYTES,
   });
   let rejectCrash: (error: Error) => void = () => {};
   const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
@@ -94,6 +94,13 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
       .filter((assignment) => assignment.topic === topic)
       .flatMap((assignment) => assignment.partitions)
       .toSorted((a, b) => a - b);
+  }
+
+  function isAssigned(partition: number): boolean {
+    return consumer.assignments?.some((a) =>
+      a.topic === topic && a.partitions.includes(partition)
+    ) ??
+      false;
   }
 
   function changed(): void {
@@ -124,7 +131,7 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
 
   function receive(message: RawMessage): void {
     // (A fetch answered after its partition was revoked: read again when it comes back.)
-    if (message.key === undefined || !assignedNow().includes(message.partition)) return;
+    if (message.key === undefined || !isAssigned(message.partition)) return;
     let key: string;
     try {
       key = UTF8.decode(message.key);
@@ -163,8 +170,4 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
       });
     },
   };
-}
-
-function raw(data?: Buffer): Buffer | undefined {
-  return data;
 }

@@ -274,9 +274,12 @@ function libraryConsumer(
     maxBytes: fetchBytes,
     maxWaitTime: options.lingerMs ?? 100,
     // Keys and values as bytes, whatever they hold: the handler judges them.
-    deserializers: { key: raw, value: raw, headerKey: raw, headerValue: raw },
+    deserializers: RAW_BYTES,
   });
 }
+
+/** Keys, values and headers as the bytes they are, whatever they hold: their readers judge them. */
+export const RAW_BYTES = { key: raw, value: raw, headerKey: raw, headerValue: raw };
 
 function raw(data?: Buffer): Buffer | undefined {
   return data;
