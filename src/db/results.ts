@@ -130,12 +130,30 @@ async function storeWhatFits(
 /** Inserts the results, first creating a partition for a day that has none. */
 async function insertWithPartitions(sql: Sql, results: readonly CheckResult[]): Promise<number> {
   try {
-    return await insertChecks(sql, results);
+    return await insertAgainOnDeadlock(sql, results);
   } catch (error) {
     if (!isMissingPartition(error)) throw error;
     // Partitions are made days ahead; a check outside them is rare and still must not be lost.
     await ensurePartitionsFor(sql, [...new Set(results.map((r) => r.checkedAt.slice(0, 10)))]);
-    return await insertChecks(sql, results);
+    return await insertAgainOnDeadlock(sql, results);
+  }
+}
+
+/** Tries a statement undone by a deadlock takes at most. */
+const DEADLOCK_ATTEMPTS = 5;
+
+/**
+ * Inserts the results. Two writers adding to the same sites' rollups (a partition that moved in a
+ * rebalance, still held by its former consumer) may deadlock: PostgreSQL undoes one statement
+ * whole, which simply goes again.
+ */
+async function insertAgainOnDeadlock(sql: Sql, results: readonly CheckResult[]): Promise<number> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await insertChecks(sql, results);
+    } catch (error) {
+      if ((error as PostgresError).code !== "40P01" || attempt === DEADLOCK_ATTEMPTS) throw error;
+    }
   }
 }
 
