@@ -1,11 +1,11 @@
 /**
- * What the monitor counts and measures, as Prometheus metrics (`npm:prom-client`) in a registry of
+ * What the monitor counts and measures, as Prometheus metrics (`./prometheus.ts`) in a registry of
  * its own, so that two monitors in one process (tests) never share counters. `produce` and
  * `consume` record into it; `--metrics-port` serves it.
  *
  * @module
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 
 /** Seconds, from 5 ms to 30 s: checks, sends and batch writes all fall in this range. */
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -56,99 +56,95 @@ export interface Metrics {
  * import { createMetrics } from "./metrics.ts";
  * const metrics = createMetrics();
  * metrics.checks.inc({ site: "home", outcome: "up" });
- * assert.match(await metrics.registry.metrics(), /^monitor_checks_total\{site="home",outcome="up"\} 1$/m);
+ * assert.match(metrics.registry.metrics(), /^monitor_checks_total\{site="home",outcome="up"\} 1$/m);
  * ```
  */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  const registers = [registry];
+  const add = registry.register.bind(registry);
   return {
     registry,
-    checks: new Counter({
-      name: "monitor_checks_total",
-      help: "Checks done, by site and outcome (up, or the error kind)",
-      labelNames: ["site", "outcome"],
-      registers,
-    }),
-    checkDuration: new Histogram({
-      name: "monitor_check_duration_seconds",
-      help: "Wall time of each check",
-      buckets: SECONDS,
-      registers,
-    }),
-    checkStartLag: new Histogram({
-      name: "monitor_check_start_lag_seconds",
-      help:
+    checks: add(
+      new Counter(
+        "monitor_checks_total",
+        "Checks done, by site and outcome (up, or the error kind)",
+        ["site", "outcome"],
+      ),
+    ),
+    checkDuration: add(
+      new Histogram("monitor_check_duration_seconds", "Wall time of each check", SECONDS),
+    ),
+    checkStartLag: add(
+      new Histogram(
+        "monitor_check_start_lag_seconds",
         "How long after its planned time each check started (waiting for CHECK_CONCURRENCY, a busy process)",
-      buckets: [0.001, ...SECONDS],
-      registers,
-    }),
-    publishDuration: new Histogram({
-      name: "monitor_publish_duration_seconds",
-      help: "Time for Kafka to acknowledge a batch of results",
-      buckets: SECONDS,
-      registers,
-    }),
-    publishBuffered: new Gauge({
-      name: "monitor_publish_buffered",
-      help: "Results waiting to be published",
-      registers,
-    }),
-    publishDropped: new Gauge({
-      name: "monitor_publish_dropped",
-      help: "Results dropped since start: buffer overflow, or shutdown before Kafka took them",
-      registers,
-    }),
-    messagesConsumed: new Counter({
-      name: "monitor_messages_consumed_total",
-      help: "Messages read from the topic and stored (or dead-lettered)",
-      registers,
-    }),
-    rowsWritten: new Counter({
-      name: "monitor_rows_written_total",
-      help: "Checks inserted into the database",
-      registers,
-    }),
-    rowsDuplicate: new Counter({
-      name: "monitor_rows_duplicate_total",
-      help: "Checks delivered again and already stored",
-      registers,
-    }),
-    deadLettered: new Counter({
-      name: "monitor_dead_lettered_total",
-      help: "Unreadable messages kept in rejected_messages",
-      registers,
-    }),
-    batchDuration: new Histogram({
-      name: "monitor_batch_duration_seconds",
-      help: "Time to store one batch, retries included",
-      buckets: SECONDS,
-      registers,
-    }),
-    consumerLag: new Gauge({
-      name: "monitor_consumer_lag",
-      help: "Messages on the partition not yet consumed, as of its latest batch",
-      labelNames: ["partition"],
-      registers,
-    }),
-    incidents: new Counter({
-      name: "monitor_incidents_total",
-      help: "Incidents opened and resolved, by kind and transition",
-      labelNames: ["kind", "transition"],
-      registers,
-    }),
-    notifications: new Counter({
-      name: "monitor_notifications_total",
-      help: "Attempts to deliver a notification, by channel and outcome (sent or failed)",
-      labelNames: ["channel", "outcome"],
-      registers,
-    }),
-    notificationLatency: new Histogram({
-      name: "monitor_notification_latency_seconds",
-      help: "From the check that opened or resolved an incident to its notification's delivery",
-      labelNames: ["channel"],
-      buckets: SECONDS,
-      registers,
-    }),
+        [0.001, ...SECONDS],
+      ),
+    ),
+    publishDuration: add(
+      new Histogram(
+        "monitor_publish_duration_seconds",
+        "Time for Kafka to acknowledge a batch of results",
+        SECONDS,
+      ),
+    ),
+    publishBuffered: add(new Gauge("monitor_publish_buffered", "Results waiting to be published")),
+    publishDropped: add(
+      new Gauge(
+        "monitor_publish_dropped",
+        "Results dropped since start: buffer overflow, or shutdown before Kafka took them",
+      ),
+    ),
+    messagesConsumed: add(
+      new Counter(
+        "monitor_messages_consumed_total",
+        "Messages read from the topic and stored (or dead-lettered)",
+      ),
+    ),
+    rowsWritten: add(
+      new Counter("monitor_rows_written_total", "Checks inserted into the database"),
+    ),
+    rowsDuplicate: add(
+      new Counter("monitor_rows_duplicate_total", "Checks delivered again and already stored"),
+    ),
+    deadLettered: add(
+      new Counter("monitor_dead_lettered_total", "Unreadable messages kept in rejected_messages"),
+    ),
+    batchDuration: add(
+      new Histogram(
+        "monitor_batch_duration_seconds",
+        "Time to store one batch, retries included",
+        SECONDS,
+      ),
+    ),
+    consumerLag: add(
+      new Gauge(
+        "monitor_consumer_lag",
+        "Messages on the partition not yet consumed, as of its latest batch",
+        ["partition"],
+      ),
+    ),
+    incidents: add(
+      new Counter(
+        "monitor_incidents_total",
+        "Incidents opened and resolved, by kind and transition",
+        ["kind", "transition"],
+      ),
+    ),
+    notifications: add(
+      new Counter(
+        "monitor_notifications_total",
+        "Attempts to deliver a notification, by channel and outcome (sent or failed)",
+        ["channel", "outcome"],
+      ),
+    ),
+    notificationLatency: add(
+      new Histogram(
+        "monitor_notification_latency_seconds",
+        "From the check that opened or resolved an incident to its notification's delivery",
+        SECONDS,
+        ["channel"],
+      ),
+    ),
   };
 }

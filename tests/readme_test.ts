@@ -103,16 +103,3 @@ Deno.test("the README's quickstart is the two tasks deno.json defines", async ()
   assert.match(readme, /^deno task test /m);
   assert.ok(config.tasks.start && config.tasks.test);
 });
-
-Deno.test("every test file runs in deno task test or deno task test:faults", async () => {
-  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
-  const paths = `${config.tasks.test} ${config.tasks["test:faults"]}`.split(" ")
-    .filter((word) => word.startsWith("tests/"));
-  for await (const entry of Deno.readDir(new URL(".", import.meta.url))) {
-    if (entry.name.startsWith("_") || entry.name === "testdata") continue;
-    const path = `tests/${entry.name}${entry.isDirectory ? "/" : ""}`;
-    if (entry.isDirectory || entry.name.endsWith("_test.ts")) {
-      assert.ok(paths.includes(path), `${path} is in neither task`);
-    }
-  }
-});

@@ -11,6 +11,7 @@ import { clusterProbe } from "../kafka/admin.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import type { Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics.ts";
+import { CONTENT_TYPE } from "../prometheus.ts";
 
 /** A check that a service answers; rejects when it does not. */
 type Probe = () => Promise<void>;
@@ -77,8 +78,8 @@ function serveObserver(
   const server = Deno.serve({ hostname: "0.0.0.0", port, onListen: () => {} }, async (request) => {
     const { pathname } = new URL(request.url);
     if (pathname === "/metrics") {
-      return new Response(await metrics.registry.metrics(), {
-        headers: { "content-type": metrics.registry.contentType },
+      return new Response(metrics.registry.metrics(), {
+        headers: { "content-type": CONTENT_TYPE },
       });
     }
     if (pathname === "/healthz") {
