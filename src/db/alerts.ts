@@ -1,5 +1,5 @@
 /**
- * Storing alerts (`sql/0007_alerts.sql`): each site's alert state, its incidents, and the outbox
+ * Storing alerts (`sql/0001_schema.sql`): each site's alert state, its incidents, and the outbox
  * of notifications. A change of the state machine is written in one transaction, states,
  * incidents and notifications together, so that the consumer can commit its Kafka offsets after
  * it and a crash anywhere neither loses a notification nor adds a second one: every row has a key

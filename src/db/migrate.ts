@@ -7,6 +7,7 @@
  */
 import { ServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type postgres from "postgres";
 import type { Sql } from "./client.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
 
@@ -64,7 +65,8 @@ export async function loadMigrations(
  * @param options `log`: where to say what was applied; `schema`: created first when given (it
  *   should be the connection's search path).
  * @returns The names of the migrations applied by this call.
- * @throws {ServiceError} When an applied migration's file has changed since.
+ * @throws {ServiceError} When an applied migration's file has changed since, or the database
+ *   holds migrations this program does not know (made by an unreleased development version).
  * @throws {Error} When a migration fails (its transaction is rolled back and the later ones are
  *   not tried).
  *
@@ -92,6 +94,7 @@ export async function migrate(
           checksum   text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`;
+      await refuseUnknown(tx, migrations);
       const [done] = await tx<{ checksum: string }[]>`
         SELECT checksum FROM monitor_migrations WHERE version = ${migration.version}`;
       if (done !== undefined) {
@@ -128,8 +131,8 @@ export async function migrate(
  */
 export async function requireMigrated(sql: Sql, migrations?: readonly Migration[]): Promise<void> {
   const expected = migrations ?? await loadMigrations();
-  const applied = await appliedVersions(sql);
-  const missing = expected.filter((m) => !applied.has(m.version)).map((m) => m.name);
+  const applied = await appliedNames(sql);
+  const missing = expected.filter((m) => !applied.has(m.name)).map((m) => m.name);
   if (missing.length > 0) {
     throw new ServiceError(
       `The database schema is not up to date (missing ${
@@ -139,11 +142,32 @@ export async function requireMigrated(sql: Sql, migrations?: readonly Migration[
   }
 }
 
-/** The versions recorded in `monitor_migrations`; none when the table does not exist yet. */
-async function appliedVersions(sql: Sql): Promise<Set<number>> {
+/** The names recorded in `monitor_migrations`; none when the table does not exist yet. */
+async function appliedNames(sql: Sql): Promise<Set<string>> {
   const [{ exists }] = await sql<[{ exists: boolean }]>`
     SELECT to_regclass('monitor_migrations') IS NOT NULL AS exists`;
   if (!exists) return new Set();
-  const rows = await sql<{ version: number }[]>`SELECT version FROM monitor_migrations`;
-  return new Set(rows.map((r) => r.version));
+  const rows = await sql<{ name: string }[]>`SELECT name FROM monitor_migrations`;
+  return new Set(rows.map((r) => r.name));
+}
+
+/**
+ * Refuses a database migrated with files that no longer exist. Before the first release the
+ * schema is one file edited in place, so a developer's database from an earlier commit holds
+ * other names; it is recreated, never patched.
+ */
+async function refuseUnknown(
+  sql: postgres.TransactionSql,
+  migrations: readonly Migration[],
+): Promise<void> {
+  const known = migrations.map((m) => m.name);
+  const unknown = await sql<{ name: string }[]>`
+    SELECT name FROM monitor_migrations WHERE NOT (name = ANY(${known})) ORDER BY version`;
+  if (unknown.length > 0) {
+    throw new ServiceError(
+      `The database was migrated by an unreleased development version (${
+        unknown.map((m) => m.name).join(", ")
+      }): recreate it (the local one: deno task services:reset), then run "monitor migrate"`,
+    );
+  }
 }

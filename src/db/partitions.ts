@@ -1,7 +1,7 @@
 /**
  * Partitions of `checks` (one a day) and `check_rollups_hourly` (one a month): created ahead of
  * time, so no batch waits on DDL, and dropped whole once older than their retention, so nothing is
- * deleted row by row. The work is done by SQL functions of `sql/0002_partitioned_storage.sql`.
+ * deleted row by row. The work is done by SQL functions of `sql/0001_schema.sql`.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readSettings } from "../../src/config/settings.ts";
 import { connectDatabase, type Sql } from "../../src/db/client.ts";
-import { loadMigrations, migrate } from "../../src/db/migrate.ts";
+import { loadMigrations, migrate, requireMigrated } from "../../src/db/migrate.ts";
 import { MIGRATION_FILES } from "../../src/db/migrations.ts";
 import { SILENT } from "../../src/log.ts";
 import { testEnv, withDatabase } from "../_helpers/services.ts";
@@ -47,9 +47,26 @@ Deno.test("migrate() refuses a migration changed after it was applied", async ()
     const edited = { ...first!, sql: `${first!.sql}\n-- edited`, checksum: "0".repeat(64) };
     await assert.rejects(
       migrate(sql, [edited, ...rest], { log: SILENT }),
-      /Migration "0001_init.sql" was changed after it was applied/,
+      /Migration "0001_schema.sql" was changed after it was applied/,
     );
   });
+});
+
+Deno.test("migrate() and requireMigrated() refuse a database of an unreleased development version", async () => {
+  const env = testEnv();
+  await withDatabase(env, async (sql) => {
+    const schema = readSettings(env).database.schema;
+    const old = await loadMigrations({ "0001_init.sql": "CREATE TABLE checks (check_id uuid)" });
+    await migrate(sql, old, { log: SILENT, schema });
+    await assert.rejects(
+      requireMigrated(sql),
+      /The database schema is not up to date \(missing 0001_schema\.sql\)/,
+    );
+    await assert.rejects(
+      migrate(sql, await loadMigrations(), { log: SILENT, schema }),
+      /The database was migrated by an unreleased development version \(0001_init\.sql\): recreate it/,
+    );
+  }, { migrated: false });
 });
 
 /** Name → type of each column of a view, in order. */
@@ -82,7 +99,6 @@ Deno.test("the check_results, site_uptime and site_uptime_by_region views have t
       ["up", "boolean"],
       ["error", "text"],
       ["error_message", "text"],
-      // 0005
       ["dns_ms", MS],
       ["connect_ms", MS],
       ["tls_ms", MS],
@@ -91,7 +107,6 @@ Deno.test("the check_results, site_uptime and site_uptime_by_region views have t
       ["remote_address", "inet"],
       ["http_version", "text"],
       ["tls_version", "text"],
-      // 0006
       ["region", "text"],
       ["checker", "text"],
     ]);
@@ -107,7 +122,6 @@ Deno.test("the check_results, site_uptime and site_uptime_by_region views have t
       ["response_time_ms_p50", MS],
       ["response_time_ms_p95", MS],
       ["response_time_ms_p99", MS],
-      // 0005
       ["dns_ms_avg", MS],
       ["connect_ms_avg", MS],
       ["tls_ms_avg", MS],
@@ -115,7 +129,7 @@ Deno.test("the check_results, site_uptime and site_uptime_by_region views have t
       ["transfer_ms_avg", MS],
     ];
     assert.deepEqual(await columnsOf(sql, "site_uptime"), uptime);
-    // 0006: the same, per region.
+    // The same, per region.
     assert.deepEqual(await columnsOf(sql, "site_uptime_by_region"), [
       ...uptime.slice(0, 2),
       ["region", "text"],
