@@ -5,8 +5,12 @@
  *
  * @module
  */
-import type { LogFormat, LogLevel } from "./config/settings.ts";
 import { jsonLine, printable } from "./text.ts";
+
+/** How much is written, the most verbose last. */
+export type LogLevel = keyof typeof RANK;
+/** `text` for people, `json` for log collectors. */
+export type LogFormat = "text" | "json";
 
 /** Extra facts of an event. Never put secrets here. */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -19,7 +23,7 @@ export interface Logger {
   debug(message: string, fields?: LogFields): void;
 }
 
-const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+const RANK = { error: 0, warn: 1, info: 2, debug: 3 } as const;
 
 /**
  * Creates a logger.

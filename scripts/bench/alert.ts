@@ -19,7 +19,7 @@ import { NO_CONNECTION_DETAILS } from "../../src/check/result.ts";
 import { readSettings } from "../../src/config/settings.ts";
 import { ensureTopic } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
-import { openTestProducer } from "../../src/kafka/testing.ts";
+import { openTestProducer } from "../../tests/_helpers/kafka.ts";
 import { SILENT } from "../../src/log.ts";
 
 const { values } = parseArgs({

@@ -22,7 +22,7 @@ import { createKafka, type KafkaClient } from "../../src/kafka/client.ts";
 import { decodeBatch } from "../../src/kafka/codec.ts";
 import { startConsumer } from "../../src/kafka/consumer.ts";
 import { openPublisher } from "../../src/kafka/producer.ts";
-import { deleteTopic } from "../../src/kafka/testing.ts";
+import { deleteTopic } from "../../tests/_helpers/kafka.ts";
 import { SILENT } from "../../src/log.ts";
 import { makeResult } from "../../tests/_helpers/results.ts";
 

@@ -25,7 +25,7 @@ import { ensurePartitions } from "../../src/db/partitions.ts";
 import { ensureTopic } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { encodeCheckResult } from "../../src/kafka/codec.ts";
-import { deleteTopic, openTestProducer } from "../../src/kafka/testing.ts";
+import { deleteTopic, openTestProducer } from "../../tests/_helpers/kafka.ts";
 import { SILENT } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { makeResult } from "../../tests/_helpers/results.ts";
@@ -126,7 +126,8 @@ async function timeConsumer(
 ): Promise<{ total: number; steady: number; first: number }> {
   const stop = new AbortController();
   const metrics = createMetrics();
-  const written = async () => (await metrics.rowsWritten.get()).values[0]?.value ?? 0;
+  const written = () =>
+    Number(/^monitor_rows_written_total (\d+)$/m.exec(metrics.registry.metrics())?.[1] ?? 0);
   const started = performance.now();
   const consuming = runConsumer({
     settings: { ...settings, kafka: { ...settings.kafka, groupId } },
@@ -139,7 +140,7 @@ async function timeConsumer(
   let firstAt = 0;
   let firstRows = 0;
   for (;;) {
-    const rows = await written();
+    const rows = written();
     if (rows > 0 && firstAt === 0) [firstAt, firstRows] = [performance.now(), rows];
     if (rows >= rowCount) break;
     await new Promise((resolve) => setTimeout(resolve, 20));

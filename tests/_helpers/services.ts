@@ -17,7 +17,7 @@ import {
   committedToEnd as committedUpToEnd,
   openTestProducer,
   type TestProducer,
-} from "../../src/kafka/testing.ts";
+} from "./kafka.ts";
 import { SILENT } from "../../src/log.ts";
 
 /** The environment of an integration test: real services, unique names. */

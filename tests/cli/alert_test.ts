@@ -11,7 +11,7 @@ import type { CheckResult } from "../../src/check/result.ts";
 import { readSettings } from "../../src/config/settings.ts";
 import { openIncidents } from "../../src/db/alerts.ts";
 import { createKafka } from "../../src/kafka/client.ts";
-import { openTestProducer } from "../../src/kafka/testing.ts";
+import { openTestProducer } from "../_helpers/kafka.ts";
 import { SILENT } from "../../src/log.ts";
 import { monitor, type MonitorProcess, spawnMonitor } from "../_helpers/cli.ts";
 import { makeResult } from "../_helpers/results.ts";

@@ -9,7 +9,7 @@ import { readSettings } from "../../src/config/settings.ts";
 import { ensureTopic, listTopics, topicConfigs } from "../../src/kafka/admin.ts";
 import { createKafka, type KafkaClient } from "../../src/kafka/client.ts";
 import { endOffsets } from "../../src/kafka/admin.ts";
-import { openTestProducer } from "../../src/kafka/testing.ts";
+import { openTestProducer } from "../_helpers/kafka.ts";
 import { SILENT } from "../../src/log.ts";
 import { monitor } from "../_helpers/cli.ts";
 import { messagesOnTopic, testEnv, testProducer } from "../_helpers/services.ts";

@@ -1,17 +1,16 @@
 /**
  * For tests and benchmarks only: sending messages as they are (bytes or text, valid or not, to
  * the partition of one's choice), counting what a topic was ever sent, and asking whether a group
- * has committed everything, without the client library leaving
- * `src/kafka/`. The program itself publishes through `producer.ts` and consumes through
- * `consumer.ts`.
+ * has committed everything. The program itself publishes through `src/kafka/producer.ts` and
+ * consumes through `src/kafka/consumer.ts`.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { Producer } from "@platformatic/kafka";
-import { withAdmin } from "./admin.ts";
-import { type KafkaClient, setupOf } from "./client.ts";
-import { keyPartitioner } from "./producer.ts";
+import { withAdmin } from "../../src/kafka/admin.ts";
+import { type KafkaClient, setupOf } from "../../src/kafka/client.ts";
+import { keyPartitioner } from "../../src/kafka/producer.ts";
 
 /** A message sent as it is. */
 export interface RawMessage {
@@ -44,7 +43,7 @@ export interface TestProducer extends AsyncDisposable {
  *
  * @example
  * ```ts ignore
- * import { openTestProducer } from "./testing.ts";
+ * import { openTestProducer } from "./kafka.ts";
  * await using producer = await openTestProducer(kafka);
  * await producer.send({ topic, messages: [{ key: "x", value: "not json" }] });
  * ```
@@ -84,7 +83,7 @@ function bytes(data: string | Uint8Array): Buffer {
  *
  * @example
  * ```ts ignore
- * import { committedToEnd } from "./testing.ts";
+ * import { committedToEnd } from "./kafka.ts";
  * const done = await committedToEnd(kafka, { topic: "checks", groupId: "monitor" });
  * ```
  */
@@ -121,7 +120,7 @@ export async function committedToEnd(
  *
  * @example
  * ```ts ignore
- * import { deleteTopic } from "./testing.ts";
+ * import { deleteTopic } from "./kafka.ts";
  * await deleteTopic(kafka, "bench-writer-1a2b3c4d");
  * ```
  */
