@@ -10,8 +10,10 @@
 FROM --platform=$BUILDPLATFORM denoland/deno:2.9.6 AS compile
 ARG TARGETARCH
 WORKDIR /src
-# mod.ts's module graph and nothing else: the program reads nothing from beside its source.
+# mod.ts's module graph and nothing else: the program reads nothing from beside its source. And the
+# project's one compile command, which CI runs on every change.
 COPY deno.json deno.lock mod.ts ./
+COPY scripts/compile.sh scripts/
 COPY src/ src/
 COPY sql/ sql/
 RUN --mount=type=cache,target=/deno-dir \
@@ -20,8 +22,7 @@ RUN --mount=type=cache,target=/deno-dir \
     arm64) target=aarch64-unknown-linux-gnu ;; \
     *) echo "No Deno build for linux/$TARGETARCH" >&2; exit 1 ;; \
   esac \
-  && mkdir -p /out \
-  && deno compile --frozen --allow-all --target "$target" --output /out/monitor mod.ts
+  && deno task compile --target "$target" --output /out/monitor
 
 # glibc and libgcc, which the Deno runtime links against, and nothing else: no shell, no package
 # manager. The :nonroot variant runs as uid 65532.
