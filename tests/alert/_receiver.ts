@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Notification } from "../../src/alert/notification.ts";
 
 /** One request as received: the body as the exact text sent. */
@@ -83,16 +82,50 @@ export function startReceiver(
   };
 }
 
+/** The webhook verifier of the README's Alerts section, exactly as receivers copy it. */
+const readmeVerifier = await (async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const after = readme.slice(readme.indexOf("Verify `X-Monitor-Signature"));
+  const code = /```ts\n([\s\S]*?)```/.exec(after)?.[1];
+  if (code === undefined) throw new Error("The README has no webhook verifier after its heading");
+  const module = `${code}\nexport { verified };`;
+  return (await import(`data:application/typescript,${encodeURIComponent(module)}`)).verified as (
+    rawBody: string,
+    headers: Headers,
+    secret: string,
+    nowMs?: number,
+  ) => boolean;
+})();
+
 /**
- * Verifies a webhook's signature as the README tells receivers to: HMAC-SHA256 of the raw body
- * with the shared secret, hex, after `sha256=`, compared in constant time.
+ * Verifies a webhook delivery with the README's verifier: signature over timestamp and body, in
+ * constant time, and a timestamp at most 5 minutes from `nowMs`.
  */
-export function verifySignature(secret: string, rawBody: string, header: string | null): boolean {
-  const expected = Buffer.from(
-    `sha256=${createHmac("sha256", secret).update(rawBody).digest("hex")}`,
-  );
-  const given = Buffer.from(header ?? "");
-  return given.length === expected.length && timingSafeEqual(given, expected);
+export function verifySignature(secret: string, received: Received, nowMs?: number): boolean {
+  return readmeVerifier(received.body, received.headers, secret, nowMs);
+}
+
+/**
+ * The pieces of the secrets that `text` contains: every run of 8 characters (a shorter part whole)
+ * of each secret, its URL-encoded form and each of its path segments. An error message about a
+ * channel must contain none.
+ */
+export function secretPieces(text: string, secrets: readonly string[]): string[] {
+  const forms = secrets.flatMap((secret) => [
+    secret,
+    encodeURIComponent(secret),
+    ...secret.split("/"),
+  ]);
+  const pieces = new Set<string>();
+  for (const form of forms) {
+    const size = Math.min(8, form.length);
+    if (size < 4) continue; // "", "T" or "v2" say nothing
+    for (let i = 0; i + size <= form.length; i++) {
+      const piece = form.slice(i, i + size);
+      if (text.includes(piece)) pieces.add(piece);
+    }
+  }
+  return [...pieces];
 }
 
 /** A notification of an opened down incident of site `shop`. */

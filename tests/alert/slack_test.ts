@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ChannelError } from "../../src/alert/channels/channel.ts";
 import { slackChannel } from "../../src/alert/channels/slack.ts";
-import { OPENED, RESOLVED, startReceiver } from "./_receiver.ts";
+import { OPENED, RESOLVED, secretPieces, startReceiver } from "./_receiver.ts";
 
 /** A path shaped like Slack's, whose last part is the secret token. */
 const TOKEN_PATH = "/services/T0000/B0000/XXXXsecretTOKENXXXX";
@@ -51,7 +51,7 @@ Deno.test("slack send() says a resolved incident in green, with when it resolved
   assert.match(message.blocks[1].elements[0].text, /resolved 2026-11-25T10:08:00\.000Z/);
 });
 
-Deno.test("slack send() rejects Slack's errors, quoting them, never the URL's token", async () => {
+Deno.test("slack send() rejects Slack's errors by status, as not worth retrying", async () => {
   await using receiver = startReceiver(() => new Response("no_service", { status: 404 }));
   const error = await channel(receiver.url(TOKEN_PATH)).send(OPENED).then(
     () => null,
@@ -60,7 +60,7 @@ Deno.test("slack send() rejects Slack's errors, quoting them, never the URL's to
   assert.ok(error instanceof ChannelError);
   assert.equal(
     error.message,
-    'Channel "team" (slack) refused the notification: HTTP 404: no_service',
+    'Channel "team" (slack) refused the notification: HTTP 404 (Not Found)',
   );
   assert.equal(error.retryable, false);
 });
@@ -69,16 +69,33 @@ Deno.test("slack send() rejects when the receiver answers 500", async () => {
   await using receiver = startReceiver();
   await assert.rejects(channel(receiver.url("/code/500")).send(OPENED), {
     name: "ChannelError",
-    message: 'Channel "team" (slack) refused the notification: HTTP 500: code 500',
+    message: 'Channel "team" (slack) refused the notification: HTTP 500 (Internal Server Error)',
   });
 });
 
-Deno.test("slack send() hides the token from an echo of the URL in Slack's answer", async () => {
-  await using receiver = startReceiver((request) =>
-    new Response(`invalid_token for ${request.path}`, { status: 403 })
-  );
-  await assert.rejects(channel(receiver.url(TOKEN_PATH)).send(OPENED), {
-    message:
-      'Channel "team" (slack) refused the notification: HTTP 403: invalid_token for [redacted]',
+Deno.test("slack send() never quotes an answer that echoes the URL in any form", async () => {
+  const token = TOKEN_PATH.split("/").at(-1)!;
+  await using receiver = startReceiver((request) => {
+    const url = receiver.url(request.path);
+    const echoes = [
+      `invalid_token for ${request.path}`,
+      token,
+      encodeURIComponent(url),
+      encodeURI(url.toUpperCase()),
+      token.slice(4, 14),
+      JSON.stringify({ url }),
+    ];
+    const which = receiver.received.length - 1;
+    return new Response(echoes[which % echoes.length], { status: which % 2 ? 400 : 403 });
   });
+  const url = receiver.url(TOKEN_PATH);
+  for (let i = 0; i < 6; i++) {
+    const error = await channel(url).send(OPENED).then(() => null, (e: unknown) => e);
+    assert.ok(error instanceof ChannelError);
+    assert.deepEqual(secretPieces(error.message, [url, token, url.toUpperCase()]), []);
+    assert.match(
+      error.message,
+      /^Channel "team" \(slack\) refused the notification: HTTP 40[03] \((Bad Request|Forbidden)\)$/,
+    );
+  }
 });

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { ChannelError } from "../../src/alert/channels/channel.ts";
 import type { WebhookChannelConfig } from "../../src/alert/channels/config.ts";
 import { webhookChannel } from "../../src/alert/channels/webhook.ts";
 import { notificationSchema } from "../../src/alert/notification.ts";
-import { OPENED, startReceiver, verifySignature } from "./_receiver.ts";
+import { OPENED, secretPieces, startReceiver, verifySignature } from "./_receiver.ts";
 
 const SECRET = "e3b0c44298fc1c149afbf4c8996fb924";
 
@@ -18,34 +19,69 @@ async function failure(send: Promise<void>): Promise<ChannelError> {
   return error;
 }
 
-Deno.test("webhook send() POSTs the notification as JSON, signed, with its idempotency key", async () => {
+Deno.test("webhook send() POSTs the notification as JSON, signed with the time it was sent", async () => {
   await using receiver = startReceiver();
+  const beforeS = Math.floor(Date.now() / 1000);
   await webhookChannel(config(receiver.url("/hook"))).send(OPENED);
+  const afterS = Math.ceil(Date.now() / 1000);
   const [request] = receiver.received;
   assert.equal(request?.method, "POST");
   assert.equal(request.headers.get("content-type"), "application/json");
   assert.equal(request.headers.get("idempotency-key"), OPENED.idempotencyKey);
   assert.match(request.headers.get("user-agent") ?? "", /^website-monitor\//);
   assert.deepEqual(notificationSchema.parse(JSON.parse(request.body)), OPENED);
-  const signature = request.headers.get("x-monitor-signature");
-  assert.match(signature ?? "", /^sha256=[0-9a-f]{64}$/);
-  assert.equal(verifySignature(SECRET, request.body, signature), true);
-  assert.equal(verifySignature("another secret of 32 characters", request.body, signature), false);
-  assert.equal(verifySignature(SECRET, request.body.replace("down", "up"), signature), false);
+  const timestamp = Number(request.headers.get("x-monitor-timestamp"));
+  assert.ok(timestamp >= beforeS && timestamp <= afterS, `timestamp ${timestamp}`);
+  assert.match(request.headers.get("x-monitor-signature") ?? "", /^sha256=[0-9a-f]{64}$/);
+  assert.equal(
+    request.headers.get("x-monitor-signature"),
+    "sha256=" +
+      createHmac("sha256", SECRET).update(`${timestamp}.${request.body}`).digest("hex"),
+  );
 });
 
-Deno.test("webhook send() sends the same bytes and key for the same transition", async () => {
+Deno.test("webhook send() is accepted by the README's verifier, which refuses forgeries and replays", async () => {
+  await using receiver = startReceiver();
+  await webhookChannel(config(receiver.url("/hook"))).send(OPENED);
+  const [request] = receiver.received;
+  assert.ok(request !== undefined);
+  const sentMs = Number(request.headers.get("x-monitor-timestamp")) * 1000;
+  const headers = (changes: Record<string, string>) => {
+    const copy = new Headers(request.headers);
+    for (const [name, value] of Object.entries(changes)) copy.set(name, value);
+    return copy;
+  };
+  assert.equal(verifySignature(SECRET, request), true);
+  assert.equal(verifySignature("another secret of 32 characters", request), false);
+  assert.equal(
+    verifySignature(SECRET, { ...request, body: request.body.replace("down", "up") }),
+    false,
+  );
+  // Good for 5 minutes either side of its timestamp (clocks differ): replayed 6 minutes later, or
+  // seen 6 minutes early, it is refused.
+  assert.equal(verifySignature(SECRET, request, sentMs + 4 * 60_000), true);
+  assert.equal(verifySignature(SECRET, request, sentMs + 6 * 60_000), false);
+  assert.equal(verifySignature(SECRET, request, sentMs - 6 * 60_000), false);
+  // Replayed later with a fresh timestamp: the signature does not cover that one.
+  const later = {
+    ...request,
+    headers: headers({ "x-monitor-timestamp": String(sentMs / 1000 + 360) }),
+  };
+  assert.equal(verifySignature(SECRET, later, sentMs + 6 * 60_000), false);
+});
+
+Deno.test("webhook send() sends the same body and key for the same transition, each attempt signed", async () => {
   await using receiver = startReceiver();
   const channel = webhookChannel(config(receiver.url("/hook")));
   await channel.send(OPENED);
   await channel.send(structuredClone(OPENED));
   const [first, second] = receiver.received;
-  assert.equal(second?.body, first?.body);
-  assert.equal(second?.headers.get("idempotency-key"), first?.headers.get("idempotency-key"));
-  assert.equal(
-    second?.headers.get("x-monitor-signature"),
-    first?.headers.get("x-monitor-signature"),
-  );
+  assert.ok(first !== undefined && second !== undefined);
+  assert.equal(second.body, first.body);
+  assert.equal(JSON.parse(second.body).idempotencyKey, OPENED.idempotencyKey);
+  assert.equal(second.headers.get("idempotency-key"), first.headers.get("idempotency-key"));
+  assert.equal(verifySignature(SECRET, first), true);
+  assert.equal(verifySignature(SECRET, second), true);
 });
 
 Deno.test("webhook send() rejects when the receiver answers 500, as worth retrying", async () => {
@@ -53,7 +89,7 @@ Deno.test("webhook send() rejects when the receiver answers 500, as worth retryi
   const error = await failure(webhookChannel(config(receiver.url("/code/500"))).send(OPENED));
   assert.equal(
     error.message,
-    'Channel "ops" (webhook) refused the notification: HTTP 500: code 500',
+    'Channel "ops" (webhook) refused the notification: HTTP 500 (Internal Server Error)',
   );
   assert.equal(error.retryable, true);
 });
@@ -69,7 +105,11 @@ Deno.test("webhook send() rejects a 4xx answer as not worth retrying", async () 
 Deno.test("webhook send() does not follow a redirect", async () => {
   await using receiver = startReceiver();
   const error = await failure(webhookChannel(config(receiver.url("/redirect"))).send(OPENED));
-  assert.match(error.message, /was answered with a redirect \(HTTP 302\): configure the URL/);
+  assert.equal(
+    error.message,
+    'Channel "ops" (webhook) was answered with HTTP 302 (Found), a redirect: ' +
+      "configure the URL it redirects to",
+  );
   assert.equal(receiver.received.length, 1);
 });
 
@@ -98,9 +138,33 @@ Deno.test("webhook send() to nowhere says so without the URL's token or the secr
   listener.close(); // nothing listens there now
   const url = `http://127.0.0.1:${port}/hooks/T0K3N-s3cr3t?key=an0th3r`;
   const error = await failure(webhookChannel(config(url)).send(OPENED));
-  assert.match(error.message, /^Channel "ops" \(webhook\) could not be reached: /);
+  assert.equal(
+    error.message,
+    'Channel "ops" (webhook) could not be reached: the connection was refused',
+  );
   assert.equal(error.retryable, true);
-  for (const secret of ["T0K3N-s3cr3t", "an0th3r", SECRET]) {
-    assert.equal(error.message.includes(secret), false, error.message);
-  }
+  assert.deepEqual(secretPieces(error.message, [url, SECRET]), []);
+});
+
+Deno.test("webhook send() never quotes a receiver that echoes the URL's token in any form", async () => {
+  const token = "T0K3N-s3cr3t-0123456789";
+  await using receiver = startReceiver((request) =>
+    new Response(
+      [
+        request.path,
+        token,
+        token.slice(0, 10),
+        encodeURIComponent(receiver.url(request.path)),
+        request.headers.get("x-monitor-signature") ?? "",
+      ].join(" "),
+      { status: 400 },
+    )
+  );
+  const url = receiver.url(`/hooks/${token}`);
+  const error = await failure(webhookChannel(config(url)).send(OPENED));
+  assert.deepEqual(secretPieces(error.message, [url, token, SECRET]), []);
+  assert.equal(
+    error.message,
+    'Channel "ops" (webhook) refused the notification: HTTP 400 (Bad Request)',
+  );
 });

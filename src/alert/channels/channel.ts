@@ -1,6 +1,7 @@
 /**
  * What every channel is: something that delivers a notification, or says clearly why it could
- * not, without ever repeating a secret (a URL's token, a routing key, a password) in the message.
+ * not, in its own words: never a receiver's answer or a library's message, which may repeat a
+ * secret (a URL's token, a routing key, a password) in any spelling.
  *
  * @module
  */
@@ -41,14 +42,15 @@ export interface Channel {
 /**
  * A notification was not delivered. `retryable` tells a passing fault (no connection, a timeout, a
  * 5xx or 429 answer) from one that will happen again (a 4xx answer: the configuration is wrong).
- * The message names the channel and never contains its URL or secrets.
+ * The message names the channel and is made of fixed words, a status and a server's host: never
+ * its URL, its secrets or text a receiver chose.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ChannelError } from "./channel.ts";
- * const error = new ChannelError({ name: "oncall", type: "pagerduty" }, "refused the notification: HTTP 400", { retryable: false });
- * assert.equal(error.message, 'Channel "oncall" (pagerduty) refused the notification: HTTP 400');
+ * const error = new ChannelError({ name: "oncall", type: "pagerduty" }, "refused the notification: HTTP 400 (Bad Request)", { retryable: false });
+ * assert.equal(error.message, 'Channel "oncall" (pagerduty) refused the notification: HTTP 400 (Bad Request)');
  * ```
  */
 export class ChannelError extends Error {
@@ -74,31 +76,37 @@ export class ChannelError extends Error {
   }
 }
 
-/** Shorter secrets are not searched for: "/" or "a" would mangle every message. */
-const MIN_REDACTED_LENGTH = 4;
-
 /**
- * Text with every occurrence of the secrets replaced by `[redacted]`. A URL given as a secret also
- * hides its path and query, where tokens live, however the text spells the URL.
+ * What kept a connection from carrying a notification, in fixed words: a library's message may
+ * quote the URL (whose path is a secret for Slack) or the server's own text, so it is read, never
+ * repeated.
  *
- * @param text A message from a library or a receiver.
- * @param secrets Secrets and secret URLs.
- * @returns The text, safe to log.
+ * @param error What fetch or nodemailer threw.
+ * @returns A short description, for after a colon.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { redact } from "./channel.ts";
- * const url = "https://hooks.slack.com/services/T0/B0/s3cret";
- * assert.equal(redact(`error sending request for url (${url})`, [url]), "error sending request for url ([redacted])");
+ * import { connectionFault } from "./channel.ts";
+ * const cause = new Error("error sending request for url (https://hooks.slack.com/services/T/B/s3cret): client error (Connect): tcp connect error: Connection refused (os error 111)");
+ * assert.equal(connectionFault(new TypeError("fetch failed", { cause })), "the connection was refused");
  * ```
  */
-export function redact(text: string, secrets: readonly string[]): string {
-  const hidden = secrets.flatMap((secret) => {
-    const url = URL.canParse(secret) ? new URL(secret) : null;
-    return url === null ? [secret] : [secret, url.href, `${url.pathname}${url.search}`, url.search];
-  }).filter((secret) => secret.length >= MIN_REDACTED_LENGTH)
-    // Longest first: a URL goes whole before its path is looked for.
-    .sort((a, b) => b.length - a.length);
-  return hidden.reduce((result, secret) => result.replaceAll(secret, "[redacted]"), text);
+export function connectionFault(error: unknown): string {
+  const texts: string[] = [];
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    texts.push(e.message, String((e as { code?: unknown }).code ?? ""));
+  }
+  const text = texts.join(" ");
+  return FAULTS.find(([pattern]) => pattern.test(text))?.[1] ?? "no connection";
 }
+
+/** Library messages (Deno's fetch, Node's sockets and TLS), most telling first. */
+const FAULTS: readonly (readonly [RegExp, string])[] = [
+  [/dns error|ENOTFOUND|EAI_AGAIN|EDNS/i, "its host name does not resolve"],
+  [/refused/i, "the connection was refused"],
+  [/certificate|UnknownIssuer|CERT_/i, "its TLS certificate is not trusted"],
+  [/\btls\b|ssl|handshake/i, "TLS failed"],
+  [/closed|reset|EPIPE/i, "the connection closed before an answer"],
+  [/unreachable/i, "the network is unreachable"],
+];

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import nodemailer from "nodemailer";
 import { formatElapsed } from "../elapsed.ts";
 import type { Notification } from "../notification.ts";
-import { type Channel, ChannelError, redact, type SendOptions } from "./channel.ts";
+import { type Channel, ChannelError, connectionFault, type SendOptions } from "./channel.ts";
 import type { EmailChannelConfig } from "./config.ts";
 
 /** Long subjects are cut: mail clients show a line. */
@@ -93,6 +93,27 @@ const PERMANENT_CODES = new Set([
 ]);
 
 /**
+ * Nodemailer's error codes in our words: its messages quote the server's replies, which may echo
+ * the credentials (as they are, or in base64 as AUTH sent them).
+ */
+const SMTP_FAULTS: Readonly<Record<string, string>> = {
+  EAUTH: "authentication failed",
+  ENOAUTH: "the server asks for a user and a password",
+  ETLS: "TLS could not be set up (a server on a STARTTLS port must offer it)",
+  EREQUIRETLS: "the server does not support REQUIRETLS",
+  EENVELOPE: "the server refused the sender or a recipient",
+  EMESSAGE: "the server refused the message",
+  EPROTOCOL: "the server's answer is not SMTP",
+};
+
+/**
+ * The channel's deadline alone ends a delivery, with one message. Nodemailer's own timers (DNS,
+ * connection, greeting, idle socket) stand behind it, later: were they due with it, either could
+ * fire first and tell the same timeout in other words.
+ */
+const LIBRARY_TIMEOUT_FACTOR = 2;
+
+/**
  * An e-mail channel.
  *
  * @param config The channel (its password never appears in an error).
@@ -115,6 +136,7 @@ export function emailChannel(config: EmailChannelConfig): Channel {
     type: "email",
     async send(notification: Notification, options: SendOptions = {}): Promise<void> {
       const message = emailMessage(notification);
+      const backstopMs = config.timeoutMs * LIBRARY_TIMEOUT_FACTOR;
       const transport = nodemailer.createTransport({
         host: config.host,
         port: config.port,
@@ -124,9 +146,10 @@ export function emailChannel(config: EmailChannelConfig): Channel {
           ? undefined
           : { user: config.auth.user, pass: config.auth.password },
         tls: config.caCert === null ? undefined : { ca: config.caCert },
-        connectionTimeout: config.timeoutMs,
-        greetingTimeout: config.timeoutMs,
-        socketTimeout: config.timeoutMs,
+        dnsTimeout: backstopMs,
+        connectionTimeout: backstopMs,
+        greetingTimeout: backstopMs,
+        socketTimeout: backstopMs,
         disableFileAccess: true,
         disableUrlAccess: true,
       });
@@ -165,19 +188,16 @@ function failure(config: EmailChannelConfig, error: unknown, timedOut: boolean):
       { retryable: true },
     );
   }
-  const { code, responseCode, message } = error as {
-    code?: unknown;
-    responseCode?: unknown;
-    message?: unknown;
-  };
-  const secrets = config.auth === null ? [] : [config.auth.password];
-  const detail = redact(String(message ?? error), secrets);
+  const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
+  const known = typeof code === "string" ? code : null;
+  const reply = typeof responseCode === "number" ? ` (SMTP ${responseCode})` : "";
+  const detail = (known === null ? undefined : SMTP_FAULTS[known]) ?? connectionFault(error);
   // An SMTP reply says itself whether it is permanent (5xx) or passing (4xx).
   const permanent = typeof responseCode === "number"
     ? responseCode >= 500
-    : typeof code === "string" && PERMANENT_CODES.has(code);
-  const prefix = typeof code === "string" ? `${code}: ` : "";
-  return new ChannelError(config, `could not send through ${server}: ${prefix}${detail}`, {
+    : known !== null && PERMANENT_CODES.has(known);
+  const prefix = known === null || !/^E[A-Z0-9]+$/.test(known) ? "" : `${known}: `;
+  return new ChannelError(config, `could not send through ${server}: ${prefix}${detail}${reply}`, {
     retryable: !permanent,
   });
 }

@@ -1,139 +1,120 @@
 /**
- * One JSON POST to a receiver, bounded in time and in what is read back: what the webhook, Slack
- * and PagerDuty channels share. A redirect is not followed (it would carry the body, and its
- * signature, elsewhere): it is an error that asks for the final URL.
+ * What the webhook, Slack and PagerDuty channels share: each notification is one JSON POST,
+ * bounded in time, whose answer counts by its status alone. The answer's body is never read into
+ * an error: a receiver may echo the URL (a secret for Slack) or a key in any spelling. A redirect
+ * is not followed (it would carry the body, and its signature, elsewhere): it is an error that asks
+ * for the final URL.
  *
  * @module
  */
+import { STATUS_CODES } from "node:http";
 import { VERSION } from "../../version.ts";
-import { printable } from "../../text.ts";
 import { formatElapsed } from "../elapsed.ts";
-import { ChannelError, redact, type SendOptions } from "./channel.ts";
+import type { Notification } from "../notification.ts";
+import { type Channel, ChannelError, connectionFault, type SendOptions } from "./channel.ts";
 import type { ChannelType } from "./config.ts";
-
-/** Most bytes of a receiver's answer read, for the error message. */
-const MAX_ANSWER_BYTES = 4_096;
-/** Most characters of a receiver's answer quoted in an error message. */
-const MAX_QUOTED_CHARS = 200;
 
 /** The User-Agent of every notification. */
 export const NOTIFIER_USER_AGENT =
   `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor; alerts)`;
 
-/** One POST. */
-export interface JsonPost {
-  readonly channel: {
-    readonly name: string;
-    readonly type: ChannelType;
-    readonly timeoutMs: number;
-  };
+/** A channel that POSTs JSON. */
+export interface JsonChannelConfig {
+  readonly name: string;
+  readonly type: ChannelType;
   readonly url: string;
+  readonly timeoutMs: number;
+}
+
+/** What one notification is sent as. */
+export interface JsonRequest {
   /** JSON text, sent as it is. */
   readonly body: string;
   /** Beyond `content-type` and `user-agent`. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Hidden from every error message (the URL always is). */
-  readonly secrets?: readonly string[];
 }
 
-/** `fetch`, or a stand-in with its signature. */
-export type Fetch = typeof fetch;
-
 /**
- * POSTs JSON and waits for a 2xx answer.
+ * A channel that POSTs each notification as JSON and takes a 2xx answer as its acceptance.
  *
- * @param post What to send where.
- * @param options `signal` to abandon it; `fetch` to send with.
- * @returns The start of the answer's body (at most 4 KiB).
- * @throws {ChannelError} On another status, no answer within the channel's timeout, or no
- * connection; the signal's reason when it aborts.
+ * @param config Its name, type, URL and timeout.
+ * @param request What a notification is sent as (made again for every attempt).
+ * @returns The channel; its `send` rejects with a {@link ChannelError} on another status, no
+ * answer within the timeout, or no connection, and with the signal's reason when that aborts.
  *
  * @example
  * ```ts ignore
- * import { postJson } from "./http.ts";
- * await postJson({
- *   channel: { name: "ops", type: "webhook", timeoutMs: 10_000 },
- *   url: "https://hooks.example.com/monitor",
- *   body: JSON.stringify({ hello: "world" }),
- * });
+ * import { jsonChannel } from "./http.ts";
+ * const channel = jsonChannel(
+ *   { name: "ops", type: "webhook", url: "https://hooks.example.com/monitor", timeoutMs: 10_000 },
+ *   (notification) => ({ body: JSON.stringify(notification) }),
+ * );
+ * await channel.send(notification);
  * ```
  */
-export async function postJson(
-  post: JsonPost,
-  options: SendOptions & { readonly fetch?: Fetch } = {},
-): Promise<string> {
-  const { channel } = post;
-  const secrets = [post.url, ...(post.secrets ?? [])];
-  const timer = new AbortController();
-  const timeout = setTimeout(() => timer.abort(), channel.timeoutMs);
-  const signal = options.signal === undefined
-    ? timer.signal
-    : AbortSignal.any([options.signal, timer.signal]);
-  const fail = (error: unknown): never => {
-    if (options.signal?.aborted) throw options.signal.reason;
-    if (timer.signal.aborted) {
-      throw new ChannelError(channel, `did not answer within ${formatElapsed(channel.timeoutMs)}`, {
-        retryable: true,
-      });
-    }
-    if (error instanceof ChannelError) throw error;
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new ChannelError(channel, `could not be reached: ${redact(printable(detail), secrets)}`, {
-      retryable: true,
-    });
+export function jsonChannel(
+  config: JsonChannelConfig,
+  request: (notification: Notification) => JsonRequest | Promise<JsonRequest>,
+): Channel {
+  return {
+    name: config.name,
+    type: config.type,
+    async send(notification: Notification, options: SendOptions = {}): Promise<void> {
+      await postJson(config, await request(notification), options);
+    },
   };
+}
+
+async function postJson(
+  channel: JsonChannelConfig,
+  request: JsonRequest,
+  options: SendOptions,
+): Promise<void> {
+  const deadline = new AbortController();
+  const timeout = setTimeout(() => deadline.abort(), channel.timeoutMs);
+  const signal = options.signal === undefined
+    ? deadline.signal
+    : AbortSignal.any([options.signal, deadline.signal]);
+  let response: Response;
   try {
-    const response = await (options.fetch ?? fetch)(post.url, {
+    response = await fetch(channel.url, {
       method: "POST",
       headers: {
         "content-type": "application/json",
         "user-agent": NOTIFIER_USER_AGENT,
-        ...post.headers,
+        ...request.headers,
       },
-      body: post.body,
+      body: request.body,
       redirect: "manual",
       signal,
-    }).catch(fail);
-    const answer = await readStart(response).catch(fail);
-    if (response.ok) return answer;
-    const quoted = redact(printable(answer.trim()), secrets).slice(0, MAX_QUOTED_CHARS);
-    const status = `HTTP ${response.status}${quoted === "" ? "" : `: ${quoted}`}`;
-    if (response.status >= 300 && response.status < 400) {
-      throw new ChannelError(
-        channel,
-        `was answered with a redirect (${status}): configure the URL it redirects to`,
-        { retryable: false },
-      );
+    });
+    // Unread, but released: the connection is not kept waiting for it.
+    await response.body?.cancel();
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (deadline.signal.aborted) {
+      throw new ChannelError(channel, `did not answer within ${formatElapsed(channel.timeoutMs)}`, {
+        retryable: true,
+      });
     }
-    const retryable = response.status >= 500 || response.status === 429 ||
-      response.status === 408;
-    throw new ChannelError(channel, `refused the notification: ${status}`, { retryable });
+    throw new ChannelError(channel, `could not be reached: ${connectionFault(error)}`, {
+      retryable: true,
+    });
   } finally {
     clearTimeout(timeout);
   }
-}
-
-/** The first {@link MAX_ANSWER_BYTES} of a body, as text; the rest is not waited for. */
-async function readStart(response: Response): Promise<string> {
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_ANSWER_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
+  if (response.ok) return;
+  // The standard reason phrase, not the receiver's: that one is its own text.
+  const reason = STATUS_CODES[response.status];
+  const status = `HTTP ${response.status}${reason === undefined ? "" : ` (${reason})`}`;
+  if (response.status >= 300 && response.status < 400) {
+    throw new ChannelError(
+      channel,
+      `was answered with ${status}, a redirect: configure the URL it redirects to`,
+      { retryable: false },
+    );
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes.subarray(0, MAX_ANSWER_BYTES));
+  const retryable = response.status >= 500 || response.status === 429 ||
+    response.status === 408;
+  throw new ChannelError(channel, `refused the notification: ${status}`, { retryable });
 }

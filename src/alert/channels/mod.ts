@@ -8,7 +8,6 @@
 import type { Channel } from "./channel.ts";
 import type { ChannelConfig } from "./config.ts";
 import { emailChannel } from "./email.ts";
-import type { Fetch } from "./http.ts";
 import { pagerDutyChannel } from "./pagerduty.ts";
 import { slackChannel } from "./slack.ts";
 import { webhookChannel } from "./webhook.ts";
@@ -19,7 +18,6 @@ export { type Channel, ChannelError, type SendOptions } from "./channel.ts";
  * The channel a configuration describes.
  *
  * @param config A channel, resolved (see `resolveChannel` in `./config.ts`).
- * @param options `fetch` for the HTTP channels to send with.
  * @returns The channel; nothing is connected until it sends.
  *
  * @example
@@ -31,17 +29,14 @@ export { type Channel, ChannelError, type SendOptions } from "./channel.ts";
  * assert.equal(channel.name, "team");
  * ```
  */
-export function createChannel(
-  config: ChannelConfig,
-  options: { readonly fetch?: Fetch } = {},
-): Channel {
+export function createChannel(config: ChannelConfig): Channel {
   switch (config.type) {
     case "webhook":
-      return webhookChannel(config, options);
+      return webhookChannel(config);
     case "slack":
-      return slackChannel(config, options);
+      return slackChannel(config);
     case "pagerduty":
-      return pagerDutyChannel(config, options);
+      return pagerDutyChannel(config);
     case "email":
       return emailChannel(config);
   }

@@ -7,9 +7,9 @@
  * @module
  */
 import type { Notification } from "../notification.ts";
-import type { Channel, SendOptions } from "./channel.ts";
+import type { Channel } from "./channel.ts";
 import type { PagerDutyChannelConfig } from "./config.ts";
-import { type Fetch, postJson } from "./http.ts";
+import { jsonChannel } from "./http.ts";
 
 /** PagerDuty's bound on `payload.summary`. */
 const MAX_SUMMARY_CHARS = 1_024;
@@ -96,7 +96,6 @@ export function pagerDutyEvent(notification: Notification, routingKey: string): 
  * A PagerDuty channel.
  *
  * @param config The channel (its routing key never appears in an error).
- * @param options `fetch` to send with.
  * @returns The channel.
  *
  * @example
@@ -109,20 +108,8 @@ export function pagerDutyEvent(notification: Notification, routingKey: string): 
  * await channel.send(notification);
  * ```
  */
-export function pagerDutyChannel(
-  config: PagerDutyChannelConfig,
-  options: { readonly fetch?: Fetch } = {},
-): Channel {
-  return {
-    name: config.name,
-    type: "pagerduty",
-    async send(notification: Notification, sendOptions: SendOptions = {}): Promise<void> {
-      await postJson({
-        channel: config,
-        url: config.url,
-        body: JSON.stringify(pagerDutyEvent(notification, config.routingKey)),
-        secrets: [config.routingKey],
-      }, { ...sendOptions, ...options });
-    },
-  };
+export function pagerDutyChannel(config: PagerDutyChannelConfig): Channel {
+  return jsonChannel(config, (notification) => ({
+    body: JSON.stringify(pagerDutyEvent(notification, config.routingKey)),
+  }));
 }

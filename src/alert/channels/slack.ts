@@ -2,16 +2,16 @@
  * Slack incoming webhooks: a message with a `text` (what notifications and old clients show) and
  * Block Kit `blocks` (a section with the summary, a context line with the details). Slack answers
  * `200 ok`; anything else (`400 invalid_payload`, `403 action_prohibited`, `404 no_service`,
- * `410 channel_is_archived`) is an error. Slack has no idempotency key: a repeated delivery shows
+ * `410 channel_is_archived`) is an error, told by its status. Slack has no idempotency key: a repeated delivery shows
  * twice.
  *
  * @module
  */
 import { printable } from "../../text.ts";
 import type { Notification } from "../notification.ts";
-import type { Channel, SendOptions } from "./channel.ts";
+import type { Channel } from "./channel.ts";
 import type { SlackChannelConfig } from "./config.ts";
-import { type Fetch, postJson } from "./http.ts";
+import { jsonChannel } from "./http.ts";
 
 /** Slack's bound on a section's text is 3000 characters; a message is cut well before. */
 const MAX_SECTION_CHARS = 2_000;
@@ -93,7 +93,6 @@ export interface SlackText {
  * A Slack channel.
  *
  * @param config The channel (its URL is a secret: it never appears in an error).
- * @param options `fetch` to send with.
  * @returns The channel.
  *
  * @example
@@ -103,19 +102,8 @@ export interface SlackText {
  * await channel.send(notification);
  * ```
  */
-export function slackChannel(
-  config: SlackChannelConfig,
-  options: { readonly fetch?: Fetch } = {},
-): Channel {
-  return {
-    name: config.name,
-    type: "slack",
-    async send(notification: Notification, sendOptions: SendOptions = {}): Promise<void> {
-      await postJson({
-        channel: config,
-        url: config.url,
-        body: JSON.stringify(slackMessage(notification)),
-      }, { ...sendOptions, ...options });
-    },
-  };
+export function slackChannel(config: SlackChannelConfig): Channel {
+  return jsonChannel(config, (notification) => ({
+    body: JSON.stringify(slackMessage(notification)),
+  }));
 }

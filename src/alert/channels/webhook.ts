@@ -1,80 +1,79 @@
 /**
  * The generic webhook: the notification as JSON (`schema/alert_webhook.v1.json`), POSTed with
  *
- * - `X-Monitor-Signature: sha256=<hex>`: HMAC-SHA256 of the raw body, keyed with the channel's
- *   secret. Compute it over the bytes received (before parsing) and compare in constant time.
- * - `Idempotency-Key: <incidentId>/<opened|resolved>`: the same for every delivery of the same
- *   transition (also in the body, where the signature covers it): drop a key seen before.
+ * - `X-Monitor-Timestamp: <unix seconds>`: when this attempt was sent.
+ * - `X-Monitor-Signature: sha256=<hex>`: HMAC-SHA256 of the timestamp, a `.` and the raw body,
+ *   keyed with the channel's secret. A receiver computes it over the bytes received (before
+ *   parsing), compares in constant time, and refuses a timestamp more than 5 minutes old: a
+ *   captured request cannot be replayed later, nor with a new timestamp.
+ * - `Idempotency-Key: <incidentId>/<opened|resolved>`: a copy of the body's `idempotencyKey`, the
+ *   same for every attempt of the same transition. The body's, which the signature covers, is the
+ *   one to drop repeats by.
  *
  * Any 2xx answer is an acceptance.
  *
  * @module
  */
 import { type Notification, webhookBody } from "../notification.ts";
-import type { Channel, SendOptions } from "./channel.ts";
+import type { Channel } from "./channel.ts";
 import type { WebhookChannelConfig } from "./config.ts";
-import { type Fetch, postJson } from "./http.ts";
+import { jsonChannel } from "./http.ts";
 
 /**
- * The header that carries the signature: `sha256=` and the HMAC-SHA256 of the raw body, keyed with
- * the channel's secret, in lowercase hex. A receiver computes it over the bytes it received,
- * before parsing them, and compares in constant time.
+ * The header that carries the signature: `sha256=` and the HMAC-SHA256 of the
+ * {@link TIMESTAMP_HEADER} value, a `.` and the raw body, keyed with the channel's secret, in
+ * lowercase hex.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { Buffer } from "node:buffer";
  * import { createHmac, timingSafeEqual } from "node:crypto";
- * import { SIGNATURE_HEADER, signBody } from "./webhook.ts";
+ * import { SIGNATURE_HEADER, signDelivery, TIMESTAMP_HEADER } from "./webhook.ts";
  * const secret = "0123456789abcdef0123456789abcdef";
- * const sent = '{"version":1}';
+ * const [body, timestamp] = ['{"version":1}', String(Math.floor(Date.now() / 1000))];
  * const request = new Request("http://receiver.test/", {
- *   method: "POST", body: sent, headers: { [SIGNATURE_HEADER]: await signBody(secret, sent) },
+ *   method: "POST", body, headers: {
+ *     [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: await signDelivery(secret, { timestamp, body }),
+ *   },
  * });
  * // What the receiver does:
- * const rawBody = await request.text();
- * const expected = Buffer.from("sha256=" + createHmac("sha256", secret).update(rawBody).digest("hex"));
+ * const [rawBody, sent] = [await request.text(), request.headers.get("x-monitor-timestamp") ?? ""];
+ * assert.ok(Math.abs(Date.now() / 1000 - Number(sent)) <= 300);
+ * const expected = Buffer.from("sha256=" + createHmac("sha256", secret).update(`${sent}.${rawBody}`).digest("hex"));
  * const given = Buffer.from(request.headers.get("x-monitor-signature") ?? "");
  * assert.ok(given.length === expected.length && timingSafeEqual(given, expected));
  * ```
  */
 export const SIGNATURE_HEADER = "X-Monitor-Signature";
 
-/**
- * The header that carries the notification's idempotency key: a receiver drops a key it has seen.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { IDEMPOTENCY_HEADER } from "./webhook.ts";
- * const seen = new Set<string>();
- * const isNew = (headers: Headers) => {
- *   const key = headers.get(IDEMPOTENCY_HEADER) ?? "";
- *   return !seen.has(key) && seen.add(key) !== undefined;
- * };
- * const headers = new Headers({ [IDEMPOTENCY_HEADER]: "shop/down/c1/opened" });
- * assert.deepEqual([isNew(headers), isNew(headers)], [true, false]);
- * ```
- */
+/** The header that carries when the delivery was sent, in Unix seconds; the signature covers it. */
+export const TIMESTAMP_HEADER = "X-Monitor-Timestamp";
+
+/** The header that carries a copy of the body's idempotency key (not signed). */
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 
 /**
- * The signature of a body.
+ * The signature of one delivery.
  *
  * @param secret The channel's shared secret.
- * @param body The exact body sent.
- * @returns `sha256=` and the HMAC-SHA256 of the body in lowercase hex.
+ * @param signed When it is sent (the {@link TIMESTAMP_HEADER} value) and the exact body.
+ * @returns `sha256=` and the HMAC-SHA256 of `<timestamp>.<body>`, in lowercase hex.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { createHmac } from "node:crypto";
- * import { signBody } from "./webhook.ts";
- * const expected = "sha256=" + createHmac("sha256", "a secret of 16+ chars").update("{}").digest("hex");
- * assert.equal(await signBody("a secret of 16+ chars", "{}"), expected);
+ * import { signDelivery } from "./webhook.ts";
+ * const secret = "a secret of 16+ chars";
+ * const expected = "sha256=" + createHmac("sha256", secret).update("1767225600.{}").digest("hex");
+ * assert.equal(await signDelivery(secret, { timestamp: "1767225600", body: "{}" }), expected);
  * ```
  */
-export async function signBody(secret: string, body: string): Promise<string> {
+export async function signDelivery(
+  secret: string,
+  signed: { readonly timestamp: string; readonly body: string },
+): Promise<string> {
   const encoder = new TextEncoder();
   const key = await crypto.subtle.importKey(
     "raw",
@@ -83,7 +82,8 @@ export async function signBody(secret: string, body: string): Promise<string> {
     false,
     ["sign"],
   );
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
+  const text = `${signed.timestamp}.${signed.body}`;
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
   return `sha256=${Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }
 
@@ -91,7 +91,6 @@ export async function signBody(secret: string, body: string): Promise<string> {
  * A webhook channel.
  *
  * @param config The channel.
- * @param options `fetch` to send with.
  * @returns The channel.
  *
  * @example
@@ -104,25 +103,18 @@ export async function signBody(secret: string, body: string): Promise<string> {
  * await channel.send(notification, { signal: AbortSignal.timeout(30_000) });
  * ```
  */
-export function webhookChannel(
-  config: WebhookChannelConfig,
-  options: { readonly fetch?: Fetch } = {},
-): Channel {
-  return {
-    name: config.name,
-    type: "webhook",
-    async send(notification: Notification, sendOptions: SendOptions = {}): Promise<void> {
-      const body = webhookBody(notification);
-      await postJson({
-        channel: config,
-        url: config.url,
-        body,
-        headers: {
-          [SIGNATURE_HEADER]: await signBody(config.secret, body),
-          [IDEMPOTENCY_HEADER]: notification.idempotencyKey,
-        },
-        secrets: [config.secret],
-      }, { ...sendOptions, ...options });
-    },
-  };
+export function webhookChannel(config: WebhookChannelConfig): Channel {
+  return jsonChannel(config, async (notification: Notification) => {
+    const body = webhookBody(notification);
+    // Every attempt is signed anew: a retry hours later is not refused as a replay.
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return {
+      body,
+      headers: {
+        [TIMESTAMP_HEADER]: timestamp,
+        [SIGNATURE_HEADER]: await signDelivery(config.secret, { timestamp, body }),
+        [IDEMPOTENCY_HEADER]: notification.idempotencyKey,
+      },
+    };
+  });
 }
