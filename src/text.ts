@@ -4,6 +4,12 @@
  * a terminal, which acts on escape sequences. One definition of each, for the schemas that refuse
  * such text and for the places that clean it.
  *
+ * The control characters are Unicode's: C0, DEL and C1 (`\p{Cc}`), and the bidirectional controls
+ * (`\p{Bidi_Control}`: embeddings, overrides, isolates and marks, U+061C, U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069), which reorder what follows them on screen, so that a name or a
+ * URL can pose as another. They are written out as ranges: JSON Schema readers take the patterns
+ * without the `u` flag that `\p{…}` needs.
+ *
  * @module
  */
 
@@ -11,18 +17,18 @@
 // deno-lint-ignore no-control-regex -- matching NUL is the point
 export const NO_NUL = /^[^\u0000]*$/;
 
-/** Text without C0 control characters or DEL. */
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+/** Text without control characters: C0, DEL, C1, or bidirectional controls. */
+export const NO_CONTROL_CHARACTERS =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  /^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/;
 
-// C0, DEL, C1, and Unicode's bidirectional embeddings, overrides and isolates (which reorder what
-// follows them on screen: a certificate name could pose as another).
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_CHARACTER =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Text made safe to print and store: control characters (C0, DEL and C1, among them NUL and the
- * escape that starts a terminal's sequences) and bidirectional overrides become U+FFFD.
+ * escape that starts a terminal's sequences) and bidirectional controls become U+FFFD.
  *
  * @param text Text from outside.
  * @returns The text without control characters.
@@ -39,12 +45,13 @@ export function printable(text: string): string {
   return text.replace(CONTROL_CHARACTER, "\uFFFD");
 }
 
-// Characters JSON.stringify leaves raw that a terminal or a JavaScript parser of old may act on.
-const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+// What JSON.stringify leaves raw that a terminal, or a JavaScript parser of old, acts on: DEL, C1
+// (U+009B starts a terminal sequence too), the bidirectional controls, and the line separators.
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * A value as one line of JSON that a terminal cannot act on: JSON escapes C0 characters but not
- * DEL or C1 (U+009B starts a terminal sequence too), so those are escaped here, losslessly.
+ * DEL, C1 or the bidirectional controls, so those are escaped here, losslessly.
  *
  * @param value What to print.
  * @returns Its JSON text.
@@ -54,6 +61,7 @@ const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
  * import assert from "node:assert/strict";
  * import { jsonLine } from "./text.ts";
  * assert.equal(jsonLine({ name: "a\u009b2J" }), '{"name":"a\\u009b2J"}');
+ * assert.equal(jsonLine("evil\u202Egro.elpmaxe"), '"evil\\u202egro.elpmaxe"');
  * ```
  */
 export function jsonLine(value: unknown): string {

@@ -155,7 +155,9 @@ export type Report = (path: KeyPath, message: string) => void;
  * could exceed.
  *
  * @param written The two `alert` blocks as written, and their key paths.
- * @param site The site's interval and timeout, and the channel names defined.
+ * @param site The site's interval and timeout, and the channel names defined; `shown`, how a
+ *   message shows a value (the sites file shows one from a `${NAME}` reference as written) and
+ *   `timeoutShown`, the timeout.
  * @param report Told about each problem.
  * @returns The rule.
  *
@@ -185,9 +187,12 @@ export function resolveAlertRule(
     readonly intervalMs: number;
     readonly timeoutMs: number;
     readonly channelNames: ReadonlySet<string>;
+    readonly shown?: (path: KeyPath, used: string) => string;
+    readonly timeoutShown?: string;
   },
   report: Report,
 ): AlertRule {
+  const shown = site.shown ?? ((_path: KeyPath, used: string) => used);
   const defaults = written.defaults ?? {};
   const own = written.site ?? {};
   const defaultsAt = written.defaultsAt ?? ["defaults", "alert"];
@@ -197,7 +202,8 @@ export function resolveAlertRule(
   const channels = own.channels ?? defaults.channels ?? [];
   channels.forEach((name, index) => {
     if (!site.channelNames.has(name)) {
-      report([...at("channels"), index], `names no channel: "${name}" is not in the channels map`);
+      const path = [...at("channels"), index];
+      report(path, `names no channel: "${shown(path, name)}" is not in the channels map`);
     }
   });
   const responseTime = own.response_time ?? defaults.response_time;
@@ -205,8 +211,8 @@ export function resolveAlertRule(
   if (responseTimeMs !== null && responseTimeMs >= site.timeoutMs) {
     report(
       at("response_time"),
-      `${responseTime} is not shorter than the timeout ${
-        formatDuration(site.timeoutMs)
+      `${shown(at("response_time"), responseTime!)} is not shorter than the timeout ${
+        site.timeoutShown ?? formatDuration(site.timeoutMs)
       }: a check that slow fails instead`,
     );
   }

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { REGION_PATTERN } from "../config/settings_schema.ts";
+import { MAX_PATTERN_SOURCE_CHARS } from "../config/sites_schema.ts";
 import { NO_NUL } from "../text.ts";
 
 /** Why a check failed, in version 1. */
@@ -178,6 +179,10 @@ const fieldsV3 = {
     error: "must be an absolute URL, with ${NAME} references at most",
   }).describe(
     "The URL requested first, as the sites file writes it: ${NAME} references are left unresolved, so secrets stay out of results",
+  ),
+  // What the sites file allows: a result is sent and stored for every check.
+  pattern: storableText().max(MAX_PATTERN_SOURCE_CHARS).nullable().describe(
+    "The regular expression looked for, flags inline; null when none",
   ),
   region: z.string().regex(REGION_PATTERN).describe(
     'The region of the checker (its --region, "default" unless told)',

@@ -44,3 +44,103 @@ export function formatDuration(ms: number): string {
   if (ms % 1_000 === 0 && ms > 0) return `${ms / 1_000}s`;
   return `${ms}ms`;
 }
+
+/** The units of a duration, largest first, each with its length. */
+const UNITS = [["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]] as const;
+
+/**
+ * A regular expression that matches exactly the durations from `minMs` to `maxMs` written as whole
+ * numbers of units, largest first, each unit once and each after the first less than one of the
+ * unit before it (`90s`, `1m30s`, `2h`, `1500ms`, not `1.5m`, `30s1m` or `1m90s`): a JSON Schema
+ * can state the bounds with it, as a sum of parts it could not check.
+ *
+ * @param minMs The shortest duration matched.
+ * @param maxMs The longest.
+ * @returns The expression, anchored at both ends.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { durationPattern } from "./duration.ts";
+ * const interval = durationPattern(5_000, 86_400_000);
+ * assert.deepEqual(["5s", "1m30s", "24h", "4s", "4999ms", "25h", "24h1ms"].map((text) => interval.test(text)),
+ *   [true, true, true, false, false, false, false]);
+ * ```
+ */
+export function durationPattern(minMs: number, maxMs: number): RegExp {
+  return new RegExp(`^(?:${spelled(0, minMs, maxMs, true).join("|")})$`);
+}
+
+/**
+ * The ways to write a total from `lowMs` to `highMs` with the units from `UNITS[from]` on: as a
+ * duration when `leading` (a first part, of any size), else as what follows a first part (each
+ * part less than one of the unit before it; nothing at all stands for zero).
+ */
+function spelled(from: number, lowMs: number, highMs: number, leading: boolean): string[] {
+  const ways = !leading && lowMs === 0 ? [""] : [];
+  for (let index = from; index < UNITS.length; index++) {
+    const [name, unitMs] = UNITS[index]!;
+    // What the smaller units can add after this part: less than one of this unit.
+    const restMs = index + 1 < UNITS.length ? unitMs - 1 : 0;
+    const most = leading ? Infinity : UNITS[index - 1]![1] / unitMs - 1;
+    const first = Math.max(1, Math.ceil((lowMs - restMs) / unitMs));
+    const last = Math.min(most, Math.floor(highMs / unitMs));
+    // Counts after which any rest will do, and the one or two at the ends that limit it.
+    const anyFirst = Math.max(first, Math.ceil(lowMs / unitMs));
+    const anyLast = Math.min(last, Math.floor((highMs - restMs) / unitMs));
+    const rest = (lo: number, hi: number) => group(spelled(index + 1, lo, hi, false));
+    if (anyFirst <= anyLast) {
+      ways.push(`${group(numbers(anyFirst, anyLast))}${name}${rest(0, restMs)}`);
+    }
+    for (let count = first; count <= last; count++) {
+      if (anyFirst <= count && count <= anyLast) {
+        count = anyLast;
+        continue;
+      }
+      const lo = Math.max(0, lowMs - count * unitMs);
+      const hi = Math.min(restMs, highMs - count * unitMs);
+      const after = spelled(index + 1, lo, hi, false);
+      if (after.length > 0) ways.push(`${count}${name}${group(after)}`);
+    }
+  }
+  return ways;
+}
+
+/** Alternatives as one group; one alone as it is. */
+function group(ways: readonly string[]): string {
+  if (ways.length === 1) return ways[0]!;
+  return ways.includes("")
+    ? `(?:${ways.filter((way) => way !== "").join("|")})?`
+    : `(?:${ways.join("|")})`;
+}
+
+/** The whole numbers from `low` to `high` (no leading zeros), as alternatives. */
+function numbers(low: number, high: number): string[] {
+  const ways: string[] = [];
+  for (let digits = String(low).length; digits <= String(high).length; digits++) {
+    const from = Math.max(low, digits === 1 ? 0 : 10 ** (digits - 1));
+    const to = Math.min(high, 10 ** digits - 1);
+    ways.push(...sameLength(String(from), String(to)));
+  }
+  return ways;
+}
+
+/** The numbers from `low` to `high`, both written with as many digits. */
+function sameLength(low: string, high: string): string[] {
+  if (low === "") return [""];
+  const [l, h, lowRest, highRest] = [low[0]!, high[0]!, low.slice(1), high.slice(1)];
+  if (l === h) return sameLength(lowRest, highRest).map((way) => l + way);
+  const zeros = "0".repeat(lowRest.length);
+  const nines = "9".repeat(lowRest.length);
+  const ways: string[] = [];
+  let [from, to] = [Number(l), Number(h)];
+  if (lowRest !== zeros) ways.push(...sameLength(lowRest, nines).map((way) => l + way)), from++;
+  if (highRest !== nines) to--;
+  if (from <= to) {
+    const digit = from === to ? String(from) : `[${from}-${to}]`;
+    const more = lowRest.length;
+    ways.push(digit + (more === 0 ? "" : more === 1 ? "\\d" : `\\d{${more}}`));
+  }
+  if (highRest !== nines) ways.push(...sameLength(zeros, highRest).map((way) => h + way));
+  return ways;
+}

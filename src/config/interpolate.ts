@@ -51,3 +51,23 @@ export function interpolateEnv(
   }
   return visit(data, []);
 }
+
+/**
+ * Whether a value holds a `${NAME}` reference (a `$${` is none): what it stands for may be a
+ * secret, so a message about the value shows it as written.
+ *
+ * @param value A value as written.
+ * @returns True for a string with a reference in it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { holdsReference } from "./interpolate.ts";
+ * assert.equal(holdsReference("Bearer ${TOKEN}"), true);
+ * assert.equal(holdsReference("cost: $${price}"), false);
+ * ```
+ */
+export function holdsReference(value: unknown): boolean {
+  return typeof value === "string" &&
+    [...value.matchAll(REFERENCE)].some(([, name]) => name !== undefined);
+}

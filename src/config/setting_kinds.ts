@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { NO_CONTROL_CHARACTERS } from "../text.ts";
+import { jsonLine, NO_CONTROL_CHARACTERS } from "../text.ts";
 
 /** The rule a setting's text follows; tests derive malformed values from it. */
 export type SettingKind =
@@ -50,8 +50,8 @@ const DECIMAL = /^[+-]?\d+$/;
 const MAX_SHOWN_CHARS = 100;
 
 /**
- * A value quoted for a message: JSON escapes (no raw control characters reach a terminal), and
- * cut short when long.
+ * A value quoted for a message: JSON escapes (no raw control characters, bidirectional ones
+ * included, reach a terminal), and cut short when long.
  *
  * @param text The value.
  * @returns The quoted value.
@@ -61,13 +61,12 @@ const MAX_SHOWN_CHARS = 100;
  * import assert from "node:assert/strict";
  * import { quote } from "./setting_kinds.ts";
  * assert.equal(quote("a\u001bb"), '"a\\u001bb"');
+ * assert.equal(quote("a\u202eb"), '"a\\u202eb"');
  * ```
  */
 export function quote(text: string): string {
-  if (text.length <= MAX_SHOWN_CHARS) return JSON.stringify(text);
-  return `${
-    JSON.stringify(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1)
-  }…" (${text.length} characters)`;
+  if (text.length <= MAX_SHOWN_CHARS) return jsonLine(text);
+  return `${jsonLine(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1)}…" (${text.length} characters)`;
 }
 
 /** Adds a problem; the value stays, to be checked further (all problems are listed at once). */
@@ -332,6 +331,13 @@ export function postgresUri(): ValueKind<string> {
     schema: parsed((value, context) => {
       if (!/^postgres(ql)?:\/\//.test(value)) {
         return fail(context, "must be a postgres:// or postgresql:// URI");
+      }
+      // `monitor settings` prints it: an escape sequence would act on the terminal.
+      if (!NO_CONTROL_CHARACTERS.test(value)) {
+        return fail(
+          context,
+          "must not contain control characters (the value is not shown: it may hold a password)",
+        );
       }
       let url: URL;
       try {

@@ -81,6 +81,8 @@ export interface Settings {
     readonly prune: boolean;
   };
   readonly checkConcurrency: number;
+  /** Most body bytes the checks in progress keep together; null: derived from the heap limit. */
+  readonly checkBodyMemoryBytes: number | null;
   /** The checker's region. */
   readonly region: string;
   /** Networks (CIDR) no check may connect to. */
@@ -209,6 +211,7 @@ function toSettings(values: SettingValues): Settings {
       prune: values.CONSUME_PRUNE,
     },
     checkConcurrency: values.CHECK_CONCURRENCY,
+    checkBodyMemoryBytes: values.CHECK_BODY_MEMORY_BYTES ?? null,
     region: values.MONITOR_REGION,
     checkDenyNetworks: values.CHECK_DENY_NETWORKS,
     produceBufferMessages: values.PRODUCE_BUFFER_MESSAGES,
@@ -304,17 +307,42 @@ export function insecureSettings(settings: Settings): string[] {
  *
  * @param uri A URI such as `postgres://user:secret@host/db`.
  * @returns The same URI with `***` for the password (in the user part, up to its last `@`, as a
- *   URL parser reads it, or a `password` parameter).
+ *   URL parser reads it) and for each parameter whose name, decoded, says it holds a secret
+ *   ({@link SECRET_PARAMETER}: libpq's `password` and `sslpassword`, and any other such name).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { redactUri } from "./settings.ts";
  * assert.equal(redactUri("postgres://u:p@ss@db.example/app"), "postgres://u:***@db.example/app");
+ * assert.equal(
+ *   redactUri("postgres://db.example/app?sslmode=require&sslpassword=k3y"),
+ *   "postgres://db.example/app?sslmode=require&sslpassword=***",
+ * );
  * ```
  */
 export function redactUri(uri: string): string {
   return uri
     .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)[^/?#]*@/i, "$1***@")
-    .replace(/([?&]password=)[^&#]*/gi, "$1***");
+    .replace(
+      /([?&])([^=&#]*)=[^&#]*/g,
+      (parameter, separator: string, name: string) =>
+        SECRET_PARAMETER.test(decoded(name)) ? `${separator}${name}=***` : parameter,
+    );
+}
+
+/**
+ * The name of a URI parameter that holds a secret, or may: libpq's `password` and `sslpassword`,
+ * and, since a driver may take others (and a key file's path tells little), any name with "pass",
+ * "secret", "token" or "key" in it.
+ */
+const SECRET_PARAMETER = /pass|secret|token|key/i;
+
+/** A parameter name as a driver reads it (`ssl%70assword` is `sslpassword`). */
+function decoded(name: string): string {
+  try {
+    return decodeURIComponent(name.replaceAll("+", " "));
+  } catch {
+    return name;
+  }
 }

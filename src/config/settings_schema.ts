@@ -208,6 +208,11 @@ export const SETTINGS = {
     "200",
     "Most checks in progress at once in `monitor produce`",
   ),
+  CHECK_BODY_MEMORY_BYTES: setting(
+    integer(1_048_576),
+    "",
+    "Most body bytes `monitor produce` keeps at once over all its checks (only a site with a `pattern` keeps its body); past it the largest bodies fail as `body_too_large`. Unset: a quarter of the JavaScript heap limit (64 MiB with `--max-heap-size=256`)",
+  ),
   MONITOR_REGION: setting(
     text({
       regex: REGION_PATTERN,

@@ -13,8 +13,11 @@ import { type AlertRule, resolveAlertRule } from "../alert/rules.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { interpolateEnv } from "./interpolate.ts";
+import { caCertificates } from "./pem.ts";
 import { readTextFileAtMost } from "./text_file.ts";
 import {
+  LIMITS,
+  MAX_PATTERN_SOURCE_CHARS,
   type METHODS,
   patternSource,
   type SiteEntry,
@@ -27,12 +30,15 @@ import { formatKeyPath, type KeyPath, parseYaml } from "./yaml_source.ts";
 import {
   fromIssue,
   isChannelValue,
+  issueMessage,
   problemAt,
   quoteValue,
+  shownValue,
   sortByLine,
   typedIssues,
   unique,
 } from "./sites_problems.ts";
+import { printable } from "../text.ts";
 
 /** Defaults for keys that neither a site nor the `defaults` block sets. */
 export const DEFAULTS = {
@@ -49,7 +55,10 @@ export type Method = typeof METHODS[number];
 
 /** A regular expression compiled by the linear-time engine. */
 export interface SitePattern {
-  /** The pattern as RE2 source, flags inline: what results record. */
+  /**
+   * The pattern as RE2 source, flags inline: what results record (and their messages quote), so
+   * a pattern from a `${NAME}` reference is as written, the reference unresolved.
+   */
   readonly source: string;
   /** The compiled expression; `test()` runs in time linear in the input. */
   readonly regex: RE2JS;
@@ -69,6 +78,11 @@ export interface SiteConfig {
   readonly method: Method;
   /** Request headers, defaults merged in (the site's win). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Names (lower case) of the headers still sent after a redirect to another origin, unless it
+   * goes from https to http; the others are for the site's origin only.
+   */
+  readonly forwardHeadersOnRedirect: readonly string[];
   readonly body: string | null;
   readonly intervalMs: number;
   readonly timeoutMs: number;
@@ -261,9 +275,9 @@ export async function loadSitesAsWritten(path: string): Promise<SitesAsWritten> 
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseSitesAsWritten } from "./sites.ts";
- * const text = "sites:\n  - id: a\n    url: https://${HOST}/\n";
+ * const text = "sites:\n  - id: a\n    url: https://${SITE_HOST}/\n";
  * const { file, sites } = parseSitesAsWritten(text, "sites.yaml");
- * assert.equal(file.sites[0]?.url, "https://${HOST}/");
+ * assert.equal(file.sites[0]?.url, "https://${SITE_HOST}/");
  * assert.equal(sites[0]?.url, "https://x/");
  * ```
  */
@@ -312,6 +326,14 @@ function validate(
     const index = /^sites\[(\d+)\]\.id$/.exec(path)?.[1];
     if (index !== undefined) report(["sites", Number(index), "id"], ID_REFERENCE);
   }
+  // Checkers of the sites topic resolve SITE_* names only: a site that names another one would
+  // fail on every check, so it is not published.
+  if (resolve === "none") {
+    interpolateEnv(rest, {}, (path, _message, name) => {
+      const isId = path.length === 3 && path[0] === "sites" && path[2] === "id";
+      if (!SITE_VARIABLE.test(name) && !isId) report(path, notSiteVariable(name));
+    });
+  }
   const unset = new Set<string>();
   const interpolate = (value: unknown, names: Readonly<Record<string, string | undefined>>) =>
     interpolateEnv(value, names, (path, message) => {
@@ -326,29 +348,81 @@ function validate(
   };
   const parsed = sitesFileSchema.safeParse(data);
   const issues = parsed.success ? [] : parsed.error.issues.flatMap(typedIssues);
-  const kept = issues.filter((issue) => {
-    const path = formatKeyPath(issue.path);
-    // A value that failed to resolve is reported once, as unset, not again as malformed.
-    if (unset.has(path)) return false;
-    // Channels are not published: the alerter resolves their references, and one may stand for
-    // all of a URL or a secret. Checked as written, such a value is checked for its type only.
-    return !(referenced.has(path) && isChannelText(issue));
-  });
+  // Channels are not published: the alerter resolves their references, and one may stand for all
+  // of a URL or a secret. Checked as written, such a value is checked for its type only.
+  const problemsOfIssues = issues.filter((issue) =>
+    !(referenced.has(formatKeyPath(issue.path)) && isChannelText(issue))
+  );
+  // A value that failed to resolve is reported once, as unset, not again as malformed.
+  const kept = problemsOfIssues.filter((issue) => !unset.has(formatKeyPath(issue.path)));
   problems.push(...kept.flatMap((issue) => fromIssue(source, issue)));
-  // Rules across fields are checked once each field is valid, or is text of a channel that a
-  // reference stands for: then the data has the schema's shape all the same.
-  if (!parsed.success && (kept.length > 0 || !issues.every(isChannelText))) throw fail(problems);
-  const valid = parsed.success ? parsed.data : data as SitesFile;
-  const written = (root as { readonly sites: readonly { readonly url: string }[] }).sites;
-  const baseDir = dirname(file);
-  const sites = buildSites(valid, written.map((site) => site.url), { report, baseDir });
-  const channels = resolveChannels(valid, {
+  const files = { report, baseDir: dirname(file), written: root };
+  const sitesWritten = (root as { readonly sites?: unknown } | null | undefined)?.sites;
+  const urls = Array.isArray(sitesWritten) ? sitesWritten.map((site) => String(site?.url)) : [];
+  const channelOptions = {
     report,
     // Files, like secrets, are the alerter's to have.
-    readCaFile: (path, at) => resolve === "all" ? readCaFile(path, at, baseDir, report) : null,
-  });
-  if (problems.length > 0) throw fail(unique(problems));
-  return { data: root ?? {}, sites, channels };
+    readCaFile: (path: string, at: KeyPath) =>
+      resolve === "all" ? readCaFile(path, at, files) : null,
+  };
+  // (Text of a channel that a reference stands for leaves the data with the schema's shape.)
+  if (problemsOfIssues.length === 0) {
+    const valid = parsed.success ? parsed.data : data as SitesFile;
+    const sites = buildSites(valid, urls, files);
+    const channels = resolveChannels(valid, channelOptions);
+    if (problems.length > 0) throw fail(unique(problems));
+    return { data: root ?? {}, sites, channels };
+  }
+  // The rules across keys are checked all the same, on the keys without a problem of their own:
+  // every problem is reported at once.
+  const parts = usableParts(data, problemsOfIssues);
+  if (parts !== null) {
+    buildSites(parts.file, urls, { ...files, ...parts.context });
+    resolveChannels(parts.file, channelOptions);
+  }
+  throw fail(unique(problems));
+}
+
+/**
+ * The parts of a file with problems that have none of their own, for the rules across keys:
+ * each site's and the defaults' keys without a problem (a site that is no map or whose id has one
+ * left out), and the channels without one. `null` when there is no list of sites or map of
+ * channels to check.
+ */
+function usableParts(data: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]) {
+  const pruned = new Set<string>();
+  for (const issue of issues) {
+    const paths = issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => [...issue.path, key])
+      : [issue.path];
+    for (const path of paths) {
+      // A key of a site, of the defaults or of the channels map; or one of those three whole.
+      const entry = path.slice(0, path[0] === "sites" ? 3 : 2);
+      if (entry.length < 2 && (entry[0] === "sites" || entry[0] === "channels")) return null;
+      pruned.add(formatKeyPath(entry));
+    }
+  }
+  const has = (path: KeyPath) => pruned.has(formatKeyPath(path));
+  const without = (value: unknown, at: KeyPath) =>
+    Object.fromEntries(Object.entries(value ?? {}).filter(([key]) => !has([...at, key])));
+  const sites = (data.sites as unknown[]).map((site, index) => ({ site, index }))
+    .filter(({ index }) => !has(["sites", index]) && !has(["sites", index, "id"]));
+  const file = {
+    sites: sites.map(({ site, index }) => ({
+      // No rule across keys reads the URL: one in its place will do.
+      url: "http://url.invalid/",
+      ...without(site, ["sites", index]),
+    })),
+    ...(has(["defaults"]) ? {} : { defaults: without(data.defaults, ["defaults"]) }),
+    channels: without(data.channels, ["channels"]),
+  } as SitesFile;
+  const context = {
+    pruned,
+    indexes: sites.map(({ index }) => index),
+    // A channel with a problem is still a channel: naming it is no problem.
+    channelNames: new Set(Object.keys(data.channels ?? {})),
+  };
+  return { file, context };
 }
 
 /** The `channels` map, resolved, in the file's order. */
@@ -374,6 +448,11 @@ function isChannelText(issue: z.core.$ZodIssue): boolean {
 const ID_REFERENCE =
   "cannot hold a ${NAME} reference here: the id is the site's key on the sites topic; write it out";
 
+/** Why a site on the sites topic cannot refer to `name`. */
+function notSiteVariable(name: string): string {
+  return `refers to \${${name}}: checkers of the sites topic resolve only SITE_* variables`;
+}
+
 /** The key paths (as formatted) of the values that hold a `${NAME}` reference. */
 function referencedPaths(root: unknown): Set<string> {
   const paths = new Set<string>();
@@ -383,7 +462,10 @@ function referencedPaths(root: unknown): Set<string> {
 }
 
 function withReferenceHint(problem: ConfigProblem, referenced: ReadonlySet<string>): ConfigProblem {
-  if (!referenced.has(problem.path) || problem.message === ID_REFERENCE) return problem;
+  // (A problem with the reference itself needs no hint.)
+  const aboutReference = problem.message === ID_REFERENCE ||
+    problem.message.startsWith("refers to ${");
+  if (!referenced.has(problem.path) || aboutReference) return problem;
   // What is left of a channel's value is its type or its type of channel (see validate()).
   const hint = problem.path.startsWith("channels.")
     ? "a ${NAME} reference stands for text: write this value out"
@@ -396,23 +478,36 @@ type Report = (path: KeyPath, message: string) => void;
 /** Compiled patterns by source, shared by the sites built with it. */
 export type Patterns = Map<string, RE2JS>;
 
+/**
+ * Where a sites file's files are, and its data as written (messages show a value that holds a
+ * `${NAME}` reference as written: what the reference stands for may be a secret).
+ */
+interface FileContext {
+  readonly report: Report;
+  readonly baseDir: string;
+  readonly written: unknown;
+}
+
 /** Applies defaults and checks the rules that span fields or sites. */
 function buildSites(
   file: SitesFile,
   urlsAsWritten: readonly string[],
-  context: {
-    readonly report: Report;
-    readonly baseDir: string;
+  context: FileContext & {
     readonly compiled?: Patterns;
     /** The channels a site may name; the file's `channels` map unless told. */
     readonly channelNames?: ReadonlySet<string>;
+    /** For the parts of a file with problems: the index of each site in the file. */
+    readonly indexes?: readonly number[];
+    /** The keys left out of those parts (formatted), which no rule across keys may read. */
+    readonly pruned?: ReadonlySet<string>;
   },
 ): SiteConfig[] {
-  const { report, baseDir } = context;
+  const { report } = context;
+  const shown = (path: KeyPath, used: string) => shownValue(context.written, path, used);
   const defaults: SiteOptions = file.defaults ?? {};
   const channelNames = context.channelNames ?? new Set(Object.keys(file.channels ?? {}));
-  checkStatusRanges(defaults, ["defaults"], report);
-  const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], baseDir, report);
+  checkStatusRanges(defaults, ["defaults"], context);
+  const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], context);
   const firstIndexById = new Map<string, number>();
   // One compiled expression per distinct pattern: thousands of sites often share one, and each
   // compilation costs memory (a compiled RE2JS is immutable, so sharing it is safe).
@@ -420,36 +515,66 @@ function buildSites(
   const compile = (source: string) =>
     compiled.get(source) ?? compiled.set(source, RE2JS.compile(source)).get(source)!;
 
-  return file.sites.map((site, index) => {
+  const pruned = context.pruned ?? new Set<string>();
+  return file.sites.map((site, position) => {
+    const index = context.indexes?.[position] ?? position;
     const at = (key: string): KeyPath => ["sites", index, key];
+    // Whether the keys are as written: one left out for a problem of its own has no known value,
+    // and its default would make up problems.
+    const known = (...keys: (keyof SiteOptions)[]) =>
+      keys.every((key) =>
+        !pruned.has(formatKeyPath(at(key))) &&
+        (site[key] !== undefined || !pruned.has("defaults") && !pruned.has(`defaults.${key}`))
+      );
     const seenAt = firstIndexById.get(site.id);
     if (seenAt === undefined) firstIndexById.set(site.id, index);
-    else report(at("id"), `"${site.id}" is already the id of sites[${seenAt}]: ids must be unique`);
-    checkStatusRanges(site, ["sites", index], report);
+    else {
+      const id = shown(at("id"), site.id);
+      report(at("id"), `"${id}" is already the id of sites[${seenAt}]: ids must be unique`);
+    }
+    checkStatusRanges(site, ["sites", index], context);
+    // Where a key's value comes from: the site, or else the defaults.
+    const from = (key: keyof SiteOptions): KeyPath =>
+      site[key] !== undefined ? at(key) : ["defaults", key];
 
     const intervalMs = durationMs(site.interval ?? defaults.interval) ?? DEFAULTS.intervalMs;
     // Unset, the timeout is 10 s or the interval if that is shorter.
     const timeoutMs = durationMs(site.timeout ?? defaults.timeout) ??
       Math.min(DEFAULTS.timeoutMs, intervalMs);
-    if (timeoutMs > intervalMs) {
+    const timing = known("interval", "timeout");
+    if (timeoutMs > intervalMs && timing) {
       const path = site.timeout !== undefined
         ? at("timeout")
         : site.interval !== undefined
         ? at("interval")
         : ["defaults", "timeout"];
+      const timeout = shown(from("timeout"), formatDuration(timeoutMs));
+      const interval = shown(from("interval"), formatDuration(intervalMs));
       report(
         path,
-        `timeout ${formatDuration(timeoutMs)} is longer than the interval ${
-          formatDuration(intervalMs)
-        }: a check must end before the next one is due`,
+        `timeout ${timeout} is longer than the interval ${interval}: a check must end before the next one is due`,
       );
     }
     const method = site.method ?? defaults.method ?? DEFAULTS.method;
-    if (site.body !== undefined && (method === "GET" || method === "HEAD")) {
-      report(at("body"), `cannot be sent with method ${method}: set method to POST or another`);
+    if (site.body !== undefined && (method === "GET" || method === "HEAD") && known("method")) {
+      report(
+        at("body"),
+        `cannot be sent with method ${
+          shown(from("method"), method)
+        }: set method to POST or another`,
+      );
     }
     const redirects = site.follow_redirects ?? defaults.follow_redirects ?? true;
-    const source = site.pattern === undefined ? null : patternSource(site.pattern);
+    // One from a reference is recorded as written: what that stands for may be a secret.
+    const recorded = site.pattern === undefined ? null : patternSource(
+      typeof site.pattern === "string"
+        ? shown(at("pattern"), site.pattern)
+        : { ...site.pattern, regex: shown([...at("pattern"), "regex"], site.pattern.regex) },
+    );
+    // (References can make it longer as written than as used, and results carry it.)
+    if (recorded !== null && recorded.length > MAX_PATTERN_SOURCE_CHARS) {
+      report(at("pattern"), `must be at most ${LIMITS.maxPatternChars} characters as written`);
+    }
     return {
       id: site.id,
       name: site.name ?? site.id,
@@ -457,12 +582,17 @@ function buildSites(
       urlAsWritten: recordedUrl(urlsAsWritten[index] ?? site.url, site.url),
       method,
       headers: { ...defaults.headers, ...site.headers },
+      forwardHeadersOnRedirect:
+        (site.forward_headers_on_redirect ?? defaults.forward_headers_on_redirect ?? [])
+          .map((name) => name.toLowerCase()),
       body: site.body ?? null,
       intervalMs,
       timeoutMs,
       expectStatus: (site.expect_status ?? defaults.expect_status)?.map(statusRange) ??
         DEFAULTS.expectStatus,
-      pattern: source === null ? null : { source, regex: compile(source) },
+      pattern: site.pattern === undefined || recorded === null
+        ? null
+        : { source: recorded, regex: compile(patternSource(site.pattern)) },
       maxRedirects: redirects === true
         ? DEFAULTS.maxRedirects
         : redirects === false
@@ -472,58 +602,72 @@ function buildSites(
       tlsVerify: site.tls_verify ?? defaults.tls_verify ?? true,
       caCert: site.ca_file === undefined
         ? defaultCa
-        : readCaFile(site.ca_file, at("ca_file"), baseDir, report),
+        : readCaFile(site.ca_file, at("ca_file"), context),
       certMinDays: site.cert_min_days ?? defaults.cert_min_days ?? null,
       alert: resolveAlertRule(
-        { defaults: defaults.alert, site: site.alert, siteAt: at("alert") },
-        { intervalMs, timeoutMs, channelNames },
+        known("alert")
+          ? { defaults: defaults.alert, site: site.alert, siteAt: at("alert") }
+          : { siteAt: at("alert") },
+        {
+          intervalMs,
+          // (An unknown timeout: no response time is compared with it.)
+          timeoutMs: timing ? timeoutMs : Infinity,
+          channelNames,
+          shown,
+          timeoutShown: shown(from("timeout"), formatDuration(timeoutMs)),
+        },
         report,
       ),
     };
   });
 }
 
-function checkStatusRanges(options: SiteOptions | SiteEntry, at: KeyPath, report: Report): void {
+function checkStatusRanges(
+  options: SiteOptions | SiteEntry,
+  at: KeyPath,
+  { report, written }: FileContext,
+): void {
   options.expect_status?.forEach((entry, index) => {
+    const path = [...at, "expect_status", index];
     const [from, to] = statusRange(entry);
-    if (from > to) report([...at, "expect_status", index], `"${entry}" is an empty range`);
+    if (from > to) report(path, `"${shownValue(written, path, String(entry))}" is an empty range`);
   });
 }
 
-function readCaFile(
-  path: string | undefined,
-  at: KeyPath,
-  baseDir: string,
-  report: Report,
-): string | null {
+/** The certificates of a CA file (only those: its text goes on the sites topic), or null. */
+function readCaFile(path: string | undefined, at: KeyPath, context: FileContext): string | null {
   if (path === undefined) return null;
-  const resolved = isAbsolute(path) ? path : join(baseDir, path);
-  const tooBig = caFileSizeProblem(resolved, path);
+  const { report } = context;
+  const resolved = isAbsolute(path) ? path : join(context.baseDir, path);
+  const shown = quoteValue(shownValue(context.written, at, path));
+  const tooBig = caFileSizeProblem(resolved);
   if (tooBig !== null) {
-    report(at, tooBig);
+    report(at, `${shown} ${tooBig}`);
     return null;
   }
   try {
-    const pem = Deno.readTextFileSync(resolved);
-    if (pem.includes("-----BEGIN CERTIFICATE-----")) return pem;
-    report(at, `"${path}" is not a PEM certificate file`);
+    const certificates = caCertificates(Deno.readTextFileSync(resolved));
+    if ("pem" in certificates) return certificates.pem;
+    report(at, `${shown} ${certificates.problem}`);
   } catch (error) {
-    report(at, `"${path}" cannot be read: ${(error as Error).message}`);
+    // Deno's message without the "(os error 2): readfile '…'" that repeats the path as resolved.
+    const reason = printable((error as Error).message.replace(/ \(os error \d+\).*$/s, ""));
+    report(at, `${shown} cannot be read: ${reason}`);
   }
   return null;
 }
 
 /** Why the file cannot be a CA file by its size, if it cannot; reading it says what else is wrong. */
-function caFileSizeProblem(resolved: string, path: string): string | null {
+function caFileSizeProblem(resolved: string): string | null {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(resolved);
   } catch {
     return null;
   }
-  if (!info.isFile) return `"${path}" is not a file`;
+  if (!info.isFile) return "is not a file";
   if (info.size <= MAX_CA_FILE_BYTES) return null;
-  return `"${path}" is ${info.size} bytes: a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (64 KiB) of PEM certificates`;
+  return `is ${info.size} bytes: a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (64 KiB) of PEM certificates`;
 }
 
 function durationMs(text: string | undefined): number | undefined {
@@ -561,10 +705,11 @@ export type ResolvedSite =
  * sites file's site is validated. Never throws: a site this checker cannot check is data.
  *
  * @param entry The site's keys, but `ca_cert`.
- * @param caCert Its CA certificate(s), PEM, or `null` for the system's.
+ * @param caCert Its CA certificate(s), PEM, or `null` for the system's; one with a private key in
+ *   it is a problem, and only its certificates are used.
  * @param options `env` for references; `patterns`, compiled patterns to share between sites.
- * @returns The site, or its problems, each `key: what is wrong` (values of the environment are
- *   never quoted: they may be secrets).
+ * @returns The site, or its problems, each `key: what is wrong` (a value that holds a reference is
+ *   quoted as written: what the environment gives may be a secret).
  *
  * @example
  * ```ts
@@ -588,34 +733,38 @@ export function resolveSite(
 ): ResolvedSite {
   const problems: string[] = [];
   // Paths are the site's own keys: the entry sits at sites[0].
+  const written = { sites: [entry] };
   const report: Report = (path, message) =>
     problems.push(`${formatKeyPath(path.slice(2))}: ${message}`);
   // Names the checker does not give out are refused before anything is resolved.
-  interpolateEnv({ sites: [entry] }, {}, (path, _message, name) => {
-    if (!SITE_VARIABLE.test(name)) {
-      report(
-        path,
-        `refers to \${${name}}: checkers of the sites topic resolve only SITE_* variables`,
-      );
-    }
+  interpolateEnv(written, {}, (path, _message, name) => {
+    if (!SITE_VARIABLE.test(name)) report(path, notSiteVariable(name));
   });
   if (problems.length > 0) return { problems };
-  const data = interpolateEnv({ sites: [entry] }, options.env, report);
+  const data = interpolateEnv(written, options.env, report);
   // A value that failed to resolve is reported once, as unset, not again as malformed.
   if (problems.length > 0) return { problems };
   const parsed = sitesFileSchema.safeParse(data);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) report(issue.path as KeyPath, issue.message);
+    for (const issue of parsed.error.issues.flatMap(typedIssues)) {
+      report(issue.path as KeyPath, issueMessage(issue, written));
+    }
     return { problems };
   }
   const context = {
     report,
     baseDir: ".",
+    written,
     ...(options.patterns === undefined ? {} : { compiled: options.patterns }),
     // The channels map is the alerter's, not on the topic: a checker takes the names as given.
     channelNames: new Set(parsed.data.sites[0]?.alert?.channels),
   };
   const [site] = buildSites(parsed.data, [String(entry.url)], context);
-  if (problems.length > 0 || site === undefined) return { problems: [...new Set(problems)] };
-  return { site: { ...site, caCert } };
+  // Whatever wrote the message, a private key is not used (nor is anything but certificates).
+  const certificates = caCert === null ? { pem: null } : caCertificates(caCert);
+  if ("problem" in certificates) report(["sites", 0, "ca_cert"], certificates.problem);
+  if ("problem" in certificates || problems.length > 0 || site === undefined) {
+    return { problems: [...new Set(problems)] };
+  }
+  return { site: { ...site, caCert: certificates.pem } };
 }

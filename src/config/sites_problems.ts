@@ -6,6 +6,8 @@
  */
 import type { z } from "zod";
 import type { ConfigProblem } from "../errors.ts";
+import { jsonLine, printable } from "../text.ts";
+import { holdsReference } from "./interpolate.ts";
 import { formatKeyPath, type KeyPath, type YamlSource } from "./yaml_source.ts";
 
 /** The problems a zod issue stands for, each at its file, line and key path. */
@@ -28,17 +30,48 @@ export function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigPr
   if (issue.code === "invalid_key") {
     return [problemAt(source, issue.path, issue.issues[0]?.message ?? issue.message)];
   }
-  const value = valueAt(source.data, issue.path);
+  return [problemAt(source, issue.path, issueMessage(issue, source.data))];
+}
+
+/**
+ * What an issue says about the value at its path, the value quoted as written: one that holds a
+ * `${NAME}` reference was checked with what the reference stands for, which may be a secret, so
+ * the message says nothing that came from it (an issue whose message quotes a piece of its value
+ * gives one without, as `params.withoutValue`).
+ *
+ * @param issue A zod issue (not a union's: see {@link typedIssues}).
+ * @param written The data as written, references unresolved, at the issue's paths.
+ * @returns The message.
+ */
+export function issueMessage(issue: z.core.$ZodIssue, written: unknown): string {
+  const value = valueAt(written, issue.path);
+  const withoutValue = issue.code === "custom" ? issue.params?.withoutValue : undefined;
+  const said = holdsReference(value) && typeof withoutValue === "string"
+    ? withoutValue
+    : issue.message;
   // A channel's values may be secrets (a Slack URL, a webhook secret): they are never shown.
   const shown = isChannelValue(issue.path) ? undefined : value;
-  const message = value === undefined && issue.code === "invalid_type"
+  return value === undefined && issue.code === "invalid_type"
     ? "is required"
-    : typeof shown === "string" && !issue.message.includes(shown)
-    ? `${issue.message}: current value is ${quoteValue(shown)}`
+    : typeof shown === "string" && !said.includes(shown)
+    ? `${said}: current value is ${quoteValue(shown)}`
     : typeof shown === "number"
-    ? `${issue.message}: current value is ${shown}`
-    : issue.message;
-  return [problemAt(source, issue.path, message)];
+    ? `${said}: current value is ${shown}`
+    : said;
+}
+
+/**
+ * A value for a message about the value at `path`: as written when it holds a `${NAME}` reference
+ * (what that stands for may be a secret), otherwise as used.
+ *
+ * @param written The data as written.
+ * @param path Where the value is.
+ * @param used The value as used, as the message would show it.
+ * @returns The text to show.
+ */
+export function shownValue(written: unknown, path: KeyPath, used: string): string {
+  const value = valueAt(written, path);
+  return holdsReference(value) ? String(value) : used;
 }
 
 /**
@@ -66,18 +99,22 @@ export function isChannelValue(path: KeyPath): boolean {
 /** Long values are cut: a message is read on a terminal. */
 const MAX_SHOWN_CHARS = 100;
 
-/** A value for a message: JSON-escaped (no raw control characters), cut short when long. */
+/**
+ * A value for a message: JSON-escaped (no raw control characters, bidirectional ones included),
+ * cut short when long.
+ */
 export function quoteValue(value: unknown): string {
   const text = typeof value === "string" ? value : String(value);
-  if (text.length <= MAX_SHOWN_CHARS) return JSON.stringify(text);
-  const start = JSON.stringify(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1);
+  if (text.length <= MAX_SHOWN_CHARS) return jsonLine(text);
+  const start = jsonLine(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1);
   return `${start}…" (${text.length} characters)`;
 }
 
 /** A problem at `path` of `source`, with the line it is on when known. */
 export function problemAt(source: YamlSource, path: KeyPath, message: string): ConfigProblem {
   const line = source.lineOf(path);
-  const where = { file: source.file, path: formatKeyPath(path), message };
+  // A key is shown as written; one with a control character in it would act on the terminal.
+  const where = { file: source.file, path: printable(formatKeyPath(path)), message };
   return line === undefined ? where : { ...where, line };
 }
 

@@ -9,7 +9,8 @@ import { z } from "zod";
 import { channelsSchema } from "../alert/channels/config.ts";
 import { alertOptionsSchema } from "../alert/rules.ts";
 import { NO_CONTROL_CHARACTERS, NO_NUL } from "../text.ts";
-import { formatDuration, parseDurationMs } from "./duration.ts";
+import { durationPattern, formatDuration, parseDurationMs } from "./duration.ts";
+import { programSize } from "./pattern_size.ts";
 
 /** Bounds that keep a typo from hammering a site or exhausting the monitor. */
 export const LIMITS = {
@@ -18,14 +19,36 @@ export const LIMITS = {
   minTimeoutMs: 100,
   maxRedirects: 30,
   maxBodyBytes: 16 * 1024 * 1024,
+  /**
+   * A body regex needs far fewer characters; a site's results carry its pattern, and each of
+   * them is sent to Kafka and stored.
+   */
+  maxPatternChars: 4_096,
+  /**
+   * Compiling costs about 5 µs and 1 KB an instruction, and matching a body up to the body's
+   * length times the instructions: at most 1,000 matched 1 MiB in under 0.2 s here, 4,000 took two
+   * minutes. `[\s\S]{0,500}` is 1,000 instructions; a literal, one a character.
+   */
+  maxPatternInstructions: 1_000,
+  /** Room for any real display name, in a terminal's row. */
+  maxNameChars: 200,
+  /** What a result may record (its format's bound); servers refuse far shorter ones. */
+  maxUrlChars: 65_536,
+  /** Servers refuse more (Node.js at 16 KiB of headers, nginx at 8 KiB a line). */
+  maxHeaders: 100,
+  maxHeaderChars: 16_384,
+  /** A request body for a health check: a query, a ping. */
+  maxRequestBodyChars: 65_536,
 } as const;
 
 /** Methods a check may use. */
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
-const DURATION_HINT = 'must be a duration such as "30s", "5m" or "500ms"';
+const DURATION_HINT = 'must be a duration such as "30s", "5m" or "1h"';
 const SITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** What {@link SITE_ID} allows, for messages and the README. */
+export const SITE_ID_RULE = '1 to 64 letters, digits, ".", "_" or "-", the first a letter or digit';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_RANGE = /^([1-5]\d\d)-([1-5]\d\d)$/;
 /** Text that goes into results, logs and the terminal: no control characters. */
@@ -37,34 +60,58 @@ const loneSurrogate = {
 const FLAG_BITS = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL } as const;
 
 function duration(minMs: number, maxMs: number) {
+  // Each check stops the next: one problem, one message.
   return z.string({ error: DURATION_HINT })
-    .regex(DURATION, { error: DURATION_HINT })
-    // A text that is not a duration has its own message already.
-    .refine((text) => (parseDurationMs(text) ?? minMs) >= minMs, {
+    .regex(DURATION, { error: DURATION_HINT, abort: true })
+    .refine((text) => parseDurationMs(text)! >= minMs, {
       error: `must be at least ${formatDuration(minMs)}`,
+      abort: true,
     })
-    .refine((text) => (parseDurationMs(text) ?? maxMs) <= maxMs, {
+    .refine((text) => parseDurationMs(text)! <= maxMs, {
       error: `must be at most ${formatDuration(maxMs)}`,
+      abort: true,
+    })
+    // The bounds as a pattern, which the JSON Schema carries (it cannot add parts up): what it
+    // accepts, the program accepts, and no more.
+    .regex(durationPattern(minMs, maxMs), {
+      error:
+        'must be whole numbers of units, largest first and each once, such as "90s" or "1m30s"',
     });
 }
 
+const STATUS_HINT = { error: 'must be a status such as 200 or a range such as "200-299"' };
 const statusEntry = z.union([
-  z.int().min(100).max(599),
-  z.string().regex(STATUS_RANGE),
-], { error: 'must be a status such as 200 or a range such as "200-299"' });
+  z.int(STATUS_HINT).min(100, STATUS_HINT).max(599, STATUS_HINT),
+  z.string().regex(STATUS_RANGE, STATUS_HINT),
+], STATUS_HINT);
 
 /** Keys a site may set and the `defaults` block may provide. */
 const siteOptions = {
   interval: duration(LIMITS.minIntervalMs, LIMITS.maxIntervalMs)
-    .describe("How often the site is checked, for example 30s or 5m (default 60s)").optional(),
+    .describe("How often the site is checked, from 5s to 24h, for example 30s or 5m (default 60s)")
+    .optional(),
   timeout: duration(LIMITS.minTimeoutMs, LIMITS.maxIntervalMs)
-    .describe("How long one check may take, body included (default 10s)").optional(),
+    .describe(
+      "How long one check may take, body included, from 100ms to the interval (default 10s, or the interval when shorter)",
+    ).optional(),
   method: z.enum(METHODS, { error: `must be one of ${METHODS.join(", ")}` })
     .describe("HTTP method (default GET)").optional(),
   headers: z.record(
     z.string().regex(HEADER_NAME, { error: "must be a valid HTTP header name" }),
     z.string({ error: "must be a string" }),
-  ).describe("Request headers; ${VAR} takes a value from the environment").optional(),
+  ).refine((headers) => Object.keys(headers).length <= LIMITS.maxHeaders, {
+    error: `must be at most ${LIMITS.maxHeaders} headers`,
+  }).refine((headers) => headerChars(headers) <= LIMITS.maxHeaderChars, {
+    error: `must be at most ${LIMITS.maxHeaderChars} characters of names and values together`,
+  }).describe(
+    `Request headers, at most ${LIMITS.maxHeaders} of ${LIMITS.maxHeaderChars} characters in all; \${VAR} takes a value from the environment`,
+  ).optional(),
+  forward_headers_on_redirect: z.array(
+    z.string().regex(HEADER_NAME, { error: "must be a valid HTTP header name" }),
+    { error: "must be a list of header names" },
+  ).describe(
+    "Headers still sent after a redirect to another origin (never after one from https to http); the others are not",
+  ).optional(),
   expect_status: z.array(statusEntry, { error: "must be a list of statuses or ranges" })
     .min(1, { error: "must list at least one status" })
     .describe('Statuses that count as up, e.g. [200, "300-399"] (default 200-399)').optional(),
@@ -108,15 +155,79 @@ function checkPattern(context: z.core.ParsePayload<string>): void {
       code: "custom",
       input: source,
       message: `is not a valid RE2 regular expression${at}: ${detail}`,
+      // For a pattern from a ${NAME} reference, which may be a secret: neither fragment nor position.
+      params: {
+        withoutValue: `is not a valid RE2 regular expression: ${detail.replace(/: `[\s\S]*$/, "")}`,
+      },
     });
   }
 }
 
-const regex = z.string({ error: "must be a regular expression in a string" })
+/** Refuses a pattern whose program would cost too much to compile and to match with. */
+function checkProgramSize(context: z.core.ParsePayload<string>): void {
+  const size = programSize(context.value);
+  if (size <= LIMITS.maxPatternInstructions) return;
+  // (An issue stops the checks after it: this one is not compiled.)
+  context.issues.push({
+    code: "custom",
+    input: context.value,
+    message:
+      `is too complex: it compiles to about ${size} instructions, more than the ${LIMITS.maxPatternInstructions} allowed (x{n,m} is x repeated m times)`,
+    // For a pattern from a ${NAME} reference: its size tells of the secret.
+    params: {
+      withoutValue:
+        `is too complex: it compiles to more than the ${LIMITS.maxPatternInstructions} instructions allowed (x{n,m} is x repeated m times)`,
+    },
+  });
+}
+
+/** A pattern's text, before any rule about the expression in it. */
+const regexText = z.string({ error: "must be a regular expression in a string" })
   // A pattern goes into every result, and PostgreSQL cannot store a NUL.
   .regex(NO_NUL, { error: 'must not contain a NUL character: write "\\x00" to match one' })
-  .refine((pattern) => pattern.isWellFormed(), loneSurrogate)
+  .refine((pattern) => pattern.isWellFormed(), loneSurrogate);
+
+const regex = regexText
+  // Checked first and alone: a long text is neither measured nor compiled.
+  .max(LIMITS.maxPatternChars, {
+    error: `must be at most ${LIMITS.maxPatternChars} characters`,
+    abort: true,
+  })
+  .check(checkProgramSize)
   .check(checkPattern);
+
+/** A pattern as a string or a map, whose `regex` is `text`. */
+function patternOf(text: z.ZodType<string>) {
+  return z.union([
+    text,
+    z.strictObject({
+      regex: text,
+      flags: z.string().regex(/^[ims]*$/, { error: 'must be made of "i", "m" and "s"' })
+        .describe("i: case-insensitive, m: ^ and $ match at line ends, s: . matches newlines")
+        .optional(),
+    }),
+  ], { error: 'must be a regular expression, or a map with "regex" and "flags"' });
+}
+
+/**
+ * A site's pattern with its shape checked, not its expression: for the sites topic, whose
+ * checkers check the expression once they have resolved its references (as `resolveSite` does).
+ */
+export const patternShapeSchema = patternOf(regexText);
+
+/**
+ * The longest pattern a result records: the longest regex, with every flag of the map form
+ * inline (`(?ims)`).
+ */
+export const MAX_PATTERN_SOURCE_CHARS = LIMITS.maxPatternChars + "(?ims)".length;
+
+/** The characters of a set of headers, names and values. */
+function headerChars(headers: Readonly<Record<string, string>>): number {
+  return Object.entries(headers).reduce(
+    (sum, [name, value]) => sum + name.length + value.length,
+    0,
+  );
+}
 
 /** The sites file as written. */
 export const sitesFileSchema = z.strictObject({
@@ -125,9 +236,11 @@ export const sitesFileSchema = z.strictObject({
   sites: z.array(
     z.strictObject({
       id: z.string({ error: "is required: a short unique name for the site" })
-        .regex(SITE_ID, { error: 'must be 1 to 64 letters, digits, ".", "_" or "-"' })
+        .regex(SITE_ID, { error: `must be ${SITE_ID_RULE}` })
         .describe("Unique id of the site; the Kafka message key"),
-      name: z.string({ error: "must be a string" }).min(1).regex(NO_CONTROL_CHARACTERS, noControl)
+      name: z.string({ error: "must be a string" }).min(1)
+        .max(LIMITS.maxNameChars, { error: `must be at most ${LIMITS.maxNameChars} characters` })
+        .regex(NO_CONTROL_CHARACTERS, noControl)
         .refine((name) => name.isWellFormed(), loneSurrogate)
         .describe(
           "Display name; defaults to the id",
@@ -136,23 +249,18 @@ export const sitesFileSchema = z.strictObject({
         protocol: /^https?$/,
         hostname: z.regexes.hostname,
         error: "must be an absolute http(s) URL",
-      }).refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl)
+      }).max(LIMITS.maxUrlChars, { error: `must be at most ${LIMITS.maxUrlChars} characters` })
+        .refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl)
         .refine((url) => url.isWellFormed(), loneSurrogate).describe(
           "The address to request; ${VAR} takes a value from the environment",
         ),
-      pattern: z.union([
-        regex,
-        z.strictObject({
-          regex,
-          flags: z.string().regex(/^[ims]*$/, { error: 'must be made of "i", "m" and "s"' })
-            .describe("i: case-insensitive, m: ^ and $ match at line ends, s: . matches newlines")
-            .optional(),
-        }),
-      ], { error: 'must be a regular expression, or a map with "regex" and "flags"' }).describe(
-        "A regular expression (RE2 syntax) the body must contain; (?i) makes it case-insensitive",
+      pattern: patternOf(regex).describe(
+        `A regular expression (RE2 syntax) the body must contain, at most ${LIMITS.maxPatternChars} characters; (?i) makes it case-insensitive`,
       ).optional(),
-      body: z.string({ error: "must be a string" }).describe(
-        "Request body, for POST, PUT, PATCH, DELETE or OPTIONS",
+      body: z.string({ error: "must be a string" }).max(LIMITS.maxRequestBodyChars, {
+        error: `must be at most ${LIMITS.maxRequestBodyChars} characters`,
+      }).describe(
+        `Request body, for POST, PUT, PATCH, DELETE or OPTIONS; at most ${LIMITS.maxRequestBodyChars} characters`,
       ).optional(),
       ...siteOptions,
     }),

@@ -13,12 +13,19 @@ import { z } from "zod";
 import { alertOptionsSchema } from "../alert/rules.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { MAX_CA_FILE_BYTES, type SitesAsWritten } from "../config/sites.ts";
-import { sitesFileSchema } from "../config/sites_schema.ts";
+import { LIMITS, patternShapeSchema, sitesFileSchema } from "../config/sites_schema.ts";
 import { formatKeyPath } from "../config/yaml_source.ts";
-import { NO_CONTROL_CHARACTERS } from "../text.ts";
+import { jsonLine, NO_CONTROL_CHARACTERS } from "../text.ts";
 
 /** The current version of a site message. */
 export const SITE_MESSAGE_VERSION = 1 as const;
+
+/**
+ * The most bytes a site message may have: room for every key at its bound (a CA file, a body,
+ * headers, a pattern) to spare, and under what a broker takes by default (1 MB). A checker reads
+ * no bigger message (gzip lets one through the broker), and `sites apply` writes none.
+ */
+export const MAX_SITE_MESSAGE_BYTES = 1_000_000;
 
 const entry = sitesFileSchema.shape.sites.element;
 
@@ -27,17 +34,23 @@ export const siteSchema = entry.omit({ ca_file: true }).extend({
   // A reference may stand for the host, which the file's rule for URLs cannot tell: checkers
   // check the URL once they have resolved it.
   url: z.string({ error: "must be a string" }).min(1)
+    .max(LIMITS.maxUrlChars, { error: `must be at most ${LIMITS.maxUrlChars} characters` })
     .regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters" })
     .refine((url) => url.isWellFormed(), { error: "must not contain a lone UTF-16 surrogate" })
     .describe(
       "The address to request, an absolute http(s) URL once each checker has resolved its ${VAR} references",
     ),
+  // As for the URL: each checker checks the expression once it has resolved the references in it,
+  // and reports a pattern it cannot use (too long, too complex, not RE2) as a config result.
+  pattern: patternShapeSchema.describe(
+    `A regular expression (RE2 syntax) the body must contain, at most ${LIMITS.maxPatternChars} characters; each checker checks it once it has resolved its \${VAR} references`,
+  ).optional(),
   ca_cert: z.string({ error: "must be PEM text" })
     .includes("-----BEGIN CERTIFICATE-----", { error: "must be a PEM certificate" })
     // (Characters, not bytes: PEM is ASCII.)
     .max(MAX_CA_FILE_BYTES, { error: `must be at most ${MAX_CA_FILE_BYTES} characters of PEM` })
     .describe(
-      "CA certificate(s) (PEM) to verify the site with instead of the system's: the contents of the sites file's ca_file",
+      "CA certificate(s) (PEM) to verify the site with instead of the system's: the certificates of the sites file's ca_file (a private key is refused)",
     ).optional(),
 });
 
@@ -69,19 +82,19 @@ const KEY_ORDER = Object.keys(siteSchema.shape) as (keyof MessageSite)[];
  * @param written From `loadSitesAsWritten`.
  * @param file The file's name, for messages.
  * @returns One message per site.
- * @throws {ConfigError} When a site would make a message that fails {@link siteMessageSchema}:
- *   what checkers would refuse is not published.
+ * @throws {ConfigError} When a site would make a message that fails {@link siteMessageSchema} or
+ *   is over {@link MAX_SITE_MESSAGE_BYTES}: what checkers would refuse is not published.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseSitesAsWritten } from "../config/sites.ts";
  * import { siteMessages } from "./site_message.ts";
- * const text = "defaults:\n  interval: 30s\nsites:\n  - id: a\n    url: https://${HOST}/\n";
+ * const text = "defaults:\n  interval: 30s\nsites:\n  - id: a\n    url: https://${SITE_HOST}/\n";
  * const [message] = siteMessages(parseSitesAsWritten(text, "sites.yaml"), "sites.yaml");
  * assert.deepEqual(message, {
  *   version: 1,
- *   site: { id: "a", url: "https://${HOST}/", interval: "30s" },
+ *   site: { id: "a", url: "https://${SITE_HOST}/", interval: "30s" },
  * });
  * ```
  */
@@ -92,11 +105,18 @@ export function siteMessages(written: SitesAsWritten, file: string): SiteMessage
       version: SITE_MESSAGE_VERSION,
       site: mergedSite(written, index),
     });
-    if (parsed.success) return [parsed.data];
-    for (const issue of parsed.error.issues) {
-      const path = formatKeyPath(["sites", index, ...issue.path.slice(1)]);
-      problems.push({ file, path, message: issue.message });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const path = formatKeyPath(["sites", index, ...issue.path.slice(1)]);
+        problems.push({ file, path, message: issue.message });
+      }
+      return [];
     }
+    const bytes = encoder.encode(encodeSiteMessage(parsed.data)).length;
+    if (bytes <= MAX_SITE_MESSAGE_BYTES) return [parsed.data];
+    const message =
+      `would make a message of ${bytes} bytes: a site's message may have at most ${MAX_SITE_MESSAGE_BYTES}`;
+    problems.push({ file, path: formatKeyPath(["sites", index]), message });
     return [];
   });
   if (problems.length > 0) throw new ConfigError(problems);
@@ -157,6 +177,8 @@ export function encodeSiteMessage(message: SiteMessage): string {
   return JSON.stringify(message);
 }
 
+const encoder = new TextEncoder();
+
 // Fatal: bytes that are not UTF-8 are not a site, rather than a site with U+FFFD in it.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -179,6 +201,12 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
  * ```
  */
 export function decodeSiteMessage(key: string, value: Uint8Array): SiteMessage | UnreadableSite {
+  if (value.length > MAX_SITE_MESSAGE_BYTES) {
+    return {
+      unreadable:
+        `Message is ${value.length} bytes: a site's message may have at most ${MAX_SITE_MESSAGE_BYTES}`,
+    };
+  }
   let data: unknown;
   try {
     data = JSON.parse(UTF8.decode(value));
@@ -187,7 +215,7 @@ export function decodeSiteMessage(key: string, value: Uint8Array): SiteMessage |
   }
   const version = (data as { version?: unknown } | null)?.version;
   if (version !== SITE_MESSAGE_VERSION) {
-    const shown = JSON.stringify(version) ?? "missing";
+    const shown = version === undefined ? "missing" : jsonLine(version);
     return {
       unreadable: `Message version ${shown} is not supported: this monitor reads version 1`,
     };
@@ -199,8 +227,8 @@ export function decodeSiteMessage(key: string, value: Uint8Array): SiteMessage |
   }
   if (parsed.data.site.id !== key) {
     return {
-      unreadable: `Message key ${JSON.stringify(key)} is not its site's id ${
-        JSON.stringify(parsed.data.site.id)
+      unreadable: `Message key ${jsonLine(key)} is not its site's id ${
+        jsonLine(parsed.data.site.id)
       }`,
     };
   }

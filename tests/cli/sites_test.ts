@@ -46,14 +46,22 @@ function incompressible(bytes: number): string {
   return Buffer.from(data).toString("base64");
 }
 
-/** A sites file of sites `a`, `b`…, each POSTing the base64 of `bodyBytes` random bytes (0: none). */
+/**
+ * A sites file of sites `a`, `b`… (`a26`… after `z`), each POSTing the base64 of `bodyBytes`
+ * random bytes (0: none).
+ */
 function sitesWithBodies(...bodyBytes: number[]): string {
   const sites = bodyBytes.map((bytes, i) => {
-    const id = String.fromCharCode(97 + i);
-    const body = bytes === 0 ? "" : `    method: POST\n    body: "${incompressible(bytes)}"\n`;
-    return `  - id: ${id}\n    url: https://${id}.example/\n${body}`;
+    const id = String.fromCharCode(97 + i % 26) + (i < 26 ? "" : i);
+    return postingSite(id, bytes === 0 ? "" : incompressible(bytes));
   });
   return `sites:\n${sites.join("")}`;
+}
+
+/** A site of a sites file, `id` at `https://id.example/`, POSTing `body` (none when empty). */
+function postingSite(id: string, body: string): string {
+  const posting = body === "" ? "" : `    method: POST\n    body: "${body}"\n`;
+  return `  - id: ${id}\n    url: https://${id}.example/\n${posting}`;
 }
 
 /** A test's environment, its sites topic's client, and a directory for its sites files. */
@@ -182,16 +190,35 @@ Deno.test("sites apply of an invalid file exits 2 with every problem at file:lin
   assert.equal(await t.written(), 3);
 });
 
-Deno.test("sites apply publishes ${TOKEN} as written, though its own environment sets TOKEN", async () => {
-  await using t = await setup({ TOKEN: "s3cret-of-the-applier" });
+Deno.test("sites apply publishes ${SITE_TOKEN} as written, though its own environment sets it", async () => {
+  await using t = await setup({ SITE_TOKEN: "s3cret-of-the-applier" });
   const file = await t.file(
-    "sites:\n  - id: api\n    url: https://api.example/\n    headers:\n      authorization: Bearer ${TOKEN}\n",
+    "sites:\n  - id: api\n    url: https://api.example/\n    headers:\n      authorization: Bearer ${SITE_TOKEN}\n",
   );
   assert.equal((await t.run("sites", "apply", file)).code, 0);
   const [message] = await messagesOnTopic(t.onSitesTopic, 1);
   const value = new TextDecoder().decode(message!.value!);
-  assert.equal(JSON.parse(value).site.headers.authorization, "Bearer ${TOKEN}");
+  assert.equal(JSON.parse(value).site.headers.authorization, "Bearer ${SITE_TOKEN}");
   assert.ok(!value.includes("s3cret"));
+});
+
+Deno.test("sites apply refuses, dry run or not, a ${NAME} that no checker of the topic resolves", async () => {
+  // Set where sites apply runs, as the README's example once had it: checkers resolve SITE_* only.
+  await using t = await setup({ API_TOKEN: "t0ken" });
+  const file = await t.file(
+    "sites:\n  - id: api\n    url: https://api.example/\n    headers:\n      authorization: Bearer ${API_TOKEN}\n",
+  );
+  for (const args of [["sites", "apply", "--dry-run", file], ["sites", "apply", file]]) {
+    const applied = await t.run(...args);
+    assert.equal(applied.code, 2, args.join(" "));
+    assert.equal(applied.out, "");
+    assert.equal(
+      applied.err,
+      `${file}:5: sites[0].headers.authorization refers to \${API_TOKEN}: checkers of the sites topic resolve only SITE_* variables\n` +
+        "1 problem found; nothing was started\n",
+    );
+  }
+  assert.equal(await t.exists(), false);
 });
 
 Deno.test("sites apply carries the contents of ca_file as ca_cert", async () => {
@@ -210,15 +237,16 @@ Deno.test("sites apply carries the contents of ca_file as ca_cert", async () => 
 Deno.test("sites list --json escapes DEL and C1 characters, which JSON leaves raw", async () => {
   await using t = await setup();
   const file = await t.file(
-    'sites:\n  - id: a\n    name: "Shop\\x9b2J"\n    url: https://a.example/\n    headers:\n      x-a: "\\x7f"\n',
+    // (A name may hold neither: header values, which no terminal shows, may.)
+    'sites:\n  - id: a\n    url: https://a.example/\n    headers:\n      x-a: "\\x7f"\n      x-b: "Shop\\x9b2J"\n',
   );
   assert.equal((await t.run("sites", "apply", file)).code, 0);
   const listed = await t.run("sites", "list", "--json");
   assert.doesNotMatch(listed.out, /[\u007f\u009b]/);
-  assert.ok(listed.out.includes('"name":"Shop\\u009b2J"'));
+  assert.ok(listed.out.includes('"x-b":"Shop\\u009b2J"'));
   assert.ok(listed.out.includes('"x-a":"\\u007f"'));
   const { site } = JSON.parse(listed.out);
-  assert.deepEqual([site.name, site.headers["x-a"]], ["Shop\u009b2J", "\u007f"]);
+  assert.deepEqual([site.headers["x-b"], site.headers["x-a"]], ["Shop\u009b2J", "\u007f"]);
 });
 
 Deno.test("sites list of a topic that does not exist prints nothing and succeeds", async () => {
@@ -291,30 +319,41 @@ Deno.test("sites apply --dry-run refuses a sites topic that exists but is not co
   assert.match(applied.err, /is not compacted \(cleanup.policy is "delete"\)/);
 });
 
-Deno.test("sites apply splits its sends by size: two sites of 800 KB on one partition are both published", async () => {
-  // Together over the broker's 1 MB per partition and send, compressed or not.
+Deno.test("sites apply splits its sends by size: thirty sites of 64 KB on one partition are all published", async () => {
+  // Each body at its bound; together 1.9 MB, over the broker's 1 MB per partition and send,
+  // compressed or not.
   await using t = await setup({ KAFKA_SITES_PARTITIONS: "1" });
-  const applied = await t.run("sites", "apply", await t.file(sitesWithBodies(600_000, 600_000)));
+  const bodies = Array.from({ length: 30 }, () => 49_152);
+  const applied = await t.run("sites", "apply", await t.file(sitesWithBodies(...bodies)));
   assert.equal(applied.code, 0, applied.err);
-  assert.match(applied.out, /published 2 messages/);
-  assert.equal(await t.written(), 2);
+  assert.match(applied.out, /published 30 messages/);
+  assert.equal(await t.written(), 30);
 });
 
 Deno.test("sites apply that the broker stops halfway exits 1 saying how much of the change is on the topic", async () => {
-  await using t = await setup({ KAFKA_SITES_PARTITIONS: "1" });
-  // b's message, compressed, is over the broker's max.message.bytes (1 MB by default): a is
-  // published, b not.
-  const applied = await t.run("sites", "apply", await t.file(sitesWithBodies(0, 1_500_000)));
+  await using t = await setup();
+  // Sent apart (together over 900 KB): the first send, 13 bodies that gzip shrinks to nearly
+  // nothing, fits in the topic's max.message.bytes; the second, b's random body, does not.
+  const spec = { topic: t.topic, partitions: 1, replicationFactor: -1 };
+  const configs = { "cleanup.policy": "compact", "max.message.bytes": "20000" };
+  await ensureTopic(t.kafka, { ...spec, configs }, SILENT);
+  const ids = Array.from({ length: 13 }, (_, i) => `a${String(i).padStart(2, "0")}`);
+  const compressible = ids.map((id) => postingSite(id, "a".repeat(65_536)));
+  const file = `sites:\n${compressible.join("")}${postingSite("b", incompressible(49_152))}`;
+  const applied = await t.run("sites", "apply", await t.file(file));
   assert.equal(applied.code, 1);
-  assert.equal(applied.out, "+ a\n+ b\n");
+  assert.equal(applied.out, [...ids, "b"].map((id) => `+ ${id}\n`).join(""));
   assert.match(
     applied.err,
     new RegExp(
-      `Publishing to "${t.topic}" failed after 1 of 2 messages: the topic holds part of this change; run monitor sites apply again to finish it: .`,
+      `Publishing to "${t.topic}" failed after 13 of 14 messages: the topic holds part of this change; run monitor sites apply again to finish it: .`,
     ),
   );
-  assert.equal(await t.written(), 1);
-  assert.equal((await t.run("sites", "list")).out, "a  https://a.example/\n");
+  assert.equal(await t.written(), 13);
+  assert.equal(
+    (await t.run("sites", "list")).out,
+    ids.map((id) => `${id}  https://${id}.example/\n`).join(""),
+  );
 });
 
 Deno.test("sites list refuses a site id found on two partitions, naming it", async () => {

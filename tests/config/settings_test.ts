@@ -86,6 +86,29 @@ Deno.test("redactUri() hides the password and keeps the rest", () => {
   );
 });
 
+Deno.test("redactUri() hides every parameter whose name says it holds a secret, however spelt", () => {
+  const secrets = [
+    "password",
+    "PASSWORD",
+    "sslpassword",
+    "ssl%70assword",
+    "sslkey",
+    "passfile",
+    "client_secret",
+    "token",
+    "api_key",
+  ];
+  for (const name of secrets) {
+    assert.equal(
+      redactUri(`postgres://u:pw@h/db?sslmode=require&${name}=s3cr3t&application_name=x`),
+      `postgres://u:***@h/db?sslmode=require&${name}=***&application_name=x`,
+    );
+    assert.equal(redactUri(`postgres://h/db?${name}=s3cr3t#x`), `postgres://h/db?${name}=***#x`);
+  }
+  const plain = "postgres://h/db?sslmode=verify-full&sslrootcert=ca.pem&application_name=m";
+  assert.equal(redactUri(plain), plain);
+});
+
 Deno.test("readSettings() takes sslmode and the CA from DATABASE_URL, DATABASE_CA_FILE or PGSSLROOTCERT", () => {
   const tls = (env: Record<string, string>) => readSettings(env).database.tls;
   const aiven = "postgres://avnadmin:pw@pg.aivencloud.com:12346/defaultdb";

@@ -292,6 +292,8 @@ Deno.test("resolveSite() gives a site of the sites topic its alert rule; the cha
   assert.equal(resolved.site.alert.staleAfterMs, 90_000);
   assert.deepEqual(resolved.site.alert.channels, ["team"]);
   assert.deepEqual(resolveSite({ ...entry, alert: { regions: 0 } }, null, { env: {} }), {
-    problems: ['alert.regions: must be a number of regions from 1 to 100, or "majority"'],
+    problems: [
+      'alert.regions: must be a number of regions from 1 to 100, or "majority": current value is 0',
+    ],
   });
 });

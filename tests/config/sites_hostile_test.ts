@@ -155,7 +155,7 @@ Deno.test("loadSites() says why each kind of hostile file is refused, and where"
     "huge.yaml: is larger than 8 MiB: is it a sites file?",
   ]);
   assert.deepEqual(await problemsOf("long-line.yaml"), [
-    `long-line.yaml:4: sites[0].interval must be a duration such as "30s", "5m" or "500ms": current value is "${
+    `long-line.yaml:4: sites[0].interval must be a duration such as "30s", "5m" or "1h": current value is "${
       "x".repeat(100)
     }…" (2000000 characters)`,
   ]);

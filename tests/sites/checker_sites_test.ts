@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { configErrorResult } from "../../src/check/config_error.ts";
 import { parseSites } from "../../src/config/sites.ts";
 import { checkerSites, isMisconfigured } from "../../src/sites/checker_sites.ts";
 
@@ -48,4 +49,39 @@ Deno.test("a URL that is a reference whole is recorded as its origin alone: its 
     SITE_URL: "https://user:pw@h.example:8443/health?token=secret#x",
   });
   assert.equal(site?.urlAsWritten, "https://h.example:8443/…");
+});
+
+const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
+const CA = Deno.readTextFileSync(testdata("tls/ca.pem"));
+const KEY = Deno.readTextFileSync(testdata("tls/localhost.key"));
+
+Deno.test("a checker refuses a site whose ca_cert holds a private key: a config error, the key unused", () => {
+  const logged: string[] = [];
+  const sitesOf = checkerSites({
+    env: {},
+    log: { warn: () => {}, error: (...args) => logged.push(JSON.stringify(args)) },
+  });
+  const site = { id: "a", url: "https://a.example/", ca_cert: `${CA}${KEY}` };
+  const [refused] = sitesOf(new Map([["a", encode({ version: 1, site })]]));
+  assert.ok(refused !== undefined && isMisconfigured(refused));
+  assert.deepEqual(refused.problems, [
+    "ca_cert: holds a private key: a CA file must hold certificates only (what it holds goes to every checker); name the CA certificate, not a key and certificate bundle",
+  ]);
+  const result = configErrorResult(refused);
+  assert.equal(result.error?.kind, "config");
+  const keyLine = KEY.split("\n")[1]!;
+  assert.ok(!JSON.stringify([result, refused, logged]).includes(keyLine));
+  assert.equal(logged.length, 1);
+});
+
+Deno.test("a checker verifies a site with the certificates of its ca_cert, and nothing else of it", () => {
+  const sitesOf = checkerSites({ env: {}, log: quiet });
+  const site = {
+    id: "a",
+    url: "https://a.example/",
+    ca_cert: `issuer: the test CA\n${CA}trailer\n`,
+  };
+  const [checked] = sitesOf(new Map([["a", encode({ version: 1, site })]]));
+  assert.ok(checked !== undefined && !isMisconfigured(checked));
+  assert.equal(checked.caCert, CA);
 });
