@@ -7,11 +7,13 @@
 import type { BlockList } from "node:net";
 import type { SiteConfig } from "../config/sites.ts";
 import { readBody } from "./body.ts";
+import type { BodyBudget } from "./body_budget.ts";
 import { classifyFetchError } from "./classify.ts";
 import { DEFAULT_DENIED_NETWORKS } from "./denied_networks.ts";
 import { type Exchange, type HopTrace, phaseTimes, sendRequest } from "./http_exchange.ts";
 import { type CheckError, type CheckResult, NO_CONNECTION_DETAILS } from "./result.ts";
 import { type CheckOrigin, localOrigin, resultHead, userAgent } from "./origin.ts";
+import { rehearseOnce } from "./rehearsal.ts";
 
 /** What a check needs from the outside world; tests pass their own. */
 export interface CheckOptions {
@@ -33,6 +35,11 @@ export interface CheckOptions {
   readonly denied?: BlockList;
   /** The region and process the result says it came from; defaults to this process, "default". */
   readonly origin?: CheckOrigin;
+  /**
+   * Memory the bodies kept by this process's checks in progress share (`CHECK_BODY_MEMORY_BYTES`);
+   * without it, a body is bounded by its site's `maxBodyBytes` alone.
+   */
+  readonly bodyBudget?: BodyBudget;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -44,6 +51,9 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  *
  * A check called off by `options.signal` has no result: a site is not down because the monitor
  * stopped, and a half-timed check says nothing true about it. The caller drops it.
+ *
+ * The first call in a process first rehearses a check (see `rehearseOnce()`), so that its times
+ * are as true as the later ones'.
  *
  * @param site The site to check.
  * @param options Clocks, ids and a signal to call the check off.
@@ -65,19 +75,22 @@ export async function checkSite(
   options: CheckOptions = {},
 ): Promise<CheckResult> {
   const monotonicMs = options.monotonicMs ?? (() => performance.now());
-  const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
   const stop = options.signal;
   stop?.throwIfAborted();
-  const startedMs = monotonicMs();
-  const timeout = AbortSignal.timeout(site.timeoutMs);
-  const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
-
+  // (Once per process, before any check is timed.)
+  await rehearseOnce();
+  const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
   const origin = options.origin ?? localOrigin();
   const base = {
     ...resultHead(site, { ...options, origin }),
     checkedAt,
     pattern: site.pattern?.source ?? null,
   } as const;
+  // (Timed from here: making up the result's head is not the site's time.)
+  const startedMs = monotonicMs();
+  const timeout = AbortSignal.timeout(site.timeoutMs);
+  const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
+
   const hops: HopTrace[] = [];
   let exchange: Exchange | undefined;
   let timeToHeadersMs: number | null = null;
@@ -126,17 +139,18 @@ export async function checkSite(
     if (refused !== null) return failed(refused);
     const response = exchange!.response;
     timeToHeadersMs = monotonicMs() - startedMs;
-    const body = await readBody(exchange!, site.maxBodyBytes, signal);
-    if (body === undefined) {
-      return failed({
-        kind: "body_too_large",
-        message: `Body is larger than ${site.maxBodyBytes} bytes`,
-      });
-    }
-    hops.at(-1)!.endMs = monotonicMs();
-    const responseTimeMs = monotonicMs() - startedMs;
+    const body = await readBody(exchange!, {
+      maxBytes: site.maxBodyBytes,
+      pattern: site.pattern?.regex ?? null,
+      budget: options.bodyBudget,
+      monotonicMs,
+      signal,
+    });
+    if ("kind" in body) return failed(body);
+    hops.at(-1)!.endMs = body.endMs;
+    const responseTimeMs = body.endMs - startedMs;
     const statusCode = response.statusCode ?? 0;
-    const patternMatched = site.pattern === null ? null : site.pattern.regex.test(body);
+    const { patternMatched } = body;
     const expiresAt = hops.at(-1)?.certificate?.expiresAt ?? null;
     const fields = {
       ...base,
@@ -170,7 +184,11 @@ interface RequestContext {
 
 /**
  * Sends the site's request and follows redirects as a browser would, up to the site's limit, each
- * hop over a connection of its own.
+ * hop over a connection of its own. What the site holds back from other hosts (as curl and browsers
+ * do): its headers go to another origin only when `forward_headers_on_redirect` names them, and
+ * then never from https to http; once dropped, they stay dropped. Its body goes to its origin
+ * only: a 301, 302 or 303 continues as a GET without it, and a 307 or 308 that would take it
+ * elsewhere is the final response.
  *
  * @returns `null` once the final response's headers are in (handed to `context.received`), or
  *   why there is no usable response.
@@ -178,6 +196,7 @@ interface RequestContext {
 async function request(site: SiteConfig, context: RequestContext): Promise<CheckError | null> {
   let method: string = site.method;
   let body = site.body;
+  let headers = site.headers;
   let url = new URL(site.url);
   for (let redirects = 0;; redirects++) {
     const hop: HopTrace = { startMs: context.monotonicMs() };
@@ -190,7 +209,7 @@ async function request(site: SiteConfig, context: RequestContext): Promise<Check
         headers: {
           "user-agent": context.userAgent,
           "accept-encoding": "gzip, deflate, br",
-          ...site.headers,
+          ...headers,
         },
         verify: site.tlsVerify,
         caCert: site.caCert,
@@ -208,6 +227,11 @@ async function request(site: SiteConfig, context: RequestContext): Promise<Check
     if (site.maxRedirects === 0 || !REDIRECT_STATUSES.has(statusCode) || location === undefined) {
       return null;
     }
+    const target = URL.parse(location, url);
+    const next = target?.protocol === "http:" || target?.protocol === "https:" ? target : null;
+    const elsewhere = next !== null && next.origin !== url.origin;
+    // A 307 or 308 asks for the same request again, body and all: not to another origin.
+    if (elsewhere && body !== null && statusCode >= 307) return null;
     exchange.close();
     // As blackbox_exporter counts it: a redirect's transfer lasts until the next request starts, so
     // that the phases of every hop add up to the whole check.
@@ -215,13 +239,20 @@ async function request(site: SiteConfig, context: RequestContext): Promise<Check
     if (redirects === site.maxRedirects) {
       return { kind: "too_many_redirects", message: `More than ${site.maxRedirects} redirects` };
     }
-    const next = URL.canParse(location, url) ? new URL(location, url) : null;
-    if (next === null || (next.protocol !== "http:" && next.protocol !== "https:")) {
+    if (next === null) {
       return { kind: "invalid_response", message: "Redirect to an invalid location" };
     }
+    if (elsewhere) {
+      const downgrade = url.protocol === "https:" && next.protocol === "http:";
+      headers = Object.fromEntries(
+        Object.entries(headers).filter(([name]) =>
+          !downgrade && site.forwardHeadersOnRedirect.includes(name.toLowerCase())
+        ),
+      );
+    }
     url = next;
-    // As browsers do: 303, and 301/302 after a POST, continue as GET without the body.
-    if ((statusCode === 303 && method !== "HEAD") || (statusCode <= 302 && method === "POST")) {
+    // As browsers do for a POST, and for every method, so that no body is sent twice.
+    if (statusCode <= 303 && method !== "GET" && method !== "HEAD") {
       method = "GET";
       body = null;
     }

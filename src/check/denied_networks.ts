@@ -52,10 +52,72 @@ export const DEFAULT_DENIED_NETWORKS: BlockList = deniedNetworks(
  * Whether `address` (an IP address) is in one of the networks.
  *
  * @param list The networks.
- * @param address An IPv4 or IPv6 address; IPv4-mapped IPv6 addresses count as their IPv4 one.
+ * @param address An IPv4 or IPv6 address. An IPv6 address that carries an IPv4 one (IPv4-mapped
+ *   or -compatible, NAT64, 6to4) is denied when either is.
  * @returns `true` when a check may not connect to it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { deniedNetworks, isDenied } from "./denied_networks.ts";
+ * const denied = deniedNetworks(["169.254.0.0/16"]);
+ * assert.equal(isDenied(denied, "64:ff9b::a9fe:a9fe"), true);
+ * assert.equal(isDenied(denied, "64:ff9b::a00:1"), false);
+ * ```
  */
 export function isDenied(list: BlockList, address: string): boolean {
   const family = isIP(address);
-  return family !== 0 && list.check(address, family === 6 ? "ipv6" : "ipv4");
+  if (family === 4) return list.check(address, "ipv4");
+  if (family !== 6) return false;
+  return list.check(address, "ipv6") ||
+    embeddedIpv4(address).some((ipv4) => list.check(ipv4, "ipv4"));
+}
+
+/**
+ * IPv6 networks whose addresses carry an IPv4 address, and where it starts, in bits: a packet to
+ * one may reach the IPv4 address (a dual-stack socket, a NAT64 gateway, a 6to4 relay).
+ */
+const IPV4_CARRIERS: readonly {
+  readonly prefix: readonly number[];
+  readonly at: readonly number[];
+}[] = [
+  { prefix: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], at: [96] }, // ::ffff:0:0/96, IPv4-mapped
+  { prefix: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], at: [96] }, // ::/96, IPv4-compatible
+  { prefix: [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], at: [96] }, // 64:ff9b::/96, NAT64
+  // 64:ff9b:1::/48, NAT64 for local use: any of RFC 6052's layouts within it.
+  { prefix: [0, 0x64, 0xff, 0x9b, 0, 1], at: [48, 56, 64, 96] },
+  { prefix: [0x20, 0x02], at: [16] }, // 2002::/16, 6to4
+];
+
+/**
+ * The IPv4 addresses an IPv6 address carries (RFC 4291, 6052, 8215, 3056).
+ *
+ * @param address An IPv6 address.
+ * @returns Each IPv4 address it may stand for, dotted; none for one of no such network.
+ */
+function embeddedIpv4(address: string): string[] {
+  const bytes = ipv6Bytes(address);
+  // (:: and ::1 are the unspecified and the loopback address, not IPv4-compatible ones.)
+  if (bytes === null || bytes.every((byte, i) => i === 15 ? byte <= 1 : byte === 0)) return [];
+  return IPV4_CARRIERS.filter(({ prefix }) => prefix.every((byte, i) => bytes[i] === byte))
+    .flatMap(({ at }) => at)
+    // RFC 6052: the IPv4 address fills the bytes after the prefix, skipping bits 64 to 71.
+    .map((bits) => bytes.filter((_, i) => i >= bits / 8 && i !== 8).slice(0, 4).join("."));
+}
+
+/** The 16 bytes of an IPv6 address; `null` for what is not one. */
+function ipv6Bytes(address: string): number[] | null {
+  // The URL parser writes it out in hexadecimal groups (a dotted tail too), "::" at most once.
+  const host = URL.parse(`http://[${address}]/`)?.hostname.slice(1, -1);
+  if (host === undefined) return null;
+  const [head = "", tail] = host.split("::");
+  const groups = (text: string) => text === "" ? [] : text.split(":");
+  const written = [...groups(head), ...groups(tail ?? "")];
+  const all = tail === undefined
+    ? written
+    : [...groups(head), ...Array(8 - written.length).fill("0"), ...groups(tail)];
+  return all.flatMap((group) => {
+    const value = parseInt(group, 16);
+    return [value >> 8, value & 0xff];
+  });
 }

@@ -150,7 +150,9 @@ function vettedLookup(
 
 /** Records the socket's moments, its address and what TLS it agreed, as they happen. */
 function traceSocket(socket: Socket, trace: HopTrace, monotonicMs: () => number): void {
-  socket.once("connect", () => {
+  // First in line: a TLS socket starts its handshake in a listener of this same event (building
+  // the ClientHello; on a process's first handshake, setting TLS up), which is TLS time.
+  socket.prependOnceListener("connect", () => {
     trace.connectedMs = monotonicMs();
     // (Read now: the address is gone once the response has ended.)
     // (An IPv4 address reached over a dual-stack socket reads ::ffff:a.b.c.d: it is a.b.c.d.)

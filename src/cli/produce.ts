@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { getHeapStatistics } from "node:v8";
+import { bodyBudget, defaultBodyBytes } from "../check/body_budget.ts";
 import { checkSite } from "../check/check_site.ts";
 import { configErrorResult } from "../check/config_error.ts";
 import { deniedNetworks } from "../check/denied_networks.ts";
@@ -204,7 +206,7 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     // checkSite rejects only when called off; anything else is a bug and goes on up.
     const result = isMisconfigured(site)
       ? configErrorResult(site, { origin })
-      : await checkSite(site, { signal, denied, origin }).catch((error) => {
+      : await checkSite(site, { signal, denied, origin, bodyBudget: bodies }).catch((error) => {
         if (!signal.aborted) throw error;
       });
     if (result === undefined) {
@@ -217,6 +219,10 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     tally.checks++;
     if (!result.up) tally.down++;
     log.debug("checked", {
+  // One budget for every body this checker keeps, however many sites ask for big ones.
+  const bodies = bodyBudget(
+    settings.checkBodyMemoryBytes ?? defaultBodyBytes(getHeapStatistics().heap_size_limit),
+  );
       site: site.id,
       up: result.up,
       status: result.statusCode,
