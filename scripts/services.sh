@@ -69,14 +69,21 @@ issue_certificate() {
   rm -f "$1.csr" "$1.ext"
 }
 
-# The CA, server, client and deliberately wrong certificates, and the SASL password; made once.
+# The CA, server, client and deliberately wrong certificates, and the SASL password; made once,
+# readable by this user only (umask 077; PostgreSQL gets a copy of its own, see pg_start).
 tls_material() {
-  [[ -f $tls_dir/.complete ]] && return
+  if [[ -f $tls_dir/.complete ]]; then
+    chmod -R go= "$tls_dir" # made before they were private
+    return
+  fi
   command -v openssl >/dev/null ||
     die "openssl is needed to make the local services' certificates: install it (Debian: apt-get install openssl)"
   rm -rf "$tls_dir"
-  mkdir -p "$tls_dir"
+  # The state directory keeps the usual mode: as root, the postgres user may have to enter it.
+  mkdir -p "$state_dir"
   (
+    umask 077
+    mkdir "$tls_dir"
     cd "$tls_dir"
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
       -subj "/CN=website-monitor local test CA" 2>/dev/null
@@ -87,8 +94,8 @@ tls_material() {
     issue_certificate expired "DNS:localhost,IP:127.0.0.1" -1
     cat broker.key broker.pem >broker-keystore.pem
     head -c 24 /dev/urandom | base64 | tr -d '/+=' >sasl-password
+    touch .complete
   ) || die "openssl could not make the certificates in $tls_dir"
-  touch "$tls_dir/.complete"
 }
 
 # --- Kafka -------------------------------------------------------------------------------------
@@ -133,6 +140,10 @@ kafka_start() {
     say "kafka already runs on 127.0.0.1:$kafka_port"
     return
   fi
+  # One broker per state directory: another one on the same data would take its place in kafka.pid.
+  if [[ -f $kafka_dir/kafka.pid ]] && kill -0 "$(cat "$kafka_dir/kafka.pid")" 2>/dev/null; then
+    die "kafka of $state_dir runs (pid $(cat "$kafka_dir/kafka.pid")) but does not answer on port $kafka_port: it is still starting, or was started with another MONITOR_KAFKA_PORT (set that one, or MONITOR_STATE_DIR to another directory)"
+  fi
   need_java
   local libs
   libs=$(kafka_jars)
@@ -144,7 +155,9 @@ kafka_start() {
   tls_material
   local sasl_password
   sasl_password=$(cat "$tls_dir/sasl-password")
+  # Private: server.properties holds the SASL password.
   mkdir -p "$kafka_dir"
+  chmod 700 "$kafka_dir"
   cat >"$kafka_dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1

@@ -22,12 +22,15 @@ for pair in "kafka KAFKA_BROKERS" "postgres DATABASE_URL"; do
   [[ -n ${!variable:-} ]] && continue
   local_services+=("$service")
   if ! bash "$services" running "$service"; then
-    started+=("$service")
+    # Counted once started: a start that gives up (a port taken) must not stop the one running.
     bash "$services" start "$service"
+    started+=("$service")
   fi
 done
 
-# The local services' addresses, and for the TLS tests their other listeners and certificates.
+# The local services' addresses, and for the TLS tests their other listeners and certificates,
+# and which ones are local (the TLS tests need them, and are skipped without).
+export MONITOR_LOCAL_SERVICES="${local_services[*]}"
 while IFS='=' read -r name value; do
   case $name in
   KAFKA_BROKERS | MONITOR_KAFKA_*) [[ " ${local_services[*]} " == *" kafka "* ]] && export "$name=$value" ;;

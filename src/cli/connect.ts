@@ -96,7 +96,8 @@ export async function openDatabase(settings: Settings): Promise<Sql> {
  * PostgreSQL. Other errors (bad settings) are thrown at once.
  *
  * @param open Connects, or throws.
- * @param options `log`; `signal`: stops the waiting.
+ * @param options `log`; `signal`: stops the waiting; `onUnreachable`: told each failure's message
+ *   (for `/healthz`).
  * @returns What `open` returned, or `undefined` when the signal stopped the waiting.
  *
  * @example
@@ -107,13 +108,18 @@ export async function openDatabase(settings: Settings): Promise<Sql> {
  */
 export async function openWhenAvailable<T>(
   open: () => Promise<T>,
-  options: { readonly log: Logger; readonly signal: AbortSignal },
+  options: {
+    readonly log: Logger;
+    readonly signal: AbortSignal;
+    readonly onUnreachable?: (message: string) => void;
+  },
 ): Promise<T | undefined> {
   for (let failures = 1; !options.signal.aborted; failures++) {
     try {
       return await open();
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;
+      options.onUnreachable?.(error.message);
       const retryInMs = backoffMs(failures);
       options.log.warn(`${error.message}; trying again`, { retryInMs });
       await sleep(retryInMs, options.signal);

@@ -1,13 +1,13 @@
 /**
  * The `--metrics-port` endpoint: Prometheus metrics on `/metrics`, and `/healthz`, which answers
  * 200 only when every service the process needs answers a probe right now (503 otherwise, naming
- * what failed, never a secret).
+ * what failed, never a secret), from the start: also while the process still waits for them.
  *
  * @module
  */
 import type { Settings } from "../config/settings.ts";
 import { pingDatabase, type Sql } from "../db/client.ts";
-import { clusterProbe } from "../kafka/admin.ts";
+import { type ClusterProbe, clusterProbe } from "../kafka/admin.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import type { Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics.ts";
@@ -18,44 +18,66 @@ type Probe = () => Promise<void>;
 
 const PROBE_TIMEOUT_MS = 3_000;
 
+/** A service that `/healthz` reports on. */
+export type ServiceName = "kafka" | "database";
+
 /** The metrics of a command, and the endpoint serving them if one was asked for. */
 export interface Observation {
   readonly metrics: Metrics;
+  /** Until the service is {@link Observation.reached}, `/healthz` gives this reason it is not. */
+  unreachable(service: ServiceName, reason: string): void;
+  /** From now on, `/healthz` probes these services. */
+  reached(services: { readonly kafka?: KafkaClient; readonly sql?: Sql }): void;
   /** Stops the endpoint and its probes. */
   close(): Promise<void>;
 }
 
 /**
- * Creates the metrics and, when METRICS_PORT (or `--metrics-port`) is set, serves them with a
- * `/healthz` that probes Kafka and, when given, the database.
+ * Creates the metrics and, when METRICS_PORT (or `--metrics-port`) is set, serves them at once,
+ * with a `/healthz` that reports each service in `needs` unreachable until it is reached, and then
+ * probes it: while a command waits for its services at start, `/healthz` says which and why.
  *
- * @returns The metrics to record into, and how to stop.
+ * @returns The metrics to record into, what to tell `/healthz`, and how to stop.
  *
  * @example
  * ```ts ignore
  * import { observe } from "./observe.ts";
- * const { metrics, close } = observe(settings, { kafka, sql }, log);
- * metrics.rowsWritten.inc(12);
- * await close();
+ * const observation = observe(settings, ["kafka", "database"], log);
+ * observation.reached({ kafka, sql });
+ * observation.metrics.rowsWritten.inc(12);
+ * await observation.close();
  * ```
  */
 export function observe(
   settings: Settings,
-  services: { readonly kafka: KafkaClient; readonly sql?: Sql },
+  needs: readonly ServiceName[],
   log: Logger,
 ): Observation {
   const metrics = createMetrics();
-  if (settings.metricsPort === null) return { metrics, close: () => Promise.resolve() };
-  const cluster = clusterProbe(services.kafka);
-  const kafka = () => cluster.probe();
-  const { sql } = services;
-  const probes = sql === undefined ? { kafka } : { kafka, database: () => pingDatabase(sql) };
+  if (settings.metricsPort === null) {
+    return { metrics, unreachable() {}, reached() {}, close: () => Promise.resolve() };
+  }
+  const failing = (reason: string): Probe => () => Promise.reject(new Error(reason));
+  const probes: Record<string, Probe> = {};
+  for (const service of needs) probes[service] = failing("not connected yet");
+  let cluster: ClusterProbe | undefined;
   const stopServing = serveObserver(settings.metricsPort, metrics, probes, log);
   return {
     metrics,
+    unreachable(service, reason) {
+      probes[service] = failing(reason);
+    },
+    reached({ kafka, sql }) {
+      if (kafka !== undefined) {
+        const probe = clusterProbe(kafka);
+        cluster = probe;
+        probes.kafka = () => probe.probe();
+      }
+      if (sql !== undefined) probes.database = () => pingDatabase(sql);
+    },
     async close() {
       await stopServing();
-      await cluster.close();
+      await cluster?.close();
     },
   };
 }

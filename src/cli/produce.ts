@@ -12,6 +12,7 @@ import { localOrigin } from "../check/origin.ts";
 import type { Settings } from "../config/settings.ts";
 import { loadSites } from "../config/sites.ts";
 import { UsageError } from "../errors.ts";
+import { endOffsets } from "../kafka/admin.ts";
 import { followAssignedRows } from "../kafka/assigned.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import { openPublisher } from "../kafka/producer.ts";
@@ -60,19 +61,25 @@ export async function produceCommand(
     : { ...outside, env: { ...outside.env, MONITOR_REGION: region } };
   const sites = config === undefined ? [] : await loadSites(config, context.env);
   const { settings, log } = prepare(context);
-  // A one-off run fails at once; a long-running producer waits for Kafka instead of exiting.
-  const kafka = once
-    ? await openKafka(settings, log)
-    : await openWhenAvailable(() => openKafka(settings, log), { log, signal: context.signal });
-  if (kafka === undefined) return;
-  const { metrics, close } = observe(settings, { kafka }, log);
+  // Served from the start, so that /healthz says so while Kafka is awaited.
+  const observation = observe(settings, ["kafka"], log);
   try {
+    // A one-off run fails at once; a long-running producer waits for Kafka instead of exiting.
+    const kafka = once
+      ? await openKafka(settings, log)
+      : await openWhenAvailable(() => openKafka(settings, log), {
+        log,
+        signal: context.signal,
+        onUnreachable: (reason) => observation.unreachable("kafka", reason),
+      });
+    if (kafka === undefined) return;
+    observation.reached({ kafka });
     await runProducer({
       sites,
       settings,
       kafka,
       log,
-      metrics,
+      metrics: observation.metrics,
       signal: context.signal,
       once,
       follow: config === undefined
@@ -85,7 +92,7 @@ export async function produceCommand(
           }),
     });
   } finally {
-    await close();
+    await observation.close();
   }
 }
 
@@ -132,18 +139,30 @@ async function followSitesTopic(
   const { settings, env, log } = context;
   const { sitesTopic: topic, sitesPartitions: partitions } = settings.kafka;
   const replicationFactor = settings.kafka.topicReplicationFactor;
+  const groupId = `monitor-checkers-${settings.region}`;
+  log.info(
+    "no --config: checking the sites of the sites topic that the region's checkers share (--config FILE checks a file instead)",
+    { topic, groupId, region: settings.region },
+  );
   // Neither step heeds the signal (the client retries without end): a stop does not wait for them.
   const stopped = whenAborted(signal).then(() => undefined);
-  await Promise.race([
-    ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log),
+  const ends = await Promise.race([
+    ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log)
+      .then(() => endOffsets(kafka, topic).catch(() => undefined)), // (unknown: nothing to say)
     stopped,
   ]);
   if (signal.aborted) return;
+  if (ends?.every((end) => end === 0n)) {
+    log.warn(
+      'the sites topic is empty: nothing to check until "monitor sites apply FILE" publishes sites to it',
+      { topic },
+    );
+  }
   const sitesOf = checkerSites({ env, log });
   const joining = followAssignedRows({
     kafka,
     topic,
-    groupId: `monitor-checkers-${settings.region}`,
+    groupId,
     sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
     log,
     onChange: (rows) => apply(sitesOf(rows)),
@@ -200,6 +219,10 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   const tally = { checks: 0, down: 0, abandoned: 0 };
   const denied = deniedNetworks(settings.checkDenyNetworks);
   const origin = localOrigin(settings.region);
+  // One budget for every body this checker keeps, however many sites ask for big ones.
+  const bodies = bodyBudget(
+    settings.checkBodyMemoryBytes ?? defaultBodyBytes(getHeapStatistics().heap_size_limit),
+  );
 
   async function check(site: CheckerSite, signal: AbortSignal): Promise<void> {
     const endTimer = metrics.checkDuration.startTimer();
@@ -219,10 +242,6 @@ export async function runProducer(run: ProducerRun): Promise<void> {
     tally.checks++;
     if (!result.up) tally.down++;
     log.debug("checked", {
-  // One budget for every body this checker keeps, however many sites ask for big ones.
-  const bodies = bodyBudget(
-    settings.checkBodyMemoryBytes ?? defaultBodyBytes(getHeapStatistics().heap_size_limit),
-  );
       site: site.id,
       up: result.up,
       status: result.statusCode,

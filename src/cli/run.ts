@@ -29,7 +29,8 @@ export async function runCommand(
   try {
     await migrate(sql, await loadMigrations(), { log, schema: settings.database.schema });
     const kafka = await openKafka(settings, log);
-    const { metrics, close } = observe(settings, { kafka, sql }, log);
+    const { metrics, reached, close } = observe(settings, ["kafka", "database"], log);
+    reached({ kafka, sql });
     // If one half fails, stop the other and report the failure.
     const stop = new AbortController();
     const signal = AbortSignal.any([context.signal, stop.signal]);

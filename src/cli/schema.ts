@@ -8,6 +8,7 @@ import { z } from "zod";
 import { notificationSchema } from "../alert/notification.ts";
 import { checkResultSchema, checkResultV1Schema, checkResultV2Schema } from "../check/result.ts";
 import { sitesFileSchema } from "../config/sites_schema.ts";
+import { UsageError } from "../errors.ts";
 import { siteMessageSchema } from "../sites/site_message.ts";
 import type { CliContext } from "./context.ts";
 
@@ -53,21 +54,36 @@ export function schemaFileText(schema: unknown): string {
 }
 
 /**
- * Runs `monitor schema`: prints the schemas, or writes them into a directory.
+ * Runs `monitor schema`: prints the schemas, or writes them into a directory (created if missing).
  *
  * @param options `write`: a directory to write the files into.
  * @param context Output.
+ * @throws {UsageError} When the directory cannot be made or written to.
  */
 export async function schemaCommand(
   options: { readonly write?: string },
   context: CliContext,
 ): Promise<void> {
+  const dir = options.write;
+  if (dir !== undefined) await writable(dir, () => Deno.mkdir(dir, { recursive: true }));
   for (const [name, schema] of Object.entries(jsonSchemas())) {
-    if (options.write === undefined) {
+    if (dir === undefined) {
       context.writeOut(`// ${name}\n${schemaFileText(schema)}`);
     } else {
-      await Deno.writeTextFile(`${options.write}/${name}`, schemaFileText(schema));
-      context.writeErr(`wrote ${options.write}/${name}\n`);
+      await writable(dir, () => Deno.writeTextFile(`${dir}/${name}`, schemaFileText(schema)));
+      context.writeErr(`wrote ${dir}/${name}\n`);
     }
+  }
+}
+
+/**
+ * Runs `write`, turning the file system's refusal (a file in the way, no permission) into a user's
+ * error naming `dir`.
+ */
+async function writable(dir: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    throw new UsageError(`Cannot write the schemas into "${dir}": ${(error as Error).message}`);
   }
 }

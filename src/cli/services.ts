@@ -11,7 +11,7 @@ import type { KafkaClient } from "../kafka/client.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { openDatabase, openKafka, openWhenAvailable } from "./connect.ts";
-import { observe } from "./observe.ts";
+import { observe, type ServiceName } from "./observe.ts";
 
 /** The open services. */
 export interface Services {
@@ -22,7 +22,8 @@ export interface Services {
 
 /**
  * Opens PostgreSQL (and requires its schema migrated) and Kafka, waiting for each while it is
- * unreachable, serves the metrics, runs `fn`, and closes everything.
+ * unreachable, runs `fn`, and closes everything; serves the metrics and health meanwhile, from the
+ * start.
  *
  * @param settings The settings.
  * @param context Logger, and the signal that ends the waiting.
@@ -41,19 +42,24 @@ export async function withServices(
   fn: (services: Services) => Promise<void>,
 ): Promise<void> {
   const { log } = context;
-  const sql = await openWhenAvailable(() => openDatabase(settings), context);
-  if (sql === undefined) return;
+  // Served from the start, so that /healthz says which service is awaited while it is.
+  const observation = observe(settings, ["kafka", "database"], log);
+  const waiting = (service: ServiceName) => ({
+    ...context,
+    onUnreachable: (reason: string) => observation.unreachable(service, reason),
+  });
+  let sql: Sql | undefined;
   try {
+    sql = await openWhenAvailable(() => openDatabase(settings), waiting("database"));
+    if (sql === undefined) return;
+    observation.reached({ sql });
     await requireMigrated(sql);
-    const kafka = await openWhenAvailable(() => openKafka(settings, log), context);
+    const kafka = await openWhenAvailable(() => openKafka(settings, log), waiting("kafka"));
     if (kafka === undefined) return;
-    const { metrics, close } = observe(settings, { kafka, sql }, log);
-    try {
-      await fn({ sql, kafka, metrics });
-    } finally {
-      await close();
-    }
+    observation.reached({ kafka });
+    await fn({ sql, kafka, metrics: observation.metrics });
   } finally {
-    await sql.end({ timeout: 5 });
+    await observation.close();
+    await sql?.end({ timeout: 5 });
   }
 }

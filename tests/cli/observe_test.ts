@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createLogger } from "../../src/log.ts";
 import { monitor, servedPort } from "../_helpers/cli.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
-import { testEnv, waitFor } from "../_helpers/services.ts";
+import { freePorts } from "../_helpers/own_services.ts";
+import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
 
 Deno.test("produce --metrics-port serves checks by site and outcome, and a healthy /healthz", async () => {
   await using target = startHttpTarget();
@@ -57,6 +58,53 @@ Deno.test("produce --metrics-port serves checks by site and outcome, and a healt
   for (const line of produce.err().trimEnd().split("\n")) {
     const entry = JSON.parse(line);
     assert.ok(typeof entry.time === "string" && typeof entry.message === "string", line);
+  }
+});
+
+/** What `/healthz` of `monitor args… --metrics-port 0` answers once it names a Kafka problem. */
+async function healthOnceKafkaFails(args: readonly string[], env: Record<string, string>) {
+  const command = monitor([...args, "--metrics-port", "0"], env);
+  try {
+    const observer = await waitFor(`${args[0]}'s metrics endpoint`, () => {
+      try {
+        return `http://127.0.0.1:${servedPort(command.err())}`;
+      } catch {
+        return undefined;
+      }
+    });
+    // "not connected yet" at first, then the reason the latest attempt failed.
+    return await waitFor(`${args[0]}'s /healthz to say why Kafka is unreachable`, async () => {
+      const response = await fetch(`${observer}/healthz`);
+      const body = await response.json();
+      return /Cannot use Kafka/.test(body.kafka) ? { status: response.status, body } : undefined;
+    });
+  } finally {
+    command.stop();
+    assert.equal(await command.code, 0, command.err());
+  }
+}
+
+Deno.test("produce and consume answer /healthz while they wait for Kafka: 503, saying why", async () => {
+  const closed = `127.0.0.1:${freePorts(1)}`;
+  const env = testEnv({ KAFKA_BROKERS: closed, LOG_FORMAT: "json", LOG_LEVEL: "info" });
+  const dir = await Deno.makeTempDir();
+  const sitesFile = `${dir}/sites.yaml`;
+  await Deno.writeTextFile(sitesFile, "sites:\n  - id: a\n    url: http://127.0.0.1:9/\n");
+  const kafka = new RegExp(`^unreachable: Cannot use Kafka at "${closed}": .+: start the local`);
+  try {
+    const produce = await healthOnceKafkaFails(["produce", "--config", sitesFile], env);
+    assert.equal(produce.status, 503);
+    assert.deepEqual(Object.keys(produce.body), ["kafka"]);
+    assert.match(produce.body.kafka, kafka);
+    await withDatabase(env, async () => {
+      const consume = await healthOnceKafkaFails(["consume"], env);
+      assert.equal(consume.status, 503);
+      assert.deepEqual(Object.keys(consume.body), ["kafka", "database"]);
+      assert.match(consume.body.kafka, kafka);
+      assert.equal(consume.body.database, "ok");
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { jsonSchemas, schemaFileText } from "../../src/cli/schema.ts";
+import { monitor } from "../_helpers/cli.ts";
 
 Deno.test("the committed JSON Schemas match the schemas the code validates with", async () => {
   for (const [name, schema] of Object.entries(jsonSchemas())) {
@@ -20,4 +21,24 @@ Deno.test("monitor schema piped into a reader that stops early ends quietly", as
   }).output();
   assert.equal(new TextDecoder().decode(stderr), "");
   assert.equal(code, 0);
+});
+
+Deno.test("monitor schema --write creates the directory, or exits 2 naming one it cannot make", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const written = monitor(["schema", "--write", `${dir}/new/schema`]);
+    assert.equal(await written.code, 0, written.err());
+    for (const [name, schema] of Object.entries(jsonSchemas())) {
+      assert.equal(await Deno.readTextFile(`${dir}/new/schema/${name}`), schemaFileText(schema));
+    }
+    await Deno.writeTextFile(`${dir}/file`, "");
+    const refused = monitor(["schema", "--write", `${dir}/file/schema`]);
+    assert.equal(await refused.code, 2);
+    assert.match(
+      refused.err(),
+      new RegExp(`^Cannot write the schemas into "${dir}/file/schema": `),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -82,6 +82,20 @@ Deno.test({
       assert.equal(start.code, 0, start.err);
       const env = parseEnv((await services("env")).out);
 
+      // The keys, the broker's key store and the SASL password (also in Kafka's server.properties,
+      // in a directory of its own) are this user's alone.
+      const state = `${checkout}/.cache/services`;
+      const tls = [...Deno.readDirSync(`${state}/tls`)].map((entry) =>
+        `${state}/tls/${entry.name}`
+      );
+      assert.ok(tls.includes(`${state}/tls/broker-keystore.pem`), tls.join(" "));
+      const shared: string[] = [];
+      for (const path of [`${state}/tls`, ...tls, `${state}/kafka`]) {
+        const mode = (await Deno.stat(path)).mode! & 0o777;
+        if ((mode & 0o077) !== 0) shared.push(`${path} ${mode.toString(8)}`);
+      }
+      assert.deepEqual(shared, [], "readable by others");
+
       // The project's own migrate, over TLS: the server could read its key and certificate.
       const migrate = monitor(["migrate"], {
         DATABASE_URL: `${env.DATABASE_URL}?sslmode=require`,
@@ -96,6 +110,10 @@ Deno.test({
       assert.equal(again.code, 0, again.err);
       assert.match(again.err, /kafka already runs/);
       assert.match(again.err, /postgres already runs/);
+      // A start with another port refuses, and leaves the running broker and its pid file alone.
+      const otherPort = await servicesOf(checkout, port + 10, port + 4)("start", "kafka");
+      assert.equal(otherPort.code, 1, otherPort.err);
+      assert.match(otherPort.err, /kafka of \S+ runs \(pid \d+\) but does not answer on port/);
       const running = await services("status");
       assert.equal(running.code, 0, running.err);
       dataDir = running.err.match(/postgres runs on \S+ \(data in (.+)\)/)?.[1];
