@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { SETTING_NAMES, SETTINGS } from "../src/config/settings.ts";
-import { sitesFileSchema } from "../src/config/sites_schema.ts";
+import { parseSitesAsWritten } from "../src/config/sites.ts";
+import { SITE_ID_RULE, sitesFileSchema } from "../src/config/sites_schema.ts";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 
@@ -102,4 +103,47 @@ Deno.test("the README's quickstart is the two tasks deno.json defines", async ()
   assert.match(readme, /^deno task start /m);
   assert.match(readme, /^deno task test /m);
   assert.ok(config.tasks.start && config.tasks.test);
+});
+
+Deno.test("the README's /metrics list is every metric src/metrics.ts declares", async () => {
+  const source = await Deno.readTextFile(new URL("../src/metrics.ts", import.meta.url));
+  const declared = new Set([...source.matchAll(/"(monitor_[a-z_]+)"/g)].map((m) => m[1]!));
+  const text = section("### Metrics, health and logs").join("\n");
+  const list = /^- `\/metrics`[^]*?(?=^- )/m.exec(text)?.[0] ?? "";
+  const listed = new Set([...list.matchAll(/`(monitor_[a-z_]+)/g)].map((m) => m[1]!));
+  assert.ok(declared.size > 0);
+  assert.deepEqual([...listed].toSorted(), [...declared].toSorted());
+});
+
+Deno.test("the README's sites-file example states the rule for ids that the program enforces", () => {
+  const line = section("## Sites file").find((text) => text.startsWith("  - id: shop #")) ?? "";
+  assert.ok(line.includes(SITE_ID_RULE), `the example's id comment should say: ${SITE_ID_RULE}`);
+  const id = sitesFileSchema.shape.sites.element.shape.id;
+  assert.deepEqual(["a", "9", ".a", "_a", "-a"].map((text) => id.safeParse(text).success), [
+    true,
+    true,
+    false,
+    false,
+    false,
+  ]);
+});
+
+Deno.test("every duration the README's sites-file table gives for interval and timeout is valid there", () => {
+  for (const key of ["interval", "timeout"] as const) {
+    const row = section("## Sites file").find((line) => line.startsWith(`| \`${key}\``)) ?? "";
+    const durations = [...row.matchAll(/`(\d[\dhms]*)`/g)].map((match) => match[1]!);
+    assert.ok(durations.length > 0, `no durations in the ${key} row`);
+    const schema = sitesFileSchema.shape.defaults.unwrap().shape[key];
+    for (const duration of durations) {
+      assert.ok(schema.safeParse(duration).success, `${key}: ${duration} is refused`);
+    }
+  }
+});
+
+Deno.test("the README's sites-file example passes the checks of sites apply as it is", () => {
+  const lines = section("## Sites file");
+  const start = lines.indexOf("```yaml");
+  const yaml = lines.slice(start + 1, lines.indexOf("```", start)).join("\n");
+  const { sites } = parseSitesAsWritten(yaml, "README.md");
+  assert.deepEqual(sites.map((site) => site.id), ["shop", "api"]);
 });
