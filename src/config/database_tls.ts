@@ -4,9 +4,15 @@
  *
  * @module
  */
-import { SSL_MODES } from "./setting_kinds.ts";
-
-export { SSL_MODES };
+/** PostgreSQL's `sslmode` values, as libpq defines them (`allow` is taken as `prefer`). */
+export const SSL_MODES = [
+  "disable",
+  "allow",
+  "prefer",
+  "require",
+  "verify-ca",
+  "verify-full",
+] as const;
 /** One of {@link SSL_MODES}. */
 export type SslMode = typeof SSL_MODES[number];
 

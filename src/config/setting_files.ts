@@ -8,8 +8,7 @@
 import type { ConfigProblem } from "../errors.ts";
 import { NO_CONTROL_CHARACTERS, printable } from "../text.ts";
 import { rootCertFile } from "./database_tls.ts";
-import { quote } from "./setting_kinds.ts";
-import { SETTING_NAMES, SETTINGS, settingText } from "./settings_schema.ts";
+import { quote, SETTING_NAMES, SETTINGS, settingText } from "./settings_schema.ts";
 
 /** The environment, e.g. `Deno.env.toObject()`. */
 type Environment = Readonly<Record<string, string | undefined>>;

@@ -1,104 +1,136 @@
 /**
- * Connection and tuning settings, read once from the environment. Every setting, its default and
- * its meaning is declared once, in {@link SETTINGS} (`settings_schema.ts`): the values, the
- * problems, `monitor settings` and the README's table all come from there.
+ * Connection and tuning settings, read once from the environment. Each variable, its default and
+ * its meaning is a row of {@link SETTINGS} (`settings_schema.ts`); here they become the
+ * {@link Settings} the program reads, every problem at once, and what `monitor settings` shows.
  *
  * @module
  */
+import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
-import { type DatabaseTls, databaseTls } from "./database_tls.ts";
+import { databaseTls } from "./database_tls.ts";
+import { fileProblems } from "./setting_files.ts";
 import {
-  type LogFormat,
-  type LogLevel,
-  type SaslMechanism,
+  quote,
   SETTING_NAMES,
   type SettingName,
   SETTINGS,
   settingText,
-  type SettingValues,
-  settingValuesSchema,
 } from "./settings_schema.ts";
-import { fileProblems } from "./setting_files.ts";
 
-export type { DatabaseTls, SslMode } from "./database_tls.ts";
-export { SSL_MODES } from "./database_tls.ts";
-export type { LogFormat, LogLevel, Setting, SettingName } from "./settings_schema.ts";
-export { LOG_FORMATS, LOG_LEVELS, SETTING_NAMES, SETTINGS } from "./settings_schema.ts";
+export type { DatabaseTls } from "./database_tls.ts";
+export type { Setting, SettingName } from "./settings_schema.ts";
+export { SETTING_NAMES, SETTINGS } from "./settings_schema.ts";
 export { readSettingFile } from "./setting_files.ts";
-
-/** TLS for Kafka: off, on with the system's CAs, or on with files (Aiven's service CA and key pair). */
-export interface KafkaTls {
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  /** False only when the user turned verification off explicitly. */
-  readonly rejectUnauthorized: boolean;
-}
-
-/** SASL credentials for Kafka. */
-export interface KafkaSasl {
-  readonly mechanism: SaslMechanism;
-  readonly username: string;
-  readonly password: string;
-}
-
-/** Everything read from the environment. */
-export interface Settings {
-  readonly kafka: {
-    readonly brokers: readonly string[];
-    readonly clientId: string;
-    readonly topic: string;
-    readonly topicPartitions: number;
-    readonly topicReplicationFactor: number;
-    /** The compacted topic of the sites, keyed by site id. */
-    readonly sitesTopic: string;
-    /** Partitions of the sites topic when the monitor creates it. */
-    readonly sitesPartitions: number;
-    readonly groupId: string;
-    /** Consumer group of `monitor alert`. */
-    readonly alertGroupId: string;
-    readonly sessionTimeoutMs: number;
-    readonly tls: KafkaTls | null;
-    readonly sasl: KafkaSasl | null;
-  };
-  readonly database: {
-    readonly url: string;
-    /** Null: plain TCP (no `sslmode` and no CA given). */
-    readonly tls: DatabaseTls | null;
-    readonly schema?: string;
-    readonly writeTimeoutMs: number;
-    /** Days of daily partitions created ahead of today. */
-    readonly partitionsAheadDays: number;
-    readonly retention: { readonly checksDays: number; readonly rollupsDays: number };
-  };
-  /** How `monitor consume` batches. */
-  readonly consume: {
-    /** Most bytes fetched per partition at once; one fetch is one write. */
-    readonly batchBytes: number;
-    /** How long the broker may wait to fill a batch. */
-    readonly lingerMs: number;
-    /** Whether the consumer also prunes old partitions, hourly. */
-    readonly prune: boolean;
-  };
-  readonly checkConcurrency: number;
-  /** Most body bytes the checks in progress keep together; null: derived from the heap limit. */
-  readonly checkBodyMemoryBytes: number | null;
-  /** The checker's region. */
-  readonly region: string;
-  /** Networks (CIDR) no check may connect to. */
-  readonly checkDenyNetworks: readonly string[];
-  /** Most results `monitor produce` holds while Kafka is unreachable. */
-  readonly produceBufferMessages: number;
-  /** How long a stopping command may take to hand over what it holds. */
-  readonly shutdownTimeoutMs: number;
-  /** Port of the Prometheus metrics and health endpoint; null: none. */
-  readonly metricsPort: number | null;
-  readonly logLevel: LogLevel;
-  readonly logFormat: LogFormat;
-}
 
 /** The environment, e.g. `Deno.env.toObject()`. */
 export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The settings that are, or may hold, a secret, each with how `monitor settings` shows it: no
+ * message quotes their values.
+ */
+export const SECRETS: { readonly [K in SettingName]?: (text: string) => string } = {
+  KAFKA_SASL_PASSWORD: () => "***",
+  DATABASE_URL: redactUri,
+};
+
+/** Each setting's value. */
+type Values = { readonly [K in SettingName]: z.output<typeof SETTINGS[K]["schema"]> };
+
+/** Everything read from the environment, in the shape the program reads it. */
+export type Settings = ReturnType<typeof toSettings>;
+
+/** The rules that span settings, each checked when the settings it reads are valid. */
+function problemsAcross(values: Partial<Values>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const valid = (...names: SettingName[]) => names.every((name) => name in values);
+  const problem = (path: SettingName, message: string) =>
+    problems.push({ file: "environment", path, message });
+  const { KAFKA_SSL_CERT_FILE: cert, KAFKA_SSL_KEY_FILE: key } = values;
+  if (
+    valid("KAFKA_SSL_CERT_FILE", "KAFKA_SSL_KEY_FILE") &&
+    (cert === undefined) !== (key === undefined)
+  ) {
+    problem("KAFKA_SSL_CERT_FILE", "and KAFKA_SSL_KEY_FILE must be set together");
+  }
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: user } = values;
+  if (
+    valid("KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD") &&
+    mechanism !== undefined && (user === undefined || values.KAFKA_SASL_PASSWORD === undefined)
+  ) {
+    problem("KAFKA_SASL_USERNAME", "and KAFKA_SASL_PASSWORD must be set with KAFKA_SASL_MECHANISM");
+  }
+  // Those with a default are undefined only when invalid.
+  if (values.KAFKA_TOPIC !== undefined && values.KAFKA_SITES_TOPIC === values.KAFKA_TOPIC) {
+    // Sites on the results topic would be dead letters to `consume`, and compaction of results
+    // would keep one check per site.
+    problem("KAFKA_SITES_TOPIC", `must differ from KAFKA_TOPIC: both are "${values.KAFKA_TOPIC}"`);
+  }
+  const { RETAIN_CHECKS_DAYS: checksDays, RETAIN_ROLLUPS_DAYS: rollupsDays } = values;
+  if (checksDays !== undefined && rollupsDays !== undefined && rollupsDays < checksDays) {
+    problem(
+      "RETAIN_ROLLUPS_DAYS",
+      `must be at least RETAIN_CHECKS_DAYS (${checksDays}): current value is "${rollupsDays}"`,
+    );
+  }
+  return problems;
+}
+
+function toSettings(values: Values) {
+  const { KAFKA_SSL_CA_FILE: caFile, KAFKA_SSL_CERT_FILE: certFile } = values;
+  const { KAFKA_SSL_KEY_FILE: keyFile, KAFKA_SASL_MECHANISM: mechanism } = values;
+  return {
+    kafka: {
+      brokers: values.KAFKA_BROKERS,
+      clientId: values.KAFKA_CLIENT_ID,
+      topic: values.KAFKA_TOPIC,
+      topicPartitions: values.KAFKA_TOPIC_PARTITIONS,
+      topicReplicationFactor: values.KAFKA_TOPIC_REPLICATION_FACTOR,
+      sitesTopic: values.KAFKA_SITES_TOPIC,
+      sitesPartitions: values.KAFKA_SITES_PARTITIONS,
+      groupId: values.KAFKA_GROUP_ID,
+      alertGroupId: values.KAFKA_ALERT_GROUP_ID,
+      sessionTimeoutMs: values.KAFKA_SESSION_TIMEOUT_MS,
+      // Null: plain TCP. Any file implies TLS; verification is off only when turned off.
+      tls: values.KAFKA_SSL || caFile !== undefined || certFile !== undefined
+        ? {
+          ...(caFile === undefined ? {} : { caFile }),
+          ...(certFile === undefined ? {} : { certFile }),
+          ...(keyFile === undefined ? {} : { keyFile }),
+          rejectUnauthorized: values.KAFKA_SSL_REJECT_UNAUTHORIZED,
+        } as const
+        : null,
+      // Checked across settings: with a mechanism, both are set.
+      sasl: mechanism === undefined ? null : {
+        mechanism,
+        username: values.KAFKA_SASL_USERNAME ?? "",
+        password: values.KAFKA_SASL_PASSWORD ?? "",
+      } as const,
+    },
+    database: {
+      url: values.DATABASE_URL,
+      tls: databaseTls(values.DATABASE_URL, values), // null: plain TCP
+      ...(values.DATABASE_SCHEMA === undefined ? {} : { schema: values.DATABASE_SCHEMA }),
+      writeTimeoutMs: values.DATABASE_WRITE_TIMEOUT_MS,
+      partitionsAheadDays: values.DATABASE_PARTITIONS_AHEAD_DAYS,
+      retention: { checksDays: values.RETAIN_CHECKS_DAYS, rollupsDays: values.RETAIN_ROLLUPS_DAYS },
+    },
+    consume: {
+      batchBytes: values.CONSUME_BATCH_BYTES,
+      lingerMs: values.CONSUME_LINGER_MS,
+      prune: values.CONSUME_PRUNE,
+    },
+    checkConcurrency: values.CHECK_CONCURRENCY,
+    checkBodyMemoryBytes: values.CHECK_BODY_MEMORY_BYTES ?? null, // null: from the heap limit
+    region: values.MONITOR_REGION,
+    checkDenyNetworks: values.CHECK_DENY_NETWORKS,
+    produceBufferMessages: values.PRODUCE_BUFFER_MESSAGES,
+    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
+    metricsPort: values.METRICS_PORT ?? null,
+    logLevel: values.LOG_LEVEL,
+    logFormat: values.LOG_FORMAT,
+  } as const;
+}
 
 /**
  * The settings' problems, all of them; a {@link ConfigError} whose "file" is the environment and
@@ -154,71 +186,34 @@ export interface ReadSettingsOptions {
  * ```
  */
 export function readSettings(env: Environment, options: ReadSettingsOptions = {}): Settings {
-  const parsed = settingValuesSchema.safeParse(env);
-  const problems: ConfigProblem[] = parsed.success ? [] : parsed.error.issues.map((issue) => ({
-    file: "environment",
-    path: issue.path.map(String).join("'s "), // DATABASE_URL's sslmode
-    message: issue.message,
-  }));
+  const values: Partial<Record<SettingName, unknown>> = {};
+  const problems: ConfigProblem[] = [];
+  // One at a time, not one z.object: zod skips an object's refinements after an aborting issue
+  // (z.stringbool's is one), and the rules across settings must run whatever else is wrong.
+  for (const name of SETTING_NAMES) {
+    const parsed = SETTINGS[name].schema.safeParse(env[name]?.trim() || undefined);
+    if (parsed.success) values[name] = parsed.data;
+    else problems.push(...parsed.error.issues.map((issue) => toProblem(env, name, issue)));
+  }
+  problems.push(...problemsAcross(values as Partial<Values>));
   if (options.readFile !== undefined) problems.push(...fileProblems(env, options.readFile));
-  if (!parsed.success || problems.length > 0) throw new SettingsError(inSettingOrder(problems));
-  return toSettings(parsed.data);
+  if (problems.length > 0) throw new SettingsError(inSettingOrder(problems));
+  return toSettings(values as Values);
 }
 
-function toSettings(values: SettingValues): Settings {
-  const { KAFKA_SSL_CA_FILE: caFile, KAFKA_SSL_CERT_FILE: certFile } = values;
-  const keyFile = values.KAFKA_SSL_KEY_FILE;
-  const useTls = values.KAFKA_SSL || caFile !== undefined || certFile !== undefined;
-  const mechanism = values.KAFKA_SASL_MECHANISM;
+/** Zod's own checks name the rule, and the value follows unless it is secret; others say it all. */
+function toProblem(env: Environment, name: SettingName, issue: z.core.$ZodIssue): ConfigProblem {
+  const [part] = issue.path;
+  const message = issue.code === "custom" || part !== undefined
+    ? issue.message
+    : name in SECRETS
+    ? `${issue.message} (the value is not shown: it may hold a secret)`
+    : `${issue.message}: current value is ${quote(settingText(env, name))}`;
+  // A part with a name: DATABASE_URL's sslmode; a list's entry is named by its message.
   return {
-    kafka: {
-      brokers: values.KAFKA_BROKERS,
-      clientId: values.KAFKA_CLIENT_ID,
-      topic: values.KAFKA_TOPIC,
-      topicPartitions: values.KAFKA_TOPIC_PARTITIONS,
-      topicReplicationFactor: values.KAFKA_TOPIC_REPLICATION_FACTOR,
-      sitesTopic: values.KAFKA_SITES_TOPIC,
-      sitesPartitions: values.KAFKA_SITES_PARTITIONS,
-      groupId: values.KAFKA_GROUP_ID,
-      alertGroupId: values.KAFKA_ALERT_GROUP_ID,
-      sessionTimeoutMs: values.KAFKA_SESSION_TIMEOUT_MS,
-      tls: useTls
-        ? {
-          ...(caFile === undefined ? {} : { caFile }),
-          ...(certFile === undefined ? {} : { certFile }),
-          ...(keyFile === undefined ? {} : { keyFile }),
-          rejectUnauthorized: values.KAFKA_SSL_REJECT_UNAUTHORIZED,
-        }
-        : null,
-      // Checked across settings: with a mechanism, both are set.
-      sasl: mechanism === undefined ? null : {
-        mechanism,
-        username: values.KAFKA_SASL_USERNAME ?? "",
-        password: values.KAFKA_SASL_PASSWORD ?? "",
-      },
-    },
-    database: {
-      url: values.DATABASE_URL,
-      tls: databaseTls(values.DATABASE_URL, values),
-      ...(values.DATABASE_SCHEMA === undefined ? {} : { schema: values.DATABASE_SCHEMA }),
-      writeTimeoutMs: values.DATABASE_WRITE_TIMEOUT_MS,
-      partitionsAheadDays: values.DATABASE_PARTITIONS_AHEAD_DAYS,
-      retention: { checksDays: values.RETAIN_CHECKS_DAYS, rollupsDays: values.RETAIN_ROLLUPS_DAYS },
-    },
-    consume: {
-      batchBytes: values.CONSUME_BATCH_BYTES,
-      lingerMs: values.CONSUME_LINGER_MS,
-      prune: values.CONSUME_PRUNE,
-    },
-    checkConcurrency: values.CHECK_CONCURRENCY,
-    checkBodyMemoryBytes: values.CHECK_BODY_MEMORY_BYTES ?? null,
-    region: values.MONITOR_REGION,
-    checkDenyNetworks: values.CHECK_DENY_NETWORKS,
-    produceBufferMessages: values.PRODUCE_BUFFER_MESSAGES,
-    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
-    metricsPort: values.METRICS_PORT ?? null,
-    logLevel: values.LOG_LEVEL,
-    logFormat: values.LOG_FORMAT,
+    file: "environment",
+    path: typeof part === "string" ? `${name}'s ${part}` : name,
+    message,
   };
 }
 
@@ -239,11 +234,10 @@ export interface ShownSetting {
 }
 
 /**
- * Every setting's text as the monitor uses it, for `monitor settings`: passwords are `***` and
- * URIs have their password masked.
+ * Every setting's text as the monitor uses it, for `monitor settings`, with {@link SECRETS} masked.
  *
  * @param env The environment; its settings should have passed {@link readSettings}.
- * @returns One entry per setting, in declaration order.
+ * @returns One entry per setting, in the README's order.
  *
  * @example
  * ```ts
@@ -261,13 +255,8 @@ export interface ShownSetting {
 export function showSettings(env: Environment): ShownSetting[] {
   return SETTING_NAMES.map((name) => {
     const text = settingText(env, name);
-    const { type } = SETTINGS[name].kind;
-    const shown = type === "secret" && text !== ""
-      ? "***"
-      : type === "postgresUri"
-      ? redactUri(text)
-      : text;
-    return { name, shown, isDefault: !env[name]?.trim() };
+    const mask = SECRETS[name];
+    return { name, shown: mask && text !== "" ? mask(text) : text, isDefault: !env[name]?.trim() };
   });
 }
 

@@ -1,69 +1,183 @@
 /**
- * Every environment variable the monitor reads, declared once: its kind (how its text is parsed
- * and checked), its default and its meaning. The zod schema of the environment, `monitor
- * settings` and the README's table all come from {@link SETTINGS}.
+ * Every environment variable the monitor reads, in one table: its kind (a zod schema from its text
+ * to its value), its default and its meaning. The settings, `monitor settings` and the README's
+ * table all come from {@link SETTINGS}.
  *
  * @module
  */
 import { z } from "zod";
-import {
-  boolean,
-  choice,
-  file,
-  hostPorts,
-  integer,
-  networks,
-  postgresUri,
-  secret,
-  type SettingKind,
-  text,
-  type ValueKind,
-} from "./setting_kinds.ts";
+import { jsonLine, NO_CONTROL_CHARACTERS } from "../text.ts";
+import { SSL_MODES } from "./database_tls.ts";
 
-/** Log line formats. */
-export const LOG_FORMATS = ["text", "json"] as const;
-/** One of {@link LOG_FORMATS}. */
-export type LogFormat = typeof LOG_FORMATS[number];
+/** The rule a setting's text follows; tests derive malformed values from it. */
+export type SettingKind =
+  | { readonly type: "text"; readonly pattern?: RegExp }
+  | { readonly type: "integer"; readonly min: number; readonly max: number }
+  | { readonly type: "choice"; readonly values: readonly string[] }
+  | { readonly type: "boolean" | "hostPorts" | "networks" | "postgresUri" | "file" };
 
-/** Log levels, least to most verbose. */
-export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
-/** One of {@link LOG_LEVELS}. */
-export type LogLevel = typeof LOG_LEVELS[number];
+/**
+ * A kind and its schema, from a variable's trimmed, non-empty text to its value. A message of
+ * zod's own checks names the rule and is followed by the value (unless it is secret); a kind's
+ * own check (`custom`) writes the whole message.
+ */
+interface Kind<T> {
+  readonly kind: SettingKind;
+  readonly schema: z.ZodType<T, string>;
+}
 
-/** SASL mechanisms Kafka accepts from us. */
-export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
-/** One of {@link SASL_MECHANISMS}. */
-export type SaslMechanism = typeof SASL_MECHANISMS[number];
+/** Long values are cut in messages: a whole certificate pasted by mistake helps nobody. */
+const MAX_SHOWN_CHARS = 100;
 
-/** Longest a timeout may be: beyond a day it is a typo (and beyond int32, timers fire at once). */
-const DAY_MS = 86_400_000;
+/**
+ * A value quoted for a message: JSON escapes (no raw control characters, bidirectional ones
+ * included, reach a terminal), and cut short when long.
+ *
+ * @param text The value.
+ * @returns The quoted value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { quote } from "./settings_schema.ts";
+ * assert.equal(quote("a\u001bb"), '"a\\u001bb"');
+ * assert.equal(quote("a\u202eb"), '"a\\u202eb"');
+ * ```
+ */
+export function quote(text: string): string {
+  if (text.length <= MAX_SHOWN_CHARS) return jsonLine(text);
+  return `${jsonLine(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1)}…" (${text.length} characters)`;
+}
 
-/** One environment variable. */
-export interface Setting<T> {
-  /** How its text is parsed and checked. */
+// `monitor settings` prints every value: an escape sequence would act on the terminal.
+const plain = z.string().regex(NO_CONTROL_CHARACTERS, {
+  error: "must not contain control characters",
+  abort: true,
+});
+
+function text(pattern?: { regex: RegExp; rule: string }): Kind<string> {
+  if (pattern === undefined) return { kind: { type: "text" }, schema: plain };
+  const schema = plain.regex(pattern.regex, `must be ${pattern.rule}`);
+  return { kind: { type: "text", pattern: pattern.regex }, schema };
+}
+
+/** A decimal integer; without a `max`, Kafka's and timers' int32 bound, named only when exceeded. */
+function integer(min: number, max?: number): Kind<number> {
+  const most = max ?? 2_147_483_647;
+  const rule = `must be an integer ${
+    max === undefined ? `of at least ${min}` : `from ${min} to ${max}`
+  }`;
+  const schema = z.string().regex(/^[+-]?\d+$/, rule).transform(Number)
+    .pipe(z.number().min(min, rule).max(most, `must be at most ${most}`));
+  return { kind: { type: "integer", min, max: most }, schema };
+}
+
+const boolean: Kind<boolean> = {
+  kind: { type: "boolean" },
+  schema: z.stringbool({
+    truthy: ["true", "1"],
+    falsy: ["false", "0"],
+    error: "must be true or false",
+  }),
+};
+
+/** One of a few lower-case words, given in any case. */
+function choice<const T extends string>(values: readonly [T, ...T[]]): Kind<T> {
+  const schema = z.string().toLowerCase().pipe(
+    z.enum(values, `must be one of ${values.join(", ")}`),
+  );
+  return { kind: { type: "choice", values }, schema };
+}
+
+function list(text: string): string[] {
+  return text.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+}
+
+const HOST_PORT = /^([A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?):(\d{1,5})$/;
+
+const hostPort = z.string().refine((entry) => {
+  const port = Number(HOST_PORT.exec(entry)?.[3] ?? 0);
+  return port >= 1 && port <= 65_535;
+}, {
+  // Credentials do not belong here, but if someone wrote them, they are not repeated.
+  error: (issue) =>
+    `must list host:port pairs: ${quote(String(issue.input).replace(/^.*@/s, "***@"))} is not one`,
+});
+
+const hostPorts: Kind<readonly string[]> = {
+  kind: { type: "hostPorts" },
+  schema: z.string().transform(list).pipe(
+    z.array(hostPort).min(1, "must list at least one host:port pair"),
+  ),
+};
+
+const network = z.union([z.cidrv4(), z.cidrv6()], {
+  error: (issue) =>
+    `must list networks such as 10.0.0.0/8 or fe80::/10: ${quote(String(issue.input))} is not one`,
+});
+
+/** CIDR networks, or `none`. */
+const networks: Kind<readonly string[]> = {
+  kind: { type: "networks" },
+  schema: z.string()
+    .refine((text) => list(text).length > 0, "must list networks such as 10.0.0.0/8, or none")
+    .transform((text) => text.toLowerCase() === "none" ? [] : list(text))
+    .pipe(z.array(network)),
+};
+
+/** A postgres:// URI that the WHATWG URL parser (as postgres.js) reads, with a valid `sslmode`. */
+const postgresUri: Kind<string> = {
+  kind: { type: "postgresUri" },
+  schema: plain
+    .regex(/^postgres(ql)?:\/\//, {
+      error: "must be a postgres:// or postgresql:// URI",
+      abort: true,
+    })
+    .pipe(z.url({
+      abort: true,
+      error:
+        'is not a valid URI: check the host and port, and percent-encode "@", ":", "/" and "#" in the user name and password (%40, %3A, %2F, %23)',
+    }))
+    .superRefine((uri, context) => {
+      const mode = new URL(uri).searchParams.get("sslmode");
+      if (mode === null || (SSL_MODES as readonly string[]).includes(mode)) return;
+      const message = `must be one of ${SSL_MODES.join(", ")}: current value is ${quote(mode)}`;
+      context.addIssue({ code: "custom", path: ["sslmode"], message, input: mode });
+    }),
+};
+
+/** The path of a PEM file; `setting_files.ts` checks that it can be read. */
+const file: Kind<string> = { kind: { type: "file" }, schema: plain };
+
+/** One environment variable, a row of the README's table. */
+export interface Setting<T = unknown> {
   readonly kind: SettingKind;
   /** The text used when it is unset or blank; `""`: none. */
   readonly default: string;
   /** What it means, as the README's table says it. */
   readonly description: string;
-  /** From its text (unset, or blank after trimming: the default) to its value. */
+  /** From its trimmed text (undefined: unset or blank) to its value, the default's when undefined. */
   readonly schema: z.ZodType<T, string | undefined>;
 }
 
 function setting<T, const D extends string>(
-  value: ValueKind<T>,
+  { kind, schema }: Kind<T>,
   defaultText: D,
   description: string,
 ): Setting<D extends "" ? T | undefined : T> {
-  // `.default()` makes zod run this for an absent variable too.
-  const schema = z.string().default(defaultText)
-    .transform((given) => given.trim() || defaultText || undefined)
-    .pipe(value.schema.optional());
-  // With a default the text is never undefined, so neither is the value.
-  return { kind: value.kind, default: defaultText, description, schema } as Setting<
+  const orDefault = defaultText === "" ? schema.optional() : schema.prefault(defaultText);
+  return { kind, default: defaultText, description, schema: orDefault } as Setting<
     D extends "" ? T | undefined : T
   >;
 }
+
+/** Longest a timeout may be: beyond a day it is a typo (and beyond int32, timers fire at once). */
+const DAY_MS = 86_400_000;
+
+const topic = text({
+  regex: /^[A-Za-z0-9._-]{1,249}$/,
+  rule: '1 to 249 letters, digits, ".", "_" or "-"',
+});
 
 /**
  * A region's name (`MONITOR_REGION`, `--region`), as results carry it: letters, digits, `.`, `_`
@@ -74,15 +188,11 @@ export const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** Every environment variable read, in the order the README lists them. */
 export const SETTINGS = {
   KAFKA_BROKERS: setting(
-    hostPorts(),
+    hostPorts,
     "127.0.0.1:19092",
     "Comma-separated host:port list of Kafka bootstrap brokers",
   ),
-  KAFKA_TOPIC: setting(
-    text({ regex: /^[A-Za-z0-9._-]{1,249}$/, rule: '1 to 249 letters, digits, ".", "_" or "-"' }),
-    "website-checks",
-    "Topic the check results are published to",
-  ),
+  KAFKA_TOPIC: setting(topic, "website-checks", "Topic the check results are published to"),
   KAFKA_TOPIC_PARTITIONS: setting(
     integer(1),
     "6",
@@ -94,7 +204,7 @@ export const SETTINGS = {
     "Replication factor of the topics the monitor creates (results and sites); -1: the broker's default",
   ),
   KAFKA_SITES_TOPIC: setting(
-    text({ regex: /^[A-Za-z0-9._-]{1,249}$/, rule: '1 to 249 letters, digits, ".", "_" or "-"' }),
+    topic,
     "website-sites",
     "Compacted topic of the sites, keyed by site id: `monitor sites apply` writes it, `monitor sites list` reads it",
   ),
@@ -120,45 +230,45 @@ export const SETTINGS = {
     "How long the group waits for a silent consumer before giving its partitions to another",
   ),
   KAFKA_SSL: setting(
-    boolean(),
+    boolean,
     "false",
     "`true` to connect with TLS (implied by any KAFKA_SSL_*_FILE)",
   ),
   KAFKA_SSL_CA_FILE: setting(
-    file(),
+    file,
     "",
     "CA certificate (PEM) that signed the brokers' certificates, e.g. Aiven's ca.pem",
   ),
   KAFKA_SSL_CERT_FILE: setting(
-    file(),
+    file,
     "",
     "Client certificate (PEM) for TLS client authentication, e.g. Aiven's service.cert",
   ),
-  KAFKA_SSL_KEY_FILE: setting(file(), "", "Client private key (PEM), e.g. Aiven's service.key"),
+  KAFKA_SSL_KEY_FILE: setting(file, "", "Client private key (PEM), e.g. Aiven's service.key"),
   KAFKA_SSL_REJECT_UNAUTHORIZED: setting(
-    boolean(),
+    boolean,
     "true",
     "`false` turns broker certificate verification off (never in production)",
   ),
   KAFKA_SASL_MECHANISM: setting(
-    choice(SASL_MECHANISMS),
+    choice(["plain", "scram-sha-256", "scram-sha-512"]),
     "",
     "`plain`, `scram-sha-256` or `scram-sha-512` to authenticate with SASL",
   ),
   KAFKA_SASL_USERNAME: setting(text(), "", "SASL user name"),
-  KAFKA_SASL_PASSWORD: setting(secret(), "", "SASL password"),
+  KAFKA_SASL_PASSWORD: setting(text(), "", "SASL password"),
   DATABASE_URL: setting(
-    postgresUri(),
+    postgresUri,
     "postgres://postgres@127.0.0.1:54329/postgres",
     "PostgreSQL connection URI; `?sslmode=require` as Aiven gives it works",
   ),
   DATABASE_CA_FILE: setting(
-    file(),
+    file,
     "",
     "CA certificate (PEM) to verify the database server with, e.g. Aiven's ca.pem; without `sslmode`: verify-full. PGSSLROOTCERT works too",
   ),
   PGSSLROOTCERT: setting(
-    file(),
+    file,
     "",
     "libpq's name for DATABASE_CA_FILE, used when that is unset (and before `sslrootcert` in DATABASE_URL)",
   ),
@@ -199,7 +309,7 @@ export const SETTINGS = {
     "How long the broker may wait for a full batch before `monitor consume` gets a smaller one",
   ),
   CONSUME_PRUNE: setting(
-    boolean(),
+    boolean,
     "false",
     "`true`: `monitor consume` also runs `monitor prune` once an hour",
   ),
@@ -222,7 +332,7 @@ export const SETTINGS = {
     "Where `monitor produce` checks from (or `--region`): results and the User-Agent say it; without `--config`, the checkers of one region share the sites topic's sites (consumer group `monitor-checkers-REGION`)",
   ),
   CHECK_DENY_NETWORKS: setting(
-    networks(),
+    networks,
     "169.254.0.0/16,fe80::/10,fd00:ec2::254/128,100.100.100.200/32",
     "Networks checks never connect to (`none`: no limit), judged on the resolved address of every request and redirect hop; a site there fails as `denied`. The default: link-local (most clouds' metadata services), AWS's IPv6 and Alibaba's metadata addresses",
   ),
@@ -241,9 +351,13 @@ export const SETTINGS = {
     "",
     "Port for Prometheus metrics (`/metrics`) and health (`/healthz`); also `--metrics-port`. Unset: none",
   ),
-  LOG_LEVEL: setting(choice(LOG_LEVELS), "info", "`error`, `warn`, `info` or `debug`"),
+  LOG_LEVEL: setting(
+    choice(["error", "warn", "info", "debug"]),
+    "info",
+    "`error`, `warn`, `info` or `debug`",
+  ),
   LOG_FORMAT: setting(
-    choice(LOG_FORMATS),
+    choice(["text", "json"]),
     "text",
     "`text` (readable) or `json` (one object per line); also `--log-format`",
   ),
@@ -251,6 +365,9 @@ export const SETTINGS = {
 
 /** The name of an environment variable the monitor reads. */
 export type SettingName = keyof typeof SETTINGS;
+
+/** The names, in the README's order. */
+export const SETTING_NAMES = Object.keys(SETTINGS) as readonly SettingName[];
 
 /**
  * The text of a setting as the monitor uses it: trimmed, the default when unset or blank.
@@ -271,68 +388,4 @@ export function settingText(
   name: SettingName,
 ): string {
   return env[name]?.trim() || SETTINGS[name].default;
-}
-
-/** The names, in declaration order. */
-export const SETTING_NAMES = Object.keys(SETTINGS) as readonly SettingName[];
-
-type Fields = { readonly [K in SettingName]: typeof SETTINGS[K]["schema"] };
-const fields = Object.fromEntries(
-  SETTING_NAMES.map((name) => [name, SETTINGS[name].schema]),
-) as Fields;
-
-/**
- * The environment (every other variable is ignored) → each setting's value, defaults applied, with
- * the rules that span settings checked too, even when some setting is invalid.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { settingValuesSchema } from "./settings_schema.ts";
- * const values = settingValuesSchema.parse({ KAFKA_TOPIC_PARTITIONS: " 12 ", HOME: "/root" });
- * assert.equal(values.KAFKA_TOPIC_PARTITIONS, 12);
- * assert.equal(values.KAFKA_TOPIC, "website-checks");
- * ```
- */
-export const settingValuesSchema = z.object(fields).superRefine(checkAcrossSettings, {
-  // Listing every problem at once: a rule runs when the settings it reads are valid.
-  when: () => true,
-});
-
-/** Each setting's value. */
-export type SettingValues = z.output<typeof settingValuesSchema>;
-
-function checkAcrossSettings(values: SettingValues, context: z.RefinementCtx<SettingValues>): void {
-  const invalid = new Set(context.issues.map((issue) => issue.path?.[0]));
-  const valid = (...names: SettingName[]) => names.every((name) => !invalid.has(name));
-  const problem = (name: SettingName, message: string) =>
-    context.addIssue({ code: "custom", path: [name], message, input: values[name] });
-
-  if (
-    valid("KAFKA_SSL_CERT_FILE", "KAFKA_SSL_KEY_FILE") &&
-    (values.KAFKA_SSL_CERT_FILE === undefined) !== (values.KAFKA_SSL_KEY_FILE === undefined)
-  ) {
-    problem("KAFKA_SSL_CERT_FILE", "and KAFKA_SSL_KEY_FILE must be set together");
-  }
-  if (
-    valid("KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD") &&
-    values.KAFKA_SASL_MECHANISM !== undefined &&
-    (values.KAFKA_SASL_USERNAME === undefined || values.KAFKA_SASL_PASSWORD === undefined)
-  ) {
-    problem("KAFKA_SASL_USERNAME", "and KAFKA_SASL_PASSWORD must be set with KAFKA_SASL_MECHANISM");
-  }
-  if (
-    valid("KAFKA_TOPIC", "KAFKA_SITES_TOPIC") && values.KAFKA_SITES_TOPIC === values.KAFKA_TOPIC
-  ) {
-    // Sites on the results topic would be dead letters to `consume`, and compaction of results
-    // would keep one check per site.
-    problem("KAFKA_SITES_TOPIC", `must differ from KAFKA_TOPIC: both are "${values.KAFKA_TOPIC}"`);
-  }
-  const { RETAIN_CHECKS_DAYS: checksDays, RETAIN_ROLLUPS_DAYS: rollupsDays } = values;
-  if (valid("RETAIN_CHECKS_DAYS", "RETAIN_ROLLUPS_DAYS") && rollupsDays < checksDays) {
-    problem(
-      "RETAIN_ROLLUPS_DAYS",
-      `must be at least RETAIN_CHECKS_DAYS (${checksDays}): current value is "${rollupsDays}"`,
-    );
-  }
 }

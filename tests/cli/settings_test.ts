@@ -23,7 +23,7 @@ Deno.test("monitor settings refuses a DATABASE_URL with a control character in i
     assert.equal(await run.code, 2, run.out());
     assert.equal(
       run.err(),
-      "Invalid settings:\n  DATABASE_URL must not contain control characters (the value is not shown: it may hold a password)\n1 problem found; nothing was started\n",
+      "Invalid settings:\n  DATABASE_URL must not contain control characters (the value is not shown: it may hold a secret)\n1 problem found; nothing was started\n",
     );
     assert.equal(run.out(), "");
   }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { readSettings, redactUri, SETTINGS } from "../../src/config/settings.ts";
+import {
+  readSettings,
+  redactUri,
+  SECRETS,
+  type SettingName,
+  SETTINGS,
+  showSettings,
+} from "../../src/config/settings.ts";
 import { UsageError } from "../../src/errors.ts";
 
 Deno.test("readSettings() gives the documented defaults for an empty environment", () => {
@@ -64,7 +71,7 @@ Deno.test("readSettings() lists every bad value at once, naming the variable", (
           '  KAFKA_BROKERS must list host:port pairs: "localhost" is not one',
           '  KAFKA_TOPIC_PARTITIONS must be an integer of at least 1: current value is "zero"',
           "  KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together",
-          "  DATABASE_URL must be a postgres:// or postgresql:// URI",
+          "  DATABASE_URL must be a postgres:// or postgresql:// URI (the value is not shown: it may hold a secret)",
           '  RETAIN_ROLLUPS_DAYS must be at least RETAIN_CHECKS_DAYS (90): current value is "60"',
           '  LOG_LEVEL must be one of error, warn, info, debug: current value is "loud"',
         ].join("\n"),
@@ -72,6 +79,15 @@ Deno.test("readSettings() lists every bad value at once, naming the variable", (
       return true;
     },
   );
+});
+
+Deno.test("showSettings() masks every setting the list of secrets names", () => {
+  const secret = "postgres://u:s3cr3t@db.example/app?sslpassword=s3cr3t";
+  for (const name of Object.keys(SECRETS) as SettingName[]) {
+    const shown = showSettings({ [name]: secret }).find((setting) => setting.name === name);
+    assert.ok(shown !== undefined && !shown.shown.includes("s3cr3t"), `${name}: ${shown?.shown}`);
+  }
+  assert.deepEqual(Object.keys(SECRETS).toSorted(), ["DATABASE_URL", "KAFKA_SASL_PASSWORD"]);
 });
 
 Deno.test("redactUri() hides the password and keeps the rest", () => {
