@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { SETTING_NAMES, SETTINGS } from "../src/config/settings.ts";
-import { parseSitesAsWritten } from "../src/config/sites.ts";
-import { SITE_ID_RULE, sitesFileSchema } from "../src/config/sites_schema.ts";
+import { SITE_ID_RULE } from "../src/config/sites_schema.ts";
+import { parseSitesAsWritten, sitesFileSchema } from "../src/sites/file.ts";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 

@@ -22,7 +22,7 @@ import http from "node:http";
 import https from "node:https";
 import { parseArgs } from "node:util";
 import { checkSite } from "../../src/check/check_site.ts";
-import { parseSites } from "../../src/config/sites.ts";
+import { parseSites } from "../../src/sites/file.ts";
 import {
   APT_HINT,
   makeCertificates,

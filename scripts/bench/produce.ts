@@ -15,7 +15,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseSites } from "../../src/config/sites.ts";
+import { parseSites } from "../../src/sites/file.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -11,7 +11,8 @@
  */
 import { parseArgs } from "node:util";
 import { checkSite } from "../../src/check/check_site.ts";
-import { parseSites, type SiteConfig } from "../../src/config/sites.ts";
+import type { SiteConfig } from "../../src/config/sites.ts";
+import { parseSites } from "../../src/sites/file.ts";
 import { startScheduler } from "../../src/schedule/scheduler.ts";
 
 const { values } = parseArgs({

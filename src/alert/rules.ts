@@ -1,7 +1,7 @@
 /**
- * Alert rules as the sites file will hold them: an `alert` block per site and in `defaults`. Its
- * zod schema is exported for the sites file's schema to take in ({@link alertOptionsSchema}, and
- * `channelsSchema` from `./channels/config.ts` for the top-level `channels` map);
+ * Alert rules as the sites file holds them: an `alert` block per site and in `defaults`. Its zod
+ * schema ({@link alertOptionsSchema}) is exported for the sites file's schema to take in;
+ * config/ hands the blocks over as written, {@link readAlertRules} parses them, and
  * {@link resolveAlertRule} applies the defaults and checks the rules across fields, reporting each
  * problem at its key path.
  *
@@ -21,6 +21,13 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDurationMs } from "../config/duration.ts";
+import type { BuiltSite } from "../config/sites.ts";
+import {
+  type ProblemContext,
+  type Report,
+  reportIssues,
+  shownValue,
+} from "../config/sites_problems.ts";
 import type { KeyPath } from "../config/yaml_source.ts";
 
 /**
@@ -146,15 +153,12 @@ export interface AlertRule {
   readonly channels: readonly string[];
 }
 
-/** Told about each problem found, with where it is (`["sites", 2, "alert", "regions"]`). */
-export type Report = (path: KeyPath, message: string) => void;
-
 /**
  * A site's alert rule: the site's `alert` keys, then those of `defaults.alert`, then the built-in
  * defaults. Reports a channel that the `channels` map lacks and a response time that no check
  * could exceed.
  *
- * @param written The two `alert` blocks as written, and their key paths.
+ * @param written The two `alert` blocks as written, and the key path of the site's.
  * @param site The site's interval and timeout, and the channel names defined; `shown`, how a
  *   message shows a value (the sites file shows one from a `${NAME}` reference as written) and
  *   `timeoutShown`, the timeout.
@@ -181,12 +185,12 @@ export function resolveAlertRule(
     readonly defaults?: AlertOptions | undefined;
     readonly site?: AlertOptions | undefined;
     readonly siteAt: KeyPath;
-    readonly defaultsAt?: KeyPath;
   },
   site: {
     readonly intervalMs: number;
     readonly timeoutMs: number;
-    readonly channelNames: ReadonlySet<string>;
+    /** `undefined`: not at hand (a site of the sites topic), so the names are not checked. */
+    readonly channelNames?: ReadonlySet<string> | undefined;
     readonly shown?: (path: KeyPath, used: string) => string;
     readonly timeoutShown?: string;
   },
@@ -195,13 +199,12 @@ export function resolveAlertRule(
   const shown = site.shown ?? ((_path: KeyPath, used: string) => used);
   const defaults = written.defaults ?? {};
   const own = written.site ?? {};
-  const defaultsAt = written.defaultsAt ?? ["defaults", "alert"];
   const at = (key: keyof AlertOptions): KeyPath =>
-    own[key] !== undefined ? [...written.siteAt, key] : [...defaultsAt, key];
+    own[key] !== undefined ? [...written.siteAt, key] : ["defaults", "alert", key];
 
   const channels = own.channels ?? defaults.channels ?? [];
   channels.forEach((name, index) => {
-    if (!site.channelNames.has(name)) {
+    if (site.channelNames?.has(name) === false) {
       const path = [...at("channels"), index];
       report(path, `names no channel: "${shown(path, name)}" is not in the channels map`);
     }
@@ -227,4 +230,57 @@ export function resolveAlertRule(
     staleAfterMs: staleAfter * site.intervalMs,
     channels,
   };
+}
+
+/**
+ * The alert rule of each site of a sites file: parses the `alert` blocks as config hands them over
+ * (references resolved), reporting each problem at its key path, and checks the rules across keys
+ * on the blocks without a problem of their own, for the sites config built.
+ *
+ * @param data The file's data: `defaults.alert` and each site's `alert` are read.
+ * @param sites The sites config built, with their indexes in the file.
+ * @param context Where problems go and what they may show; `channelNames`, the names of the
+ *   `channels` map (`undefined`: not at hand, so not checked).
+ * @returns Each site's rule, by its index in the file.
+ */
+export function readAlertRules(
+  data: { readonly defaults?: unknown; readonly sites?: unknown },
+  sites: readonly BuiltSite[],
+  context: ProblemContext & { readonly channelNames?: ReadonlySet<string> | undefined },
+): Map<number, AlertRule> {
+  /** The block, `undefined` when there is none, `null` when it has a problem. */
+  const parse = (entry: unknown, at: KeyPath): AlertOptions | undefined | null => {
+    const block = entry !== null && typeof entry === "object"
+      ? (entry as { readonly alert?: unknown }).alert
+      : undefined;
+    const parsed = alertOptionsSchema.optional().safeParse(block);
+    if (parsed.success) return parsed.data;
+    const issues = parsed.error.issues.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+    reportIssues(issues, context);
+    return null;
+  };
+  const defaults = parse(data.defaults, ["defaults", "alert"]);
+  const blocks = Array.isArray(data.sites)
+    ? data.sites.map((site, index) => parse(site, ["sites", index, "alert"]))
+    : [];
+  return new Map(sites.map(({ index, site, timeoutShown }) => {
+    const own = blocks[index];
+    const siteAt: KeyPath = ["sites", index, "alert"];
+    // A block with a problem of its own has no known value, and its default would make up
+    // problems.
+    const known = own !== null && (own !== undefined || defaults !== null);
+    const rule = resolveAlertRule(
+      known ? { defaults: defaults ?? undefined, site: own, siteAt } : { siteAt },
+      {
+        intervalMs: site.intervalMs,
+        // (An unknown timeout: no response time is compared with it.)
+        timeoutMs: timeoutShown === null ? Infinity : site.timeoutMs,
+        channelNames: context.channelNames,
+        shown: (path, used) => shownValue(context.written, path, used),
+        ...(timeoutShown === null ? {} : { timeoutShown }),
+      },
+      context.report,
+    );
+    return [index, rule];
+  }));
 }

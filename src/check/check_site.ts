@@ -64,7 +64,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * @example
  * ```ts ignore
  * import { checkSite } from "./check_site.ts";
- * import { parseSites } from "../config/sites.ts";
+ * import { parseSites } from "../sites/file.ts";
  * const [site] = parseSites("sites:\n  - id: example\n    url: https://example.com/\n", "inline");
  * const result = await checkSite(site!);
  * console.log(result.up, result.statusCode, result.responseTimeMs, result.tlsMs);

@@ -14,7 +14,7 @@ import { type AlertedSite, decide, resultEvents, tickEvents } from "../alert/dec
 import type { AlertEvent } from "../alert/incidents.ts";
 import { type Delivery, type Outbox, startDelivery } from "../alert/deliver.ts";
 import type { AlertState } from "../alert/state.ts";
-import { loadAlertConfig } from "../config/sites.ts";
+import { loadAlertConfig } from "../sites/file.ts";
 import type { Settings } from "../config/settings.ts";
 import {
   type AlerterLock,

@@ -10,7 +10,7 @@ import { configErrorResult } from "../check/config_error.ts";
 import { deniedNetworks } from "../check/denied_networks.ts";
 import { localOrigin } from "../check/origin.ts";
 import type { Settings } from "../config/settings.ts";
-import { loadSites } from "../config/sites.ts";
+import { loadSites } from "../sites/file.ts";
 import { UsageError } from "../errors.ts";
 import { endOffsets } from "../kafka/admin.ts";
 import { followAssignedRows } from "../kafka/assigned.ts";

@@ -5,9 +5,9 @@
  * @module
  */
 import { basename, dirname, resolve } from "node:path";
-import { loadSites, type SiteConfig } from "../config/sites.ts";
 import { ConfigError, formatProblem } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { loadSites, type Site } from "../sites/file.ts";
 
 /** Where the sites come from and what asks for a reload. */
 export interface ReloadSource {
@@ -33,7 +33,7 @@ const SETTLE_MS = 200;
  */
 export async function watchSites(
   source: ReloadSource,
-  apply: (sites: readonly SiteConfig[]) => void,
+  apply: (sites: readonly Site[]) => void,
   options: { readonly log: Logger; readonly signal: AbortSignal },
 ): Promise<void> {
   const { log, signal } = options;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { loadSites } from "../config/sites.ts";
+import { loadSites } from "../sites/file.ts";
 import { loadMigrations, migrate } from "../db/migrate.ts";
 import { type CliContext, prepare } from "./context.ts";
 import { openDatabase, openKafka } from "./connect.ts";

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { notificationSchema } from "../alert/notification.ts";
 import { checkResultSchema, checkResultV1Schema, checkResultV2Schema } from "../check/result.ts";
-import { sitesFileSchema } from "../config/sites_schema.ts";
+import { sitesFileSchema } from "../sites/file.ts";
 import { UsageError } from "../errors.ts";
 import { siteMessageSchema } from "../sites/site_message.ts";
 import type { CliContext } from "./context.ts";

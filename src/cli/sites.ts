@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { loadSitesAsWritten } from "../config/sites.ts";
+import { loadSitesAsWritten } from "../sites/file.ts";
 import { createKafka } from "../kafka/client.ts";
 import { jsonLine, printable } from "../text.ts";
 import { diffSites, isEmptyDiff, type SiteChange, type SitesDiff } from "../sites/diff.ts";

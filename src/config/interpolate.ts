@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { KeyPath } from "./yaml_source.ts";
+import { formatKeyPath, type KeyPath } from "./yaml_source.ts";
 
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -70,4 +70,28 @@ export function interpolateEnv(
 export function holdsReference(value: unknown): boolean {
   return typeof value === "string" &&
     [...value.matchAll(REFERENCE)].some(([, name]) => name !== undefined);
+}
+
+/**
+ * What a `${NAME}` stands for when text is checked without resolving its references: a word that
+ * fits in a host name, a path, a query or a header.
+ */
+export const REFERENCE_WORD = "x";
+
+/** An environment where every name is set, to the {@link REFERENCE_WORD}. */
+export const EVERY_NAME_A_WORD = new Proxy({}, { get: () => REFERENCE_WORD }) as Readonly<
+  Record<string, string>
+>;
+
+/**
+ * The key paths (as formatted: `sites[0].url`) of the values that hold a `${NAME}` reference.
+ *
+ * @param data Parsed YAML, references unresolved.
+ * @returns The paths.
+ */
+export function referencedPaths(data: unknown): Set<string> {
+  const paths = new Set<string>();
+  // Against an empty environment, every reference is reported, with its path.
+  interpolateEnv(data ?? {}, {}, (path) => paths.add(formatKeyPath(path)));
+  return paths;
 }

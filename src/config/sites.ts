@@ -1,44 +1,28 @@
 /**
- * The sites file: which websites to check and how, and when to alert whom. YAML → unknown → zod →
- * readonly {@link SiteConfig} values (and, for the alerter, {@link AlertConfig}), with every
- * problem reported at once, by file, line and key path.
+ * A site as the checks use it ({@link SiteConfig}), built from a sites file's keys as written:
+ * every default applied, the rules that span keys or sites checked, the CA files read.
+ * `sites_file.ts` reads the file and hands what it validated to {@link buildSites}.
  *
  * @module
  */
-import { dirname, isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { RE2JS } from "re2js";
-import type { z } from "zod";
-import { type ChannelConfig, resolveChannel } from "../alert/channels/config.ts";
-import { type AlertRule, resolveAlertRule } from "../alert/rules.ts";
-import { ConfigError, type ConfigProblem } from "../errors.ts";
+import { printable } from "../text.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
-import { interpolateEnv } from "./interpolate.ts";
+import { EVERY_NAME_A_WORD, interpolateEnv } from "./interpolate.ts";
 import { caCertificates } from "./pem.ts";
-import { readTextFileAtMost } from "./text_file.ts";
 import {
   LIMITS,
   MAX_PATTERN_SOURCE_CHARS,
   type METHODS,
   patternSource,
   type SiteEntry,
+  type SiteKeys,
   type SiteOptions,
-  type SitesFile,
-  sitesFileSchema,
   statusRange,
 } from "./sites_schema.ts";
-import { formatKeyPath, type KeyPath, parseYaml } from "./yaml_source.ts";
-import {
-  fromIssue,
-  isChannelValue,
-  issueMessage,
-  problemAt,
-  quoteValue,
-  shownValue,
-  sortByLine,
-  typedIssues,
-  unique,
-} from "./sites_problems.ts";
-import { printable } from "../text.ts";
+import { type ProblemContext, quoteValue, shownValue, valueAt } from "./sites_problems.ts";
+import { formatKeyPath, type KeyPath } from "./yaml_source.ts";
 
 /** Defaults for keys that neither a site nor the `defaults` block sets. */
 export const DEFAULTS = {
@@ -98,104 +82,7 @@ export interface SiteConfig {
   readonly caCert: string | null;
   /** Fewer days than this until the certificate expires is a failure. */
   readonly certMinDays: number | null;
-  /** When its incidents open and resolve, and which channels they notify; defaults applied. */
-  readonly alert: AlertRule;
 }
-
-/** A sites file as the alerter reads it: the sites and the channels they notify. */
-export interface AlertConfig {
-  readonly sites: readonly SiteConfig[];
-  /** The `channels` map, `${NAME}` references resolved, by name, in the file's order. */
-  readonly channels: ReadonlyMap<string, ChannelConfig>;
-}
-
-/**
- * Reads and validates a sites file, as {@link parseSites} does.
- *
- * @param path The file to read.
- * @param env For `${NAME}` references; defaults to the process environment.
- * @returns The sites, with defaults applied.
- * @throws {ConfigError} Listing every problem, when the file cannot be read or is invalid.
- *
- * @example
- * ```ts ignore
- * import { loadSites } from "./sites.ts";
- * const sites = await loadSites("sites.example.yaml");
- * ```
- */
-export async function loadSites(
-  path: string,
-  env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
-): Promise<readonly SiteConfig[]> {
-  const text = await readTextFileAtMost(path, MAX_SITES_FILE_BYTES, "is it a sites file?");
-  return parseSites(text, path, env);
-}
-
-/**
- * Reads and validates a sites file as {@link loadSites} does, and resolves its `channels` map too.
- *
- * @param path The file to read.
- * @param env For `${NAME}` references; defaults to the process environment.
- * @returns The sites, each with its alert rule, and the channels.
- * @throws {ConfigError} Listing every problem, when the file cannot be read or is invalid.
- *
- * @example
- * ```ts ignore
- * import { loadAlertConfig } from "./sites.ts";
- * const { sites, channels } = await loadAlertConfig("sites.yaml");
- * ```
- */
-export async function loadAlertConfig(
-  path: string,
-  env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
-): Promise<AlertConfig> {
-  const text = await readTextFileAtMost(path, MAX_SITES_FILE_BYTES, "is it a sites file?");
-  return parseAlertConfig(text, path, env);
-}
-
-/**
- * Validates the text of a sites file as {@link parseSites} does, and resolves its `channels` map
- * too: a site's `alert.channels` must name channels of the map.
- *
- * @param text YAML.
- * @param file The file name used in messages.
- * @param env For `${NAME}` references.
- * @returns The sites, each with its alert rule, and the channels.
- * @throws {ConfigError} Listing every problem; an unset variable is named, never a value.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseAlertConfig } from "./sites.ts";
- * const text = `channels:
- *   team: { type: slack, url: "\${SLACK_URL}" }
- * defaults:
- *   alert: { failure_threshold: 2, channels: [team] }
- * sites:
- *   - id: a
- *     url: https://a.example/
- *     alert: { regions: majority }
- * `;
- * const { sites, channels } = parseAlertConfig(text, "sites.yaml", {
- *   SLACK_URL: "https://hooks.slack.com/services/T/B/x",
- * });
- * assert.equal(sites[0]?.alert.failureThreshold, 2);
- * assert.equal(sites[0]?.alert.regions, "majority");
- * assert.deepEqual(sites[0]?.alert.channels, ["team"]);
- * assert.equal(channels.get("team")?.type, "slack");
- * ```
- */
-export function parseAlertConfig(
-  text: string,
-  file: string,
-  env: Readonly<Record<string, string | undefined>> = {},
-): AlertConfig {
-  const { sites, channels } = validate(text, file, env, "all");
-  return { sites, channels };
-}
-
-/** Room for tens of thousands of sites; a bigger file is a mistake (or `/dev/zero`). */
-export const MAX_SITES_FILE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Room for a chain of a few dozen PEM certificates: each site's message on the sites topic
@@ -203,309 +90,47 @@ export const MAX_SITES_FILE_BYTES = 8 * 1024 * 1024;
  */
 export const MAX_CA_FILE_BYTES = 64 * 1024;
 
-/**
- * Validates the text of a sites file. Its `channels` are checked, but their `${NAME}` references
- * are not resolved nor their files read: they are the alerter's ({@link parseAlertConfig}), and a
- * checker need not have its secrets.
- *
- * @param text YAML.
- * @param file The file name used in messages.
- * @param env For `${NAME}` references.
- * @returns The sites, with defaults applied.
- * @throws {ConfigError} Listing every problem.
- */
-export function parseSites(
-  text: string,
-  file: string,
-  env: Readonly<Record<string, string | undefined>> = {},
-): readonly SiteConfig[] {
-  return validate(text, file, env).sites;
-}
-
-/** A sites file as written, `${NAME}` references kept, with the sites it describes. */
-export interface SitesAsWritten {
-  /** The file's data as written: references unresolved, `$${` not yet a `${`. */
-  readonly file: SitesFile;
-  /**
-   * Its sites, defaults applied, as checked: each reference stood for a {@link REFERENCE_WORD}.
-   * Their CA certificates are the files' contents; their other text is not for use.
-   */
-  readonly sites: readonly SiteConfig[];
-}
-
-/**
- * What a `${NAME}` stands for when a file is checked without resolving its references: a word
- * that fits in a host name, a path, a query or a header.
- */
-export const REFERENCE_WORD = "x";
-
-/**
- * Reads and validates a sites file as {@link parseSitesAsWritten} does.
- *
- * @param path The file to read.
- * @returns The file as written, and its sites.
- * @throws {ConfigError} Listing every problem, when the file cannot be read or is invalid.
- *
- * @example
- * ```ts ignore
- * import { loadSitesAsWritten } from "./sites.ts";
- * const { file } = await loadSitesAsWritten("sites.yaml");
- * ```
- */
-export async function loadSitesAsWritten(path: string): Promise<SitesAsWritten> {
-  const text = await readTextFileAtMost(path, MAX_SITES_FILE_BYTES, "is it a sites file?");
-  return parseSitesAsWritten(text, path);
-}
-
-/**
- * Validates the text of a sites file as {@link parseSites} does, every rule and every problem,
- * but without resolving `${NAME}` references: each one is checked as the {@link REFERENCE_WORD}
- * (so it can stand for part of a value, not for all of a URL or a duration), and the data is
- * returned as written, for a checker elsewhere to resolve from its own environment. The
- * `channels` are checked as {@link parseSites} checks them: a value that holds a reference, for its
- * type only (it may stand for all of a URL or a secret; channels are not published).
- *
- * @param text YAML.
- * @param file The file name used in messages.
- * @returns The file as written, and its sites.
- * @throws {ConfigError} Listing every problem; one whose value holds a reference says how it was
- *   checked; an `id` may hold none.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseSitesAsWritten } from "./sites.ts";
- * const text = "sites:\n  - id: a\n    url: https://${SITE_HOST}/\n";
- * const { file, sites } = parseSitesAsWritten(text, "sites.yaml");
- * assert.equal(file.sites[0]?.url, "https://${SITE_HOST}/");
- * assert.equal(sites[0]?.url, "https://x/");
- * ```
- */
-export function parseSitesAsWritten(text: string, file: string): SitesAsWritten {
-  const { data, sites } = validate(text, file, {}, "none");
-  // Resolving replaced text inside strings only: the data has the shape that was validated.
-  return { file: data as SitesFile, sites };
-}
-
-/** An environment where every name is set, to the same word. */
-const WORDS = new Proxy({}, { get: () => REFERENCE_WORD }) as Readonly<Record<string, string>>;
-
-/**
- * Which `${NAME}` references {@link validate} resolves: `all`, those of the sites but not of the
- * channels (which only the alerter needs, so checkers need not have their secrets), or `none`
- * (each is read as the {@link REFERENCE_WORD}).
- */
-type Resolve = "all" | "sites" | "none";
-
-/** Parses, resolves references with `env`, validates; `data` is the file as written. */
-function validate(
-  text: string,
-  file: string,
-  env: Readonly<Record<string, string | undefined>>,
-  resolve: Resolve = "sites",
-): { data: unknown; sites: SiteConfig[]; channels: Map<string, ChannelConfig> } {
-  const source = parseYaml(text, file);
-  if (source.problems.length > 0) throw new ConfigError(source.problems);
-
-  const root = source.data;
-  if (root !== undefined && root !== null && (typeof root !== "object" || Array.isArray(root))) {
-    const what = Array.isArray(root) ? "a list" : `${quoteValue(root)}`;
-    const message = `must be a mapping with a "sites" list: it is ${what}`;
-    throw new ConfigError([problemAt(source, [], message)]);
-  }
-
-  const problems: ConfigProblem[] = [];
-  const report: Report = (path, message) => problems.push(problemAt(source, path, message));
-  const { channels: channelsWritten, ...rest } = (root ?? {}) as Record<string, unknown>;
-  const referenced = resolve === "all"
-    ? new Set<string>()
-    : referencedPaths(resolve === "none" ? root : { channels: channelsWritten });
-  const fail = (found: ConfigProblem[]) =>
-    new ConfigError(sortByLine(found).map((p) => withReferenceHint(p, referenced)));
-  for (const path of referenced) {
-    const index = /^sites\[(\d+)\]\.id$/.exec(path)?.[1];
-    if (index !== undefined) report(["sites", Number(index), "id"], ID_REFERENCE);
-  }
-  // Checkers of the sites topic resolve SITE_* names only: a site that names another one would
-  // fail on every check, so it is not published.
-  if (resolve === "none") {
-    interpolateEnv(rest, {}, (path, _message, name) => {
-      const isId = path.length === 3 && path[0] === "sites" && path[2] === "id";
-      if (!SITE_VARIABLE.test(name) && !isId) report(path, notSiteVariable(name));
-    });
-  }
-  const unset = new Set<string>();
-  const interpolate = (value: unknown, names: Readonly<Record<string, string | undefined>>) =>
-    interpolateEnv(value, names, (path, message) => {
-      unset.add(formatKeyPath(path));
-      report(path, message);
-    }) as Record<string, unknown>;
-  const data = {
-    ...interpolate(rest, resolve === "none" ? WORDS : env),
-    ...(channelsWritten === undefined
-      ? {}
-      : interpolate({ channels: channelsWritten }, resolve === "all" ? env : WORDS)),
-  };
-  const parsed = sitesFileSchema.safeParse(data);
-  const issues = parsed.success ? [] : parsed.error.issues.flatMap(typedIssues);
-  // Channels are not published: the alerter resolves their references, and one may stand for all
-  // of a URL or a secret. Checked as written, such a value is checked for its type only.
-  const problemsOfIssues = issues.filter((issue) =>
-    !(referenced.has(formatKeyPath(issue.path)) && isChannelText(issue))
-  );
-  // A value that failed to resolve is reported once, as unset, not again as malformed.
-  const kept = problemsOfIssues.filter((issue) => !unset.has(formatKeyPath(issue.path)));
-  problems.push(...kept.flatMap((issue) => fromIssue(source, issue)));
-  const files = { report, baseDir: dirname(file), written: root };
-  const sitesWritten = (root as { readonly sites?: unknown } | null | undefined)?.sites;
-  const urls = Array.isArray(sitesWritten) ? sitesWritten.map((site) => String(site?.url)) : [];
-  const channelOptions = {
-    report,
-    // Files, like secrets, are the alerter's to have.
-    readCaFile: (path: string, at: KeyPath) =>
-      resolve === "all" ? readCaFile(path, at, files) : null,
-  };
-  // (Text of a channel that a reference stands for leaves the data with the schema's shape.)
-  if (problemsOfIssues.length === 0) {
-    const valid = parsed.success ? parsed.data : data as SitesFile;
-    const sites = buildSites(valid, urls, files);
-    const channels = resolveChannels(valid, channelOptions);
-    if (problems.length > 0) throw fail(unique(problems));
-    return { data: root ?? {}, sites, channels };
-  }
-  // The rules across keys are checked all the same, on the keys without a problem of their own:
-  // every problem is reported at once.
-  const parts = usableParts(data, problemsOfIssues);
-  if (parts !== null) {
-    buildSites(parts.file, urls, { ...files, ...parts.context });
-    resolveChannels(parts.file, channelOptions);
-  }
-  throw fail(unique(problems));
-}
-
-/**
- * The parts of a file with problems that have none of their own, for the rules across keys:
- * each site's and the defaults' keys without a problem (a site that is no map or whose id has one
- * left out), and the channels without one. `null` when there is no list of sites or map of
- * channels to check.
- */
-function usableParts(data: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]) {
-  const pruned = new Set<string>();
-  for (const issue of issues) {
-    const paths = issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => [...issue.path, key])
-      : [issue.path];
-    for (const path of paths) {
-      // A key of a site, of the defaults or of the channels map; or one of those three whole.
-      const entry = path.slice(0, path[0] === "sites" ? 3 : 2);
-      if (entry.length < 2 && (entry[0] === "sites" || entry[0] === "channels")) return null;
-      pruned.add(formatKeyPath(entry));
-    }
-  }
-  const has = (path: KeyPath) => pruned.has(formatKeyPath(path));
-  const without = (value: unknown, at: KeyPath) =>
-    Object.fromEntries(Object.entries(value ?? {}).filter(([key]) => !has([...at, key])));
-  const sites = (data.sites as unknown[]).map((site, index) => ({ site, index }))
-    .filter(({ index }) => !has(["sites", index]) && !has(["sites", index, "id"]));
-  const file = {
-    sites: sites.map(({ site, index }) => ({
-      // No rule across keys reads the URL: one in its place will do.
-      url: "http://url.invalid/",
-      ...without(site, ["sites", index]),
-    })),
-    ...(has(["defaults"]) ? {} : { defaults: without(data.defaults, ["defaults"]) }),
-    channels: without(data.channels, ["channels"]),
-  } as SitesFile;
-  const context = {
-    pruned,
-    indexes: sites.map(({ index }) => index),
-    // A channel with a problem is still a channel: naming it is no problem.
-    channelNames: new Set(Object.keys(data.channels ?? {})),
-  };
-  return { file, context };
-}
-
-/** The `channels` map, resolved, in the file's order. */
-function resolveChannels(
-  file: SitesFile,
-  context: {
-    readonly report: Report;
-    readonly readCaFile: (path: string, at: KeyPath) => string | null;
-  },
-): Map<string, ChannelConfig> {
-  return new Map(
-    Object.entries(file.channels ?? {}).map((
-      [name, entry],
-    ) => [name, resolveChannel(name, entry, { ...context, at: ["channels", name] })]),
-  );
-}
-
-/** An issue with a channel's text value (its URL, secret, address) but its type. */
-function isChannelText(issue: z.core.$ZodIssue): boolean {
-  return isChannelValue(issue.path) && issue.code !== "invalid_type";
-}
-
-const ID_REFERENCE =
-  "cannot hold a ${NAME} reference here: the id is the site's key on the sites topic; write it out";
-
-/** Why a site on the sites topic cannot refer to `name`. */
-function notSiteVariable(name: string): string {
-  return `refers to \${${name}}: checkers of the sites topic resolve only SITE_* variables`;
-}
-
-/** The key paths (as formatted) of the values that hold a `${NAME}` reference. */
-function referencedPaths(root: unknown): Set<string> {
-  const paths = new Set<string>();
-  // Against an empty environment, every reference is reported, with its path.
-  interpolateEnv(root ?? {}, {}, (path) => paths.add(formatKeyPath(path)));
-  return paths;
-}
-
-function withReferenceHint(problem: ConfigProblem, referenced: ReadonlySet<string>): ConfigProblem {
-  // (A problem with the reference itself needs no hint.)
-  const aboutReference = problem.message === ID_REFERENCE ||
-    problem.message.startsWith("refers to ${");
-  if (!referenced.has(problem.path) || aboutReference) return problem;
-  // What is left of a channel's value is its type or its type of channel (see validate()).
-  const hint = problem.path.startsWith("channels.")
-    ? "a ${NAME} reference stands for text: write this value out"
-    : `each \${NAME} was read as the word "${REFERENCE_WORD}": checkers resolve references, so one may stand for part of this value, not for all of it`;
-  return { ...problem, message: `${problem.message} (${hint})` };
-}
-
-type Report = (path: KeyPath, message: string) => void;
-
 /** Compiled patterns by source, shared by the sites built with it. */
 export type Patterns = Map<string, RE2JS>;
 
-/**
- * Where a sites file's files are, and its data as written (messages show a value that holds a
- * `${NAME}` reference as written: what the reference stands for may be a secret).
- */
-interface FileContext {
-  readonly report: Report;
-  readonly baseDir: string;
-  readonly written: unknown;
+/** A site built, with what the rules of the keys other rooms parse need to know of it. */
+export interface BuiltSite {
+  /** Its index in the file's `sites`. */
+  readonly index: number;
+  readonly site: SiteConfig;
+  /**
+   * Its timeout as messages show it; `null` when its interval or timeout has a problem of its
+   * own, so that no rule may compare anything with it.
+   */
+  readonly timeoutShown: string | null;
 }
 
-/** Applies defaults and checks the rules that span fields or sites. */
-function buildSites(
-  file: SitesFile,
-  urlsAsWritten: readonly string[],
+/** Where a sites file's files are, where its problems go, and its data as written. */
+export interface FileContext extends ProblemContext {
+  readonly baseDir: string;
+}
+
+/**
+ * Applies defaults and checks the rules that span keys or sites, reporting each problem.
+ *
+ * @param file The file's keys, validated (or those of them without a problem of their own).
+ * @param context Where problems go, the data as written (for messages and the URLs results
+ *   record), where relative paths start; `compiled`, patterns to share; for the parts of a file
+ *   with problems, the index of each site in the file and the keys left out (formatted), which
+ *   no rule across keys may read.
+ * @returns The sites.
+ */
+export function buildSites(
+  file: SiteKeys,
   context: FileContext & {
     readonly compiled?: Patterns;
-    /** The channels a site may name; the file's `channels` map unless told. */
-    readonly channelNames?: ReadonlySet<string>;
-    /** For the parts of a file with problems: the index of each site in the file. */
     readonly indexes?: readonly number[];
-    /** The keys left out of those parts (formatted), which no rule across keys may read. */
     readonly pruned?: ReadonlySet<string>;
   },
-): SiteConfig[] {
+): BuiltSite[] {
   const { report } = context;
   const shown = (path: KeyPath, used: string) => shownValue(context.written, path, used);
   const defaults: SiteOptions = file.defaults ?? {};
-  const channelNames = context.channelNames ?? new Set(Object.keys(file.channels ?? {}));
   checkStatusRanges(defaults, ["defaults"], context);
   const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], context);
   const firstIndexById = new Map<string, number>();
@@ -521,7 +146,7 @@ function buildSites(
     const at = (key: string): KeyPath => ["sites", index, key];
     // Whether the keys are as written: one left out for a problem of its own has no known value,
     // and its default would make up problems.
-    const known = (...keys: (keyof SiteOptions)[]) =>
+    const known = (...keys: ("interval" | "timeout" | "method")[]) =>
       keys.every((key) =>
         !pruned.has(formatKeyPath(at(key))) &&
         (site[key] !== undefined || !pruned.has("defaults") && !pruned.has(`defaults.${key}`))
@@ -575,11 +200,12 @@ function buildSites(
     if (recorded !== null && recorded.length > MAX_PATTERN_SOURCE_CHARS) {
       report(at("pattern"), `must be at most ${LIMITS.maxPatternChars} characters as written`);
     }
-    return {
+    const urlWritten = valueAt(context.written, at("url"));
+    const built: SiteConfig = {
       id: site.id,
       name: site.name ?? site.id,
       url: site.url,
-      urlAsWritten: recordedUrl(urlsAsWritten[index] ?? site.url, site.url),
+      urlAsWritten: recordedUrl(typeof urlWritten === "string" ? urlWritten : site.url, site.url),
       method,
       headers: { ...defaults.headers, ...site.headers },
       forwardHeadersOnRedirect:
@@ -604,21 +230,9 @@ function buildSites(
         ? defaultCa
         : readCaFile(site.ca_file, at("ca_file"), context),
       certMinDays: site.cert_min_days ?? defaults.cert_min_days ?? null,
-      alert: resolveAlertRule(
-        known("alert")
-          ? { defaults: defaults.alert, site: site.alert, siteAt: at("alert") }
-          : { siteAt: at("alert") },
-        {
-          intervalMs,
-          // (An unknown timeout: no response time is compared with it.)
-          timeoutMs: timing ? timeoutMs : Infinity,
-          channelNames,
-          shown,
-          timeoutShown: shown(from("timeout"), formatDuration(timeoutMs)),
-        },
-        report,
-      ),
     };
+    const timeoutShown = timing ? shown(from("timeout"), formatDuration(timeoutMs)) : null;
+    return { index, site: built, timeoutShown };
   });
 }
 
@@ -634,8 +248,20 @@ function checkStatusRanges(
   });
 }
 
-/** The certificates of a CA file (only those: its text goes on the sites topic), or null. */
-function readCaFile(path: string | undefined, at: KeyPath, context: FileContext): string | null {
+/**
+ * Reads a CA file named at `at`: its certificates (only those: a site's go on the sites topic),
+ * or null, with the problem reported, when it has none or cannot be read.
+ *
+ * @param path As written, relative to the sites file.
+ * @param at Its key path.
+ * @param context Where the sites file is, and where problems go.
+ * @returns PEM text, or null.
+ */
+export function readCaFile(
+  path: string | undefined,
+  at: KeyPath,
+  context: FileContext,
+): string | null {
   if (path === undefined) return null;
   const { report } = context;
   const resolved = isAbsolute(path) ? path : join(context.baseDir, path);
@@ -674,97 +300,13 @@ function durationMs(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseDurationMs(text);
 }
 
-/** A `${NAME}` reference (`$${` writes a literal `${`). */
-const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
-
 /**
  * The URL results record: as written, references unresolved, when that reads as a URL (each
  * reference standing for a word); otherwise, when a reference stands for the scheme or the host and
  * port, the resolved origin alone (with `/…` for a path: it may hold a token).
  */
 function recordedUrl(written: string, resolved: string): string {
-  if (URL.canParse(written.replaceAll(REFERENCE, "x"))) return written;
+  if (URL.canParse(interpolateEnv(written, EVERY_NAME_A_WORD, () => {}) as string)) return written;
   const url = new URL(resolved);
   return url.pathname === "/" ? `${url.origin}/` : `${url.origin}/…`;
-}
-
-/**
- * The environment variables a checker of the sites topic resolves: whoever can write to the topic
- * chooses the names, so only those meant for sites, never the checker's own settings and secrets.
- */
-export const SITE_VARIABLE = /^SITE_[A-Za-z0-9_]*$/;
-
-/** One site of the sites topic as a checker sees it: the site to check, or why it cannot. */
-export type ResolvedSite =
-  | { readonly site: SiteConfig }
-  | { readonly problems: readonly string[] };
-
-/**
- * Resolves one site as the sites topic carries it (a sites file's entry with the defaults merged
- * in, `${NAME}` references as written) with this checker's environment, and validates it as a
- * sites file's site is validated. Never throws: a site this checker cannot check is data.
- *
- * @param entry The site's keys, but `ca_cert`.
- * @param caCert Its CA certificate(s), PEM, or `null` for the system's; one with a private key in
- *   it is a problem, and only its certificates are used.
- * @param options `env` for references; `patterns`, compiled patterns to share between sites.
- * @returns The site, or its problems, each `key: what is wrong` (a value that holds a reference is
- *   quoted as written: what the environment gives may be a secret).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { resolveSite } from "./sites.ts";
- * const entry = { id: "a", url: "https://${SITE_HOST}/", interval: "30s" };
- * const resolved = resolveSite(entry, null, { env: { SITE_HOST: "a.example" } });
- * assert.equal("site" in resolved && resolved.site.url, "https://a.example/");
- * assert.deepEqual(resolveSite(entry, null, { env: {} }), {
- *   problems: ["url: refers to ${SITE_HOST}, which is not set in the environment"],
- * });
- * ```
- */
-export function resolveSite(
-  entry: Readonly<Record<string, unknown>>,
-  caCert: string | null,
-  options: {
-    readonly env: Readonly<Record<string, string | undefined>>;
-    readonly patterns?: Patterns;
-  },
-): ResolvedSite {
-  const problems: string[] = [];
-  // Paths are the site's own keys: the entry sits at sites[0].
-  const written = { sites: [entry] };
-  const report: Report = (path, message) =>
-    problems.push(`${formatKeyPath(path.slice(2))}: ${message}`);
-  // Names the checker does not give out are refused before anything is resolved.
-  interpolateEnv(written, {}, (path, _message, name) => {
-    if (!SITE_VARIABLE.test(name)) report(path, notSiteVariable(name));
-  });
-  if (problems.length > 0) return { problems };
-  const data = interpolateEnv(written, options.env, report);
-  // A value that failed to resolve is reported once, as unset, not again as malformed.
-  if (problems.length > 0) return { problems };
-  const parsed = sitesFileSchema.safeParse(data);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues.flatMap(typedIssues)) {
-      report(issue.path as KeyPath, issueMessage(issue, written));
-    }
-    return { problems };
-  }
-  const context = {
-    report,
-    baseDir: ".",
-    written,
-    ...(options.patterns === undefined ? {} : { compiled: options.patterns }),
-    // The channels map is the alerter's, not on the topic: a checker takes the names as given.
-    channelNames: new Set(parsed.data.sites[0]?.alert?.channels),
-  };
-  const [site] = buildSites(parsed.data, [String(entry.url)], context);
-  // Whatever wrote the message, a private key is not used (nor is anything but certificates).
-  const certificates = caCert === null ? { pem: null } : caCertificates(caCert);
-  if ("problem" in certificates) report(["sites", 0, "ca_cert"], certificates.problem);
-  if ("problem" in certificates || problems.length > 0 || site === undefined) {
-    return { problems: [...new Set(problems)] };
-  }
-  return { site: { ...site, caCert: certificates.pem } };
 }

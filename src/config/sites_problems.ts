@@ -5,32 +5,53 @@
  * @module
  */
 import type { z } from "zod";
-import type { ConfigProblem } from "../errors.ts";
+import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { jsonLine, printable } from "../text.ts";
 import { holdsReference } from "./interpolate.ts";
 import { formatKeyPath, type KeyPath, type YamlSource } from "./yaml_source.ts";
 
-/** The problems a zod issue stands for, each at its file, line and key path. */
-export function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem[] {
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) =>
-      problemAt(
-        source,
-        [...issue.path, key],
-        key === "<<"
-          ? "is a merge key, which a sites file does not support: use the defaults block or write the keys out"
-          : "is not a known key: remove it or check its spelling",
-      )
-    );
+/** Told about each problem found, with where it is (`["sites", 2, "alert", "regions"]`). */
+export type Report = (path: KeyPath, message: string) => void;
+
+/** Where the problems of (a part of) a sites file go, and what their messages may show. */
+export interface ProblemContext {
+  readonly report: Report;
+  /** The data as written, references unresolved: what messages quote. */
+  readonly written: unknown;
+  /** The key paths (formatted) of values whose reference is not set: reported once, as unset. */
+  readonly unset?: ReadonlySet<string>;
+}
+
+/**
+ * Reports the problems that zod's issues stand for, each at its key path, once each.
+ *
+ * @param issues From a failed parse, at their full key paths.
+ * @param context Where they go; `unset`: paths whose issues are left out.
+ * @param hidden Whether the value at a path must never be shown (it may be a secret).
+ */
+export function reportIssues(
+  issues: readonly z.core.$ZodIssue[],
+  context: ProblemContext,
+  hidden?: (path: KeyPath) => boolean,
+): void {
+  const { report } = context;
+  for (const issue of issues.flatMap(typedIssues)) {
+    if (context.unset?.has(formatKeyPath(issue.path))) continue;
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        report(
+          [...issue.path, key],
+          key === "<<"
+            ? "is a merge key, which a sites file does not support: use the defaults block or write the keys out"
+            : "is not a known key: remove it or check its spelling",
+        );
+      }
+    } else if (issue.code === "invalid_key") {
+      report(issue.path, issue.issues[0]?.message ?? issue.message);
+    } else {
+      report(issue.path, issueMessage(issue, context.written, hidden));
+    }
   }
-  if (issue.code === "invalid_union") {
-    const typed = typedIssues(issue);
-    if (typed[0] !== issue) return typed.flatMap((inner) => fromIssue(source, inner));
-  }
-  if (issue.code === "invalid_key") {
-    return [problemAt(source, issue.path, issue.issues[0]?.message ?? issue.message)];
-  }
-  return [problemAt(source, issue.path, issueMessage(issue, source.data))];
 }
 
 /**
@@ -41,16 +62,20 @@ export function fromIssue(source: YamlSource, issue: z.core.$ZodIssue): ConfigPr
  *
  * @param issue A zod issue (not a union's: see {@link typedIssues}).
  * @param written The data as written, references unresolved, at the issue's paths.
+ * @param hidden Whether the value at a path must never be shown.
  * @returns The message.
  */
-export function issueMessage(issue: z.core.$ZodIssue, written: unknown): string {
+function issueMessage(
+  issue: z.core.$ZodIssue,
+  written: unknown,
+  hidden?: (path: KeyPath) => boolean,
+): string {
   const value = valueAt(written, issue.path);
   const withoutValue = issue.code === "custom" ? issue.params?.withoutValue : undefined;
   const said = holdsReference(value) && typeof withoutValue === "string"
     ? withoutValue
     : issue.message;
-  // A channel's values may be secrets (a Slack URL, a webhook secret): they are never shown.
-  const shown = isChannelValue(issue.path) ? undefined : value;
+  const shown = hidden?.(issue.path) ? undefined : value;
   return value === undefined && issue.code === "invalid_type"
     ? "is required"
     : typeof shown === "string" && !said.includes(shown)
@@ -91,11 +116,6 @@ export function typedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   return typed.flatMap((inner) => typedIssues({ ...inner, path: [...issue.path, ...inner.path] }));
 }
 
-/** Whether `path` is a value inside a channel of the `channels` map, but its `type`. */
-export function isChannelValue(path: KeyPath): boolean {
-  return path[0] === "channels" && path.length >= 3 && path[2] !== "type";
-}
-
 /** Long values are cut: a message is read on a terminal. */
 const MAX_SHOWN_CHARS = 100;
 
@@ -118,7 +138,8 @@ export function problemAt(source: YamlSource, path: KeyPath, message: string): C
   return line === undefined ? where : { ...where, line };
 }
 
-function valueAt(data: unknown, path: KeyPath): unknown {
+/** The value at `path` of parsed data, if any. */
+export function valueAt(data: unknown, path: KeyPath): unknown {
   let value = data;
   for (const key of path) {
     if (value === null || typeof value !== "object") return undefined;
@@ -127,16 +148,22 @@ function valueAt(data: unknown, path: KeyPath): unknown {
   return value;
 }
 
-/** Several sites can share one bad default; it is reported once. */
-export function unique(problems: ConfigProblem[]): ConfigProblem[] {
+/**
+ * The error that lists a sites file's problems: each once (several sites can share one bad
+ * default), in the order of their lines.
+ *
+ * @param problems As found.
+ * @param hint Adds to a problem's message what the reader needs to know to mend it.
+ * @returns The error to throw.
+ */
+export function sitesFileError(
+  problems: readonly ConfigProblem[],
+  hint: (problem: ConfigProblem) => ConfigProblem = (problem) => problem,
+): ConfigError {
   const seen = new Set<string>();
-  return problems.filter((p) => {
+  const once = problems.filter((p) => {
     const key = `${p.path}\0${p.message}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
-}
-
-/** Problems in the order of their lines. */
-export function sortByLine(problems: ConfigProblem[]): ConfigProblem[] {
-  return problems.toSorted((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return new ConfigError(once.toSorted((a, b) => (a.line ?? 0) - (b.line ?? 0)).map(hint));
 }

@@ -1,13 +1,13 @@
 /**
- * The sites file as written: its zod schema, from which `schema/sites.json` is generated. Rules
- * that span fields or sites are in `sites.ts`.
+ * The sites file as written: its zod schema, but for the keys that alert/ parses (a site's `alert`
+ * block and the top-level `channels` map), which {@link sitesFileSchemaWith} takes in: the whole
+ * file's schema, from which `schema/sites.json` is generated, is `src/sites/file.ts`'s. Rules that
+ * span fields or sites are in `sites.ts`.
  *
  * @module
  */
 import { RE2JS } from "re2js";
 import { z } from "zod";
-import { channelsSchema } from "../alert/channels/config.ts";
-import { alertOptionsSchema } from "../alert/rules.ts";
 import { NO_CONTROL_CHARACTERS, NO_NUL } from "../text.ts";
 import { durationPattern, formatDuration, parseDurationMs } from "./duration.ts";
 import { programSize } from "./pattern_size.ts";
@@ -134,8 +134,6 @@ const siteOptions = {
     LIMITS.maxBodyBytes,
   ).describe("Most body bytes read (after decompression); more is body_too_large (default 1 MiB)")
     .optional(),
-  // Each key of a site's block wins over the same key of the defaults' block.
-  alert: alertOptionsSchema.optional(),
 };
 
 /** Rejects what the linear-time engine cannot compile, with the position of the fault. */
@@ -229,52 +227,66 @@ function headerChars(headers: Readonly<Record<string, string>>): number {
   );
 }
 
-/** The sites file as written. */
-export const sitesFileSchema = z.strictObject({
-  defaults: z.strictObject(siteOptions).describe("Values for keys that a site leaves out")
-    .optional(),
-  sites: z.array(
-    z.strictObject({
-      id: z.string({ error: "is required: a short unique name for the site" })
-        .regex(SITE_ID, { error: `must be ${SITE_ID_RULE}` })
-        .describe("Unique id of the site; the Kafka message key"),
-      name: z.string({ error: "must be a string" }).min(1)
-        .max(LIMITS.maxNameChars, { error: `must be at most ${LIMITS.maxNameChars} characters` })
-        .regex(NO_CONTROL_CHARACTERS, noControl)
-        .refine((name) => name.isWellFormed(), loneSurrogate)
-        .describe(
-          "Display name; defaults to the id",
+/**
+ * The sites file as written, with the schemas of the keys that another room parses.
+ *
+ * @param keys `alert`: a site's (and the defaults') `alert` block; `channels`: the top-level map.
+ * @returns The schema.
+ */
+export function sitesFileSchemaWith<Alert extends z.ZodType, Channels extends z.ZodType>(
+  keys: { readonly alert: Alert; readonly channels: Channels },
+) {
+  // Each key of a site's alert block wins over the same key of the defaults' block.
+  const options = { ...siteOptions, alert: keys.alert.optional() };
+  return z.strictObject({
+    defaults: z.strictObject(options).describe("Values for keys that a site leaves out")
+      .optional(),
+    sites: z.array(
+      z.strictObject({
+        id: z.string({ error: "is required: a short unique name for the site" })
+          .regex(SITE_ID, { error: `must be ${SITE_ID_RULE}` })
+          .describe("Unique id of the site; the Kafka message key"),
+        name: z.string({ error: "must be a string" }).min(1)
+          .max(LIMITS.maxNameChars, { error: `must be at most ${LIMITS.maxNameChars} characters` })
+          .regex(NO_CONTROL_CHARACTERS, noControl)
+          .refine((name) => name.isWellFormed(), loneSurrogate)
+          .describe(
+            "Display name; defaults to the id",
+          ).optional(),
+        url: z.url({
+          protocol: /^https?$/,
+          hostname: z.regexes.hostname,
+          error: "must be an absolute http(s) URL",
+        }).max(LIMITS.maxUrlChars, { error: `must be at most ${LIMITS.maxUrlChars} characters` })
+          .refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl)
+          .refine((url) => url.isWellFormed(), loneSurrogate).describe(
+            "The address to request; ${VAR} takes a value from the environment",
+          ),
+        pattern: patternOf(regex).describe(
+          `A regular expression (RE2 syntax) the body must contain, at most ${LIMITS.maxPatternChars} characters; (?i) makes it case-insensitive`,
         ).optional(),
-      url: z.url({
-        protocol: /^https?$/,
-        hostname: z.regexes.hostname,
-        error: "must be an absolute http(s) URL",
-      }).max(LIMITS.maxUrlChars, { error: `must be at most ${LIMITS.maxUrlChars} characters` })
-        .refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl)
-        .refine((url) => url.isWellFormed(), loneSurrogate).describe(
-          "The address to request; ${VAR} takes a value from the environment",
-        ),
-      pattern: patternOf(regex).describe(
-        `A regular expression (RE2 syntax) the body must contain, at most ${LIMITS.maxPatternChars} characters; (?i) makes it case-insensitive`,
-      ).optional(),
-      body: z.string({ error: "must be a string" }).max(LIMITS.maxRequestBodyChars, {
-        error: `must be at most ${LIMITS.maxRequestBodyChars} characters`,
-      }).describe(
-        `Request body, for POST, PUT, PATCH, DELETE or OPTIONS; at most ${LIMITS.maxRequestBodyChars} characters`,
-      ).optional(),
-      ...siteOptions,
-    }),
-    { error: "must be a list of sites" },
-  ).min(1, { error: "must list at least one site" }).describe("The websites to check"),
-  channels: channelsSchema.optional(),
-}).describe("website-monitor sites file");
+        body: z.string({ error: "must be a string" }).max(LIMITS.maxRequestBodyChars, {
+          error: `must be at most ${LIMITS.maxRequestBodyChars} characters`,
+        }).describe(
+          `Request body, for POST, PUT, PATCH, DELETE or OPTIONS; at most ${LIMITS.maxRequestBodyChars} characters`,
+        ).optional(),
+        ...options,
+      }),
+      { error: "must be a list of sites" },
+    ).min(1, { error: "must list at least one site" }).describe("The websites to check"),
+    channels: keys.channels.optional(),
+  }).describe("website-monitor sites file");
+}
 
-/** The parsed file. */
-export type SitesFile = z.infer<typeof sitesFileSchema>;
+/** The sites file as config reads it: `alert` blocks and `channels` are for alert/ to parse. */
+export const siteKeysSchema = sitesFileSchemaWith({ alert: z.unknown(), channels: z.unknown() });
+
+/** The parsed file, as config reads it. */
+export type SiteKeys = z.infer<typeof siteKeysSchema>;
 /** A site as written. */
-export type SiteEntry = SitesFile["sites"][number];
+export type SiteEntry = SiteKeys["sites"][number];
 /** The keys shared by sites and defaults. */
-export type SiteOptions = NonNullable<SitesFile["defaults"]>;
+export type SiteOptions = NonNullable<SiteKeys["defaults"]>;
 
 /**
  * The inline-flag form of a pattern: `{ regex: "a.b", flags: "is" }` → `(?is)a.b`.

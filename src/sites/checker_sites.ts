@@ -7,14 +7,21 @@
  *
  * @module
  */
+import { readAlertRules } from "../alert/rules.ts";
 import type { MisconfiguredSite } from "../check/config_error.ts";
 import { parseDurationMs } from "../config/duration.ts";
-import { DEFAULTS, type Patterns, resolveSite, type SiteConfig } from "../config/sites.ts";
+import { interpolateEnv } from "../config/interpolate.ts";
+import { caCertificates } from "../config/pem.ts";
+import { DEFAULTS, type Patterns } from "../config/sites.ts";
+import { checkSites } from "../config/sites_file.ts";
+import type { Report } from "../config/sites_problems.ts";
+import { formatKeyPath } from "../config/yaml_source.ts";
 import type { Logger } from "../log.ts";
+import { notSiteVariable, type Site, SITE_VARIABLE } from "./file.ts";
 import { decodeSiteMessage } from "./site_message.ts";
 
 /** A site as a checker schedules it: one it checks, or one it reports as misconfigured. */
-export type CheckerSite = SiteConfig | MisconfiguredSite;
+export type CheckerSite = Site | MisconfiguredSite;
 
 /**
  * Whether the site cannot be checked.
@@ -105,4 +112,71 @@ export function checkerSites(
     made = next;
     return [...next.values()].flatMap(({ site }) => site === null ? [] : [site]);
   };
+}
+
+/** One site of the sites topic as a checker sees it: the site to check, or why it cannot. */
+export type ResolvedSite =
+  | { readonly site: Site }
+  | { readonly problems: readonly string[] };
+
+/**
+ * Resolves one site as the sites topic carries it (a sites file's entry with the defaults merged
+ * in, `${NAME}` references as written) with this checker's environment, and validates it as a
+ * sites file's site is validated. Never throws: a site this checker cannot check is data.
+ *
+ * @param entry The site's keys, but `ca_cert`.
+ * @param caCert Its CA certificate(s), PEM, or `null` for the system's; one with a private key in
+ *   it is a problem, and only its certificates are used.
+ * @param options `env` for references; `patterns`, compiled patterns to share between sites.
+ * @returns The site, or its problems, each `key: what is wrong` (a value that holds a reference is
+ *   quoted as written: what the environment gives may be a secret).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveSite } from "./checker_sites.ts";
+ * const entry = { id: "a", url: "https://${SITE_HOST}/", interval: "30s" };
+ * const resolved = resolveSite(entry, null, { env: { SITE_HOST: "a.example" } });
+ * assert.equal("site" in resolved && resolved.site.url, "https://a.example/");
+ * assert.deepEqual(resolveSite(entry, null, { env: {} }), {
+ *   problems: ["url: refers to ${SITE_HOST}, which is not set in the environment"],
+ * });
+ * ```
+ */
+export function resolveSite(
+  entry: Readonly<Record<string, unknown>>,
+  caCert: string | null,
+  options: {
+    readonly env: Readonly<Record<string, string | undefined>>;
+    readonly patterns?: Patterns;
+  },
+): ResolvedSite {
+  const problems: string[] = [];
+  // Paths are the site's own keys: the entry sits at sites[0].
+  const written = { sites: [entry] };
+  const report: Report = (path, message) =>
+    problems.push(`${formatKeyPath(path.slice(2))}: ${message}`);
+  // Names the checker does not give out are refused before anything is resolved.
+  interpolateEnv(written, {}, (path, _message, name) => {
+    if (!SITE_VARIABLE.test(name)) report(path, notSiteVariable(name));
+  });
+  if (problems.length > 0) return { problems };
+  const data = interpolateEnv(written, options.env, report) as typeof written;
+  // A value that failed to resolve is reported once, as unset, not again as malformed.
+  if (problems.length > 0) return { problems };
+  const context = { report, written, baseDir: "." };
+  const sites = checkSites(data, {
+    ...context,
+    ...(options.patterns === undefined ? {} : { compiled: options.patterns }),
+  });
+  // The channels map is the alerter's, not on the topic: the names are not checked here.
+  const rules = readAlertRules(data, sites, context);
+  // Whatever wrote the message, a private key is not used (nor is anything but certificates).
+  const certificates = caCert === null ? { pem: null } : caCertificates(caCert);
+  if ("problem" in certificates) report(["sites", 0, "ca_cert"], certificates.problem);
+  const [built] = sites;
+  if ("problem" in certificates || problems.length > 0 || built === undefined) {
+    return { problems: [...new Set(problems)] };
+  }
+  return { site: { ...built.site, caCert: certificates.pem, alert: rules.get(0)! } };
 }

@@ -12,10 +12,11 @@
 import { z } from "zod";
 import { alertOptionsSchema } from "../alert/rules.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
-import { MAX_CA_FILE_BYTES, type SitesAsWritten } from "../config/sites.ts";
-import { LIMITS, patternShapeSchema, sitesFileSchema } from "../config/sites_schema.ts";
+import { MAX_CA_FILE_BYTES } from "../config/sites.ts";
+import { LIMITS, patternShapeSchema } from "../config/sites_schema.ts";
 import { formatKeyPath } from "../config/yaml_source.ts";
 import { jsonLine, NO_CONTROL_CHARACTERS } from "../text.ts";
+import { type SitesAsWritten, sitesFileSchema } from "./file.ts";
 
 /** The current version of a site message. */
 export const SITE_MESSAGE_VERSION = 1 as const;
@@ -88,7 +89,7 @@ const KEY_ORDER = Object.keys(siteSchema.shape) as (keyof MessageSite)[];
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseSitesAsWritten } from "../config/sites.ts";
+ * import { parseSitesAsWritten } from "./file.ts";
  * import { siteMessages } from "./site_message.ts";
  * const text = "defaults:\n  interval: 30s\nsites:\n  - id: a\n    url: https://${SITE_HOST}/\n";
  * const [message] = siteMessages(parseSitesAsWritten(text, "sites.yaml"), "sites.yaml");

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { parseSites, type SiteConfig } from "../../src/config/sites.ts";
+import type { SiteConfig } from "../../src/config/sites.ts";
+import { parseSites } from "../../src/sites/file.ts";
 
 /** One site with the given URL and optional keys (YAML values, already quoted where needed). */
 export function siteFor(url: string, extra: Record<string, string> = {}): SiteConfig {

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { checkSite } from "../../src/check/check_site.ts";
 import { checkResultSchema } from "../../src/check/result.ts";
-import { parseSites, type SiteConfig } from "../../src/config/sites.ts";
+import type { SiteConfig } from "../../src/config/sites.ts";
+import { parseSites } from "../../src/sites/file.ts";
 import { TEST_CA_FILE } from "../_helpers/http_target.ts";
 import { siteFor } from "../_helpers/sites.ts";
 

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError } from "../../src/errors.ts";
-import { parseSites } from "../../src/config/sites.ts";
+import { parseSites } from "../../src/sites/file.ts";
 import { quote } from "../../src/config/settings_schema.ts";
 import { quoteValue } from "../../src/config/sites_problems.ts";
 import { jsonLine, printable } from "../../src/text.ts";

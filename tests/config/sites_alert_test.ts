@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { PAGERDUTY_EVENTS_URL } from "../../src/alert/channels/config.ts";
 import { ALERT_DEFAULTS } from "../../src/alert/rules.ts";
+import { resolveSite } from "../../src/sites/checker_sites.ts";
 import {
   loadAlertConfig,
   parseAlertConfig,
   parseSites,
   parseSitesAsWritten,
-  resolveSite,
-} from "../../src/config/sites.ts";
+} from "../../src/sites/file.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
 
 const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
@@ -264,6 +264,24 @@ sites:
     "sites.yaml:4: channels.mail.port must be a port number (a ${NAME} reference stands for text: write this value out)",
     'sites.yaml:5: channels.page.type must have a type: one of webhook, slack, pagerduty, email: current value is "${TYPE}" (a ${NAME} reference stands for text: write this value out)',
   ]);
+});
+
+Deno.test("a channels map written as one reference is to be written out, not read as a word", () => {
+  const text = 'channels: "${CHANNELS}"\nsites:\n  - id: a\n    url: https://a.example/\n';
+  for (
+    const parse of [
+      () => parseSites(text, "sites.yaml", {}),
+      () => parseSitesAsWritten(text, "sites.yaml"),
+    ]
+  ) {
+    const [problem, ...others] = problemsOf(parse);
+    assert.deepEqual(others, []);
+    assert.match(problem ?? "", /^sites\.yaml:1: channels .*"\$\{CHANNELS\}"/);
+    assert.ok(
+      problem?.endsWith("(a ${NAME} reference stands for text: write this value out)"),
+      problem,
+    );
+  }
 });
 
 Deno.test("parseSitesAsWritten() reports a site's channel that the channels map lacks", () => {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError } from "../../src/errors.ts";
-import { parseAlertConfig, parseSitesAsWritten } from "../../src/config/sites.ts";
+import { parseAlertConfig, parseSitesAsWritten } from "../../src/sites/file.ts";
 
 const FILE = `channels:
   team: { type: slack, url: "https://hooks.slack.com/services/T/B/x" }
@@ -81,4 +81,18 @@ Deno.test("sites apply reports every problem of such a file at once too", () => 
     '20: sites[2].alert.channels[1] names no channel: "nope" is not in the channels map',
   ));
   assert.equal(problems.length, 12);
+});
+
+Deno.test("a channels key that is no map keeps no rule across the sites' keys from being checked", () => {
+  const text = `channels: 5
+sites:
+  - id: a
+    url: https://a.example/
+    timeout: 90s
+    alert: { channels: [team] }
+`;
+  assert.deepEqual(problemsOf(() => parseAlertConfig(text, "sites.yaml", {})), [
+    "1: channels Invalid input: expected record, received number: current value is 5",
+    "5: sites[0].timeout timeout 90s is longer than the interval 1m: a check must end before the next one is due",
+  ]);
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { RE2JS } from "re2js";
 import { checkResultSchema } from "../../src/check/result.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { parseSites } from "../../src/config/sites.ts";
+import { parseSites } from "../../src/sites/file.ts";
 import { LIMITS, MAX_PATTERN_SOURCE_CHARS } from "../../src/config/sites_schema.ts";
 import { programSize } from "../../src/config/pattern_size.ts";
 

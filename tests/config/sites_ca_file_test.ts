@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { monitor } from "../_helpers/cli.ts";
 import { closedPort } from "../_helpers/http_target.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
-import { parseSites, parseSitesAsWritten } from "../../src/config/sites.ts";
+import { parseSites, parseSitesAsWritten } from "../../src/sites/file.ts";
 import { siteMessages } from "../../src/sites/site_message.ts";
 
 const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;

@@ -3,7 +3,7 @@
  * enforces: an editor that checks as you type refuses what `monitor` refuses, and no more.
  */
 import assert from "node:assert/strict";
-import { sitesFileSchema } from "../../src/config/sites_schema.ts";
+import { sitesFileSchema } from "../../src/sites/file.ts";
 
 const published = JSON.parse(
   await Deno.readTextFile(new URL("../../schema/sites.json", import.meta.url)),

@@ -8,12 +8,12 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseAlertConfig, resolveSite } from "../../src/config/sites.ts";
+import { parseAlertConfig } from "../../src/sites/file.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
 import { checkSite } from "../../src/check/check_site.ts";
 import { configErrorResult } from "../../src/check/config_error.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
-import { checkerSites, isMisconfigured } from "../../src/sites/checker_sites.ts";
+import { checkerSites, isMisconfigured, resolveSite } from "../../src/sites/checker_sites.ts";
 
 const REF = "${SITE_SECRET}";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { ALERT_DEFAULTS } from "../../src/alert/rules.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
-import { DEFAULTS, loadSites, parseSites } from "../../src/config/sites.ts";
+import { DEFAULTS } from "../../src/config/sites.ts";
+import { loadSites, parseSites } from "../../src/sites/file.ts";
 
 const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
 

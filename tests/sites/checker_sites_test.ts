@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { configErrorResult } from "../../src/check/config_error.ts";
-import { parseSites } from "../../src/config/sites.ts";
+import { parseSites } from "../../src/sites/file.ts";
 import { checkerSites, isMisconfigured } from "../../src/sites/checker_sites.ts";
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));

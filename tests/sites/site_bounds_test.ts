@@ -4,7 +4,7 @@
  * bound is not read, and `sites apply` publishes none.
  */
 import assert from "node:assert/strict";
-import { parseSitesAsWritten } from "../../src/config/sites.ts";
+import { parseSitesAsWritten } from "../../src/sites/file.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
 import { checkerSites, isMisconfigured } from "../../src/sites/checker_sites.ts";
 import {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseSites, parseSitesAsWritten, resolveSite } from "../../src/config/sites.ts";
+import { resolveSite } from "../../src/sites/checker_sites.ts";
+import { parseSites, parseSitesAsWritten } from "../../src/sites/file.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
 import {
   decodeSiteMessage,

@@ -1,15 +1,18 @@
 /**
- * Notification channels as the sites file will hold them: the top-level `channels` map, name →
- * channel, its zod schema ({@link channelsSchema}) for the sites file's schema to take in, and
- * {@link resolveChannel}, which applies defaults and reads a CA file. Secrets (a URL's token, a
- * webhook secret, a routing key, a password) are meant to be written as `${VAR}`.
+ * Notification channels as the sites file holds them: the top-level `channels` map, name →
+ * channel, its zod schema ({@link channelsSchema}) for the sites file's schema to take in,
+ * {@link readChannels}, which parses the map as config hands it over, and {@link resolveChannel},
+ * which applies defaults and reads a CA file. Secrets (a URL's token, a webhook secret, a routing
+ * key, a password) are meant to be written as `${VAR}`.
  *
  * @module
  */
 import { z } from "zod";
 import { parseDurationMs } from "../../config/duration.ts";
-import type { KeyPath } from "../../config/yaml_source.ts";
-import { CHANNEL_NAME, CHANNEL_NAME_HINT, durationSchema, type Report } from "../rules.ts";
+import { EVERY_NAME_A_WORD, interpolateEnv, referencedPaths } from "../../config/interpolate.ts";
+import { type Report, reportIssues, typedIssues } from "../../config/sites_problems.ts";
+import { formatKeyPath, type KeyPath } from "../../config/yaml_source.ts";
+import { CHANNEL_NAME, CHANNEL_NAME_HINT, durationSchema } from "../rules.ts";
 
 /** Delivery time bounds. */
 export const CHANNEL_DEFAULTS = {
@@ -247,4 +250,79 @@ export function resolveChannel(
       };
     }
   }
+}
+
+/**
+ * Parses the `channels` map of a sites file as config hands it over (as written), reporting each
+ * problem at its key path; a channel's values are never shown in a message (they may be secrets),
+ * but its type.
+ *
+ * @param written The map as written, `${NAME}` references unresolved; `undefined` when there is
+ *   none.
+ * @param context `env`: the alerter's environment for references; `null` where channels are
+ *   checked without their secrets (a checker, `sites apply`): a value that holds a reference is
+ *   then checked for its type only, since it may stand for all of a URL or a secret.
+ *   `readCaFile`: reads an e-mail channel's `ca_file`. `report`: told about each problem.
+ * @returns The channels without a problem of their own, resolved, in the file's order; the names
+ *   of all (`undefined` when the map is no map).
+ */
+export function readChannels(
+  written: unknown,
+  context: {
+    readonly env: Readonly<Record<string, string | undefined>> | null;
+    readonly readCaFile: (path: string, at: KeyPath) => string | null;
+    readonly report: Report;
+  },
+): {
+  readonly channels: Map<string, ChannelConfig>;
+  readonly names: ReadonlySet<string> | undefined;
+} {
+  const root = { channels: written };
+  const referenced = context.env === null ? referencedPaths(root) : new Set<string>();
+  const report: Report = (path, message) =>
+    context.report(
+      path,
+      referenced.has(formatKeyPath(path))
+        ? `${message} (a \${NAME} reference stands for text: write this value out)`
+        : message,
+    );
+  const unset = new Set<string>();
+  const { channels: data } = interpolateEnv(
+    root,
+    context.env ?? EVERY_NAME_A_WORD,
+    (path, message) => {
+      unset.add(formatKeyPath(path));
+      report(path, message);
+    },
+  ) as { channels: unknown };
+  const parsed = channelsSchema.optional().safeParse(data);
+  // (Checked as a word, a value that holds a reference is checked for its type only.)
+  const issues = (parsed.success ? [] : parsed.error.issues)
+    .flatMap((issue) => typedIssues({ ...issue, path: ["channels", ...issue.path] }))
+    .filter((issue) =>
+      !(referenced.has(formatKeyPath(issue.path)) && isValue(issue.path) &&
+        issue.code !== "invalid_type")
+    );
+  reportIssues(issues, { report, written: root, unset }, isValue);
+  if (data === undefined) return { channels: new Map(), names: new Set() };
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    return { channels: new Map(), names: undefined };
+  }
+  const withProblems = new Set(issues.map((issue) => issue.path[1]));
+  const channels = Object.entries(data).filter(([name]) => !withProblems.has(name))
+    .map(([name, entry]) => {
+      const channel = resolveChannel(name, entry as ChannelEntry, {
+        ...context,
+        at: ["channels", name],
+        report,
+      });
+      return [name, channel] as const;
+    });
+  // A channel with a problem is still a channel: naming it is no problem.
+  return { channels: new Map(channels), names: new Set(Object.keys(data)) };
+}
+
+/** Whether `path` is a value inside a channel, but its `type`. */
+function isValue(path: KeyPath): boolean {
+  return path.length >= 3 && path[2] !== "type";
 }
