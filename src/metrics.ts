@@ -43,6 +43,12 @@ export interface Metrics {
   readonly notifications: Counter<"channel" | "outcome">;
   /** From the check that made a transition to its notification's delivery. */
   readonly notificationLatency: Histogram<"channel">;
+  /** Requests `monitor serve` answered, by route pattern and status. */
+  readonly serveRequests: Counter<"route" | "status">;
+  /** Time to answer a request, by route pattern. */
+  readonly serveDuration: Histogram<"route">;
+  /** Requests `monitor serve` could not answer because a database read failed. */
+  readonly serveDatabaseErrors: Counter;
 }
 
 /**
@@ -144,6 +150,27 @@ export function createMetrics(): Metrics {
         "From the check that opened or resolved an incident to its notification's delivery",
         SECONDS,
         ["channel"],
+      ),
+    ),
+    serveRequests: add(
+      new Counter(
+        "monitor_serve_requests_total",
+        "Requests monitor serve answered, by route pattern and status",
+        ["route", "status"],
+      ),
+    ),
+    serveDuration: add(
+      new Histogram(
+        "monitor_serve_request_duration_seconds",
+        "Time to answer a request, by route pattern",
+        [0.001, ...SECONDS],
+        ["route"],
+      ),
+    ),
+    serveDatabaseErrors: add(
+      new Counter(
+        "monitor_serve_database_errors_total",
+        "Requests monitor serve could not answer because a database read failed",
       ),
     ),
   };

@@ -25,6 +25,7 @@ const command = {
   prune: () => import("./prune.ts"),
   run: () => import("./run.ts"),
   schema: () => import("./schema.ts"),
+  serve: () => import("./serve.ts"),
   settings: () => import("./settings.ts"),
   sites: () => import("./sites.ts"),
   watch: () => import("./watch.ts"),
@@ -112,6 +113,11 @@ function buildProgram(outside: CliContext): Command {
     .action((options: { config: string }) =>
       command.run().then(({ runCommand }) => runCommand(options, context))
     );
+  program.command("serve")
+    .description(
+      "serve the status page, badges and JSON API on SERVE_ADDRESS:SERVE_PORT (read-only)",
+    )
+    .action(() => command.serve().then(({ serveCommand }) => serveCommand(context)));
   program.command("schema")
     .description("print the JSON Schemas of the message format and the sites file")
     .option("--write <dir>", "write them as files into this directory")

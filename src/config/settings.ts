@@ -32,6 +32,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 export const SECRETS: { readonly [K in SettingName]?: (text: string) => string } = {
   KAFKA_SASL_PASSWORD: () => "***",
   DATABASE_URL: redactUri,
+  SERVE_API_TOKEN: () => "***",
 };
 
 /** Each setting's value. */
@@ -126,6 +127,14 @@ function toSettings(values: Values) {
     checkDenyNetworks: values.CHECK_DENY_NETWORKS,
     produceBufferMessages: values.PRODUCE_BUFFER_MESSAGES,
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
+    serve: {
+      address: values.SERVE_ADDRESS,
+      port: values.SERVE_PORT,
+      apiToken: values.SERVE_API_TOKEN ?? null,
+      // null: every site
+      sites: values.SERVE_SITES?.split(",").map((id) => id.trim()) ?? null,
+      showUrls: values.SERVE_SHOW_URLS,
+    },
     metricsPort: values.METRICS_PORT ?? null,
     logLevel: values.LOG_LEVEL,
     logFormat: values.LOG_FORMAT,

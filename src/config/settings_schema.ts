@@ -346,6 +346,30 @@ export const SETTINGS = {
     "8000",
     "How long `produce` takes at most to stop after SIGINT/SIGTERM: checks in progress get three quarters of it and are then abandoned (never recorded as down), the rest publishes what it holds; what was lost is logged",
   ),
+  SERVE_ADDRESS: setting(
+    text({ regex: /^[A-Za-z0-9.:_-]{1,253}$/, rule: "a host name or an IP address" }),
+    "127.0.0.1",
+    "Address `monitor serve` listens on; `0.0.0.0` (or `::`) to be reached from elsewhere",
+  ),
+  SERVE_PORT: setting(integer(0, 65_535), "8080", "Port of `monitor serve`; 0: any free one"),
+  SERVE_API_TOKEN: setting(
+    text({ regex: /^[\x21-\x7e]{16,512}$/, rule: "16 to 512 printable ASCII characters" }),
+    "",
+    "Bearer token that `monitor serve`'s API (`/api/`, `/metrics`) then requires; the pages and badges stay public. Unset: the API is open",
+  ),
+  SERVE_SITES: setting(
+    text({
+      regex: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}( *, *[A-Za-z0-9][A-Za-z0-9._-]{0,63})*$/,
+      rule: "a comma-separated list of site ids",
+    }),
+    "",
+    "Site ids `monitor serve` shows (pages, badges and API); others are unknown to it. Unset: every site",
+  ),
+  SERVE_SHOW_URLS: setting(
+    boolean,
+    "false",
+    "`true`: `monitor serve` shows sites' URLs and error messages (they may name hosts and paths you keep private)",
+  ),
   METRICS_PORT: setting(
     integer(0, 65_535),
     "",

@@ -87,7 +87,11 @@ Deno.test("showSettings() masks every setting the list of secrets names", () => 
     const shown = showSettings({ [name]: secret }).find((setting) => setting.name === name);
     assert.ok(shown !== undefined && !shown.shown.includes("s3cr3t"), `${name}: ${shown?.shown}`);
   }
-  assert.deepEqual(Object.keys(SECRETS).toSorted(), ["DATABASE_URL", "KAFKA_SASL_PASSWORD"]);
+  assert.deepEqual(Object.keys(SECRETS).toSorted(), [
+    "DATABASE_URL",
+    "KAFKA_SASL_PASSWORD",
+    "SERVE_API_TOKEN",
+  ]);
 });
 
 Deno.test("redactUri() hides the password and keeps the rest", () => {

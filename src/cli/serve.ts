@@ -1,0 +1,73 @@
+/**
+ * `monitor serve`: the status page, badges and JSON API over what PostgreSQL holds. Read-only: it
+ * never migrates, and refuses a database whose schema is not migrated.
+ *
+ * @module
+ */
+import { pingDatabase, type Sql } from "../db/client.ts";
+import { requireMigrated } from "../db/migrate.ts";
+import { createMetrics } from "../metrics.ts";
+import { serveHandler } from "../serve/app.ts";
+import { databaseReads } from "../serve/source.ts";
+import { type CliContext, prepare, whenAborted } from "./context.ts";
+import { openDatabase, openWhenAvailable } from "./connect.ts";
+
+const PROBE_TIMEOUT_MS = 3_000;
+
+/**
+ * Runs `monitor serve` until the context's signal is aborted.
+ *
+ * @param context Environment, signal and output.
+ * @throws {ServiceError} When PostgreSQL refuses for good or the schema is not migrated.
+ */
+export async function serveCommand(context: CliContext): Promise<void> {
+  const { settings, log } = prepare(context);
+  const { signal } = context;
+  const sql = await openWhenAvailable(() => openDatabase(settings), { log, signal });
+  if (sql === undefined) return;
+  try {
+    await requireMigrated(sql);
+    const { address, port, sites, showUrls, apiToken } = settings.serve;
+    const handler = serveHandler({
+      reads: databaseReads(sql, sites),
+      now: () => new Date(),
+      showUrls,
+      apiToken,
+      metrics: createMetrics(),
+      health: () => probe(sql),
+      log,
+    });
+    const server = Deno.serve({ hostname: address, port, onListen: () => {} }, handler);
+    const listening = server.addr as Deno.NetAddr;
+    log.info("serving", {
+      url: `http://${
+        listening.hostname.includes(":") ? `[${listening.hostname}]` : listening.hostname
+      }:${listening.port}/`,
+      sites: sites === null ? "all" : sites.length,
+      api: apiToken === null ? "open" : "token required",
+    });
+    await whenAborted(signal);
+    await server.shutdown();
+    log.info("stopped serving");
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** The database's state for `/healthz`. */
+async function probe(sql: Sql): Promise<Record<string, string>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      pingDatabase(sql),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no answer within 3 s")), PROBE_TIMEOUT_MS);
+      }),
+    ]);
+    return { database: "ok" };
+  } catch (error) {
+    return { database: `unreachable: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The JSON API's handlers: parameters validated with the schemas of `api_schema.ts` (a bad one is
+ * a 400 naming it), answers built in those schemas' types.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { CheckCursor, CheckRow, IncidentRow, SiteSummary } from "../db/reads.ts";
+import {
+  type checkSchema,
+  checksQuery,
+  DEFAULT_LIMIT,
+  type incidentSchema,
+  incidentsQuery,
+  type siteSchema,
+  sitesQuery,
+  type siteStatus,
+  type uptimeAnswer,
+  uptimeQuery,
+} from "./api_schema.ts";
+import type { ServeReads } from "./source.ts";
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** A request the API refuses: its status and message. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  /** @param status 400 or 404. */
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** What the handlers need besides the request. */
+export interface ApiContext {
+  readonly reads: ServeReads;
+  readonly now: Date;
+  /** SERVE_SHOW_URLS: URLs and error messages may name hosts and paths. */
+  readonly showUrls: boolean;
+}
+
+/**
+ * The query's parameters, validated.
+ *
+ * @throws {ApiError} 400 naming the first bad parameter and its value.
+ */
+export function parseQuery<T extends z.ZodType>(schema: T, url: URL): z.output<T> {
+  const given = Object.fromEntries(url.searchParams);
+  const parsed = schema.safeParse(given);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  if (issue?.code === "unrecognized_keys") {
+    throw new ApiError(400, `Unknown query parameter ${JSON.stringify(issue.keys[0])}`);
+  }
+  const name = String(issue?.path[0]);
+  throw new ApiError(
+    400,
+    `Bad query parameter "${name}": ${issue?.message}: current value is ${
+      JSON.stringify(given[name])
+    }`,
+  );
+}
+
+/** `from` and `to` with their defaults, checked: from before to, at most `maxDays` apart. */
+function range(
+  query: { from?: string | undefined; to?: string | undefined },
+  now: Date,
+  defaultMs: number,
+  maxDays: number,
+): { from: Date; to: Date } {
+  const to = query.to === undefined ? now : new Date(query.to);
+  const from = query.from === undefined ? new Date(to.getTime() - defaultMs) : new Date(query.from);
+  if (from >= to) throw new ApiError(400, `Bad range: "from" must be before "to"`);
+  if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
+    throw new ApiError(400, `Bad range: "from" and "to" must be at most ${maxDays} days apart`);
+  }
+  return { from, to };
+}
+
+/** A site's state from its regions' latest checks. */
+export function statusOf(site: SiteSummary): z.output<typeof siteStatus> {
+  const ups = site.regions.filter((region) => region.up).length;
+  if (site.regions.length === 0) return "unknown";
+  return ups === site.regions.length ? "up" : ups === 0 ? "down" : "partial";
+}
+
+function siteJson(site: SiteSummary, showUrls: boolean): z.output<typeof siteSchema> {
+  return {
+    id: site.siteId,
+    name: site.name,
+    ...(showUrls ? { url: site.url } : {}),
+    status: statusOf(site),
+    regions: site.regions.map((r) => ({ ...r, checkedAt: r.checkedAt.toISOString() })),
+    uptime: site.uptime,
+    responseTimeMs: { p50: site.responseTimeMsP50, p95: site.responseTimeMsP95 },
+  };
+}
+
+/** `GET /api/v1/sites` */
+export async function listSites(url: URL, context: ApiContext) {
+  const query = parseQuery(sitesQuery, url);
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const sites = await context.reads.sites({
+    ...(query.after === undefined ? {} : { after: query.after }),
+    limit,
+    now: context.now,
+  });
+  return {
+    sites: sites.map((site) => siteJson(site, context.showUrls)),
+    next: sites.length === limit ? sites.at(-1)!.siteId : null,
+  };
+}
+
+/**
+ * `GET /api/v1/sites/{id}`
+ *
+ * @throws {ApiError} 404 when the site is unknown or not shown.
+ */
+export async function getSite(siteId: string, context: ApiContext) {
+  return siteJson(await requireSite(siteId, context), context.showUrls);
+}
+
+/** The site, if it exists and is shown. */
+export async function requireSite(siteId: string, context: ApiContext): Promise<SiteSummary> {
+  const site = await context.reads.site(siteId, context.now);
+  if (site === undefined) throw new ApiError(404, `No site ${JSON.stringify(siteId)}`);
+  return site;
+}
+
+function encodeCursor(check: CheckRow): string {
+  const text = JSON.stringify([check.checkedAt.toISOString(), check.checkId]);
+  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): CheckCursor {
+  try {
+    const [at, id] = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
+    const checkedAt = new Date(at);
+    if (
+      typeof at === "string" && !Number.isNaN(checkedAt.getTime()) && typeof id === "string" &&
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
+    ) return { checkedAt, checkId: id };
+  } catch { /* answered below */ }
+  throw new ApiError(400, 'Bad query parameter "cursor": must be the `next` of a previous answer');
+}
+
+function checkJson(check: CheckRow, showUrls: boolean): z.output<typeof checkSchema> {
+  const { checkId, checkedAt, errorMessage, ...rest } = check;
+  return {
+    ...rest,
+    id: checkId,
+    checkedAt: checkedAt.toISOString(),
+    ...(showUrls ? { errorMessage } : {}),
+  };
+}
+
+/** `GET /api/v1/sites/{id}/checks`: newest first, a page at a time. */
+export async function listChecks(siteId: string, url: URL, context: ApiContext) {
+  const query = parseQuery(checksQuery, url);
+  const { from, to } = range(query, context.now, DAY_MS, 31);
+  await requireSite(siteId, context);
+  const limit = query.limit ?? 100;
+  const checks = await context.reads.checks({
+    siteId,
+    from,
+    to,
+    limit,
+    ...(query.region === undefined ? {} : { region: query.region }),
+    ...(query.cursor === undefined ? {} : { before: decodeCursor(query.cursor) }),
+  });
+  return {
+    checks: checks.map((check) => checkJson(check, context.showUrls)),
+    next: checks.length === limit ? encodeCursor(checks.at(-1)!) : null,
+  };
+}
+
+/** `GET /api/v1/sites/{id}/uptime`: by hour or UTC day and region, from the rollups. */
+export async function siteUptime(
+  siteId: string,
+  url: URL,
+  context: ApiContext,
+): Promise<z.output<typeof uptimeAnswer>> {
+  const query = parseQuery(uptimeQuery, url);
+  const bucket = query.bucket ?? "hour";
+  const { from, to } = bucket === "hour"
+    ? range(query, context.now, DAY_MS, 31)
+    : range(query, context.now, 90 * DAY_MS, 400);
+  await requireSite(siteId, context);
+  const rows = await context.reads.uptime({
+    siteIds: [siteId],
+    from,
+    to,
+    bucket,
+    ...(query.region === undefined ? {} : { region: query.region }),
+  });
+  return {
+    bucket,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    buckets: rows.map(({ siteId: _, start, ...row }) => ({
+      ...row,
+      start: start.toISOString(),
+      uptime: (row.checks - row.failures) / row.checks,
+    })),
+  };
+}
+
+function incidentJson(incident: IncidentRow, showUrls: boolean): z.output<typeof incidentSchema> {
+  const { incidentId, openedAt, resolvedAt, causeMessage, ...rest } = incident;
+  return {
+    ...rest,
+    regions: [...incident.regions],
+    id: incidentId,
+    openedAt: openedAt.toISOString(),
+    resolvedAt: resolvedAt?.toISOString() ?? null,
+    ...(showUrls ? { causeMessage } : {}),
+  };
+}
+
+/** `GET /api/v1/incidents`: open now, or open at any time in a range. */
+export async function listIncidents(url: URL, context: ApiContext) {
+  const query = parseQuery(incidentsQuery, url);
+  const which = query.state === "all"
+    ? { open: false as const, ...range(query, context.now, 30 * DAY_MS, 400) }
+    : { open: true as const };
+  const rows = await context.reads.incidents({
+    ...which,
+    limit: query.limit ?? 100,
+    ...(query.site === undefined ? {} : { siteId: query.site }),
+  });
+  return { incidents: rows.map((incident) => incidentJson(incident, context.showUrls)) };
+}
