@@ -294,8 +294,8 @@ CREATE TABLE rejected_messages (
 -- notification, and a change written twice adds nothing, because every row has a key that the
 -- same transition always gives.
 
--- One row per site: its AlertState (src/alert/state.ts) as JSON, read back at start-up. The row is
--- also the lock that orders two writers of the same site's incidents.
+-- One row per site: its AlertState (src/alert/state.ts) as JSON, read back at start-up by the one
+-- alerter at work (an advisory lock per consumer group, src/db/alerts.ts).
 CREATE TABLE alert_states (
   site_id    text PRIMARY KEY CHECK (site_id <> ''),
   state      jsonb NOT NULL CHECK (jsonb_typeof(state) = 'object' AND state ->> 'siteId' = site_id),
@@ -336,7 +336,8 @@ CREATE INDEX incidents_site_id_opened_at ON incidents (site_id, opened_at DESC);
 CREATE INDEX incidents_opened_at ON incidents (opened_at DESC);
 
 -- The outbox: one row per transition and channel, written with the incident change and then sent
--- by a loop that retries with backoff until the channel accepts. The body is the Notification
+-- by the alerter's loop for the channel, which retries with backoff until the channel accepts (a
+-- notification sent but not marked so, in a crash, is sent again). The body is the Notification
 -- (src/alert/notification.ts), the generic webhook's JSON, kept as it was when the change happened.
 CREATE TABLE notifications (
   notification_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -350,12 +351,12 @@ CREATE TABLE notifications (
   created_at      timestamptz NOT NULL DEFAULT now(),
   -- Failed deliveries so far (a delivery cut short by a crash is not counted).
   attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-  -- When to try next: after a failure, the backoff; while a sender holds it, the end of its lease.
+  -- When to try next: its creation, then after each failure the backoff.
   next_attempt_at timestamptz NOT NULL DEFAULT now(),
   -- The last failure, redacted by the sender: never a URL's token, a key or a password.
   last_error      text CHECK (length(last_error) <= 2000),
   sent_at         timestamptz,
-  -- The same transition written twice (a redelivered batch, two writers) adds nothing.
+  -- The same transition written twice (a redelivered batch) adds nothing.
   UNIQUE (idempotency_key, channel),
   CHECK (body ->> 'idempotencyKey' = idempotency_key),
   CHECK (body ->> 'incidentId' = incident_id),

@@ -1,31 +1,33 @@
 /**
- * Delivering the outbox: one loop per channel takes the notifications that are due, oldest first
- * (an incident's resolve never before its trigger), sends each and marks it sent, or marks it failed with the time of its next attempt (backing off
- * from 1 s to 5 min, without end: a notification is given up on by no one but the user). A channel
- * that fails or hangs holds up only itself. A notification sent whose marking was lost (a crash) is
- * sent again: at least once, with the same idempotency key, which receivers use to drop the second.
+ * Delivering the outbox: one loop per channel takes the notification that is due, oldest first
+ * (an incident's resolve never before its trigger), sends it and marks it sent, or marks it failed
+ * with the time of its next attempt (backing off from 1 s to 5 min, without end: a notification is
+ * given up on by no one but the user). A channel that fails or hangs holds up only itself. A
+ * notification sent whose marking was lost (a crash) is sent again: at least once, with the same
+ * idempotency key, which receivers use to drop the second. One alerter sends at a time (its
+ * database lock), so nothing is claimed.
  *
  * @module
  */
 import type { Logger } from "../log.ts";
 import type { Channel } from "./channels/mod.ts";
-import type { Notification } from "./notification.ts";
+import { notificationSchema } from "./notification.ts";
 
-/** A notification in the outbox. */
+/** A notification in the outbox, as it was written. */
 export interface OutboxEntry {
   readonly id: string;
-  readonly notification: Notification;
+  /** Its idempotency key, readable even when its body is not. */
+  readonly key: string;
+  /** The notification's JSON as it was written (`notificationSchema`): this version may not read it. */
+  readonly body: unknown;
   /** Failed attempts so far. */
   readonly attempts: number;
 }
 
 /** Where the notifications wait (the `notifications` table). */
 export interface Outbox {
-  /** The channel's unsent notifications due by `now`, oldest first. */
-  due(
-    channel: string,
-    options: { readonly limit: number; readonly now: Date },
-  ): Promise<readonly OutboxEntry[]>;
+  /** The channel's oldest notification due by `now`, unless an earlier one of its incident waits. */
+  next(channel: string, now: Date): Promise<OutboxEntry | undefined>;
   sent(id: string, at: Date): Promise<void>;
   failed(
     id: string,
@@ -38,8 +40,8 @@ export interface Delivery {
   /** Looks for due notifications now rather than at the next poll. */
   wake(): void;
   /**
-   * Stops: sends in flight are called off (not marked sent, they go out again once their claim
-   * lapses, with the same idempotency key).
+   * Stops: sends in flight are called off (not marked sent, they go out again from the next
+   * alerter, with the same idempotency key).
    */
   stop(): Promise<void>;
 }
@@ -110,9 +112,7 @@ export function startDelivery(
     while (!stopping.signal.aborted) {
       let due: OutboxEntry | undefined;
       try {
-        // One at a time: the outbox holds an incident's later notifications back until its
-        // earlier one is sent, and a claim lasts about one send.
-        [due] = await outbox.due(channel.name, { limit: 1, now: now() });
+        due = await outbox.next(channel.name, now());
       } catch (error) {
         log.warn("alert outbox cannot be read, trying again", {
           channel: channel.name,
@@ -126,8 +126,17 @@ export function startDelivery(
 
   async function attempt(channel: Channel, entry: OutboxEntry): Promise<void> {
     const started = now();
+    // A body this version cannot read (written by another, or by hand) fails like a delivery: it
+    // is kept and retried, and holds up nothing but its incident's later notifications.
+    const read = notificationSchema.safeParse(entry.body);
     try {
-      await channel.send(entry.notification, { signal: stopping.signal });
+      if (!read.success) {
+        const [problem] = read.error.issues.map((i) =>
+          [i.path.join("."), i.message].filter(Boolean).join(": ")
+        );
+        throw new Error(`Cannot read notification ${entry.id} of the outbox: ${problem}`);
+      }
+      await channel.send(read.data, { signal: stopping.signal });
     } catch (error) {
       if (stopping.signal.aborted) return;
       const failures = entry.attempts + 1;
@@ -136,7 +145,7 @@ export function startDelivery(
       const message = (error as Error).message;
       log.warn("notification not delivered, will try again", {
         channel: channel.name,
-        key: entry.notification.idempotencyKey,
+        key: entry.key,
         attempts: failures,
         retryAt: nextAttemptAt.toISOString(),
         error: message,
@@ -146,12 +155,9 @@ export function startDelivery(
       return;
     }
     // From the check that made the transition to its delivery.
-    const { resolvedAt, openedAt } = entry.notification;
+    const { resolvedAt, openedAt } = read.data;
     options.onOutcome?.(channel.name, "sent", now().getTime() - Date.parse(resolvedAt ?? openedAt));
-    log.info("notification delivered", {
-      channel: channel.name,
-      key: entry.notification.idempotencyKey,
-    });
+    log.info("notification delivered", { channel: channel.name, key: entry.key });
     // Unmarked (the database is away), it is sent again later, with the same key.
     await outbox.sent(entry.id, now()).catch((error) => {
       log.warn("notification delivered but not marked so", { error: (error as Error).message });

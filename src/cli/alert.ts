@@ -18,11 +18,11 @@ import { loadAlertConfig } from "../sites/file.ts";
 import type { Settings } from "../config/settings.ts";
 import {
   type AlerterLock,
-  claimDueNotifications,
   loadAlertStates,
   lockAlerter,
   markNotificationFailed,
   markNotificationSent,
+  nextNotification,
   saveAlertChange,
 } from "../db/alerts.ts";
 import type { Sql } from "../db/client.ts";
@@ -38,9 +38,6 @@ import { withServices } from "./services.ts";
 
 /** How often silence is looked for. */
 const TICK_MS = 5_000;
-
-/** Beyond a channel's timeout, how long a claimed notification stays claimed. */
-const LEASE_MARGIN_MS = 5_000;
 
 /**
  * Runs `monitor alert` until the context's signal is aborted.
@@ -106,7 +103,7 @@ async function alertWhileLocked(run: AlerterRun, lock: AlerterLock): Promise<voi
   const { sql, log, metrics } = run;
   const delivery = startDelivery(
     run.channels.map((c) => createChannel(c)),
-    outboxIn(sql, run.channels),
+    outboxIn(sql),
     {
       log,
       onOutcome: (channel, outcome, latencyMs) => {
@@ -247,15 +244,12 @@ function startTicks(
 }
 
 /**
- * The `notifications` table as the delivery loops see it. A claimed notification is another
- * claim's again once the channel's timeout and a margin have passed: a sender killed mid-send
- * leaves it for the next alerter for no longer than that.
+ * The `notifications` table as the delivery loops see it. Only the alerter holding the lock sends:
+ * a notification it was sending when killed is due again for the next one.
  */
-function outboxIn(sql: Sql, channels: readonly ChannelConfig[]): Outbox {
-  const leaseMs = new Map(channels.map((c) => [c.name, c.timeoutMs + LEASE_MARGIN_MS]));
+function outboxIn(sql: Sql): Outbox {
   return {
-    due: (channel, { limit, now }) =>
-      claimDueNotifications(sql, { channel, limit, now, leaseMs: leaseMs.get(channel)! }),
+    next: (channel, now) => nextNotification(sql, channel, now),
     sent: (id, at) => markNotificationSent(sql, id, at),
     failed: (id, failure) => markNotificationFailed(sql, id, failure),
   };

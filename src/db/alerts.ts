@@ -3,116 +3,61 @@
  * of notifications. A change of the state machine is written in one transaction, states,
  * incidents and notifications together, so that the consumer can commit its Kafka offsets after
  * it and a crash anywhere neither loses a notification nor adds a second one: every row has a key
- * that the same transition always gives. A sender loop then claims the due notifications, sends
- * them and marks each sent, or failed with the time of its next attempt.
+ * that the same transition always gives. The one alerter at work ({@link lockAlerter}) then reads
+ * what is due, sends it and marks it sent, or failed with the time of its next attempt.
  *
  * @module
  */
 import type postgres from "postgres";
-import { type Notification, notificationSchema, SEVERITIES } from "../alert/notification.ts";
+import type { OutboxEntry } from "../alert/deliver.ts";
+import { type Notification, SEVERITIES } from "../alert/notification.ts";
 import {
   type AlertState,
   alertStateSchema,
   type Incident,
   type Transition,
 } from "../alert/state.ts";
+import { ServiceError } from "../errors.ts";
 import { printable } from "../text.ts";
 import type { Sql } from "./client.ts";
 
 /**
- * A pool, or a transaction begun on one (`sql.begin((tx) => …)`).
- *
- * @example
- * ```ts ignore
- * import { saveAlertChange } from "./alerts.ts";
- * await saveAlertChange(sql, change); // a transaction of its own
- * await sql.begin((tx) => saveAlertChange(tx, change)); // the caller's
- * ```
- */
-export type SqlOrTransaction = Sql | postgres.TransactionSql;
-
-/**
- * Rows that this version of `monitor` cannot read: written by another version, or by hand. Every
- * such row of the query is named, with what is wrong with it.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { UnreadableRowsError } from "./alerts.ts";
- * const error = new UnreadableRowsError("alert_states", [{ key: 'site_id "shop"', problem: "version: Invalid input: expected 1" }], "fix the row");
- * assert.equal(error.message, 'Cannot read 1 row of alert_states: site_id "shop": version: Invalid input: expected 1: fix the row');
- * ```
- */
-export class UnreadableRowsError extends Error {
-  override name = "UnreadableRowsError";
-  /** The table read. */
-  readonly table: string;
-  /** Each unreadable row: its key (`site_id "shop"`) and what is wrong. */
-  readonly rows: readonly { readonly key: string; readonly problem: string }[];
-
-  /**
-   * @param table The table read.
-   * @param rows At least one row.
-   * @param hint What to do, at the end of the message.
-   */
-  constructor(
-    table: string,
-    rows: readonly { readonly key: string; readonly problem: string }[],
-    hint: string,
-  ) {
-    const count = rows.length === 1 ? "1 row" : `${rows.length} rows`;
-    const each = rows.map((row) => `${row.key}: ${row.problem}`).join("; ");
-    super(`Cannot read ${count} of ${table}: ${each}: ${hint}`);
-    this.table = table;
-    this.rows = rows;
-  }
-}
-
-/** The first issues of a failed zod parse, as `path: message`. */
-function problemOf(error: { issues: readonly { path: PropertyKey[]; message: string }[] }) {
-  return error.issues.slice(0, 3)
-    .map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`)
-    .join(", ");
-}
-
-/**
- * The stored alert state of every site, or of the sites named, to follow them on after a restart.
+ * The stored alert state of every site, to follow them on after a restart.
  *
  * @param sql The database.
- * @param siteIds The sites whose state to read; every site's when omitted. A site with no stored
- *   state is absent from the map (start it with `initialAlertState()`).
- * @returns Site id → its state.
- * @throws {UnreadableRowsError} When a stored state is not a valid {@link AlertState} (written by
- *   another version of `monitor`, or edited), naming every such site: starting such a site afresh
- *   would forget its open incidents, so nothing is skipped silently.
+ * @returns Site id → its state. A site with no stored state is absent from the map (start it with
+ *   `initialAlertState()`).
+ * @throws {ServiceError} When a stored state is not a valid {@link AlertState} (written by another
+ *   version of `monitor`, or edited), naming every such site: starting such a site afresh would
+ *   forget its open incidents, so nothing is skipped silently.
  *
  * @example
  * ```ts ignore
  * import { loadAlertStates } from "./alerts.ts";
- * const states = await loadAlertStates(sql, ["shop", "blog"]);
+ * const states = await loadAlertStates(sql);
  * const shop = states.get("shop") ?? initialAlertState("shop", new Date().toISOString());
  * ```
  */
-export async function loadAlertStates(
-  sql: Sql,
-  siteIds?: readonly string[],
-): Promise<Map<string, AlertState>> {
+export async function loadAlertStates(sql: Sql): Promise<Map<string, AlertState>> {
   const rows = await sql<{ site_id: string; state: unknown }[]>`
-    SELECT site_id, state FROM alert_states
-    ${siteIds === undefined ? sql`` : sql`WHERE site_id = ANY(${[...siteIds]}::text[])`}
-    ORDER BY site_id`;
+    SELECT site_id, state FROM alert_states ORDER BY site_id`;
   const states = new Map<string, AlertState>();
-  const unreadable: { key: string; problem: string }[] = [];
+  const unreadable: string[] = [];
   for (const row of rows) {
     const parsed = alertStateSchema.safeParse(row.state);
     if (parsed.success) states.set(row.site_id, parsed.data);
-    else unreadable.push({ key: `site_id "${row.site_id}"`, problem: problemOf(parsed.error) });
+    else {
+      const [problem] = parsed.error.issues.map((i) =>
+        [i.path.join("."), i.message].filter(Boolean).join(": ")
+      );
+      unreadable.push(`site "${row.site_id}": ${problem}`);
+    }
   }
   if (unreadable.length > 0) {
-    throw new UnreadableRowsError(
-      "alert_states",
-      unreadable,
-      "run the version of monitor that wrote them, or repair them",
+    throw new ServiceError(
+      `Cannot read the alert state stored for ${
+        unreadable.join("; ")
+      }: run the version of monitor that wrote it, or repair it in alert_states`,
     );
   }
   return states;
@@ -172,15 +117,10 @@ export interface SaveOutcome {
 /**
  * Writes a change in one transaction: upserts the states, inserts the incidents opened, resolves
  * those resolved, and adds the notifications to the outbox. Idempotent: the same change saved
- * again (a redelivered batch, or two writers at once) leaves the same rows. Writers of the same
- * site take turns on its `alert_states` row, so they cannot race on its incidents.
- *
- * With a pool, it begins and commits a transaction of its own. With a transaction
- * (`sql.begin((tx) => saveAlertChange(tx, change))`), it writes in that one, which commits it (or
- * not) with the caller's other writes. Errors (a lost connection, a deadlock, a constraint that
+ * again (a redelivered batch) leaves the same rows. Errors (a lost connection, a constraint that
  * says the change contradicts what is stored) are thrown; nothing of the change is then kept.
  *
- * @param sql A pool, or a transaction.
+ * @param sql The database.
  * @param change The states, transitions and notifications of one or more events.
  * @returns How many incidents and notifications were new.
  * @throws {Error} When a transition's site has no state in the change (a bug of the caller).
@@ -196,7 +136,7 @@ export interface SaveOutcome {
  * ```
  */
 export async function saveAlertChange(
-  sql: SqlOrTransaction,
+  sql: Sql,
   change: AlertChange,
 ): Promise<SaveOutcome> {
   const sites = new Set(change.states.map((state) => state.siteId));
@@ -209,24 +149,18 @@ export async function saveAlertChange(
   if (change.states.length === 0 && change.notifications.length === 0) {
     return { incidents: 0, notifications: 0 };
   }
-  return "begin" in sql
-    ? await sql.begin((tx) => writeChange(tx, change))
-    : writeChange(sql, change);
-}
-
-async function writeChange(
-  sql: postgres.TransactionSql,
-  change: AlertChange,
-): Promise<SaveOutcome> {
-  await upsertStates(sql, change.states);
-  const incidents = await writeIncidents(sql, change.transitions);
-  const notifications = await insertNotifications(sql, change.notifications);
-  return { incidents, notifications };
+  return await sql.begin(async (tx) => {
+    await upsertStates(tx, change.states);
+    const incidents = await writeIncidents(tx, change.transitions);
+    const notifications = await insertNotifications(tx, change.notifications);
+    return { incidents, notifications };
+  });
 }
 
 /**
- * Upserts the states in the order of their site ids, so that two writers lock rows in the same
- * order; a row equal to the one stored is locked but not rewritten.
+ * Upserts the states in the order of their site ids, so that two writers (an alerter that has
+ * just lost its lock, and the next) lock rows in the same order; a row equal to the one stored is
+ * locked but not rewritten.
  */
 async function upsertStates(sql: postgres.TransactionSql, states: readonly AlertState[]) {
   if (states.length === 0) return;
@@ -323,7 +257,7 @@ function incidentValues(sql: postgres.TransactionSql, rows: readonly IncidentRow
 
 /**
  * Adds the notifications not in the outbox yet. An incident's opening is inserted before its
- * resolution, so it has the smaller id: {@link claimDueNotifications} sends them in that order.
+ * resolution, so it has the smaller id: {@link nextNotification} sends them in that order.
  */
 async function insertNotifications(
   sql: postgres.TransactionSql,
@@ -351,173 +285,61 @@ async function insertNotifications(
 }
 
 /**
- * How long a claim keeps a notification from other senders, unless said otherwise.
+ * The channel's oldest notification due for sending: unsent, with its next attempt at or before
+ * `now`, and no earlier notification of the same incident unsent (a resolution is never sent
+ * before its opening). Channels do not wait for each other: a failing channel's notifications are
+ * due only at their next attempt. One sender reads the outbox, the alerter that holds
+ * {@link lockAlerter}: nothing is claimed, and a sender killed mid-send leaves the notification
+ * due for the next alerter.
  *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { DEFAULT_LEASE_MS } from "./alerts.ts";
- * assert.equal(DEFAULT_LEASE_MS, 60_000);
- * ```
- */
-export const DEFAULT_LEASE_MS = 60_000;
-
-/**
- * What to claim.
- *
- * @example
- * ```ts
- * import type { ClaimOptions } from "./alerts.ts";
- * const options: ClaimOptions = { channel: "oncall", limit: 20, now: new Date(), leaseMs: 120_000 };
- * ```
- */
-export interface ClaimOptions {
-  /** Only this channel's notifications; every channel's when omitted. */
-  readonly channel?: string;
-  /** At most this many (at least 1). */
-  readonly limit: number;
-  /**
-   * The sender's clock: notifications whose next attempt is at or before it are due. A new
-   * notification's first attempt is when its change was saved, by the database's clock.
-   */
-  readonly now: Date;
-  /**
-   * How long the claimed notifications are kept from other claims (default
-   * {@link DEFAULT_LEASE_MS}): longer than a delivery may take. A sender that dies while sending
-   * lets its notifications be claimed again when the lease ends.
-   */
-  readonly leaseMs?: number;
-}
-
-/**
- * A notification of the outbox, claimed for sending.
+ * @param sql The database.
+ * @param channel The channel's name.
+ * @param now The sender's clock. A new notification's first attempt is when its change was saved,
+ *   by the database's clock.
+ * @returns The notification, its body as it was written (to be read with `notificationSchema`),
+ *   or `undefined` when none is due.
  *
  * @example
  * ```ts ignore
- * const [claimed] = await claimDueNotifications(sql, { limit: 1, now: new Date() });
- * if (claimed) await channels.get(claimed.channel)!.send(claimed.notification);
- * ```
- */
-export interface ClaimedNotification {
-  /** The outbox row's id (a bigint, as text), for {@link markNotificationSent} and failed. */
-  readonly id: string;
-  /** The channel's name. */
-  readonly channel: string;
-  readonly notification: Notification;
-  /** Failed deliveries so far. */
-  readonly attempts: number;
-  /** The last failure's message; null before one. */
-  readonly lastError: string | null;
-  /** When the change that made it was saved. */
-  readonly createdAt: Date;
-}
-
-/**
- * Claims the notifications due for sending, oldest first: unsent, with their next attempt at or
- * before `now`. Each claimed one is leased (its next attempt moved to the end of the lease), so
- * that concurrent senders never claim it twice while it is being sent. A notification waits while
- * an earlier one of the same incident and channel is unsent: a resolution is never sent before its
- * opening. Channels do not wait for each other: a failing channel's notifications are due only at
- * their next attempt, and `channel` claims one channel's alone.
- *
- * @param sql The database (a pool: the lease must be committed before sending).
- * @param options The channel, how many, the clock and the lease.
- * @returns The claimed notifications, oldest first.
- * @throws {RangeError} When `limit` is not an integer of at least 1 or `leaseMs` is negative.
- * @throws {UnreadableRowsError} When a claimed body is not a valid {@link Notification}.
- *
- * @example
- * ```ts ignore
- * import { claimDueNotifications, markNotificationSent } from "./alerts.ts";
- * for (const claimed of await claimDueNotifications(sql, { channel: "oncall", limit: 10, now: new Date() })) {
- *   await channel.send(claimed.notification);
- *   await markNotificationSent(sql, claimed.id, new Date());
+ * import { markNotificationSent, nextNotification } from "./alerts.ts";
+ * const due = await nextNotification(sql, "oncall", new Date());
+ * if (due) {
+ *   await channel.send(notificationSchema.parse(due.body));
+ *   await markNotificationSent(sql, due.id, new Date());
  * }
  * ```
  */
-export async function claimDueNotifications(
+export async function nextNotification(
   sql: Sql,
-  options: ClaimOptions,
-): Promise<ClaimedNotification[]> {
-  const { channel, limit, now, leaseMs = DEFAULT_LEASE_MS } = options;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(
-      `The claim limit must be an integer of at least 1: current value is ${limit}`,
-    );
-  }
-  if (!(leaseMs >= 0)) {
-    throw new RangeError(`The lease must be at least 0 ms: current value is ${leaseMs}`);
-  }
-  const rows = await sql<{
-    id: string;
-    channel: string;
-    body: unknown;
-    attempts: number;
-    last_error: string | null;
-    created_at: Date;
-  }[]>`
-    WITH due AS (
-      SELECT n.notification_id
-      FROM notifications AS n
-      WHERE n.sent_at IS NULL AND n.next_attempt_at <= ${now}
-        ${channel === undefined ? sql`` : sql`AND n.channel = ${channel}`}
-        AND NOT EXISTS (
-          SELECT FROM notifications AS e
-          WHERE e.incident_id = n.incident_id AND e.channel = n.channel AND e.sent_at IS NULL
-            AND e.notification_id < n.notification_id
-        )
-      ORDER BY n.notification_id
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    ),
-    claimed AS (
-      UPDATE notifications AS n SET next_attempt_at = ${new Date(now.getTime() + leaseMs)}
-      FROM due
-      WHERE n.notification_id = due.notification_id
-      RETURNING n.notification_id, n.channel, n.body, n.attempts, n.last_error, n.created_at
-    )
-    SELECT notification_id::text AS id, channel, body, attempts, last_error, created_at
-    FROM claimed
-    ORDER BY notification_id`;
-  const unreadable: { key: string; problem: string }[] = [];
-  const claimed: ClaimedNotification[] = [];
-  for (const row of rows) {
-    const parsed = notificationSchema.safeParse(row.body);
-    if (!parsed.success) {
-      unreadable.push({ key: `notification_id ${row.id}`, problem: problemOf(parsed.error) });
-      continue;
-    }
-    claimed.push({
-      id: row.id,
-      channel: row.channel,
-      notification: parsed.data,
-      attempts: row.attempts,
-      lastError: row.last_error,
-      createdAt: row.created_at,
-    });
-  }
-  if (unreadable.length > 0) {
-    throw new UnreadableRowsError(
-      "notifications",
-      unreadable,
-      "run the version of monitor that wrote them, or repair them",
-    );
-  }
-  return claimed;
+  channel: string,
+  now: Date,
+): Promise<OutboxEntry | undefined> {
+  const [row] = await sql<OutboxEntry[]>`
+    SELECT n.notification_id::text AS id, n.idempotency_key AS key, n.body, n.attempts
+    FROM notifications AS n
+    WHERE n.channel = ${channel} AND n.sent_at IS NULL AND n.next_attempt_at <= ${now}
+      AND NOT EXISTS (
+        SELECT FROM notifications AS e
+        WHERE e.incident_id = n.incident_id AND e.channel = n.channel AND e.sent_at IS NULL
+          AND e.notification_id < n.notification_id
+      )
+    ORDER BY n.notification_id
+    LIMIT 1`;
+  return row === undefined ? undefined : { ...row };
 }
 
 /**
- * Records that a channel accepted a notification. A notification already marked sent (by another
- * sender whose lease ran out) keeps its first time.
+ * Records that a channel accepted a notification. A notification marked sent already keeps its
+ * first time.
  *
  * @param sql The database.
- * @param id The claimed notification's id.
+ * @param id The notification's id.
  * @param sentAt When the channel accepted it.
  *
  * @example
  * ```ts ignore
  * import { markNotificationSent } from "./alerts.ts";
- * await markNotificationSent(sql, claimed.id, new Date());
+ * await markNotificationSent(sql, due.id, new Date());
  * ```
  */
 export async function markNotificationSent(sql: Sql, id: string, sentAt: Date): Promise<void> {
@@ -550,17 +372,17 @@ const MAX_ERROR_LENGTH = 2_000;
 
 /**
  * Records a failed delivery: one more attempt, the error, and when to try again. A notification
- * sent meanwhile (by another sender) is left as it is.
+ * marked sent is left as it is.
  *
  * @param sql The database.
- * @param id The claimed notification's id.
+ * @param id The notification's id.
  * @param failure The redacted error and the next attempt's time.
  *
  * @example
  * ```ts ignore
  * import { markNotificationFailed } from "./alerts.ts";
- * const delayMs = Math.min(500 * 2 ** claimed.attempts, 300_000);
- * await markNotificationFailed(sql, claimed.id, {
+ * const delayMs = Math.min(500 * 2 ** due.attempts, 300_000);
+ * await markNotificationFailed(sql, due.id, {
  *   error: error.message, // a ChannelError's message names the channel, never its secrets
  *   nextAttemptAt: new Date(Date.now() + delayMs),
  * });
@@ -576,57 +398,6 @@ export async function markNotificationFailed(
     UPDATE notifications
     SET attempts = attempts + 1, last_error = ${error}, next_attempt_at = ${failure.nextAttemptAt}
     WHERE notification_id = ${id}::bigint AND sent_at IS NULL`;
-}
-
-/**
- * The unsent notifications of one channel.
- *
- * @example
- * ```ts ignore
- * for (const { channel, unsent } of await notificationBacklog(sql)) backlogGauge.set({ channel }, unsent);
- * ```
- */
-export interface ChannelBacklog {
-  /** The channel's name. */
-  readonly channel: string;
-  /** Notifications not sent yet. */
-  readonly unsent: number;
-  /** Those of them that failed at least once. */
-  readonly failing: number;
-  /** When the oldest of them was saved. */
-  readonly oldestCreatedAt: Date;
-}
-
-/**
- * The outbox's backlog per channel, for metrics and logs. Channels with nothing unsent are absent.
- *
- * @param sql The database.
- * @returns One entry per channel with unsent notifications, by channel name.
- *
- * @example
- * ```ts ignore
- * import { notificationBacklog } from "./alerts.ts";
- * for (const { channel, unsent, oldestCreatedAt } of await notificationBacklog(sql)) {
- *   log.warn("notifications waiting", { channel, unsent, since: oldestCreatedAt.toISOString() });
- * }
- * ```
- */
-export async function notificationBacklog(sql: Sql): Promise<ChannelBacklog[]> {
-  const rows = await sql<
-    { channel: string; unsent: number; failing: number; oldest_created_at: Date }[]
-  >`
-    SELECT channel, count(*)::int AS unsent, count(*) FILTER (WHERE attempts > 0)::int AS failing,
-           min(created_at) AS oldest_created_at
-    FROM notifications
-    WHERE sent_at IS NULL
-    GROUP BY channel
-    ORDER BY channel`;
-  return rows.map((row) => ({
-    channel: row.channel,
-    unsent: row.unsent,
-    failing: row.failing,
-    oldestCreatedAt: row.oldest_created_at,
-  }));
 }
 
 /** The lock held by the one alerter at work. */
@@ -672,7 +443,13 @@ export async function lockAlerter(
   return undefined;
 }
 
-/** The lock on a session of its own, or `undefined` while another session holds it. */
+/**
+ * The lock on a session of its own, or `undefined` while another session holds it. Whether it is
+ * held is asked through the pool: postgres.js 3.4.9 throws an uncaught error, or hangs, on a query
+ * to a reserved connection whose session has ended (porsager/postgres#1208, #1199), so that
+ * connection is spoken to again only to unlock, while it holds the lock, and never returned to the
+ * pool once its session has ended.
+ */
 async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> {
   const connection = await sql.reserve();
   try {
@@ -682,13 +459,18 @@ async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> 
       connection.release();
       return undefined;
     }
-    const pid = row.pid;
+    const pid: number = row.pid;
+    // A lock on one bigint shows in pg_locks as its high half (classid) and low half (objid).
+    const held = () =>
+      sql`
+        SELECT FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND pid = ${pid}
+          AND (classid::bigint << 32 | objid::bigint) = hashtext(${key})`
+        .then((rows) => rows.length === 1, () => false);
     return {
-      async held() {
-        const [now] = await connection`SELECT pg_backend_pid() AS pid`.catch(() => []);
-        return now?.pid === pid;
-      },
+      held,
       async release() {
+        if (!(await held())) return;
         await connection`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
         connection.release();
       },

@@ -75,7 +75,13 @@ async function setUp(
 ) {
   const webhook = startReceiver(options.webhook);
   const smtp = await startSmtpServer();
-  const env = testEnv({ WEBHOOK_SECRET: SECRET, SMTP_PASSWORD: PASSWORD, LOG_LEVEL: "info" });
+  const env = testEnv({
+    WEBHOOK_SECRET: SECRET,
+    SMTP_PASSWORD: PASSWORD,
+    LOG_LEVEL: "info",
+    // Its own lock: the server's advisory locks are shared by every test running at the same time.
+    KAFKA_ALERT_GROUP_ID: `test-alerter-${crypto.randomUUID().slice(0, 8)}`,
+  });
   const dir = await Deno.makeTempDir();
   const file = `${dir}/sites.yaml`;
   // (Silence is not what most tests are about: a site without results goes stale late.)
@@ -322,6 +328,39 @@ Deno.test({
       } finally {
         alerter.stop();
         assert.equal(await alerter.code, 0, alerter.err());
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "monitor alert whose database session ends stops with an error, leaving the work to the next alerter",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using t = await setUp("failure_threshold: 1");
+    await withDatabase(t.env, async (sql) => {
+      const alerter = spawnMonitor(["alert", "--config", t.file], t.env);
+      try {
+        await joined(alerter.log);
+        // The session holding its lock ends: another alerter may take the lock at once.
+        const key = `monitor alert ${t.env.KAFKA_ALERT_GROUP_ID}`;
+        const [{ ended }] = await sql<[{ ended: number }]>`
+          SELECT count(pg_terminate_backend(pid))::int AS ended FROM pg_locks
+          WHERE locktype = 'advisory' AND granted
+            AND (classid::bigint << 32 | objid::bigint) = hashtext(${key})`;
+        assert.equal(ended, 1);
+        await waitFor(
+          "the alerter to stop",
+          () =>
+            /The alerter lost its database lock: another may be at work/.test(alerter.log()) ||
+            undefined,
+          20_000,
+        );
+      } finally {
+        const { code } = await alerter.stop("SIGKILL");
+        assert.equal(code, 1, alerter.log());
       }
     });
   },
