@@ -47,20 +47,3 @@ export function messageOf(message: RawMessage): KafkaMessage {
     value: message.value ?? null,
   };
 }
-
-/**
- * Size of a message for batching: its key and value.
- *
- * @param message A message.
- * @returns Bytes.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { sizeOf } from "./batch.ts";
- * assert.equal(sizeOf({ offset: "0", key: new Uint8Array(3), value: null }), 3);
- * ```
- */
-export function sizeOf(message: KafkaMessage): number {
-  return (message.key?.byteLength ?? 0) + (message.value?.byteLength ?? 0);
-}

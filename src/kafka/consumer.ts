@@ -1,14 +1,11 @@
 /**
- * Consuming the topic in a consumer group, at least once: a batch's offsets are committed only
- * after its handler resolved (for `monitor consume`, after the database transaction committed).
+ * Consuming the topic in a consumer group, at least once, in one loop: take what the library
+ * fetched, hand each partition's messages over, all partitions at once, and commit their offsets
+ * once their handlers resolved (for `monitor consume`, once the database transaction committed).
  * A failing handler is retried until it succeeds or the consumer stops, while the library keeps
  * the member in its group with heartbeats of its own; what was not committed is delivered again,
- * so the handler must be idempotent.
- *
- * The library hands over one stream of messages; they wait in per-partition queues, and the
- * stream is paused while those hold a fetch's worth, so a slow handler stops the fetching. Each
- * partition's batches are handled one after the other, up to {@link CONCURRENT_PARTITIONS}
- * partitions at once, and their offsets committed together (see `commits.ts`).
+ * so the handler must be idempotent. The library fetches the next batch while one is handled, and
+ * no further: a slow handler stops the fetching.
  *
  * @module
  */
@@ -18,9 +15,7 @@ import type { Logger } from "../log.ts";
 import { backoffMs, settledWithin } from "./backoff.ts";
 import { type KafkaBatch, messageOf, type RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
-import { createCommitter } from "./commits.ts";
 import { describeKafkaError, kafkaFailure } from "./errors.ts";
-import { createPartitionQueues, type TakenBatch } from "./partition_queues.ts";
 import { followHighWatermarks } from "./watermarks.ts";
 
 /** Options of {@link startConsumer}. */
@@ -31,7 +26,10 @@ export interface ConsumerOptions {
   /** How long the group waits for a silent member before reassigning its partitions. */
   readonly sessionTimeoutMs?: number;
   readonly log: Logger;
-  /** Handles one partition's batch; must be idempotent. Rejecting means "try again". */
+  /**
+   * Handles one partition's batch; must be idempotent. Rejecting means "try again". Batches of
+   * different partitions are handled at once.
+   */
   readonly handle: (batch: KafkaBatch) => Promise<void>;
   /** Wait before retry number `failures`; defaults to exponential backoff from 0.5 s to 30 s. */
   readonly retryDelayMs?: (failures: number) => number;
@@ -63,12 +61,6 @@ export interface RunningConsumer {
   handledUpTo(ends: readonly bigint[]): boolean;
 }
 
-/**
- * Partitions handled at once: writes of different partitions overlap (their sites differ, so
- * their rows never collide), PostgreSQL works on up to three batches while the next are decoded.
- */
-export const CONCURRENT_PARTITIONS = 3;
-
 /** How long a stopping consumer waits for the commit of a batch it stored. */
 const COMMIT_GRACE_MS = 5_000;
 
@@ -89,9 +81,7 @@ const COMMIT_GRACE_MS = 5_000;
 export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
   const { topic, log } = options;
   const batchBytes = options.batchBytes ?? 1_048_576;
-  // What one fetch may bring (and so, roughly, what waits in the queues at most).
-  const fetchBytes = Math.max(10_485_760, batchBytes);
-  const consumer = libraryConsumer(options, batchBytes, fetchBytes);
+  const consumer = libraryConsumer(options, batchBytes);
   let rejectCrash: (error: Error) => void = () => {};
   const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
   crashed.catch(() => {}); // observed through the returned promise; never an unhandled rejection
@@ -122,110 +112,110 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     throw error;
   }
   const marks = followHighWatermarks(consumer, topic);
-  const queues = createPartitionQueues(batchBytes);
-  /** Partitions whose batch is being handled, and how. */
-  const handling = new Map<number, Promise<void>>();
   let stopping = false;
-  const committer = createCommitter(consumer, topic, { log, keepGoing: () => !stopping });
-  const handleTimeoutMs = options.handleTimeoutMs ?? 30_000;
+  /** Partitions of the batch being handled. */
+  let inHand = new Set<number>();
+  /** Ends the wait for messages: some arrived, or the consumer stops. */
+  let wake = () => {};
+  // Read, not flowing: what is not taken stays in the stream, which fetches again once it is empty.
+  stream.on("readable", () => wake());
+  stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
 
   const assigned = (partition: number) =>
     consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition)) ??
       false;
 
-  /** Whether the stream is paused because the queues are full. */
-  let full = false;
-  let dispatching = false;
-
-  /** Queues a message; stops the stream while the queues hold a fetch's worth. */
-  function receive(message: RawMessage) {
-    // Even a partition that a rebalance took away meanwhile: if it comes back before anything of
-    // it was committed, the library reads it on from where it was, not from these messages.
-    queues.add({
-      partition: message.partition,
-      offset: message.offset,
-      leaderEpoch: message.leaderEpoch,
-      message: messageOf(message),
-    });
-    // (A rebalance resumes the stream of its own accord: pause it again.)
-    if (queues.bytes() >= fetchBytes && !stream.isPaused()) {
-      full = true;
-      stream.pause();
-    }
-    // A fetch's messages arrive together: batches are taken once they all are queued.
-    if (!dispatching) {
-      dispatching = true;
-      queueMicrotask(dispatch);
+  /** What the stream holds (one fetch at most), at least one message; none once stopping. */
+  async function take(): Promise<RawMessage[]> {
+    for (;;) {
+      const taken: RawMessage[] = [];
+      let message: RawMessage | null;
+      while ((message = stream.read()) !== null) taken.push(message);
+      if (taken.length > 0 || stopping) return taken;
+      await new Promise<void>((resolve) => wake = resolve);
     }
   }
 
-  /** Hands batches to idle partitions, and lets the stream go on when there is room again. */
-  function dispatch() {
-    dispatching = false;
-    if (stopping) return;
-    for (const partition of queues.waiting()) {
-      if (handling.size >= CONCURRENT_PARTITIONS) break;
-      if (handling.has(partition)) continue;
-      const taken = queues.take(partition)!;
-      handling.set(
-        partition,
-        handleAndCommit(taken).catch(rejectCrash).finally(() => {
-          handling.delete(partition);
-          dispatch();
-        }),
-      );
-    }
-    if (full && queues.bytes() < fetchBytes) {
-      full = false;
-      stream.resume();
-    }
-  }
-
-  async function handleAndCommit(taken: TakenBatch): Promise<void> {
-    const { partition, messages, lastOffset } = taken;
-    const batch = { topic, partition, messages, lag: marks.lagAfter(partition, lastOffset) };
-    const stored = await handleUntilStored(batch, {
+  async function run(): Promise<void> {
+    const attempts = {
       ...options,
-      handleTimeoutMs,
+      handleTimeoutMs: options.handleTimeoutMs ?? 30_000,
       retryDelayMs: options.retryDelayMs ?? backoffMs,
       keepGoing: () => !stopping,
-    });
-    // Not stored: delivered again later. Stored, but the partition moved to another member in a
-    // rebalance meanwhile (which may store it as well): its offsets are that member's to commit.
-    if (!stored || !assigned(partition)) return;
-    // Committed soon, with the other partitions' offsets; the partition's next batch need not wait.
-    committer.commit(partition, lastOffset + 1n, taken.leaderEpoch);
+    };
+    while (!stopping) {
+      const taken = await take();
+      if (taken.length === 0) break;
+      // One batch a partition, all handled at once: their sites differ, so their rows never collide.
+      const partitions = [...Map.groupBy(taken, (message) => message.partition)];
+      inHand = new Set(partitions.map(([partition]) => partition));
+      const stored = await Promise.all(partitions.map(([partition, messages]) => {
+        const lag = marks.lagAfter(partition, messages.at(-1)!.offset);
+        return handleUntilStored(
+          { topic, partition, messages: messages.map(messageOf), lag },
+          attempts,
+        );
+      }));
+      inHand = new Set();
+      // What was not stored is delivered again later.
+      await commit(partitions.flatMap(([, messages], i) => stored[i] ? [messages.at(-1)!] : []));
+    }
   }
 
-  stream.on("data", receive);
-  stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
+  /**
+   * Commits the next offsets of the partitions still assigned. One that moved to another member
+   * in a rebalance meanwhile (which may store its messages as well) is that member's to commit.
+   * A commit is sent only while the member is settled in its group: the library answers one
+   * refused for a rebalance by rejoining, a second, needless rebalance.
+   */
+  async function commit(lasts: readonly RawMessage[]): Promise<void> {
+    if (lasts.length === 0) return;
+    while (!consumer.isActive() && !stopping) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const offsets = lasts.filter((last) => assigned(last.partition)).map((last) => ({
+      topic,
+      partition: last.partition,
+      offset: last.offset + 1n,
+      leaderEpoch: last.leaderEpoch,
+    }));
+    if (offsets.length === 0 || !consumer.isActive()) return;
+    const committing = consumer.commit({ offsets }).catch((error) => {
+      log.warn("kafka commit failed", {
+        partitions: offsets.map((o) => o.partition).join(","),
+        error: describeKafkaError(error),
+      });
+    });
+    // A broker that is away is waited for; by a stopping consumer only a little (closing the
+    // consumer calls the commit off).
+    while ((await settledWithin(committing, COMMIT_GRACE_MS)).status === "pending" && !stopping);
+  }
+
+  const running = run().catch(rejectCrash);
   log.info("consumer started", { topic, groupId: options.groupId });
 
   return {
     crashed,
     handledUpTo(ends) {
       if (stream.readableLength > 0) return false;
-      const waiting = new Set(queues.waiting());
       return ends.every((end, partition) =>
         end === 0n || (
-          assigned(partition) && !waiting.has(partition) && !handling.has(partition) &&
+          assigned(partition) && !inHand.has(partition) &&
           (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? -1n) >= end
         )
       );
     },
     async stop() {
       stopping = true;
-      // The batches in hand end within handleTimeoutMs, stored or abandoned.
-      await Promise.allSettled(handling.values());
-      // What they stored is committed, unless the broker is away: closing the consumer calls
-      // that commit off.
-      await settledWithin(committer.settled(), COMMIT_GRACE_MS);
+      wake();
+      // The batch in hand ends within handleTimeoutMs, stored or abandoned, and its commit
+      // within COMMIT_GRACE_MS.
+      await running;
       marks.close();
       await stream.close().catch(() => {});
       await consumer.close(true).catch((error) => {
         log.warn("kafka consumer did not leave its group", { error: describeKafkaError(error) });
       });
-      await committer.settled();
     },
   };
 }
@@ -262,7 +252,6 @@ export function memberOptions(groupId: string, sessionTimeoutMs = 30_000) {
 function libraryConsumer(
   options: ConsumerOptions,
   batchBytes: number,
-  fetchBytes: number,
 ): Consumer<Buffer, Buffer, Buffer, Buffer> {
   return new Consumer({
     ...setupOf(options.kafka).options,
@@ -271,8 +260,10 @@ function libraryConsumer(
     // bounds how long stop() waits.
     minBytes: batchBytes,
     maxBytesPerPartition: batchBytes,
-    maxBytes: fetchBytes,
+    maxBytes: Math.max(10_485_760, batchBytes),
     maxWaitTime: options.lingerMs ?? 100,
+    // The next fetch waits until what the last one brought was taken: one fetch is held at most.
+    highWaterMark: 1,
     // Keys and values as bytes, whatever they hold: the handler judges them.
     deserializers: RAW_BYTES,
   });

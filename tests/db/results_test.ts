@@ -5,7 +5,7 @@ import { storeBatch } from "../../src/db/results.ts";
 import { decodeBatch } from "../../src/kafka/codec.ts";
 import { asMessages, HTTPS_CONNECTION_DETAILS, makeResult } from "../_helpers/results.ts";
 import { rollupMismatches } from "../_helpers/rollups.ts";
-import { testEnv, withDatabase } from "../_helpers/services.ts";
+import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
 
 Deno.test("storeBatch() stores every field of a result, readable through check_results", async () => {
   await withDatabase(testEnv(), async (sql) => {
@@ -94,6 +94,34 @@ Deno.test("storeBatch() given the same results again stores nothing twice", asyn
     assert.deepEqual(outcome, { inserted: 20, duplicates: 30, rejected: 0 });
     const [{ count }] = await sql<[{ count: number }]>`SELECT count(*)::int AS count FROM checks`;
     assert.equal(count, 50);
+  });
+});
+
+Deno.test("storeBatch() adds to a rollup row another writer inserted while its statement ran", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const first = makeResult({ siteId: "raced", responseTimeMs: 10 });
+    const second = makeResult({ siteId: "raced", checkedAt: first.checkedAt, responseTimeMs: 20 });
+    // The other writer's transaction holds the hour's new rollup row, not committed yet.
+    const other = await sql.reserve();
+    try {
+      await other`BEGIN`;
+      await storeBatch(other, asMessages([first]));
+      const [{ pid }] = await other<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
+      const storing = storeBatch(sql, asMessages([second], 1));
+      await waitFor("the statement to wait for the other writer", async () => {
+        const [{ n }] = await sql<[{ n: number }]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${pid} = ANY(pg_blocking_pids(pid))`;
+        return n > 0 || undefined;
+      });
+      await other`COMMIT`;
+      assert.deepEqual(await storing, { inserted: 1, duplicates: 0, rejected: 0 });
+    } finally {
+      other.release();
+    }
+    const [rollup] = await sql<[{ checks: number }]>`
+      SELECT checks FROM check_rollups_hourly WHERE site_id = 'raced'`;
+    assert.equal(rollup.checks, 2);
+    assert.deepEqual(await rollupMismatches(sql), []);
   });
 });
 
