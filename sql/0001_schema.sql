@@ -155,7 +155,7 @@ CREATE TABLE checks (
   checked_at         timestamptz NOT NULL,
   -- Where the check was made from, and which checker process made it ("host:pid").
   region             text NOT NULL CHECK (region <> ''),
-  checker            text CHECK (checker <> ''),
+  checker            text NOT NULL CHECK (checker <> ''),
   time_to_headers_ms double precision CHECK (time_to_headers_ms >= 0),
   response_time_ms   double precision CHECK (response_time_ms >= 0),
   dns_ms             double precision CHECK (dns_ms >= 0),

@@ -15,7 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { v7 as uuidv7 } from "uuid";
-import { NO_CONNECTION_DETAILS } from "../../src/check/result.ts";
+import { CHECK_RESULT_VERSION, NO_CONNECTION_DETAILS } from "../../src/check/result.ts";
 import { readSettings } from "../../src/config/settings.ts";
 import { ensureTopic } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
@@ -108,7 +108,7 @@ async function publishRound(): Promise<void> {
     messages.push({
       key: `s${i}`,
       value: JSON.stringify({
-        version: 3,
+        version: CHECK_RESULT_VERSION,
         checkId: uuidv7(),
         siteId: `s${i}`,
         siteName: `s${i}`,

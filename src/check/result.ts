@@ -1,8 +1,8 @@
 /**
  * The result of one check of one site: the single datum that flows from the checker through Kafka
- * into PostgreSQL. Its zod schemas are the message format, one per version;
- * `schema/check_result.v*.json` are generated from them. Producers write the current version;
- * consumers read every version, older ones upgraded to the current shape.
+ * into PostgreSQL. Its zod schema is the message format; `schema/check_result.v1.json` is generated
+ * from it. Until the first release the format changes in place (it stays version 1); from then on a
+ * change is a new version, and consumers read every older one.
  *
  * @module
  */
@@ -11,8 +11,8 @@ import { REGION_PATTERN } from "../config/settings_schema.ts";
 import { MAX_PATTERN_SOURCE_CHARS } from "../config/sites_schema.ts";
 import { NO_NUL } from "../text.ts";
 
-/** Why a check failed, in version 1. */
-const ERROR_KINDS_V1 = [
+/** Why a check failed. Documented in the README; stored as text in `checks.error_kind`. */
+export const ERROR_KINDS = [
   "timeout",
   "dns",
   "refused",
@@ -24,19 +24,15 @@ const ERROR_KINDS_V1 = [
   "unexpected_status",
   "pattern_mismatch",
   "invalid_response",
+  "denied",
+  "config",
 ] as const;
-
-/** Why a check failed, in version 2. */
-const ERROR_KINDS_V2 = [...ERROR_KINDS_V1, "denied"] as const;
-
-/** Why a check failed. Documented in the README; stored as text in `checks.error_kind`. */
-export const ERROR_KINDS = [...ERROR_KINDS_V2, "config"] as const;
 
 /** One of {@link ERROR_KINDS}. */
 export type ErrorKind = typeof ERROR_KINDS[number];
 
-/** The current message format version; a consumer rejects versions it does not know. */
-export const CHECK_RESULT_VERSION = 3 as const;
+/** The message format version; a consumer rejects versions it does not know. */
+export const CHECK_RESULT_VERSION = 1 as const;
 
 /** PostgreSQL cannot store a NUL character in text: a message carrying one is unreadable. */
 const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
@@ -75,19 +71,42 @@ function utcTime(years: string, error: string) {
     .regex(new RegExp(`^(?:${years})-`), { error });
 }
 
-/** What every check result has, up or down, since version 1. */
-const fieldsV1 = {
-  version: z.literal(1).describe("Message format version"),
+/** Longest text kept from a certificate's names. */
+export const MAX_CERT_NAME_LENGTH = 1_000;
+/** Most alternative names kept from a certificate (a hostile one may carry thousands). */
+export const MAX_CERT_ALT_NAMES = 100;
+
+const phase = (what: string) =>
+  milliseconds.nullable().describe(
+    `${what}, summed over redirect hops; null when it never happened`,
+  );
+
+/** Longest URL a result may record (browsers and servers refuse longer ones). */
+const MAX_URL_LENGTH = 65_536;
+
+/** A `${NAME}` reference in a sites file's value. */
+const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
+/** Whether `text` is an absolute URL once each reference in it stands for a word. */
+function isUrlAsWritten(text: string): boolean {
+  return URL.canParse(text.replaceAll(REFERENCE, "x"));
+}
+
+/** The region of a checker not told its own. */
+export const DEFAULT_REGION = "default";
+
+/** What every check result has, up or down. */
+const fields = {
+  version: z.literal(CHECK_RESULT_VERSION).describe("Message format version"),
   checkId: z.uuidv7().describe("Unique id of this check; UUIDv7, so ids sort by time"),
   siteId: storableText().min(1).max(MAX_SITE_ID_LENGTH).describe(
     "The site's id from the sites file",
   ),
   siteName: storableText().min(1).describe("The site's display name"),
-  // (refine, not regex: the JSON schema keeps `format: uri`, which allows neither)
-  url: z.url().refine((url) => NO_NUL.test(url) && url.isWellFormed(), {
-    error: "must not contain NUL characters or lone UTF-16 surrogates",
+  url: storableText().max(MAX_URL_LENGTH).refine(isUrlAsWritten, {
+    error: "must be an absolute URL, with ${NAME} references at most",
   }).describe(
-    "The URL requested first",
+    "The URL requested first, as the sites file writes it: ${NAME} references are left unresolved, so secrets stay out of results",
   ),
   checkedAt: utcTime("[2-9]\\d{3}", "must be a UTC time from the year 2000 to 9999").describe(
     "When the request started, UTC, from the year 2000",
@@ -101,8 +120,9 @@ const fieldsV1 = {
   statusCode: z.int().min(100).max(999).nullable().describe(
     "HTTP status of the final response; null when none arrived",
   ),
-  pattern: storableText().nullable().describe(
-    "The regular expression looked for; null when none",
+  // What the sites file allows: a result is sent and stored for every check.
+  pattern: storableText().max(MAX_PATTERN_SOURCE_CHARS).nullable().describe(
+    "The regular expression looked for, flags inline; null when none",
   ),
   patternMatched: z.boolean().nullable().describe(
     "Whether the body matched the pattern; null when there is no pattern or no body was read",
@@ -115,22 +135,8 @@ const fieldsV1 = {
     .describe(
       "When the HTTPS server's certificate expires, UTC; null for http or when it could not be read",
     ),
-};
-
-/** Longest text kept from a certificate's names. */
-export const MAX_CERT_NAME_LENGTH = 1_000;
-/** Most alternative names kept from a certificate (a hostile one may carry thousands). */
-export const MAX_CERT_ALT_NAMES = 100;
-
-const phase = (what: string) =>
-  milliseconds.nullable().describe(
-    `${what}, summed over redirect hops; null when it never happened`,
-  );
-
-/** Version 2 adds each phase's time and what the connection was, all from that one connection. */
-const fieldsV2 = {
-  ...fieldsV1,
-  version: z.literal(2).describe("Message format version"),
+  // Each phase's time and what the connection was, all from the one connection that carried the
+  // request.
   dnsMs: phase("Resolving the host name (none for an IP address)"),
   connectMs: phase("Opening the TCP connection"),
   tlsMs: phase("The TLS handshake"),
@@ -155,35 +161,7 @@ const fieldsV2 = {
     .nullable().describe(
       `Subject alternative names of the certificate (e.g. DNS:example.com), the first ${MAX_CERT_ALT_NAMES}; null when none was read`,
     ),
-};
-
-/** Longest URL a result may record (browsers and servers refuse longer ones). */
-const MAX_URL_LENGTH = 65_536;
-
-/** A `${NAME}` reference in a sites file's value. */
-const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
-
-/** Whether `text` is an absolute URL once each reference in it stands for a word. */
-function isUrlAsWritten(text: string): boolean {
-  return URL.canParse(text.replaceAll(REFERENCE, "x"));
-}
-
-/** The region of a checker not told its own, and of every result older than version 3. */
-export const DEFAULT_REGION = "default";
-
-/** Version 3 says where the check was made from. */
-const fieldsV3 = {
-  ...fieldsV2,
-  version: z.literal(3).describe("Message format version"),
-  url: storableText().max(MAX_URL_LENGTH).refine(isUrlAsWritten, {
-    error: "must be an absolute URL, with ${NAME} references at most",
-  }).describe(
-    "The URL requested first, as the sites file writes it: ${NAME} references are left unresolved, so secrets stay out of results",
-  ),
-  // What the sites file allows: a result is sent and stored for every check.
-  pattern: storableText().max(MAX_PATTERN_SOURCE_CHARS).nullable().describe(
-    "The regular expression looked for, flags inline; null when none",
-  ),
+  // Where the check was made from.
   region: z.string().regex(REGION_PATTERN).describe(
     'The region of the checker (its --region, "default" unless told)',
   ),
@@ -192,74 +170,35 @@ const fieldsV3 = {
   ),
 };
 
-function hasPatternWhenMatched(result: unknown): boolean {
-  // (Every version has both fields; TypeScript cannot see it through the generic union.)
-  const { pattern, patternMatched } = result as z.infer<z.ZodObject<typeof fieldsV1>>;
-  return pattern !== null || patternMatched === null;
-}
+/** The message format: a check that met every expectation of its site, or one that failed. */
+export const checkResultSchema = z.discriminatedUnion("up", [
+  z.strictObject({
+    ...fields,
+    up: z.literal(true).describe("The check met every expectation of the site"),
+    error: z.null().describe("Null when up"),
+  }),
+  z.strictObject({
+    ...fields,
+    up: z.literal(false).describe("The check failed"),
+    error: z.strictObject({
+      kind: z.enum(ERROR_KINDS).describe("Failure class"),
+      message: storableText().describe("Human-readable detail"),
+    }).describe("Why the check failed"),
+  }),
+]).refine(({ pattern, patternMatched }) => pattern !== null || patternMatched === null, {
+  path: ["patternMatched"],
+  error: "must be null when there is no pattern",
+}).describe(
+  `One check of one website, as published to Kafka by \`monitor produce\` (version ${CHECK_RESULT_VERSION})`,
+);
 
-/** An up-or-down union over `fields`, with the rules across fields. */
-function resultSchema<
-  Fields extends z.ZodRawShape & Pick<typeof fieldsV1, "pattern" | "patternMatched">,
-  const Kinds extends readonly [string, ...string[]],
->(fields: Fields, kinds: Kinds, version: number) {
-  return z.discriminatedUnion("up", [
-    z.strictObject({
-      ...fields,
-      up: z.literal(true).describe("The check met every expectation of the site"),
-      error: z.null().describe("Null when up"),
-    }),
-    z.strictObject({
-      ...fields,
-      up: z.literal(false).describe("The check failed"),
-      error: z.strictObject({
-        kind: z.enum(kinds).describe("Failure class"),
-        message: storableText().describe("Human-readable detail"),
-      }).describe("Why the check failed"),
-    }),
-  ]).refine(hasPatternWhenMatched, {
-    path: ["patternMatched"],
-    error: "must be null when there is no pattern",
-  }).describe(
-    `One check of one website, as published to Kafka by \`monitor produce\` (version ${version})`,
-  );
-}
-
-/** The message format, version 1 (read, no longer written). */
-export const checkResultV1Schema = resultSchema(fieldsV1, ERROR_KINDS_V1, 1);
-
-/** The message format, version 2 (read, no longer written). */
-export const checkResultV2Schema = resultSchema(fieldsV2, ERROR_KINDS_V2, 2);
-
-/** The message format, version 3 (the current one): a check that met every expectation, or not. */
-export const checkResultSchema = resultSchema(fieldsV3, ERROR_KINDS, CHECK_RESULT_VERSION);
-
-/**
- * One check of one site, in the current shape. `version` is the format it arrived in: an older
- * message is read with what it lacks filled in (see {@link upgrade}).
- */
-export type CheckResult = AsRead<z.infer<typeof checkResultSchema>>;
-
-/**
- * `T` with the version it arrived in, and no checker named before version 3, for each member of a
- * union (`Omit` would merge them).
- */
-type AsRead<T> = T extends unknown ? Omit<T, "version" | "checker"> & {
-    readonly version: 1 | 2 | 3;
-    readonly checker: string | null;
-  }
-  : never;
-
-/** A version 1 message. */
-export type CheckResultV1 = z.infer<typeof checkResultV1Schema>;
-
-/** A version 2 message. */
-export type CheckResultV2 = z.infer<typeof checkResultV2Schema>;
+/** One check of one site. */
+export type CheckResult = z.infer<typeof checkResultSchema>;
 
 /** Failure detail of a {@link CheckResult}. */
 export type CheckError = NonNullable<CheckResult["error"]>;
 
-/** What version 2 added, for a check that did not record it. */
+/** The connection's details, for a check that recorded none (no connection was made). */
 export const NO_CONNECTION_DETAILS = {
   dnsMs: null,
   connectMs: null,
@@ -273,30 +212,3 @@ export const NO_CONNECTION_DETAILS = {
   certIssuer: null,
   certAltNames: null,
 } as const;
-
-/**
- * An older result in the current shape: what version 1 did not record is null; a result older than
- * version 3 was made in the {@link DEFAULT_REGION} (there was no other) by a checker it does not
- * name. `version` stays what the message was.
- *
- * @param result A valid version 1 or 2 result.
- * @returns The same check as the current version.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { upgrade } from "./result.ts";
- * const v1 = {
- *   version: 1, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab", siteId: "a", siteName: "a",
- *   url: "http://a.test/", checkedAt: "2026-01-01T00:00:00.000Z", timeToHeadersMs: 1,
- *   responseTimeMs: 2, statusCode: 200, pattern: null, patternMatched: null, certExpiresAt: null,
- *   up: true, error: null,
- * } as const;
- * assert.equal(upgrade(v1).version, 1);
- * assert.equal(upgrade(v1).dnsMs, null);
- * assert.equal(upgrade(v1).region, "default");
- * ```
- */
-export function upgrade(result: CheckResultV1 | CheckResultV2): CheckResult {
-  return { ...NO_CONNECTION_DETAILS, region: DEFAULT_REGION, checker: null, ...result };
-}

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { notificationSchema } from "../alert/notification.ts";
-import { checkResultSchema, checkResultV1Schema, checkResultV2Schema } from "../check/result.ts";
+import { checkResultSchema } from "../check/result.ts";
 import { sitesFileSchema } from "../sites/file.ts";
 import { UsageError } from "../errors.ts";
 import { siteMessageSchema } from "../sites/site_message.ts";
@@ -21,19 +21,9 @@ export function jsonSchemas(): Record<string, unknown> {
       title: "website-monitor alert webhook body, version 1",
     },
     "check_result.v1.json": {
-      ...z.toJSONSchema(checkResultV1Schema),
+      ...z.toJSONSchema(checkResultSchema),
       $id: "https://website-monitor.dev/schema/check_result.v1.json",
       title: "website-monitor check result, version 1",
-    },
-    "check_result.v2.json": {
-      ...z.toJSONSchema(checkResultV2Schema),
-      $id: "https://website-monitor.dev/schema/check_result.v2.json",
-      title: "website-monitor check result, version 2",
-    },
-    "check_result.v3.json": {
-      ...z.toJSONSchema(checkResultSchema),
-      $id: "https://website-monitor.dev/schema/check_result.v3.json",
-      title: "website-monitor check result, version 3",
     },
     "site.v1.json": {
       ...z.toJSONSchema(siteMessageSchema),

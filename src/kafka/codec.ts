@@ -1,18 +1,11 @@
 /**
  * Check results on the wire: one JSON object per Kafka message, keyed by site id, with a
- * `version` field. `schema/check_result.v*.json` document the formats; every version ever written
- * is read, and older ones are upgraded to the current shape.
+ * `version` field. `schema/check_result.v1.json` documents the format; a message of another version
+ * is refused, to be kept aside.
  *
  * @module
  */
-import {
-  type CheckResult,
-  checkResultSchema,
-  checkResultV1Schema,
-  checkResultV2Schema,
-  upgrade,
-} from "../check/result.ts";
-import type { z } from "zod";
+import { CHECK_RESULT_VERSION, type CheckResult, checkResultSchema } from "../check/result.ts";
 import type { KafkaBatch } from "./batch.ts";
 
 /** A Kafka message ready to send. */
@@ -72,26 +65,20 @@ export function decodeCheckResult(value: Uint8Array | string | null): Decoded {
     return { ok: false, reason: `Message is not JSON: ${(error as Error).message}` };
   }
   const version = (data as { version?: unknown } | null)?.version;
-  if (version === 1) return validated(checkResultV1Schema.safeParse(data), upgrade);
-  if (version === 2) return validated(checkResultV2Schema.safeParse(data), upgrade);
-  if (version === 3) return validated(checkResultSchema.safeParse(data), (result) => result);
-  return {
-    ok: false,
-    reason: `Message version ${
-      JSON.stringify(version)
-    } is not supported: this consumer reads versions 1 to 3`,
-  };
-}
-
-function validated<T>(
-  parsed: { success: true; data: T } | { success: false; error: z.ZodError },
-  upgrade: (message: T) => CheckResult,
-): Decoded {
+  if (version !== CHECK_RESULT_VERSION) {
+    return {
+      ok: false,
+      reason: `Message version ${
+        JSON.stringify(version)
+      } is not supported: this consumer reads version ${CHECK_RESULT_VERSION}`,
+    };
+  }
+  const parsed = checkResultSchema.safeParse(data);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     return { ok: false, reason: `Message is not a valid check result: ${issues.join("; ")}` };
   }
-  return { ok: true, result: upgrade(parsed.data) };
+  return { ok: true, result: parsed.data };
 }
 
 /** Where a message came from: its place on the topic and its bytes. */

@@ -18,8 +18,8 @@ export type ResultOverrides =
   & { up?: boolean; error?: CheckError | null };
 
 /**
- * What version 2 records of an HTTPS check that went through every phase, to spread into
- * {@link makeResult} (whose own default is a check that recorded none, as a version 1 message).
+ * What an HTTPS check that went through every phase records of its connection, to spread into
+ * {@link makeResult} (whose own default is a check that recorded none).
  */
 export const HTTPS_CONNECTION_DETAILS: Readonly<
   Pick<CheckResult, keyof typeof NO_CONNECTION_DETAILS>

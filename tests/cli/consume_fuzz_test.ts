@@ -89,7 +89,7 @@ function plan(nowMs: number): Planned[] {
       encode(JSON.stringify({ version: 1, blob: "y".repeat(300_000) })),
       /not a valid/,
     ),
-    rejected("delta", encode(JSON.stringify({ ...huge, version: 4 })), /version 4/),
+    rejected("delta", encode(JSON.stringify({ ...huge, version: 2 })), /version 2/),
     ...Array.from({ length: 20 }, (_, i) => rejected(SITES[i % 6]!, null, /no value/)),
     ...[...tooOld, ...tooNew].map((r) =>
       rejected(r.siteId, encode(JSON.stringify(r)), /^checkedAt .* (older|after)/)

@@ -134,7 +134,7 @@ Deno.test("a result carries the pattern whole, and the result's format refuses a
   const [site] = parseSites(text, "sites.yaml", {});
   assert.equal(site?.pattern?.source.length, MAX_PATTERN_SOURCE_CHARS);
   const result = (pattern: string) => ({
-    version: 3,
+    version: 1,
     region: "default",
     checker: "h:1",
     checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab",

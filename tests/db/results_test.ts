@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { checkResultSchema } from "../../src/check/result.ts";
 import { storeBatch } from "../../src/db/results.ts";
-import { decodeBatch } from "../../src/kafka/codec.ts";
+import { decodeBatch, encodeCheckResult } from "../../src/kafka/codec.ts";
 import { asMessages, HTTPS_CONNECTION_DETAILS, makeResult } from "../_helpers/results.ts";
 import { rollupMismatches } from "../_helpers/rollups.ts";
 import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
@@ -260,7 +260,7 @@ Deno.test("check_results shows the name, URL and pattern each check ran with", a
   });
 });
 
-Deno.test("storeBatch() stores a version 2 result's phases, address and versions, shown by check_results", async () => {
+Deno.test("storeBatch() stores a result's phases, address and versions, shown by check_results", async () => {
   await withDatabase(testEnv(), async (sql) => {
     const https = makeResult({
       ...HTTPS_CONNECTION_DETAILS,
@@ -313,32 +313,17 @@ Deno.test("storeBatch() stores a version 2 result's phases, address and versions
   });
 });
 
-Deno.test("storeBatch() stores a version 1 message with every phase, address and version null, from the default region, as version 1", async () => {
+Deno.test("storeBatch() stores a decoded check that made no connection: phases, address and versions null, counted in no phase, its message version kept", async () => {
   await withDatabase(testEnv(), async (sql) => {
-    const v1 = {
-      version: 1,
-      checkId: makeResult().checkId,
-      siteId: "old",
-      siteName: "Old",
-      url: "https://old.example/",
-      checkedAt: new Date().toISOString(),
-      timeToHeadersMs: 84.2,
-      responseTimeMs: 91.7,
-      statusCode: 200,
-      pattern: null,
-      patternMatched: null,
-      certExpiresAt: null,
-      up: true,
-      error: null,
-    };
+    const result = makeResult({ siteId: "none", region: "eu", checker: "checker-1:7" });
     // As the consumer reads it off the topic.
     const messages = decodeBatch({
       topic: "checks",
       partition: 0,
       messages: [{
         offset: "3",
-        key: new TextEncoder().encode("old"),
-        value: new TextEncoder().encode(JSON.stringify(v1)),
+        key: new TextEncoder().encode("none"),
+        value: new TextEncoder().encode(encodeCheckResult(result).value),
       }],
       lag: 0,
     });
@@ -349,8 +334,8 @@ Deno.test("storeBatch() stores a version 1 message with every phase, address and
              remote_address, http_version, tls_version, region, checker
       FROM check_results`;
     assert.deepEqual({ ...row }, {
-      check_id: v1.checkId,
-      response_time_ms: 91.7,
+      check_id: result.checkId,
+      response_time_ms: 20.25,
       dns_ms: null,
       connect_ms: null,
       tls_ms: null,
@@ -359,13 +344,13 @@ Deno.test("storeBatch() stores a version 1 message with every phase, address and
       remote_address: null,
       http_version: null,
       tls_version: null,
-      region: "default",
-      checker: null,
+      region: "eu",
+      checker: "checker-1:7",
     });
     const [rollup] = await sql`
       SELECT region, checks, dns_ms_count, dns_ms_sum, transfer_ms_count FROM check_rollups_hourly`;
     assert.deepEqual({ ...rollup }, {
-      region: "default",
+      region: "eu",
       checks: 1,
       dns_ms_count: 0,
       dns_ms_sum: 0,
@@ -374,39 +359,6 @@ Deno.test("storeBatch() stores a version 1 message with every phase, address and
     // What the message was stays known.
     const [stored] = await sql`SELECT message_version FROM checks`;
     assert.equal(stored?.message_version, 1);
-  });
-});
-
-Deno.test("storeBatch() stores a version 2 message as made in the default region by no named checker", async () => {
-  await withDatabase(testEnv(), async (sql) => {
-    const { region: _region, checker: _checker, ...fields } = makeResult({
-      ...HTTPS_CONNECTION_DETAILS,
-      siteId: "v2",
-    });
-    const v2 = { ...fields, version: 2 };
-    const messages = decodeBatch({
-      topic: "checks",
-      partition: 0,
-      messages: [{
-        offset: "4",
-        key: new TextEncoder().encode("v2"),
-        value: new TextEncoder().encode(JSON.stringify(v2)),
-      }],
-      lag: 0,
-    });
-    assert.deepEqual(await storeBatch(sql, messages), { inserted: 1, duplicates: 0, rejected: 0 });
-
-    const [row] = await sql`SELECT check_id, dns_ms, region, checker FROM check_results`;
-    assert.deepEqual({ ...row }, {
-      check_id: v2.checkId,
-      dns_ms: 1.5,
-      region: "default",
-      checker: null,
-    });
-    const [rollup] = await sql`SELECT region, checks, dns_ms_count FROM check_rollups_hourly`;
-    assert.deepEqual({ ...rollup }, { region: "default", checks: 1, dns_ms_count: 1 });
-    const [stored] = await sql`SELECT message_version FROM checks`;
-    assert.equal(stored?.message_version, 2);
   });
 });
 

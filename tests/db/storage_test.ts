@@ -32,7 +32,7 @@ function random(seed: number): () => number {
   };
 }
 
-/** Each phase of version 2 with its column in `site_uptime`. */
+/** Each phase of a check with its column in `site_uptime`. */
 const PHASES = [
   ["dnsMs", "dns_ms_avg"],
   ["connectMs", "connect_ms_avg"],
@@ -284,10 +284,10 @@ Deno.test("site_uptime averages each phase over the checks that had it, per site
     const next = random(16);
     const now = Date.now();
     const results = Array.from({ length: 900 }, (_, i) => {
-      const siteId = ["https", "http", "v1"][i % 3]!;
+      const siteId = ["https", "http", "none"][i % 3]!;
       const checkedAt = new Date(now - Math.floor(next() * 3 * 86_400_000)).toISOString();
-      // "v1": upgraded version 1 messages, nothing recorded; "http": never a TLS handshake.
-      if (siteId === "v1") return makeResult({ siteId, checkedAt });
+      // "none": no connection made, no phase recorded; "http": never a TLS handshake.
+      if (siteId === "none") return makeResult({ siteId, checkedAt });
       const phases = randomPhases(next, 0.25);
       return makeResult({
         siteId,
