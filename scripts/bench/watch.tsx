@@ -5,7 +5,10 @@
  *   deno task bench:watch [--sites 10000] [--regions 3] [--rate 1000] [--frames 300] [--history 120]
  *
  * Fills the state with `history` checks of every site in every region (in batches of one check of
- * each, as a backfill arrives, at the pace of the stream that follows), then times frames as
+ * each, as a backfill arrives, at the pace of the stream that follows; the results are made here,
+ * not read from Kafka), and says how long that took (and how much CPU: on a machine shared with
+ * other work the wall time says little) and the memory it left (after a full collection too, when
+ * run with `--v8-flags=--expose-gc`, as the task does), then times frames as
  * results stream in, at the most ten frames a second the view draws: applying 100 ms of results
  * (`rate / 10`), a clock tick every tenth frame (the app's once a second), and rendering the screen
  * (120 × 40) to a string, which derives the rows on screen. Prints each frame's time as p50, p99
@@ -16,6 +19,7 @@
  * @module
  */
 import { renderToString } from "ink";
+import process from "node:process";
 import { parseArgs } from "node:util";
 import type { CheckResult } from "../../src/check/result.ts";
 import { initialState, reduce, type WatchEvent, type WatchState } from "../../src/watch/state.ts";
@@ -73,7 +77,11 @@ interface Run {
   /** Of which applying the results and the tick. */
   readonly applyMs: number[];
   readonly backfillMs: number;
+  /** CPU time of the backfill: on a machine shared with other work, wall time says little. */
+  readonly backfillCpuMs: number;
   readonly memory: Deno.MemoryUsage;
+  /** After a full garbage collection, when the benchmark may ask for one (`--expose-gc`). */
+  readonly collected: Deno.MemoryUsage | null;
   readonly state: WatchState;
 }
 
@@ -85,14 +93,21 @@ function measure(sites: number): Run {
   // rows at 1 000 a second), so that rows turn stale only where the figures below say so.
   const spacingMs = rows / Number(values.rate) * 1000;
   let backfillMs = 0;
+  let backfillCpuMs = 0;
   for (let i = 0; i < historyChecks; i++) {
     const atMs = nowMs - (historyChecks - i) * spacingMs;
     const batch = Array.from({ length: rows }, (_, row) => resultOfRow(row, atMs));
     const started = performance.now();
+    const cpu = process.cpuUsage();
     state = reduce(state, { type: "results", results: batch });
     backfillMs += performance.now() - started;
+    const { user, system } = process.cpuUsage(cpu);
+    backfillCpuMs += (user + system) / 1000;
   }
   const memory = Deno.memoryUsage();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const collected = gc === undefined ? null : Deno.memoryUsage();
   let next = 0;
   const frameMs: number[] = [];
   const applyMs: number[] = [];
@@ -107,7 +122,7 @@ function measure(sites: number): Run {
     frameMs.push(performance.now() - started);
     applyMs.push(applied - started);
   }
-  return { frameMs, applyMs, backfillMs, memory, state };
+  return { frameMs, applyMs, backfillMs, backfillCpuMs, memory, collected, state };
 }
 
 /** Milliseconds `event` takes to apply and draw, the median of five. */
@@ -146,11 +161,18 @@ console.log(
     siteCount * regions.length
   } rows), ${historyChecks} checks held each, ${values.rate} msg/s, ${frames} frames, 120 × 40:`,
 );
+const { memory, collected } = heavy;
 console.log(
   `  backfill of ${siteCount * regions.length * historyChecks} checks applied in ${
     (heavy.backfillMs / 1000).toFixed(1)
-  } s; then heap used ${mib(heavy.memory.heapUsed)} (garbage not collected yet included), rss ${
-    mib(heavy.memory.rss)
+  } s (${(heavy.backfillCpuMs / 1000).toFixed(1)} s of CPU); then rss ${
+    mib(memory.rss)
+  }, heap used ${mib(memory.heapUsed)} (garbage not collected yet included), external ${
+    mib(memory.external)
+  }${
+    collected === null
+      ? ""
+      : `; after a full collection rss ${mib(collected.rss)}, heap used ${mib(collected.heapUsed)}`
   }`,
 );
 console.log(

@@ -16,6 +16,7 @@ import { WatchApp, type WatchSource } from "../watch/app.tsx";
 import { connectDatabase, type Sql } from "../db/client.ts";
 import { openIncidents } from "../db/alerts.ts";
 import { kafkaTail } from "../watch/source.ts";
+import { recentCheckIds } from "../watch/seen.ts";
 import { keepsRegion } from "../watch/state.ts";
 import { jsonLine, printable } from "../text.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
@@ -78,10 +79,12 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
     return;
   }
 
+  // A check the topic holds twice (Kafka is at least once) is printed once.
+  const seen = recentCheckIds();
   const stop = source.subscribe((event) => {
     if (event.type === "results") {
       for (const result of event.results) {
-        if (!keepsRegion(regions, result.region)) continue;
+        if (!keepsRegion(regions, result.region) || seen(result.checkId)) continue;
         context.writeOut(`${options.json ? jsonLine(result) : plainLine(result)}\n`);
       }
     } else if (event.type === "connection" && event.connection.state === "failed") {

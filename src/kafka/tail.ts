@@ -1,7 +1,7 @@
 /**
  * Tailing a topic from a point in time, as a reader that is no member of anyone's group: a
  * consumer group of its own (never the writer's, never committing) starts each partition at its
- * first message at or after the time, then follows it live.
+ * first message at or after the time (or where an earlier tail stopped), then follows it live.
  *
  * @module
  */
@@ -21,6 +21,11 @@ export interface TailOptions {
    * then on, or at its end when it has none.
    */
   readonly sinceMs: number;
+  /**
+   * Partitions to start at these offsets instead: where an earlier tail of the topic stopped, so
+   * that a tail started again after a failure reads nothing twice.
+   */
+  readonly from?: ReadonlyMap<number, bigint>;
   /** Told each batch as it arrives; it should return quickly. */
   readonly onBatch: (batch: KafkaBatch) => void;
 }
@@ -77,10 +82,11 @@ export async function startTail(kafka: KafkaClient, options: TailOptions): Promi
       topics: [topic],
       timestamp: BigInt(options.sinceMs),
     });
-    const starts = (offsets.get(topic) ?? []).flatMap((offset, partition) =>
+    const starts = (offsets.get(topic) ?? []).flatMap((offset, partition) => {
+      const at = options.from?.get(partition) ?? offset;
       // -1: no message from then on; the library starts such a partition at its end.
-      offset >= 0n ? [{ topic, partition, offset }] : []
-    );
+      return at >= 0n ? [{ topic, partition, offset: at }] : [];
+    });
     const stream = await consumer.consume({
       topics: [topic],
       autocommit: false,

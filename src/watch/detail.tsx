@@ -11,7 +11,8 @@ import { Box, Text } from "ink";
 import stringWidth from "string-width";
 import { duration, MARKS, milliseconds, pad, patternText, truncate } from "./format.ts";
 import type { Row } from "./rows.ts";
-import type { ConnectionDetails, RecentCheck, SiteState } from "./site.ts";
+import { type RecentCheck, recentChecks } from "./history.ts";
+import type { ConnectionDetails, SiteState } from "./site.ts";
 
 /** What the pane draws. */
 export interface DetailProps {
@@ -36,7 +37,7 @@ export interface DetailProps {
 export function Detail({ site, row, others, nowMs, height, width }: DetailProps) {
   const mark = MARKS[row.status];
   const connection = connectionLines(site.details, nowMs, width);
-  const checks = [...site.recent].reverse().slice(
+  const checks = recentChecks(site.recent).reverse().slice(
     0,
     Math.max(1, height - 4 - connection.length),
   );
@@ -54,22 +55,20 @@ export function Detail({ site, row, others, nowMs, height, width }: DetailProps)
       </Text>
       <Text wrap="truncate">{originLine(site, others)}</Text>
       {connection.map((line, i) => <Text key={i} wrap="truncate">{line}</Text>)}
-      {checks.map((check) => <CheckLine key={check.checkId} check={check} width={width} />)}
+      {checks.map((check, i) => <CheckLine key={i} check={check} width={width} />)}
     </Box>
   );
 }
 
 /** `region eu · checker web-1:4242 · also us ✔ up, ap ✖ down` */
 function originLine(site: SiteState, others: readonly Row[]): string {
-  // Messages older than version 3 name no checker (and were all made in "default").
-  const checker = site.checker ?? "not named (a message older than version 3)";
   const also = others.map((other) => {
     const mark = MARKS[other.status];
     return `${other.region} ${mark.symbol} ${mark.word}`;
   });
   return [
     `region ${site.region}`,
-    `checker ${checker}`,
+    `checker ${site.checker}`,
     ...(also.length === 0 ? [] : [`also ${also.join(", ")}`]),
   ].join(" · ");
 }
@@ -110,7 +109,7 @@ const ALT_NAMES_SHOWN = 5;
  * @param details From the site's latest check.
  * @param nowMs The current time, for the certificate's expiry.
  * @param width The terminal's columns.
- * @returns The lines, none for a version 1 check of an http site.
+ * @returns The lines, none for an http check that made no connection.
  *
  * @example
  * ```ts

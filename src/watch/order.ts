@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { responseTimeMsOf } from "./history.ts";
 import { type SiteState, type Status, statusAt } from "./site.ts";
 
 /** How rows are ordered; `s` cycles through them. */
@@ -25,7 +26,7 @@ function byName(a: SiteState, b: SiteState): number {
 }
 
 function latencyOf(site: SiteState): number {
-  return site.recent.at(-1)!.responseTimeMs ?? Infinity;
+  return responseTimeMsOf(site.recent, -1) ?? Infinity;
 }
 
 /**

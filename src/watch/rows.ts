@@ -6,7 +6,8 @@
  * @module
  */
 import { keyMapGet } from "./key_map.ts";
-import { type RecentCheck, rowKey, type SiteState, type Status, statusAt } from "./site.ts";
+import { type RecentCheck, recentChecks } from "./history.ts";
+import { type SiteState, type Status, statusAt } from "./site.ts";
 import { displayed, selectedIndex, type WatchState } from "./state.ts";
 
 /** One row of the table, derived. */
@@ -43,8 +44,9 @@ export interface Row {
  * ```
  */
 export function rowOf(site: SiteState, windowMs: number, nowMs: number): Row {
-  const last = site.recent.at(-1)!;
-  const inWindow = site.recent.filter((c) => c.checkedAtMs >= nowMs - windowMs);
+  const recent = recentChecks(site.recent);
+  const last = recent.at(-1)!;
+  const inWindow = recent.filter((c) => c.checkedAtMs >= nowMs - windowMs);
   const times = inWindow.map((c) => c.responseTimeMs).filter((ms): ms is number => ms !== null);
   return {
     key: site.key,
@@ -53,7 +55,7 @@ export function rowOf(site: SiteState, windowMs: number, nowMs: number): Row {
     siteName: site.siteName,
     status: statusAt(site, nowMs),
     last,
-    responseTimes: site.recent.map((c) => c.responseTimeMs),
+    responseTimes: recent.map((c) => c.responseTimeMs),
     p95Ms: times.length === 0 ? null : nearestRank(times, 0.95),
     uptime: inWindow.length === 0
       ? (last.up ? 1 : 0)
@@ -137,9 +139,7 @@ export function windowOf(state: WatchState, room: number): RowWindow {
 export function otherRegions(state: WatchState, site: SiteState): Row[] {
   const table = displayed(state);
   return table.regions.flatMap((region) => {
-    const other = region === site.region
-      ? undefined
-      : keyMapGet(table.sites, rowKey(site.siteId, region));
+    const other = region === site.region ? undefined : keyMapGet(table.sites, site.siteId, region);
     return other === undefined ? [] : [rowOf(other, state.windowMs, state.nowMs)];
   });
 }

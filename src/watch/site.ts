@@ -8,31 +8,24 @@
  */
 import { type CheckResult, NO_CONNECTION_DETAILS } from "../check/result.ts";
 import { printable } from "../text.ts";
+import {
+  checkedAtMsOf,
+  EMPTY_HISTORY,
+  type History,
+  historyLength,
+  intervalMsOf,
+  upOf,
+  withCheck,
+} from "./history.ts";
 import { type KeyMap, keyMapGet } from "./key_map.ts";
-
-/** How many recent checks of a site are kept (for the sparkline, the window figures, the pane). */
-export const RECENT_CHECKS = 120;
 
 /** How many of the latest checks a failure makes an up site count as degraded. */
 const DEGRADED_WITHIN = 5;
 
-/** What is kept of one check. */
-export interface RecentCheck {
-  /** Unique per check: what tells a check delivered again from a new one, and the view's key. */
-  readonly checkId: string;
-  readonly checkedAtMs: number;
-  readonly up: boolean;
-  readonly statusCode: number | null;
-  readonly responseTimeMs: number | null;
-  readonly patternMatched: boolean | null;
-  readonly errorKind: string | null;
-  readonly errorMessage: string | null;
-}
-
 /**
  * What a check saw of the connection: each phase's time, the address and HTTP version, the TLS
  * version and the certificate. Null where the check did not get that far, and everywhere for a
- * version 1 message (except the certificate's expiry).
+ * check that made no connection (except the certificate's expiry).
  */
 export type ConnectionDetails = Readonly<
   Pick<CheckResult, keyof typeof NO_CONNECTION_DETAILS | "certExpiresAt">
@@ -46,22 +39,19 @@ export interface SiteState {
   /** {@link rowKey} of its id and region: what the selection holds. */
   readonly key: string;
   readonly siteId: string;
-  /** The region its checks came from ("default" for messages older than version 3). */
+  /** The region its checks came from. */
   readonly region: string;
   readonly siteName: string;
   readonly url: string;
-  /** The checker ("host:pid") of the newest check; null when its message is older than version 3. */
-  readonly checker: string | null;
+  /** The checker ("host:pid") of the newest check. */
+  readonly checker: string;
   /**
    * Of the newest check only, for the detail pane: a certificate may carry a hundred names of a
    * thousand characters each, too much to keep for every recent check of every site.
    */
   readonly details: ConnectionDetails;
-  /**
-   * Oldest first, at most {@link RECENT_CHECKS}, each check (`checkId` and `checkedAtMs`) once: a
-   * check delivered again has the time it had, so it is found among the checks of that millisecond.
-   */
-  readonly recent: readonly RecentCheck[];
+  /** Its recent checks, oldest first, each once; never empty. */
+  readonly recent: History;
   /** The interval between checks, as observed (median gap); null until two checks arrived. */
   readonly intervalMs: number | null;
   /** How it stands as long as it does not turn stale. */
@@ -116,156 +106,137 @@ export function statusAt(
   return site.staleAfterMs !== null && nowMs > site.staleAfterMs ? "stale" : site.freshStatus;
 }
 
+/** A site before and after a batch of results. */
+export interface SiteChange {
+  /** Undefined when the batch brought its first check. */
+  readonly before: SiteState | undefined;
+  readonly after: SiteState;
+}
+
 /**
  * The sites a batch of results changes, each a new object; the sites it does not change stay the
- * same objects in `sites`. A check counts once however often it arrives (by its `checkId`).
+ * same objects in `sites`. A check counts once however often it arrives (by a digest of its
+ * `checkId`).
  *
- * @param sites The sites so far, by {@link rowKey}.
+ * @param sites The sites so far.
  * @param results The batch, in any order.
- * @returns The changed sites by key; empty when the batch holds nothing new.
+ * @returns The sites changed, each with its version before; none when the batch holds nothing new.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { NO_CONNECTION_DETAILS } from "../check/result.ts";
+ * import { historyLength } from "./history.ts";
  * import { emptyKeyMap } from "./key_map.ts";
  * import { changedSites } from "./site.ts";
  * const result = {
- *   ...NO_CONNECTION_DETAILS, version: 3, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab",
+ *   ...NO_CONNECTION_DETAILS, version: 1, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab",
  *   siteId: "shop", siteName: "Shop", url: "https://shop.example/", region: "eu",
  *   checker: "web-1:42", checkedAt: "2026-11-25T10:00:00.000Z", timeToHeadersMs: 10,
  *   responseTimeMs: 20, statusCode: 200, pattern: null, patternMatched: null,
  *   certExpiresAt: null, up: true, error: null,
  * } as const;
  * const changed = changedSites(emptyKeyMap(), [result, result]);
- * assert.deepEqual([...changed.keys()], ["shop@eu"]);
- * assert.equal(changed.get("shop@eu")?.recent.length, 1, "the same check counts once");
+ * assert.deepEqual(changed.map(({ after }) => after.key), ["shop@eu"]);
+ * assert.equal(historyLength(changed[0]!.after.recent), 1, "the same check counts once");
  * ```
  */
 export function changedSites(
   sites: KeyMap<SiteState>,
   results: readonly CheckResult[],
-): Map<string, SiteState> {
-  // A site the batch changes is copied once and then changed in place: a backfill brings thousands
-  // of results of the same sites at once.
-  const changed = new Map<string, MutableSite>();
+): SiteChange[] {
+  // A backfill brings thousands of results of the same sites at once: each site a batch changes
+  // is made anew once, from its checks after the whole batch.
+  const changes: Change[] = [];
+  // By region, then id: found without making a key of the two (a backfill brings millions).
+  const changed = new Map<string, Map<string, Change>>();
   for (const result of results) {
-    // Text from any producer reaches the screen: no control characters. The id as shown is the
-    // key, so that selecting a row finds its site.
-    const siteId = printable(result.siteId);
-    const region = printable(result.region);
-    const key = rowKey(siteId, region);
-    const site = changed.get(key) ?? keyMapGet(sites, key);
+    // Text from any producer reaches the screen without control characters, and the id as shown
+    // is the key, so that selecting a row finds its site. An id and region as the result spells
+    // them that find a row are printable already.
+    let { siteId, region } = result;
+    let change = changed.get(region)?.get(siteId);
+    let before = change === undefined ? keyMapGet(sites, siteId, region) : undefined;
+    if (change === undefined && before === undefined) {
+      siteId = printable(siteId);
+      region = printable(region);
+      change = changed.get(region)?.get(siteId);
+      before = change === undefined ? keyMapGet(sites, siteId, region) : undefined;
+    }
+    const recent = (change ?? before)?.recent ?? EMPTY_HISTORY;
     const checkedAtMs = Date.parse(result.checkedAt);
-    // Results of one site and region arrive in order (one partition, one checker), so this walk
-    // is short.
-    const recent = site?.recent ?? [];
-    let at = recent.length;
-    while (at > 0 && recent[at - 1]!.checkedAtMs > checkedAtMs) at--;
-    if (holds(recent, at, result.checkId, checkedAtMs)) continue;
-    // Older than every check of a full window: it would be dropped at once.
-    if (at === 0 && recent.length >= RECENT_CHECKS) continue;
-    const newest = at === recent.length;
-    const mutable = changed.get(key) ?? copyOf(site, key, siteId, region);
-    changed.set(key, mutable);
-    mutable.recent.splice(at, 0, recentCheck(result, checkedAtMs));
-    mutable.recent.splice(0, mutable.recent.length - RECENT_CHECKS);
-    // The site as its latest check names it (a replay of older checks does not rename it back).
-    if (newest) {
-      mutable.siteName = printable(result.siteName);
-      mutable.url = printable(result.url);
-      mutable.checker = result.checker === null ? null : printable(result.checker);
-      mutable.details = detailsOf(result);
+    const history = withCheck(recent, result, checkedAtMs);
+    if (history === undefined) continue;
+    const newest = historyLength(recent) === 0 || checkedAtMs >= checkedAtMsOf(recent, -1);
+    if (change === undefined) {
+      const key = before?.key ?? rowKey(siteId, region);
+      change = { key, before, recent: history, newest: newest ? result : undefined };
+      changes.push(change);
+      let byId = changed.get(region);
+      if (byId === undefined) changed.set(region, byId = new Map());
+      byId.set(siteId, change);
+    } else {
+      change.recent = history;
+      if (newest) change.newest = result;
     }
   }
-  const sealed = new Map<string, SiteState>();
-  for (const [key, site] of changed) sealed.set(key, summarised(site));
-  return sealed;
+  return changes.map((change) => ({ before: change.before, after: summarised(change) }));
 }
 
-/**
- * Whether `recent` holds the check already. After a reconnect the source rewinds to the start of
- * the backfill window, and Kafka delivers at least once: a check held already must not count
- * twice. It would be among the checks of its millisecond, just before `at`.
- */
-function holds(
-  recent: readonly RecentCheck[],
-  at: number,
-  checkId: string,
-  checkedAtMs: number,
-): boolean {
-  for (let i = at - 1; i >= 0 && recent[i]!.checkedAtMs === checkedAtMs; i--) {
-    if (recent[i]!.checkId === checkId) return true;
-  }
-  return false;
-}
-
-/** A {@link SiteState} while one batch is applied to it. */
-interface MutableSite {
+/** What one batch does to a site. */
+interface Change {
   readonly key: string;
-  readonly siteId: string;
-  readonly region: string;
-  siteName: string;
-  url: string;
-  checker: string | null;
-  details: ConnectionDetails;
-  readonly recent: RecentCheck[];
+  /** The site before the batch; undefined when the batch brings its first check. */
+  readonly before: SiteState | undefined;
+  /** Its checks after the batch. */
+  recent: History;
+  /** The batch's result that is its newest check now, if one is (always for a new site). */
+  newest: CheckResult | undefined;
 }
 
-function copyOf(
-  site:
-    | Pick<SiteState, "siteName" | "url" | "checker" | "details" | "recent">
-    | undefined,
-  key: string,
-  siteId: string,
-  region: string,
-): MutableSite {
+/** The site with its newest check's name, URL and details, and what its checks imply. */
+function summarised({ key, before, recent, newest }: Change): SiteState {
+  // The site as its latest check names it (a replay of older checks does not rename it back).
+  const siteName = newest === undefined
+    ? before!.siteName
+    : kept(newest.siteName, before?.siteName);
+  const siteId = before?.siteId ?? printable(newest!.siteId);
+  const intervalMs = intervalMsOf(recent);
+  const count = historyLength(recent);
+  let freshStatus: SiteState["freshStatus"] = upOf(recent, -1) ? "up" : "down";
+  for (let i = 2; i <= Math.min(count, DEGRADED_WITHIN) && freshStatus === "up"; i++) {
+    if (!upOf(recent, -i)) freshStatus = "degraded";
+  }
   return {
     key,
     siteId,
-    region,
-    siteName: site?.siteName ?? "",
-    url: site?.url ?? "",
-    checker: site?.checker ?? null,
-    details: site?.details ?? NO_DETAILS,
-    recent: [...site?.recent ?? []],
-  };
-}
-
-/** The site with what its checks imply, worked out once. */
-function summarised(site: MutableSite): SiteState {
-  const last = site.recent.at(-1)!;
-  const intervalMs = medianGap(site.recent);
-  const freshStatus = !last.up
-    ? "down"
-    : site.recent.slice(-DEGRADED_WITHIN).some((c) => !c.up)
-    ? "degraded"
-    : "up";
-  return {
-    ...site,
+    region: before?.region ?? printable(newest!.region),
+    siteName,
+    url: newest === undefined ? before!.url : kept(newest.url, before?.url),
+    checker: newest === undefined ? before!.checker : kept(newest.checker, before?.checker),
+    details: newest === undefined ? before!.details : detailsOf(newest),
+    recent,
     intervalMs,
     freshStatus,
-    staleAfterMs: intervalMs === null ? null : last.checkedAtMs + 2 * intervalMs,
-    searchId: site.siteId.toLowerCase(),
-    searchName: site.siteName.toLowerCase(),
+    staleAfterMs: intervalMs === null ? null : checkedAtMsOf(recent, -1) + 2 * intervalMs,
+    searchId: before?.searchId ?? siteId.toLowerCase(),
+    searchName: siteName === before?.siteName ? before.searchName : siteName.toLowerCase(),
   };
 }
 
-function medianGap(recent: readonly RecentCheck[]): number | null {
-  if (recent.length < 2) return null;
-  // A typed array sorts numbers without calling back into JavaScript: this runs for every site a
-  // batch changes, 30 000 of them in a backfill's batch.
-  const gaps = new Float64Array(recent.length - 1);
-  for (let i = 1; i < recent.length; i++) {
-    gaps[i - 1] = recent[i]!.checkedAtMs - recent[i - 1]!.checkedAtMs;
-  }
-  gaps.sort();
-  return gaps[Math.floor(gaps.length / 2)]!;
+/** Text as kept: what the site holds already when the same (it is printable), else made so. */
+function kept(text: string, held: string | undefined): string {
+  return text === held ? held : printable(text);
 }
 
 const NO_DETAILS: ConnectionDetails = { ...NO_CONNECTION_DETAILS, certExpiresAt: null };
+const DETAILS = Object.keys(NO_DETAILS) as (keyof ConnectionDetails)[];
 
 function detailsOf(result: CheckResult): ConnectionDetails {
+  // A check that recorded none (no connection was made): one object for all of them.
+  let none = true;
+  for (const key of DETAILS) none &&= result[key] === null;
+  if (none) return NO_DETAILS;
   // The certificate's names come from whatever server answered: no control characters either.
   const text = (value: string | null) => value === null ? null : printable(value);
   return {
@@ -281,18 +252,5 @@ function detailsOf(result: CheckResult): ConnectionDetails {
     certIssuer: text(result.certIssuer),
     certAltNames: result.certAltNames?.map(printable) ?? null,
     certExpiresAt: result.certExpiresAt,
-  };
-}
-
-function recentCheck(result: CheckResult, checkedAtMs: number): RecentCheck {
-  return {
-    checkId: result.checkId,
-    checkedAtMs,
-    up: result.up,
-    statusCode: result.statusCode,
-    responseTimeMs: result.responseTimeMs,
-    patternMatched: result.patternMatched,
-    errorKind: result.error?.kind ?? null,
-    errorMessage: result.error === null ? null : printable(result.error.message),
   };
 }

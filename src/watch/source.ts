@@ -1,9 +1,9 @@
 /**
- * The feed of `monitor watch`: tails the topic from the latest offsets in a consumer group of its
- * own (never the writer's, never committing), after rewinding each partition to the first message
- * of the backfill window, so the screen starts full. Results are handed over in batches at most
- * every 100 ms, which also bounds how often the screen is drawn. When the broker cannot be reached
- * or the topic does not exist, it says so and tries again with backoff.
+ * The feed of `monitor watch`: tails the topic in a consumer group of its own (never the writer's,
+ * never committing) from the first message of the backfill window of each partition, so the screen
+ * starts full. Results are handed over in batches at most every 100 ms, which also bounds how often
+ * the screen is drawn. When the broker cannot be reached or the topic does not exist, it says so and
+ * tries again with backoff, going on from where it had read to.
  *
  * @module
  */
@@ -24,6 +24,8 @@ export interface TailOptions {
   readonly backfillMs: number;
   /** How often gathered results are handed over. */
   readonly batchMs?: number;
+  /** What starts each tail of the topic: {@link startTail}, unless a test stands in for it. */
+  readonly start?: typeof startTail;
 }
 
 const RATE_WINDOW_MS = 5_000;
@@ -57,23 +59,30 @@ async function tail(
   signal: AbortSignal,
 ): Promise<void> {
   const { kafka, topic } = options;
+  const start = options.start ?? startTail;
+  // The next offset of each partition: a tail started again after a failure goes on from there.
+  // Rewinding to the start of the backfill window instead would hand every check of it over again.
+  const positions = new Map<number, bigint>();
+  // Read but not handed over yet; what a failed tail leaves here goes with the next one's first batch.
+  const pending: CheckResult[] = [];
+  let unreadable = 0;
   let failures = 0;
   while (!signal.aborted) {
     dispatch({ type: "connection", connection: { state: "connecting" } });
-    const pending: CheckResult[] = [];
-    let unreadable = 0;
     const lags = new Map<number, number>();
     let running: Tail | undefined;
     try {
-      running = await startTail(kafka, {
+      running = await start(kafka, {
         topic,
         sinceMs: Date.now() - options.backfillMs,
+        from: new Map(positions),
         onBatch: (batch) => {
           for (const message of batch.messages) {
             const decoded = decodeCheckResult(message.value);
             if (decoded.ok) pending.push(decoded.result);
             else unreadable++;
           }
+          positions.set(batch.partition, BigInt(batch.messages.at(-1)!.offset) + 1n);
           lags.set(batch.partition, batch.lag);
         },
       });

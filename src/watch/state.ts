@@ -183,7 +183,7 @@ export function reduce(state: WatchState, event: WatchEvent): WatchState {
         ? event.results
         : event.results.filter((r) => keepsRegion(state.regions, r.region));
       const live = withSites(state.live, changedSites(state.live.sites, kept), state);
-      // A batch of checks held already (a replayed backfill) must not redraw the screen either.
+      // A batch of checks held already (delivered again) must not redraw the screen either.
       return live === state.live ? state : { ...state, live };
     }
     case "unreadable":
@@ -303,7 +303,14 @@ export function displayed(state: WatchState): Table {
  * ```
  */
 export function selectedSite(state: WatchState): SiteState | undefined {
-  return state.selected === null ? undefined : keyMapGet(displayed(state).sites, state.selected);
+  if (state.selected === null) return undefined;
+  // `siteId@region`: a region has no "@".
+  const at = state.selected.lastIndexOf("@");
+  return keyMapGet(
+    displayed(state).sites,
+    state.selected.slice(0, at),
+    state.selected.slice(at + 1),
+  );
 }
 
 /**

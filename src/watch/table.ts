@@ -8,11 +8,11 @@
  */
 import { emptyKeyMap, type KeyMap, keyMapGet, keyMapValues, keyMapWith } from "./key_map.ts";
 import { comparator, reordered, type Sort } from "./order.ts";
-import { rowKey, type SiteState, statusAt } from "./site.ts";
+import { type SiteChange, type SiteState, statusAt } from "./site.ts";
 
 /** The rows, kept in order. */
 export interface Table {
-  /** Every site × region, by {@link rowKey}. */
+  /** Every site × region. */
   readonly sites: KeyMap<SiteState>;
   /** Every site × region, in the order of the sort at the state's time. */
   readonly order: readonly SiteState[];
@@ -75,7 +75,7 @@ function matcher(filter: string): (site: Pick<SiteState, "searchId" | "searchNam
  * The table with `changed` sites replacing their older versions (or added).
  *
  * @param table The table.
- * @param changed New versions of sites, by key.
+ * @param changed New versions of sites, with the versions they replace.
  * @param arrangement The sort, filter and time the table is in.
  * @returns The new table.
  *
@@ -86,7 +86,7 @@ function matcher(filter: string): (site: Pick<SiteState, "searchId" | "searchNam
  * import { changedSites } from "./site.ts";
  * import { EMPTY_TABLE, withSites } from "./table.ts";
  * const result = {
- *   ...NO_CONNECTION_DETAILS, version: 3, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab",
+ *   ...NO_CONNECTION_DETAILS, version: 1, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab",
  *   siteId: "shop", siteName: "Shop", url: "https://shop.example/", region: "eu",
  *   checker: "web-1:42", checkedAt: "2026-11-25T10:00:00.000Z", timeToHeadersMs: 10,
  *   responseTimeMs: 20, statusCode: 200, pattern: null, patternMatched: null,
@@ -101,43 +101,59 @@ function matcher(filter: string): (site: Pick<SiteState, "searchId" | "searchNam
  */
 export function withSites(
   table: Table,
-  changed: ReadonlyMap<string, SiteState>,
+  changed: readonly SiteChange[],
   arrangement: Arrangement,
 ): Table {
-  if (changed.size === 0) return table;
+  if (changed.length === 0) return table;
   const compare = comparator(arrangement.sort, arrangement.nowMs);
+  // A batch that changes many rows (a backfill's) leaves most of them where they were (the same
+  // status and name): those take their old places, and only the others are sorted in.
+  const many = changed.length > table.order.length * WHOLESALE;
+  let staying = 0;
   const previous: SiteState[] = [];
+  const moving: SiteState[] = [];
   let regions = table.regions;
   let siteCount = table.siteCount;
   const counted = new Set<string>();
-  for (const [key, site] of changed) {
-    const old = keyMapGet(table.sites, key);
+  for (const { before: old, after: site } of changed) {
     if (old !== undefined) {
-      previous.push(old);
+      // No two rows compare equal: only a row's versions in the same place do.
+      if (many && compare(old, site) === 0) {
+        staying++;
+      } else {
+        previous.push(old);
+        moving.push(site);
+      }
       continue;
     }
+    moving.push(site);
     // New in this region: a new site unless another region (or this batch) brought it before.
     const known = counted.has(site.siteId) ||
-      table.regions.some((r) => keyMapGet(table.sites, rowKey(site.siteId, r)) !== undefined);
+      table.regions.some((r) => keyMapGet(table.sites, site.siteId, r) !== undefined);
     if (!known) {
       siteCount++;
       counted.add(site.siteId);
     }
     if (!regions.includes(site.region)) regions = [...regions, site.region].sort();
   }
-  const sites = keyMapWith(table.sites, changed);
-  const added = [...changed.values()];
-  const match = matcher(arrangement.filter);
-  let order: readonly SiteState[];
-  let shown: readonly SiteState[];
-  if (changed.size > table.order.length * WHOLESALE) {
+  const sites = keyMapWith(table.sites, changed.map(({ after }) => after));
+  // (A row that moves keeps its old version here: `reordered` takes that out.)
+  const inPlace = (list: readonly SiteState[]) =>
+    staying === 0 ? list : list.map((site) => {
+      const now = keyMapGet(sites, site.siteId, site.region)!;
+      return now !== site && compare(site, now) === 0 ? now : site;
+    });
+  let order = inPlace(table.order);
+  let shown = arrangement.filter === "" ? order : inPlace(table.shown);
+  if (moving.length > table.order.length * WHOLESALE) {
     order = keyMapValues(sites).sort(compare);
     shown = filtered(order, arrangement.filter);
-  } else {
-    order = reordered(table.order, previous, added, compare, compare);
+  } else if (moving.length > 0) {
+    const match = matcher(arrangement.filter);
+    order = reordered(order, previous, moving, compare, compare);
     shown = arrangement.filter === ""
       ? order
-      : reordered(table.shown, previous.filter(match), added.filter(match), compare, compare);
+      : reordered(shown, previous.filter(match), moving.filter(match), compare, compare);
   }
   return { sites, order, shown, regions, siteCount };
 }

@@ -152,6 +152,37 @@ Deno.test("monitor watch --plain and --json print one line per check for pipes",
   }
 });
 
+Deno.test("monitor watch --plain and --json print a check the topic holds twice once", async () => {
+  const env = testEnv();
+  // One partition, so that the last message read means every one before it was read.
+  await using kafka = await testProducer(env, 1);
+  const checks = results();
+  const last = makeResult({ siteId: "last", siteName: "Last" });
+  // What a producer leaves when it sends a batch again after part of it was stored (a plain
+  // producer does, on a topic whose partitions are not all ready yet): each check at two offsets.
+  await kafka.producer.send({
+    topic: kafka.topic,
+    messages: [...checks, ...checks, last].map(encodeCheckResult),
+  });
+  for (const format of ["--plain", "--json"]) {
+    const watch = monitor(["watch", format, "--minutes", "5"], env);
+    try {
+      await waitFor("the last check printed", () => watch.out().includes("last") || undefined);
+    } finally {
+      watch.stop();
+      assert.equal(await watch.code, 0, watch.err());
+    }
+    const lines = watch.out().trimEnd().split("\n");
+    assert.equal(lines.length, checks.length + 1, lines.join("\n"));
+    if (format === "--json") {
+      assert.deepEqual(
+        lines.map((l) => JSON.parse(l).checkId).toSorted(),
+        [...checks, last].map((r) => r.checkId).toSorted(),
+      );
+    }
+  }
+});
+
 Deno.test("monitor watch says when the topic does not exist, and keeps trying", async () => {
   const env = testEnv({ LOG_LEVEL: "info" });
   const watch = monitor(["watch", "--plain"], env);
@@ -173,14 +204,11 @@ Deno.test("monitor watch --region shows the checks of those regions only, --json
   await using kafka = await testProducer(env, 2);
   const checks = (region: string) =>
     results().map((result) => ({ ...result, region, checker: `${region}-host:${region.length}` }));
-  // A version 2 message, from before regions: read as made in "default" by a checker not named.
-  const { region: _, checker: __, ...v2 } = makeResult({ siteId: "old", siteName: "Old" });
+  // From a checker not told its region: "default".
+  const unnamed = makeResult({ siteId: "plain", siteName: "Plain" });
   await kafka.producer.send({
     topic: kafka.topic,
-    messages: [
-      ...[...checks("eu"), ...checks("us"), ...checks("ap")].map(encodeCheckResult),
-      { key: "old", value: JSON.stringify({ ...v2, version: 2 }) },
-    ],
+    messages: [...checks("eu"), ...checks("us"), ...checks("ap"), unnamed].map(encodeCheckResult),
   });
 
   const json = monitor(["watch", "--json", "--region", "eu", "--region", "ap,default"], env);
@@ -197,7 +225,7 @@ Deno.test("monitor watch --region shows the checks of those regions only, --json
   assert.equal(lines.length, 2 * results().length + 1, "no check of us");
   assert.deepEqual(
     [...new Set(lines.map((l) => `${l.region} ${l.checker}`))].toSorted(),
-    ["ap ap-host:2", "default null", "eu eu-host:2"],
+    ["ap ap-host:2", "default test-host:1", "eu eu-host:2"],
   );
 
   const wrong = monitor(["watch", "--plain", "--region", "eu,e u"], env);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { CheckResult } from "../../src/check/result.ts";
+import { historyLength, recentChecks } from "../../src/watch/history.ts";
 import { keyMapGet, keyMapValues } from "../../src/watch/key_map.ts";
 import { comparator } from "../../src/watch/order.ts";
 import { rowsOf } from "../../src/watch/rows.ts";
-import { rowKey, type SiteState } from "../../src/watch/site.ts";
+import type { SiteState } from "../../src/watch/site.ts";
 import { initialState, reduce, type WatchState } from "../../src/watch/state.ts";
 import { matches } from "../../src/watch/table.ts";
 import { makeResult } from "../_helpers/results.ts";
@@ -39,7 +40,7 @@ const press = (state: WatchState, input: string, key = {}) =>
 
 /** A site as checked from a region, as the live table holds it. */
 const siteOf = (state: WatchState, siteId: string, region = "default"): SiteState | undefined =>
-  keyMapGet(state.live.sites, rowKey(siteId, region));
+  keyMapGet(state.live.sites, siteId, region);
 
 Deno.test("rowsOf() marks sites down, degraded, stale and up", () => {
   const state = withResults([
@@ -113,10 +114,37 @@ Deno.test("p freezes the view while results keep arriving", () => {
   assert.deepEqual(rowsOf(state).map((r) => r.siteId), ["a", "b"]);
 });
 
+Deno.test("a state stays as it was when later states are made from it, whatever they hold", () => {
+  // The rows' checks are shared between versions of the state: `p` shows an old one, and the
+  // reducer may be given any one. Each must keep showing its own checks.
+  const checks = history("s", Array.from({ length: 125 }, (_, i) => i % 7 !== 0));
+  const base = withResults(checks.slice(0, 100));
+  const recentOf = (state: WatchState) => recentChecks(siteOf(state, "s")!.recent);
+  const before = recentOf(base);
+  const longer = withResults(checks.slice(100), base); // past the room the words have
+  const other = withResults(history("s", [false], 500, 1_000 - 5), base); // from the same base
+  const older = withResults(history("s", [true], 700, 5), base); // in between two held checks
+  assert.deepEqual(recentOf(base), before);
+  assert.deepEqual(
+    recentOf(longer).map((c) => c.checkedAtMs),
+    checks.slice(5).map((c) => Date.parse(c.checkedAt)),
+  );
+  assert.deepEqual(recentOf(other).slice(0, -1), before);
+  const newest = recentOf(other).at(-1)!;
+  assert.deepEqual([newest.checkedAtMs, newest.up, newest.responseTimeMs], [
+    T0 + 995_000,
+    false,
+    null,
+  ]);
+  assert.equal(recentOf(older).length, 101);
+  assert.equal(recentOf(older)[1]!.responseTimeMs, 700);
+  assert.deepEqual(recentOf(withResults(checks.slice(100), base)), recentOf(longer));
+});
+
 Deno.test("a site keeps its last 120 checks in time order, whatever order they arrive in", () => {
   const results = history("s", Array.from({ length: 130 }, () => true));
   const state = withResults([...results.slice(65), ...results.slice(0, 65)]);
-  const recent = siteOf(state, "s")!.recent;
+  const recent = recentChecks(siteOf(state, "s")!.recent);
   assert.equal(recent.length, 120);
   assert.deepEqual(recent.map((c) => c.checkedAtMs), recent.map((c) => c.checkedAtMs).toSorted());
   assert.equal(recent.at(-1)!.checkedAtMs, T0 + 1_290_000);
@@ -141,7 +169,7 @@ Deno.test("text from the topic reaches the screen without control characters", (
   assert.equal(row?.siteName, "Evil\uFFFD[2J");
   const site = siteOf(state, row!.siteId);
   assert.equal(site?.url, "https://evil.example/\uFFFD");
-  assert.equal(site?.recent[0]?.errorMessage, "header \uFFFD[31mred");
+  assert.equal(recentChecks(site!.recent)[0]?.errorMessage, "header \uFFFD[31mred");
   assert.equal(site?.details.certSubject, "CN=\uFFFD[2Jevil");
   assert.equal(site?.details.certIssuer, "CN=\uFFFDCA");
   assert.deepEqual(site?.details.certAltNames, ["DNS:a\uFFFD\uFFFDb"]);
@@ -152,21 +180,20 @@ Deno.test("a site's connection details are its newest check's, even when an olde
   const newer = makeResult({ siteId: "s", checkedAt: at(20), dnsMs: 2, tlsVersion: "TLSv1.3" });
   const older = makeResult({ siteId: "s", checkedAt: at(10), dnsMs: 9, tlsVersion: "TLSv1.2" });
   const state = withResults([older], withResults([newer]));
-  assert.equal(siteOf(state, "s")?.recent.length, 2);
+  assert.equal(historyLength(siteOf(state, "s")!.recent), 2);
   assert.equal(siteOf(state, "s")?.details.dnsMs, 2);
   assert.equal(siteOf(state, "s")?.details.tlsVersion, "TLSv1.3");
 });
 
-Deno.test("a backfill delivered again after a reconnect counts each check once", () => {
+Deno.test("checks delivered again count once, in whatever order they come", () => {
   // Every 10 s for 300 s; every tenth check (4 s, 14 s, 24 s) down, response times 100 + i ms.
   const ups = Array.from({ length: 30 }, (_, i) => i % 10 !== 4);
   const shop = history("shop", ups, 100);
   const api = history("api", ups, 200);
   const once = withResults([...shop, ...api]);
 
-  // The watch had seen the first 20 checks of each site when the connection dropped; the source
-  // rewinds to the start of the backfill window and delivers them again, out of order and mixed
-  // with the 10 new ones, one of them twice in the same batch.
+  // The watch had seen the first 20 checks of each site when they came again (Kafka delivers at
+  // least once), out of order and mixed with the 10 new ones, one of them twice in the same batch.
   let replayed = withResults([...shop.slice(0, 20), ...api.slice(0, 20)]);
   const order = Array.from({ length: 30 }, (_, i) => (i * 7) % 30); // every index, shuffled
   const again = order.flatMap((i) => [shop[i]!, api[29 - i]!]);
@@ -185,9 +212,9 @@ Deno.test("a backfill delivered again after a reconnect counts each check once",
   assert.equal(rows.find((r) => r.siteId === "shop")!.p95Ms, 128); // 26th of 27 response times
   assert.equal(rows.find((r) => r.siteId === "api")!.p95Ms, 228);
   for (const site of ["shop", "api"]) {
-    const ids = siteOf(replayed, site)!.recent.map((c) => c.checkId);
-    assert.equal(new Set(ids).size, 30, `${site}: every check held once (the view's keys)`);
-    assert.deepEqual(ids, siteOf(once, site)!.recent.map((c) => c.checkId));
+    const checks = recentChecks(siteOf(replayed, site)!.recent);
+    assert.equal(new Set(checks.map((c) => c.checkedAtMs)).size, 30, `${site}: each check once`);
+    assert.deepEqual(checks, recentChecks(siteOf(once, site)!.recent));
   }
 });
 
@@ -201,11 +228,11 @@ Deno.test("a replay of more than 120 checks keeps the last 120, each once", () =
   const results = history("s", Array.from({ length: 130 }, (_, i) => i % 3 !== 0));
   const once = withResults(results);
   const replayed = withResults([...results.toReversed(), ...results.slice(40)], once);
-  const site = siteOf(replayed, "s")!;
-  assert.deepEqual(site.recent, siteOf(once, "s")!.recent);
-  assert.equal(site.recent.length, 120);
-  assert.equal(site.recent[0]!.checkedAtMs, T0 + 100_000, "the oldest 10 stay out");
-  assert.equal(new Set(site.recent.map((c) => c.checkId)).size, 120);
+  const recent = recentChecks(siteOf(replayed, "s")!.recent);
+  assert.deepEqual(recent, recentChecks(siteOf(once, "s")!.recent));
+  assert.equal(recent.length, 120);
+  assert.equal(recent[0]!.checkedAtMs, T0 + 100_000, "the oldest 10 stay out");
+  assert.equal(new Set(recent.map((c) => c.checkedAtMs)).size, 120);
 });
 
 Deno.test("checks made in the same millisecond are each kept, and each once when delivered again", () => {
@@ -213,7 +240,7 @@ Deno.test("checks made in the same millisecond are each kept, and each once when
   const same = [1, 2, 3].map((i) => makeResult({ siteId: "s", checkedAt, responseTimeMs: i }));
   const around = [...history("s", [true]), ...same, ...history("s", [true], 100, 20)];
   const once = withResults(around);
-  assert.equal(siteOf(once, "s")!.recent.length, 5);
+  assert.equal(historyLength(siteOf(once, "s")!.recent), 5);
   const replayed = withResults([...same.toReversed(), ...around], once);
   assert.equal(replayed, once, "nothing new");
 });
@@ -228,8 +255,8 @@ Deno.test("a site checked from several regions is a row per region, each with it
       ...from("eu", history("shop", [true, true, true])),
       ...from("us", history("shop", [true, true, false])),
       ...from("eu", history("api", [true, true, true])),
-      // An older message: no region named, so "default", and no checker.
-      ...history("blog", [true, true]).map((r) => ({ ...r, version: 2 as const, checker: null })),
+      // From a checker not told its region: "default".
+      ...history("blog", [true, true]),
     ]),
     T0 + 25_000,
   );
@@ -242,7 +269,7 @@ Deno.test("a site checked from several regions is a row per region, each with it
   assert.deepEqual(state.live.regions, ["default", "eu", "us"]);
   assert.equal(state.live.siteCount, 3, "shop counts once, whatever its regions");
   assert.equal(siteOf(state, "shop", "us")?.checker, "us-1:4242");
-  assert.equal(siteOf(state, "blog")?.checker, null);
+  assert.equal(siteOf(state, "blog")?.checker, "test-host:1");
   assert.equal(siteOf(state, "shop", "default"), undefined);
 });
 

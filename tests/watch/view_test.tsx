@@ -319,16 +319,16 @@ Deno.test("the detail pane shows each phase, the address and the certificate of 
 
 Deno.test("the detail pane leaves out what a check did not record, never showing it as zero", () => {
   const bogus = /(?<![\d.])0(\.0)?ms|null|undefined|NaN|-ms/;
-  // Version 1 (upgraded: everything new is null) of an http site: no connection lines at all.
-  const v1 = lines(stripVTControlCharacters(detailPane([
+  // An http check that recorded nothing of its connection: no connection lines at all.
+  const none = lines(stripVTControlCharacters(detailPane([
     makeResult({ siteId: "old", siteName: "Old", url: "http://old.example/", checkedAt: ago(10) }),
   ])));
   assert.match(
-    v1[3]!,
+    none[3]!,
     /^10:00:50 +✔ 200 +20ms/,
     "the checks follow the figures and origin at once",
   );
-  assert.doesNotMatch(v1.join("\n"), /dns|connect|tls|TLS|HTTP\/|expires|alt names/);
+  assert.doesNotMatch(none.join("\n"), /dns|connect|tls|TLS|HTTP\/|expires|alt names/);
 
   // http to an IP address: no name to resolve, no TLS.
   const http = stripVTControlCharacters(detailPane([

@@ -1,0 +1,86 @@
+/**
+ * The feed of `monitor watch` over a stand-in for the topic: what it hands over when its tail of
+ * the topic fails and starts again. (Against the real broker: `tests/cli/watch_test.ts`.)
+ */
+import assert from "node:assert/strict";
+import type { CheckResult } from "../../src/check/result.ts";
+import { readSettings } from "../../src/config/settings.ts";
+import { createKafka } from "../../src/kafka/client.ts";
+import { encodeCheckResult } from "../../src/kafka/codec.ts";
+import type { TailOptions } from "../../src/kafka/tail.ts";
+import { SILENT } from "../../src/log.ts";
+import { kafkaTail } from "../../src/watch/source.ts";
+import type { WatchEvent } from "../../src/watch/state.ts";
+import { makeResult } from "../_helpers/results.ts";
+
+/** Polls `probe` every 10 ms until it holds, for at most 10 s. */
+async function until(what: string, probe: () => boolean): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (!probe()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * A topic of one partition as the broker serves it: a tail reads from the offset it is given, or
+ * from the start of the partition (where the backfill window begins) when it is given none.
+ */
+function standInTopic(checks: CheckResult[]) {
+  const starts: (bigint | undefined)[] = [];
+  let crash = (_: Error) => {};
+  let deliver = () => {};
+  const start = (_kafka: unknown, options: TailOptions) => {
+    const from = options.from?.get(0);
+    starts.push(from);
+    let next = Number(from ?? 0n);
+    deliver = () => {
+      if (next >= checks.length) return;
+      const messages = checks.slice(next).map((check, i) => ({
+        offset: String(next + i),
+        key: null,
+        value: new TextEncoder().encode(encodeCheckResult(check).value),
+      }));
+      next = checks.length;
+      options.onBatch({ topic: options.topic, partition: 0, messages, lag: 0 });
+    };
+    deliver();
+    const crashed = new Promise<never>((_, reject) => crash = reject);
+    crashed.catch(() => {});
+    return Promise.resolve({ crashed, stop: () => Promise.resolve() });
+  };
+  return {
+    start,
+    starts,
+    crash: () => crash(new Error("Connection lost")),
+    add: (check: CheckResult) => (checks.push(check), deliver()),
+  };
+}
+
+Deno.test("kafkaTail() goes on from where it had read to when its tail fails, handing over each check once", async () => {
+  const topic = standInTopic([0, 1, 2].map(() => makeResult({ siteId: "shop" })));
+  const events: WatchEvent[] = [];
+  const stop = kafkaTail({
+    kafka: createKafka(readSettings({ KAFKA_BROKERS: "127.0.0.1:9" }).kafka, SILENT),
+    topic: "checks",
+    backfillMs: 60_000,
+    batchMs: 10,
+    start: topic.start,
+  }).subscribe((event) => events.push(event));
+  const handedOver = () =>
+    events.flatMap((event) => event.type === "results" ? event.results.map((r) => r.checkId) : []);
+  try {
+    await until("the backfill handed over", () => handedOver().length === 3);
+    topic.crash();
+    await until("a second tail", () => topic.starts.length === 2);
+    topic.add(makeResult({ siteId: "shop" }));
+    // A tail reads what it starts from at once: anything read again came before the new check.
+    await until("the new check handed over", () => handedOver().length >= 4);
+  } finally {
+    stop();
+  }
+  assert.equal(handedOver().length, 4, "each check once");
+  assert.equal(new Set(handedOver()).size, 4);
+  assert.deepEqual(topic.starts, [undefined, 3n], "the second tail starts after what was read");
+  assert.ok(events.some((e) => e.type === "connection" && e.connection.state === "failed"));
+});
