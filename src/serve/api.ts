@@ -121,6 +121,13 @@ export async function getSite(siteId: string, context: ApiContext) {
   return siteJson(await requireSite(siteId, context), context.showUrls);
 }
 
+/** Nothing unless the site exists and is shown; cheaper than {@link requireSite}. */
+async function requireShown(siteId: string, context: ApiContext): Promise<void> {
+  if (!await context.reads.shown(siteId)) {
+    throw new ApiError(404, `No site ${JSON.stringify(siteId)}`);
+  }
+}
+
 /** The site, if it exists and is shown. */
 export async function requireSite(siteId: string, context: ApiContext): Promise<SiteSummary> {
   const site = await context.reads.site(siteId, context.now);
@@ -159,7 +166,7 @@ function checkJson(check: CheckRow, showUrls: boolean): z.output<typeof checkSch
 export async function listChecks(siteId: string, url: URL, context: ApiContext) {
   const query = parseQuery(checksQuery, url);
   const { from, to } = range(query, context.now, DAY_MS, 31);
-  await requireSite(siteId, context);
+  await requireShown(siteId, context);
   const limit = query.limit ?? 100;
   const checks = await context.reads.checks({
     siteId,
@@ -186,7 +193,7 @@ export async function siteUptime(
   const { from, to } = bucket === "hour"
     ? range(query, context.now, DAY_MS, 31)
     : range(query, context.now, 90 * DAY_MS, 400);
-  await requireSite(siteId, context);
+  await requireShown(siteId, context);
   const rows = await context.reads.uptime({
     siteIds: [siteId],
     from,

@@ -48,6 +48,10 @@ const API_MAX_AGE_S = 30;
 const PAGE_MAX_AGE_S = 30;
 const BADGE_MAX_AGE_S = 60;
 
+/** A green dot: browsers ask for an icon, and a 404 would be a console error on every page. */
+const FAVICON =
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#2e7d32"/></svg>`;
+
 type Route = { readonly name: string; readonly pattern: RegExp; readonly api?: boolean };
 
 /** Every route; its name (the pattern) labels the metrics, so their number is bounded. */
@@ -70,6 +74,7 @@ const ROUTES = {
   sitePage: { name: "/sites/{id}", pattern: /^\/sites\/([^/]+)$/ },
   statusBadge: { name: "/badge/{id}/status.svg", pattern: /^\/badge\/([^/]+)\/status\.svg$/ },
   uptimeBadge: { name: "/badge/{id}/uptime.svg", pattern: /^\/badge\/([^/]+)\/uptime\.svg$/ },
+  favicon: { name: "/favicon.svg", pattern: /^\/favicon\.svg$/ },
   healthz: { name: "/healthz", pattern: /^\/healthz$/ },
   metrics: { name: "/metrics", pattern: /^\/metrics$/, api: true },
 } as const satisfies Record<string, Route>;
@@ -234,6 +239,8 @@ export function serveHandler(options: ServeOptions): (request: Request) => Promi
         const uptime = site.uptime[window];
         return svg(badge(`uptime ${window}`, percent(uptime), uptimeClass(uptime)));
       }
+      case "favicon":
+        return svg(FAVICON);
       case "healthz": {
         const report = await options.health();
         const healthy = Object.values(report).every((state) => state === "ok");

@@ -38,7 +38,7 @@ function time(at: Date): string {
 
 function document(title: string, main: string, now: Date): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><meta name="referrer" content="no-referrer"><title>${
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><meta name="referrer" content="no-referrer"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><title>${
     html(title)
   }</title><style>${STYLE}</style></head>
 <body><main>${main}</main><footer><p>As of ${time(now)}.</p></footer></body></html>
@@ -148,6 +148,21 @@ export interface SitePage {
 
 const PHASES = ["DNS", "connect", "TLS", "first byte", "transfer"];
 
+/** The site's badges as they look, with the paths to embed them by. */
+function badges(site: SiteSummary): string {
+  const id = encodeURIComponent(site.siteId);
+  const paths = [`/badge/${id}/status.svg`, `/badge/${id}/uptime.svg?window=30d`];
+  const alts = [`status: ${statusOf(site)}`, `uptime 30d: ${percent(site.uptime["30d"])}`];
+  const items = paths.map((path, i) =>
+    `<li><img class="badge" src="${html(path)}" alt="${html(alts[i]!)}"> <code>${
+      html(path)
+    }</code></li>`
+  );
+  return `<section aria-labelledby="badges"><h2 id="badges">Badges</h2><ul class="badges">${
+    items.join("")
+  }</ul></section>`;
+}
+
 /**
  * A site's page.
  *
@@ -187,9 +202,9 @@ export function sitePage(page: SitePage): string {
       })
     }<h2>Latest checks</h2><div class="scroll"><table><thead><tr><th scope="col">Time</th><th scope="col">Region</th><th scope="col">State</th><th scope="col">HTTP</th><th scope="col">ms</th><th scope="col">Error</th></tr></thead><tbody>${
       rows.join("") || `<tr><td colspan="6">No checks in the last day.</td></tr>`
-    }</tbody></table></div><h2>Incidents, last 90 days</h2>${
+    }</tbody></table></div><section aria-labelledby="incidents-90d"><h2 id="incidents-90d">Incidents, last 90 days</h2>${
       incidentList(page.incidents, page.now, new Map([[site.siteId, site.name]]))
-    }`,
+    }</section>${badges(site)}`,
     page.now,
   );
 }

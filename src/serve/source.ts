@@ -11,6 +11,7 @@ import {
   type IncidentRow,
   incidents,
   siteChecks,
+  siteShown,
   siteSummaries,
   type SiteSummary,
   type UptimeBucket,
@@ -22,6 +23,8 @@ import {
 export interface ServeReads {
   sites(options: { after?: string; limit: number; now: Date }): Promise<SiteSummary[]>;
   site(siteId: string, now: Date): Promise<SiteSummary | undefined>;
+  /** Whether the site exists and is shown, without its summary. */
+  shown(siteId: string): Promise<boolean>;
   checks(options: {
     siteId: string;
     from: Date;
@@ -63,6 +66,7 @@ export function databaseReads(sql: Sql, visible: Visible): ServeReads {
     sites: (options) => siteSummaries(sql, { ...options, visible }),
     site: async (siteId, now) =>
       (await siteSummaries(sql, { visible, only: siteId, limit: 1, now }))[0],
+    shown: (siteId) => siteShown(sql, siteId, visible),
     checks: (options) => shown(options.siteId) ? siteChecks(sql, options) : Promise.resolve([]),
     uptime: (options) => uptimeBuckets(sql, { ...options, siteIds: options.siteIds.filter(shown) }),
     incidents: (options) => incidents(sql, { ...options, visible }),

@@ -26,6 +26,7 @@ figure{margin:1rem 0}.chart{width:100%;height:auto}.axis{stroke:var(--line)}
 .key{display:inline-block;width:.8rem;height:.8rem;margin:0 .25rem 0 .75rem;vertical-align:middle}
 form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;font-size:.875rem}
 select,button{font:inherit;padding:.2rem .4rem}
+ul.badges{list-style:none;padding:0}ul.badges li{margin:.4rem 0}img.badge{vertical-align:middle;margin-right:.5rem}
 @media (max-width:40rem){body{padding:.5rem}th,td{padding:.25rem}}
 `;
 

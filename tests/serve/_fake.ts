@@ -43,6 +43,10 @@ export function fakeReads(sites: readonly SiteSummary[] = [HOSTILE]) {
       calls.push({ name: "site", options: siteId });
       return Promise.resolve(sites.find((s) => s.siteId === siteId));
     },
+    shown(siteId) {
+      calls.push({ name: "shown", options: siteId });
+      return Promise.resolve(sites.some((s) => s.siteId === siteId));
+    },
     checks(options) {
       calls.push({ name: "checks", options });
       return Promise.resolve([]);

@@ -1,0 +1,69 @@
+/**
+ * `monitor serve` as a user runs it: against the real database, on a port the system chooses.
+ */
+import assert from "node:assert/strict";
+import { storeBatch } from "../../src/db/results.ts";
+import { monitor, spawnMonitor } from "../_helpers/cli.ts";
+import { asMessages, makeResult } from "../_helpers/results.ts";
+import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
+
+Deno.test("serve refuses to start on a database that is not migrated", async () => {
+  const env = testEnv();
+  await withDatabase(env, async () => {
+    const serve = monitor(["serve"], { ...env, SERVE_PORT: "0" });
+    // Bounded: a serve that does not refuse would otherwise keep the test waiting for ever.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([
+      serve.code,
+      new Promise<"running">((resolve) => timer = setTimeout(() => resolve("running"), 30_000)),
+    ]);
+    clearTimeout(timer);
+    if (code === "running") {
+      serve.stop();
+      await serve.code;
+    }
+    assert.equal(code, 1, serve.err());
+    assert.match(
+      serve.err(),
+      /The database schema is not up to date \(missing 0001_schema\.sql\): run "monitor migrate" first/,
+    );
+  }, { migrated: false });
+});
+
+Deno.test("serve answers /healthz and /api/v1/sites on the port it logs, and stops on SIGTERM", async () => {
+  const env = testEnv();
+  await withDatabase(env, async (sql) => {
+    await storeBatch(sql, asMessages([makeResult({ siteId: "shop", siteName: "Shop" })]));
+    const serve = spawnMonitor(["serve"], {
+      ...env,
+      SERVE_PORT: "0",
+      LOG_LEVEL: "info",
+      LOG_FORMAT: "json",
+    });
+    let stopped = false;
+    try {
+      const url = await waitFor("the serving line", () => {
+        const line = serve.log().split("\n").find((l) => l.includes('"message":"serving"'));
+        return line === undefined ? undefined : new URL(JSON.parse(line).url);
+      });
+      assert.equal(url.hostname, "127.0.0.1");
+      assert.notEqual(url.port, "0");
+      const health = await fetch(new URL("/healthz", url));
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { database: "ok" });
+      const sites = await fetch(new URL("/api/v1/sites", url));
+      assert.equal(sites.headers.get("content-type"), "application/json; charset=utf-8");
+      const answer = await sites.json();
+      assert.deepEqual(answer.sites.map((s: { id: string; name: string }) => [s.id, s.name]), [
+        ["shop", "Shop"],
+      ]);
+      const { code } = await serve.stop("SIGTERM");
+      stopped = true;
+      assert.equal(code, 0, serve.log());
+      assert.match(serve.log(), /"message":"stopped serving"/);
+      await assert.rejects(fetch(new URL("/healthz", url)), TypeError);
+    } finally {
+      if (!stopped) await serve.stop("SIGKILL");
+    }
+  });
+});
