@@ -72,10 +72,14 @@ export async function openKafka(settings: Settings, log: Logger): Promise<KafkaC
 /**
  * Opens the database pool and checks that it answers.
  *
+ * @param options Passed to {@link connectDatabase}.
  * @throws {ServiceError} When it does not.
  */
-export async function openDatabase(settings: Settings): Promise<Sql> {
-  const sql = connectDatabase(settings.database);
+export async function openDatabase(
+  settings: Settings,
+  options: Parameters<typeof connectDatabase>[1] = {},
+): Promise<Sql> {
+  const sql = connectDatabase(settings.database, options);
   try {
     await pingDatabase(sql);
   } catch (error) {

@@ -13,9 +13,12 @@ import { type CliContext, prepare, whenAborted } from "./context.ts";
 import { openDatabase, openWhenAvailable } from "./connect.ts";
 
 const PROBE_TIMEOUT_MS = 3_000;
+/** No anonymous request may keep a connection busy longer (the pool has 4). */
+const STATEMENT_TIMEOUT_MS = 5_000;
 
 /**
- * Runs `monitor serve` until the context's signal is aborted.
+ * Runs `monitor serve` until the context's signal is aborted. It listens at once: until the
+ * database is reached, `/healthz` says why not and every other path is 503.
  *
  * @param context Environment, signal and output.
  * @throws {ServiceError} When PostgreSQL refuses for good or the schema is not migrated.
@@ -23,35 +26,62 @@ const PROBE_TIMEOUT_MS = 3_000;
 export async function serveCommand(context: CliContext): Promise<void> {
   const { settings, log } = prepare(context);
   const { signal } = context;
-  const sql = await openWhenAvailable(() => openDatabase(settings), { log, signal });
-  if (sql === undefined) return;
+  const { address, port, sites, showUrls, apiToken } = settings.serve;
+  let unreachable = "not connected yet";
+  let handler = (request: Request) => Promise.resolve(waiting(request, unreachable));
+  const server = Deno.serve(
+    { hostname: address, port, onListen: () => {} },
+    (request) => handler(request),
+  );
+  const listening = server.addr as Deno.NetAddr;
+  log.info("serving", {
+    url: `http://${
+      listening.hostname.includes(":") ? `[${listening.hostname}]` : listening.hostname
+    }:${listening.port}/`,
+    sites: sites === null ? "all" : sites.length,
+    api: apiToken === null ? "open" : "token required",
+  });
+  let sql: Sql | undefined;
   try {
+    sql = await openWhenAvailable(
+      () => openDatabase(settings, { statementTimeoutMs: STATEMENT_TIMEOUT_MS }),
+      { log, signal, onUnreachable: (reason) => unreachable = reason },
+    );
+    if (sql === undefined) return;
     await requireMigrated(sql);
-    const { address, port, sites, showUrls, apiToken } = settings.serve;
-    const handler = serveHandler({
-      reads: databaseReads(sql, sites),
+    const reached = sql;
+    handler = serveHandler({
+      reads: databaseReads(reached, sites),
       now: () => new Date(),
       showUrls,
       apiToken,
       metrics: createMetrics(),
-      health: () => probe(sql),
+      health: () => probe(reached),
       log,
     });
-    const server = Deno.serve({ hostname: address, port, onListen: () => {} }, handler);
-    const listening = server.addr as Deno.NetAddr;
-    log.info("serving", {
-      url: `http://${
-        listening.hostname.includes(":") ? `[${listening.hostname}]` : listening.hostname
-      }:${listening.port}/`,
-      sites: sites === null ? "all" : sites.length,
-      api: apiToken === null ? "open" : "token required",
-    });
+    log.info("database reached");
     await whenAborted(signal);
-    await server.shutdown();
-    log.info("stopped serving");
   } finally {
-    await sql.end({ timeout: 5 });
+    await server.shutdown();
+    await sql?.end({ timeout: 5 });
   }
+  log.info("stopped serving");
+}
+
+/** Every answer while the database is not reached yet: `/healthz` says why. */
+function waiting(request: Request, reason: string): Response {
+  const { pathname } = new URL(request.url);
+  const body = pathname === "/healthz"
+    ? { database: `unreachable: ${reason}` }
+    : { error: "The database is not reached yet; try again later" };
+  return Response.json(body, {
+    status: 503,
+    headers: {
+      "cache-control": "no-store",
+      "retry-after": "5",
+      "x-content-type-options": "nosniff",
+    },
+  });
 }
 
 /** The database's state for `/healthz`. */

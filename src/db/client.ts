@@ -16,6 +16,7 @@ export type Sql = postgres.Sql;
  * Opens a pool; connections are made on first use.
  *
  * @param settings The `database` part of the settings; `schema` becomes the search path.
+ * @param options `statementTimeoutMs`: PostgreSQL cancels any statement running longer.
  * @returns The pool. End it with `sql.end({ timeout })`.
  * @throws {UsageError} When the CA file cannot be read.
  *
@@ -28,8 +29,9 @@ export type Sql = postgres.Sql;
  */
 export function connectDatabase(
   settings: Pick<Settings["database"], "url" | "tls" | "schema">,
+  options: { readonly statementTimeoutMs?: number } = {},
 ): Sql {
-  const options = {
+  const poolOptions = {
     max: 4,
     onnotice: () => {},
     connect_timeout: 10,
@@ -39,9 +41,12 @@ export function connectDatabase(
     connection: {
       application_name: "website-monitor",
       ...(settings.schema === undefined ? {} : { search_path: settings.schema }),
+      ...(options.statementTimeoutMs === undefined
+        ? {}
+        : { statement_timeout: options.statementTimeoutMs }),
     },
   };
-  return postgres(withoutTlsParameters(settings.url), options);
+  return postgres(withoutTlsParameters(settings.url), poolOptions);
 }
 
 /** What postgres.js passes to its `socket` option: the hosts and ports of the URI, or a path. */

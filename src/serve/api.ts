@@ -15,6 +15,7 @@ import {
   type siteSchema,
   sitesQuery,
   type siteStatus,
+  storableTime,
   type uptimeAnswer,
   uptimeQuery,
 } from "./api_schema.ts";
@@ -145,7 +146,7 @@ function decodeCursor(cursor: string): CheckCursor {
     const [at, id] = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
     const checkedAt = new Date(at);
     if (
-      typeof at === "string" && !Number.isNaN(checkedAt.getTime()) && typeof id === "string" &&
+      typeof at === "string" && storableTime(checkedAt) && typeof id === "string" &&
       /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
     ) return { checkedAt, checkId: id };
   } catch { /* answered below */ }
@@ -166,6 +167,7 @@ function checkJson(check: CheckRow, showUrls: boolean): z.output<typeof checkSch
 export async function listChecks(siteId: string, url: URL, context: ApiContext) {
   const query = parseQuery(checksQuery, url);
   const { from, to } = range(query, context.now, DAY_MS, 31);
+  const before = query.cursor === undefined ? {} : { before: decodeCursor(query.cursor) };
   await requireShown(siteId, context);
   const limit = query.limit ?? 100;
   const checks = await context.reads.checks({
@@ -174,7 +176,7 @@ export async function listChecks(siteId: string, url: URL, context: ApiContext) 
     to,
     limit,
     ...(query.region === undefined ? {} : { region: query.region }),
-    ...(query.cursor === undefined ? {} : { before: decodeCursor(query.cursor) }),
+    ...before,
   });
   return {
     checks: checks.map((check) => checkJson(check, context.showUrls)),

@@ -13,11 +13,20 @@ export const DEFAULT_LIMIT = 50;
 const timestamp = z.string().meta({ format: "date-time" });
 const ms = z.number().nullable();
 
+/**
+ * Whether PostgreSQL can take this instant: ISO 8601 allows years 0000 and, with an offset, 10000
+ * (`9999-12-31T23:59:59-23:59`), which it refuses.
+ */
+export function storableTime(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
+
 /** An instant in a query: ISO 8601 with a time zone, as `2026-12-06T10:00:00Z`. */
 const instant = z.iso.datetime({
   offset: true,
   error: "must be an ISO 8601 time with a time zone, such as 2026-12-06T10:00:00Z",
-});
+}).refine((text) => storableTime(new Date(text)), "must be a time from year 1 to 9999 (UTC)");
 
 function limitParameter(most: number, description: string) {
   const rule = `must be an integer from 1 to ${most}`;
@@ -30,7 +39,8 @@ const regionParameter = z.string().regex(
   'must be a region name: a letter or digit, then up to 62 letters, digits, ".", "_" or "-"',
 ).optional().describe("Only this region's checks");
 
-const siteIdParameter = z.string().regex(
+/** A site id, as the sites file allows it. */
+export const siteIdParameter = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
   "must be a site id",
 );

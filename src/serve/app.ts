@@ -21,7 +21,7 @@ import {
   siteUptime,
   statusOf,
 } from "./api.ts";
-import { badgeQuery } from "./api_schema.ts";
+import { badgeQuery, siteIdParameter } from "./api_schema.ts";
 import { type Body, hasToken, pagePolicy, respond } from "./headers.ts";
 import { openApiDocument } from "./openapi.ts";
 import { siteView, statusView } from "./views.ts";
@@ -81,6 +81,16 @@ const ROUTES = {
 
 type RouteName = keyof typeof ROUTES;
 
+/** The routes that never read the database, so never wait for it. */
+const NO_READS: ReadonlySet<RouteName> = new Set(["openapi", "favicon", "healthz", "metrics"]);
+
+/**
+ * Most requests reading the database at once; more are refused at once (a counter, not a queue):
+ * every `?after=` is a new URL, past ETags and caches, so nothing else bounds what anonymous
+ * requests cost the database. The pool has 4 connections.
+ */
+const MAX_READING = 4;
+
 function match(pathname: string): { route: RouteName; id: string } | undefined {
   for (const [route, { pattern }] of Object.entries(ROUTES)) {
     const found = pattern.exec(pathname);
@@ -90,6 +100,10 @@ function match(pathname: string): { route: RouteName; id: string } | undefined {
         id = decodeURIComponent(found[1] ?? "");
       } catch {
         throw new ApiError(400, "Bad path: it is not valid percent-encoding");
+      }
+      // Before any read: PostgreSQL refuses some characters (NUL) with an error, not an answer.
+      if (found[1] !== undefined && !siteIdParameter.safeParse(id).success) {
+        throw new ApiError(404, `No site ${JSON.stringify(id)}`);
       }
       return { route: route as RouteName, id };
     }
@@ -127,6 +141,7 @@ export function serveHandler(options: ServeOptions): (request: Request) => Promi
   const policy = pagePolicy(STYLE_HASH);
   // Behind a token, a shared cache must not keep what one client was allowed to see.
   const isPrivate = options.apiToken !== null;
+  let reading = 0;
   return async (request) => {
     const started = performance.now();
     let routeName = "other";
@@ -160,8 +175,24 @@ export function serveHandler(options: ServeOptions): (request: Request) => Promi
           }),
         );
         response.headers.set("www-authenticate", 'Bearer realm="monitor"');
+      } else if (!NO_READS.has(found.route) && reading >= MAX_READING) {
+        response = respond(
+          request,
+          json({ error: "Too many requests at once: try again in a second" }, {
+            status: 503,
+            maxAgeS: 0,
+            private: true,
+          }),
+        );
+        response.headers.set("retry-after", "1");
       } else {
-        response = respond(request, await answer(found.route, found.id, url));
+        const reads = !NO_READS.has(found.route);
+        if (reads) reading++;
+        try {
+          response = respond(request, await answer(found.route, found.id, url));
+        } finally {
+          if (reads) reading--;
+        }
       }
     } catch (error) {
       response = failure(request, error);

@@ -26,7 +26,8 @@ export function uptimeClass(uptime: number | null): "none" | "up" | "ok" | "warn
  */
 export function percent(uptime: number | null): string {
   if (uptime === null) return "no data";
-  return `${(Math.floor(uptime * 10_000) / 100).toFixed(2)} %`;
+  // 0.57 * 10_000 is 5699.999…: the nudge undoes the float error, far below a real difference.
+  return `${(Math.floor(uptime * 10_000 + 1e-9) / 100).toFixed(2)} %`;
 }
 
 const BADGE_COLOURS = {

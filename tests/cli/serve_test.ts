@@ -48,6 +48,10 @@ Deno.test("serve answers /healthz and /api/v1/sites on the port it logs, and sto
       });
       assert.equal(url.hostname, "127.0.0.1");
       assert.notEqual(url.port, "0");
+      await waitFor(
+        "the database reached",
+        () => serve.log().includes("database reached") || undefined,
+      );
       const health = await fetch(new URL("/healthz", url));
       assert.equal(health.status, 200);
       assert.deepEqual(await health.json(), { database: "ok" });
@@ -66,4 +70,36 @@ Deno.test("serve answers /healthz and /api/v1/sites on the port it logs, and sto
       if (!stopped) await serve.stop("SIGKILL");
     }
   });
+});
+
+Deno.test("serve answers /healthz with 503 naming the database while it cannot reach it", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const serve = spawnMonitor(["serve"], {
+    ...testEnv(),
+    DATABASE_URL: `postgres://monitor:secret@127.0.0.1:${port}/monitor`,
+    SERVE_PORT: "0",
+    LOG_LEVEL: "info",
+    LOG_FORMAT: "json",
+  });
+  try {
+    const url = await waitFor("the serving line", () => {
+      const line = serve.log().split("\n").find((l) => l.includes('"message":"serving"'));
+      return line === undefined ? undefined : new URL(JSON.parse(line).url);
+    });
+    const report = await waitFor("/healthz naming why", async () => {
+      const health = await fetch(new URL("/healthz", url));
+      assert.equal(health.status, 503);
+      const body = await health.json();
+      return /ECONNREFUSED|refused/i.test(body.database ?? "") ? body : undefined;
+    });
+    assert.match(report.database, /^unreachable: Cannot use PostgreSQL at "/);
+    assert.doesNotMatch(JSON.stringify(report), /secret/);
+    const sites = await fetch(new URL("/api/v1/sites", url));
+    assert.equal(sites.status, 503);
+    await sites.body?.cancel();
+  } finally {
+    await serve.stop("SIGTERM");
+  }
 });

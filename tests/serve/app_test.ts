@@ -182,3 +182,39 @@ Deno.test("serve: /api/v1/sites pages by id, next is the last id of a full page"
   assert.equal(second.next, null);
   assert.equal(first.sites[0].status, "down");
 });
+
+Deno.test("serve: more than 4 requests reading at once get 503 with Retry-After; health, metrics and static answers do not", async () => {
+  const { reads } = fakeReads();
+  let release = () => {};
+  const released = new Promise<void>((resolve) => release = resolve);
+  let started = 0;
+  const blocked: typeof reads = {
+    ...reads,
+    sites: async (options) => {
+      started++;
+      await released;
+      return reads.sites(options);
+    },
+  };
+  const handle = fakeHandler(blocked);
+  const waiting = Array.from({ length: 4 }, () => handle(get("/api/v1/sites")));
+  assert.equal(started, 4);
+  const refused = await handle(get("/?after=a"));
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get("retry-after"), "1");
+  assert.match((await refused.json()).error, /Too many requests at once/);
+  assert.equal(started, 4);
+  for (const path of ["/healthz", "/metrics", "/favicon.svg", "/api/v1/openapi.json"]) {
+    const response = await handle(get(path));
+    assert.equal(response.status, 200, path);
+    await response.body?.cancel();
+  }
+  release();
+  for (const response of await Promise.all(waiting)) {
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  }
+  const again = await handle(get("/?after=a"));
+  assert.equal(again.status, 200);
+  await again.body?.cancel();
+});

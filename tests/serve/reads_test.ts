@@ -148,3 +148,50 @@ Deno.test("serve: SERVE_SITES hides the other sites from the API, pages, badges 
     assert.match(await site.text(), /Average time of each phase, last 7d, region eu/);
   });
 });
+
+Deno.test("serve: times and ids PostgreSQL cannot hold are 400 or 404, never a database error", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    await storeBatch(sql, asMessages([makeResult({ siteId: "shop" })]));
+    const metrics = createMetrics();
+    const errors: string[] = [];
+    const handle = serveHandler({
+      reads: databaseReads(sql, null),
+      now: () => new Date(),
+      showUrls: false,
+      apiToken: null,
+      metrics,
+      health: () => Promise.resolve({ database: "ok" }),
+      log: { ...SILENT, error: (message: string) => errors.push(message) },
+    });
+    const cursor = btoa(JSON.stringify(["0000-01-01T00:00:00Z", crypto.randomUUID()]))
+      .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    for (
+      const [path, status, message] of [
+        [
+          "/api/v1/sites/shop/checks?from=0000-01-01T00:00:00Z&to=0000-01-02T00:00:00Z",
+          400,
+          /"from": must be a time from year 1 to 9999/,
+        ],
+        [
+          "/api/v1/incidents?state=all&from=9999-12-31T00:00:00-23:59&to=9999-12-31T23:59:59-23:59",
+          400,
+          /"to": must be a time from year 1 to 9999/,
+        ],
+        [
+          "/api/v1/sites/shop/uptime?bucket=day&from=0000-01-01T00:00:00Z&to=0000-12-01T00:00:00Z",
+          400,
+          /"from": must be a time from year 1 to 9999/,
+        ],
+        [`/api/v1/sites/shop/checks?cursor=${cursor}`, 400, /"cursor"/],
+        ["/sites/%00", 404, /No site "\\u0000"/],
+        ["/api/v1/sites/%00/checks", 404, /No site/],
+      ] as const
+    ) {
+      const response = await handle(get(path));
+      assert.equal(response.status, status, path);
+      assert.match((await response.json()).error, message, path);
+    }
+    assert.deepEqual(errors, []);
+    assert.doesNotMatch(metrics.registry.metrics(), /serve_database_errors_total [1-9]/);
+  });
+});
