@@ -210,10 +210,17 @@ function startTicks(
   let stopped = false;
 
   async function once(): Promise<void> {
-    if (!(await run.lock.held())) {
+    const lock = await run.lock.state();
+    if (lock === "lost") {
       run.lost.abort(
         new ServiceError("The alerter lost its database lock: another may be at work"),
       );
+      return;
+    }
+    // The database did not answer: the lock is most likely still held. Silence is not judged
+    // meanwhile, in case another alerter is at work.
+    if (lock === "unknown") {
+      run.log.warn("could not make sure that this alerter still holds its lock: asking again");
       return;
     }
     const at = new Date().toISOString();

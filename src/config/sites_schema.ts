@@ -50,6 +50,8 @@ const SITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** What {@link SITE_ID} allows, for messages and the README. */
 export const SITE_ID_RULE = '1 to 64 letters, digits, ".", "_" or "-", the first a letter or digit';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What an HTTP header value may hold (beyond the control characters, refused on their own). */
+const LATIN1 = /^[^\u0100-\uffff]*$/;
 const STATUS_RANGE = /^([1-5]\d\d)-([1-5]\d\d)$/;
 /** Text that goes into results, logs and the terminal: no control characters. */
 const noControl = { error: "must not contain control characters" };
@@ -98,7 +100,9 @@ const siteOptions = {
     .describe("HTTP method (default GET)").optional(),
   headers: z.record(
     z.string().regex(HEADER_NAME, { error: "must be a valid HTTP header name" }),
-    z.string({ error: "must be a string" }),
+    // node:http refuses the request otherwise (ERR_INVALID_CHAR): every check would fail.
+    z.string({ error: "must be a string" }).regex(NO_CONTROL_CHARACTERS, noControl)
+      .regex(LATIN1, { error: "must be Latin-1 text: a header carries no character above U+00FF" }),
   ).refine((headers) => Object.keys(headers).length <= LIMITS.maxHeaders, {
     error: `must be at most ${LIMITS.maxHeaders} headers`,
   }).refine((headers) => headerChars(headers) <= LIMITS.maxHeaderChars, {

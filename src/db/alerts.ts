@@ -400,10 +400,16 @@ export async function markNotificationFailed(
     WHERE notification_id = ${id}::bigint AND sent_at IS NULL`;
 }
 
+/**
+ * Whether the lock is still held: `lost` once its database session was lost (the server let go);
+ * `unknown` when the database could not be asked (a timeout, a pool error), to be asked again.
+ */
+export type LockState = "held" | "lost" | "unknown";
+
 /** The lock held by the one alerter at work. */
 export interface AlerterLock {
-  /** Whether it is still held: false once its database session was lost (the server let go). */
-  held(): Promise<boolean>;
+  /** Asks the database whether the lock is still held. */
+  state(): Promise<LockState>;
   /** Lets the next alerter take over. */
   release(): Promise<void>;
 }
@@ -448,7 +454,8 @@ export async function lockAlerter(
  * held is asked through the pool: postgres.js 3.4.9 throws an uncaught error, or hangs, on a query
  * to a reserved connection whose session has ended (porsager/postgres#1208, #1199), so that
  * connection is spoken to again only to unlock, while it holds the lock, and never returned to the
- * pool once its session has ended.
+ * pool once its session has ended: the pool took it back, closed, when it closed, and a release
+ * would hand it out again as open.
  */
 async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> {
   const connection = await sql.reserve();
@@ -461,16 +468,18 @@ async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> 
     }
     const pid: number = row.pid;
     // A lock on one bigint shows in pg_locks as its high half (classid) and low half (objid).
-    const held = () =>
+    const state = (): Promise<LockState> =>
       sql`
         SELECT FROM pg_locks
         WHERE locktype = 'advisory' AND granted AND pid = ${pid}
           AND (classid::bigint << 32 | objid::bigint) = hashtext(${key})`
-        .then((rows) => rows.length === 1, () => false);
+        .then((rows) => rows.length === 1 ? "held" : "lost", () => "unknown");
     return {
-      held,
+      state,
       async release() {
-        if (!(await held())) return;
+        // Lost: the pool has it back (above). Unknown: whether its session lives cannot be told,
+        // so it is left to the pool's end, which closes it (and the session's lock with it).
+        if (await state() !== "held") return;
         await connection`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
         connection.release();
       },

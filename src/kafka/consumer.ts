@@ -314,7 +314,8 @@ async function handleUntilStored(batch: KafkaBatch, attempts: Attempts): Promise
     const delayMs = attempts.retryDelayMs(++failures);
     log.warn("batch not stored, retrying", {
       ...where,
-      error: (outcome.reason as Error).message,
+      // A handler may reject with anything: undefined has no message.
+      error: outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason),
       retryInMs: delayMs,
     });
     await pauseWhile(delayMs, attempts.keepGoing);

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseAlertConfig } from "../../src/sites/file.ts";
+import { parseAlertConfig, parseSites } from "../../src/sites/file.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
 import { checkSite } from "../../src/check/check_site.ts";
 import { configErrorResult } from "../../src/check/config_error.ts";
@@ -70,6 +70,13 @@ const ROWS: readonly Row[] = [
   { key: "pattern.regex", site: { pattern: { regex: REF } }, secret: around("(") },
   { key: "pattern.flags", site: { pattern: { regex: "ok", flags: REF } }, secret: token },
   { key: "method", site: { method: REF }, secret: token },
+  {
+    key: "headers, a line break",
+    site: { headers: { Authorization: `Bearer ${REF}` } },
+    secret: around("\r\nX-Evil: 1"),
+  },
+  { key: "headers, above Latin-1", site: { headers: { "X-Key": REF } }, secret: around("€") },
+  { key: "defaults.headers", defaults: { headers: { "X-Key": REF } }, secret: around("\u0000") },
   {
     key: "method, with a body",
     site: { method: REF, body: "{}" },
@@ -244,6 +251,21 @@ Deno.test("a sites file's message about a pattern from a reference says what is 
       assert.ok(error instanceof ConfigError);
       assert.deepEqual(error.problems.map(formatProblem), [
         'sites.yaml:4: sites[0].pattern is not a valid RE2 regular expression: missing closing ): current value is "${SITE_PW}"',
+      ]);
+      return true;
+    },
+  );
+});
+
+Deno.test("a sites file's header with a line break from a reference is refused at its line, naming the reference", () => {
+  const text =
+    'sites:\n  - id: a\n    url: https://a.example/\n    headers:\n      Authorization: "Bearer ${SITE_TOKEN}"\n';
+  assert.throws(
+    () => parseSites(text, "sites.yaml", { SITE_TOKEN: "abc\r\nX-Evil: 1" }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems.map(formatProblem), [
+        'sites.yaml:5: sites[0].headers.Authorization must not contain control characters: current value is "Bearer ${SITE_TOKEN}"',
       ]);
       return true;
     },

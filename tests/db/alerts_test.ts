@@ -384,7 +384,7 @@ Deno.test("lockAlerter() lets one alerter of a group work; the next takes over w
     const group = `test-${crypto.randomUUID()}`;
     const first = await lockAlerter(sql, group, { signal: stop.signal });
     assert.ok(first !== undefined);
-    assert.equal(await first.held(), true);
+    assert.equal(await first.state(), "held");
     const other = await lockAlerter(sql, `${group}-other`, { signal: stop.signal });
     assert.ok(other !== undefined, "another group's alerter waited");
     await other.release();
@@ -395,16 +395,19 @@ Deno.test("lockAlerter() lets one alerter of a group work; the next takes over w
     await first.release();
     const next = await second;
     assert.ok(next !== undefined);
-    assert.equal(await next.held(), true);
+    assert.equal(await next.state(), "held");
 
-    // Its session ended by the server: the lock is gone, and held() says so.
+    // Its session ended by the server: the lock is gone, and state() says so.
     // (A bigint advisory key shows as classid, its high half, and objid, its low half.)
     const [{ ended }] = await sql<[{ ended: number }]>`
       SELECT count(pg_terminate_backend(pid))::int AS ended FROM pg_locks
       WHERE locktype = 'advisory' AND granted
         AND (classid::bigint << 32 | objid::bigint) = hashtext(${`monitor alert ${group}`})`;
     assert.equal(ended, 1);
-    await waitFor("held() to tell the lock lost", async () => !(await next.held()) || undefined);
+    await waitFor(
+      "state() to tell the lock lost",
+      async () => await next.state() === "lost" || undefined,
+    );
     await next.release();
 
     // A wait ended by the signal gives no lock.
@@ -413,6 +416,35 @@ Deno.test("lockAlerter() lets one alerter of a group work; the next takes over w
     stop.abort();
     assert.equal(await waiting, undefined);
     await holder?.release();
+  });
+});
+
+Deno.test("lockAlerter() tells a query that failed from a lock lost, and a release lets the next alerter in", async () => {
+  await withDatabase(testEnv(), async (sql) => {
+    const stop = new AbortController();
+    const group = `test-${crypto.randomUUID()}`;
+    // The pool, but for its next query once told to fail it: a timeout, say.
+    let failNext = false;
+    const flaky = new Proxy(sql, {
+      apply(target, self, args) {
+        if (!failNext) return Reflect.apply(target, self, args);
+        failNext = false;
+        return Promise.reject(new Error("Query read timeout"));
+      },
+    });
+    const lock = await lockAlerter(flaky, group, { signal: stop.signal });
+    assert.ok(lock !== undefined);
+    failNext = true;
+    assert.equal(await lock.state(), "unknown");
+    assert.equal(await lock.state(), "held");
+    await lock.release();
+    // Released, not leaked: the next alerter takes the lock at once (one that has to wait gives up).
+    const next = await lockAlerter(sql, group, {
+      signal: stop.signal,
+      waiting: () => stop.abort(),
+    });
+    assert.ok(next !== undefined, "the lock was still held");
+    await next.release();
   });
 });
 

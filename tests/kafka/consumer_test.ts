@@ -8,7 +8,7 @@ import { readSettings } from "../../src/config/settings.ts";
 import type { KafkaBatch } from "../../src/kafka/batch.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { startConsumer } from "../../src/kafka/consumer.ts";
-import { SILENT } from "../../src/log.ts";
+import { createLogger, SILENT } from "../../src/log.ts";
 import { committedToEnd } from "../_helpers/kafka.ts";
 import { testEnv, testProducer, waitFor } from "../_helpers/services.ts";
 
@@ -62,6 +62,30 @@ Deno.test("startConsumer() retries a failing batch and commits its offsets only 
       "every offset committed",
       async () => await committedToEnd(options.kafka, options) || undefined,
     );
+  } finally {
+    await consumer.stop();
+  }
+});
+
+Deno.test("startConsumer() retries a batch whose handler rejects with something other than an Error", async () => {
+  const options = await topicWith(2, 1);
+  const reasons: unknown[] = [undefined, "not now"];
+  const warned: string[] = [];
+  const handled = new Set<string>();
+  const consumer = await startConsumer({
+    ...options,
+    log: createLogger("warn", (line) => warned.push(line)),
+    handle: (batch) => {
+      if (reasons.length > 0) return Promise.reject(reasons.shift());
+      for (const value of values(batch)) handled.add(value);
+      return Promise.resolve();
+    },
+  });
+  try {
+    await waitFor("every message handled", () => handled.size === 2 || undefined);
+    const retried = warned.filter((line) => line.includes("batch not stored, retrying"));
+    assert.match(retried[0] ?? "", / error=undefined /);
+    assert.match(retried[1] ?? "", / error="not now" /);
   } finally {
     await consumer.stop();
   }

@@ -44,6 +44,26 @@ Deno.test("a checker works on each message once, and leaves out a message that i
   assert.equal(warnings.length, 1);
 });
 
+Deno.test("a checker refuses a header with a line break from a reference: a config result naming the reference", () => {
+  const logged: string[] = [];
+  const log = { warn: () => {}, error: (...args: unknown[]) => logged.push(JSON.stringify(args)) };
+  const sitesOf = checkerSites({ env: { SITE_TOKEN: "abc\r\nX-Evil: 1" }, log });
+  const site = {
+    id: "a",
+    url: "https://a.example/",
+    headers: { Authorization: "Bearer ${SITE_TOKEN}" },
+  };
+  const [made] = sitesOf(new Map([["a", encode({ version: 1, site })]]));
+  assert.ok(made !== undefined && isMisconfigured(made));
+  const result = configErrorResult(made);
+  assert.equal(result.error?.kind, "config");
+  assert.equal(
+    result.error?.message,
+    'This checker cannot check the site as configured: headers.Authorization: must not contain control characters: current value is "Bearer ${SITE_TOKEN}"',
+  );
+  assert.ok(!logged.join("").includes("X-Evil"), logged.join(""));
+});
+
 Deno.test("a URL that is a reference whole is recorded as its origin alone: its path, query or user may hold a secret", () => {
   const [site] = parseSites("sites:\n  - id: a\n    url: ${SITE_URL}\n", "sites.yaml", {
     SITE_URL: "https://user:pw@h.example:8443/health?token=secret#x",
