@@ -11,7 +11,11 @@
  * run with `--v8-flags=--expose-gc`, as the task does), then times frames as
  * results stream in, at the most ten frames a second the view draws: applying 100 ms of results
  * (`rate / 10`), a clock tick every tenth frame (the app's once a second), and rendering the screen
- * (120 × 40) to a string, which derives the rows on screen. Prints each frame's time as p50, p99
+ * (120 × 40) to a string, which derives the rows on screen. The large run draws them at that pace,
+ * one every 100 ms, idle in between as the app is (V8 gives memory back to the system then), and
+ * says what the process holds at the end: what a user's watch holds while following the stream, as
+ * against just after the backfill. The task runs React's production build, as `monitor watch` does
+ * (`NODE_ENV=production`; React reads it as it loads). Prints each frame's time as p50, p99
  * and max, against the same run with just enough sites to fill the screen as the baseline (so the
  * ratio is what the rows off screen cost) and against the 100 ms a frame may take; then what a new
  * sort (`s`), a filter's keystroke and every row turning stale at once cost (applied and drawn).
@@ -83,9 +87,15 @@ interface Run {
   /** After a full garbage collection, when the benchmark may ask for one (`--expose-gc`). */
   readonly collected: Deno.MemoryUsage | null;
   readonly state: WatchState;
+  /** At the end of the frames, when they were drawn at the app's pace. */
+  readonly live: Deno.MemoryUsage;
 }
 
-function measure(sites: number): Run {
+/**
+ * Fills the state and times the frames; `paced`, a frame every 100 ms as the app draws them, with
+ * the time between to itself as the app has it (V8 gives back memory when the process idles).
+ */
+async function measure(sites: number, paced: boolean): Promise<Run> {
   const rows = sites * regions.length;
   let nowMs = Date.now();
   let state = initialState(15 * 60_000, { nowMs });
@@ -119,10 +129,13 @@ function measure(sites: number): Run {
     if (f % 10 === 9) state = reduce(state, { type: "tick", nowMs });
     const applied = performance.now();
     draw(state);
-    frameMs.push(performance.now() - started);
+    const took = performance.now() - started;
+    frameMs.push(took);
     applyMs.push(applied - started);
+    if (paced) await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - took)));
   }
-  return { frameMs, applyMs, backfillMs, backfillCpuMs, memory, collected, state };
+  const live = Deno.memoryUsage();
+  return { frameMs, applyMs, backfillMs, backfillCpuMs, memory, collected, state, live };
 }
 
 /** Milliseconds `event` takes to apply and draw, the median of five. */
@@ -150,9 +163,9 @@ const figures = (times: readonly number[]) =>
 // The baseline fills the screen (40 lines: a header, 37 rows, two footer lines), so that the ratio
 // is what the rows off screen cost.
 const baselineSites = Math.ceil(37 / regions.length);
-measure(baselineSites); // warm up
-const baseline = measure(baselineSites);
-const heavy = measure(siteCount);
+await measure(baselineSites, false); // warm up
+const baseline = await measure(baselineSites, false);
+const heavy = await measure(siteCount, true);
 const ratio = (q: number) =>
   (percentile(heavy.frameMs, q) / percentile(baseline.frameMs, q)).toFixed(1);
 const where = `${regions.length} region${regions.length === 1 ? "" : "s"}`;
@@ -185,6 +198,11 @@ console.log(
   } % of the 100 ms a frame may take`,
 );
 console.log(`    of which applying results and ticks: ${figures(heavy.applyMs)}`);
+console.log(
+  `  after ${(frames / 10).toFixed(0)} s of these frames, at ten a second: rss ${
+    mib(heavy.live.rss)
+  }, heap total ${mib(heavy.live.heapTotal)}, external ${mib(heavy.live.external)}`,
+);
 const typing = { ...heavy.state, editingFilter: true, filter: "number 1" };
 // Every checker silent for an hour: every row turns stale at the same tick, and moves.
 const silence = { type: "tick", nowMs: heavy.state.nowMs + 3_600_000 } as const;
