@@ -82,12 +82,14 @@ export function startReceiver(
   };
 }
 
-/** The webhook verifier of the README's Alerts section, exactly as receivers copy it. */
-const readmeVerifier = await (async () => {
-  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
-  const after = readme.slice(readme.indexOf("Verify `X-Monitor-Signature"));
+/** The webhook verifier of docs/alerts.md, exactly as receivers copy it. */
+const docsVerifier = await (async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/alerts.md", import.meta.url));
+  const after = doc.slice(doc.indexOf("Verify `X-Monitor-Signature"));
   const code = /```ts\n([\s\S]*?)```/.exec(after)?.[1];
-  if (code === undefined) throw new Error("The README has no webhook verifier after its heading");
+  if (code === undefined) {
+    throw new Error("docs/alerts.md has no webhook verifier after its heading");
+  }
   const module = `${code}\nexport { verified };`;
   return (await import(`data:application/typescript,${encodeURIComponent(module)}`)).verified as (
     rawBody: string,
@@ -98,11 +100,11 @@ const readmeVerifier = await (async () => {
 })();
 
 /**
- * Verifies a webhook delivery with the README's verifier: signature over timestamp and body, in
- * constant time, and a timestamp at most 5 minutes from `nowMs`.
+ * Verifies a webhook delivery with the verifier of docs/alerts.md: signature over timestamp and
+ * body, in constant time, and a timestamp at most 5 minutes from `nowMs`.
  */
 export function verifySignature(secret: string, received: Received, nowMs?: number): boolean {
-  return readmeVerifier(received.body, received.headers, secret, nowMs);
+  return docsVerifier(received.body, received.headers, secret, nowMs);
 }
 
 /**
