@@ -226,7 +226,7 @@ function toProblem(env: Environment, name: SettingName, issue: z.core.$ZodIssue)
   };
 }
 
-/** The problem list follows the README's table; problems of one setting keep their order. */
+/** The problem list follows the table of docs/configuration.md; problems of one setting keep their order. */
 function inSettingOrder(problems: readonly ConfigProblem[]): ConfigProblem[] {
   const rank = (problem: ConfigProblem) =>
     SETTING_NAMES.findIndex((name) => problem.path === name || problem.path.startsWith(`${name}'`));
@@ -246,7 +246,7 @@ export interface ShownSetting {
  * Every setting's text as the monitor uses it, for `monitor settings`, with {@link SECRETS} masked.
  *
  * @param env The environment; its settings should have passed {@link readSettings}.
- * @returns One entry per setting, in the README's order.
+ * @returns One entry per setting, in the order of docs/configuration.md.
  *
  * @example
  * ```ts

@@ -1,7 +1,7 @@
 /**
  * Every environment variable the monitor reads, in one table: its kind (a zod schema from its text
- * to its value), its default and its meaning. The settings, `monitor settings` and the README's
- * table all come from {@link SETTINGS}.
+ * to its value), its default and its meaning. The settings, `monitor settings` and the table of
+ * docs/configuration.md all come from {@link SETTINGS}.
  *
  * @module
  */
@@ -149,12 +149,12 @@ const postgresUri: Kind<string> = {
 /** The path of a PEM file; `setting_files.ts` checks that it can be read. */
 const file: Kind<string> = { kind: { type: "file" }, schema: plain };
 
-/** One environment variable, a row of the README's table. */
+/** One environment variable, a row of the table of docs/configuration.md. */
 export interface Setting<T = unknown> {
   readonly kind: SettingKind;
   /** The text used when it is unset or blank; `""`: none. */
   readonly default: string;
-  /** What it means, as the README's table says it. */
+  /** What it means, as the table of docs/configuration.md says it. */
   readonly description: string;
   /** From its trimmed text (undefined: unset or blank) to its value, the default's when undefined. */
   readonly schema: z.ZodType<T, string | undefined>;
@@ -185,7 +185,7 @@ const topic = text({
  */
 export const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-/** Every environment variable read, in the order the README lists them. */
+/** Every environment variable read, in the order docs/configuration.md lists them. */
 export const SETTINGS = {
   KAFKA_BROKERS: setting(
     hostPorts,
@@ -390,7 +390,7 @@ export const SETTINGS = {
 /** The name of an environment variable the monitor reads. */
 export type SettingName = keyof typeof SETTINGS;
 
-/** The names, in the README's order. */
+/** The names, in the order of docs/configuration.md. */
 export const SETTING_NAMES = Object.keys(SETTINGS) as readonly SettingName[];
 
 /**

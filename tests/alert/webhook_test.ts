@@ -40,7 +40,7 @@ Deno.test("webhook send() POSTs the notification as JSON, signed with the time i
   );
 });
 
-Deno.test("webhook send() is accepted by the README's verifier, which refuses forgeries and replays", async () => {
+Deno.test("webhook send() is accepted by the verifier of docs/alerts.md, which refuses forgeries and replays", async () => {
   await using receiver = startReceiver();
   await webhookChannel(config(receiver.url("/hook"))).send(OPENED);
   const [request] = receiver.received;

@@ -144,7 +144,7 @@ Deno.test("monitor settings and monitor migrate exit 2 naming the setting for ea
   }
 });
 
-Deno.test("readSettings() reports every malformed setting at once, in the README's order", () => {
+Deno.test("readSettings() reports every malformed setting at once, in the order of docs/configuration.md", () => {
   const env = Object.fromEntries(
     SETTING_NAMES.map((name) => [name, malformed(name)[0]!]),
   );
