@@ -237,16 +237,17 @@ Deno.test("sites apply carries the contents of ca_file as ca_cert", async () => 
 Deno.test("sites list --json escapes DEL and C1 characters, which JSON leaves raw", async () => {
   await using t = await setup();
   const file = await t.file(
-    // (A name may hold neither: header values, which no terminal shows, may.)
-    'sites:\n  - id: a\n    url: https://a.example/\n    headers:\n      x-a: "\\x7f"\n      x-b: "Shop\\x9b2J"\n',
+    // (Neither a name nor a header value may hold them: a request body, which no terminal shows,
+    // may.)
+    'sites:\n  - id: a\n    url: https://a.example/\n    method: POST\n    body: "\\x7fShop\\x9b2J"\n',
   );
-  assert.equal((await t.run("sites", "apply", file)).code, 0);
+  const applied = await t.run("sites", "apply", file);
+  assert.equal(applied.code, 0, applied.err);
   const listed = await t.run("sites", "list", "--json");
   assert.doesNotMatch(listed.out, /[\u007f\u009b]/);
-  assert.ok(listed.out.includes('"x-b":"Shop\\u009b2J"'));
-  assert.ok(listed.out.includes('"x-a":"\\u007f"'));
+  assert.ok(listed.out.includes('"body":"\\u007fShop\\u009b2J"'), listed.out);
   const { site } = JSON.parse(listed.out);
-  assert.deepEqual([site.headers["x-b"], site.headers["x-a"]], ["Shop\u009b2J", "\u007f"]);
+  assert.equal(site.body, "\u007fShop\u009b2J");
 });
 
 Deno.test("sites list of a topic that does not exist prints nothing and succeeds", async () => {
