@@ -70,3 +70,27 @@ export function jsonLine(value: unknown): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
+
+/** Long values are cut in messages: a whole certificate pasted by mistake helps nobody. */
+const MAX_SHOWN_CHARS = 100;
+
+/**
+ * A value quoted for a message: JSON escapes (no raw control characters, bidirectional ones
+ * included, reach a terminal), and cut short when long.
+ *
+ * @param value The value.
+ * @returns The quoted value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { quoted } from "./text.ts";
+ * assert.equal(quoted("a\u001bb"), '"a\\u001bb"');
+ * assert.equal(quoted("a\u202eb"), '"a\\u202eb"');
+ * ```
+ */
+export function quoted(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
+  if (text.length <= MAX_SHOWN_CHARS) return jsonLine(text);
+  return `${jsonLine(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1)}…" (${text.length} characters)`;
+}

@@ -8,7 +8,8 @@
 import type { ConfigProblem } from "../errors.ts";
 import { NO_CONTROL_CHARACTERS, printable } from "../text.ts";
 import { rootCertFile } from "./database_tls.ts";
-import { quote, SETTING_NAMES, SETTINGS, settingText } from "./settings_schema.ts";
+import { quoted } from "../text.ts";
+import { SETTING_NAMES, SETTINGS, settingText } from "./settings_schema.ts";
 
 /** The environment, e.g. `Deno.env.toObject()`. */
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -48,12 +49,12 @@ export function fileProblems(
     try {
       content = readFile(path);
     } catch (error) {
-      return [{ file: "environment", path: setting, message: `${quote(path)} ${reason(error)}` }];
+      return [{ file: "environment", path: setting, message: `${quoted(path)} ${reason(error)}` }];
     }
     return content.includes("-----BEGIN ") ? [] : [{
       file: "environment",
       path: setting,
-      message: `${quote(path)} is not a PEM file: it has no "-----BEGIN" line`,
+      message: `${quoted(path)} is not a PEM file: it has no "-----BEGIN" line`,
     }];
   });
 }

@@ -9,13 +9,8 @@ import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { databaseTls } from "./database_tls.ts";
 import { fileProblems } from "./setting_files.ts";
-import {
-  quote,
-  SETTING_NAMES,
-  type SettingName,
-  SETTINGS,
-  settingText,
-} from "./settings_schema.ts";
+import { quoted } from "../text.ts";
+import { SETTING_NAMES, type SettingName, SETTINGS, settingText } from "./settings_schema.ts";
 
 export type { DatabaseTls } from "./database_tls.ts";
 export type { Setting, SettingName } from "./settings_schema.ts";
@@ -217,7 +212,7 @@ function toProblem(env: Environment, name: SettingName, issue: z.core.$ZodIssue)
     ? issue.message
     : name in SECRETS
     ? `${issue.message} (the value is not shown: it may hold a secret)`
-    : `${issue.message}: current value is ${quote(settingText(env, name))}`;
+    : `${issue.message}: current value is ${quoted(settingText(env, name))}`;
   // A part with a name: DATABASE_URL's sslmode; a list's entry is named by its message.
   return {
     file: "environment",

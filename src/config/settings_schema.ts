@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { jsonLine, NO_CONTROL_CHARACTERS } from "../text.ts";
+import { NO_CONTROL_CHARACTERS, quoted } from "../text.ts";
 import { SSL_MODES } from "./database_tls.ts";
 
 /** The rule a setting's text follows; tests derive malformed values from it. */
@@ -24,29 +24,6 @@ export type SettingKind =
 interface Kind<T> {
   readonly kind: SettingKind;
   readonly schema: z.ZodType<T, string>;
-}
-
-/** Long values are cut in messages: a whole certificate pasted by mistake helps nobody. */
-const MAX_SHOWN_CHARS = 100;
-
-/**
- * A value quoted for a message: JSON escapes (no raw control characters, bidirectional ones
- * included, reach a terminal), and cut short when long.
- *
- * @param text The value.
- * @returns The quoted value.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { quote } from "./settings_schema.ts";
- * assert.equal(quote("a\u001bb"), '"a\\u001bb"');
- * assert.equal(quote("a\u202eb"), '"a\\u202eb"');
- * ```
- */
-export function quote(text: string): string {
-  if (text.length <= MAX_SHOWN_CHARS) return jsonLine(text);
-  return `${jsonLine(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1)}…" (${text.length} characters)`;
 }
 
 // `monitor settings` prints every value: an escape sequence would act on the terminal.
@@ -101,7 +78,7 @@ const hostPort = z.string().refine((entry) => {
 }, {
   // Credentials do not belong here, but if someone wrote them, they are not repeated.
   error: (issue) =>
-    `must list host:port pairs: ${quote(String(issue.input).replace(/^.*@/s, "***@"))} is not one`,
+    `must list host:port pairs: ${quoted(String(issue.input).replace(/^.*@/s, "***@"))} is not one`,
 });
 
 const hostPorts: Kind<readonly string[]> = {
@@ -113,7 +90,7 @@ const hostPorts: Kind<readonly string[]> = {
 
 const network = z.union([z.cidrv4(), z.cidrv6()], {
   error: (issue) =>
-    `must list networks such as 10.0.0.0/8 or fe80::/10: ${quote(String(issue.input))} is not one`,
+    `must list networks such as 10.0.0.0/8 or fe80::/10: ${quoted(String(issue.input))} is not one`,
 });
 
 /** CIDR networks, or `none`. */
@@ -141,7 +118,7 @@ const postgresUri: Kind<string> = {
     .superRefine((uri, context) => {
       const mode = new URL(uri).searchParams.get("sslmode");
       if (mode === null || (SSL_MODES as readonly string[]).includes(mode)) return;
-      const message = `must be one of ${SSL_MODES.join(", ")}: current value is ${quote(mode)}`;
+      const message = `must be one of ${SSL_MODES.join(", ")}: current value is ${quoted(mode)}`;
       context.addIssue({ code: "custom", path: ["sslmode"], message, input: mode });
     }),
 };

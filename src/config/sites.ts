@@ -7,7 +7,7 @@
  */
 import { isAbsolute, join } from "node:path";
 import { RE2JS } from "re2js";
-import { printable } from "../text.ts";
+import { printable, quoted } from "../text.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { EVERY_NAME_A_WORD, interpolateEnv } from "./interpolate.ts";
 import { caCertificates } from "./pem.ts";
@@ -21,7 +21,7 @@ import {
   type SiteOptions,
   statusRange,
 } from "./sites_schema.ts";
-import { type ProblemContext, quoteValue, shownValue, valueAt } from "./sites_problems.ts";
+import { type ProblemContext, shownValue, valueAt } from "./sites_problems.ts";
 import { formatKeyPath, type KeyPath } from "./yaml_source.ts";
 
 /** Defaults for keys that neither a site nor the `defaults` block sets. */
@@ -265,7 +265,7 @@ export function readCaFile(
   if (path === undefined) return null;
   const { report } = context;
   const resolved = isAbsolute(path) ? path : join(context.baseDir, path);
-  const shown = quoteValue(shownValue(context.written, at, path));
+  const shown = quoted(shownValue(context.written, at, path));
   const tooBig = caFileSizeProblem(resolved);
   if (tooBig !== null) {
     report(at, `${shown} ${tooBig}`);

@@ -13,9 +13,10 @@ import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { interpolateEnv } from "./interpolate.ts";
 import { buildSites, type BuiltSite, type FileContext, type Patterns } from "./sites.ts";
 import { type SiteKeys, siteKeysSchema } from "./sites_schema.ts";
-import { problemAt, quoteValue, type Report, reportIssues } from "./sites_problems.ts";
+import { problemAt, type Report, reportIssues } from "./sites_problems.ts";
 import { readTextFileAtMost } from "./text_file.ts";
 import { formatKeyPath, type KeyPath, parseYaml } from "./yaml_source.ts";
+import { quoted } from "../text.ts";
 
 /** Room for tens of thousands of sites; a bigger file is a mistake (or `/dev/zero`). */
 export const MAX_SITES_FILE_BYTES = 8 * 1024 * 1024;
@@ -76,7 +77,7 @@ export function readSitesFile(
   if (source.problems.length > 0) throw new ConfigError(source.problems);
   const root = source.data;
   if (root !== undefined && root !== null && (typeof root !== "object" || Array.isArray(root))) {
-    const what = Array.isArray(root) ? "a list" : `${quoteValue(root)}`;
+    const what = Array.isArray(root) ? "a list" : `${quoted(root)}`;
     const message = `must be a mapping with a "sites" list: it is ${what}`;
     throw new ConfigError([problemAt(source, [], message)]);
   }

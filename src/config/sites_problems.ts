@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
-import { jsonLine, printable } from "../text.ts";
+import { printable, quoted } from "../text.ts";
 import { holdsReference } from "./interpolate.ts";
 import { formatKeyPath, type KeyPath, type YamlSource } from "./yaml_source.ts";
 
@@ -79,7 +79,7 @@ function issueMessage(
   return value === undefined && issue.code === "invalid_type"
     ? "is required"
     : typeof shown === "string" && !said.includes(shown)
-    ? `${said}: current value is ${quoteValue(shown)}`
+    ? `${said}: current value is ${quoted(shown)}`
     : typeof shown === "number"
     ? `${said}: current value is ${shown}`
     : said;
@@ -114,20 +114,6 @@ export function typedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   );
   if (typed === undefined) return [issue];
   return typed.flatMap((inner) => typedIssues({ ...inner, path: [...issue.path, ...inner.path] }));
-}
-
-/** Long values are cut: a message is read on a terminal. */
-const MAX_SHOWN_CHARS = 100;
-
-/**
- * A value for a message: JSON-escaped (no raw control characters, bidirectional ones included),
- * cut short when long.
- */
-export function quoteValue(value: unknown): string {
-  const text = typeof value === "string" ? value : String(value);
-  if (text.length <= MAX_SHOWN_CHARS) return jsonLine(text);
-  const start = jsonLine(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1);
-  return `${start}…" (${text.length} characters)`;
 }
 
 /** A problem at `path` of `source`, with the line it is on when known. */

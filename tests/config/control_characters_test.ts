@@ -8,9 +8,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../src/errors.ts";
 import { parseSites } from "../../src/sites/file.ts";
-import { quote } from "../../src/config/settings_schema.ts";
-import { quoteValue } from "../../src/config/sites_problems.ts";
-import { jsonLine, printable } from "../../src/text.ts";
+import { jsonLine, printable, quoted } from "../../src/text.ts";
 
 /** Every control character: `\p{Cc}` (C0, DEL, C1) and `\p{Bidi_Control}`. */
 const CONTROL: readonly string[] = Array.from(
@@ -50,10 +48,10 @@ Deno.test("printable() replaces every control character", () => {
 Deno.test("a value quoted in an error, of the sites file or of a setting, has every control character escaped", () => {
   for (const c of CONTROL) {
     const expected = `"a${SHORT[c] ?? escaped(c)}b"`;
-    assert.equal(quoteValue(`a${c}b`), expected);
-    assert.equal(quote(`a${c}b`), expected);
+    assert.equal(quoted(`a${c}b`), expected);
+    assert.equal(quoted(`a${c}b`), expected);
     // Cut short, too.
-    assert.ok(quoteValue(`${c}${"x".repeat(200)}`).startsWith(`"${SHORT[c] ?? escaped(c)}x`));
+    assert.ok(quoted(`${c}${"x".repeat(200)}`).startsWith(`"${SHORT[c] ?? escaped(c)}x`));
   }
 });
 
