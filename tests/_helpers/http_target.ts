@@ -64,12 +64,7 @@ export function startHttpTarget(options: { tls?: boolean } = {}): HttpTarget {
     return new Response(body);
   }
 
-  const tls = options.tls
-    ? {
-      cert: Deno.readTextFileSync(new URL("localhost.pem", TLS_DIR)),
-      key: Deno.readTextFileSync(new URL("localhost.key", TLS_DIR)),
-    }
-    : {};
+  const tls = options.tls ? LOCALHOST_TLS : {};
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {}, ...tls },
     (request, info) => {
@@ -225,6 +220,11 @@ export function closedPort(): number {
 
 const TLS_DIR = new URL("../testdata/tls/", import.meta.url);
 
+/** The certificate and key of `localhost`, issued by the test CA: `Deno.serve` options. */
+export const LOCALHOST_TLS: { readonly cert: string; readonly key: string } = {
+  cert: Deno.readTextFileSync(new URL("localhost.pem", TLS_DIR)),
+  key: Deno.readTextFileSync(new URL("localhost.key", TLS_DIR)),
+};
 /** The test CA (PEM) that signed the HTTPS target's certificate. Test-only; never trust it elsewhere. */
 export const TEST_CA_PEM: string = Deno.readTextFileSync(new URL("ca.pem", TLS_DIR));
 /** The test CA file's path. */

@@ -9,7 +9,7 @@ import { checkSite } from "../../src/check/check_site.ts";
 import { checkResultSchema } from "../../src/check/result.ts";
 import type { SiteConfig } from "../../src/config/sites.ts";
 import { parseSites } from "../../src/sites/file.ts";
-import { TEST_CA_FILE } from "../_helpers/http_target.ts";
+import { LOCALHOST_TLS, TEST_CA_FILE } from "../_helpers/http_target.ts";
 import { siteFor } from "../_helpers/sites.ts";
 
 /** What a listener received. */
@@ -25,8 +25,6 @@ interface Recorder extends AsyncDisposable {
   readonly received: readonly Received[];
 }
 
-const TLS_DIR = new URL("../testdata/tls/", import.meta.url);
-
 /**
  * A listener on loopback that records every request and answers with `answer(path)`, or 200.
  * With `tls`, over HTTPS as `localhost`; else over HTTP as `host`.
@@ -37,12 +35,7 @@ function startRecorder(
 ): Recorder {
   const received: Received[] = [];
   const controller = new AbortController();
-  const tls = options.tls
-    ? {
-      cert: Deno.readTextFileSync(new URL("localhost.pem", TLS_DIR)),
-      key: Deno.readTextFileSync(new URL("localhost.key", TLS_DIR)),
-    }
-    : {};
+  const tls = options.tls ? LOCALHOST_TLS : {};
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {}, ...tls },
     async (request) => {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { RE2JS } from "re2js";
 import { checkResultSchema } from "../../src/check/result.ts";
+import { makeResult } from "../_helpers/results.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { parseSites } from "../../src/sites/file.ts";
 import { LIMITS, MAX_PATTERN_SOURCE_CHARS } from "../../src/config/sites_schema.ts";
@@ -133,35 +134,7 @@ Deno.test("a result carries the pattern whole, and the result's format refuses a
   }, flags: sim }\n`;
   const [site] = parseSites(text, "sites.yaml", {});
   assert.equal(site?.pattern?.source.length, MAX_PATTERN_SOURCE_CHARS);
-  const result = (pattern: string) => ({
-    version: 1,
-    region: "default",
-    checker: "h:1",
-    checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab",
-    siteId: "a",
-    siteName: "a",
-    url: "https://a.example/",
-    checkedAt: "2026-01-01T00:00:00.000Z",
-    timeToHeadersMs: 1,
-    responseTimeMs: 2,
-    statusCode: 200,
-    pattern,
-    patternMatched: true,
-    certExpiresAt: null,
-    dnsMs: null,
-    connectMs: null,
-    tlsMs: null,
-    firstByteMs: null,
-    transferMs: null,
-    remoteAddress: null,
-    httpVersion: "1.1",
-    tlsVersion: null,
-    certSubject: null,
-    certIssuer: null,
-    certAltNames: null,
-    up: true,
-    error: null,
-  });
+  const result = (pattern: string) => makeResult({ pattern, patternMatched: true });
   assert.equal(checkResultSchema.safeParse(result(site!.pattern!.source)).success, true);
   assert.equal(checkResultSchema.safeParse(result(`${site!.pattern!.source}a`)).success, false);
 });
