@@ -1,8 +1,7 @@
 /**
- * What the alerter makes of a batch of check results, or of the passing of time: each configured
- * site's state runs through the incident state machine, and every transition becomes one
- * notification per channel of the site's rule. Pure: the caller loads the states and saves the
- * change in one transaction, so a change is written whole or not at all.
+ * What the alerter makes of a batch of check results, or of the passing of time: each site's
+ * state runs through the state machine, and every transition becomes one notification per channel
+ * of the site's rule. Pure: the caller saves the change in one transaction.
  *
  * @module
  */
@@ -32,36 +31,8 @@ export interface AlertChange {
 }
 
 /**
- * Runs events through the states of the sites they concern.
- *
- * @param events Per site id, its events in order (results of one site come from one partition).
- * @param context The configured sites (events of other sites are ignored), their states so far
- *   (a site without one starts watched from `now`), and the alerter's clock.
- * @returns The change to save.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { decide } from "./decide.ts";
- * const rule = {
- *   failureThreshold: 3, successThreshold: 2, regions: 1, responseTimeMs: null,
- *   staleAfterMs: 180_000, channels: ["ops"],
- * };
- * const sites = new Map([["a", { rule, name: "A", url: "https://a.test/" }]]);
- * const failed = (n: number) => ({
- *   type: "result" as const,
- *   result: {
- *     checkId: `0190d6a8-7b5c-7def-8abc-00000000000${n}`, siteId: "a", region: "eu", up: false,
- *     checkedAt: `2026-01-01T00:0${n}:00.000Z`, statusCode: 503, responseTimeMs: 5,
- *     error: { kind: "unexpected_status" as const, message: "503" },
- *   },
- * });
- * const change = decide(new Map([["a", [failed(1), failed(2), failed(3)]]]), {
- *   sites, states: new Map(), now: "2026-01-01T00:03:00.000Z",
- * });
- * assert.equal(change.transitions[0]?.type, "opened");
- * assert.equal(change.notifications[0]?.channel, "ops");
- * ```
+ * Runs events (per site id, in order) through the states of the configured sites; a site without
+ * a state starts watched from `now`.
  */
 export function decide(
   events: ReadonlyMap<string, readonly AlertEvent[]>,
@@ -94,20 +65,7 @@ export function decide(
   return { states, transitions, notifications };
 }
 
-/**
- * The events of a batch of results, by site.
- *
- * @param results Check results in the order read.
- * @returns Per site id, its results as events, in order.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { resultEvents } from "./decide.ts";
- * const result = { siteId: "a" } as Parameters<typeof resultEvents>[0][number];
- * assert.equal(resultEvents([result, result]).get("a")?.length, 2);
- * ```
- */
+/** The events of a batch of results, by site, in order. */
 export function resultEvents(results: readonly CheckSeen[]): Map<string, AlertEvent[]> {
   const events = new Map<string, AlertEvent[]>();
   for (const result of results) {
@@ -119,22 +77,7 @@ export function resultEvents(results: readonly CheckSeen[]): Map<string, AlertEv
   return events;
 }
 
-/**
- * A tick for every site: the passing of time, which opens `stale` incidents.
- *
- * @param siteIds The configured sites.
- * @param at The alerter's clock.
- * @returns Per site id, one tick.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { tickEvents } from "./decide.ts";
- * assert.deepEqual(tickEvents(["a"], "2026-01-01T00:00:00.000Z").get("a"), [
- *   { type: "tick", at: "2026-01-01T00:00:00.000Z" },
- * ]);
- * ```
- */
+/** A tick for every site: the passing of time, which opens `stale` incidents. */
 export function tickEvents(siteIds: Iterable<string>, at: string): Map<string, AlertEvent[]> {
   return new Map([...siteIds].map((siteId) => [siteId, [{ type: "tick", at }]]));
 }

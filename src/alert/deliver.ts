@@ -1,11 +1,8 @@
 /**
- * Delivering the outbox: one loop per channel takes the notification that is due, oldest first
- * (an incident's resolve never before its trigger), sends it and marks it sent, or marks it failed
- * with the time of its next attempt (backing off from 1 s to 5 min, without end: a notification is
- * given up on by no one but the user). A channel that fails or hangs holds up only itself. A
- * notification sent whose marking was lost (a crash) is sent again: at least once, with the same
- * idempotency key, which receivers use to drop the second. One alerter sends at a time (its
- * database lock), so nothing is claimed.
+ * Delivering the outbox: one loop per channel takes its oldest due notification (an incident's
+ * resolve never before its trigger), sends it and marks it sent, or failed with its next attempt
+ * (backing off from 1 s to 5 min, without end). A channel that fails or hangs holds up only itself.
+ * A notification sent whose marking was lost is sent again, with the same idempotency key.
  *
  * @module
  */
@@ -29,39 +26,21 @@ export interface Outbox {
   /** The channel's oldest notification due by `now`, unless an earlier one of its incident waits. */
   next(channel: string, now: Date): Promise<OutboxEntry | undefined>;
   sent(id: string, at: Date): Promise<void>;
-  failed(
-    id: string,
-    failure: { readonly error: string; readonly nextAttemptAt: Date },
-  ): Promise<void>;
+  failed(id: string, failure: { error: string; nextAttemptAt: Date }): Promise<void>;
 }
 
 /** Delivery running. */
 export interface Delivery {
   /** Looks for due notifications now rather than at the next poll. */
   wake(): void;
-  /**
-   * Stops: sends in flight are called off (not marked sent, they go out again from the next
-   * alerter, with the same idempotency key).
-   */
+  /** Stops: sends in flight are called off, not marked sent (the next alerter sends them). */
   stop(): Promise<void>;
 }
 
 /** How often each channel looks for due notifications when not woken. */
 const POLL_MS = 1_000;
 
-/**
- * The wait before attempt `failures + 1`.
- *
- * @param failures Failed attempts so far (1 or more).
- * @returns 1 s, 2 s, 4 s … up to 5 min.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { retryDelayMs } from "./deliver.ts";
- * assert.deepEqual([1, 2, 3, 20].map(retryDelayMs), [1_000, 2_000, 4_000, 300_000]);
- * ```
- */
+/** The wait before attempt `failures + 1`: 1 s, 2 s, 4 s … up to 5 min. */
 export function retryDelayMs(failures: number): number {
   return Math.min(300_000, 1_000 * 2 ** Math.min(failures - 1, 20));
 }
@@ -69,18 +48,7 @@ export function retryDelayMs(failures: number): number {
 /**
  * Starts one delivery loop per channel.
  *
- * @param channels The channels, by name.
- * @param outbox Where the notifications wait.
- * @param options Logger, clock, and what to tell of each outcome (for metrics).
- * @returns The running delivery.
- *
- * @example
- * ```ts ignore
- * import { startDelivery } from "./deliver.ts";
- * const delivery = startDelivery(channels, outbox, { log });
- * delivery.wake();
- * await delivery.stop();
- * ```
+ * @param options `onOutcome` is told of each attempt (for metrics).
  */
 export function startDelivery(
   channels: readonly Channel[],

@@ -1,23 +1,4 @@
-/**
- * Spans of time in messages: `3m12s`, not `192000ms`.
- *
- * @module
- */
-
-/**
- * A span of time as people read it in a message.
- *
- * @param ms Milliseconds.
- * @returns For example `"3m12s"`, `"2h"` or `"450ms"`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatElapsed } from "./elapsed.ts";
- * assert.equal(formatElapsed(192_000), "3m12s");
- * assert.equal(formatElapsed(7_200_000), "2h");
- * ```
- */
+/** A span of time as people read it in a message: `3m12s`, not `192000ms`. */
 export function formatElapsed(ms: number): string {
   if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
   const seconds = Math.round(ms / 1_000);

@@ -1,23 +1,8 @@
 /**
- * The incident state machine of one site, pure: `(rule, state, event) → (state, transitions)`. No
- * clock (a tick brings the time), no I/O; the state is plain JSON.
- *
- * - **Hysteresis, per region.** A region counts as *down* after `failureThreshold` failed checks in
- *   a row and as up again after `successThreshold` good ones; in between it keeps its verdict, so a
- *   site that flaps (fail, ok, fail, ok) never changes it. *Slow* works the same way on checks that
- *   are up but slower than `responseTimeMs` (a failed check counts neither as slow nor as fast).
- * - **Quorum across regions.** A region is *reporting* when its newest check started within
- *   `staleAfterMs` of the newest check of any region. The quorum is `regions` of the reporting
- *   regions (all of them, when fewer report), or, for `"majority"`, more than half of them (1 of 1,
- *   2 of 2, 2 of 3, 3 of 4). A `down` incident opens on a failed check that brings the down regions
- *   to the quorum, and resolves on a good check that brings them below it; `degraded` likewise with
- *   slow and fast checks. So one bad vantage point alone opens nothing when several report.
- * - **Staleness.** A tick at a time `staleAfterMs` or more after the newest check (or after
- *   following began, when no check came) opens a `stale` incident: silence is never health. The
- *   next check newer than every check before resolves it.
- * - **At most one incident of each kind is open**; every resolve follows its open. A check applied
- *   again, or older than its region's newest, changes nothing (Kafka delivers at least once).
- *
+ * The incident state machine of one site, pure: `(rule, state, event) → (state, transitions)`.
+ * Verdicts per region with hysteresis, a quorum across the reporting regions, and `stale` on
+ * silence, as docs/alerts.md tells. At most one incident of each kind is open; a check applied
+ * again, or older than its region's newest, changes nothing (Kafka delivers at least once).
  * Checks are ordered by `checkedAt` (the checker's clock), ticks by the alerter's: the clocks are
  * assumed synchronised to well within an interval.
  *
@@ -32,7 +17,6 @@ import type {
   Incident,
   IncidentCause,
   IncidentKind,
-  RegionState,
   Transition,
 } from "./state.ts";
 
@@ -41,28 +25,13 @@ export type AlertEvent =
   | { readonly type: "result"; readonly result: CheckSeen }
   | { readonly type: "tick"; readonly at: string };
 
-/** The state after an event, and what changed. */
+/** The state after an event, and the transitions in the order they happened. */
 export interface AlertStep {
   readonly state: AlertState;
-  /** In the order they happened: a stale incident resolves before a down one opens. */
   readonly transitions: readonly Transition[];
 }
 
-/**
- * The state of a site before any event.
- *
- * @param siteId The site.
- * @param at When following it begins: with no result, it is stale `staleAfterMs` later.
- * @returns A state with no region and no incident.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialAlertState } from "./incidents.ts";
- * const state = initialAlertState("shop", "2026-01-01T00:00:00.000Z");
- * assert.deepEqual(state.open, { down: null, degraded: null, stale: null });
- * ```
- */
+/** The state of a site before any event: with no result, it is stale `staleAfterMs` after `at`. */
 export function initialAlertState(siteId: string, at: string): AlertState {
   return {
     version: 1,
@@ -76,30 +45,9 @@ export function initialAlertState(siteId: string, at: string): AlertState {
 }
 
 /**
- * Applies one event to a site's state.
+ * Applies one event to a site's state; the old state is not changed.
  *
- * @param rule The site's alert rule (a changed rule applies from this event on).
- * @param state The state after the previous event (as stored: plain JSON).
- * @param event A check result of this site, or a tick.
- * @returns The new state (the old one is not changed) and the transitions.
  * @throws {Error} When the result is of another site: a bug in the caller.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { applyAlertEvent, initialAlertState } from "./incidents.ts";
- * const rule = { failureThreshold: 2, successThreshold: 1, regions: 1, responseTimeMs: null, staleAfterMs: 180_000, channels: [] };
- * let state = initialAlertState("shop", "2026-01-01T00:00:00.000Z");
- * const failed = (n: number) => ({
- *   checkId: `check-${n}`, siteId: "shop", checkedAt: `2026-01-01T00:0${n}:00.000Z`, region: "eu",
- *   up: false, error: { kind: "timeout" as const, message: "No answer in 10s" }, statusCode: null, responseTimeMs: null,
- * });
- * state = applyAlertEvent(rule, state, { type: "result", result: failed(1) }).state;
- * const step = applyAlertEvent(rule, state, { type: "result", result: failed(2) });
- * assert.equal(step.transitions[0]?.type, "opened");
- * assert.equal(step.transitions[0]?.incident.id, "shop/down/check-2");
- * assert.equal(step.transitions[0]?.incident.cause.errorKind, "timeout");
- * ```
  */
 export function applyAlertEvent(rule: AlertRule, state: AlertState, event: AlertEvent): AlertStep {
   return event.type === "tick"
@@ -148,7 +96,8 @@ function onResult(rule: AlertRule, state: AlertState, result: CheckSeen): AlertS
   const previous = Object.hasOwn(state.regions, result.region)
     ? state.regions[result.region]
     : undefined;
-  if (previous !== undefined && !isAfter(result, toCheck(previous))) {
+  const last = previous && { checkedAt: previous.lastCheckedAt, checkId: previous.lastCheckId };
+  if (last !== undefined && !isAfter(result, last)) {
     return { state, transitions: [] };
   }
   const newest = state.latestCheckedAt === null || state.latestCheckId === null ||
@@ -179,15 +128,6 @@ function onResult(rule: AlertRule, state: AlertState, result: CheckSeen): AlertS
   };
 }
 
-function toCheck(region: RegionState): { checkedAt: string; checkId: string } {
-  return { checkedAt: region.lastCheckedAt, checkId: region.lastCheckId };
-}
-
-/**
- * The incidents a check opens and resolves: stale resolves on the newest check; down opens on a
- * failed check that brings the down regions to the quorum and resolves on a good one that brings
- * them below it; degraded likewise with slow and fast checks.
- */
 function decide(
   rule: AlertRule,
   state: AlertState,

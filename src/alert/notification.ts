@@ -1,7 +1,6 @@
 /**
  * A notification: one transition of one incident, as every channel is told of it. Its JSON is the
- * body of the generic webhook, documented by `schema/alert_webhook.v1.json`, generated from
- * {@link notificationSchema}.
+ * generic webhook's body, documented by `schema/alert_webhook.v1.json`.
  *
  * @module
  */
@@ -15,37 +14,18 @@ import {
   type Transition,
 } from "./state.ts";
 
-/**
- * How bad each kind is, in PagerDuty's words: slow is not down.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { SEVERITIES } from "./notification.ts";
- * assert.equal(SEVERITIES.degraded, "warning");
- * ```
- */
+/** How bad each kind is, in PagerDuty's words: slow is not down. */
 export const SEVERITIES = {
   down: "critical",
   stale: "error",
   degraded: "warning",
 } as const satisfies Record<IncidentKind, string>;
 
-/** The notification format version. */
-export const NOTIFICATION_VERSION = 1 as const;
+const NOTIFICATION_VERSION = 1 as const;
 
 const utcTime = z.iso.datetime({ offset: false, precision: 3 });
 
-/**
- * A notification, and the webhook's JSON body (version 1).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { notificationSchema } from "./notification.ts";
- * assert.equal(notificationSchema.safeParse({ version: 1 }).success, false);
- * ```
- */
+/** A notification, and the webhook's JSON body (version 1). */
 export const notificationSchema = z.strictObject({
   version: z.literal(NOTIFICATION_VERSION).describe("Notification format version"),
   idempotencyKey: z.string().min(1).describe(
@@ -77,7 +57,6 @@ export const notificationSchema = z.strictObject({
   ),
 }).describe("website-monitor incident notification: the generic webhook's JSON body (version 1)");
 
-/** One transition of one incident, for the channels. */
 export type Notification = z.infer<typeof notificationSchema>;
 
 /** What a notification says of its site, beyond its id. */
@@ -86,32 +65,7 @@ export interface NotifiedSite {
   readonly url: string;
 }
 
-/**
- * The notification of a transition.
- *
- * @param transition From the state machine.
- * @param site The site's name and URL (from the sites file).
- * @returns The notification; its `idempotencyKey` depends on the transition only.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { notificationOf } from "./notification.ts";
- * const incident = {
- *   id: "shop/down/c1", siteId: "shop", kind: "down" as const, openedAt: "2026-01-01T00:00:00.000Z",
- *   openedByCheckId: "c1", regions: ["eu"],
- *   cause: { errorKind: "timeout" as const, statusCode: null, responseTimeMs: null, message: "No answer in 10s" },
- * };
- * const opened = notificationOf({ type: "opened", incident }, { name: "Shop", url: "https://shop.test/" });
- * assert.equal(opened.idempotencyKey, "shop/down/c1/opened");
- * assert.equal(opened.summary, "Shop is down: timeout: No answer in 10s");
- * const resolved = notificationOf(
- *   { type: "resolved", incident, resolvedAt: "2026-01-01T00:05:12.000Z", resolvedByCheckId: "c9" },
- *   { name: "Shop", url: "https://shop.test/" },
- * );
- * assert.equal(resolved.summary, "Shop is up again, after 5m12s down");
- * ```
- */
+/** The notification of a transition; its `idempotencyKey` depends on the transition only. */
 export function notificationOf(transition: Transition, site: NotifiedSite): Notification {
   const { incident } = transition;
   const resolved = transition.type === "resolved" ? transition : null;
@@ -152,27 +106,4 @@ function summaryOf(transition: Transition, siteName: string): string {
   const [again, was] = RESOLVED[incident.kind];
   const elapsedMs = Date.parse(transition.resolvedAt) - Date.parse(incident.openedAt);
   return printable(`${siteName} ${again}, after ${formatElapsed(elapsedMs)} ${was}`);
-}
-
-/**
- * The generic webhook's body: the notification as JSON, the exact bytes that are signed.
- *
- * @param notification The notification.
- * @returns Its JSON text.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { notificationSchema, webhookBody } from "./notification.ts";
- * const notification = {
- *   version: 1 as const, idempotencyKey: "a/stale/since-x/opened", transition: "opened" as const, incidentId: "a/stale/since-x",
- *   siteId: "a", siteName: "A", url: "https://a.test/", kind: "stale" as const, severity: "error" as const,
- *   summary: "A is stale", cause: { errorKind: null, statusCode: null, responseTimeMs: null, message: "silence" },
- *   regions: [], openedAt: "2026-01-01T00:00:00.000Z", openedByCheckId: null, resolvedAt: null, resolvedByCheckId: null,
- * };
- * assert.deepEqual(notificationSchema.parse(JSON.parse(webhookBody(notification))), notification);
- * ```
- */
-export function webhookBody(notification: Notification): string {
-  return JSON.stringify(notification);
 }

@@ -1,21 +1,7 @@
 /**
- * Alert rules as the sites file holds them: an `alert` block per site and in `defaults`. Its zod
- * schema ({@link alertOptionsSchema}) is exported for the sites file's schema to take in;
- * config/ hands the blocks over as written, {@link readAlertRules} parses them, and
- * {@link resolveAlertRule} applies the defaults and checks the rules across fields, reporting each
- * problem at its key path.
- *
- * ```yaml
- * channels:
- *   ops_hook: { type: webhook, url: "https://hooks.example.com/monitor", secret: "${HOOK_SECRET}" }
- *   oncall: { type: pagerduty, routing_key: "${PAGERDUTY_ROUTING_KEY}" }
- * defaults:
- *   alert: { channels: [ops_hook] }
- * sites:
- *   - id: shop
- *     url: https://shop.example.com/health
- *     alert: { regions: majority, response_time: 2s, channels: [ops_hook, oncall] }
- * ```
+ * Alert rules: the `alert` block of each site and of `defaults`, as the sites file holds them.
+ * config/ hands the blocks over as written; {@link readAlertRules} parses them, applies the
+ * defaults and checks the rules across fields.
  *
  * @module
  */
@@ -30,16 +16,7 @@ import {
 } from "../config/sites_problems.ts";
 import type { KeyPath } from "../config/yaml_source.ts";
 
-/**
- * What `alert` keys default to, and their bounds.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { ALERT_DEFAULTS } from "./rules.ts";
- * assert.equal(ALERT_DEFAULTS.failureThreshold, 3);
- * ```
- */
+/** What `alert` keys default to, and their bounds. */
 export const ALERT_DEFAULTS = {
   failureThreshold: 3,
   successThreshold: 2,
@@ -56,21 +33,7 @@ export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** What {@link CHANNEL_NAME} allows, for messages. */
 export const CHANNEL_NAME_HINT = 'must be 1 to 64 letters, digits, ".", "_" or "-"';
 
-/**
- * A duration as written (`"2s"`, `"1m30s"`), within bounds.
- *
- * @param minMs The shortest allowed.
- * @param maxMs The longest allowed.
- * @returns Its zod schema.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { durationSchema } from "./rules.ts";
- * assert.equal(durationSchema(1_000, 60_000).safeParse("2s").success, true);
- * assert.equal(durationSchema(1_000, 60_000).safeParse("2h").success, false);
- * ```
- */
+/** A duration as written (`"2s"`, `"1m30s"`), within bounds. */
 export function durationSchema(minMs: number, maxMs: number) {
   return z.string({ error: DURATION_HINT }).regex(DURATION, { error: DURATION_HINT })
     .refine((text) => (parseDurationMs(text) ?? minMs) >= minMs, {
@@ -92,18 +55,7 @@ function threshold(what: string) {
     }).describe(what);
 }
 
-/**
- * The `alert` block of a site or of `defaults`: each key left out takes the value of `defaults`,
- * then the built-in default.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { alertOptionsSchema } from "./rules.ts";
- * assert.equal(alertOptionsSchema.safeParse({ regions: "majority", response_time: "2s" }).success, true);
- * assert.equal(alertOptionsSchema.safeParse({ failure_threshold: 0 }).success, false);
- * ```
- */
+/** The `alert` block of a site or of `defaults`. */
 export const alertOptionsSchema = z.strictObject({
   failure_threshold: threshold(
     `Consecutive failed (or slow) checks in a region before it counts as down (or slow) (default ${ALERT_DEFAULTS.failureThreshold})`,
@@ -136,20 +88,17 @@ export const alertOptionsSchema = z.strictObject({
     .optional(),
 }).describe("When an incident opens and resolves, and whom it notifies");
 
-/** An `alert` block as written. */
-export type AlertOptions = z.infer<typeof alertOptionsSchema>;
+type AlertOptions = z.infer<typeof alertOptionsSchema>;
 
 /** A site's alert rule, defaults applied: what the incident state machine runs on. */
 export interface AlertRule {
   readonly failureThreshold: number;
   readonly successThreshold: number;
-  /** How many of the regions reporting must agree, or more than half of them. */
   readonly regions: number | "majority";
   /** Checks slower than this are slow; `null`: no check is. */
   readonly responseTimeMs: number | null;
   /** No result for this long and the site is stale; also how long a region counts as reporting. */
   readonly staleAfterMs: number;
-  /** Channel names, in the order written. */
   readonly channels: readonly string[];
 }
 
@@ -158,27 +107,8 @@ export interface AlertRule {
  * defaults. Reports a channel that the `channels` map lacks and a response time that no check
  * could exceed.
  *
- * @param written The two `alert` blocks as written, and the key path of the site's.
- * @param site The site's interval and timeout, and the channel names defined; `shown`, how a
- *   message shows a value (the sites file shows one from a `${NAME}` reference as written) and
- *   `timeoutShown`, the timeout.
- * @param report Told about each problem.
- * @returns The rule.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { resolveAlertRule } from "./rules.ts";
- * const problems: string[] = [];
- * const rule = resolveAlertRule(
- *   { defaults: { channels: ["ops"] }, site: { regions: "majority", channels: ["pager"] }, siteAt: ["sites", 0, "alert"] },
- *   { intervalMs: 60_000, timeoutMs: 10_000, channelNames: new Set(["ops"]) },
- *   (path, message) => problems.push(`${path.join(".")} ${message}`),
- * );
- * assert.equal(rule.staleAfterMs, 180_000);
- * assert.equal(rule.regions, "majority");
- * assert.deepEqual(problems, ['sites.0.alert.channels.0 names no channel: "pager" is not in the channels map']);
- * ```
+ * @param site `channelNames` is `undefined` where the map is not at hand (the sites topic); `shown`
+ *   tells how a message shows a value (as written when it came from a `${NAME}` reference).
  */
 export function resolveAlertRule(
   written: {
@@ -189,7 +119,6 @@ export function resolveAlertRule(
   site: {
     readonly intervalMs: number;
     readonly timeoutMs: number;
-    /** `undefined`: not at hand (a site of the sites topic), so the names are not checked. */
     readonly channelNames?: ReadonlySet<string> | undefined;
     readonly shown?: (path: KeyPath, used: string) => string;
     readonly timeoutShown?: string;
@@ -233,22 +162,15 @@ export function resolveAlertRule(
 }
 
 /**
- * The alert rule of each site of a sites file: parses the `alert` blocks as config hands them over
- * (references resolved), reporting each problem at its key path, and checks the rules across keys
- * on the blocks without a problem of their own, for the sites config built.
- *
- * @param data The file's data: `defaults.alert` and each site's `alert` are read.
- * @param sites The sites config built, with their indexes in the file.
- * @param context Where problems go and what they may show; `channelNames`, the names of the
- *   `channels` map (`undefined`: not at hand, so not checked).
- * @returns Each site's rule, by its index in the file.
+ * The alert rule of each site of a sites file, by its index in the file; every problem of the
+ * blocks is reported at its key path.
  */
 export function readAlertRules(
   data: { readonly defaults?: unknown; readonly sites?: unknown },
   sites: readonly BuiltSite[],
   context: ProblemContext & { readonly channelNames?: ReadonlySet<string> | undefined },
 ): Map<number, AlertRule> {
-  /** The block, `undefined` when there is none, `null` when it has a problem. */
+  // `undefined`: no block; `null`: a block with a problem.
   const parse = (entry: unknown, at: KeyPath): AlertOptions | undefined | null => {
     const block = entry !== null && typeof entry === "object"
       ? (entry as { readonly alert?: unknown }).alert
@@ -266,8 +188,7 @@ export function readAlertRules(
   return new Map(sites.map(({ index, site, timeoutShown }) => {
     const own = blocks[index];
     const siteAt: KeyPath = ["sites", index, "alert"];
-    // A block with a problem of its own has no known value, and its default would make up
-    // problems.
+    // A block with a problem has no known value, and its default would make up problems.
     const known = own !== null && (own !== undefined || defaults !== null);
     const rule = resolveAlertRule(
       known ? { defaults: defaults ?? undefined, site: own, siteAt } : { siteAt },

@@ -1,8 +1,6 @@
 /**
- * The data of the incident state machine: a site's alert state (plain JSON, so that it can be
- * stored in PostgreSQL and read back after a restart), its incidents, and the transitions the
- * machine reports. Each type is derived from its zod schema; {@link alertStateSchema} validates a
- * stored state before it is used again.
+ * The data of the incident state machine, each type derived from its zod schema: a site's alert
+ * state (plain JSON, stored in PostgreSQL), its incidents, and the transitions.
  *
  * @module
  */
@@ -17,24 +15,11 @@ export type CheckSeen = Pick<
 
 /** What an incident is about: the site fails, is slow, or nothing is heard of it. */
 export const INCIDENT_KINDS = ["down", "degraded", "stale"] as const;
-
-/** One of {@link INCIDENT_KINDS}. */
 export type IncidentKind = typeof INCIDENT_KINDS[number];
 
-/** A UTC time as `toISOString()` writes it. */
 const utcTime = z.iso.datetime({ offset: false, precision: 3 });
 
-/**
- * Why an incident opened, from the check that opened it (for `stale`, from the silence).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { incidentCauseSchema } from "./state.ts";
- * const cause = { errorKind: "timeout", statusCode: null, responseTimeMs: null, message: "No answer in 10s" };
- * assert.deepEqual(incidentCauseSchema.parse(cause), cause);
- * ```
- */
+/** Why an incident opened, from the check that opened it (for `stale`, from the silence). */
 export const incidentCauseSchema = z.strictObject({
   errorKind: z.enum(ERROR_KINDS).nullable().describe(
     "The failed check's error kind; null for degraded and stale",
@@ -48,20 +33,12 @@ export const incidentCauseSchema = z.strictObject({
   message: z.string().describe("Human-readable detail: the check's error message, or why"),
 });
 
-/** Why an incident opened. */
 export type IncidentCause = z.infer<typeof incidentCauseSchema>;
 
 /**
  * An incident as it opened. Its `id` is unique and the same however often the same events are
  * applied: `<siteId>/<kind>/<checkId that opened it>`, and for `stale`,
  * `<siteId>/stale/after-<last checkId>` (or `since-<epoch ms>` when no result ever came).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { incidentSchema } from "./state.ts";
- * assert.equal(incidentSchema.safeParse({ id: "shop/down/x" }).success, false);
- * ```
  */
 export const incidentSchema = z.strictObject({
   id: z.string().min(1).max(255).describe("Unique id; PagerDuty's dedup_key"),
@@ -77,18 +54,10 @@ export const incidentSchema = z.strictObject({
   cause: incidentCauseSchema,
 });
 
-/** An incident as it opened. */
 export type Incident = z.infer<typeof incidentSchema>;
 
 /**
  * What one event changed: an incident opened, or one resolved (with the check that resolved it).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { transitionSchema } from "./state.ts";
- * assert.equal(transitionSchema.safeParse({ type: "opened" }).success, false);
- * ```
  */
 export const transitionSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("opened"), incident: incidentSchema }),
@@ -102,7 +71,6 @@ export const transitionSchema = z.discriminatedUnion("type", [
   }),
 ]);
 
-/** An incident opened or resolved. */
 export type Transition = z.infer<typeof transitionSchema>;
 
 /** What the machine keeps of one region: its newest check, its streaks and its verdicts. */
@@ -119,21 +87,9 @@ const regionStateSchema = z.strictObject({
   slow: z.boolean().describe("As down, for slow and fast checks"),
 });
 
-/** One region's part of a site's alert state. */
 export type RegionState = z.infer<typeof regionStateSchema>;
 
-/**
- * A site's alert state, as stored. Version 1.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { alertStateSchema } from "./state.ts";
- * import { initialAlertState } from "./incidents.ts";
- * const state = initialAlertState("shop", "2026-01-01T00:00:00.000Z");
- * assert.deepEqual(alertStateSchema.parse(JSON.parse(JSON.stringify(state))), state);
- * ```
- */
+/** A site's alert state, as stored. Version 1. */
 export const alertStateSchema = z.strictObject({
   version: z.literal(1),
   siteId: z.string().min(1),
@@ -148,5 +104,4 @@ export const alertStateSchema = z.strictObject({
   }).describe("The open incident of each kind: at most one each"),
 });
 
-/** A site's alert state. */
 export type AlertState = z.infer<typeof alertStateSchema>;

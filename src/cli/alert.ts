@@ -1,10 +1,8 @@
 /**
- * `monitor alert`: reads the check results in a consumer group of its own
- * (`KAFKA_ALERT_GROUP_ID`), runs each site's incident state machine, and writes the new states,
- * the incidents and their notifications (the outbox) in one transaction, before the offsets are
- * committed; delivery loops, one per channel, send the outbox. A tick every few seconds lets
- * silence open `stale` incidents. One alerter works at a time (a database lock): it keeps the
- * states in memory; another one started waits to take over.
+ * `monitor alert`: reads the check results in a consumer group of its own, runs each site's
+ * incident state machine, and writes the states, incidents and notifications (the outbox) in one
+ * transaction before the offsets are committed; one delivery loop per channel sends the outbox.
+ * One alerter works at a time (a database lock); another one started waits to take over.
  *
  * @module
  */
@@ -42,8 +40,6 @@ const TICK_MS = 5_000;
 /**
  * Runs `monitor alert` until the context's signal is aborted.
  *
- * @param options `config`: the sites file with the alert rules and channels.
- * @param context Environment, signal and output.
  * @throws {ConfigError} Before connecting to anything, when the sites file is invalid.
  * @throws {ServiceError} When Kafka or PostgreSQL cannot be used, or the schema is not migrated.
  */
@@ -54,11 +50,11 @@ export async function alertCommand(
   const config = await loadAlertConfig(options.config, context.env);
   const { settings, log } = prepare(context);
   const { signal } = context;
-  const sites = new Map(
-    config.sites.map((
-      site,
-    ) => [site.id, { rule: site.alert, name: site.name, url: site.urlAsWritten }]),
-  );
+  const sites = new Map(config.sites.map((site) => [site.id, {
+    rule: site.alert,
+    name: site.name,
+    url: site.urlAsWritten,
+  }]));
   const channels = [...config.channels.values()];
   await withServices(
     settings,
@@ -79,47 +75,29 @@ export interface AlerterRun {
   readonly signal: AbortSignal;
 }
 
-/**
- * Alerts until the signal is aborted.
- *
- * @throws {Error} When the consumer crashed beyond the client's own restarts.
- */
+/** Alerts until the signal is aborted; throws when the consumer crashed beyond its restarts. */
 export async function runAlerter(run: AlerterRun): Promise<void> {
-  const { settings, sql, log } = run;
+  const { settings, sql, log, metrics } = run;
   const lock = await lockAlerter(sql, settings.kafka.alertGroupId, {
     signal: run.signal,
     waiting: () => log.info("another alerter is at work: waiting to take over"),
   });
   if (lock === undefined) return;
-  try {
-    await alertWhileLocked(run, lock);
-  } finally {
-    await lock.release();
-  }
-}
-
-/** {@link runAlerter}, once this alerter holds the lock. */
-async function alertWhileLocked(run: AlerterRun, lock: AlerterLock): Promise<void> {
-  const { sql, log, metrics } = run;
-  const delivery = startDelivery(
-    run.channels.map((c) => createChannel(c)),
-    outboxIn(sql),
-    {
-      log,
-      onOutcome: (channel, outcome, latencyMs) => {
-        metrics.notifications.inc({ channel, outcome });
-        if (outcome === "sent") metrics.notificationLatency.observe({ channel }, latencyMs / 1000);
-      },
+  const delivery = startDelivery(run.channels.map((c) => createChannel(c)), outboxIn(sql), {
+    log,
+    onOutcome: (channel, outcome, latencyMs) => {
+      metrics.notifications.inc({ channel, outcome });
+      if (outcome === "sent") metrics.notificationLatency.observe({ channel }, latencyMs / 1000);
     },
-  );
+  });
   try {
     await alertWithDelivery(run, delivery, lock);
   } finally {
     await delivery.stop();
+    await lock.release();
   }
 }
 
-/** {@link alertWhileLocked}, its delivery loops running. */
 async function alertWithDelivery(
   run: AlerterRun,
   delivery: Delivery,
@@ -130,7 +108,6 @@ async function alertWithDelivery(
   const states = new Map<string, AlertState>(await loadAlertStates(sql));
   const serial = serialized();
 
-  /** Runs events through the states and saves the change whole; then the outbox is sent. */
   async function apply(events: ReadonlyMap<string, readonly AlertEvent[]>): Promise<void> {
     const change = decide(events, { sites, states, now: new Date().toISOString() });
     if (change.states.length === 0) return;
@@ -187,14 +164,13 @@ async function alertWithDelivery(
   }
 }
 
-/** How many past ticks' marks are kept while the alerter is behind (ten minutes' worth). */
+/** Ten minutes of ticks' marks, kept while the alerter is behind. */
 const MARKS_KEPT = 120;
 
 /**
  * Every {@link TICK_MS}, judges silence as of the newest earlier tick up to which every result
- * published has been handled (read, and its batch saved): results waiting on the topic, or a batch
- * that cannot be saved, are not silence. One tick at a time. Also makes sure that the lock is still
- * held: a lost database session loses it, and another alerter may then be at work.
+ * published has been handled: results waiting on the topic, or a batch that cannot be saved, are
+ * not silence. Also makes sure that the lock is still held.
  */
 function startTicks(
   run: Pick<AlerterRun, "kafka" | "settings" | "log"> & {
@@ -217,8 +193,7 @@ function startTicks(
       );
       return;
     }
-    // The database did not answer: the lock is most likely still held. Silence is not judged
-    // meanwhile, in case another alerter is at work.
+    // Most likely still held; silence is not judged meanwhile, in case another alerter is at work.
     if (lock === "unknown") {
       run.log.warn("could not make sure that this alerter still holds its lock: asking again");
       return;
@@ -250,10 +225,6 @@ function startTicks(
   };
 }
 
-/**
- * The `notifications` table as the delivery loops see it. Only the alerter holding the lock sends:
- * a notification it was sending when killed is due again for the next one.
- */
 function outboxIn(sql: Sql): Outbox {
   return {
     next: (channel, now) => nextNotification(sql, channel, now),

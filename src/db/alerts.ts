@@ -1,16 +1,15 @@
 /**
  * Storing alerts (`sql/0001_schema.sql`): each site's alert state, its incidents, and the outbox
- * of notifications. A change of the state machine is written in one transaction, states,
- * incidents and notifications together, so that the consumer can commit its Kafka offsets after
- * it and a crash anywhere neither loses a notification nor adds a second one: every row has a key
- * that the same transition always gives. The one alerter at work ({@link lockAlerter}) then reads
- * what is due, sends it and marks it sent, or failed with the time of its next attempt.
+ * of notifications. A change of the state machine is written in one transaction, and every row has
+ * a key that the same transition always gives: a crash anywhere neither loses a notification nor
+ * adds a second one. The one alerter at work ({@link lockAlerter}) sends what is due.
  *
  * @module
  */
 import type postgres from "postgres";
+import type { AlertChange } from "../alert/decide.ts";
 import type { OutboxEntry } from "../alert/deliver.ts";
-import { type Notification, SEVERITIES } from "../alert/notification.ts";
+import { SEVERITIES } from "../alert/notification.ts";
 import {
   type AlertState,
   alertStateSchema,
@@ -22,21 +21,8 @@ import { printable } from "../text.ts";
 import type { Sql } from "./client.ts";
 
 /**
- * The stored alert state of every site, to follow them on after a restart.
- *
- * @param sql The database.
- * @returns Site id → its state. A site with no stored state is absent from the map (start it with
- *   `initialAlertState()`).
- * @throws {ServiceError} When a stored state is not a valid {@link AlertState} (written by another
- *   version of `monitor`, or edited), naming every such site: starting such a site afresh would
- *   forget its open incidents, so nothing is skipped silently.
- *
- * @example
- * ```ts ignore
- * import { loadAlertStates } from "./alerts.ts";
- * const states = await loadAlertStates(sql);
- * const shop = states.get("shop") ?? initialAlertState("shop", new Date().toISOString());
- * ```
+ * The stored alert state of every site, by site id. Throws a {@link ServiceError} naming every site
+ * whose state is not valid: starting it afresh would forget its open incidents.
  */
 export async function loadAlertStates(sql: Sql): Promise<Map<string, AlertState>> {
   const rows = await sql<{ site_id: string; state: unknown }[]>`
@@ -63,82 +49,18 @@ export async function loadAlertStates(sql: Sql): Promise<Map<string, AlertState>
   return states;
 }
 
-/**
- * A notification for one channel.
- *
- * @example
- * ```ts ignore
- * const entry: ChannelNotification = { channel: "oncall", notification: notificationOf(transition, site) };
- * ```
- */
-export interface ChannelNotification {
-  /** The channel's name. */
-  readonly channel: string;
-  readonly notification: Notification;
-}
+type ChannelNotification = AlertChange["notifications"][number];
 
 /**
- * What the state machine changed: new states, and what to record and tell of it.
+ * Writes a change in one transaction: the states, the incidents opened and resolved, and the
+ * notifications. Idempotent: the same change saved again (a redelivered batch) leaves the same rows.
  *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialAlertState } from "../alert/incidents.ts";
- * import type { AlertChange } from "./alerts.ts";
- * const change: AlertChange = { states: [initialAlertState("shop", "2026-01-01T00:00:00.000Z")], transitions: [], notifications: [] };
- * assert.equal(change.states[0]?.siteId, "shop");
- * ```
- */
-export interface AlertChange {
-  /** The new state of each site that changed; every site of a transition must be here. */
-  readonly states: readonly AlertState[];
-  /** Incidents opened and resolved, in the order they happened. */
-  readonly transitions: readonly Transition[];
-  /** The notifications of those transitions, one per transition and channel. */
-  readonly notifications: readonly ChannelNotification[];
-}
-
-/**
- * What {@link saveAlertChange} added: nothing, for a change saved before.
- *
- * @example
- * ```ts ignore
- * const { notifications } = await saveAlertChange(sql, change);
- * if (notifications > 0) delivery.wake();
- * ```
- */
-export interface SaveOutcome {
-  /** Incidents inserted, or resolved, by this call. */
-  readonly incidents: number;
-  /** Notifications added to the outbox by this call. */
-  readonly notifications: number;
-}
-
-/**
- * Writes a change in one transaction: upserts the states, inserts the incidents opened, resolves
- * those resolved, and adds the notifications to the outbox. Idempotent: the same change saved
- * again (a redelivered batch) leaves the same rows. Errors (a lost connection, a constraint that
- * says the change contradicts what is stored) are thrown; nothing of the change is then kept.
- *
- * @param sql The database.
- * @param change The states, transitions and notifications of one or more events.
  * @returns How many incidents and notifications were new.
- * @throws {Error} When a transition's site has no state in the change (a bug of the caller).
- *
- * @example
- * ```ts ignore
- * import { saveAlertChange } from "./alerts.ts";
- * const step = applyAlertEvent(rule, state, { type: "result", result });
- * const notifications = step.transitions.flatMap((transition) =>
- *   channels.map((channel) => ({ channel, notification: notificationOf(transition, site) }))
- * );
- * await saveAlertChange(sql, { states: [step.state], transitions: step.transitions, notifications });
- * ```
  */
 export async function saveAlertChange(
   sql: Sql,
   change: AlertChange,
-): Promise<SaveOutcome> {
+): Promise<{ incidents: number; notifications: number }> {
   const sites = new Set(change.states.map((state) => state.siteId));
   const stateless = change.transitions.find((t) => !sites.has(t.incident.siteId));
   if (stateless !== undefined) {
@@ -158,9 +80,8 @@ export async function saveAlertChange(
 }
 
 /**
- * Upserts the states in the order of their site ids, so that two writers (an alerter that has
- * just lost its lock, and the next) lock rows in the same order; a row equal to the one stored is
- * locked but not rewritten.
+ * In the order of their site ids, so that two writers (an alerter that has just lost its lock, and
+ * the next) lock rows in the same order.
  */
 async function upsertStates(sql: postgres.TransactionSql, states: readonly AlertState[]) {
   if (states.length === 0) return;
@@ -179,7 +100,6 @@ async function upsertStates(sql: postgres.TransactionSql, states: readonly Alert
       WHERE a.state IS DISTINCT FROM excluded.state`;
 }
 
-/** An incident and, when the change resolves it, how. */
 interface IncidentRow {
   readonly incident: Incident;
   readonly resolved: { readonly at: string; readonly byCheckId: string } | null;
@@ -194,70 +114,55 @@ async function writeIncidents(
   sql: postgres.TransactionSql,
   transitions: readonly Transition[],
 ): Promise<number> {
-  const rows = new Map<string, IncidentRow>();
+  const byId = new Map<string, IncidentRow>();
   for (const transition of transitions) {
     const resolved = transition.type === "resolved"
       ? { at: transition.resolvedAt, byCheckId: transition.resolvedByCheckId }
       : null;
-    const before = rows.get(transition.incident.id);
-    rows.set(transition.incident.id, {
+    const before = byId.get(transition.incident.id);
+    byId.set(transition.incident.id, {
       incident: before?.incident ?? transition.incident,
       resolved: resolved ?? before?.resolved ?? null,
     });
   }
-  const resolved = [...rows.values()].filter((row) => row.resolved !== null);
-  const opened = [...rows.values()].filter((row) => row.resolved === null);
-  let written = 0;
-  if (resolved.length > 0) {
-    written += (await sql`
-      INSERT INTO incidents AS i ${incidentColumns(sql)} ${incidentValues(sql, resolved)}
-      ON CONFLICT (incident_id) DO UPDATE
-        SET resolved_at = excluded.resolved_at, resolved_by_check_id = excluded.resolved_by_check_id
-        WHERE i.resolved_at IS NULL`).count;
-  }
-  if (opened.length > 0) {
-    written += (await sql`
-      INSERT INTO incidents ${incidentColumns(sql)} ${incidentValues(sql, opened)}
-      ON CONFLICT (incident_id) DO NOTHING`).count;
-  }
-  return written;
-}
-
-function incidentColumns(sql: postgres.TransactionSql) {
-  return sql`(incident_id, site_id, kind, severity, regions, opened_at, opened_by_check_id,
-              cause_error_kind, cause_status_code, cause_response_time_ms, cause_message,
-              resolved_at, resolved_by_check_id)`;
-}
-
-function incidentValues(sql: postgres.TransactionSql, rows: readonly IncidentRow[]) {
-  const column = <T>(pick: (incident: Incident) => T) => rows.map((row) => pick(row.incident));
-  return sql`
+  if (byId.size === 0) return 0;
+  const rows = [...byId.values()].toSorted((a, b) => Number(!a.resolved) - Number(!b.resolved));
+  const column = <T>(pick: (row: IncidentRow) => T) => rows.map(pick);
+  const result = await sql`
+    INSERT INTO incidents AS i (incident_id, site_id, kind, severity, regions, opened_at,
+      opened_by_check_id, cause_error_kind, cause_status_code, cause_response_time_ms,
+      cause_message, resolved_at, resolved_by_check_id)
     SELECT incident_id, site_id, kind, severity,
            ARRAY(SELECT jsonb_array_elements_text(regions::jsonb)), opened_at, opened_by_check_id,
            cause_error_kind, cause_status_code, cause_response_time_ms, cause_message,
            resolved_at, resolved_by_check_id
     FROM unnest(
-      ${column((i) => i.id)}::text[],
-      ${column((i) => i.siteId)}::text[],
-      ${column((i) => i.kind)}::text[],
-      ${column((i) => SEVERITIES[i.kind])}::text[],
-      ${column((i) => JSON.stringify(i.regions))}::text[],
-      ${column((i) => i.openedAt)}::timestamptz[],
-      ${column((i) => i.openedByCheckId)}::uuid[],
-      ${column((i) => i.cause.errorKind)}::text[],
-      ${column((i) => i.cause.statusCode)}::int4[],
-      ${column((i) => i.cause.responseTimeMs)}::float8[],
-      ${column((i) => i.cause.message)}::text[],
-      ${rows.map((row) => row.resolved?.at ?? null)}::timestamptz[],
-      ${rows.map((row) => row.resolved?.byCheckId ?? null)}::uuid[]
-    ) AS t(incident_id, site_id, kind, severity, regions, opened_at, opened_by_check_id,
-           cause_error_kind, cause_status_code, cause_response_time_ms, cause_message,
-           resolved_at, resolved_by_check_id)`;
+      ${column((r) => r.incident.id)}::text[],
+      ${column((r) => r.incident.siteId)}::text[],
+      ${column((r) => r.incident.kind)}::text[],
+      ${column((r) => SEVERITIES[r.incident.kind])}::text[],
+      ${column((r) => JSON.stringify(r.incident.regions))}::text[],
+      ${column((r) => r.incident.openedAt)}::timestamptz[],
+      ${column((r) => r.incident.openedByCheckId)}::uuid[],
+      ${column((r) => r.incident.cause.errorKind)}::text[],
+      ${column((r) => r.incident.cause.statusCode)}::int4[],
+      ${column((r) => r.incident.cause.responseTimeMs)}::float8[],
+      ${column((r) => r.incident.cause.message)}::text[],
+      ${column((r) => r.resolved?.at ?? null)}::timestamptz[],
+      ${column((r) => r.resolved?.byCheckId ?? null)}::uuid[]
+    ) WITH ORDINALITY AS t(incident_id, site_id, kind, severity, regions, opened_at,
+      opened_by_check_id, cause_error_kind, cause_status_code, cause_response_time_ms,
+      cause_message, resolved_at, resolved_by_check_id, position)
+    ORDER BY position
+    ON CONFLICT (incident_id) DO UPDATE
+      SET resolved_at = excluded.resolved_at, resolved_by_check_id = excluded.resolved_by_check_id
+      WHERE i.resolved_at IS NULL AND excluded.resolved_at IS NOT NULL`;
+  return result.count;
 }
 
 /**
- * Adds the notifications not in the outbox yet. An incident's opening is inserted before its
- * resolution, so it has the smaller id: {@link nextNotification} sends them in that order.
+ * An incident's opening is inserted before its resolution, so it has the smaller id, and
+ * {@link nextNotification} sends them in that order.
  */
 async function insertNotifications(
   sql: postgres.TransactionSql,
@@ -285,29 +190,10 @@ async function insertNotifications(
 }
 
 /**
- * The channel's oldest notification due for sending: unsent, with its next attempt at or before
- * `now`, and no earlier notification of the same incident unsent (a resolution is never sent
- * before its opening). Channels do not wait for each other: a failing channel's notifications are
- * due only at their next attempt. One sender reads the outbox, the alerter that holds
- * {@link lockAlerter}: nothing is claimed, and a sender killed mid-send leaves the notification
- * due for the next alerter.
- *
- * @param sql The database.
- * @param channel The channel's name.
- * @param now The sender's clock. A new notification's first attempt is when its change was saved,
- *   by the database's clock.
- * @returns The notification, its body as it was written (to be read with `notificationSchema`),
- *   or `undefined` when none is due.
- *
- * @example
- * ```ts ignore
- * import { markNotificationSent, nextNotification } from "./alerts.ts";
- * const due = await nextNotification(sql, "oncall", new Date());
- * if (due) {
- *   await channel.send(notificationSchema.parse(due.body));
- *   await markNotificationSent(sql, due.id, new Date());
- * }
- * ```
+ * The channel's oldest notification due for sending, unless an earlier one of its incident is
+ * unsent (a resolution is never sent before its opening). Only the alerter holding
+ * {@link lockAlerter} reads it, so nothing is claimed. The body is as written, to be read with
+ * `notificationSchema`.
  */
 export async function nextNotification(
   sql: Sql,
@@ -328,109 +214,39 @@ export async function nextNotification(
   return row === undefined ? undefined : { ...row };
 }
 
-/**
- * Records that a channel accepted a notification. A notification marked sent already keeps its
- * first time.
- *
- * @param sql The database.
- * @param id The notification's id.
- * @param sentAt When the channel accepted it.
- *
- * @example
- * ```ts ignore
- * import { markNotificationSent } from "./alerts.ts";
- * await markNotificationSent(sql, due.id, new Date());
- * ```
- */
+/** Records that a channel accepted a notification; one marked sent already keeps its first time. */
 export async function markNotificationSent(sql: Sql, id: string, sentAt: Date): Promise<void> {
   await sql`
     UPDATE notifications SET sent_at = ${sentAt}
     WHERE notification_id = ${id}::bigint AND sent_at IS NULL`;
 }
 
-/**
- * A failed delivery.
- *
- * @example
- * ```ts
- * import type { DeliveryFailure } from "./alerts.ts";
- * const failure: DeliveryFailure = {
- *   error: 'Channel "oncall" (pagerduty) answered HTTP 503',
- *   nextAttemptAt: new Date(Date.now() + 2_000),
- * };
- * ```
- */
-export interface DeliveryFailure {
-  /** Why, already redacted by the caller (no URL token, key or password); cut at 2 000 characters. */
-  readonly error: string;
-  /** When to try again: the caller's backoff. */
-  readonly nextAttemptAt: Date;
-}
-
-/** The longest `last_error` kept, in characters. */
-const MAX_ERROR_LENGTH = 2_000;
-
-/**
- * Records a failed delivery: one more attempt, the error, and when to try again. A notification
- * marked sent is left as it is.
- *
- * @param sql The database.
- * @param id The notification's id.
- * @param failure The redacted error and the next attempt's time.
- *
- * @example
- * ```ts ignore
- * import { markNotificationFailed } from "./alerts.ts";
- * const delayMs = Math.min(500 * 2 ** due.attempts, 300_000);
- * await markNotificationFailed(sql, due.id, {
- *   error: error.message, // a ChannelError's message names the channel, never its secrets
- *   nextAttemptAt: new Date(Date.now() + delayMs),
- * });
- * ```
- */
+/** Records a failed attempt (its error redacted by the caller); one marked sent is left alone. */
 export async function markNotificationFailed(
   sql: Sql,
   id: string,
-  failure: DeliveryFailure,
+  failure: { readonly error: string; readonly nextAttemptAt: Date },
 ): Promise<void> {
-  const error = printable(failure.error).slice(0, MAX_ERROR_LENGTH);
+  const error = printable(failure.error).slice(0, 2_000);
   await sql`
     UPDATE notifications
     SET attempts = attempts + 1, last_error = ${error}, next_attempt_at = ${failure.nextAttemptAt}
     WHERE notification_id = ${id}::bigint AND sent_at IS NULL`;
 }
 
-/**
- * Whether the lock is still held: `lost` once its database session was lost (the server let go);
- * `unknown` when the database could not be asked (a timeout, a pool error), to be asked again.
- */
+/** Whether the lock is still held; `unknown` when the database could not be asked. */
 export type LockState = "held" | "lost" | "unknown";
 
 /** The lock held by the one alerter at work. */
 export interface AlerterLock {
-  /** Asks the database whether the lock is still held. */
   state(): Promise<LockState>;
-  /** Lets the next alerter take over. */
   release(): Promise<void>;
 }
 
 /**
- * Takes the alerter's lock (a PostgreSQL advisory lock, on a connection of its own), waiting while
- * another alerter of the same consumer group holds it: the alerter keeps the states in memory, so
- * two at work at once would overwrite each other's. One started beside another waits to take over;
- * a database away meanwhile is waited for.
- *
- * @param sql The pool.
- * @param groupId The alerter's consumer group.
- * @param options `signal` ends the wait; `waiting` is told once, while another holds the lock.
- * @returns The lock, or `undefined` when the signal ended the wait.
- *
- * @example
- * ```ts ignore
- * import { lockAlerter } from "./alerts.ts";
- * const lock = await lockAlerter(sql, "website-monitor-alerter", { signal });
- * await lock?.release();
- * ```
+ * Takes the alerter's lock (a PostgreSQL advisory lock), waiting while another alerter of the same
+ * consumer group holds it: each keeps the states in memory, so two at once would overwrite each
+ * other's. `undefined` when the signal ended the wait.
  */
 export async function lockAlerter(
   sql: Sql,
@@ -450,12 +266,11 @@ export async function lockAlerter(
 }
 
 /**
- * The lock on a session of its own, or `undefined` while another session holds it. Whether it is
- * held is asked through the pool: postgres.js 3.4.9 throws an uncaught error, or hangs, on a query
- * to a reserved connection whose session has ended (porsager/postgres#1208, #1199), so that
- * connection is spoken to again only to unlock, while it holds the lock, and never returned to the
- * pool once its session has ended: the pool took it back, closed, when it closed, and a release
- * would hand it out again as open.
+ * The lock on a session of its own, or `undefined` while another session holds it. postgres.js
+ * 3.4.9 throws uncaught, or hangs, on a query to a reserved connection whose session has ended
+ * (porsager/postgres#1208, #1199): whether the lock is held is asked through the pool, and the
+ * connection is spoken to again only to unlock while it holds the lock, and never released once
+ * its session has ended (the pool would hand it out again as open).
  */
 async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> {
   const connection = await sql.reserve();
@@ -493,34 +308,15 @@ async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> 
 /** An incident open now, for a screen. */
 export interface OpenIncidentRow {
   readonly siteName: string;
-  readonly kind: "down" | "degraded" | "stale";
+  readonly kind: Incident["kind"];
   readonly regions: readonly string[];
   readonly openedAt: Date;
 }
 
-/**
- * The incidents open now, oldest first (at most `limit`).
- *
- * @param sql The pool.
- * @param limit Most incidents returned.
- * @returns From the `open_incidents` view; the site's id where it has no name.
- *
- * @example
- * ```ts ignore
- * import { openIncidents } from "./alerts.ts";
- * for (const incident of await openIncidents(sql, 20)) console.log(incident.siteName, incident.kind);
- * ```
- */
+/** The incidents open now, oldest first; the site's id where it has no name. */
 export async function openIncidents(sql: Sql, limit: number): Promise<OpenIncidentRow[]> {
-  const rows = await sql<
-    { site_name: string; kind: OpenIncidentRow["kind"]; regions: string[]; opened_at: Date }[]
-  >`
-    SELECT coalesce(site_name, site) AS site_name, kind, regions, opened_at
+  const rows = await sql<OpenIncidentRow[]>`
+    SELECT coalesce(site_name, site) AS "siteName", kind, regions, opened_at AS "openedAt"
     FROM open_incidents ORDER BY opened_at, incident_id LIMIT ${limit}`;
-  return rows.map((row) => ({
-    siteName: row.site_name,
-    kind: row.kind,
-    regions: row.regions,
-    openedAt: row.opened_at,
-  }));
+  return [...rows];
 }

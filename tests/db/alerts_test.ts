@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import type { AlertChange } from "../../src/alert/decide.ts";
 import { applyAlertEvent, initialAlertState } from "../../src/alert/incidents.ts";
 import { notificationOf } from "../../src/alert/notification.ts";
 import type { AlertRule } from "../../src/alert/rules.ts";
 import type { AlertState, CheckSeen, Transition } from "../../src/alert/state.ts";
 import type { Sql } from "../../src/db/client.ts";
 import {
-  type AlertChange,
   loadAlertStates,
   lockAlerter,
   markNotificationFailed,

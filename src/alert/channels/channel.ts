@@ -1,70 +1,39 @@
 /**
- * What every channel is: something that delivers a notification, or says clearly why it could
- * not, in its own words: never a receiver's answer or a library's message, which may repeat a
- * secret (a URL's token, a routing key, a password) in any spelling.
+ * What every channel shares. A channel fails in its own fixed words, never with a receiver's
+ * answer or a library's message: those may repeat a secret (a URL's token, a routing key, a
+ * password) in any spelling.
  *
  * @module
  */
+import { STATUS_CODES } from "node:http";
+import { VERSION } from "../../version.ts";
+import { formatElapsed } from "../elapsed.ts";
 import type { Notification } from "../notification.ts";
 import type { ChannelType } from "./config.ts";
 
-/** Options of one delivery. */
+/** Aborting `signal` abandons a delivery: `send` rejects with the signal's reason. */
 export interface SendOptions {
-  /** Aborting it abandons the delivery: `send` rejects with the signal's reason. */
   readonly signal?: AbortSignal;
 }
 
-/**
- * A place notifications go.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { Channel } from "./channel.ts";
- * const sent: string[] = [];
- * const memory: Channel = { name: "memory", type: "webhook", send: async (n) => void sent.push(n.idempotencyKey) };
- * assert.equal(memory.name, "memory");
- * ```
- */
+/** A place notifications go. */
 export interface Channel {
   /** Its key in the `channels` map. */
   readonly name: string;
   readonly type: ChannelType;
-  /**
-   * Delivers one notification.
-   *
-   * @returns When the receiver accepted it.
-   * @throws {ChannelError} When it did not, or did not answer in time.
-   */
+  /** Delivers one notification; throws a {@link ChannelError} when it was not accepted in time. */
   send(notification: Notification, options?: SendOptions): Promise<void>;
 }
 
 /**
  * A notification was not delivered. `retryable` tells a passing fault (no connection, a timeout, a
- * 5xx or 429 answer) from one that will happen again (a 4xx answer: the configuration is wrong).
- * The message names the channel and is made of fixed words, a status and a server's host: never
- * its URL, its secrets or text a receiver chose.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { ChannelError } from "./channel.ts";
- * const error = new ChannelError({ name: "oncall", type: "pagerduty" }, "refused the notification: HTTP 400 (Bad Request)", { retryable: false });
- * assert.equal(error.message, 'Channel "oncall" (pagerduty) refused the notification: HTTP 400 (Bad Request)');
- * ```
+ * 5xx, 408 or 429 answer) from one that will happen again (another 4xx: the configuration is wrong).
  */
 export class ChannelError extends Error {
   override name = "ChannelError";
-  /** The channel's name. */
   readonly channel: string;
-  /** Whether sending again later may succeed. */
   readonly retryable: boolean;
 
-  /**
-   * @param channel Which channel.
-   * @param detail What happened, after the channel's name.
-   * @param options Whether trying again may help.
-   */
   constructor(
     channel: { readonly name: string; readonly type: ChannelType },
     detail: string,
@@ -77,20 +46,8 @@ export class ChannelError extends Error {
 }
 
 /**
- * What kept a connection from carrying a notification, in fixed words: a library's message may
- * quote the URL (whose path is a secret for Slack) or the server's own text, so it is read, never
- * repeated.
- *
- * @param error What fetch or nodemailer threw.
- * @returns A short description, for after a colon.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { connectionFault } from "./channel.ts";
- * const cause = new Error("error sending request for url (https://hooks.slack.com/services/T/B/s3cret): client error (Connect): tcp connect error: Connection refused (os error 111)");
- * assert.equal(connectionFault(new TypeError("fetch failed", { cause })), "the connection was refused");
- * ```
+ * What kept fetch or nodemailer from carrying a notification, in fixed words: a library's message
+ * may quote the URL (a secret for Slack) or the server's text, so it is read, never repeated.
  */
 export function connectionFault(error: unknown): string {
   const texts: string[] = [];
@@ -110,3 +67,60 @@ const FAULTS: readonly (readonly [RegExp, string])[] = [
   [/closed|reset|EPIPE/i, "the connection closed before an answer"],
   [/unreachable/i, "the network is unreachable"],
 ];
+
+const USER_AGENT =
+  `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor; alerts)`;
+
+/**
+ * A channel that POSTs each notification as JSON and takes a 2xx answer as its acceptance. The
+ * answer's body is never read into an error, and a redirect is not followed: it would carry the
+ * body, and its signature, elsewhere.
+ *
+ * @param request The body and extra headers of a notification, made again for every attempt.
+ */
+export function jsonChannel(
+  config: { name: string; type: ChannelType; url: string; timeoutMs: number },
+  request: (notification: Notification) => { body: string; headers?: Record<string, string> },
+): Channel {
+  async function send(notification: Notification, options: SendOptions = {}): Promise<void> {
+    const { body, headers } = request(notification);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), config.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(config.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...headers },
+        body,
+        redirect: "manual",
+        signal: options.signal === undefined
+          ? deadline.signal
+          : AbortSignal.any([options.signal, deadline.signal]),
+      });
+      // Unread, but released: the connection is not kept waiting for it.
+      await response.body?.cancel();
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      const detail = deadline.signal.aborted
+        ? `did not answer within ${formatElapsed(config.timeoutMs)}`
+        : `could not be reached: ${connectionFault(error)}`;
+      throw new ChannelError(config, detail, { retryable: true });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.ok) return;
+    // The standard reason phrase, not the receiver's own text.
+    const reason = STATUS_CODES[response.status];
+    const status = `HTTP ${response.status}${reason === undefined ? "" : ` (${reason})`}`;
+    if (response.status >= 300 && response.status < 400) {
+      throw new ChannelError(
+        config,
+        `was answered with ${status}, a redirect: configure the URL it redirects to`,
+        { retryable: false },
+      );
+    }
+    const retryable = [408, 429].includes(response.status) || response.status >= 500;
+    throw new ChannelError(config, `refused the notification: ${status}`, { retryable });
+  }
+  return { name: config.name, type: config.type, send };
+}

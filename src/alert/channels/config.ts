@@ -1,9 +1,6 @@
 /**
- * Notification channels as the sites file holds them: the top-level `channels` map, name →
- * channel, its zod schema ({@link channelsSchema}) for the sites file's schema to take in,
- * {@link readChannels}, which parses the map as config hands it over, and {@link resolveChannel},
- * which applies defaults and reads a CA file. Secrets (a URL's token, a webhook secret, a routing
- * key, a password) are meant to be written as `${VAR}`.
+ * The sites file's top-level `channels` map (name → channel): its schema, and
+ * {@link readChannels}, which parses it as config hands it over and resolves each channel.
  *
  * @module
  */
@@ -14,19 +11,14 @@ import { type Report, reportIssues, typedIssues } from "../../config/sites_probl
 import { formatKeyPath, type KeyPath } from "../../config/yaml_source.ts";
 import { CHANNEL_NAME, CHANNEL_NAME_HINT, durationSchema } from "../rules.ts";
 
-/** Delivery time bounds. */
-export const CHANNEL_DEFAULTS = {
-  timeoutMs: 10_000,
-  maxTimeoutMs: 300_000,
-} as const;
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** The PagerDuty Events API v2 endpoint (`https://events.eu.pagerduty.com/v2/enqueue` in the EU). */
 export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
 
-/** The kinds of channel. */
-export const CHANNEL_TYPES = ["webhook", "slack", "pagerduty", "email"] as const;
+const CHANNEL_TYPES = ["webhook", "slack", "pagerduty", "email"] as const;
 
-/** One of {@link CHANNEL_TYPES}. */
+/** The kinds of channel. */
 export type ChannelType = typeof CHANNEL_TYPES[number];
 
 /** A webhook secret shorter than this is guessable. */
@@ -38,7 +30,7 @@ const httpUrl = z.url({
   error: "must be an absolute http(s) URL",
 });
 
-const timeout = durationSchema(100, CHANNEL_DEFAULTS.maxTimeoutMs).describe(
+const timeout = durationSchema(100, 300_000).describe(
   "How long delivering one notification may take (default 10s)",
 ).optional();
 
@@ -91,112 +83,31 @@ const emailSchema = z.strictObject({
   timeout,
 }).describe("E-mail over SMTP, always encrypted");
 
-/**
- * One channel as written: `type` says which.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { channelSchema } from "./config.ts";
- * assert.equal(channelSchema.safeParse({ type: "slack", url: "https://hooks.slack.com/services/T/B/x" }).success, true);
- * assert.equal(channelSchema.safeParse({ type: "sms" }).success, false);
- * ```
- */
-export const channelSchema = z.discriminatedUnion("type", [
+const channelSchema = z.discriminatedUnion("type", [
   webhookSchema,
   slackSchema,
   pagerDutySchema,
   emailSchema,
 ], { error: `must have a type: one of ${CHANNEL_TYPES.join(", ")}` });
 
-/** A channel as written. */
-export type ChannelEntry = z.infer<typeof channelSchema>;
+type ChannelEntry = z.infer<typeof channelSchema>;
 
-/**
- * The top-level `channels` map: name → channel.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { channelsSchema } from "./config.ts";
- * const channels = channelsSchema.parse({ oncall: { type: "pagerduty", routing_key: "R0UT1NG" } });
- * assert.deepEqual(Object.keys(channels), ["oncall"]);
- * ```
- */
+/** The top-level `channels` map: name → channel. */
 export const channelsSchema = z.record(
   z.string().regex(CHANNEL_NAME, { error: CHANNEL_NAME_HINT }),
   channelSchema,
 ).describe("Where notifications go, by name; sites name them in alert.channels");
 
-/** What every channel has. */
-interface ChannelBase {
-  /** Its key in the `channels` map. */
-  readonly name: string;
-  /** How long delivering one notification may take. */
-  readonly timeoutMs: number;
-}
-
-/** A webhook, resolved. */
-export interface WebhookChannelConfig extends ChannelBase {
-  readonly type: "webhook";
-  readonly url: string;
-  readonly secret: string;
-}
-
-/** A Slack incoming webhook, resolved. */
-export interface SlackChannelConfig extends ChannelBase {
-  readonly type: "slack";
-  readonly url: string;
-}
-
-/** A PagerDuty Events API v2 integration, resolved. */
-export interface PagerDutyChannelConfig extends ChannelBase {
-  readonly type: "pagerduty";
-  readonly routingKey: string;
-  readonly url: string;
-}
-
-/** An SMTP server and the addresses to use, resolved. */
-export interface EmailChannelConfig extends ChannelBase {
-  readonly type: "email";
-  readonly host: string;
-  readonly port: number;
-  /** TLS from the first byte; otherwise STARTTLS, required. */
-  readonly secure: boolean;
-  /** `null`: no authentication. */
-  readonly auth: { readonly user: string; readonly password: string } | null;
-  readonly from: string;
-  readonly to: readonly string[];
-  /** CA certificate(s), PEM, to verify the server with; `null`: the system's. */
-  readonly caCert: string | null;
-}
-
 /** A channel, resolved: what `createChannel()` makes a sender of. */
-export type ChannelConfig =
-  | WebhookChannelConfig
-  | SlackChannelConfig
-  | PagerDutyChannelConfig
-  | EmailChannelConfig;
+export type ChannelConfig = Readonly<ReturnType<typeof resolveChannel>>;
+export type WebhookChannelConfig = Extract<ChannelConfig, { type: "webhook" }>;
+export type SlackChannelConfig = Extract<ChannelConfig, { type: "slack" }>;
+export type PagerDutyChannelConfig = Extract<ChannelConfig, { type: "pagerduty" }>;
+export type EmailChannelConfig = Extract<ChannelConfig, { type: "email" }>;
 
 /**
- * A channel as used: defaults applied, its CA file read. Reports a user without a password (or the
- * reverse).
- *
- * @param name Its key in the `channels` map.
- * @param entry As written, `${VAR}` references resolved.
- * @param context `at`: the entry's key path; `readCaFile`: reads a `ca_file` (relative to the sites
- * file), reporting when it cannot, and returns its text or `null`; `report`: told about problems.
- * @returns The channel.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { resolveChannel } from "./config.ts";
- * const channel = resolveChannel("mail", {
- *   type: "email", host: "smtp.example.com", secure: true, from: "monitor@example.com", to: "ops@example.com",
- * }, { at: ["channels", "mail"], readCaFile: () => null, report: () => {} });
- * assert.equal(channel.type === "email" && channel.port, 465);
- * ```
+ * A channel as used: defaults applied, its CA file read (`readCaFile` reports when it cannot).
+ * Reports a user without a password, or the reverse.
  */
 export function resolveChannel(
   name: string,
@@ -206,18 +117,16 @@ export function resolveChannel(
     readonly readCaFile: (path: string, at: KeyPath) => string | null;
     readonly report: Report;
   },
-): ChannelConfig {
-  const timeoutMs = entry.timeout === undefined
-    ? CHANNEL_DEFAULTS.timeoutMs
-    : parseDurationMs(entry.timeout) ?? CHANNEL_DEFAULTS.timeoutMs;
+) {
+  const timeoutMs = parseDurationMs(entry.timeout ?? "") ?? DEFAULT_TIMEOUT_MS;
   switch (entry.type) {
     case "webhook":
-      return { type: "webhook", name, timeoutMs, url: entry.url, secret: entry.secret };
+      return { type: "webhook" as const, name, timeoutMs, url: entry.url, secret: entry.secret };
     case "slack":
-      return { type: "slack", name, timeoutMs, url: entry.url };
+      return { type: "slack" as const, name, timeoutMs, url: entry.url };
     case "pagerduty":
       return {
-        type: "pagerduty",
+        type: "pagerduty" as const,
         name,
         timeoutMs,
         routingKey: entry.routing_key,
@@ -233,7 +142,7 @@ export function resolveChannel(
       }
       const secure = entry.secure ?? false;
       return {
-        type: "email",
+        type: "email" as const,
         name,
         timeoutMs,
         host: entry.host,
@@ -253,16 +162,12 @@ export function resolveChannel(
 }
 
 /**
- * Parses the `channels` map of a sites file as config hands it over (as written), reporting each
- * problem at its key path; a channel's values are never shown in a message (they may be secrets),
- * but its type.
+ * Parses the `channels` map as written, reporting each problem at its key path; a channel's values
+ * are never shown in a message (they may be secrets).
  *
- * @param written The map as written, `${NAME}` references unresolved; `undefined` when there is
- *   none.
- * @param context `env`: the alerter's environment for references; `null` where channels are
- *   checked without their secrets (a checker, `sites apply`): a value that holds a reference is
- *   then checked for its type only, since it may stand for all of a URL or a secret.
- *   `readCaFile`: reads an e-mail channel's `ca_file`. `report`: told about each problem.
+ * @param context `env` resolves `${NAME}` references; `null` where channels are checked without
+ *   their secrets (a checker, `sites apply`): a value holding a reference is then checked for its
+ *   type only, since it may stand for all of a URL or a secret.
  * @returns The channels without a problem of their own, resolved, in the file's order; the names
  *   of all (`undefined` when the map is no map).
  */
@@ -296,7 +201,6 @@ export function readChannels(
     },
   ) as { channels: unknown };
   const parsed = channelsSchema.optional().safeParse(data);
-  // (Checked as a word, a value that holds a reference is checked for its type only.)
   const issues = (parsed.success ? [] : parsed.error.issues)
     .flatMap((issue) => typedIssues({ ...issue, path: ["channels", ...issue.path] }))
     .filter((issue) =>

@@ -1,8 +1,8 @@
 /**
- * E-mail over SMTP with nodemailer, always encrypted: TLS from the first byte (`secure`, usually
- * port 465) or STARTTLS, which the server must then offer (port 587). One connection per message.
- * The `Message-ID` is derived from the idempotency key, so a repeated delivery is the same message
- * to a mail store that drops duplicates; `X-Monitor-Idempotency-Key` carries the key itself.
+ * E-mail over SMTP with nodemailer, always encrypted: TLS from the first byte (`secure`) or
+ * STARTTLS, which the server must then offer. One connection per message. The `Message-ID` is
+ * derived from the idempotency key, so a repeated delivery is the same message to a mail store that
+ * drops duplicates.
  *
  * @module
  */
@@ -10,43 +10,13 @@ import { createHash } from "node:crypto";
 import nodemailer from "nodemailer";
 import { formatElapsed } from "../elapsed.ts";
 import type { Notification } from "../notification.ts";
-import { type Channel, ChannelError, connectionFault, type SendOptions } from "./channel.ts";
+import { type Channel, ChannelError, connectionFault } from "./channel.ts";
 import type { EmailChannelConfig } from "./config.ts";
 
 /** Long subjects are cut: mail clients show a line. */
 const MAX_SUBJECT_CHARS = 200;
 
-/** An e-mail, before its addresses. */
-export interface EmailMessage {
-  readonly subject: string;
-  readonly text: string;
-  /** `<…@website-monitor>`, the same for the same transition. */
-  readonly messageId: string;
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-/**
- * The e-mail for a notification.
- *
- * @param notification The notification.
- * @returns Subject, plain-text body, Message-ID and headers.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { emailMessage } from "./email.ts";
- * const message = emailMessage({
- *   version: 1, idempotencyKey: "a/down/c1/opened", transition: "opened", incidentId: "a/down/c1",
- *   siteId: "a", siteName: "A", url: "https://a.test/", kind: "down", severity: "critical",
- *   summary: "A is down: timeout: No answer", regions: ["eu"], openedAt: "2026-01-01T00:00:00.000Z",
- *   cause: { errorKind: "timeout", statusCode: null, responseTimeMs: null, message: "No answer" },
- *   openedByCheckId: "c1", resolvedAt: null, resolvedByCheckId: null,
- * });
- * assert.equal(message.subject, "[critical] A is down: timeout: No answer");
- * assert.match(message.messageId, /^<alert\.[0-9a-f]{64}@website-monitor>$/);
- * ```
- */
-export function emailMessage(notification: Notification): EmailMessage {
+function emailMessage(notification: Notification) {
   const { cause } = notification;
   const tag = notification.transition === "opened" ? notification.severity : "resolved";
   const lines = [
@@ -82,16 +52,6 @@ export function emailMessage(notification: Notification): EmailMessage {
   };
 }
 
-/** Nodemailer's error codes, without an SMTP reply, that the same settings will meet again. */
-const PERMANENT_CODES = new Set([
-  "EAUTH",
-  "ENOAUTH",
-  "ETLS",
-  "EREQUIRETLS",
-  "EENVELOPE",
-  "EMESSAGE",
-]);
-
 /**
  * Nodemailer's error codes in our words: its messages quote the server's replies, which may echo
  * the credentials (as they are, or in base64 as AUTH sent them).
@@ -106,35 +66,21 @@ const SMTP_FAULTS: Readonly<Record<string, string>> = {
   EPROTOCOL: "the server's answer is not SMTP",
 };
 
+/** Codes without an SMTP reply that the same settings will meet again: all above but one. */
+const PERMANENT_CODES = new Set(Object.keys(SMTP_FAULTS).filter((code) => code !== "EPROTOCOL"));
+
 /**
- * The channel's deadline alone ends a delivery, with one message. Nodemailer's own timers (DNS,
- * connection, greeting, idle socket) stand behind it, later: were they due with it, either could
- * fire first and tell the same timeout in other words.
+ * Nodemailer's own timers stand behind the channel's deadline, later: were they due with it,
+ * either could fire first and tell the same timeout in other words.
  */
 const LIBRARY_TIMEOUT_FACTOR = 2;
 
-/**
- * An e-mail channel.
- *
- * @param config The channel (its password never appears in an error).
- * @returns The channel.
- *
- * @example
- * ```ts ignore
- * import { emailChannel } from "./email.ts";
- * const channel = emailChannel({
- *   type: "email", name: "mail", host: "smtp.example.com", port: 587, secure: false,
- *   auth: { user: "monitor", password: Deno.env.get("SMTP_PASSWORD")! },
- *   from: "Monitor <monitor@example.com>", to: ["ops@example.com"], caCert: null, timeoutMs: 10_000,
- * });
- * await channel.send(notification);
- * ```
- */
+/** An e-mail channel; its password never appears in an error. */
 export function emailChannel(config: EmailChannelConfig): Channel {
   return {
     name: config.name,
     type: "email",
-    async send(notification: Notification, options: SendOptions = {}): Promise<void> {
+    async send(notification, options = {}) {
       const message = emailMessage(notification);
       const backstopMs = config.timeoutMs * LIBRARY_TIMEOUT_FACTOR;
       const transport = nodemailer.createTransport({
@@ -159,15 +105,7 @@ export function emailChannel(config: EmailChannelConfig): Channel {
         ? timer.signal
         : AbortSignal.any([options.signal, timer.signal]);
       try {
-        await transport.sendMail({
-          from: config.from,
-          to: [...config.to],
-          subject: message.subject,
-          text: message.text,
-          messageId: message.messageId,
-          headers: { ...message.headers },
-          signal,
-        });
+        await transport.sendMail({ ...message, from: config.from, to: [...config.to], signal });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
         throw failure(config, error, timer.signal.aborted);

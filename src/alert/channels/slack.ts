@@ -1,17 +1,13 @@
 /**
- * Slack incoming webhooks: a message with a `text` (what notifications and old clients show) and
- * Block Kit `blocks` (a section with the summary, a context line with the details). Slack answers
- * `200 ok`; anything else (`400 invalid_payload`, `403 action_prohibited`, `404 no_service`,
- * `410 channel_is_archived`) is an error, told by its status. Slack has no idempotency key: a repeated delivery shows
- * twice.
+ * Slack incoming webhooks: a `text` (what notifications show) and Block Kit `blocks` (the summary,
+ * then a context line of details). Slack has no idempotency key: a repeated delivery shows twice.
  *
  * @module
  */
 import { printable } from "../../text.ts";
 import type { Notification } from "../notification.ts";
-import type { Channel } from "./channel.ts";
+import { type Channel, jsonChannel } from "./channel.ts";
 import type { SlackChannelConfig } from "./config.ts";
-import { jsonChannel } from "./http.ts";
 
 /** Slack's bound on a section's text is 3000 characters; a message is cut well before. */
 const MAX_SECTION_CHARS = 2_000;
@@ -26,31 +22,7 @@ function escape(text: string): string {
   return printable(text).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-/**
- * The body of a Slack incoming-webhook message for a notification.
- *
- * @param notification The notification.
- * @returns `{ text, blocks }`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { slackMessage } from "./slack.ts";
- * const message = slackMessage({
- *   version: 1, idempotencyKey: "a/down/c1/opened", transition: "opened", incidentId: "a/down/c1",
- *   siteId: "a", siteName: "A & B", url: "https://a.test/", kind: "down", severity: "critical",
- *   summary: "A & B is down: timeout: No answer", regions: ["eu"], openedAt: "2026-01-01T00:00:00.000Z",
- *   cause: { errorKind: "timeout", statusCode: null, responseTimeMs: null, message: "No answer" },
- *   openedByCheckId: "c1", resolvedAt: null, resolvedByCheckId: null,
- * });
- * assert.equal(message.text, ":red_circle: A &amp; B is down: timeout: No answer");
- * assert.equal(message.blocks[0]?.type, "section");
- * ```
- */
-export function slackMessage(notification: Notification): {
-  readonly text: string;
-  readonly blocks: readonly SlackBlock[];
-} {
+function slackMessage(notification: Notification) {
   const emoji = notification.transition === "opened"
     ? EMOJI.opened[notification.kind]
     : EMOJI.resolved;
@@ -78,30 +50,7 @@ export function slackMessage(notification: Notification): {
   };
 }
 
-/** The two Block Kit blocks a message uses. */
-export type SlackBlock =
-  | { readonly type: "section"; readonly text: SlackText }
-  | { readonly type: "context"; readonly elements: readonly SlackText[] };
-
-/** A Block Kit text object. */
-export interface SlackText {
-  readonly type: "mrkdwn";
-  readonly text: string;
-}
-
-/**
- * A Slack channel.
- *
- * @param config The channel (its URL is a secret: it never appears in an error).
- * @returns The channel.
- *
- * @example
- * ```ts ignore
- * import { slackChannel } from "./slack.ts";
- * const channel = slackChannel({ type: "slack", name: "team", url: Deno.env.get("SLACK_WEBHOOK_URL")!, timeoutMs: 10_000 });
- * await channel.send(notification);
- * ```
- */
+/** A Slack channel; its URL is a secret and never appears in an error. */
 export function slackChannel(config: SlackChannelConfig): Channel {
   return jsonChannel(config, (notification) => ({
     body: JSON.stringify(slackMessage(notification)),
