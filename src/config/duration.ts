@@ -7,19 +7,7 @@
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
 
-/**
- * Parses a duration.
- *
- * @param text A duration such as `"1m30s"`.
- * @returns The duration in whole milliseconds, or `undefined` when `text` is not a duration.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseDurationMs } from "./duration.ts";
- * assert.equal(parseDurationMs("1m30s"), 90_000);
- * ```
- */
+/** A duration such as `"1m30s"` in whole milliseconds; `undefined` when it is none. */
 export function parseDurationMs(text: string): number | undefined {
   if (text === "") return undefined;
   let totalMs = 0;
@@ -32,12 +20,7 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(totalMs);
 }
 
-/**
- * Formats milliseconds the way {@link parseDurationMs} reads them, for messages.
- *
- * @param ms A non-negative duration.
- * @returns For example `"5s"` or `"250ms"`.
- */
+/** Milliseconds as {@link parseDurationMs} reads them, e.g. `"5s"` or `"250ms"`, for messages. */
 export function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
@@ -45,36 +28,21 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-/** The units of a duration, largest first, each with its length. */
 const UNITS = [["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]] as const;
 
 /**
  * A regular expression that matches exactly the durations from `minMs` to `maxMs` written as whole
- * numbers of units, largest first, each unit once and each after the first less than one of the
- * unit before it (`90s`, `1m30s`, `2h`, `1500ms`, not `1.5m`, `30s1m` or `1m90s`): a JSON Schema
- * can state the bounds with it, as a sum of parts it could not check.
- *
- * @param minMs The shortest duration matched.
- * @param maxMs The longest.
- * @returns The expression, anchored at both ends.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { durationPattern } from "./duration.ts";
- * const interval = durationPattern(5_000, 86_400_000);
- * assert.deepEqual(["5s", "1m30s", "24h", "4s", "4999ms", "25h", "24h1ms"].map((text) => interval.test(text)),
- *   [true, true, true, false, false, false, false]);
- * ```
+ * numbers of units, largest first, each once and each after the first less than one of the unit
+ * before it (`90s`, `1m30s`, not `1.5m`, `30s1m` or `1m90s`): a JSON Schema can state the bounds
+ * with it, as it cannot add parts up.
  */
 export function durationPattern(minMs: number, maxMs: number): RegExp {
   return new RegExp(`^(?:${spelled(0, minMs, maxMs, true).join("|")})$`);
 }
 
 /**
- * The ways to write a total from `lowMs` to `highMs` with the units from `UNITS[from]` on: as a
- * duration when `leading` (a first part, of any size), else as what follows a first part (each
- * part less than one of the unit before it; nothing at all stands for zero).
+ * The ways to write `lowMs` to `highMs` with the units from `UNITS[from]` on: a whole duration when
+ * `leading`, else what follows a first part (each less than one of the unit before; "" is zero).
  */
 function spelled(from: number, lowMs: number, highMs: number, leading: boolean): string[] {
   const ways = !leading && lowMs === 0 ? [""] : [];

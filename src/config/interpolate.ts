@@ -9,20 +9,8 @@ import { formatKeyPath, type KeyPath } from "./yaml_source.ts";
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
- * Replaces references in every string value (not in keys) of parsed data.
- *
- * @param data Parsed YAML.
- * @param env The environment.
- * @param report Told about each reference to an unset variable, with where it is and its name.
- * @returns A copy of `data` with the references replaced.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { interpolateEnv } from "./interpolate.ts";
- * const data = interpolateEnv({ headers: { authorization: "Bearer ${TOKEN}" } }, { TOKEN: "t0k" }, () => {});
- * assert.deepEqual(data, { headers: { authorization: "Bearer t0k" } });
- * ```
+ * A copy of parsed data with the references in every string value (not in keys) replaced;
+ * `report` is told of each reference to an unset variable.
  */
 export function interpolateEnv(
   data: unknown,
@@ -52,43 +40,20 @@ export function interpolateEnv(
   return visit(data, []);
 }
 
-/**
- * Whether a value holds a `${NAME}` reference (a `$${` is none): what it stands for may be a
- * secret, so a message about the value shows it as written.
- *
- * @param value A value as written.
- * @returns True for a string with a reference in it.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { holdsReference } from "./interpolate.ts";
- * assert.equal(holdsReference("Bearer ${TOKEN}"), true);
- * assert.equal(holdsReference("cost: $${price}"), false);
- * ```
- */
+/** Whether a value holds a `${NAME}` reference (`$${` is none): what it stands for may be a secret. */
 export function holdsReference(value: unknown): boolean {
   return typeof value === "string" &&
     [...value.matchAll(REFERENCE)].some(([, name]) => name !== undefined);
 }
 
-/**
- * What a `${NAME}` stands for when text is checked without resolving its references: a word that
- * fits in a host name, a path, a query or a header.
- */
+/** What a `${NAME}` stands for when text is checked unresolved: a word that fits anywhere in a URL or a header. */
 export const REFERENCE_WORD = "x";
 
-/** An environment where every name is set, to the {@link REFERENCE_WORD}. */
 export const EVERY_NAME_A_WORD = new Proxy({}, { get: () => REFERENCE_WORD }) as Readonly<
   Record<string, string>
 >;
 
-/**
- * The key paths (as formatted: `sites[0].url`) of the values that hold a `${NAME}` reference.
- *
- * @param data Parsed YAML, references unresolved.
- * @returns The paths.
- */
+/** The key paths (`sites[0].url`) of the values that hold a `${NAME}` reference. */
 export function referencedPaths(data: unknown): Set<string> {
   const paths = new Set<string>();
   // Against an empty environment, every reference is reported, with its path.

@@ -7,38 +7,25 @@
  * @module
  */
 
-/** What a group or the whole expression adds up to while it is being read. */
+/** A group (or the whole expression) being read: finished branches, then the current one. */
 interface Frame {
-  /** The branches finished (before a `|`) and their count. */
   done: number;
   branches: number;
-  /** The current branch, but its last item, which a repetition may still apply to. */
+  /** The current branch but its last item, which a repetition may still apply to. */
   before: number;
   last: number;
 }
 
 const REPEAT = /\{(\d+)(?:(,)(\d*))?\}/y;
-/** A group that sets flags for what follows it, and compiles to nothing: `(?i)`. */
 const FLAGS_ONLY = /\(\?[imsU-]*\)/y;
-/** What opens a group: `(`, `(?:`, `(?i:`, `(?P<name>` or `(?<name>`. */
+/** `(?i)` compiles to nothing; a group opens with `(`, `(?:`, `(?i:`, `(?P<name>` or `(?<name>`. */
 const GROUP_OPENING = /\((?:\?(?:P?<[^>]*>|[imsU-]*:))?/y;
 
 /**
- * An upper estimate of the number of instructions RE2 compiles `source` to, the way RE2 estimates
- * it before compiling (`calcSize` of re2js and Go's regexp/syntax): a literal character or a
- * class is one, `x{n,m}` is `x` m times over, a group or an alternative adds a little. Text that
- * is not valid RE2 gets an estimate all the same: compiling it says what is wrong.
- *
- * @param source RE2 syntax.
- * @returns The estimate; linear in the length of `source` to compute, with no recursion.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { programSize } from "./pattern_size.ts";
- * assert.equal(programSize("a{1000}"), 1_001);
- * assert.ok(programSize("(?:a{1000}b){0,1000}") > 1_000_000);
- * ```
+ * An upper estimate of the instructions RE2 compiles `source` to, as RE2 estimates it before
+ * compiling (`calcSize` of re2js and Go's regexp/syntax): a literal or a class is one, `x{n,m}` is
+ * `x` m times over. Invalid RE2 gets an estimate too; compiling it says what is wrong. Linear in
+ * the length of `source`, no recursion.
  */
 export function programSize(source: string): number {
   const stack: Frame[] = [{ done: 0, branches: 1, before: 0, last: 0 }];
@@ -98,7 +85,7 @@ export function programSize(source: string): number {
   return finished(stack[0]!);
 }
 
-/** The counts of the repetition `{n}`, `{n,}` or `{n,m}` at `at`; `{n,}` counts as `{n,n+1}`. */
+/** The counts of the repetition at `at`; `{n,}` counts as `{n,n+1}`. */
 function repeatAt(source: string, at: number) {
   REPEAT.lastIndex = at;
   const match = REPEAT.exec(source);
@@ -113,7 +100,7 @@ function finished(frame: Frame): number {
   return frame.done + frame.before + frame.last + frame.branches - 1;
 }
 
-/** Where the escape at `at` (a backslash) ends: `\pL`, `\p{Greek}`, `\x{263a}`, `\Q…\E`, `\d`. */
+/** Where the escape at `at` ends: `\pL`, `\p{Greek}`, `\x{263a}`, `\Q…\E`, `\d`. */
 function escapeEnd(source: string, at: number): number {
   const next = source[at + 1];
   if (next === "Q") {

@@ -1,16 +1,17 @@
 /**
- * A site as the checks use it ({@link SiteConfig}), built from a sites file's keys as written:
- * every default applied, the rules that span keys or sites checked, the CA files read.
- * `sites_file.ts` reads the file and hands what it validated to {@link buildSites}.
+ * A site as the checks use it ({@link SiteConfig}), built from a sites file's data: its keys
+ * validated ({@link checkSites}), every default applied, the rules across keys checked, CA files read.
  *
  * @module
  */
 import { isAbsolute, join } from "node:path";
 import { RE2JS } from "re2js";
-import { printable, quoted } from "../text.ts";
+import { quoted } from "../text.ts";
+import { osReason } from "./text_file.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { EVERY_NAME_A_WORD, interpolateEnv } from "./interpolate.ts";
 import { caCertificates } from "./pem.ts";
+import type { z } from "zod";
 import {
   LIMITS,
   MAX_PATTERN_SOURCE_CHARS,
@@ -18,10 +19,11 @@ import {
   patternSource,
   type SiteEntry,
   type SiteKeys,
+  siteKeysSchema,
   type SiteOptions,
   statusRange,
 } from "./sites_schema.ts";
-import { type ProblemContext, shownValue, valueAt } from "./sites_problems.ts";
+import { type ProblemContext, reportIssues, shownValue, valueAt } from "./sites_problems.ts";
 import { formatKeyPath, type KeyPath } from "./yaml_source.ts";
 
 /** Defaults for keys that neither a site nor the `defaults` block sets. */
@@ -37,71 +39,49 @@ export const DEFAULTS = {
 /** An HTTP method a check may use. */
 export type Method = typeof METHODS[number];
 
-/** A regular expression compiled by the linear-time engine. */
+/** A pattern: RE2 source, flags inline, references unresolved (what results record), compiled. */
 export interface SitePattern {
-  /**
-   * The pattern as RE2 source, flags inline: what results record (and their messages quote), so
-   * a pattern from a `${NAME}` reference is as written, the reference unresolved.
-   */
   readonly source: string;
-  /** The compiled expression; `test()` runs in time linear in the input. */
   readonly regex: RE2JS;
 }
 
-/** One site to check, with every default applied. */
+/** One site to check, every default applied. */
 export interface SiteConfig {
   readonly id: string;
   readonly name: string;
-  /** The URL to request, `${NAME}` references resolved. */
+  /** References resolved. */
   readonly url: string;
-  /**
-   * The URL as the sites file writes it, references unresolved: what results record, so a secret
-   * in a URL stays out of Kafka and the database.
-   */
+  /** What results record, references unresolved: a secret in a URL stays out of Kafka. */
   readonly urlAsWritten: string;
   readonly method: Method;
-  /** Request headers, defaults merged in (the site's win). */
   readonly headers: Readonly<Record<string, string>>;
-  /**
-   * Names (lower case) of the headers still sent after a redirect to another origin, unless it
-   * goes from https to http; the others are for the site's origin only.
-   */
+  /** Lower case; the others are for the site's origin only. */
   readonly forwardHeadersOnRedirect: readonly string[];
   readonly body: string | null;
   readonly intervalMs: number;
   readonly timeoutMs: number;
-  /** Inclusive status ranges that count as up. */
+  /** Inclusive ranges. */
   readonly expectStatus: readonly (readonly [number, number])[];
   readonly pattern: SitePattern | null;
-  /** Most redirects followed; 0: a redirect is the final response. */
   readonly maxRedirects: number;
   readonly maxBodyBytes: number;
-  /** False only when the file says `tls_verify: false`. */
   readonly tlsVerify: boolean;
-  /** CA certificate(s) (PEM) to verify the site with instead of the system's, from `ca_file`. */
+  /** PEM, from `ca_file`; null: the system's CAs. */
   readonly caCert: string | null;
-  /** Fewer days than this until the certificate expires is a failure. */
   readonly certMinDays: number | null;
 }
 
-/**
- * Room for a chain of a few dozen PEM certificates: each site's message on the sites topic
- * carries its CA file whole, and a message must stay well under a broker's 1 MB.
- */
+/** A chain of a few dozen certificates: a site's message carries its CA file, well under 1 MB. */
 export const MAX_CA_FILE_BYTES = 64 * 1024;
 
 /** Compiled patterns by source, shared by the sites built with it. */
 export type Patterns = Map<string, RE2JS>;
 
-/** A site built, with what the rules of the keys other rooms parse need to know of it. */
+/** A site built, with its index in `sites`. */
 export interface BuiltSite {
-  /** Its index in the file's `sites`. */
   readonly index: number;
   readonly site: SiteConfig;
-  /**
-   * Its timeout as messages show it; `null` when its interval or timeout has a problem of its
-   * own, so that no rule may compare anything with it.
-   */
+  /** As messages show it; `null` when its interval or timeout has a problem (nothing compares). */
   readonly timeoutShown: string | null;
 }
 
@@ -111,14 +91,9 @@ export interface FileContext extends ProblemContext {
 }
 
 /**
- * Applies defaults and checks the rules that span keys or sites, reporting each problem.
- *
- * @param file The file's keys, validated (or those of them without a problem of their own).
- * @param context Where problems go, the data as written (for messages and the URLs results
- *   record), where relative paths start; `compiled`, patterns to share; for the parts of a file
- *   with problems, the index of each site in the file and the keys left out (formatted), which
- *   no rule across keys may read.
- * @returns The sites.
+ * Applies defaults and checks the rules that span keys or sites, reporting each problem. For a file
+ * with problems, `indexes` are the sites' indexes in the file and `pruned` the keys (formatted)
+ * left out, which no rule may read.
  */
 export function buildSites(
   file: SiteKeys,
@@ -144,8 +119,7 @@ export function buildSites(
   return file.sites.map((site, position) => {
     const index = context.indexes?.[position] ?? position;
     const at = (key: string): KeyPath => ["sites", index, key];
-    // Whether the keys are as written: one left out for a problem of its own has no known value,
-    // and its default would make up problems.
+    // A key left out for a problem of its own has no known value: its default would make up problems.
     const known = (...keys: ("interval" | "timeout" | "method")[]) =>
       keys.every((key) =>
         !pruned.has(formatKeyPath(at(key))) &&
@@ -158,13 +132,12 @@ export function buildSites(
       report(at("id"), `"${id}" is already the id of sites[${seenAt}]: ids must be unique`);
     }
     checkStatusRanges(site, ["sites", index], context);
-    // Where a key's value comes from: the site, or else the defaults.
     const from = (key: keyof SiteOptions): KeyPath =>
       site[key] !== undefined ? at(key) : ["defaults", key];
 
-    const intervalMs = durationMs(site.interval ?? defaults.interval) ?? DEFAULTS.intervalMs;
-    // Unset, the timeout is 10 s or the interval if that is shorter.
-    const timeoutMs = durationMs(site.timeout ?? defaults.timeout) ??
+    const intervalMs = parseDurationMs(site.interval ?? defaults.interval ?? "") ??
+      DEFAULTS.intervalMs;
+    const timeoutMs = parseDurationMs(site.timeout ?? defaults.timeout ?? "") ??
       Math.min(DEFAULTS.timeoutMs, intervalMs);
     const timing = known("interval", "timeout");
     if (timeoutMs > intervalMs && timing) {
@@ -182,12 +155,8 @@ export function buildSites(
     }
     const method = site.method ?? defaults.method ?? DEFAULTS.method;
     if (site.body !== undefined && (method === "GET" || method === "HEAD") && known("method")) {
-      report(
-        at("body"),
-        `cannot be sent with method ${
-          shown(from("method"), method)
-        }: set method to POST or another`,
-      );
+      const used = shown(from("method"), method);
+      report(at("body"), `cannot be sent with method ${used}: set method to POST or another`);
     }
     const redirects = site.follow_redirects ?? defaults.follow_redirects ?? true;
     // One from a reference is recorded as written: what that stands for may be a secret.
@@ -219,11 +188,7 @@ export function buildSites(
       pattern: site.pattern === undefined || recorded === null
         ? null
         : { source: recorded, regex: compile(patternSource(site.pattern)) },
-      maxRedirects: redirects === true
-        ? DEFAULTS.maxRedirects
-        : redirects === false
-        ? 0
-        : redirects,
+      maxRedirects: redirects === true ? DEFAULTS.maxRedirects : Number(redirects), // false: 0
       maxBodyBytes: site.max_body_bytes ?? defaults.max_body_bytes ?? DEFAULTS.maxBodyBytes,
       tlsVerify: site.tls_verify ?? defaults.tls_verify ?? true,
       caCert: site.ca_file === undefined
@@ -249,13 +214,8 @@ function checkStatusRanges(
 }
 
 /**
- * Reads a CA file named at `at`: its certificates (only those: a site's go on the sites topic),
- * or null, with the problem reported, when it has none or cannot be read.
- *
- * @param path As written, relative to the sites file.
- * @param at Its key path.
- * @param context Where the sites file is, and where problems go.
- * @returns PEM text, or null.
+ * The certificates of the CA file named at `at` (relative to the sites file), or null, its problem
+ * reported, when it has none or cannot be read: a site's go on the sites topic.
  */
 export function readCaFile(
   path: string | undefined,
@@ -263,50 +223,86 @@ export function readCaFile(
   context: FileContext,
 ): string | null {
   if (path === undefined) return null;
-  const { report } = context;
   const resolved = isAbsolute(path) ? path : join(context.baseDir, path);
   const shown = quoted(shownValue(context.written, at, path));
-  const tooBig = caFileSizeProblem(resolved);
-  if (tooBig !== null) {
-    report(at, `${shown} ${tooBig}`);
-    return null;
-  }
+  let problem: string | undefined;
   try {
-    const certificates = caCertificates(Deno.readTextFileSync(resolved));
-    if ("pem" in certificates) return certificates.pem;
-    report(at, `${shown} ${certificates.problem}`);
-  } catch (error) {
-    // Deno's message without the "(os error 2): readfile '…'" that repeats the path as resolved.
-    const reason = printable((error as Error).message.replace(/ \(os error \d+\).*$/s, ""));
-    report(at, `${shown} cannot be read: ${reason}`);
+    const info = Deno.statSync(resolved);
+    if (!info.isFile) problem = "is not a file";
+    else if (info.size > MAX_CA_FILE_BYTES) {
+      problem =
+        `is ${info.size} bytes: a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (64 KiB) of PEM certificates`;
+    }
+  } catch {
+    // Reading it says why.
   }
+  if (problem === undefined) {
+    try {
+      const certificates = caCertificates(Deno.readTextFileSync(resolved));
+      if ("pem" in certificates) return certificates.pem;
+      problem = certificates.problem;
+    } catch (error) {
+      problem = `cannot be read: ${osReason(error)}`;
+    }
+  }
+  context.report(at, `${shown} ${problem}`);
   return null;
 }
 
-/** Why the file cannot be a CA file by its size, if it cannot; reading it says what else is wrong. */
-function caFileSizeProblem(resolved: string): string | null {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(resolved);
-  } catch {
-    return null;
-  }
-  if (!info.isFile) return "is not a file";
-  if (info.size <= MAX_CA_FILE_BYTES) return null;
-  return `is ${info.size} bytes: a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (64 KiB) of PEM certificates`;
-}
-
-function durationMs(text: string | undefined): number | undefined {
-  return text === undefined ? undefined : parseDurationMs(text);
-}
-
 /**
- * The URL results record: as written, references unresolved, when that reads as a URL (each
- * reference standing for a word); otherwise, when a reference stands for the scheme or the host and
- * port, the resolved origin alone (with `/…` for a path: it may hold a token).
+ * The URL results record: as written when that reads as a URL; else, when a reference stands for
+ * the scheme or the host and port, the resolved origin alone (with `/…` for a path: it may hold a token).
  */
 function recordedUrl(written: string, resolved: string): string {
   if (URL.canParse(interpolateEnv(written, EVERY_NAME_A_WORD, () => {}) as string)) return written;
   const url = new URL(resolved);
   return url.pathname === "/" ? `${url.origin}/` : `${url.origin}/…`;
+}
+
+/**
+ * Validates a sites file's data (references resolved) and builds its sites, reporting every
+ * problem: of single keys, and of the rules across keys on the keys without one.
+ */
+export function checkSites(
+  data: unknown,
+  context: FileContext & { readonly compiled?: Patterns },
+): BuiltSite[] {
+  const parsed = siteKeysSchema.safeParse(data);
+  if (parsed.success) return buildSites(parsed.data, context);
+  reportIssues(parsed.error.issues, context);
+  const parts = usableParts(data as Record<string, unknown>, parsed.error.issues);
+  return parts === null ? [] : buildSites(parts.file, { ...context, ...parts.context });
+}
+
+/**
+ * The parts of a file that have no problem of their own, for the rules across keys: each site's and
+ * the defaults' keys without one; `null` when there is no list of sites.
+ */
+function usableParts(data: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]) {
+  const pruned = new Set<string>();
+  for (const issue of issues) {
+    const paths = issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => [...issue.path, key])
+      : [issue.path];
+    for (const path of paths) {
+      // A key of a site or of the defaults; or either of them whole.
+      const entry = path.slice(0, path[0] === "sites" ? 3 : 2);
+      if (entry.length < 2 && entry[0] === "sites") return null;
+      pruned.add(formatKeyPath(entry));
+    }
+  }
+  const has = (path: KeyPath) => pruned.has(formatKeyPath(path));
+  const without = (value: unknown, at: KeyPath) =>
+    Object.fromEntries(Object.entries(value ?? {}).filter(([key]) => !has([...at, key])));
+  const sites = (data.sites as unknown[]).map((site, index) => ({ site, index }))
+    .filter(({ index }) => !has(["sites", index]) && !has(["sites", index, "id"]));
+  const file = {
+    sites: sites.map(({ site, index }) => ({
+      // No rule across keys reads the URL: one in its place will do.
+      url: "http://url.invalid/",
+      ...without(site, ["sites", index]),
+    })),
+    ...(has(["defaults"]) ? {} : { defaults: without(data.defaults, ["defaults"]) }),
+  } as SiteKeys;
+  return { file, context: { pruned, indexes: sites.map(({ index }) => index) } };
 }

@@ -1,6 +1,6 @@
 /**
  * A sites file's problems as a person reads them: each at its file, line and key path, with the
- * value quoted (escaped, cut short), once each, in the order of the file.
+ * value quoted, once each, in the order of the file.
  *
  * @module
  */
@@ -13,22 +13,15 @@ import { formatKeyPath, type KeyPath, type YamlSource } from "./yaml_source.ts";
 /** Told about each problem found, with where it is (`["sites", 2, "alert", "regions"]`). */
 export type Report = (path: KeyPath, message: string) => void;
 
-/** Where the problems of (a part of) a sites file go, and what their messages may show. */
+/** Where a sites file's problems go; the data as written, which messages quote; the paths (formatted)
+ * of values whose reference is unset, reported once as such. */
 export interface ProblemContext {
   readonly report: Report;
-  /** The data as written, references unresolved: what messages quote. */
   readonly written: unknown;
-  /** The key paths (formatted) of values whose reference is not set: reported once, as unset. */
   readonly unset?: ReadonlySet<string>;
 }
 
-/**
- * Reports the problems that zod's issues stand for, each at its key path, once each.
- *
- * @param issues From a failed parse, at their full key paths.
- * @param context Where they go; `unset`: paths whose issues are left out.
- * @param hidden Whether the value at a path must never be shown (it may be a secret).
- */
+/** Reports the problems zod's issues stand for, each at its key path; `hidden` values are never shown. */
 export function reportIssues(
   issues: readonly z.core.$ZodIssue[],
   context: ProblemContext,
@@ -55,15 +48,9 @@ export function reportIssues(
 }
 
 /**
- * What an issue says about the value at its path, the value quoted as written: one that holds a
- * `${NAME}` reference was checked with what the reference stands for, which may be a secret, so
- * the message says nothing that came from it (an issue whose message quotes a piece of its value
- * gives one without, as `params.withoutValue`).
- *
- * @param issue A zod issue (not a union's: see {@link typedIssues}).
- * @param written The data as written, references unresolved, at the issue's paths.
- * @param hidden Whether the value at a path must never be shown.
- * @returns The message.
+ * What an issue says, the value quoted as written. For a value with a `${NAME}` reference, which
+ * was checked as resolved and may be a secret, nothing that came from it: an issue whose message
+ * quotes a piece of the value gives one without as `params.withoutValue`.
  */
 function issueMessage(
   issue: z.core.$ZodIssue,
@@ -85,28 +72,14 @@ function issueMessage(
     : said;
 }
 
-/**
- * A value for a message about the value at `path`: as written when it holds a `${NAME}` reference
- * (what that stands for may be a secret), otherwise as used.
- *
- * @param written The data as written.
- * @param path Where the value is.
- * @param used The value as used, as the message would show it.
- * @returns The text to show.
- */
+/** A value to show in a message: as written when it holds a `${NAME}` reference, else as used. */
 export function shownValue(written: unknown, path: KeyPath, used: string): string {
   const value = valueAt(written, path);
   return holdsReference(value) ? String(value) : used;
 }
 
-/**
- * The issues of the alternative that has the right type (say, the string form of a pattern that
- * does not compile) instead of a union's "matches no alternative", at their full paths.
- *
- * @param issue A zod issue.
- * @returns Its alternative's issues, or the issue itself when it is no union or no alternative has
- *   the right type.
- */
+/** The issues of the union alternative with the right type (say, a pattern string that does not
+ * compile) instead of "matches no alternative", at their full paths. */
 export function typedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   if (issue.code !== "invalid_union") return [issue];
   const typed = issue.errors.find((branch) =>
@@ -116,7 +89,7 @@ export function typedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   return typed.flatMap((inner) => typedIssues({ ...inner, path: [...issue.path, ...inner.path] }));
 }
 
-/** A problem at `path` of `source`, with the line it is on when known. */
+/** A problem at `path` of `source`, with its line when known. */
 export function problemAt(source: YamlSource, path: KeyPath, message: string): ConfigProblem {
   const line = source.lineOf(path);
   // A key is shown as written; one with a control character in it would act on the terminal.
@@ -134,14 +107,7 @@ export function valueAt(data: unknown, path: KeyPath): unknown {
   return value;
 }
 
-/**
- * The error that lists a sites file's problems: each once (several sites can share one bad
- * default), in the order of their lines.
- *
- * @param problems As found.
- * @param hint Adds to a problem's message what the reader needs to know to mend it.
- * @returns The error to throw.
- */
+/** The error listing a sites file's problems once each (sites can share a bad default), by line. */
 export function sitesFileError(
   problems: readonly ConfigProblem[],
   hint: (problem: ConfigProblem) => ConfigProblem = (problem) => problem,

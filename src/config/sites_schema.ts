@@ -1,8 +1,6 @@
 /**
- * The sites file as written: its zod schema, but for the keys that alert/ parses (a site's `alert`
- * block and the top-level `channels` map), which {@link sitesFileSchemaWith} takes in: the whole
- * file's schema, from which `schema/sites.json` is generated, is `src/sites/file.ts`'s. Rules that
- * span fields or sites are in `sites.ts`.
+ * The sites file's zod schema, but for the keys that alert/ parses (a site's `alert` block, the
+ * `channels` map), which {@link sitesFileSchemaWith} takes in. Rules that span keys are in `sites.ts`.
  *
  * @module
  */
@@ -59,7 +57,6 @@ const noControl = { error: "must not contain control characters" };
 const loneSurrogate = {
   error: "must not contain a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape)",
 };
-const FLAG_BITS = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL } as const;
 
 function duration(minMs: number, maxMs: number) {
   // Each check stops the next: one problem, one message.
@@ -105,7 +102,7 @@ const siteOptions = {
       .regex(LATIN1, { error: "must be Latin-1 text: a header carries no character above U+00FF" }),
   ).refine((headers) => Object.keys(headers).length <= LIMITS.maxHeaders, {
     error: `must be at most ${LIMITS.maxHeaders} headers`,
-  }).refine((headers) => headerChars(headers) <= LIMITS.maxHeaderChars, {
+  }).refine((headers) => Object.entries(headers).flat().join("").length <= LIMITS.maxHeaderChars, {
     error: `must be at most ${LIMITS.maxHeaderChars} characters of names and values together`,
   }).describe(
     `Request headers, at most ${LIMITS.maxHeaders} of ${LIMITS.maxHeaderChars} characters in all; \${VAR} takes a value from the environment`,
@@ -211,32 +208,13 @@ function patternOf(text: z.ZodType<string>) {
   ], { error: 'must be a regular expression, or a map with "regex" and "flags"' });
 }
 
-/**
- * A site's pattern with its shape checked, not its expression: for the sites topic, whose
- * checkers check the expression once they have resolved its references (as `resolveSite` does).
- */
+/** A pattern with its shape checked, not its expression: checkers of the sites topic check that once resolved. */
 export const patternShapeSchema = patternOf(regexText);
 
-/**
- * The longest pattern a result records: the longest regex, with every flag of the map form
- * inline (`(?ims)`).
- */
+/** The longest pattern a result records: the longest regex with every flag inline (`(?ims)`). */
 export const MAX_PATTERN_SOURCE_CHARS = LIMITS.maxPatternChars + "(?ims)".length;
 
-/** The characters of a set of headers, names and values. */
-function headerChars(headers: Readonly<Record<string, string>>): number {
-  return Object.entries(headers).reduce(
-    (sum, [name, value]) => sum + name.length + value.length,
-    0,
-  );
-}
-
-/**
- * The sites file as written, with the schemas of the keys that another room parses.
- *
- * @param keys `alert`: a site's (and the defaults') `alert` block; `channels`: the top-level map.
- * @returns The schema.
- */
+/** The sites file as written, with the schemas of the keys another room parses. */
 export function sitesFileSchemaWith<Alert extends z.ZodType, Channels extends z.ZodType>(
   keys: { readonly alert: Alert; readonly channels: Channels },
 ) {
@@ -285,30 +263,19 @@ export function sitesFileSchemaWith<Alert extends z.ZodType, Channels extends z.
 /** The sites file as config reads it: `alert` blocks and `channels` are for alert/ to parse. */
 export const siteKeysSchema = sitesFileSchemaWith({ alert: z.unknown(), channels: z.unknown() });
 
-/** The parsed file, as config reads it. */
+/** The parsed file as config reads it; a site as written; the keys sites and defaults share. */
 export type SiteKeys = z.infer<typeof siteKeysSchema>;
-/** A site as written. */
 export type SiteEntry = SiteKeys["sites"][number];
-/** The keys shared by sites and defaults. */
 export type SiteOptions = NonNullable<SiteKeys["defaults"]>;
 
-/**
- * The inline-flag form of a pattern: `{ regex: "a.b", flags: "is" }` → `(?is)a.b`.
- *
- * @param pattern As written.
- * @returns One RE2 source string, what the results record.
- */
+/** A pattern as one RE2 source, flags inline: `{ regex: "a.b", flags: "is" }` → `(?is)a.b`. */
 export function patternSource(pattern: NonNullable<SiteEntry["pattern"]>): string {
   if (typeof pattern === "string") return pattern;
-  const flags = [...new Set(pattern.flags ?? "")].filter((f) => f in FLAG_BITS).join("");
+  const flags = [...new Set(pattern.flags ?? "")].filter((f) => "ims".includes(f)).join("");
   return flags === "" ? pattern.regex : `(?${flags})${pattern.regex}`;
 }
 
-/**
- * Reads a status list entry.
- *
- * @returns The inclusive range.
- */
+/** A status list entry as an inclusive range. */
 export function statusRange(entry: number | string): readonly [number, number] {
   if (typeof entry === "number") return [entry, entry];
   const [, from, to] = STATUS_RANGE.exec(entry)!;

@@ -1,28 +1,16 @@
 /**
- * A configuration file as text: bounded in size and strictly UTF-8, so that a wrong path (a
+ * Configuration files read with bounds (a sites file also strictly UTF-8), so that a wrong path (a
  * binary, a device, a huge log) is a configuration error that says so, not a hang or mojibake.
  *
  * @module
  */
 import { ConfigError } from "../errors.ts";
+import { printable } from "../text.ts";
 
 /**
- * Reads a UTF-8 text file of at most `maxBytes` (a byte order mark is dropped).
- *
- * @param path The file, as the user named it (messages use it).
- * @param maxBytes The largest size accepted.
- * @param hint What to ask the user when the file is too large or not text, e.g. "is it a sites
- *   file?".
- * @returns The text.
- * @throws {ConfigError} When the file cannot be read, is larger, or is not UTF-8 (with the line).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { ConfigError } from "../errors.ts";
- * import { readTextFileAtMost } from "./text_file.ts";
- * await assert.rejects(readTextFileAtMost("/dev/zero", 1024, "is it a sites file?"), ConfigError);
- * ```
+ * Reads a UTF-8 text file of at most `maxBytes` (a byte order mark is dropped); a ConfigError when
+ * it cannot be read, is larger, or is not UTF-8 (with the line), asking `hint`, e.g. "is it a
+ * sites file?".
  */
 export async function readTextFileAtMost(
   path: string,
@@ -52,7 +40,6 @@ export async function readTextFileAtMost(
   }
 }
 
-/** The first `limit + 1` bytes at most: enough to tell that a file is too large. */
 async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
   using file = await Deno.open(path);
   const chunks: Uint8Array[] = [];
@@ -69,7 +56,7 @@ async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
   return bytes;
 }
 
-/** A newline byte is never part of a multi-byte character, so lines can be checked one by one. */
+// A newline byte is never part of a multi-byte character: lines can be checked one by one.
 function firstInvalidLine(bytes: Uint8Array): number {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let line = 1;
@@ -88,4 +75,34 @@ function firstInvalidLine(bytes: Uint8Array): number {
 
 function formatBytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${bytes} bytes`;
+}
+
+/**
+ * Reads a file a setting names: a regular file of at most 1 MiB (not `/dev/zero` by mistake); an
+ * Error's message completes `"path" …`, e.g. "does not exist".
+ */
+export function readSettingFile(path: string): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    throw new Error(
+      error instanceof Deno.errors.NotFound
+        ? "does not exist"
+        : `cannot be read: ${osReason(error)}`,
+    );
+  }
+  if (!info.isFile) throw new Error("is not a file");
+  if (info.size > 1024 * 1024) throw new Error("is larger than 1 MiB: it is not a PEM file");
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot be read: ${osReason(error)}`);
+  }
+}
+
+/** Deno's message without the `(os error 13): stat '…'` that repeats the path. */
+export function osReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return printable(message.replace(/ \(os error \d+\).*$/s, ""));
 }

@@ -16,9 +16,9 @@ import {
 } from "yaml";
 import type { ConfigProblem } from "../errors.ts";
 
-/** Deeper than any sites file needs (five levels); deeper is refused before anything walks it. */
+/** Deeper than any sites file needs (five levels): refused before anything walks it. */
 export const MAX_YAML_DEPTH = 64;
-/** Most alias expansions: enough to share a block of headers, too few for a "billion laughs". */
+/** Enough to share a block of headers, too few for a "billion laughs". */
 const MAX_ALIAS_COUNT = 100;
 /** Syntax errors after the first few are mostly echoes of them. */
 const MAX_SYNTAX_PROBLEMS = 10;
@@ -30,37 +30,16 @@ const UNPRINTABLE =
 /** A key path into parsed data: object keys and array indexes. */
 export type KeyPath = readonly PropertyKey[];
 
-/** A parsed YAML file. */
+/** A parsed YAML file: its data (`undefined` when it has problems) and the line of a key path. */
 export interface YamlSource {
-  /** The file name used in messages. */
   readonly file: string;
-  /** The data, not yet validated. */
   readonly data: unknown;
-  /** Syntax errors, each with its line; when there are any, `data` is not usable. */
   readonly problems: readonly ConfigProblem[];
-  /**
-   * The 1-based line of the node at `path`, or of its nearest existing ancestor.
-   * @param path Where to look.
-   * @returns A line number, or `undefined` for an empty document.
-   */
+  /** The line of the node at `path` or its nearest ancestor; `undefined` for an empty document. */
   lineOf(path: KeyPath): number | undefined;
 }
 
-/**
- * Parses YAML text.
- *
- * @param text The file's contents.
- * @param file The file name used in messages.
- * @returns The data and a way back to line numbers.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseYaml } from "./yaml_source.ts";
- * const source = parseYaml("sites:\n  - id: a\n", "sites.yaml");
- * assert.equal(source.lineOf(["sites", 0, "id"]), 2);
- * ```
- */
+/** Parses YAML text, keeping a way back from a key path to its line. */
 export function parseYaml(text: string, file: string): YamlSource {
   const unprintable = UNPRINTABLE.exec(text);
   if (unprintable !== null) {
@@ -167,10 +146,9 @@ function syntaxMessage(error: YAMLError): string {
   }
 }
 
-/** The offset of the first node deeper than {@link MAX_YAML_DEPTH}, and every alias. */
+/** The first node deeper than {@link MAX_YAML_DEPTH}, an alias inside its own anchor, and every alias. */
 function shapeOf(doc: Document.Parsed): {
   deepAt?: number;
-  /** An alias inside the node it names: the data would contain itself. */
   circular?: { name: string; offset: number };
   aliases: { name: string; offset: number }[];
 } {
@@ -201,7 +179,6 @@ function shapeOf(doc: Document.Parsed): {
   return { aliases };
 }
 
-/** Turning the document into data failed: an alias that is unknown or expands too far. */
 function dataProblem(
   error: unknown,
   aliases: readonly { name: string; offset: number }[],
@@ -236,12 +213,7 @@ function firstLine(text: string): string {
   return text.split("\n", 1)[0] ?? text;
 }
 
-/**
- * Formats a key path the way a reader writes it: `sites[2].url`.
- *
- * @param path Keys and indexes.
- * @returns The dotted path, or `""` for the root.
- */
+/** A key path as a reader writes it: `sites[2].url`; `""` for the root. */
 export function formatKeyPath(path: KeyPath): string {
   let text = "";
   for (const key of path) {

@@ -1,9 +1,8 @@
 /**
- * What a checker makes of the sites topic's rows it holds: each message read, its `${NAME}`
- * references resolved from this checker's environment, and validated. A site it cannot check (a
- * variable it lacks) is kept as misconfigured, reported by a result of its own on its interval; a
- * message that is no site at all is logged and left out. Each message is worked on once: rows that
- * did not change keep what was made of them.
+ * What a checker makes of the sites topic's rows: each message read, its `${NAME}` references
+ * resolved from this checker's environment, and validated, once per message. A site it cannot
+ * check is kept as misconfigured (a result of its own on its interval); a message that is no site
+ * is logged and left out.
  *
  * @module
  */
@@ -12,8 +11,7 @@ import type { MisconfiguredSite } from "../check/config_error.ts";
 import { parseDurationMs } from "../config/duration.ts";
 import { interpolateEnv } from "../config/interpolate.ts";
 import { caCertificates } from "../config/pem.ts";
-import { DEFAULTS, type Patterns } from "../config/sites.ts";
-import { checkSites } from "../config/sites_file.ts";
+import { checkSites, DEFAULTS, type Patterns } from "../config/sites.ts";
 import type { Report } from "../config/sites_problems.ts";
 import { formatKeyPath } from "../config/yaml_source.ts";
 import type { Logger } from "../log.ts";
@@ -23,41 +21,15 @@ import { decodeSiteMessage } from "./site_message.ts";
 /** A site as a checker schedules it: one it checks, or one it reports as misconfigured. */
 export type CheckerSite = Site | MisconfiguredSite;
 
-/**
- * Whether the site cannot be checked.
- *
- * @param site A site from {@link checkerSites}.
- * @returns True for a misconfigured one.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isMisconfigured } from "./checker_sites.ts";
- * assert.ok(isMisconfigured({ id: "a", name: "a", urlAsWritten: "x:", intervalMs: 1, problems: [] }));
- * ```
- */
+/** Whether the site is one a checker cannot check. */
 export function isMisconfigured(site: CheckerSite): site is MisconfiguredSite {
   return "problems" in site;
 }
 
 /**
- * Makes a function that turns the rows a checker holds into its sites, remembering what it made
- * of each message.
- *
- * @param options `env` for references; `log` for messages that are no site and sites that
- *   cannot be checked (each said once, when it arrives).
- * @returns Rows (site id → message value) → the sites to schedule, in key order.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { checkerSites } from "./checker_sites.ts";
- * const sitesOf = checkerSites({ env: { HOST: "a.example" }, log: console });
- * const value = new TextEncoder().encode(
- *   '{"version":1,"site":{"id":"a","url":"https://${HOST}/"}}',
- * );
- * assert.equal(sitesOf(new Map([["a", value]]))[0]?.id, "a");
- * ```
+ * A function from the rows a checker holds (site id → message value) to its sites, in key order,
+ * remembering what it made of each message; `log` says once of each message that is no site and
+ * each site that cannot be checked.
  */
 export function checkerSites(
   options: {
@@ -66,17 +38,14 @@ export function checkerSites(
   },
 ): (rows: ReadonlyMap<string, Uint8Array>) => CheckerSite[] {
   const { env, log } = options;
-  /** Per key: the message value last seen, and the site made of it (null: no site). */
-  let made = new Map<string, { readonly value: Uint8Array; readonly site: CheckerSite | null }>();
+  // Per key: the message value last seen, and the site made of it (null: no site).
+  type Made = { readonly value: Uint8Array; readonly site: CheckerSite | null };
+  let made = new Map<string, Made>();
 
-  /** Makes a site of a message; `patterns` shares compiled patterns within one change. */
   function make(key: string, value: Uint8Array, patterns: Patterns): CheckerSite | null {
     const message = decodeSiteMessage(key, value);
     if ("unreadable" in message) {
-      log.warn("sites topic: message is not a site, skipped", {
-        key,
-        reason: message.unreadable,
-      });
+      log.warn("sites topic: message is not a site, skipped", { key, reason: message.unreadable });
       return null;
     }
     const { ca_cert: caCert, ...entry } = message.site;
@@ -90,17 +59,13 @@ export function checkerSites(
       id: entry.id,
       name: entry.name ?? entry.id,
       urlAsWritten: entry.url,
-      intervalMs: (entry.interval === undefined ? undefined : parseDurationMs(entry.interval)) ??
-        DEFAULTS.intervalMs,
+      intervalMs: parseDurationMs(entry.interval ?? "") ?? DEFAULTS.intervalMs,
       problems: resolved.problems,
     };
   }
 
   return (rows) => {
-    const next = new Map<
-      string,
-      { readonly value: Uint8Array; readonly site: CheckerSite | null }
-    >();
+    const next = new Map<string, Made>();
     // (Not kept between changes: a writer sending ever new patterns would grow it without end.)
     const patterns: Patterns = new Map();
     for (const key of [...rows.keys()].sort()) {
@@ -120,28 +85,9 @@ export type ResolvedSite =
   | { readonly problems: readonly string[] };
 
 /**
- * Resolves one site as the sites topic carries it (a sites file's entry with the defaults merged
- * in, `${NAME}` references as written) with this checker's environment, and validates it as a
- * sites file's site is validated. Never throws: a site this checker cannot check is data.
- *
- * @param entry The site's keys, but `ca_cert`.
- * @param caCert Its CA certificate(s), PEM, or `null` for the system's; one with a private key in
- *   it is a problem, and only its certificates are used.
- * @param options `env` for references; `patterns`, compiled patterns to share between sites.
- * @returns The site, or its problems, each `key: what is wrong` (a value that holds a reference is
- *   quoted as written: what the environment gives may be a secret).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { resolveSite } from "./checker_sites.ts";
- * const entry = { id: "a", url: "https://${SITE_HOST}/", interval: "30s" };
- * const resolved = resolveSite(entry, null, { env: { SITE_HOST: "a.example" } });
- * assert.equal("site" in resolved && resolved.site.url, "https://a.example/");
- * assert.deepEqual(resolveSite(entry, null, { env: {} }), {
- *   problems: ["url: refers to ${SITE_HOST}, which is not set in the environment"],
- * });
- * ```
+ * Resolves one site as the sites topic carries it (`ca_cert` apart) with this checker's environment
+ * and validates it as a sites file's site; never throws. Problems read `key: what is wrong`, a value
+ * with a reference quoted as written (what it stands for may be a secret).
  */
 export function resolveSite(
   entry: Readonly<Record<string, unknown>>,

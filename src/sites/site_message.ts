@@ -1,11 +1,9 @@
 /**
- * A site on the sites topic: one JSON object per Kafka message, keyed by site id, with a
- * `version` field; a removed site is a tombstone. Each message stands alone: the site's keys as
- * in the sites file, the file's `defaults` merged in (`headers` and `alert` key by key), `${NAME}`
- * references as written (each checker resolves them from its own environment, so secrets stay out
- * of Kafka), and the CA certificate of `ca_file` as PEM text in `ca_cert` (a path means nothing on
- * another machine). The file's `channels` are not published: the alerter reads them from the file.
- * `schema/site.v1.json` is generated from {@link siteMessageSchema}.
+ * A site on the sites topic: one JSON object per message, keyed by site id; a removed site is a
+ * tombstone. Each message stands alone: the site's keys, the file's `defaults` merged in
+ * (`headers` and `alert` key by key), `${NAME}` references as written (each checker resolves them,
+ * so secrets stay out of Kafka), and `ca_file` read into `ca_cert` (a path means nothing on
+ * another machine). `channels` are not published: the alerter reads the file.
  *
  * @module
  */
@@ -18,13 +16,11 @@ import { formatKeyPath } from "../config/yaml_source.ts";
 import { jsonLine, NO_CONTROL_CHARACTERS } from "../text.ts";
 import { type SitesAsWritten, sitesFileSchema } from "./file.ts";
 
-/** The current version of a site message. */
-export const SITE_MESSAGE_VERSION = 1 as const;
+const SITE_MESSAGE_VERSION = 1 as const;
 
 /**
- * The most bytes a site message may have: room for every key at its bound (a CA file, a body,
- * headers, a pattern) to spare, and under what a broker takes by default (1 MB). A checker reads
- * no bigger message (gzip lets one through the broker), and `sites apply` writes none.
+ * Room for every key at its bound, and under a broker's default 1 MB: a checker reads no bigger
+ * message (gzip lets one through the broker), and `sites apply` writes none.
  */
 export const MAX_SITE_MESSAGE_BYTES = 1_000_000;
 
@@ -41,8 +37,7 @@ export const siteSchema = entry.omit({ ca_file: true }).extend({
     .describe(
       "The address to request, an absolute http(s) URL once each checker has resolved its ${VAR} references",
     ),
-  // As for the URL: each checker checks the expression once it has resolved the references in it,
-  // and reports a pattern it cannot use (too long, too complex, not RE2) as a config result.
+  // Likewise the expression: a checker reports one it cannot use as a config result.
   pattern: patternShapeSchema.describe(
     `A regular expression (RE2 syntax) the body must contain, at most ${LIMITS.maxPatternChars} characters; each checker checks it once it has resolved its \${VAR} references`,
   ).optional(),
@@ -55,8 +50,7 @@ export const siteSchema = entry.omit({ ca_file: true }).extend({
     ).optional(),
 });
 
-/** A site as a message carries it. */
-export type MessageSite = z.infer<typeof siteSchema>;
+type MessageSite = z.infer<typeof siteSchema>;
 
 /** The value of a message on the sites topic, version 1; its key is `site.id`. */
 export const siteMessageSchema = z.strictObject({
@@ -78,26 +72,9 @@ export interface UnreadableSite {
 const KEY_ORDER = Object.keys(siteSchema.shape) as (keyof MessageSite)[];
 
 /**
- * The messages of a sites file, one per site, in the file's order.
- *
- * @param written From `loadSitesAsWritten`.
- * @param file The file's name, for messages.
- * @returns One message per site.
- * @throws {ConfigError} When a site would make a message that fails {@link siteMessageSchema} or
- *   is over {@link MAX_SITE_MESSAGE_BYTES}: what checkers would refuse is not published.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseSitesAsWritten } from "./file.ts";
- * import { siteMessages } from "./site_message.ts";
- * const text = "defaults:\n  interval: 30s\nsites:\n  - id: a\n    url: https://${SITE_HOST}/\n";
- * const [message] = siteMessages(parseSitesAsWritten(text, "sites.yaml"), "sites.yaml");
- * assert.deepEqual(message, {
- *   version: 1,
- *   site: { id: "a", url: "https://${SITE_HOST}/", interval: "30s" },
- * });
- * ```
+ * The messages of a sites file, one per site, in the file's order; a ConfigError for any site whose
+ * message would fail {@link siteMessageSchema} or exceed {@link MAX_SITE_MESSAGE_BYTES}: what
+ * checkers would refuse is not published.
  */
 export function siteMessages(written: SitesAsWritten, file: string): SiteMessage[] {
   const problems: ConfigProblem[] = [];
@@ -126,12 +103,8 @@ export function siteMessages(written: SitesAsWritten, file: string): SiteMessage
 
 /** Site number `index` with the defaults merged in, its keys in the schema's order. */
 function mergedSite(written: SitesAsWritten, index: number): Record<string, unknown> {
-  const {
-    ca_file: _defaultCa,
-    headers: defaultHeaders,
-    alert: defaultAlert,
-    ...shared
-  } = written.file.defaults ?? {};
+  const { ca_file: _, headers: defaultHeaders, alert: defaultAlert, ...shared } =
+    written.file.defaults ?? {};
   const { ca_file: _ca, headers, alert, ...own } = written.file.sites[index]!;
   // Read from the site's ca_file, or else the defaults'.
   const caCert = written.sites[index]?.caCert ?? null;
@@ -160,20 +133,7 @@ function inOrder(value: Record<string, unknown>, keys: readonly string[]): Recor
   );
 }
 
-/**
- * The value of a site's message.
- *
- * @param message The message.
- * @returns JSON text.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { encodeSiteMessage } from "./site_message.ts";
- * const value = encodeSiteMessage({ version: 1, site: { id: "a", url: "https://a.example/" } });
- * assert.equal(value, '{"version":1,"site":{"id":"a","url":"https://a.example/"}}');
- * ```
- */
+/** The value of a site's message: JSON text. */
 export function encodeSiteMessage(message: SiteMessage): string {
   return JSON.stringify(message);
 }
@@ -183,29 +143,12 @@ const encoder = new TextEncoder();
 // Fatal: bytes that are not UTF-8 are not a site, rather than a site with U+FFFD in it.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
-/**
- * Reads the value of a message on the sites topic. Never throws: a message that is not a site is
- * data, reported with the reason.
- *
- * @param key The message's key.
- * @param value Its value (not a tombstone).
- * @returns The message, or why it is not one.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { decodeSiteMessage } from "./site_message.ts";
- * const value = new TextEncoder().encode('{"version":2}');
- * assert.deepEqual(decodeSiteMessage("a", value), {
- *   unreadable: "Message version 2 is not supported: this monitor reads version 1",
- * });
- * ```
- */
+/** Reads the value of a message on the sites topic (not a tombstone); never throws. */
 export function decodeSiteMessage(key: string, value: Uint8Array): SiteMessage | UnreadableSite {
-  if (value.length > MAX_SITE_MESSAGE_BYTES) {
+  const most = MAX_SITE_MESSAGE_BYTES;
+  if (value.length > most) {
     return {
-      unreadable:
-        `Message is ${value.length} bytes: a site's message may have at most ${MAX_SITE_MESSAGE_BYTES}`,
+      unreadable: `Message is ${value.length} bytes: a site's message may have at most ${most}`,
     };
   }
   let data: unknown;
@@ -226,12 +169,7 @@ export function decodeSiteMessage(key: string, value: Uint8Array): SiteMessage |
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     return { unreadable: `Message is not a valid site: ${issues.join("; ")}` };
   }
-  if (parsed.data.site.id !== key) {
-    return {
-      unreadable: `Message key ${jsonLine(key)} is not its site's id ${
-        jsonLine(parsed.data.site.id)
-      }`,
-    };
-  }
-  return parsed.data;
+  const { id } = parsed.data.site;
+  if (id === key) return parsed.data;
+  return { unreadable: `Message key ${jsonLine(key)} is not its site's id ${jsonLine(id)}` };
 }

@@ -1,6 +1,6 @@
 /**
- * The sites topic: compacted, keyed by site id, one {@link SiteMessage} per site and a tombstone
- * for each removed one. Created when missing; read whole; written with what a diff changes.
+ * The sites topic: compacted, keyed by site id, one {@link SiteMessage} per site, a tombstone for
+ * each removed one. Created when missing; read whole; written with what a diff changes.
  *
  * @module
  */
@@ -18,34 +18,12 @@ import {
   type UnreadableSite,
 } from "./site_message.ts";
 
-/** Where the sites topic is and how it is created (always compacted). */
-export type SitesTopicSpec = Omit<TopicSpec, "configs">;
-
-/** What the sites topic holds: site id → its message, or why that message is not a site. */
-export type SitesOnTopic = Map<string, SiteMessage | UnreadableSite>;
-
-/** The topic keeps each site's last message (and drops a tombstone after a while), forever. */
 const COMPACTED = { "cleanup.policy": "compact" } as const;
 
-/**
- * Creates the sites topic, compacted, unless it exists; then makes sure that it is compacted
- * (`cleanup.policy` exactly `compact`).
- *
- * @param kafka The cluster.
- * @param spec Topic, partitions, replication factor.
- * @param log Says what was created, and when the topic's configs cannot be read.
- * @throws {UsageError} When the topic exists and is not compacted.
- * @throws {ServiceError} When the cluster cannot be reached or refuses.
- *
- * @example
- * ```ts ignore
- * import { ensureSitesTopic } from "./topic.ts";
- * await ensureSitesTopic(kafka, { topic: "website-sites", partitions: 12, replicationFactor: -1 }, log);
- * ```
- */
+/** Creates the sites topic, compacted, unless it exists; a UsageError when it is not compacted. */
 export async function ensureSitesTopic(
   kafka: KafkaClient,
-  spec: SitesTopicSpec,
+  spec: Omit<TopicSpec, "configs">,
   log: Logger,
 ): Promise<void> {
   await ensureTopic(kafka, { ...spec, configs: COMPACTED }, log).catch((error) => {
@@ -54,21 +32,7 @@ export async function ensureSitesTopic(
   await checkCompacted(kafka, spec.topic, log);
 }
 
-/**
- * Makes sure that the sites topic, if it exists, is compacted: what a dry run checks.
- *
- * @param kafka The cluster.
- * @param topic The sites topic.
- * @param log Says when the topic's configs cannot be read.
- * @throws {UsageError} When the topic exists and is not compacted.
- * @throws {ServiceError} When the cluster cannot be reached or refuses.
- *
- * @example
- * ```ts ignore
- * import { checkSitesTopic } from "./topic.ts";
- * await checkSitesTopic(kafka, "website-sites", log);
- * ```
- */
+/** Makes sure that the sites topic, if it exists, is compacted: what a dry run checks. */
 export async function checkSitesTopic(
   kafka: KafkaClient,
   topic: string,
@@ -101,22 +65,13 @@ async function checkCompacted(kafka: KafkaClient, topic: string, log: Logger): P
 }
 
 /**
- * Reads the sites on the topic, from its beginning to its end as it was when the reading began.
- *
- * @param kafka The cluster.
- * @param topic The sites topic.
- * @returns Each site's last message (tombstoned sites left out), or `null` when there is no such
- *   topic yet.
- * @throws {ServiceError} When the cluster cannot be reached, the read does not end in time, or a
- *   site id is on two partitions.
- *
- * @example
- * ```ts ignore
- * import { readSites } from "./topic.ts";
- * const sites = await readSites(kafka, "website-sites");
- * ```
+ * Each site's last message on the topic (tombstoned ones left out), from its beginning to its end
+ * when the reading began; `null` when there is no such topic yet.
  */
-export async function readSites(kafka: KafkaClient, topic: string): Promise<SitesOnTopic | null> {
+export async function readSites(
+  kafka: KafkaClient,
+  topic: string,
+): Promise<Map<string, SiteMessage | UnreadableSite> | null> {
   const rows = await readLatest(kafka, topic).catch((error) => {
     throw error instanceof ServiceError ? error : kafkaFailure(error);
   });
@@ -124,26 +79,7 @@ export async function readSites(kafka: KafkaClient, topic: string): Promise<Site
   return new Map([...rows].map(([id, value]) => [id, decodeSiteMessage(id, value)]));
 }
 
-/**
- * The messages that make the topic hold the file's sites: new and changed sites, tombstones for
- * removed ones.
- *
- * @param diff From `diffSites`.
- * @param desired The file's messages.
- * @returns Keys and values (`null`: a tombstone), in the diff's order.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { changesToPublish } from "./topic.ts";
- * const site = { version: 1 as const, site: { id: "a", url: "https://a.example/" } };
- * const diff = { added: ["a"], changed: [], removed: ["b"], unchanged: 0 };
- * assert.deepEqual(changesToPublish(diff, [site]).map(({ key, value }) => [key, value === null]), [
- *   ["a", false],
- *   ["b", true],
- * ]);
- * ```
- */
+/** The messages that make the topic hold the file's sites (`null`: a tombstone), in the diff's order. */
 export function changesToPublish(diff: SitesDiff, desired: readonly SiteMessage[]): KeyedValue[] {
   const byId = new Map(desired.map((message) => [message.site.id, message]));
   const value = (id: string) => encodeSiteMessage(byId.get(id)!);
@@ -155,19 +91,8 @@ export function changesToPublish(diff: SitesDiff, desired: readonly SiteMessage[
 }
 
 /**
- * Publishes what a diff changes and returns once every in-sync replica has it.
- *
- * @param kafka The cluster.
- * @param topic The sites topic; it must exist.
- * @param changes From {@link changesToPublish}.
- * @throws {ServiceError} When the cluster does not take them, saying how many it took: applying
- *   the file again finishes the job.
- *
- * @example
- * ```ts ignore
- * import { changesToPublish, publishSites } from "./topic.ts";
- * await publishSites(kafka, "website-sites", changesToPublish(diff, desired));
- * ```
+ * Publishes what a diff changes, returning once every in-sync replica has it; a ServiceError says
+ * how many the cluster took (applying the file again finishes the job).
  */
 export async function publishSites(
   kafka: KafkaClient,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { monitor } from "../_helpers/cli.ts";
 import { closedPort } from "../_helpers/http_target.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
-import { MAX_SITES_FILE_BYTES } from "../../src/config/sites_file.ts";
+import { MAX_SITES_FILE_BYTES } from "../../src/sites/file.ts";
 import { loadSites, parseSites } from "../../src/sites/file.ts";
 
 const SITE = "sites:\n  - id: a\n    url: https://example.com/\n";
