@@ -17,12 +17,6 @@ import { runMonitor } from "./src/cli/main.ts";
  *
  * @param args Arguments after the program name.
  * @returns The exit code.
- *
- * @example
- * ```ts ignore
- * import { main } from "./mod.ts";
- * Deno.exit(await main(["migrate"]));
- * ```
  */
 export async function main(args: readonly string[]): Promise<number> {
   const stop = new AbortController();

@@ -1,57 +1,33 @@
 /**
- * A small structured logger: one line per event on a sink the CLI chooses (stderr), as readable
- * text with fields as `key=value`, or as a JSON object per line for log collectors. Modules
- * receive a {@link Logger}; only the CLI decides where lines go and in which format.
+ * A small structured logger: one line per event, as text with `key=value` fields or as JSON for
+ * log collectors. Modules receive a {@link Logger}; only the CLI decides where lines go.
  *
  * @module
  */
 import { jsonLine, printable } from "./text.ts";
 
+const RANK = { error: 0, warn: 1, info: 2, debug: 3 } as const;
+
 /** How much is written, the most verbose last. */
 export type LogLevel = keyof typeof RANK;
-/** `text` for people, `json` for log collectors. */
-export type LogFormat = "text" | "json";
 
 /** Extra facts of an event. Never put secrets here. */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 /** Where modules report what happens. */
-export interface Logger {
-  error(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  debug(message: string, fields?: LogFields): void;
-}
-
-const RANK = { error: 0, warn: 1, info: 2, debug: 3 } as const;
+export type Logger = Readonly<Record<LogLevel, (message: string, fields?: LogFields) => void>>;
 
 /**
- * Creates a logger.
+ * Creates a logger writing lines of `level` and less verbose ones.
  *
- * @param level The most verbose level written.
- * @param write Receives each formatted line.
- * @param now Wall clock, for the timestamp.
  * @param format `text`: `2026-01-02T03:04:05.678Z INFO message key=value`; `json`:
  *   `{"time":"…","level":"info","message":"…","key":"value"}`.
- * @returns The logger.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { createLogger } from "./log.ts";
- * const lines: string[] = [];
- * const log = createLogger("info", (line) => lines.push(line));
- * log.info("batch written", { rows: 12 });
- * log.debug("not written");
- * assert.equal(lines.length, 1);
- * assert.match(lines[0]!, / INFO batch written rows=12$/);
- * ```
  */
 export function createLogger(
   level: LogLevel,
   write: (line: string) => void,
   now: () => number = Date.now,
-  format: LogFormat = "text",
+  format: "text" | "json" = "text",
 ): Logger {
   function at(lineLevel: LogLevel) {
     return (message: string, fields: LogFields = {}) => {

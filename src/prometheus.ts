@@ -1,8 +1,7 @@
 /**
- * Counters, gauges and histograms in the Prometheus text exposition format (version 0.0.4), the
- * few lines of it the monitor needs. `npm:prom-client` did this until it made `deno compile`
- * overflow its stack (its `tdigest` → `bintrees` dependency, denoland/deno#36746); the monitor
- * never used the summaries that dependency exists for.
+ * Counters, gauges and histograms in the Prometheus text exposition format (version 0.0.4).
+ * `npm:prom-client` made `deno compile` overflow its stack (denoland/deno#36746) through a
+ * dependency that only its summaries, which the monitor never used, need.
  *
  * @module
  */
@@ -13,45 +12,31 @@ export type Labels<L extends string> = Readonly<Record<L, string | number>>;
 /** The content type of {@linkcode Registry.metrics}. */
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** What every metric has: a name, a help text, its label names and a way to print its series. */
 interface Metric {
   readonly name: string;
   exposition(): string;
 }
 
-/** The metrics of one program, printed together. */
+/** The metrics of one program, printed together in the order they were registered. */
 export class Registry {
   readonly #metrics: Metric[] = [];
 
-  /** Adds a metric; {@linkcode metrics} prints them in the order they were added. */
   register<M extends Metric>(metric: M): M {
     this.#metrics.push(metric);
     return metric;
   }
 
-  /**
-   * Every metric in the text exposition format.
-   *
-   * @returns The text `/metrics` serves.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Counter, Registry } from "./prometheus.ts";
-   * const registry = new Registry();
-   * registry.register(new Counter("jobs_total", "Jobs done", ["queue"])).inc({ queue: "a\"b" }, 2);
-   * assert.equal(
-   *   registry.metrics(),
-   *   '# HELP jobs_total Jobs done\n# TYPE jobs_total counter\njobs_total{queue="a\\"b"} 2\n',
-   * );
-   * ```
-   */
+  /** Every metric in the text exposition format, as `/metrics` serves it. */
   metrics(): string {
     return this.#metrics.map((metric) => metric.exposition()).join("");
   }
 }
 
-/** The series of one metric by label values; a metric without labels shows its one series from the start. */
+/** Labels then a value, or the value alone for a metric without labels. */
+type Args<L extends string> = [L] extends [never] ? [value: number]
+  : [labels: Labels<L>, value: number];
+
+/** The series of one metric by label values; one without labels shows its series from the start. */
 abstract class Family<L extends string, S> implements Metric {
   readonly #series = new Map<string, S>();
 
@@ -74,8 +59,13 @@ abstract class Family<L extends string, S> implements Metric {
     return series;
   }
 
+  protected at(args: readonly unknown[]): [S, number | undefined] {
+    const [labels, value] = typeof args[0] === "object" ? args : [undefined, args[0]];
+    return [this.series(labels as Labels<L> | undefined), value as number | undefined];
+  }
+
   exposition(): string {
-    if (this.labelNames.length === 0) this.series(undefined); // zero until the first observation
+    if (this.labelNames.length === 0) this.series(undefined);
     const lines = [`# HELP ${this.name} ${this.help.replace(/[\\\n]/g, escapeChar)}`];
     lines.push(`# TYPE ${this.name} ${this.type}`);
     for (const [labels, series] of this.#series) lines.push(...this.lines(series, labels));
@@ -83,39 +73,35 @@ abstract class Family<L extends string, S> implements Metric {
   }
 }
 
-/** A value that only goes up. */
-export class Counter<L extends string = never> extends Family<L, { value: number }> {
-  constructor(name: string, help: string, labelNames: readonly L[] = []) {
-    super(name, help, labelNames, "counter");
-  }
+abstract class Scalar<L extends string> extends Family<L, { value: number }> {
   protected create() {
     return { value: 0 };
   }
   protected lines(series: { value: number }, labels: string) {
     return [`${this.name}${braces(labels)} ${series.value}`];
   }
+}
+
+/** A value that only goes up. */
+export class Counter<L extends string = never> extends Scalar<L> {
+  constructor(name: string, help: string, labelNames: readonly L[] = []) {
+    super(name, help, labelNames, "counter");
+  }
   /** Adds `by` (default 1) to the series with these labels. */
   inc(...args: [L] extends [never] ? [by?: number] : [labels: Labels<L>, by?: number]): void {
-    const [labels, by = 1] = typeof args[0] === "object" ? args : [undefined, args[0]];
-    this.series(labels as Labels<L> | undefined).value += by as number;
+    const [series, by = 1] = this.at(args);
+    series.value += by;
   }
 }
 
 /** A value that goes up and down. */
-export class Gauge<L extends string = never> extends Family<L, { value: number }> {
+export class Gauge<L extends string = never> extends Scalar<L> {
   constructor(name: string, help: string, labelNames: readonly L[] = []) {
     super(name, help, labelNames, "gauge");
   }
-  protected create() {
-    return { value: 0 };
-  }
-  protected lines(series: { value: number }, labels: string) {
-    return [`${this.name}${braces(labels)} ${series.value}`];
-  }
-  /** Sets the series with these labels. */
-  set(...args: [L] extends [never] ? [value: number] : [labels: Labels<L>, value: number]): void {
-    const [labels, value] = args.length === 2 ? args : [undefined, args[0]];
-    this.series(labels as Labels<L> | undefined).value = value as number;
+  set(...args: Args<L>): void {
+    const [series, value] = this.at(args);
+    series.value = value!;
   }
 }
 
@@ -147,16 +133,12 @@ export class Histogram<L extends string = never> extends Family<L, Buckets> {
       `${this.name}_count${braces(labels)} ${count}`,
     ];
   }
-  /** Counts a value (in the buckets it is at most) in the series with these labels. */
-  observe(
-    ...args: [L] extends [never] ? [value: number] : [labels: Labels<L>, value: number]
-  ): void {
-    const [labels, value] = args.length === 2 ? args : [undefined, args[0]];
-    const series = this.series(labels as Labels<L> | undefined);
+  observe(...args: Args<L>): void {
+    const [series, value = 0] = this.at(args);
     this.buckets.forEach((bound, i) => {
-      if ((value as number) <= bound) series.counts[i]!++;
+      if (value <= bound) series.counts[i]!++;
     });
-    series.sum += value as number;
+    series.sum += value;
     series.count++;
   }
   /** Starts a clock; calling what it returns observes the seconds since (unlabelled histograms). */

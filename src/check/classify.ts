@@ -1,10 +1,6 @@
 /**
  * Turns what a request throws into a documented error kind and a message without secrets.
  *
- * `node:http(s)` reports failures as errors with a `code` (`ECONNREFUSED`, `ENOTFOUND`,
- * `CERT_HAS_EXPIRED`, `HPE_INVALID_CONSTANT`, …); the kinds are recognised from the code and the
- * message together.
- *
  * @module
  */
 import { printable } from "../text.ts";
@@ -32,17 +28,7 @@ const RULES: readonly (readonly [ErrorKind, RegExp, RegExp])[] = [
 /**
  * Classifies an error thrown while fetching or reading a response.
  *
- * @param error What was thrown.
  * @param timeout The check's timeout signal, to tell a timeout from other aborts.
- * @returns The kind and a one-line message.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { classifyFetchError } from "./classify.ts";
- * const error = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
- * assert.equal(classifyFetchError(error, new AbortController().signal).kind, "refused");
- * ```
  */
 export function classifyFetchError(error: unknown, timeout: AbortSignal): CheckError {
   if (timeout.aborted) {
@@ -61,12 +47,8 @@ export function classifyFetchError(error: unknown, timeout: AbortSignal): CheckE
  */
 function describe(error: unknown): { code: string | undefined; message: string } {
   let innermost: unknown = error;
-  for (
-    let depth = 0;
-    innermost instanceof Error && innermost.cause !== undefined && depth < 5;
-    depth++
-  ) {
-    innermost = innermost.cause;
+  for (let depth = 0; innermost instanceof Error && innermost.cause !== undefined && depth < 5;) {
+    innermost = innermost.cause, depth++;
   }
   const text = innermost instanceof Error ? innermost.message : String(innermost);
   const code = (innermost as { code?: unknown } | null)?.code;

@@ -1,7 +1,6 @@
 /**
- * The result of a site a checker cannot check as configured (a `${NAME}` it lacks, a value that
- * is no longer valid once resolved): a failed check of kind `config`, published on the site's
- * interval like any other, so the site shows as failing rather than silently unchecked.
+ * The result of a site a checker cannot check as configured (a `${NAME}` it lacks): a failed check
+ * of kind `config`, published on the site's interval, so the site shows as failing, not unchecked.
  *
  * @module
  */
@@ -19,25 +18,7 @@ export interface MisconfiguredSite {
   readonly problems: readonly string[];
 }
 
-/**
- * A failed check of kind `config` for a site that cannot be checked.
- *
- * @param site The site and its problems.
- * @param options Wall clock, id generator and origin, as for `checkSite`.
- * @returns The result; no request was made.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { configErrorResult } from "./config_error.ts";
- * const result = configErrorResult({
- *   id: "a", name: "a", urlAsWritten: "https://${HOST}/", intervalMs: 60_000,
- *   problems: ["url: refers to ${HOST}, which is not set in the environment"],
- * });
- * assert.equal(result.error?.kind, "config");
- * assert.equal(result.url, "https://${HOST}/");
- * ```
- */
+/** A failed check of kind `config`; no request is made. Options as for `checkSite`. */
 export function configErrorResult(
   site: MisconfiguredSite,
   options: {

@@ -1,8 +1,6 @@
 /**
- * One HTTP request over one fresh connection, traced as blackbox_exporter traces its probes: when
- * the name was resolved, the connection opened, TLS agreed and the first byte arrived, and what
- * the connection was (address, TLS version, the server's certificate). Built on `node:http(s)`,
- * whose sockets report each of those moments; Deno's `fetch` reports none of them.
+ * One HTTP request over one fresh connection, traced as blackbox_exporter traces its probes. Built
+ * on `node:http(s)`, whose sockets report each moment; Deno's `fetch` reports none.
  *
  * @module
  */
@@ -15,19 +13,7 @@ import { DeniedAddressError, isDenied } from "./denied_networks.ts";
 import { MAX_CERT_ALT_NAMES, MAX_CERT_NAME_LENGTH } from "./result.ts";
 import { printable } from "../text.ts";
 
-/** What the server's certificate says, read from the connection that carried the request. */
-export interface CertificateDetails {
-  readonly subject: string;
-  readonly issuer: string;
-  readonly altNames: readonly string[];
-  /** Its "not after" time; `null` when it is unreadable or outside the years 1 to 9999. */
-  readonly expiresAt: Date | null;
-}
-
-/**
- * Moments of one request, on the monotonic clock, filled in as they happen (Go's `httptrace`):
- * whatever stage a failure stopped it at, the moments before are known.
- */
+/** Moments of one request on the monotonic clock, filled in as they happen (Go's `httptrace`). */
 export interface HopTrace {
   readonly startMs: number;
   lookedUpMs?: number;
@@ -38,7 +24,7 @@ export interface HopTrace {
   endMs?: number;
   remoteAddress?: string | undefined;
   tlsVersion?: string | undefined;
-  certificate?: CertificateDetails | undefined;
+  certificate?: ReturnType<typeof certificateDetails>;
 }
 
 /** The request to send. */
@@ -46,11 +32,10 @@ export interface OutgoingRequest {
   readonly method: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | null;
-  /** Refuse a certificate that does not verify (a site's `tls_verify`). */
+  /** A site's `tls_verify`. */
   readonly verify: boolean;
   /** CA certificates (PEM) to trust instead of the usual ones. */
   readonly caCert: string | null;
-  /** Networks the request may not connect to. */
   readonly denied: BlockList;
   readonly signal: AbortSignal;
 }
@@ -65,16 +50,12 @@ export interface Exchange {
 }
 
 /**
- * Sends `request` to `url` over a new connection (no pooling: a pooled connection would hide the
- * time a new visitor pays), recording each moment in `trace`.
+ * Sends `request` over a new connection (a pooled one would hide what a new visitor pays),
+ * recording each moment in `trace`, which holds what happened whether this resolves or rejects.
  *
- * @param url An `http:` or `https:` URL.
- * @param request Method, headers, body, TLS trust and a signal that ends it.
- * @param trace Filled in as the request goes; read it whether this resolves or rejects.
- * @param monotonicMs The clock of `trace`.
  * @returns The response once its headers are in.
  * @throws {Error} What the connection reported (a `code` such as `ECONNREFUSED`), or the
- *   signal's reason once it is aborted.
+ *   signal's reason.
  */
 export function sendRequest(
   url: URL,
@@ -87,16 +68,14 @@ export function sendRequest(
   if (isIP(host) !== 0 && isDenied(request.denied, host)) {
     return Promise.reject(new DeniedAddressError(host));
   }
-  const secure = url.protocol === "https:";
-  const send = secure ? httpsRequest : httpRequest;
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const outgoing = send(url, {
       method: request.method,
       headers: request.headers,
       agent: false,
       rejectUnauthorized: request.verify,
-      // The site's CA replaces the usual roots, as curl's --cacert and blackbox_exporter's ca_file
-      // do (adding it to the 150 roots cost ~20 ms of parsing per connection).
+      // Replaces the usual roots, as curl's --cacert does (adding to them cost ~20 ms each time).
       ...(request.caCert === null ? {} : { ca: request.caCert }),
       lookup: vettedLookup(request.denied, trace, monotonicMs),
     });
@@ -126,9 +105,8 @@ export function sendRequest(
 }
 
 /**
- * A resolver that times the lookup in `trace` and refuses an answer in a denied network, before
- * any connection. (A socket's own "lookup" event can come before there is a socket to listen on.
- * Not called for an IP address.)
+ * A resolver that times the lookup and refuses a denied address before any connection (a socket's
+ * own "lookup" event can come before there is a socket to listen on).
  */
 function vettedLookup(
   denied: BlockList,
@@ -138,24 +116,19 @@ function vettedLookup(
   return (hostname, options, done) =>
     (lookup as LookupFunction)(hostname, options, (error, address, family) => {
       trace.lookedUpMs = monotonicMs();
-      const addresses = typeof address === "string" ? [address] : address ?? [];
-      const refused = addresses.map((a: string | LookupAddress) =>
-        typeof a === "string" ? a : a.address
-      )
+      const refused = (typeof address === "string" ? [address] : address ?? [])
+        .map((a: string | LookupAddress) => typeof a === "string" ? a : a.address)
         .find((a) => isDenied(denied, a));
       if (error === null && refused !== undefined) done(new DeniedAddressError(refused), "", 0);
       else done(error, address, family);
     });
 }
 
-/** Records the socket's moments, its address and what TLS it agreed, as they happen. */
 function traceSocket(socket: Socket, trace: HopTrace, monotonicMs: () => number): void {
-  // First in line: a TLS socket starts its handshake in a listener of this same event (building
-  // the ClientHello; on a process's first handshake, setting TLS up), which is TLS time.
+  // First: a TLS socket starts its handshake in a listener of this event, which is TLS time.
   socket.prependOnceListener("connect", () => {
     trace.connectedMs = monotonicMs();
-    // (Read now: the address is gone once the response has ended.)
-    // (An IPv4 address reached over a dual-stack socket reads ::ffff:a.b.c.d: it is a.b.c.d.)
+    // Read now: it is gone once the response has ended. ::ffff:a.b.c.d (dual stack) is a.b.c.d.
     trace.remoteAddress = socket.remoteAddress?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
   });
   socket.once("secureConnect", () => {
@@ -167,76 +140,49 @@ function traceSocket(socket: Socket, trace: HopTrace, monotonicMs: () => number)
   socket.prependOnceListener("data", () => trace.firstByteMs ??= monotonicMs());
 }
 
-/** Time spent in each phase, summed over the hops of a check; null for a phase none went through. */
-export interface PhaseTimes {
-  readonly dnsMs: number | null;
-  readonly connectMs: number | null;
-  readonly tlsMs: number | null;
-  readonly firstByteMs: number | null;
-  readonly transferMs: number | null;
-}
+/** Each phase of a hop; it counts only when it ended (a cut handshake has no TLS time). */
+const PHASES = {
+  dnsMs: (hop: HopTrace) => span(hop.startMs, hop.lookedUpMs),
+  connectMs: (hop: HopTrace) => span(hop.lookedUpMs ?? hop.startMs, hop.connectedMs),
+  tlsMs: (hop: HopTrace) => span(hop.connectedMs, hop.secureMs),
+  firstByteMs: (hop: HopTrace) => span(hop.secureMs ?? hop.connectedMs, hop.firstByteMs),
+  transferMs: (hop: HopTrace) => span(hop.firstByteMs, hop.endMs),
+};
 
-/**
- * Sums each phase over the hops of a check (as blackbox_exporter does for redirects). A phase
- * counts for a hop only when it ended: a handshake cut short has no TLS time.
- *
- * @param hops The traces of a check's requests, in order.
- * @returns Milliseconds per phase.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { phaseTimes } from "./http_exchange.ts";
- * const hop = { startMs: 0, connectedMs: 2, firstByteMs: 10, endMs: 11 };
- * assert.deepEqual(phaseTimes([hop]), {
- *   dnsMs: null, connectMs: 2, tlsMs: null, firstByteMs: 8, transferMs: 1,
- * });
- * ```
- */
+/** Milliseconds per phase, summed over the hops of a check; null for a phase none went through. */
+export type PhaseTimes = Record<keyof typeof PHASES, number | null>;
+
+/** Sums each phase over the hops of a check, as blackbox_exporter does for redirects. */
 export function phaseTimes(hops: readonly HopTrace[]): PhaseTimes {
-  const spans = hops.map((hop) => {
-    const connectFrom = hop.lookedUpMs ?? hop.startMs;
-    const requestFrom = hop.secureMs ?? hop.connectedMs;
-    return {
-      dnsMs: span(hop.startMs, hop.lookedUpMs),
-      connectMs: span(connectFrom, hop.connectedMs),
-      tlsMs: span(hop.connectedMs, hop.secureMs),
-      firstByteMs: span(requestFrom, hop.firstByteMs),
-      transferMs: span(hop.firstByteMs, hop.endMs),
-    };
-  });
-  function total(phase: keyof PhaseTimes): number | null {
-    const times = spans.map((s) => s[phase]).filter((ms) => ms !== null);
-    return times.length === 0 ? null : times.reduce((sum, ms) => sum + ms, 0);
-  }
-  return {
-    dnsMs: total("dnsMs"),
-    connectMs: total("connectMs"),
-    tlsMs: total("tlsMs"),
-    firstByteMs: total("firstByteMs"),
-    transferMs: total("transferMs"),
-  };
+  return Object.fromEntries(
+    Object.entries(PHASES).map(([phase, time]) => {
+      const times = hops.map(time).filter((ms) => ms !== null);
+      return [phase, times.length === 0 ? null : times.reduce((sum, ms) => sum + ms, 0)];
+    }),
+  ) as PhaseTimes;
 }
 
 function span(fromMs: number | undefined, toMs: number | undefined): number | null {
   if (fromMs === undefined || toMs === undefined) return null;
-  // A monotonic clock never runs back; this only rounds a sub-nanosecond span (which the message
-  // format cannot carry) to zero.
+  // Rounds a sub-nanosecond span (which the message format cannot carry) to zero.
   const ms = toMs - fromMs;
   return ms < 1e-6 ? 0 : ms;
 }
 
-/** The certificate's names as text fit to store and print (a server chooses them). */
-function certificateDetails(certificate: PeerCertificate): CertificateDetails | undefined {
+/**
+ * The certificate as a result's fields, its names fit to store and print (a server chooses them);
+ * its expiry `null` when unreadable or outside the years 1 to 9999.
+ */
+function certificateDetails(certificate: PeerCertificate) {
   if (certificate === undefined || Object.keys(certificate).length === 0) return undefined;
   const expiresAt = new Date(certificate.valid_to);
   const year = expiresAt.getUTCFullYear();
   return {
-    subject: cleanName(distinguishedName(certificate.subject)),
-    issuer: cleanName(distinguishedName(certificate.issuer)),
-    altNames: (certificate.subjectaltname ?? "").split(", ").filter((name) => name !== "")
+    certSubject: cleanName(distinguishedName(certificate.subject)),
+    certIssuer: cleanName(distinguishedName(certificate.issuer)),
+    certAltNames: (certificate.subjectaltname ?? "").split(", ").filter((name) => name !== "")
       .slice(0, MAX_CERT_ALT_NAMES).map(cleanName),
-    expiresAt: Number.isNaN(year) || year < 1 || year > 9999 ? null : expiresAt,
+    certExpiresAt: Number.isNaN(year) || year < 1 || year > 9999 ? null : expiresAt.toISOString(),
   };
 }
 

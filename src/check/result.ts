@@ -1,8 +1,6 @@
 /**
- * The result of one check of one site: the single datum that flows from the checker through Kafka
- * into PostgreSQL. Its zod schema is the message format; `schema/check_result.v1.json` is generated
- * from it. Until the first release the format changes in place (it stays version 1); from then on a
- * change is a new version, and consumers read every older one.
+ * The result of one check, the datum that flows through Kafka into PostgreSQL; its zod schema is
+ * the message format (`schema/check_result.v1.json`). It changes in place until the first release.
  *
  * @module
  */
@@ -31,41 +29,30 @@ export const ERROR_KINDS = [
 /** One of {@link ERROR_KINDS}. */
 export type ErrorKind = typeof ERROR_KINDS[number];
 
-/** The message format version; a consumer rejects versions it does not know. */
+/** The message format version. */
 export const CHECK_RESULT_VERSION = 1 as const;
 
-/** PostgreSQL cannot store a NUL character in text: a message carrying one is unreadable. */
 const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
 
-/**
- * Text PostgreSQL stores as it is: no NUL, and no lone UTF-16 surrogate (it would be stored as
- * U+FFFD, and two site ids differing only there would become one site).
- */
+/** Text PostgreSQL stores as it is: a lone surrogate would become U+FFFD, merging two site ids. */
 function storableText() {
   return z.string().regex(NO_NUL, noNul).refine((text) => text.isWellFormed(), {
     error: "must not contain lone UTF-16 surrogates",
   });
 }
 
-/**
- * Longest site id: PostgreSQL indexes it (a btree entry holds at most 2 704 bytes, and a character
- * takes up to 4 in UTF-8).
- */
+/** Longest site id: a btree entry holds at most 2 704 bytes, a character up to 4. */
 export const MAX_SITE_ID_LENGTH = 512;
 
-/** The longest a check can take: its timeout is at most a day; two leave room for the rest. */
+/** A check's timeout is at most a day; two leave room for the rest. */
 const MAX_MILLISECONDS = 2 * 86_400_000;
 
-// Nothing between 0 and a nanosecond: PostgreSQL refuses arithmetic that underflows, and a
-// subnormal number in a rollup would make every query of it fail.
+// Nothing between 0 and a nanosecond: a subnormal number in a rollup makes PostgreSQL's sums fail.
 const milliseconds = z.union([z.literal(0), z.number().min(1e-6).max(MAX_MILLISECONDS)], {
   error: "must be 0 or a number of milliseconds from 1e-6 (a nanosecond) to two days",
 }).describe("Milliseconds, from a monotonic clock");
 
-/**
- * A UTC time as `toISOString()` writes it (milliseconds: PostgreSQL would round more digits, maybe
- * into the next day), in the years `years` matches.
- */
+/** A UTC time as `toISOString()` writes it (more digits could round into the next day). */
 function utcTime(years: string, error: string) {
   return z.iso.datetime({ offset: false, precision: 3 })
     .regex(new RegExp(`^(?:${years})-`), { error });
@@ -73,7 +60,7 @@ function utcTime(years: string, error: string) {
 
 /** Longest text kept from a certificate's names. */
 export const MAX_CERT_NAME_LENGTH = 1_000;
-/** Most alternative names kept from a certificate (a hostile one may carry thousands). */
+/** Most alternative names kept (a hostile certificate may carry thousands). */
 export const MAX_CERT_ALT_NAMES = 100;
 
 const phase = (what: string) =>
@@ -81,13 +68,11 @@ const phase = (what: string) =>
     `${what}, summed over redirect hops; null when it never happened`,
   );
 
-/** Longest URL a result may record (browsers and servers refuse longer ones). */
 const MAX_URL_LENGTH = 65_536;
 
-/** A `${NAME}` reference in a sites file's value. */
 const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 
-/** Whether `text` is an absolute URL once each reference in it stands for a word. */
+/** Whether `text` is an absolute URL once each `${NAME}` in it stands for a word. */
 function isUrlAsWritten(text: string): boolean {
   return URL.canParse(text.replaceAll(REFERENCE, "x"));
 }
@@ -95,7 +80,6 @@ function isUrlAsWritten(text: string): boolean {
 /** The region of a checker not told its own. */
 export const DEFAULT_REGION = "default";
 
-/** What every check result has, up or down. */
 const fields = {
   version: z.literal(CHECK_RESULT_VERSION).describe("Message format version"),
   checkId: z.uuidv7().describe("Unique id of this check; UUIDv7, so ids sort by time"),
@@ -120,14 +104,13 @@ const fields = {
   statusCode: z.int().min(100).max(999).nullable().describe(
     "HTTP status of the final response; null when none arrived",
   ),
-  // What the sites file allows: a result is sent and stored for every check.
   pattern: storableText().max(MAX_PATTERN_SOURCE_CHARS).nullable().describe(
     "The regular expression looked for, flags inline; null when none",
   ),
   patternMatched: z.boolean().nullable().describe(
     "Whether the body matched the pattern; null when there is no pattern or no body was read",
   ),
-  // PostgreSQL has no year 0. (No lookahead: RE2 and many JSON Schema validators have none.)
+  // PostgreSQL has no year 0; no lookahead, which RE2 and many JSON Schema validators lack.
   certExpiresAt: utcTime(
     "000[1-9]|00[1-9]\\d|0[1-9]\\d{2}|[1-9]\\d{3}",
     "must be a UTC time from the year 1 to 9999",
@@ -135,8 +118,6 @@ const fields = {
     .describe(
       "When the HTTPS server's certificate expires, UTC; null for http or when it could not be read",
     ),
-  // Each phase's time and what the connection was, all from the one connection that carried the
-  // request.
   dnsMs: phase("Resolving the host name (none for an IP address)"),
   connectMs: phase("Opening the TCP connection"),
   tlsMs: phase("The TLS handshake"),
@@ -161,7 +142,6 @@ const fields = {
     .nullable().describe(
       `Subject alternative names of the certificate (e.g. DNS:example.com), the first ${MAX_CERT_ALT_NAMES}; null when none was read`,
     ),
-  // Where the check was made from.
   region: z.string().regex(REGION_PATTERN).describe(
     'The region of the checker (its --region, "default" unless told)',
   ),
@@ -198,7 +178,7 @@ export type CheckResult = z.infer<typeof checkResultSchema>;
 /** Failure detail of a {@link CheckResult}. */
 export type CheckError = NonNullable<CheckResult["error"]>;
 
-/** The connection's details, for a check that recorded none (no connection was made). */
+/** The connection's details of a check that made no connection. */
 export const NO_CONNECTION_DETAILS = {
   dnsMs: null,
   connectMs: null,

@@ -1,6 +1,6 @@
 /**
- * Connecting to Kafka and PostgreSQL at start-up, turning "cannot connect" into a
- * {@link ServiceError} that says where (without credentials) and what to do.
+ * Connecting to Kafka and PostgreSQL, turning "cannot connect" into a {@link ServiceError} that
+ * says where (without credentials) and what to do.
  *
  * @module
  */
@@ -18,7 +18,7 @@ const TLS_PROBLEM = /certificate|self[- ]signed|altnames|does not match|ssl|tls|
 const AUTH_PROBLEM = /sasl|authentication|password/i;
 const CLOSED = /connection closed/i;
 
-/** What to do about a failure to reach Kafka, judged from its message and the settings. */
+/** What to do about a failure to reach Kafka. */
 function kafkaHint(message: string, kafka: Settings["kafka"]): string {
   if (AUTH_PROBLEM.test(message)) {
     return "check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (Aiven: the SASL port's user and password)";
@@ -36,7 +36,7 @@ function kafkaHint(message: string, kafka: Settings["kafka"]): string {
   return `${LOCAL_HINT} KAFKA_BROKERS at a running broker`;
 }
 
-/** What to do about a failure to reach PostgreSQL, judged from its message. */
+/** What to do about a failure to reach PostgreSQL. */
 function databaseHint(message: string): string {
   if (TLS_PROBLEM.test(message)) {
     return "check sslmode in DATABASE_URL and DATABASE_CA_FILE (Aiven: the service's CA certificate); verify-full needs the host name on the server's certificate";
@@ -45,11 +45,7 @@ function databaseHint(message: string): string {
   return `${LOCAL_HINT} DATABASE_URL at a running server`;
 }
 
-/**
- * Creates the Kafka client and makes sure the topic exists.
- *
- * @throws {ServiceError} When the brokers cannot be reached.
- */
+/** Creates the Kafka client and makes sure the topic exists, or throws a {@link ServiceError}. */
 export async function openKafka(settings: Settings, log: Logger): Promise<KafkaClient> {
   const kafka = createKafka(settings.kafka, log);
   try {
@@ -69,12 +65,7 @@ export async function openKafka(settings: Settings, log: Logger): Promise<KafkaC
   return kafka;
 }
 
-/**
- * Opens the database pool and checks that it answers.
- *
- * @param options Passed to {@link connectDatabase}.
- * @throws {ServiceError} When it does not.
- */
+/** Opens the database pool and checks that it answers; a {@link ServiceError} if it does not. */
 export async function openDatabase(
   settings: Settings,
   options: Parameters<typeof connectDatabase>[1] = {},
@@ -95,20 +86,11 @@ export async function openDatabase(
 }
 
 /**
- * Opens a service for a long-running command: while it is unreachable (a {@link ServiceError}),
- * says so and tries again with backoff, so that `produce` and `consume` may start before Kafka or
- * PostgreSQL. Other errors (bad settings) are thrown at once.
+ * Opens a service for a long-running command, trying again with backoff while it is unreachable
+ * (a {@link ServiceError}), so that `produce` and `consume` may start before Kafka or PostgreSQL.
  *
- * @param open Connects, or throws.
- * @param options `log`; `signal`: stops the waiting; `onUnreachable`: told each failure's message
- *   (for `/healthz`).
+ * @param options `onUnreachable` is told each failure (for `/healthz`).
  * @returns What `open` returned, or `undefined` when the signal stopped the waiting.
- *
- * @example
- * ```ts ignore
- * import { openWhenAvailable } from "./connect.ts";
- * const sql = await openWhenAvailable(() => openDatabase(settings), { log, signal });
- * ```
  */
 export async function openWhenAvailable<T>(
   open: () => Promise<T>,

@@ -1,6 +1,5 @@
 /**
- * What a command receives from `main`: arguments already parsed, the environment, a logger, a
- * signal that ends long-running commands, and output streams. Tests build their own.
+ * What a command receives from `main`; tests build their own.
  *
  * @module
  */
@@ -15,11 +14,9 @@ import { createLogger, type Logger } from "../log.ts";
 /** The outside world of a command. */
 export interface CliContext {
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Aborted on SIGINT/SIGTERM (or by a test): long-running commands then shut down cleanly. */
+  /** Aborted on SIGINT/SIGTERM: long-running commands then shut down cleanly. */
   readonly signal: AbortSignal;
-  /** Standard output: results meant for the user or a pipe. */
   readonly writeOut: (text: string) => void;
-  /** Standard error: logs and problems. */
   readonly writeErr: (text: string) => void;
   /** Whether stdin and stdout are a terminal; unset: ask Deno. Tests say false. */
   readonly terminal?: boolean;
@@ -33,8 +30,7 @@ export const SUMMARY_INTERVAL_MS = 60_000;
 /**
  * Settings and logger for a command, built once.
  *
- * @throws {SettingsError} Listing every invalid setting, and every file a setting names that is
- *   not a readable PEM file.
+ * @throws {SettingsError} Listing every invalid setting and unreadable PEM file.
  */
 export function prepare(context: CliContext): { settings: Settings; log: Logger } {
   const settings = readSettings(context.env, { readFile: readSettingFile });

@@ -1,6 +1,6 @@
 /**
  * The `monitor` command line: parses an explicit argument list, runs one subcommand, and turns
- * errors into exit codes: 0 success, 1 failure (a service or a bug), 2 a user's mistake.
+ * errors into exit codes: 0 success, 1 a service or a bug, 2 a user's mistake.
  *
  * @module
  */
@@ -9,40 +9,11 @@ import { ConfigError, ServiceError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 
-/** The version printed by `monitor --version` (from `deno.json`, see `src/version.ts`). */
-export { VERSION };
-
-/**
- * Each subcommand's module, loaded when it runs: the Kafka client alone takes half a second to
- * load, which `--version`, `schema` or `settings` need not wait for. (Literal specifiers, so a
- * compiled binary still carries them.)
- */
-const command = {
-  alert: () => import("./alert.ts"),
-  consume: () => import("./consume.ts"),
-  migrate: () => import("./migrate.ts"),
-  produce: () => import("./produce.ts"),
-  prune: () => import("./prune.ts"),
-  run: () => import("./run.ts"),
-  schema: () => import("./schema.ts"),
-  serve: () => import("./serve.ts"),
-  settings: () => import("./settings.ts"),
-  sites: () => import("./sites.ts"),
-  watch: () => import("./watch.ts"),
-};
-
 /**
  * Runs the command line.
  *
  * @param args Arguments after the program name, e.g. `["produce", "--config", "sites.yaml"]`.
- * @param context Environment, stop signal and output.
  * @returns The exit code.
- *
- * @example
- * ```ts ignore
- * import { runMonitor } from "./main.ts";
- * const code = await runMonitor(["migrate"], context);
- * ```
  */
 export async function runMonitor(args: readonly string[], context: CliContext): Promise<number> {
   const program = buildProgram(context);
@@ -63,7 +34,7 @@ function buildProgram(outside: CliContext): Command {
     .exitOverride()
     .showHelpAfterError('(run "monitor --help" for usage)')
     .configureOutput({ writeOut: outside.writeOut, writeErr: outside.writeErr });
-  // The global flags are settings given on the command line: they override the environment.
+  // The global flags override the environment.
   const context: CliContext = {
     ...outside,
     get env() {
@@ -76,6 +47,8 @@ function buildProgram(outside: CliContext): Command {
     },
   };
   const configOption = ["-c, --config <file>", "the sites file (YAML)"] as const;
+  // Each subcommand's module is loaded when it runs (the Kafka client alone takes half a second),
+  // by a literal specifier, so that a compiled binary carries it.
 
   program.command("produce")
     .description("check every site on its interval and publish each result to Kafka")
@@ -86,7 +59,7 @@ function buildProgram(outside: CliContext): Command {
     .option("--region <name>", "the region checked from (MONITOR_REGION)")
     .option("--once", "check every site once, publish, and exit")
     .action((options: { config?: string; region?: string; once?: true }) =>
-      command.produce().then(({ produceCommand }) =>
+      import("./produce.ts").then(({ produceCommand }) =>
         produceCommand({ ...options, once: options.once === true }, context)
       )
     );
@@ -94,35 +67,35 @@ function buildProgram(outside: CliContext): Command {
     .description("turn failing checks into incidents and notify the sites' channels")
     .requiredOption(...configOption)
     .action((options: { config: string }) =>
-      command.alert().then(({ alertCommand }) => alertCommand(options, context))
+      import("./alert.ts").then(({ alertCommand }) => alertCommand(options, context))
     );
   program.command("consume")
     .description("store the results from Kafka in PostgreSQL (consumer group KAFKA_GROUP_ID)")
-    .action(() => command.consume().then(({ consumeCommand }) => consumeCommand(context)));
+    .action(() => import("./consume.ts").then(({ consumeCommand }) => consumeCommand(context)));
   program.command("migrate")
     .description("apply the database migrations that are not applied yet")
-    .action(() => command.migrate().then(({ migrateCommand }) => migrateCommand(context)));
+    .action(() => import("./migrate.ts").then(({ migrateCommand }) => migrateCommand(context)));
   program.command("prune")
     .description(
       "drop stored checks and rollups older than RETAIN_CHECKS_DAYS / RETAIN_ROLLUPS_DAYS",
     )
-    .action(() => command.prune().then(({ pruneCommand }) => pruneCommand(context)));
+    .action(() => import("./prune.ts").then(({ pruneCommand }) => pruneCommand(context)));
   program.command("run")
     .description("migrate, then produce and consume in one process")
     .requiredOption(...configOption)
     .action((options: { config: string }) =>
-      command.run().then(({ runCommand }) => runCommand(options, context))
+      import("./run.ts").then(({ runCommand }) => runCommand(options, context))
     );
   program.command("serve")
     .description(
       "serve the status page, badges and JSON API on SERVE_ADDRESS:SERVE_PORT (read-only)",
     )
-    .action(() => command.serve().then(({ serveCommand }) => serveCommand(context)));
+    .action(() => import("./serve.ts").then(({ serveCommand }) => serveCommand(context)));
   program.command("schema")
     .description("print the JSON Schemas of the message format and the sites file")
     .option("--write <dir>", "write them as files into this directory")
     .action((options: { write?: string }) =>
-      command.schema().then(({ schemaCommand }) => schemaCommand(options, context))
+      import("./schema.ts").then(({ schemaCommand }) => schemaCommand(options, context))
     );
 
   program.command("watch")
@@ -139,7 +112,7 @@ function buildProgram(outside: CliContext): Command {
       [] as string[],
     )
     .action((options: { minutes: string; plain?: true; json?: true; region: string[] }) =>
-      command.watch().then(({ watchCommand }) =>
+      import("./watch.ts").then(({ watchCommand }) =>
         watchCommand({
           ...options,
           terminal: context.terminal ?? (Deno.stdout.isTerminal() && Deno.stdin.isTerminal()),
@@ -153,7 +126,7 @@ function buildProgram(outside: CliContext): Command {
     .argument("<file>", "the sites file (YAML)")
     .option("--dry-run", "print the difference, publish nothing")
     .action((file: string, options: { dryRun?: true }) =>
-      command.sites().then(({ sitesApplyCommand }) =>
+      import("./sites.ts").then(({ sitesApplyCommand }) =>
         sitesApplyCommand({ file, dryRun: options.dryRun === true }, context)
       )
     );
@@ -161,13 +134,13 @@ function buildProgram(outside: CliContext): Command {
     .description("print the sites on the topic: id and URL, or each message as JSON")
     .option("--json", "print each site's message as a JSON line")
     .action((options: { json?: true }) =>
-      command.sites().then(({ sitesListCommand }) =>
+      import("./sites.ts").then(({ sitesListCommand }) =>
         sitesListCommand({ json: options.json === true }, context)
       )
     );
   program.command("settings")
     .description("print the effective settings (environment and defaults), passwords masked")
-    .action(() => command.settings().then(({ settingsCommand }) => settingsCommand(context)));
+    .action(() => import("./settings.ts").then(({ settingsCommand }) => settingsCommand(context)));
 
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
     command.exitOverride().configureOutput({
@@ -180,7 +153,7 @@ function buildProgram(outside: CliContext): Command {
 
 function report(error: unknown, context: CliContext): number {
   if (error instanceof CommanderError) {
-    // Help and version "errors" are successes; commander has already printed everything.
+    // Help and version "errors" are successes, already printed.
     return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof ConfigError) {
@@ -205,10 +178,7 @@ function report(error: unknown, context: CliContext): number {
   return 1;
 }
 
-/**
- * A bug's report may quote what it choked on: the user part of any URI in it is masked, so that a
- * report can be pasted into an issue as it is.
- */
+/** A bug's report with the user part of any URI masked, so that it can be pasted into an issue. */
 function withoutPasswords(text: string): string {
   return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"`]*@/gi, "$1***@");
 }

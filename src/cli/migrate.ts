@@ -8,12 +8,7 @@ import { ensurePartitions } from "../db/partitions.ts";
 import { type CliContext, prepare } from "./context.ts";
 import { openDatabase } from "./connect.ts";
 
-/**
- * Runs `monitor migrate`.
- *
- * @param context Environment and output.
- * @throws {ServiceError} When PostgreSQL cannot be used.
- */
+/** Runs `monitor migrate`; a {@link ServiceError} when PostgreSQL cannot be used. */
 export async function migrateCommand(context: CliContext): Promise<void> {
   const { settings, log } = prepare(context);
   const migrations = await loadMigrations();

@@ -1,7 +1,7 @@
 /**
- * The `--metrics-port` endpoint: Prometheus metrics on `/metrics`, and `/healthz`, which answers
- * 200 only when every service the process needs answers a probe right now (503 otherwise, naming
- * what failed, never a secret), from the start: also while the process still waits for them.
+ * The `--metrics-port` endpoint: `/metrics`, and `/healthz`, which answers 200 only when every
+ * service the process needs answers a probe now (503 naming what failed, never a secret), also
+ * while the process still waits for them.
  *
  * @module
  */
@@ -24,29 +24,16 @@ export type ServiceName = "kafka" | "database";
 /** The metrics of a command, and the endpoint serving them if one was asked for. */
 export interface Observation {
   readonly metrics: Metrics;
-  /** Until the service is {@link Observation.reached}, `/healthz` gives this reason it is not. */
+  /** Until the service is reached, `/healthz` gives this reason it is not. */
   unreachable(service: ServiceName, reason: string): void;
   /** From now on, `/healthz` probes these services. */
   reached(services: { readonly kafka?: KafkaClient; readonly sql?: Sql }): void;
-  /** Stops the endpoint and its probes. */
   close(): Promise<void>;
 }
 
 /**
- * Creates the metrics and, when METRICS_PORT (or `--metrics-port`) is set, serves them at once,
- * with a `/healthz` that reports each service in `needs` unreachable until it is reached, and then
- * probes it: while a command waits for its services at start, `/healthz` says which and why.
- *
- * @returns The metrics to record into, what to tell `/healthz`, and how to stop.
- *
- * @example
- * ```ts ignore
- * import { observe } from "./observe.ts";
- * const observation = observe(settings, ["kafka", "database"], log);
- * observation.reached({ kafka, sql });
- * observation.metrics.rowsWritten.inc(12);
- * await observation.close();
- * ```
+ * Creates the metrics and, when METRICS_PORT is set, serves them at once, with a `/healthz` that
+ * reports each service in `needs` unreachable until it is reached, and then probes it.
  */
 export function observe(
   settings: Settings,
@@ -61,7 +48,25 @@ export function observe(
   const probes: Record<string, Probe> = {};
   for (const service of needs) probes[service] = failing("not connected yet");
   let cluster: ClusterProbe | undefined;
-  const stopServing = serveObserver(settings.metricsPort, metrics, probes, log);
+  // On all interfaces: Prometheus scrapes from elsewhere.
+  const server = Deno.serve(
+    { hostname: "0.0.0.0", port: settings.metricsPort, onListen() {} },
+    async (request) => {
+      const { pathname } = new URL(request.url);
+      if (pathname === "/metrics") {
+        return new Response(metrics.registry.metrics(), {
+          headers: { "content-type": CONTENT_TYPE },
+        });
+      }
+      if (pathname === "/healthz") {
+        const report = await probeAll(probes);
+        const healthy = Object.values(report).every((status) => status === "ok");
+        return Response.json(report, { status: healthy ? 200 : 503 });
+      }
+      return new Response("Not found: try /metrics or /healthz\n", { status: 404 });
+    },
+  );
+  log.info("metrics and health served", { port: server.addr.port, paths: "/metrics /healthz" });
   return {
     metrics,
     unreachable(service, reason) {
@@ -69,51 +74,16 @@ export function observe(
     },
     reached({ kafka, sql }) {
       if (kafka !== undefined) {
-        const probe = clusterProbe(kafka);
-        cluster = probe;
+        const probe = cluster = clusterProbe(kafka);
         probes.kafka = () => probe.probe();
       }
       if (sql !== undefined) probes.database = () => pingDatabase(sql);
     },
     async close() {
-      await stopServing();
+      await server.shutdown();
       await cluster?.close();
     },
   };
-}
-
-/**
- * Serves metrics and health on all interfaces (Prometheus scrapes from elsewhere).
- *
- * @param port The port; 0 picks a free one (logged).
- * @param metrics What `/metrics` shows.
- * @param probes What `/healthz` asks, by service name.
- * @param log Where the address is logged.
- * @returns How to stop serving.
- */
-function serveObserver(
-  port: number,
-  metrics: Metrics,
-  probes: Readonly<Record<string, Probe>>,
-  log: Logger,
-): () => Promise<void> {
-  const server = Deno.serve({ hostname: "0.0.0.0", port, onListen: () => {} }, async (request) => {
-    const { pathname } = new URL(request.url);
-    if (pathname === "/metrics") {
-      return new Response(metrics.registry.metrics(), {
-        headers: { "content-type": CONTENT_TYPE },
-      });
-    }
-    if (pathname === "/healthz") {
-      const report = await probeAll(probes);
-      const healthy = Object.values(report).every((status) => status === "ok");
-      return Response.json(report, { status: healthy ? 200 : 503 });
-    }
-    return new Response("Not found: try /metrics or /healthz\n", { status: 404 });
-  });
-  const listening = (server.addr as Deno.NetAddr).port;
-  log.info("metrics and health served", { port: listening, paths: "/metrics /healthz" });
-  return () => server.shutdown();
 }
 
 async function probeAll(probes: Readonly<Record<string, Probe>>): Promise<Record<string, string>> {

@@ -25,26 +25,20 @@ import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./co
 import { openKafka, openWhenAvailable } from "./connect.ts";
 import { observe } from "./observe.ts";
 import type { Metrics } from "../metrics.ts";
-import { watchSites } from "./reload.ts";
+import { type SitesFeed, watchSites } from "./reload.ts";
 
 /** Options of `monitor produce`. */
 export interface ProduceOptions {
-  /**
-   * The sites file. Without it the sites come from the sites topic, shared with the other
-   * checkers of the region.
-   */
+  /** The sites file; without it, the sites topic's, shared with the region's other checkers. */
   readonly config?: string;
-  /** Check every site once, publish, and exit, instead of running until stopped. */
   readonly once?: boolean;
-  /** The region to check from; overrides `MONITOR_REGION`. */
+  /** Overrides `MONITOR_REGION`. */
   readonly region?: string;
 }
 
 /**
  * Runs `monitor produce`.
  *
- * @param options Parsed arguments.
- * @param context Environment, signal and output.
  * @throws {ConfigError} Before connecting to anything, when the sites file is invalid.
  */
 export async function produceCommand(
@@ -61,7 +55,6 @@ export async function produceCommand(
     : { ...outside, env: { ...outside.env, MONITOR_REGION: region } };
   const sites = config === undefined ? [] : await loadSites(config, context.env);
   const { settings, log } = prepare(context);
-  // Served from the start, so that /healthz says so while Kafka is awaited.
   const observation = observe(settings, ["kafka"], log);
   try {
     // A one-off run fails at once; a long-running producer waits for Kafka instead of exiting.
@@ -83,31 +76,16 @@ export async function produceCommand(
       signal: context.signal,
       once,
       follow: config === undefined
-        ? (apply, signal) =>
-          followSitesTopic(kafka, { settings, env: context.env, log }, apply, signal)
-        : (apply, signal) =>
-          watchSites({ path: config, env: context.env, ...hangupsOf(context) }, apply, {
-            log,
-            signal,
-          }),
+        ? followSitesTopic(kafka, { settings, env: context.env, log })
+        : watchSites(config, context, log),
     });
   } finally {
     await observation.close();
   }
 }
 
-/**
- * Where changes to the sites come from: calls `apply` with each new set until `signal` is
- * aborted, then resolves.
- */
-export type SitesFeed = (
-  apply: (sites: readonly CheckerSite[]) => void,
-  signal: AbortSignal,
-) => Promise<void>;
-
 /** What {@link runProducer} needs. */
 export interface ProducerRun {
-  /** The sites to start with. */
   readonly sites: readonly CheckerSite[];
   readonly settings: Settings;
   readonly kafka: KafkaClient;
@@ -115,73 +93,64 @@ export interface ProducerRun {
   readonly metrics: Metrics;
   readonly signal: AbortSignal;
   readonly once: boolean;
-  /** Changes to the sites; without it they are fixed. */
-  readonly follow?: SitesFeed;
+  /** Changes to the sites. */
+  readonly follow: SitesFeed;
 }
 
 /**
- * The sites of the sites topic that the consumer group of this checker's region assigns to it,
- * as they change, until `signal` is aborted; then leaves the group, so that the region's other
- * checkers take its sites over at once.
- *
- * @throws {Error} When the group member fails for good.
+ * The sites of the sites topic that the region's consumer group assigns to this checker, as they
+ * change, until `signal` is aborted; then leaves the group, so that the others take them over.
  */
-async function followSitesTopic(
+function followSitesTopic(
   kafka: KafkaClient,
-  context: {
+  { settings, env, log }: {
     readonly settings: Settings;
-    readonly env: Readonly<Record<string, string | undefined>>;
+    readonly env: CliContext["env"];
     readonly log: Logger;
   },
-  apply: (sites: readonly CheckerSite[]) => void,
-  signal: AbortSignal,
-): Promise<void> {
-  const { settings, env, log } = context;
-  const { sitesTopic: topic, sitesPartitions: partitions } = settings.kafka;
-  const replicationFactor = settings.kafka.topicReplicationFactor;
-  const groupId = `monitor-checkers-${settings.region}`;
-  log.info(
-    "no --config: checking the sites of the sites topic that the region's checkers share (--config FILE checks a file instead)",
-    { topic, groupId, region: settings.region },
-  );
-  // Neither step heeds the signal (the client retries without end): a stop does not wait for them.
-  const stopped = whenAborted(signal).then(() => undefined);
-  const ends = await Promise.race([
-    ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log)
-      .then(() => endOffsets(kafka, topic).catch(() => undefined)), // (unknown: nothing to say)
-    stopped,
-  ]);
-  if (signal.aborted) return;
-  if (ends?.every((end) => end === 0n)) {
-    log.warn(
-      'the sites topic is empty: nothing to check until "monitor sites apply FILE" publishes sites to it',
-      { topic },
+): SitesFeed {
+  return async (apply, signal) => {
+    const { sitesTopic: topic, sitesPartitions: partitions } = settings.kafka;
+    const replicationFactor = settings.kafka.topicReplicationFactor;
+    const groupId = `monitor-checkers-${settings.region}`;
+    log.info(
+      "no --config: checking the sites of the sites topic that the region's checkers share (--config FILE checks a file instead)",
+      { topic, groupId, region: settings.region },
     );
-  }
-  const sitesOf = checkerSites({ env, log });
-  const joining = followAssignedRows({
-    kafka,
-    topic,
-    groupId,
-    sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
-    log,
-    onChange: (rows) => apply(sitesOf(rows)),
-  });
-  const member = await Promise.race([joining, stopped]);
-  if (member === undefined) {
-    joining.then((late) => late.stop(), () => {});
-    return;
-  }
-  try {
-    await Promise.race([whenAborted(signal), member.crashed]);
-  } finally {
-    await member.stop();
-  }
-}
-
-/** The context's hangup events, if it has them, as an optional property. */
-export function hangupsOf(context: CliContext): { hangups?: EventTarget } {
-  return context.hangups === undefined ? {} : { hangups: context.hangups };
+    // Neither step heeds the signal (the client retries without end): a stop does not wait.
+    const stopped = whenAborted(signal).then(() => undefined);
+    const ends = await Promise.race([
+      ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log)
+        .then(() => endOffsets(kafka, topic).catch(() => undefined)), // (unknown: nothing to say)
+      stopped,
+    ]);
+    if (signal.aborted) return;
+    if (ends?.every((end) => end === 0n)) {
+      log.warn(
+        'the sites topic is empty: nothing to check until "monitor sites apply FILE" publishes sites to it',
+        { topic },
+      );
+    }
+    const sitesOf = checkerSites({ env, log });
+    const joining = followAssignedRows({
+      kafka,
+      topic,
+      groupId,
+      sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
+      log,
+      onChange: (rows) => apply(sitesOf(rows)),
+    });
+    const member = await Promise.race([joining, stopped]);
+    if (member === undefined) {
+      joining.then((late) => late.stop(), () => {});
+      return;
+    }
+    try {
+      await Promise.race([whenAborted(signal), member.crashed]);
+    } finally {
+      await member.stop();
+    }
+  };
 }
 
 /**
@@ -191,13 +160,10 @@ export function hangupsOf(context: CliContext): { hangups?: EventTarget } {
 const CHECKS_SHARE_OF_SHUTDOWN = 0.75;
 
 /**
- * Checks and publishes until the signal is aborted (or, with `once`, after one round), then
- * finishes the checks in progress and publishes everything before returning, within
- * `SHUTDOWN_TIMEOUT_MS` of the signal (plus disconnecting).
- *
- * A check still running when its share of that time is up is called off. It is abandoned: no
- * result is published and none is counted in the metrics, since the site did not fail, the monitor
- * stopped; the "producer stopped" log line counts it as `abandoned`.
+ * Checks and publishes until the signal is aborted (or after one round, with `once`), then finishes
+ * the checks in progress and publishes everything within `SHUTDOWN_TIMEOUT_MS`. A check still
+ * running when its share of that time is up is abandoned: the site did not fail, the monitor
+ * stopped, so no result is published, only counted as `abandoned` in the last log line.
  */
 export async function runProducer(run: ProducerRun): Promise<void> {
   const { sites, settings, kafka, log, metrics } = run;
@@ -219,7 +185,6 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   const tally = { checks: 0, down: 0, abandoned: 0 };
   const denied = deniedNetworks(settings.checkDenyNetworks);
   const origin = localOrigin(settings.region);
-  // One budget for every body this checker keeps, however many sites ask for big ones.
   const bodies = bodyBudget(
     settings.checkBodyMemoryBytes ?? defaultBodyBytes(getHeapStatistics().heap_size_limit),
   );
@@ -276,14 +241,11 @@ export async function runProducer(run: ProducerRun): Promise<void> {
         const { sent, buffered, dropped } = publisher.stats();
         log.info("summary", { ...tally, skipped, published: sent, buffered, dropped });
       }, SUMMARY_INTERVAL_MS);
-      const following = run.follow?.((next) => scheduler.update(next), run.signal);
+      const following = run.follow((next) => scheduler.update(next), run.signal);
       // (A feed that fails for good stops the producer; it is reported once the checks are done.)
-      await Promise.race([
-        whenAborted(run.signal),
-        following?.catch(() => {}) ?? new Promise(() => {}),
-      ]);
+      await Promise.race([whenAborted(run.signal), following.catch(() => {})]);
       clearInterval(summary);
-      await following?.catch(() => {});
+      await following.catch(() => {});
       const graceMs = Math.round(shutdown.leftMs(1 - CHECKS_SHARE_OF_SHUTDOWN));
       log.info("stopping: finishing checks in progress", { graceMs });
       await scheduler.stop({ graceMs });
@@ -296,22 +258,17 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   }
 }
 
-/** What is left of the shutdown time, which starts when the signal is aborted. */
-interface ShutdownBudget extends Disposable {
-  /**
-   * Milliseconds until the shutdown deadline less `reservedShare` of the whole time (kept for
-   * what comes after); the whole time less that share while the signal has not been aborted.
-   */
-  leftMs(reservedShare: number): number;
-}
-
-function shutdownBudget(signal: AbortSignal, timeoutMs: number): ShutdownBudget {
+/**
+ * What is left of the shutdown time, which starts when the signal is aborted: `leftMs` is the time
+ * until the deadline less `reservedShare` of the whole (kept for what comes after).
+ */
+function shutdownBudget(signal: AbortSignal, timeoutMs: number) {
   let deadlineMs = Infinity;
   const start = () => deadlineMs = performance.now() + timeoutMs;
   if (signal.aborted) start();
   else signal.addEventListener("abort", start, { once: true });
   return {
-    leftMs(reservedShare) {
+    leftMs(reservedShare: number) {
       const leftMs = Math.min(timeoutMs, deadlineMs - performance.now());
       return Math.max(0, leftMs - reservedShare * timeoutMs);
     },

@@ -9,12 +9,7 @@ import { prune } from "../db/partitions.ts";
 import { type CliContext, prepare } from "./context.ts";
 import { openDatabase } from "./connect.ts";
 
-/**
- * Runs `monitor prune`.
- *
- * @param context Environment and output.
- * @throws {ServiceError} When PostgreSQL cannot be used or the schema is not migrated.
- */
+/** Runs `monitor prune`; a `ServiceError` when PostgreSQL cannot be used or is not migrated. */
 export async function pruneCommand(context: CliContext): Promise<void> {
   const { settings, log } = prepare(context);
   const sql = await openDatabase(settings);

@@ -7,81 +7,72 @@
 import { basename, dirname, resolve } from "node:path";
 import { ConfigError, formatProblem } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { loadSites, type Site } from "../sites/file.ts";
+import { loadSites } from "../sites/file.ts";
+import type { CheckerSite } from "../sites/checker_sites.ts";
+import type { CliContext } from "./context.ts";
 
-/** Where the sites come from and what asks for a reload. */
-export interface ReloadSource {
-  /** The sites file. */
-  readonly path: string;
-  /** For `${NAME}` references. */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** Dispatches a `hangup` event on SIGHUP. */
-  readonly hangups?: EventTarget;
-}
+/** Where the sites come from: calls `apply` with each new set until `signal` is aborted. */
+export type SitesFeed = (
+  apply: (sites: readonly CheckerSite[]) => void,
+  signal: AbortSignal,
+) => Promise<void>;
 
 /** Editors write a file in several steps; one reload after they settle is enough. */
 const SETTLE_MS = 200;
 
-/**
- * Calls `apply` with the new sites each time the file changes or a hangup arrives, until `signal`
- * is aborted.
- *
- * @param source The file and the hangup events.
- * @param apply Receives each valid new set of sites.
- * @param options Logger and the signal that ends the watch.
- * @returns Resolves when the watch has ended.
- */
-export async function watchSites(
-  source: ReloadSource,
-  apply: (sites: readonly Site[]) => void,
-  options: { readonly log: Logger; readonly signal: AbortSignal },
-): Promise<void> {
-  const { log, signal } = options;
-  let pending: ReturnType<typeof setTimeout> | undefined;
-  let reloading = Promise.resolve();
-  const reasons = new Set<string>();
+/** The sites file as a feed: each valid new set, on a change of the file or a hangup. */
+export function watchSites(
+  path: string,
+  { env, hangups }: Pick<CliContext, "env" | "hangups">,
+  log: Logger,
+): SitesFeed {
+  return async (apply, signal) => {
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    let reloading = Promise.resolve();
+    const reasons = new Set<string>();
 
-  function request(why: string): void {
-    reasons.add(why);
-    clearTimeout(pending);
-    pending = setTimeout(() => {
-      const why = [...reasons].join(", ");
-      reasons.clear();
-      reloading = reloading.then(() => reload(why));
-    }, SETTLE_MS);
-  }
-
-  async function reload(why: string): Promise<void> {
-    if (signal.aborted) return;
-    try {
-      const sites = await loadSites(source.path, source.env);
-      apply(sites);
-      log.info("sites reloaded", { why, sites: sites.length });
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      log.error("sites file rejected, still checking the previous sites", {
-        why,
-        problems: error.problems.length,
-      });
-      for (const problem of error.problems) log.error(formatProblem(problem));
+    function request(why: string): void {
+      reasons.add(why);
+      clearTimeout(pending);
+      pending = setTimeout(() => {
+        const why = [...reasons].join(", ");
+        reasons.clear();
+        reloading = reloading.then(() => reload(why));
+      }, SETTLE_MS);
     }
-  }
 
-  const onHangup = () => request("SIGHUP");
-  source.hangups?.addEventListener("hangup", onHangup);
-  // Watch the directory: editors often replace the file rather than write into it.
-  const watcher = Deno.watchFs(dirname(resolve(source.path)), { recursive: false });
-  signal.addEventListener("abort", () => watcher.close(), { once: true });
-  const name = basename(source.path);
-  try {
-    for await (const event of watcher) {
-      if (event.kind !== "access" && event.paths.some((path) => basename(path) === name)) {
-        request("file changed");
+    async function reload(why: string): Promise<void> {
+      if (signal.aborted) return;
+      try {
+        const sites = await loadSites(path, env);
+        apply(sites);
+        log.info("sites reloaded", { why, sites: sites.length });
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        log.error("sites file rejected, still checking the previous sites", {
+          why,
+          problems: error.problems.length,
+        });
+        for (const problem of error.problems) log.error(formatProblem(problem));
       }
     }
-  } finally {
-    source.hangups?.removeEventListener("hangup", onHangup);
-    clearTimeout(pending);
-    await reloading;
-  }
+
+    const onHangup = () => request("SIGHUP");
+    hangups?.addEventListener("hangup", onHangup);
+    // Watch the directory: editors often replace the file rather than write into it.
+    const watcher = Deno.watchFs(dirname(resolve(path)), { recursive: false });
+    signal.addEventListener("abort", () => watcher.close(), { once: true });
+    const name = basename(path);
+    try {
+      for await (const event of watcher) {
+        if (event.kind !== "access" && event.paths.some((path) => basename(path) === name)) {
+          request("file changed");
+        }
+      }
+    } finally {
+      hangups?.removeEventListener("hangup", onHangup);
+      clearTimeout(pending);
+      await reloading;
+    }
+  };
 }

@@ -10,15 +10,10 @@ import { type CliContext, prepare } from "./context.ts";
 import { openDatabase, openKafka } from "./connect.ts";
 import { runConsumer } from "./consume.ts";
 import { observe } from "./observe.ts";
-import { hangupsOf, runProducer } from "./produce.ts";
+import { runProducer } from "./produce.ts";
 import { watchSites } from "./reload.ts";
 
-/**
- * Runs `monitor run` until the context's signal is aborted.
- *
- * @param options `config`: the sites file.
- * @param context Environment, signal and output.
- */
+/** Runs `monitor run` until the context's signal is aborted. */
 export async function runCommand(
   options: { readonly config: string },
   context: CliContext,
@@ -43,11 +38,7 @@ export async function runCommand(
         metrics,
         signal,
         once: false,
-        follow: (apply, signal) =>
-          watchSites({ path: options.config, env: context.env, ...hangupsOf(context) }, apply, {
-            log,
-            signal,
-          }),
+        follow: watchSites(options.config, context, log),
       }),
       runConsumer({ settings, kafka, sql, log, metrics, signal }),
     ].map((half) =>

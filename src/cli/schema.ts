@@ -1,6 +1,6 @@
 /**
  * `monitor schema`: the JSON Schemas of the message formats and the sites file, generated from the
- * zod schemas the code validates with, so the documents cannot drift from the code.
+ * zod schemas the code validates with.
  *
  * @module
  */
@@ -12,30 +12,23 @@ import { UsageError } from "../errors.ts";
 import { siteMessageSchema } from "../sites/site_message.ts";
 import type { CliContext } from "./context.ts";
 
+/** Each document's schema, title and side (the sites file is what a user writes: its input). */
+const DOCUMENTS = {
+  "alert_webhook.v1.json": [notificationSchema, "alert webhook body, version 1", "output"],
+  "check_result.v1.json": [checkResultSchema, "check result, version 1", "output"],
+  "site.v1.json": [siteMessageSchema, "site on the sites topic, version 1", "output"],
+  "sites.json": [sitesFileSchema, "sites file", "input"],
+} as const;
+
 /** File name → JSON Schema document. */
 export function jsonSchemas(): Record<string, unknown> {
-  return {
-    "alert_webhook.v1.json": {
-      ...z.toJSONSchema(notificationSchema),
-      $id: "https://website-monitor.dev/schema/alert_webhook.v1.json",
-      title: "website-monitor alert webhook body, version 1",
-    },
-    "check_result.v1.json": {
-      ...z.toJSONSchema(checkResultSchema),
-      $id: "https://website-monitor.dev/schema/check_result.v1.json",
-      title: "website-monitor check result, version 1",
-    },
-    "site.v1.json": {
-      ...z.toJSONSchema(siteMessageSchema),
-      $id: "https://website-monitor.dev/schema/site.v1.json",
-      title: "website-monitor site on the sites topic, version 1",
-    },
-    "sites.json": {
-      ...z.toJSONSchema(sitesFileSchema, { io: "input" }),
-      $id: "https://website-monitor.dev/schema/sites.json",
-      title: "website-monitor sites file",
-    },
-  };
+  return Object.fromEntries(
+    Object.entries(DOCUMENTS).map(([name, [schema, title, io]]) => [name, {
+      ...z.toJSONSchema(schema, { io }),
+      $id: `https://website-monitor.dev/schema/${name}`,
+      title: `website-monitor ${title}`,
+    }]),
+  );
 }
 
 /** The text of a schema file as committed. */
@@ -46,8 +39,6 @@ export function schemaFileText(schema: unknown): string {
 /**
  * Runs `monitor schema`: prints the schemas, or writes them into a directory (created if missing).
  *
- * @param options `write`: a directory to write the files into.
- * @param context Output.
  * @throws {UsageError} When the directory cannot be made or written to.
  */
 export async function schemaCommand(
@@ -66,10 +57,7 @@ export async function schemaCommand(
   }
 }
 
-/**
- * Runs `write`, turning the file system's refusal (a file in the way, no permission) into a user's
- * error naming `dir`.
- */
+/** Runs `write`, turning the file system's refusal into a user's error naming `dir`. */
 async function writable(dir: string, write: () => Promise<void>): Promise<void> {
   try {
     await write();

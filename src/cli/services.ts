@@ -21,20 +21,10 @@ export interface Services {
 }
 
 /**
- * Opens PostgreSQL (and requires its schema migrated) and Kafka, waiting for each while it is
- * unreachable, runs `fn`, and closes everything; serves the metrics and health meanwhile, from the
- * start.
+ * Opens PostgreSQL (migrated) and Kafka, waiting for each while it is unreachable, runs `fn`, and
+ * closes everything; serves the metrics and health meanwhile.
  *
- * @param settings The settings.
- * @param context Logger, and the signal that ends the waiting.
- * @param fn What to do with the services.
  * @throws {ServiceError} When a service refuses for good, or the schema is not migrated.
- *
- * @example
- * ```ts ignore
- * import { withServices } from "./services.ts";
- * await withServices(settings, { log, signal }, ({ sql, kafka }) => run(sql, kafka));
- * ```
  */
 export async function withServices(
   settings: Settings,
@@ -42,7 +32,6 @@ export async function withServices(
   fn: (services: Services) => Promise<void>,
 ): Promise<void> {
   const { log } = context;
-  // Served from the start, so that /healthz says which service is awaited while it is.
   const observation = observe(settings, ["kafka", "database"], log);
   const waiting = (service: ServiceName) => ({
     ...context,

@@ -13,19 +13,11 @@ import { readPem } from "../config/pem.ts";
 export type Sql = postgres.Sql;
 
 /**
- * Opens a pool; connections are made on first use.
+ * Opens a pool; connections are made on first use. End it with `sql.end({ timeout })`.
  *
- * @param settings The `database` part of the settings; `schema` becomes the search path.
+ * @param settings `schema` becomes the search path.
  * @param options `statementTimeoutMs`: PostgreSQL cancels any statement running longer.
- * @returns The pool. End it with `sql.end({ timeout })`.
  * @throws {UsageError} When the CA file cannot be read.
- *
- * @example
- * ```ts ignore
- * import { connectDatabase } from "./client.ts";
- * const sql = connectDatabase(settings.database);
- * await sql.end({ timeout: 5 });
- * ```
  */
 export function connectDatabase(
   settings: Pick<Settings["database"], "url" | "tls" | "schema">,
@@ -57,12 +49,10 @@ interface SocketTarget {
 }
 
 /**
- * postgres.js's own sockets leave Nagle's algorithm on: the last message of a COPY then waits for
- * the server's delayed ACK, about 40 ms a COPY. This opens the TCP connection with TCP_NODELAY
- * instead (DATABASE_URL names one host). The socket is returned before it connects, as postgres.js
- * does with its own: what it writes waits for the connection, and a refused or failed connection
- * reaches it as the socket's `error` and `close` (a rejected promise would leave the pool's
- * connection stuck); its `connect_timeout` still applies. TLS is negotiated by postgres.js on top.
+ * A TCP connection with TCP_NODELAY: postgres.js's own leave Nagle's algorithm on, so the last
+ * message of a COPY waits ~40 ms for the server's delayed ACK. Returned before it connects, as
+ * postgres.js does: a failure reaches it as `error` and `close` (a rejected promise would leave the
+ * pool's connection stuck). TLS is negotiated by postgres.js on top.
  */
 function openSocket(target: SocketTarget): net.Socket {
   if (target.path) return net.connect(target.path);
@@ -106,19 +96,7 @@ function withoutTlsParameters(uri: string): string {
   return url.toString();
 }
 
-/**
- * Asks the database for the simplest answer: whether it takes queries now (at start-up, and for
- * `/healthz`).
- *
- * @param sql The pool.
- * @throws {Error} When it does not answer, with postgres.js's reason.
- *
- * @example
- * ```ts ignore
- * import { connectDatabase, pingDatabase } from "./client.ts";
- * await pingDatabase(connectDatabase(settings.database));
- * ```
- */
+/** Whether the database takes queries now: rejects with postgres.js's reason when not. */
 export async function pingDatabase(sql: Sql): Promise<void> {
   await sql`SELECT 1`;
 }

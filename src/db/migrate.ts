@@ -7,9 +7,14 @@
  */
 import { ServiceError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type postgres from "postgres";
 import type { Sql } from "./client.ts";
-import { MIGRATION_FILES } from "./migrations.ts";
+import schema from "../../sql/0001_schema.sql" with { type: "text" };
+
+/**
+ * File name → SQL text for every file in `sql/`, imported so that a compiled binary carries its
+ * schema (a test checks that this list and the directory agree).
+ */
+export const MIGRATION_FILES: Readonly<Record<string, string>> = { "0001_schema.sql": schema };
 
 /** One SQL file. */
 export interface Migration {
@@ -25,34 +30,27 @@ const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const LOCK_KEY = 0x776d6f6e;
 
 /**
- * Turns `NNNN_name.sql` files into migrations, in version order.
+ * Turns `NNNN_name.sql` files (name → text; defaults to `sql/`) into migrations, in version order.
  *
- * @param files File name → SQL text; defaults to the project's `sql/`.
- * @returns The migrations.
  * @throws {Error} When a name does not follow `NNNN_name.sql`, or two files share a version.
  */
 export async function loadMigrations(
   files: Readonly<Record<string, string>> = MIGRATION_FILES,
 ): Promise<Migration[]> {
-  const migrations: Migration[] = [];
-  for (const [name, text] of Object.entries(files)) {
-    const match = FILE_NAME.exec(name);
-    if (match === null) throw new Error(`Migration "${name}" is not named NNNN_name.sql`);
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-    migrations.push({
-      version: Number(match[1]),
-      name,
-      sql: text,
-      checksum: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
-    });
-  }
+  const migrations = await Promise.all(
+    Object.entries(files).map(async ([name, sql]) => {
+      const match = FILE_NAME.exec(name);
+      if (match === null) throw new Error(`Migration "${name}" is not named NNNN_name.sql`);
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sql));
+      return { version: Number(match[1]), name, sql, checksum: new Uint8Array(digest).toHex() };
+    }),
+  );
   migrations.sort((a, b) => a.version - b.version);
-  for (let i = 1; i < migrations.length; i++) {
-    if (migrations[i]!.version === migrations[i - 1]!.version) {
-      throw new Error(
-        `Migrations "${migrations[i - 1]!.name}" and "${migrations[i]!.name}" share a version`,
-      );
-    }
+  const twin = migrations.findIndex((m, i) => i > 0 && m.version === migrations[i - 1]!.version);
+  if (twin > 0) {
+    throw new Error(
+      `Migrations "${migrations[twin - 1]!.name}" and "${migrations[twin]!.name}" share a version`,
+    );
   }
   return migrations;
 }
@@ -60,21 +58,11 @@ export async function loadMigrations(
 /**
  * Applies the migrations not yet applied.
  *
- * @param sql The database.
- * @param migrations From {@link loadMigrations}.
- * @param options `log`: where to say what was applied; `schema`: created first when given (it
- *   should be the connection's search path).
+ * @param options `schema`: created first when given (it should be the connection's search path).
  * @returns The names of the migrations applied by this call.
  * @throws {ServiceError} When an applied migration's file has changed since, or the database
- *   holds migrations this program does not know (made by an unreleased development version).
- * @throws {Error} When a migration fails (its transaction is rolled back and the later ones are
- *   not tried).
- *
- * @example
- * ```ts ignore
- * import { loadMigrations, migrate } from "./migrate.ts";
- * await migrate(sql, await loadMigrations(), { log });
- * ```
+ *   holds migrations this program does not know.
+ * @throws {Error} When a migration fails (rolled back; the later ones are not tried).
  */
 export async function migrate(
   sql: Sql,
@@ -94,7 +82,18 @@ export async function migrate(
           checksum   text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`;
-      await refuseUnknown(tx, migrations);
+      // Before the first release the schema is one file edited in place: an older database is
+      // recreated, never patched.
+      const unknown = await tx<{ name: string }[]>`
+        SELECT name FROM monitor_migrations
+        WHERE NOT (name = ANY(${migrations.map((m) => m.name)})) ORDER BY version`;
+      if (unknown.length > 0) {
+        throw new ServiceError(
+          `The database was migrated by an unreleased development version (${
+            unknown.map((m) => m.name).join(", ")
+          }): recreate it (the local one: deno task services:reset), then run "monitor migrate"`,
+        );
+      }
       const [done] = await tx<{ checksum: string }[]>`
         SELECT checksum FROM monitor_migrations WHERE version = ${migration.version}`;
       if (done !== undefined) {
@@ -117,57 +116,21 @@ export async function migrate(
 }
 
 /**
- * Checks that every migration has been applied, so a consumer never writes into a missing table.
- *
- * @param sql The database.
- * @param migrations What should have been applied; defaults to the project's `sql/`.
- * @throws {ServiceError} Naming what to run, when the schema is behind.
- *
- * @example
- * ```ts ignore
- * import { requireMigrated } from "./migrate.ts";
- * await requireMigrated(sql);
- * ```
+ * Checks that every migration (defaults to `sql/`) has been applied, so that a consumer never
+ * writes into a missing table; a {@link ServiceError} naming what to run when not.
  */
 export async function requireMigrated(sql: Sql, migrations?: readonly Migration[]): Promise<void> {
   const expected = migrations ?? await loadMigrations();
-  const applied = await appliedNames(sql);
+  const [{ exists }] = await sql<[{ exists: boolean }]>`
+    SELECT to_regclass('monitor_migrations') IS NOT NULL AS exists`;
+  const rows = exists ? await sql<{ name: string }[]>`SELECT name FROM monitor_migrations` : [];
+  const applied = new Set(rows.map((row) => row.name));
   const missing = expected.filter((m) => !applied.has(m.name)).map((m) => m.name);
   if (missing.length > 0) {
     throw new ServiceError(
       `The database schema is not up to date (missing ${
         missing.join(", ")
       }): run "monitor migrate" first`,
-    );
-  }
-}
-
-/** The names recorded in `monitor_migrations`; none when the table does not exist yet. */
-async function appliedNames(sql: Sql): Promise<Set<string>> {
-  const [{ exists }] = await sql<[{ exists: boolean }]>`
-    SELECT to_regclass('monitor_migrations') IS NOT NULL AS exists`;
-  if (!exists) return new Set();
-  const rows = await sql<{ name: string }[]>`SELECT name FROM monitor_migrations`;
-  return new Set(rows.map((r) => r.name));
-}
-
-/**
- * Refuses a database migrated with files that no longer exist. Before the first release the
- * schema is one file edited in place, so a developer's database from an earlier commit holds
- * other names; it is recreated, never patched.
- */
-async function refuseUnknown(
-  sql: postgres.TransactionSql,
-  migrations: readonly Migration[],
-): Promise<void> {
-  const known = migrations.map((m) => m.name);
-  const unknown = await sql<{ name: string }[]>`
-    SELECT name FROM monitor_migrations WHERE NOT (name = ANY(${known})) ORDER BY version`;
-  if (unknown.length > 0) {
-    throw new ServiceError(
-      `The database was migrated by an unreleased development version (${
-        unknown.map((m) => m.name).join(", ")
-      }): recreate it (the local one: deno task services:reset), then run "monitor migrate"`,
     );
   }
 }

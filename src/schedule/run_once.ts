@@ -1,50 +1,22 @@
 /**
- * One round instead of a schedule (`monitor produce --once`): every site checked once, at most
- * `concurrency` at a time, with the same stop as the scheduler's: no new check once stopped, and
- * those in progress called off when the grace runs out.
+ * One round instead of a schedule (`monitor produce --once`), with the scheduler's stop.
  *
  * @module
  */
 
 /** Options of {@link runOnce}. */
 export interface RunOnceOptions {
-  /** Most runs in progress at once. */
   readonly concurrency: number;
   /** Once aborted, no more runs start. */
   readonly signal: AbortSignal;
-  /**
-   * How long runs in progress may go on after `signal` is aborted before their own signal is;
-   * asked when `signal` is aborted.
-   */
+  /** How long runs in progress may go on once `signal` is aborted (asked then). */
   readonly graceMs: () => number;
 }
 
 /**
- * Calls `run` for each item once, in order, `concurrency` at a time. Once `signal` is aborted no
- * more are started, and the signal given to those running is aborted after `graceMs()`.
- *
- * @param items What to run, such as the sites to check.
- * @param run One run. It must settle soon after its signal is aborted; a rejection rejects the
- *   round (the runs already started go on).
- * @param options Concurrency limit, stop signal and grace.
- * @returns Resolves once every run started has settled.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { runOnce } from "./run_once.ts";
- * const done: string[] = [];
- * let running = 0;
- * let most = 0;
- * await runOnce(["a", "b", "c"], async (item) => {
- *   most = Math.max(most, ++running);
- *   await new Promise((resolve) => setTimeout(resolve, 10));
- *   running--;
- *   done.push(item);
- * }, { concurrency: 2, signal: new AbortController().signal, graceMs: () => 0 });
- * assert.deepEqual(done.toSorted(), ["a", "b", "c"]);
- * assert.equal(most, 2);
- * ```
+ * Calls `run` for each item once, in order, `concurrency` at a time; once `signal` is aborted no
+ * more start, and those running have their signal aborted after `graceMs()`. A rejection rejects
+ * the round (the runs started go on).
  */
 export async function runOnce<T>(
   items: readonly T[],

@@ -1,12 +1,10 @@
 /**
  * Runs each site's check on its own interval: first runs spread over the interval, later runs
  * planned from the previous plan (no drift), at most `concurrency` at once, never two of one site.
- * Knows nothing of HTTP or Kafka: it calls `run(site, signal)`, and aborts the signal when a stop's
- * grace runs out.
  *
  * @module
  */
-/** What the scheduler needs of a site: a unique id and its interval. */
+/** What the scheduler needs of a site. */
 export interface Scheduled {
   readonly id: string;
   readonly intervalMs: number;
@@ -14,68 +12,36 @@ export interface Scheduled {
 
 /** The timer functions the scheduler uses; `@sinonjs/fake-timers` clocks fit. */
 export interface Clock {
-  /** Monotonic milliseconds. */
   now(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(id: unknown): void;
 }
 
-/** Counters, for logs and tests. */
-export interface SchedulerStats {
-  /** Checks started. */
-  readonly started: number;
-  /** Checks finished. */
-  readonly completed: number;
-  /** Runs not made because the site's previous check was still going, or the process lagged. */
-  readonly skipped: number;
-  /** Checks in progress now. */
-  readonly running: number;
-  /** Checks due but waiting for the concurrency limit. */
-  readonly queued: number;
-}
-
 /** Options of {@link startScheduler}. */
 export interface SchedulerOptions<S extends Scheduled> {
-  /** Most checks in progress at once. */
   readonly concurrency: number;
   /** Defaults to the real timers with `performance.now()`. */
   readonly clock?: Clock;
-  /** Told about each skipped run. */
   readonly onSkip?: (site: S, reason: "busy" | "late") => void;
-  /**
-   * Told as each check starts, how long after its plan: a process that keeps up starts checks
-   * within milliseconds; waiting for the concurrency limit or a busy event loop shows here.
-   */
+  /** Told as each check starts how long after its plan (waiting for the limit or a busy loop). */
   readonly onStart?: (site: S, lagMs: number) => void;
-}
-
-/** Options of {@link Scheduler.stop}. */
-export interface StopOptions {
-  /**
-   * How long checks in progress may go on before their signal is aborted. Without it they are
-   * waited for however long they take.
-   */
-  readonly graceMs?: number;
 }
 
 /** A running schedule. */
 export interface Scheduler<S extends Scheduled> {
-  /** Counters so far. */
-  stats(): SchedulerStats;
+  /** Counters; `skipped`: the site's previous check was still going, or the process lagged. */
+  stats(): Readonly<Record<"started" | "completed" | "skipped" | "running" | "queued", number>>;
   /**
-   * Replaces the set of sites: removed ones are checked no more (a check in progress finishes),
-   * new ones start spread over half their interval, and kept ones (same id) keep their plan, taking
-   * the new settings from their next check on; a changed interval applies from the next check.
-   * (A new site is wanted soon; one taken over from a checker that stopped was last checked up to
-   * an interval ago. Half an interval bounds the burst at twice the steady rate.)
+   * Replaces the set of sites: removed ones are checked no more, kept ones (same id) keep their
+   * plan with the new settings, and new ones start spread over half their interval (a site taken
+   * over from a stopped checker is due; half bounds the burst at twice the steady rate).
    */
   update(sites: readonly S[]): void;
   /**
-   * Starts no more checks (queued ones are dropped) and resolves once the running ones have
-   * settled, aborting their signal when `graceMs` has passed. Calling it again returns the same
-   * promise.
+   * Starts no more checks and resolves once the running ones have settled, aborting their signal
+   * after `graceMs` (without it, waiting however long they take). Idempotent.
    */
-  stop(options?: StopOptions): Promise<void>;
+  stop(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /** Of their interval, the share over which the first checks of sites added by an update spread. */
@@ -97,24 +63,9 @@ interface SiteState<S extends Scheduled> {
 }
 
 /**
- * Starts checking `sites` by calling `run` for each due check.
- *
- * @param sites What to check; site i of n first runs at i/n of its interval.
- * @param run One check. It must settle soon after its signal is aborted, and may then reject with
- *   the signal's reason; any other rejection is a bug and is reported with `reportError`.
- * @param options Concurrency limit and clock.
- * @returns A handle to read counters and stop.
- *
- * @example
- * ```ts ignore
- * import { startScheduler } from "./scheduler.ts";
- * const scheduler = startScheduler(
- *   sites,
- *   async (site, signal) => publish(await checkSite(site, { signal })),
- *   { concurrency: 100 },
- * );
- * await scheduler.stop({ graceMs: 5_000 });
- * ```
+ * Starts checking `sites` (site i of n first at i/n of its interval) by calling `run` for each due
+ * check. `run` must settle soon after its signal is aborted, and may then reject with its reason;
+ * any other rejection is a bug, reported with `reportError`.
  */
 export function startScheduler<S extends Scheduled>(
   sites: readonly S[],
@@ -127,7 +78,6 @@ export function startScheduler<S extends Scheduled>(
   let stopping = false;
   let stopped: Promise<void> | undefined;
   let idle: (() => void) | undefined;
-  // One signal for every check: only a stop aborts it.
   const checks = new AbortController();
 
   let states = new Map<string, SiteState<S>>();

@@ -4,6 +4,7 @@ import { checkSite } from "../../src/check/check_site.ts";
 import { checkResultSchema } from "../../src/check/result.ts";
 import { closedPort, startHttpTarget, startRawTarget } from "../_helpers/http_target.ts";
 import { siteFor } from "../_helpers/sites.ts";
+import { VERSION } from "../../src/version.ts";
 
 Deno.test("checkSite() reports a 200 whose body matches the pattern as up", async () => {
   await using target = startHttpTarget();
@@ -320,4 +321,17 @@ Deno.test("checkSite() reports a redirect chain longer than the site allows", as
   checkResultSchema.parse(result);
   assert.equal(result.error?.kind, "too_many_redirects");
   assert.equal(result.statusCode, 302);
+});
+
+Deno.test("checkSite() names the version and the checker's region in its User-Agent", async () => {
+  let userAgent: string | null = null;
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    userAgent = request.headers.get("user-agent");
+    return new Response("ok");
+  });
+  const result = await checkSite(siteFor(`http://127.0.0.1:${server.addr.port}/`), {
+    origin: { region: "eu", checker: "h:1" },
+  });
+  assert.deepEqual([result.up, result.region, result.checker], [true, "eu", "h:1"]);
+  assert.match(userAgent ?? "", new RegExp(`^website-monitor/${VERSION} \\(\\S+; region=eu\\)$`));
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jsonSchemas, schemaFileText } from "../../src/cli/schema.ts";
-import { MIGRATION_FILES } from "../../src/db/migrations.ts";
+import { MIGRATION_FILES } from "../../src/db/migrate.ts";
 import { testEnv, withDatabase } from "../_helpers/services.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -123,3 +123,13 @@ Deno.test("createLogger() in json format writes one object per line, fields incl
     },
   ]);
 });
+
+Deno.test("createLogger() in text format writes fields as key=value, quoted when they must be", () => {
+  const lines: string[] = [];
+  const log = createLogger("info", (line) => lines.push(line), () => 0);
+  log.info("batch written", { rows: 12, note: "a b", skipped: undefined, raw: "x\u001by" });
+  log.debug("not written");
+  assert.deepEqual(lines, [
+    '1970-01-01T00:00:00.000Z INFO batch written rows=12 note="a b" raw=x\uFFFDy',
+  ]);
+});

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { readSettings } from "../../src/config/settings.ts";
 import { connectDatabase, type Sql } from "../../src/db/client.ts";
-import { loadMigrations, migrate, requireMigrated } from "../../src/db/migrate.ts";
-import { MIGRATION_FILES } from "../../src/db/migrations.ts";
+import { loadMigrations, migrate, MIGRATION_FILES, requireMigrated } from "../../src/db/migrate.ts";
 import { SILENT } from "../../src/log.ts";
 import { testEnv, withDatabase } from "../_helpers/services.ts";
 
