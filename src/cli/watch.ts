@@ -34,10 +34,7 @@ export interface WatchOptions {
 /**
  * Runs `monitor watch` until `q`, Ctrl-C or the context's signal.
  *
- * @param options Parsed arguments.
- * @param context Environment, signal and output.
- * @throws {UsageError} When `--minutes` is not a positive number or a `--region` is no region's
- *   name.
+ * @throws {UsageError} When `--minutes` is not a positive number or a `--region` no region's name.
  */
 export async function watchCommand(options: WatchOptions, context: CliContext): Promise<void> {
   const minutes = Number(options.minutes);
@@ -49,8 +46,7 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   const regions = regionsOf(options.region ?? []);
   const { settings, log } = prepare(context);
   const interactive = options.terminal && !options.plain && !options.json;
-  // On the interactive screen, the Kafka client's own lines would tear it; its state is in the
-  // footer.
+  // The Kafka client's own lines would tear the interactive screen; its footer tells its state.
   const kafka = createKafka(settings.kafka, interactive ? SILENT : log);
   const source = kafkaTail({ kafka, topic: settings.kafka.topic, backfillMs: minutes * 60_000 });
 
@@ -62,14 +58,13 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
       : connectDatabase(settings.database);
     const app = render(
       createElement(WatchApp, {
-        source: sql === undefined ? source : both(source, incidentsIn(sql)),
+        source: sql === undefined ? source : withIncidents(source, sql),
         windowMs: minutes * 60_000,
         regions,
         broker: settings.kafka.brokers.join(","),
         topic: settings.kafka.topic,
       }),
-      // Interactive because stdin and stdout are a terminal (checked above), even where ink would
-      // guess otherwise from a CI variable in the environment.
+      // Interactive as stdin and stdout are a terminal, whatever ink guesses from a CI variable.
       { maxFps: 10, alternateScreen: true, exitOnCtrlC: true, interactive: true },
     );
     await Promise.race([app.waitUntilExit(), whenAborted(context.signal)]);
@@ -99,10 +94,9 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
 }
 
 /**
- * The interactive screen's modules, React's production build among them: they read `NODE_ENV` as
- * they load, and Deno leaves it unset, which means React's development build: a frame of 30 000
- * rows took p50 26 ms instead of 13–14 (`bench:watch`). Loaded here, not imported at the top, so
- * that the variable is set first (unless the user set it), and `--plain` loads no React.
+ * The interactive screen's modules, loaded once `NODE_ENV` is set (unless the user set it): React
+ * reads it as it loads, and unset means its development build, twice as slow a frame. `--plain`
+ * loads no React.
  */
 async function loadInk() {
   if (Deno.env.get("NODE_ENV") === undefined) Deno.env.set("NODE_ENV", "production");
@@ -114,14 +108,10 @@ async function loadInk() {
   return { createElement, render, WatchApp };
 }
 
-/** How often the open incidents are read. */
 const INCIDENTS_EVERY_MS = 5_000;
 
-/**
- * The open incidents, read every few seconds. A database that cannot be read (unreachable, or
- * without the alerter's tables) shows none: the table of results is what watch is for.
- */
-function incidentsIn(sql: Sql): WatchSource {
+/** `source`, and the open incidents read every few seconds (none from a database it cannot read). */
+function withIncidents(source: WatchSource, sql: Sql): WatchSource {
   return {
     subscribe(dispatch) {
       let stopped = false;
@@ -136,20 +126,12 @@ function incidentsIn(sql: Sql): WatchSource {
         }, () => {});
       read();
       const timer = setInterval(read, INCIDENTS_EVERY_MS);
+      const stop = source.subscribe(dispatch);
       return () => {
         stopped = true;
         clearInterval(timer);
+        stop();
       };
-    },
-  };
-}
-
-/** Two sources' events, as one source. */
-function both(a: WatchSource, b: WatchSource): WatchSource {
-  return {
-    subscribe(dispatch) {
-      const stops = [a.subscribe(dispatch), b.subscribe(dispatch)];
-      return () => stops.forEach((stop) => stop());
     },
   };
 }

@@ -27,14 +27,7 @@ export interface WatchAppProps {
   readonly now?: () => number;
 }
 
-/**
- * The app. `q` (or Ctrl-C) quits; the other keys are the reducer's.
- *
- * @example
- * ```tsx ignore
- * const { waitUntilExit } = render(<WatchApp source={tail} windowMs={900_000} broker="…" topic="…" />);
- * ```
- */
+/** The app. `q` (or Ctrl-C) quits; the other keys are the reducer's. */
 export function WatchApp(
   { source, windowMs, broker, topic, regions = [], now = Date.now }: WatchAppProps,
 ) {

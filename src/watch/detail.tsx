@@ -1,9 +1,7 @@
 /**
- * The detail pane of `monitor watch`: one site's figures in one region, where its checks came
- * from (the region, the checker, how the site stands in the other regions), what its latest check
- * saw of the connection (each phase's time, the address, TLS and the certificate), and its recent
- * checks, newest first. Every line fits the terminal's width; text from the topic arrives printable (the
- * reducer made it so).
+ * The detail pane of `monitor watch`: one row's figures, where its checks came from, what its
+ * latest check saw of the connection, and its recent checks, newest first. Every line fits the
+ * terminal's width; text from the topic arrives printable (the reducer made it so).
  *
  * @module
  */
@@ -26,14 +24,7 @@ export interface DetailProps {
   readonly width: number;
 }
 
-/**
- * The pane of one site in one region.
- *
- * @example
- * ```tsx ignore
- * <Detail site={site} row={row} others={[]} nowMs={now} height={27} width={100} />
- * ```
- */
+/** The pane of one site in one region. */
 export function Detail({ site, row, others, nowMs, height, width }: DetailProps) {
   const mark = MARKS[row.status];
   const connection = connectionLines(site.details, nowMs, width);
@@ -101,32 +92,11 @@ const PHASES = [
 const ALT_NAMES_SHOWN = 5;
 
 /**
- * What a check saw of the connection, as lines of at most `width` columns: the phases that
- * happened, the HTTP version and address, the TLS version and certificate, and the certificate's
- * alternative names. What the check did not record is left out, never shown as zero; a line with
- * nothing to say is no line.
- *
- * @param details From the site's latest check.
- * @param nowMs The current time, for the certificate's expiry.
- * @param width The terminal's columns.
- * @returns The lines, none for an http check that made no connection.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { NO_CONNECTION_DETAILS } from "../check/result.ts";
- * import { connectionLines } from "./detail.tsx";
- * const details = {
- *   ...NO_CONNECTION_DETAILS, connectMs: 0.4, firstByteMs: 20.3, transferMs: 0.8,
- *   httpVersion: "1.1", remoteAddress: "203.0.113.7", certExpiresAt: null,
- * };
- * assert.deepEqual(connectionLines(details, Date.now(), 100), [
- *   "connect 0.4ms · first byte 20ms · transfer 0.8ms",
- *   "HTTP/1.1 from 203.0.113.7",
- * ]);
- * ```
+ * What a check saw of the connection, as lines of at most `width` columns: the phases, the HTTP
+ * version and address, TLS and the certificate. What it did not record is left out, never shown
+ * as zero.
  */
-export function connectionLines(
+function connectionLines(
   details: ConnectionDetails,
   nowMs: number,
   width: number,

@@ -1,7 +1,6 @@
 /**
  * How `monitor watch` writes things in the few columns a terminal has: marks, times, durations,
- * sparklines, and text cut or padded to a number of columns. Shared by the table and the detail
- * pane.
+ * sparklines, and text cut or padded to a number of columns.
  *
  * @module
  */
@@ -17,13 +16,8 @@ export const MARKS: Readonly<Record<Status, { symbol: string; word: string; colo
 };
 
 /**
- * `text` cut or padded to exactly `width` columns of the terminal, the last one blank. Columns, not
- * code units: a CJK character or an emoji takes two, a combining mark none.
- *
- * @param text The text.
- * @param width Columns, at least 2.
- * @param right Whether to align it to the right.
- * @returns The text in `width` columns.
+ * `text` cut or padded to exactly `width` terminal columns (at least 2), the last one blank: a CJK
+ * character or an emoji takes two, a combining mark none.
  *
  * @example
  * ```ts
@@ -41,20 +35,7 @@ export function pad(text: string, width: number, right = false): string {
 
 const GRAPHEMES = new Intl.Segmenter();
 
-/**
- * The longest start of `text` that fits in `width` columns, never splitting a character.
- *
- * @param text The text.
- * @param width Columns.
- * @returns The start of the text.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { truncate } from "./format.ts";
- * assert.equal(truncate("東京サイト", 5), "東京");
- * ```
- */
+/** @returns The longest start of `text` that fits in `width` columns, never splitting a character. */
 export function truncate(text: string, width: number): string {
   let used = 0;
   let end = 0;
@@ -68,21 +49,7 @@ export function truncate(text: string, width: number): string {
 
 const BARS = "▁▂▃▄▅▆▇█";
 
-/**
- * The last `width` values as bars, scaled between their minimum and maximum; `·` where a check
- * had no response time.
- *
- * @param values Response times, oldest first.
- * @param width How many to show.
- * @returns One character per value.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { sparkline } from "./format.ts";
- * assert.equal(sparkline([10, 20, null, 80], 20), "▁▂·█");
- * ```
- */
+/** @returns The last `width` values as bars between their minimum and maximum; `·` for null. */
 export function sparkline(values: readonly (number | null)[], width: number): string {
   const shown = values.slice(-width);
   const numbers = shown.filter((v): v is number => v !== null);
@@ -96,15 +63,11 @@ export function sparkline(values: readonly (number | null)[], width: number): st
 /**
  * A time in milliseconds: one decimal below 10 ms, whole ones above; `-` for none.
  *
- * @param ms The time, or null.
- * @returns The time as text.
- *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { milliseconds } from "./format.ts";
- * assert.equal(milliseconds(1.23), "1.2ms");
- * assert.equal(milliseconds(20.3), "20ms");
+ * assert.deepEqual([1.23, 20.3, null].map(milliseconds), ["1.2ms", "20ms", "-"]);
  * ```
  */
 export function milliseconds(ms: number | null): string {
@@ -112,34 +75,19 @@ export function milliseconds(ms: number | null): string {
   return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
 }
 
-/**
- * Whether the body matched the site's pattern, as a word; nothing when there is no pattern.
- *
- * @param matched From the check.
- * @returns The word.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { patternText } from "./format.ts";
- * assert.equal(patternText(false), "MISSING");
- * ```
- */
+/** @returns Whether the body matched the site's pattern, as a word; nothing without a pattern. */
 export function patternText(matched: boolean | null): string {
   return matched === null ? "" : matched ? "match" : "MISSING";
 }
 
 /**
- * A duration as a terminal has room for it: `12s`, `4m`, `3h`, `2d`.
- *
- * @param ms The duration; a negative one counts as none.
- * @returns The duration in its largest whole unit.
+ * A duration in its largest whole unit: `12s`, `4m`, `3h`, `2d` (a negative one as none).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { duration } from "./format.ts";
- * assert.equal(duration(90_000), "1m");
+ * assert.deepEqual([-1, 90_000, 7_200_000].map(duration), ["0s", "1m", "2h"]);
  * ```
  */
 export function duration(ms: number): string {

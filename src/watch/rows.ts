@@ -1,14 +1,12 @@
 /**
- * What a row of `monitor watch` shows, derived for the rows on screen only: the window of rows
- * around the selection, each with its status, figures over the window of p95 and uptime, and
- * sparkline at the state's time.
+ * What a row of `monitor watch` shows at the state's time, derived for the rows on screen only.
  *
  * @module
  */
-import { keyMapGet } from "./key_map.ts";
 import { type RecentCheck, recentChecks } from "./history.ts";
 import { type SiteState, type Status, statusAt } from "./site.ts";
 import { displayed, selectedIndex, type WatchState } from "./state.ts";
+import { siteAt } from "./table.ts";
 
 /** One row of the table, derived. */
 export interface Row {
@@ -30,19 +28,7 @@ export interface Row {
   readonly intervalMs: number | null;
 }
 
-/**
- * What a site's row shows at `nowMs`.
- *
- * @param site The site in one region.
- * @param windowMs The window of p95 and uptime.
- * @param nowMs The time.
- * @returns The row.
- *
- * @example
- * ```ts ignore
- * const row = rowOf(site, state.windowMs, state.nowMs);
- * ```
- */
+/** @returns What a site's row shows at `nowMs`, with p95 and uptime over `windowMs`. */
 export function rowOf(site: SiteState, windowMs: number, nowMs: number): Row {
   const recent = recentChecks(site.recent);
   const last = recent.at(-1)!;
@@ -71,75 +57,31 @@ function nearestRank(values: number[], q: number): number {
   return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-/**
- * Every row the filter lets through, in order, at the state's time. The view derives only the
- * rows on screen ({@link windowOf}); this is for tests and for what needs them all.
- *
- * @param state The state.
- * @returns The rows.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialState } from "./state.ts";
- * import { rowsOf } from "./rows.ts";
- * assert.deepEqual(rowsOf(initialState(60_000)), []);
- * ```
- */
+/** @returns Every row the filter lets through, in order (the view derives only those on screen). */
 export function rowsOf(state: WatchState): Row[] {
   return displayed(state).shown.map((site) => rowOf(site, state.windowMs, state.nowMs));
-}
-
-/** The rows on screen. */
-export interface RowWindow {
-  /** The index of the first of them among all rows the filter lets through. */
-  readonly first: number;
-  readonly rows: readonly Row[];
-  /** How many rows the filter lets through. */
-  readonly total: number;
 }
 
 /**
  * The `room` rows on screen: from the top, or ending at the selected row once it is further down.
  *
- * @param state The state.
- * @param room How many rows fit.
- * @returns The rows in view and where they start.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialState } from "./state.ts";
- * import { windowOf } from "./rows.ts";
- * assert.deepEqual(windowOf(initialState(60_000), 20), { first: 0, rows: [], total: 0 });
- * ```
+ * @returns The rows, and how many rows the filter lets through.
  */
-export function windowOf(state: WatchState, room: number): RowWindow {
+export function windowOf(state: WatchState, room: number): { rows: Row[]; total: number } {
   const { shown } = displayed(state);
   const at = Math.max(0, selectedIndex(state));
   const first = Math.min(Math.max(0, at - room + 1), Math.max(0, shown.length - room));
   const rows = shown.slice(first, first + room).map((site) =>
     rowOf(site, state.windowMs, state.nowMs)
   );
-  return { first, rows, total: shown.length };
+  return { rows, total: shown.length };
 }
 
-/**
- * The same site's rows in the other regions, for the detail pane.
- *
- * @param state The state.
- * @param site A site in one region.
- * @returns Its rows in the other regions, in the order of the regions' names.
- *
- * @example
- * ```ts ignore
- * otherRegions(state, site).map((row) => `${row.region} ${row.status}`);
- * ```
- */
+/** @returns The same site's rows in the other regions, in the order of their names. */
 export function otherRegions(state: WatchState, site: SiteState): Row[] {
   const table = displayed(state);
   return table.regions.flatMap((region) => {
-    const other = region === site.region ? undefined : keyMapGet(table.sites, site.siteId, region);
+    const other = region === site.region ? undefined : siteAt(table, site.siteId, region);
     return other === undefined ? [] : [rowOf(other, state.windowMs, state.nowMs)];
   });
 }

@@ -1,9 +1,8 @@
 /**
- * The feed of `monitor watch`: tails the topic in a consumer group of its own (never the writer's,
- * never committing) from the first message of the backfill window of each partition, so the screen
- * starts full. Results are handed over in batches at most every 100 ms, which also bounds how often
- * the screen is drawn. When the broker cannot be reached or the topic does not exist, it says so and
- * tries again with backoff, going on from where it had read to.
+ * The feed of `monitor watch`: tails the topic in a consumer group of its own (never committing)
+ * from the first message of the backfill window, and hands the messages over every 100 ms (which
+ * also bounds how often the screen is drawn). When the broker cannot be reached or the topic does
+ * not exist, it says so and tries again with backoff, going on from where it had read to.
  *
  * @module
  */
@@ -30,18 +29,7 @@ export interface TailOptions {
 
 const RATE_WINDOW_MS = 5_000;
 
-/**
- * The topic as a {@link WatchSource}.
- *
- * @param options Client, topic and backfill.
- * @returns The source; each subscription tails the topic until it is stopped.
- *
- * @example
- * ```ts ignore
- * import { kafkaTail } from "./source.ts";
- * const stop = kafkaTail({ kafka, topic, backfillMs: 900_000 }).subscribe(console.log);
- * ```
- */
+/** @returns The topic as a {@link WatchSource}; each subscription tails it until stopped. */
 export function kafkaTail(options: TailOptions): WatchSource {
   return {
     subscribe(dispatch) {
@@ -61,11 +49,10 @@ async function tail(
   const { kafka, topic } = options;
   const start = options.start ?? startTail;
   // The next offset of each partition: a tail started again after a failure goes on from there.
-  // Rewinding to the start of the backfill window instead would hand every check of it over again.
   const positions = new Map<number, bigint>();
-  // Read but not handed over yet; what a failed tail leaves here goes with the next one's first batch.
-  const pending: CheckResult[] = [];
-  let unreadable = 0;
+  // Read but not handed over yet, as the broker sent them: decoded only as they are applied, each
+  // result garbage at once, never a backfill's batch of them held at a time.
+  let pending: (Uint8Array | null)[] = [];
   let failures = 0;
   while (!signal.aborted) {
     dispatch({ type: "connection", connection: { state: "connecting" } });
@@ -77,11 +64,7 @@ async function tail(
         sinceMs: Date.now() - options.backfillMs,
         from: new Map(positions),
         onBatch: (batch) => {
-          for (const message of batch.messages) {
-            const decoded = decodeCheckResult(message.value);
-            if (decoded.ok) pending.push(decoded.result);
-            else unreadable++;
-          }
+          for (const message of batch.messages) pending.push(message.value);
           positions.set(batch.partition, BigInt(batch.messages.at(-1)!.offset) + 1n);
           lags.set(batch.partition, batch.lag);
         },
@@ -90,11 +73,9 @@ async function tail(
       failures = 0;
       await Promise.race([
         handOver(options.batchMs ?? 100, signal, () => {
-          const results = pending.splice(0);
-          const lag = [...lags.values()].reduce((sum, n) => sum + n, 0);
-          const count = unreadable;
-          unreadable = 0;
-          return { results, lag, unreadable: count };
+          const values = pending;
+          pending = [];
+          return { values, lag: [...lags.values()].reduce((sum, n) => sum + n, 0) };
         }, dispatch),
         running.crashed,
       ]);
@@ -116,19 +97,41 @@ async function tail(
 async function handOver(
   batchMs: number,
   signal: AbortSignal,
-  take: () => { results: CheckResult[]; lag: number; unreadable: number },
+  take: () => { values: (Uint8Array | null)[]; lag: number },
   dispatch: (event: WatchEvent) => void,
 ): Promise<void> {
   const arrivals: { atMs: number; count: number }[] = [];
+  // Told once the results are read (after the reducer, not from within it).
+  const onUnreadable = (count: number) =>
+    queueMicrotask(() => dispatch({ type: "unreadable", count }));
   while (!signal.aborted) {
     await sleep(batchMs, signal);
-    const { results, lag, unreadable } = take();
+    const { values, lag } = take();
     const nowMs = performance.now();
-    arrivals.push({ atMs: nowMs, count: results.length });
+    arrivals.push({ atMs: nowMs, count: values.length });
     while (arrivals[0]!.atMs < nowMs - RATE_WINDOW_MS) arrivals.shift();
     const received = arrivals.reduce((sum, a) => sum + a.count, 0);
-    if (results.length > 0) dispatch({ type: "results", results });
-    if (unreadable > 0) dispatch({ type: "unreadable", count: unreadable });
+    if (values.length > 0) dispatch({ type: "results", results: decoded(values, onUnreadable) });
     dispatch({ type: "rate", messagesPerSecond: received / (RATE_WINDOW_MS / 1000), lag });
   }
+}
+
+/** The check results of message values, decoded as they are read; the others counted, once. */
+function decoded(
+  values: readonly (Uint8Array | null)[],
+  onUnreadable: (count: number) => void,
+): Iterable<CheckResult> {
+  let counted = false;
+  return {
+    *[Symbol.iterator]() {
+      let unreadable = 0;
+      for (const value of values) {
+        const decoded = decodeCheckResult(value);
+        if (decoded.ok) yield decoded.result;
+        else unreadable++;
+      }
+      if (!counted && unreadable > 0) onUnreadable(unreadable);
+      counted = true;
+    },
+  };
 }

@@ -1,26 +1,28 @@
 /**
- * The state of `monitor watch`, as a pure reducer: results arrive in batches (the source gathers
- * them for up to 100 ms, which also bounds how often the screen is drawn), a tick moves the clock
- * on, keys change the selection, filter, sort and pause. A row is one site as checked from one
- * region. The rows are kept in order as they change (see `table.ts`), so that a frame costs what
- * changed and what is on screen, not the 30 000 rows of 10 000 sites in three regions; `rows.ts`
- * derives what the rows on screen show. No clock, no I/O: the terminal shell passes the time in.
+ * The state of `monitor watch`, as a reducer: results arrive in batches (the source gathers them
+ * for up to 100 ms, which also bounds how often the screen is drawn), a tick moves the clock on,
+ * keys change the selection, filter, sort and pause. The rows are changed in place, each once per
+ * batch however many of its checks it brings, and kept in order as they change (`table.ts`), so
+ * that a frame costs what changed and what is on screen. The terminal shell passes the time in.
  *
  * @module
  */
+import type { Key } from "ink";
 import { printable } from "../text.ts";
 import type { CheckResult } from "../check/result.ts";
-import { keyMapGet } from "./key_map.ts";
-import { comparator, positionOf, type Sort, SORTS } from "./order.ts";
-import { changedSites, type SiteState } from "./site.ts";
+import type { SiteState } from "./site.ts";
 import {
+  addResults,
   type Arrangement,
-  atTime,
-  EMPTY_TABLE,
-  refiltered,
-  resorted,
+  comparator,
+  emptyTable,
+  frozenCopy,
+  positionOf,
+  rearrange,
+  siteAt,
+  type Sort,
+  SORTS,
   type Table,
-  withSites,
 } from "./table.ts";
 
 /** The connection to the broker, as the footer tells it. */
@@ -35,11 +37,11 @@ export interface WatchState {
   readonly windowMs: number;
   /** Only results from these regions are kept; from every region when empty (`--region`). */
   readonly regions: readonly string[];
-  /** The time the rows are in order for: which are stale, how old each check is. */
+  /** The time the rows are in order for. */
   readonly nowMs: number;
   /** The rows as results arrive. */
   readonly live: Table;
-  /** While paused, the view shows this frozen copy of the rows; results still arrive. */
+  /** While paused, the view shows this copy of the rows; results still arrive. */
   readonly frozen: Table | null;
   readonly sort: Sort;
   /** Rows whose site id or name contains it (case-insensitive). */
@@ -71,7 +73,8 @@ export interface OpenIncident {
 
 /** What can happen. */
 export type WatchEvent =
-  | { readonly type: "results"; readonly results: readonly CheckResult[] }
+  /** Results, decoded as they are applied (each then garbage at once), in one pass. */
+  | { readonly type: "results"; readonly results: Iterable<CheckResult> }
   | { readonly type: "unreadable"; readonly count: number }
   | { readonly type: "rate"; readonly messagesPerSecond: number; readonly lag: number }
   | { readonly type: "connection"; readonly connection: Connection }
@@ -85,49 +88,24 @@ export type WatchEvent =
     readonly page: number;
   };
 
-/** The keys `useInput` reports that the watch reacts to. */
-export interface Keys {
-  readonly upArrow?: boolean;
-  readonly downArrow?: boolean;
-  readonly pageUp?: boolean;
-  readonly pageDown?: boolean;
-  readonly home?: boolean;
-  readonly end?: boolean;
-  readonly return?: boolean;
-  readonly escape?: boolean;
-  readonly backspace?: boolean;
-  readonly delete?: boolean;
-  readonly ctrl?: boolean;
-}
-
-/** Options of {@link initialState}. */
-export interface InitialOptions {
-  /** The time at start; ticks move it on. */
-  readonly nowMs?: number;
-  /** Keep only results from these regions; every region when empty or unset. */
-  readonly regions?: readonly string[];
-}
+/** The keys `useInput` reports (tests give only some). */
+export type Keys = Partial<Key>;
 
 /**
  * The state before anything arrived.
  *
  * @param windowMs The window of p95 and uptime (and of the backfill).
- * @param options The time at start and the regions to keep.
- * @returns The state.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialState } from "./state.ts";
- * assert.equal(initialState(15 * 60_000).sort, "status");
- * ```
+ * @param options The time at start, and the regions to keep (every region when none).
  */
-export function initialState(windowMs: number, options: InitialOptions = {}): WatchState {
+export function initialState(
+  windowMs: number,
+  options: { readonly nowMs?: number; readonly regions?: readonly string[] } = {},
+): WatchState {
   return {
     windowMs,
     regions: options.regions ?? [],
     nowMs: options.nowMs ?? 0,
-    live: EMPTY_TABLE,
+    live: emptyTable(),
     frozen: null,
     sort: "status",
     filter: "",
@@ -142,50 +120,22 @@ export function initialState(windowMs: number, options: InitialOptions = {}): Wa
   };
 }
 
-/**
- * Whether results from `region` are kept.
- *
- * @param regions The regions asked for (`--region`); every region when empty.
- * @param region A result's region.
- * @returns True when the result is kept.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { keepsRegion } from "./state.ts";
- * assert.ok(keepsRegion([], "eu"));
- * assert.ok(!keepsRegion(["us"], "eu"));
- * ```
- */
+/** @returns Whether results from `region` are kept when `regions` are asked for (all: none). */
 export function keepsRegion(regions: readonly string[], region: string): boolean {
   return regions.length === 0 || regions.includes(region);
 }
 
 /**
- * Applies an event.
+ * Applies an event. The rows of `state.live` change in place; the state is a new object whenever
+ * the screen would change.
  *
- * @param state The current state.
- * @param event What happened.
  * @returns The next state (the same object when nothing changed).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialState, reduce } from "./state.ts";
- * const state = reduce(initialState(60_000), { type: "key", input: "s", key: {}, page: 20 });
- * assert.equal(state.sort, "name");
- * ```
  */
 export function reduce(state: WatchState, event: WatchEvent): WatchState {
   switch (event.type) {
-    case "results": {
-      const kept = state.regions.length === 0
-        ? event.results
-        : event.results.filter((r) => keepsRegion(state.regions, r.region));
-      const live = withSites(state.live, changedSites(state.live.sites, kept), state);
-      // A batch of checks held already (delivered again) must not redraw the screen either.
-      return live === state.live ? state : { ...state, live };
-    }
+    case "results":
+      // A batch of checks held already (delivered again) must not redraw the screen.
+      return addResults(state.live, event.results, state) ? { ...state } : state;
     case "unreadable":
       return { ...state, unreadable: state.unreadable + event.count };
     case "incidents":
@@ -207,17 +157,9 @@ export function reduce(state: WatchState, event: WatchEvent): WatchState {
 /** The state with a new sort, filter or time, each table put in order for it. */
 function rearranged(state: WatchState, change: Partial<Arrangement>): WatchState {
   const next = { ...state, ...change };
-  const rearrange = (table: Table) =>
-    next.sort !== state.sort
-      ? resorted(table, next)
-      : next.filter !== state.filter
-      ? refiltered(table, next)
-      : atTime(table, state.nowMs, next);
-  return {
-    ...next,
-    live: rearrange(state.live),
-    frozen: state.frozen === null ? null : rearrange(state.frozen),
-  };
+  rearrange(state.live, state, next);
+  if (state.frozen !== null) rearrange(state.frozen, state, next);
+  return next;
 }
 
 function onKey(state: WatchState, input: string, key: Keys, page: number): WatchState {
@@ -235,20 +177,12 @@ function onKey(state: WatchState, input: string, key: Keys, page: number): Watch
   if (state.detail) {
     return key.return || key.escape || input === "q" ? { ...state, detail: false } : state;
   }
-  const step = key.upArrow
-    ? -1
-    : key.downArrow
-    ? 1
-    : key.pageUp
-    ? -Math.max(1, page)
-    : key.pageDown
-    ? Math.max(1, page)
-    : key.home
-    ? -Infinity
-    : key.end
-    ? Infinity
-    : 0;
-  if (step !== 0) return moved(state, step);
+  const screen = Math.max(1, page);
+  const steps = { upArrow: -1, downArrow: 1, pageUp: -screen, pageDown: screen, home: -Infinity };
+  const step = Object.entries({ ...steps, end: Infinity }).find(([name]) =>
+    key[name as keyof Keys]
+  );
+  if (step !== undefined) return moved(state, step[1]);
   if (key.return) return state.selected === null ? state : { ...state, detail: true };
   if (key.escape) return state.filter === "" ? state : rearranged(state, { filter: "" });
   switch (input) {
@@ -257,7 +191,7 @@ function onKey(state: WatchState, input: string, key: Keys, page: number): Watch
     case "s":
       return rearranged(state, { sort: SORTS[(SORTS.indexOf(state.sort) + 1) % SORTS.length]! });
     case "p":
-      return { ...state, frozen: state.frozen === null ? state.live : null };
+      return { ...state, frozen: state.frozen === null ? frozenCopy(state.live) : null };
     default:
       return state;
   }
@@ -272,60 +206,20 @@ function moved(state: WatchState, step: number): WatchState {
   return { ...state, selected: shown[next]!.key };
 }
 
-/**
- * The table the view shows: the frozen one while paused, the live one otherwise.
- *
- * @param state The state.
- * @returns The table.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { displayed, initialState } from "./state.ts";
- * assert.equal(displayed(initialState(60_000)).shown.length, 0);
- * ```
- */
+/** @returns The table the view shows: the frozen one while paused, the live one otherwise. */
 export function displayed(state: WatchState): Table {
   return state.frozen ?? state.live;
 }
 
-/**
- * The selected row's site, as the view shows it.
- *
- * @param state The state.
- * @returns The site, or undefined when no row is selected.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialState, selectedSite } from "./state.ts";
- * assert.equal(selectedSite(initialState(60_000)), undefined);
- * ```
- */
+/** @returns The selected row's site as the view shows it; undefined when none is selected. */
 export function selectedSite(state: WatchState): SiteState | undefined {
   if (state.selected === null) return undefined;
   // `siteId@region`: a region has no "@".
   const at = state.selected.lastIndexOf("@");
-  return keyMapGet(
-    displayed(state).sites,
-    state.selected.slice(0, at),
-    state.selected.slice(at + 1),
-  );
+  return siteAt(displayed(state), state.selected.slice(0, at), state.selected.slice(at + 1));
 }
 
-/**
- * Where the selected row is among the rows the filter lets through, by binary search.
- *
- * @param state The state.
- * @returns Its index, or -1 when no row is selected or the filter hides it.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialState, selectedIndex } from "./state.ts";
- * assert.equal(selectedIndex(initialState(60_000)), -1);
- * ```
- */
+/** @returns The selected row's index among the rows shown; -1 when none is, or it is hidden. */
 export function selectedIndex(state: WatchState): number {
   const site = selectedSite(state);
   if (site === undefined) return -1;

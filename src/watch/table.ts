@@ -1,27 +1,96 @@
 /**
- * The rows of `monitor watch` as the reducer keeps them: every site × region by key, all of them
- * in order, and those the filter lets through in the same order. Each change is applied to what it
- * changes — a batch of results moves its own rows, a tick moves the rows that turned stale — and
- * only a new sort or filter goes through every row.
+ * The rows of `monitor watch`: every site × region, all of them in order, and those the filter
+ * lets through. A batch of results changes its rows in place and moves only them, unless it
+ * changed many (a backfill's): then the rows are sorted again, which costs little as most stay
+ * where they were (the sort is adaptive). Only a new sort or filter goes through every row.
+ * A row is found in order by binary search: no two rows compare equal.
  *
  * @module
  */
-import { emptyKeyMap, type KeyMap, keyMapGet, keyMapValues, keyMapWith } from "./key_map.ts";
-import { comparator, reordered, type Sort } from "./order.ts";
-import { type SiteChange, type SiteState, statusAt } from "./site.ts";
+import type { CheckResult } from "../check/result.ts";
+import { printable } from "../text.ts";
+import { responseTimeMsOf } from "./history.ts";
+import {
+  addResult,
+  copySite,
+  newSite,
+  settle,
+  type SiteState,
+  type Status,
+  statusAt,
+} from "./site.ts";
+
+/** How rows are ordered; `s` cycles through them. */
+export const SORTS = ["status", "name", "latency"] as const;
+/** One of {@link SORTS}. */
+export type Sort = typeof SORTS[number];
+
+/** Compares two sites: negative when `a` comes first. */
+type Compare = (a: SiteState, b: SiteState) => number;
+
+const STATUS_ORDER: Record<Status, number> = { down: 0, degraded: 1, stale: 2, up: 3 };
+
+function byName(a: SiteState, b: SiteState): number {
+  // Then the key in code units: no two rows compare equal, so a binary search finds the very row.
+  return a.siteName.localeCompare(b.siteName) || a.siteId.localeCompare(b.siteId) ||
+    a.region.localeCompare(b.region) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+function latencyOf(site: SiteState): number {
+  return responseTimeMsOf(site.recent, -1) ?? Infinity;
+}
+
+/**
+ * How `sort` orders sites at `nowMs`: by status (down, degraded, stale, up), by name, or slowest
+ * latest check first (no response counts as slowest); then by name, id and region.
+ */
+export function comparator(sort: Sort, nowMs: number): Compare {
+  switch (sort) {
+    case "status":
+      return (a, b) =>
+        STATUS_ORDER[statusAt(a, nowMs)] - STATUS_ORDER[statusAt(b, nowMs)] || byName(a, b);
+    case "name":
+      return byName;
+    case "latency":
+      return (a, b) => {
+        const [x, y] = [latencyOf(a), latencyOf(b)];
+        return x === y ? byName(a, b) : x < y ? 1 : -1;
+      };
+  }
+}
+
+/** The first index of `list` (sorted by `compare`) whose site does not come before `site`. */
+function lowerBound(list: readonly SiteState[], site: SiteState, compare: Compare, to?: number) {
+  let low = 0;
+  let high = to ?? list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compare(list[middle]!, site) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** @returns Where `site` is in `list` (sorted by `compare`), or -1. */
+export function positionOf(list: readonly SiteState[], site: SiteState, compare: Compare): number {
+  const at = lowerBound(list, site, compare);
+  return list[at] === site ? at : -1;
+}
 
 /** The rows, kept in order. */
 export interface Table {
-  /** Every site × region. */
-  readonly sites: KeyMap<SiteState>;
-  /** Every site × region, in the order of the sort at the state's time. */
-  readonly order: readonly SiteState[];
-  /** Those the filter lets through, in the same order; `order` itself when there is no filter. */
-  readonly shown: readonly SiteState[];
+  /** By region, then site id. */
+  readonly rows: Map<string, Map<string, SiteState>>;
+  /** Every site id, whatever its regions. */
+  readonly siteIds: Set<string>;
   /** The regions results came from, sorted. */
-  readonly regions: readonly string[];
-  /** How many different sites, whatever their regions. */
-  readonly siteCount: number;
+  regions: string[];
+  /** How many batches were applied: a row changed by this one is marked with its number. */
+  batches: number;
+  /** Every row, in the order of the sort at the state's time. */
+  order: SiteState[];
+  /** Those the filter lets through, in the same order; `order` itself when there is no filter. */
+  shown: SiteState[];
 }
 
 /** What the order of a table depends on. */
@@ -32,197 +101,138 @@ export interface Arrangement {
   readonly nowMs: number;
 }
 
-/**
- * The share of the rows a change may move one by one; beyond it, sorting them all anew costs less
- * (a backfill's batch, a region gone silent).
- */
-const WHOLESALE = 1 / 4;
+/** Beyond this share of the rows moving, sorting all of them again costs less. */
+const WHOLESALE = 1 / 8;
 
-/** The table before anything arrived. */
-export const EMPTY_TABLE: Table = {
-  sites: emptyKeyMap(),
-  order: [],
-  shown: [],
-  regions: [],
-  siteCount: 0,
-};
+/** @returns A table of no rows. */
+export function emptyTable(): Table {
+  return { rows: new Map(), siteIds: new Set(), regions: [], batches: 0, order: [], shown: [] };
+}
 
-/**
- * Whether the filter lets a site through.
- *
- * @param site The site.
- * @param filter The filter's text.
- * @returns True when its id or name contains the text, case-insensitively.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { matches } from "./table.ts";
- * assert.ok(matches({ searchId: "shop", searchName: "web shop" }, "SHOP"));
- * ```
- */
-export function matches(site: Pick<SiteState, "searchId" | "searchName">, filter: string): boolean {
+/** @returns The row of a site in a region, if the table has one. */
+export function siteAt(table: Table, siteId: string, region: string): SiteState | undefined {
+  return table.rows.get(region)?.get(siteId);
+}
+
+/** @returns Whether the site's id or name contains `filter`, case-insensitively. */
+export function matches(site: Pick<SiteState, "searchId" | "searchName">, filter: string) {
   return matcher(filter)(site);
 }
 
-/** {@link matches} for one filter, its text lowered once for every site it is asked about. */
-function matcher(filter: string): (site: Pick<SiteState, "searchId" | "searchName">) => boolean {
+function matcher(filter: string) {
   const needle = filter.toLowerCase();
-  return (site) => site.searchId.includes(needle) || site.searchName.includes(needle);
+  return (site: Pick<SiteState, "searchId" | "searchName">) =>
+    site.searchId.includes(needle) || site.searchName.includes(needle);
 }
 
 /**
- * The table with `changed` sites replacing their older versions (or added).
+ * Applies a batch of results to the table, in place, keeping only those of the `regions` asked
+ * for (every region when none).
  *
- * @param table The table.
- * @param changed New versions of sites, with the versions they replace.
- * @param arrangement The sort, filter and time the table is in.
- * @returns The new table.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { NO_CONNECTION_DETAILS } from "../check/result.ts";
- * import { changedSites } from "./site.ts";
- * import { EMPTY_TABLE, withSites } from "./table.ts";
- * const result = {
- *   ...NO_CONNECTION_DETAILS, version: 1, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ab",
- *   siteId: "shop", siteName: "Shop", url: "https://shop.example/", region: "eu",
- *   checker: "web-1:42", checkedAt: "2026-11-25T10:00:00.000Z", timeToHeadersMs: 10,
- *   responseTimeMs: 20, statusCode: 200, pattern: null, patternMatched: null,
- *   certExpiresAt: null, up: true, error: null,
- * } as const;
- * const us = { ...result, checkId: "0190d6a8-7b5c-7def-8abc-0123456789ac", region: "us" };
- * const changed = changedSites(EMPTY_TABLE.sites, [result, us]);
- * const table = withSites(EMPTY_TABLE, changed, { sort: "status", filter: "", nowMs: 0 });
- * assert.deepEqual(table.order.map((site) => site.key), ["shop@eu", "shop@us"]);
- * assert.deepEqual([table.siteCount, table.regions], [1, ["eu", "us"]]);
- * ```
+ * @returns False when the batch held nothing new (checks held already).
  */
-export function withSites(
+export function addResults(
   table: Table,
-  changed: readonly SiteChange[],
-  arrangement: Arrangement,
-): Table {
-  if (changed.length === 0) return table;
-  const compare = comparator(arrangement.sort, arrangement.nowMs);
-  // A batch that changes many rows (a backfill's) leaves most of them where they were (the same
-  // status and name): those take their old places, and only the others are sorted in.
-  const many = changed.length > table.order.length * WHOLESALE;
-  let staying = 0;
-  const previous: SiteState[] = [];
-  const moving: SiteState[] = [];
-  let regions = table.regions;
-  let siteCount = table.siteCount;
-  const counted = new Set<string>();
-  for (const { before: old, after: site } of changed) {
-    if (old !== undefined) {
-      // No two rows compare equal: only a row's versions in the same place do.
-      if (many && compare(old, site) === 0) {
-        staying++;
-      } else {
-        previous.push(old);
-        moving.push(site);
+  results: Iterable<CheckResult>,
+  arrangement: Arrangement & { readonly regions: readonly string[] },
+): boolean {
+  const changed: SiteState[] = [];
+  const added: SiteState[] = [];
+  const batch = ++table.batches;
+  const { regions } = arrangement;
+  for (const result of results) {
+    if (regions.length > 0 && !regions.includes(result.region)) continue;
+    // Found by the id and region as the result spells them: printable already when they find one.
+    let site = siteAt(table, result.siteId, result.region);
+    if (site === undefined) {
+      const [siteId, region] = [printable(result.siteId), printable(result.region)];
+      site = siteAt(table, siteId, region);
+      if (site === undefined) {
+        site = newSite(siteId, region);
+        let byId = table.rows.get(region);
+        if (byId === undefined) {
+          table.rows.set(region, byId = new Map());
+          table.regions = [...table.regions, region].sort();
+        }
+        byId.set(siteId, site);
+        table.siteIds.add(siteId);
+        added.push(site);
       }
-      continue;
     }
-    moving.push(site);
-    // New in this region: a new site unless another region (or this batch) brought it before.
-    const known = counted.has(site.siteId) ||
-      table.regions.some((r) => keyMapGet(table.sites, site.siteId, r) !== undefined);
-    if (!known) {
-      siteCount++;
-      counted.add(site.siteId);
+    if (addResult(site, result) && site.batch !== batch) {
+      site.batch = batch;
+      changed.push(site);
     }
-    if (!regions.includes(site.region)) regions = [...regions, site.region].sort();
   }
-  const sites = keyMapWith(table.sites, changed.map(({ after }) => after));
-  // (A row that moves keeps its old version here: `reordered` takes that out.)
-  const inPlace = (list: readonly SiteState[]) =>
-    staying === 0 ? list : list.map((site) => {
-      const now = keyMapGet(sites, site.siteId, site.region)!;
-      return now !== site && compare(site, now) === 0 ? now : site;
-    });
-  let order = inPlace(table.order);
-  let shown = arrangement.filter === "" ? order : inPlace(table.shown);
-  if (moving.length > table.order.length * WHOLESALE) {
-    order = keyMapValues(sites).sort(compare);
-    shown = filtered(order, arrangement.filter);
-  } else if (moving.length > 0) {
-    const match = matcher(arrangement.filter);
-    order = reordered(order, previous, moving, compare, compare);
-    shown = arrangement.filter === ""
-      ? order
-      : reordered(shown, previous.filter(match), moving.filter(match), compare, compare);
+  if (changed.length === 0) return false;
+  for (const site of changed) settle(site);
+  const compare = comparator(arrangement.sort, arrangement.nowMs);
+  if (changed.length > table.order.length * WHOLESALE) {
+    table.order = table.order.concat(added).sort(compare);
+  } else {
+    move(table.order, new Set(changed), compare);
   }
-  return { sites, order, shown, regions, siteCount };
+  table.shown = filtered(table.order, arrangement.filter);
+  return true;
 }
 
-/**
- * The table at a later (or earlier) time: the rows that turned stale in between move, when the sort
- * is by status; the others keep their places.
- *
- * @param table The table, in order at `fromMs`.
- * @param fromMs The time it was in order for.
- * @param arrangement The sort, filter and the new time.
- * @returns The table in order at `arrangement.nowMs` (`table` itself when no row moves).
- *
- * @example
- * ```ts ignore
- * const live = atTime(state.live, state.nowMs, { ...state, nowMs: Date.now() });
- * ```
- */
-export function atTime(table: Table, fromMs: number, arrangement: Arrangement): Table {
-  const toMs = arrangement.nowMs;
-  if (arrangement.sort !== "status" || fromMs === toMs) return table;
-  const moved = table.order.filter((s) => statusAt(s, fromMs) !== statusAt(s, toMs));
-  if (moved.length === 0) return table;
-  // A region's checker gone silent turns a third of the rows stale at once: sort them all.
-  if (moved.length > table.order.length * WHOLESALE) return resorted(table, arrangement);
-  const before = comparator("status", fromMs);
-  const after = comparator("status", toMs);
-  const order = reordered(table.order, moved, moved, before, after);
-  const { filter } = arrangement;
-  const shownMoved = moved.filter(matcher(filter));
-  const shown = filter === ""
-    ? order
-    : reordered(table.shown, shownMoved, shownMoved, before, after);
-  return { ...table, order, shown };
+/** Takes `moving` (in `order` or not) out of `order` and puts them back in their places, in place. */
+function move(order: SiteState[], moving: Set<SiteState>, compare: Compare): void {
+  let end = 0;
+  for (const site of order) if (!moving.has(site)) order[end++] = site;
+  const adding = [...moving].sort(compare);
+  order.length = end + adding.length;
+  // From the last: each one's place is found among the rows that stay, which move up as a block.
+  for (let i = adding.length - 1; i >= 0; i--) {
+    const at = lowerBound(order, adding[i]!, compare, end);
+    order.copyWithin(at + i + 1, at, end);
+    order[at + i] = adding[i]!;
+    end = at;
+  }
 }
 
-/**
- * The table in a new sort: every row sorted again.
- *
- * @param table The table.
- * @param arrangement The new sort, the filter and the time.
- * @returns The table in the new order.
- *
- * @example
- * ```ts ignore
- * const live = resorted(state.live, { ...state, sort: "name" });
- * ```
- */
-export function resorted(table: Table, arrangement: Arrangement): Table {
-  const order = table.order.toSorted(comparator(arrangement.sort, arrangement.nowMs));
-  return { ...table, order, shown: filtered(order, arrangement.filter) };
-}
-
-/**
- * The table with a new filter: the rows it lets through, in the order all rows are in.
- *
- * @param table The table.
- * @param arrangement The sort, the new filter and the time.
- * @returns The table showing what the filter lets through.
- *
- * @example
- * ```ts ignore
- * const live = refiltered(state.live, { ...state, filter: "shop" });
- * ```
- */
-export function refiltered(table: Table, arrangement: Arrangement): Table {
-  return { ...table, shown: filtered(table.order, arrangement.filter) };
-}
-
-function filtered(order: readonly SiteState[], filter: string): readonly SiteState[] {
+function filtered(order: SiteState[], filter: string): SiteState[] {
   return filter === "" ? order : order.filter(matcher(filter));
+}
+
+/**
+ * Puts the table in order for a new arrangement: at a new time, the rows that turned stale in
+ * between move (when the sort is by status); a new sort or filter goes through every row.
+ *
+ * @param before The arrangement the table is in.
+ * @param after The new one.
+ */
+export function rearrange(table: Table, before: Arrangement, after: Arrangement): void {
+  const compare = comparator(after.sort, after.nowMs);
+  if (after.sort !== before.sort) {
+    table.order.sort(compare);
+  } else if (after.sort === "status" && after.nowMs !== before.nowMs) {
+    const turned = table.order.filter((s) =>
+      statusAt(s, before.nowMs) !== statusAt(s, after.nowMs)
+    );
+    if (turned.length === 0 && after.filter === before.filter) return;
+    if (turned.length > table.order.length * WHOLESALE) table.order.sort(compare);
+    else if (turned.length > 0) move(table.order, new Set(turned), compare);
+  } else if (after.filter === before.filter) {
+    return;
+  }
+  table.shown = filtered(table.order, after.filter);
+}
+
+/** @returns A copy of the table that stays as it is while the table changes (what `p` shows). */
+export function frozenCopy(table: Table): Table {
+  const copies = new Map<SiteState, SiteState>();
+  const rows = new Map<string, Map<string, SiteState>>();
+  for (const [region, byId] of table.rows) {
+    const copy = new Map<string, SiteState>();
+    for (const [siteId, site] of byId) {
+      copies.set(site, copySite(site));
+      copy.set(siteId, copies.get(site)!);
+    }
+    rows.set(region, copy);
+  }
+  const order = table.order.map((site) => copies.get(site)!);
+  const shown = table.shown === table.order ? order : table.shown.map((site) => copies.get(site)!);
+  const { regions, batches } = table;
+  return { rows, siteIds: new Set(table.siteIds), regions, batches, order, shown };
 }

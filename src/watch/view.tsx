@@ -1,8 +1,7 @@
 /**
- * The screen of `monitor watch`, as ink components that only render what they are given: the
- * table (a row per site and region, only the rows on screen derived and drawn, columns dropped,
- * least useful first, as the terminal narrows), the detail pane of one row, and the footer with
- * the keys and the feed's health.
+ * The screen of `monitor watch`, as ink components that render what they are given: the table
+ * (only the rows on screen derived and drawn, columns dropped, least useful first, as the terminal
+ * narrows), the detail pane of one row, and the footer with the keys and the feed's health.
  *
  * @module
  */
@@ -31,33 +30,18 @@ interface Column {
   readonly drop?: number;
 }
 
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+
 // In display order.
 const COLUMNS: readonly Column[] = [
-  {
-    title: "code",
-    width: 5,
-    cell: (row) => String(row.last.statusCode ?? "-"),
-    right: true,
-    drop: 5,
-  },
-  { title: "last", width: 8, cell: (row) => milliseconds(row.last.responseTimeMs), right: true },
-  {
-    title: "uptime",
-    width: 8,
-    cell: (row) => `${(row.uptime * 100).toFixed(1)}%`,
-    right: true,
-    drop: 4,
-  },
-  { title: "p95", width: 8, cell: (row) => milliseconds(row.p95Ms), right: true, drop: 3 },
-  { title: "recent", width: 21, cell: (row) => sparkline(row.responseTimes, 20), drop: 0 },
-  { title: "pattern", width: 8, cell: (row) => patternText(row.last.patternMatched), drop: 1 },
-  { title: "error", width: 19, cell: (row) => row.last.errorKind ?? "", drop: 2 },
-  {
-    title: "age",
-    width: 6,
-    cell: (row, nowMs) => duration(nowMs - row.last.checkedAtMs),
-    right: true,
-  },
+  { title: "code", width: 5, cell: (r) => String(r.last.statusCode ?? "-"), right: true, drop: 5 },
+  { title: "last", width: 8, cell: (r) => milliseconds(r.last.responseTimeMs), right: true },
+  { title: "uptime", width: 8, cell: (r) => percent(r.uptime), right: true, drop: 4 },
+  { title: "p95", width: 8, cell: (r) => milliseconds(r.p95Ms), right: true, drop: 3 },
+  { title: "recent", width: 21, cell: (r) => sparkline(r.responseTimes, 20), drop: 0 },
+  { title: "pattern", width: 8, cell: (r) => patternText(r.last.patternMatched), drop: 1 },
+  { title: "error", width: 19, cell: (r) => r.last.errorKind ?? "", drop: 2 },
+  { title: "age", width: 6, cell: (r, nowMs) => duration(nowMs - r.last.checkedAtMs), right: true },
 ];
 const STATUS_WIDTH = 8;
 const MIN_NAME = 12;
@@ -80,20 +64,8 @@ function layout(width: number, regionWidth: number): { columns: Column[]; nameWi
 }
 
 /**
- * The rows that fit the table's part of a screen `height` lines high: what Page Up and Page Down
- * move by.
- *
- * @param state The state (a line goes to the filter while there is one).
- * @param height The screen's lines.
- * @returns How many rows are on screen.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { initialState } from "./state.ts";
- * import { tableRoom } from "./view.tsx";
- * assert.equal(tableRoom(initialState(60_000), 30), 27);
- * ```
+ * @returns How many rows of the table a screen `height` lines high shows (what Page Up and Page
+ *   Down move by), a line going to the filter while there is one.
  */
 export function tableRoom(state: WatchState, height: number): number {
   const filterLine = state.editingFilter || state.filter !== "";
@@ -106,14 +78,7 @@ function footerLines(state: WatchState): number {
   return state.incidents.length > 0 ? 3 : 2;
 }
 
-/**
- * The whole screen.
- *
- * @example
- * ```tsx ignore
- * <WatchView state={state} width={100} height={30} broker="…" topic="…" />
- * ```
- */
+/** The whole screen. */
 export function WatchView(props: WatchViewProps) {
   const { state, width, height } = props;
   const site = state.detail ? selectedSite(state) : undefined;
@@ -196,7 +161,7 @@ function Footer(props: WatchViewProps) {
   // One region: a row is a site. Several: rows (as filtered), sites and regions (all).
   const counts = table.regions.length < 2
     ? `${table.shown.length} sites`
-    : `${table.shown.length} rows · ${table.siteCount} sites · ${table.regions.length} regions`;
+    : `${table.shown.length} rows · ${table.siteIds.size} sites · ${table.regions.length} regions`;
   return (
     <Box flexDirection="column">
       {state.incidents.length > 0 && (

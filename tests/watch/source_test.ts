@@ -68,7 +68,9 @@ Deno.test("kafkaTail() goes on from where it had read to when its tail fails, ha
     start: topic.start,
   }).subscribe((event) => events.push(event));
   const handedOver = () =>
-    events.flatMap((event) => event.type === "results" ? event.results.map((r) => r.checkId) : []);
+    events.flatMap((event) =>
+      event.type === "results" ? [...event.results].map((r) => r.checkId) : []
+    );
   try {
     await until("the backfill handed over", () => handedOver().length === 3);
     topic.crash();
@@ -83,4 +85,43 @@ Deno.test("kafkaTail() goes on from where it had read to when its tail fails, ha
   assert.equal(new Set(handedOver()).size, 4);
   assert.deepEqual(topic.starts, [undefined, 3n], "the second tail starts after what was read");
   assert.ok(events.some((e) => e.type === "connection" && e.connection.state === "failed"));
+});
+
+Deno.test("kafkaTail() hands over the readable results and counts the others once they are read", async () => {
+  const topic = standInTopic([makeResult({ siteId: "shop" })]);
+  const events: WatchEvent[] = [];
+  const results: string[] = [];
+  const stop = kafkaTail({
+    kafka: createKafka(readSettings({ KAFKA_BROKERS: "127.0.0.1:9" }).kafka, SILENT),
+    topic: "checks",
+    backfillMs: 60_000,
+    batchMs: 10,
+    start: (kafka, options) =>
+      topic.start(kafka, {
+        ...options,
+        onBatch: (batch) =>
+          options.onBatch({
+            ...batch,
+            messages: [...batch.messages, { offset: "1", key: null, value: null }, {
+              offset: "2",
+              key: null,
+              value: new TextEncoder().encode("{not json"),
+            }],
+          }),
+      }),
+  }).subscribe((event) => {
+    events.push(event);
+    // As the reducer does: each batch read once.
+    if (event.type === "results") { for (const r of event.results) results.push(r.siteId); }
+  });
+  try {
+    await until("the unreadable counted", () => events.some((e) => e.type === "unreadable"));
+  } finally {
+    stop();
+  }
+  assert.deepEqual(results, ["shop"]);
+  const counts = events.flatMap((e) => e.type === "unreadable" ? [e.count] : []);
+  assert.deepEqual(counts, [2]);
+  const rate = events.findLast((e) => e.type === "rate");
+  assert.ok(rate?.type === "rate" && rate.messagesPerSecond > 0);
 });

@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { CheckResult } from "../../src/check/result.ts";
 import { historyLength, recentChecks } from "../../src/watch/history.ts";
-import { keyMapGet, keyMapValues } from "../../src/watch/key_map.ts";
-import { comparator } from "../../src/watch/order.ts";
 import { rowsOf } from "../../src/watch/rows.ts";
 import type { SiteState } from "../../src/watch/site.ts";
 import { initialState, reduce, type WatchState } from "../../src/watch/state.ts";
-import { matches } from "../../src/watch/table.ts";
+import { comparator, matches, siteAt, type Table } from "../../src/watch/table.ts";
 import { makeResult } from "../_helpers/results.ts";
 
 const T0 = Date.parse("2026-11-25T10:00:00.000Z");
@@ -40,7 +38,7 @@ const press = (state: WatchState, input: string, key = {}) =>
 
 /** A site as checked from a region, as the live table holds it. */
 const siteOf = (state: WatchState, siteId: string, region = "default"): SiteState | undefined =>
-  keyMapGet(state.live.sites, siteId, region);
+  siteAt(state.live, siteId, region);
 
 Deno.test("rowsOf() marks sites down, degraded, stale and up", () => {
   const state = withResults([
@@ -114,31 +112,21 @@ Deno.test("p freezes the view while results keep arriving", () => {
   assert.deepEqual(rowsOf(state).map((r) => r.siteId), ["a", "b"]);
 });
 
-Deno.test("a state stays as it was when later states are made from it, whatever they hold", () => {
-  // The rows' checks are shared between versions of the state: `p` shows an old one, and the
-  // reducer may be given any one. Each must keep showing its own checks.
+Deno.test("p keeps showing the checks it froze, whatever arrives after", () => {
+  // The rows' checks are shared with the frozen copy: each must keep showing its own.
   const checks = history("s", Array.from({ length: 125 }, (_, i) => i % 7 !== 0));
-  const base = withResults(checks.slice(0, 100));
-  const recentOf = (state: WatchState) => recentChecks(siteOf(state, "s")!.recent);
-  const before = recentOf(base);
-  const longer = withResults(checks.slice(100), base); // past the room the words have
-  const other = withResults(history("s", [false], 500, 1_000 - 5), base); // from the same base
-  const older = withResults(history("s", [true], 700, 5), base); // in between two held checks
-  assert.deepEqual(recentOf(base), before);
-  assert.deepEqual(
-    recentOf(longer).map((c) => c.checkedAtMs),
-    checks.slice(5).map((c) => Date.parse(c.checkedAt)),
-  );
-  assert.deepEqual(recentOf(other).slice(0, -1), before);
-  const newest = recentOf(other).at(-1)!;
-  assert.deepEqual([newest.checkedAtMs, newest.up, newest.responseTimeMs], [
-    T0 + 995_000,
-    false,
-    null,
-  ]);
-  assert.equal(recentOf(older).length, 101);
-  assert.equal(recentOf(older)[1]!.responseTimeMs, 700);
-  assert.deepEqual(recentOf(withResults(checks.slice(100), base)), recentOf(longer));
+  let state = press(withResults(checks.slice(0, 100)), "p");
+  const recentOf = (table: Table) => recentChecks(siteAt(table, "s", "default")!.recent);
+  const before = recentOf(state.frozen!);
+  state = withResults(checks.slice(100, 101), state); // written after the frozen checks
+  state = withResults(history("s", [true], 700, 5), state); // in between two held checks
+  state = withResults(checks.slice(101), state); // past the room the words have
+  assert.deepEqual(recentOf(state.frozen!), before);
+  assert.deepEqual(rowsOf(state)[0]!.responseTimes, before.map((c) => c.responseTimeMs));
+  const times = [...checks.map((c) => Date.parse(c.checkedAt)), T0 + 5_000].toSorted();
+  assert.deepEqual(recentOf(state.live).map((c) => c.checkedAtMs), times.slice(-120));
+  state = press(state, "p");
+  assert.equal(rowsOf(state)[0]!.responseTimes.length, 120);
 });
 
 Deno.test("a site keeps its last 120 checks in time order, whatever order they arrive in", () => {
@@ -227,9 +215,10 @@ Deno.test("a replay of checks already held leaves the state as it was", () => {
 Deno.test("a replay of more than 120 checks keeps the last 120, each once", () => {
   const results = history("s", Array.from({ length: 130 }, (_, i) => i % 3 !== 0));
   const once = withResults(results);
+  const before = recentChecks(siteOf(once, "s")!.recent);
   const replayed = withResults([...results.toReversed(), ...results.slice(40)], once);
   const recent = recentChecks(siteOf(replayed, "s")!.recent);
-  assert.deepEqual(recent, recentChecks(siteOf(once, "s")!.recent));
+  assert.deepEqual(recent, before);
   assert.equal(recent.length, 120);
   assert.equal(recent[0]!.checkedAtMs, T0 + 100_000, "the oldest 10 stay out");
   assert.equal(new Set(recent.map((c) => c.checkedAtMs)).size, 120);
@@ -267,7 +256,7 @@ Deno.test("a site checked from several regions is a row per region, each with it
     ["shop@eu", "up"],
   ]);
   assert.deepEqual(state.live.regions, ["default", "eu", "us"]);
-  assert.equal(state.live.siteCount, 3, "shop counts once, whatever its regions");
+  assert.equal(state.live.siteIds.size, 3, "shop counts once, whatever its regions");
   assert.equal(siteOf(state, "shop", "us")?.checker, "us-1:4242");
   assert.equal(siteOf(state, "blog")?.checker, "test-host:1");
   assert.equal(siteOf(state, "shop", "default"), undefined);
@@ -367,13 +356,14 @@ Deno.test("the rows kept in order as results, ticks, sorts, filters and pauses c
           state = press(state, input, key);
         }
         for (const table of [state.live, state.frozen ?? state.live]) {
-          const sorted = keyMapValues(table.sites).toSorted(comparator(state.sort, state.nowMs));
+          const sorted = [...table.rows.values()].flatMap((byId) => [...byId.values()])
+            .toSorted(comparator(state.sort, state.nowMs));
           assert.deepEqual(table.order.map((s) => s.key), sorted.map((s) => s.key));
           assert.deepEqual(
             table.shown.map((s) => s.key),
             sorted.filter((s) => matches(s, state.filter)).map((s) => s.key),
           );
-          assert.equal(table.siteCount, new Set(sorted.map((s) => s.siteId)).size);
+          assert.equal(table.siteIds.size, new Set(sorted.map((s) => s.siteId)).size);
           assert.deepEqual(table.regions, [...new Set(sorted.map((s) => s.region))].sort());
         }
       }
