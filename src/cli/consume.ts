@@ -5,23 +5,17 @@
  * @module
  */
 import type { Settings } from "../config/settings.ts";
-import type { Sql } from "../db/client.ts";
 import { startPartitionMaintenance } from "../db/maintenance.ts";
-import type { Retention } from "../db/partitions.ts";
-import { setAsideOutsideRetention, storeBatch, type StoreOutcome } from "../db/results.ts";
-import type { KafkaBatch } from "../kafka/batch.ts";
-import type { KafkaClient } from "../kafka/client.ts";
+import { setAsideOutsideRetention, storeBatch } from "../db/results.ts";
 import { decodeBatch } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
 import type { Logger } from "../log.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
-import { withServices } from "./services.ts";
-import type { Metrics } from "../metrics.ts";
+import { type Services, withServices } from "./services.ts";
 
 /**
  * Runs `monitor consume` until the context's signal is aborted.
  *
- * @param context Environment, signal and output.
  * @throws {ServiceError} When Kafka or PostgreSQL cannot be used, or the schema is not migrated.
  */
 export async function consumeCommand(context: CliContext): Promise<void> {
@@ -35,31 +29,30 @@ export async function consumeCommand(context: CliContext): Promise<void> {
 }
 
 /** What {@link runConsumer} needs. */
-export interface ConsumerRun {
+export interface ConsumerRun extends Services {
   readonly settings: Settings;
-  readonly kafka: KafkaClient;
-  readonly sql: Sql;
   readonly log: Logger;
-  readonly metrics: Metrics;
   readonly signal: AbortSignal;
 }
 
 /**
- * Consumes until the signal is aborted.
+ * Consumes until the signal is aborted. Unreadable messages, results from outside the retention
+ * and results PostgreSQL refuses are kept in `rejected_messages` rather than dropped.
  *
  * @throws {Error} When the consumer crashed beyond the client's own restarts.
  */
 export async function runConsumer(run: ConsumerRun): Promise<void> {
-  const { settings, kafka, sql, log, metrics } = run;
+  const { settings, sql, log, metrics } = run;
+  const { retention } = settings.database;
   const tally = { inserted: 0, duplicates: 0, rejected: 0 };
   const maintenance = await startPartitionMaintenance(sql, {
     aheadDays: settings.database.partitionsAheadDays,
     prune: settings.consume.prune,
-    retention: settings.database.retention,
+    retention,
     log,
   });
   const consumer = await startConsumer({
-    kafka,
+    kafka: run.kafka,
     topic: settings.kafka.topic,
     groupId: settings.kafka.groupId,
     sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
@@ -69,16 +62,20 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
     log,
     handle: async (batch) => {
       const endTimer = metrics.batchDuration.startTimer();
-      const outcome = await storeKafkaBatch(sql, batch, {
-        log,
-        retention: settings.database.retention,
-      });
+      const messages = setAsideOutsideRetention(decodeBatch(batch), { now: new Date(), retention });
+      const outcome = await storeBatch(sql, messages);
       endTimer();
+      const { partition } = batch;
+      const offsets = `${batch.messages[0]?.offset}-${batch.messages.at(-1)?.offset}`;
+      log.debug("stored", { partition, offsets, ...outcome });
+      if (outcome.rejected > 0) {
+        log.warn("unreadable messages kept in rejected_messages", { count: outcome.rejected });
+      }
       metrics.messagesConsumed.inc(batch.messages.length);
       metrics.rowsWritten.inc(outcome.inserted);
       metrics.rowsDuplicate.inc(outcome.duplicates);
       metrics.deadLettered.inc(outcome.rejected);
-      metrics.consumerLag.set({ partition: String(batch.partition) }, batch.lag);
+      metrics.consumerLag.set({ partition: String(partition) }, batch.lag);
       // The first rows are news (a new user waits for them); after that, a summary a minute.
       if (tally.inserted === 0 && outcome.inserted > 0) {
         log.info("first results stored", { ...outcome });
@@ -97,26 +94,4 @@ export async function runConsumer(run: ConsumerRun): Promise<void> {
     await consumer.stop();
     log.info("consumer stopped", tally);
   }
-}
-
-/**
- * Decodes one partition's batch and stores it; unreadable messages, results from outside the
- * retention and results PostgreSQL refuses are kept in `rejected_messages` rather than dropped.
- */
-async function storeKafkaBatch(
-  sql: Sql,
-  batch: KafkaBatch,
-  { log, retention }: { log: Logger; retention: Retention },
-): Promise<StoreOutcome> {
-  const messages = setAsideOutsideRetention(decodeBatch(batch), { now: new Date(), retention });
-  const outcome = await storeBatch(sql, messages);
-  log.debug("stored", {
-    partition: batch.partition,
-    offsets: `${batch.messages[0]?.offset}-${batch.messages.at(-1)?.offset}`,
-    ...outcome,
-  });
-  if (outcome.rejected > 0) {
-    log.warn("unreadable messages kept in rejected_messages", { count: outcome.rejected });
-  }
-  return outcome;
 }

@@ -1,23 +1,17 @@
 /**
- * A compacted topic shared out by a consumer group: each member holds the rows (each key's last
- * value) of the partitions the group assigns to it, kept up to date as messages arrive and as
- * partitions come and go. How the sites topic's checkers share the sites: Kafka decides who holds
- * what, and moves a dead member's partitions to the others after its session timeout.
- *
- * Nothing is committed: each partition assigned is read from its beginning. A revoked partition's
- * rows are dropped and its place forgotten, so a partition that comes back is read whole again (a
- * tombstone compacted away meanwhile cannot leave a removed site behind).
- *
- * A member cut off from the brokers keeps what it holds until the group tells it otherwise: in a
- * Kafka outage the checkers go on checking (their results wait in the publisher's buffer), at the
- * price of a site checked twice for a while when only one checker was cut off.
+ * A compacted topic shared out by a consumer group (how the checkers share the sites): each member
+ * holds the rows of the partitions assigned to it. Nothing is committed: each partition assigned is
+ * read from its beginning, and a revoked one forgotten, so a partition that comes back is read
+ * whole again (a tombstone compacted away meanwhile cannot leave a removed site behind). A member
+ * cut off from the brokers keeps what it holds until the group tells it otherwise: in a Kafka
+ * outage the checkers go on checking, at the price of a site checked twice for a while.
  *
  * @module
  */
 import type { Buffer } from "node:buffer";
-import { Consumer, type MessagesStream } from "@platformatic/kafka";
+import { Consumer } from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
-import type { RawMessage } from "./batch.ts";
+import { type RawMessage, textKeyOf } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { memberOptions, RAW_BYTES } from "./consumer.ts";
 import { describeKafkaError, kafkaFailure } from "./errors.ts";
@@ -49,26 +43,7 @@ export interface AssignedRows {
 /** Changes within this time are told together: a fetch's messages, a rebalance's steps. */
 const SETTLE_MS = 50;
 
-// Keys are text (site ids); fatal, so a key that is not UTF-8 is not taken for another one.
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-/**
- * Joins the group and follows the rows of the partitions it assigns.
- *
- * @param options Client, topic, group and what to tell.
- * @returns The member, once it has asked to join (rows come with the first assignment).
- * @throws {Error} When the cluster cannot be reached.
- *
- * @example
- * ```ts ignore
- * import { followAssignedRows } from "./assigned.ts";
- * const member = await followAssignedRows({
- *   kafka, topic: "website-sites", groupId: "monitor-checkers-eu", log,
- *   onChange: (rows) => console.log(rows.size, "sites"),
- * });
- * await member.stop();
- * ```
- */
+/** Joins the group and follows its partitions' rows; resolves once it asked to join. */
 export async function followAssignedRows(options: AssignedRowsOptions): Promise<AssignedRows> {
   const { topic, log } = options;
   const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
@@ -77,8 +52,7 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
     maxWaitTime: 500,
     deserializers: RAW_BYTES,
   });
-  let rejectCrash: (error: Error) => void = () => {};
-  const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
+  const { promise: crashed, reject: rejectCrash } = Promise.withResolvers<never>();
   crashed.catch(() => {}); // observed through the returned promise
   consumer.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
   logBrokerEvents(consumer, log);
@@ -89,19 +63,8 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
   let pending: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
 
-  function assignedNow(): number[] {
-    return (consumer.assignments ?? [])
-      .filter((assignment) => assignment.topic === topic)
-      .flatMap((assignment) => assignment.partitions)
-      .toSorted((a, b) => a - b);
-  }
-
-  function isAssigned(partition: number): boolean {
-    return consumer.assignments?.some((a) =>
-      a.topic === topic && a.partitions.includes(partition)
-    ) ??
-      false;
-  }
+  const assignedNow = () =>
+    (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
 
   function changed(): void {
     if (stopped) return;
@@ -110,7 +73,7 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
   }
 
   function tell(): void {
-    const assigned = assignedNow();
+    const assigned = assignedNow().toSorted((a, b) => a - b);
     for (const partition of partitions.keys()) {
       if (assigned.includes(partition)) continue;
       partitions.delete(partition);
@@ -130,14 +93,9 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
   }
 
   function receive(message: RawMessage): void {
+    const key = textKeyOf(message);
     // (A fetch answered after its partition was revoked: read again when it comes back.)
-    if (message.key === undefined || !isAssigned(message.partition)) return;
-    let key: string;
-    try {
-      key = UTF8.decode(message.key);
-    } catch {
-      return;
-    }
+    if (key === undefined || !assignedNow().includes(message.partition)) return;
     let rows = partitions.get(message.partition);
     if (rows === undefined) partitions.set(message.partition, rows = new Map());
     if (message.value === undefined) rows.delete(key);
@@ -149,13 +107,11 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
   for (const event of ["consumer:group:join", "consumer:group:rebalance", "consumer:group:leave"]) {
     consumer.on(event, changed);
   }
-  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
-  try {
-    stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
-  } catch (error) {
-    await consumer.close(true).catch(() => {});
-    throw kafkaFailure(error);
-  }
+  const stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false })
+    .catch(async (error) => {
+      await consumer.close(true).catch(() => {});
+      throw kafkaFailure(error);
+    });
   stream.on("data", receive);
   stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
 

@@ -1,21 +1,19 @@
 /**
- * How long to wait before trying again, after `failures` failures in a row: `firstMs`, doubling,
- * at most `maxMs` (by default 0.5 s, 1 s, 2 s, …, at most 30 s).
+ * Waiting between tries.
  *
- * @param failures Failures so far, at least 1.
- * @param options `firstMs` and `maxMs`.
- * @returns Milliseconds to wait.
+ * @module
+ */
+import { setTimeout as delay } from "node:timers/promises";
+
+/**
+ * How long to wait after `failures` failures in a row: `firstMs`, doubling, at most `maxMs`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { backoffMs } from "./backoff.ts";
  * assert.deepEqual([backoffMs(1), backoffMs(3), backoffMs(20)], [500, 2_000, 30_000]);
- * assert.deepEqual([1, 2, 10].map((n) => backoffMs(n, { firstMs: 300, maxMs: 5_000 })), [
- *   300,
- *   600,
- *   5_000,
- * ]);
+ * assert.equal(backoffMs(2, { firstMs: 300, maxMs: 5_000 }), 600);
  * ```
  */
 export function backoffMs(
@@ -27,10 +25,6 @@ export function backoffMs(
 
 /**
  * Waits for `promise` at most `ms`, and says how it stands then. Never rejects.
- *
- * @param promise What to wait for.
- * @param ms How long at most.
- * @returns Its settled result, or `{ status: "pending" }`.
  *
  * @example
  * ```ts
@@ -44,27 +38,19 @@ export async function settledWithin<T>(
   promise: Promise<T>,
   ms: number,
 ): Promise<PromiseSettledResult<T> | { status: "pending" }> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const pending = new Promise<{ status: "pending" }>((resolve) => {
-    timer = setTimeout(() => resolve({ status: "pending" }), ms);
-  });
-  const settled = promise.then(
-    (value): PromiseSettledResult<T> => ({ status: "fulfilled", value }),
-    (reason: unknown): PromiseSettledResult<T> => ({ status: "rejected", reason }),
-  );
+  const timer = new AbortController();
   try {
-    return await Promise.race([settled, pending]);
+    return await Promise.race([
+      Promise.allSettled([promise]).then(([settled]) => settled!),
+      delay(ms, { status: "pending" } as const, { signal: timer.signal }),
+    ]);
   } finally {
-    clearTimeout(timer);
+    timer.abort();
   }
 }
 
 /**
- * Waits `ms`, or less when the signal is aborted first (it never rejects): the pause between
- * tries of something a stopping command must not keep waiting for.
- *
- * @param ms How long to wait.
- * @param signal Ends the wait early.
+ * Waits `ms`, or less when the signal is aborted first; never rejects.
  *
  * @example
  * ```ts
@@ -76,15 +62,5 @@ export async function settledWithin<T>(
  * ```
  */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  // An aborted signal sends no more "abort" events.
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
+  return delay(ms, undefined, { signal }).catch(() => {});
 }

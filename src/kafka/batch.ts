@@ -1,6 +1,5 @@
 /**
- * What a consumer hands over: one partition's messages from one fetch, as plain data of our own
- * (not the client library's types).
+ * What a consumer hands over, as plain data of our own (not the library's types).
  *
  * @module
  */
@@ -15,35 +14,34 @@ export interface KafkaMessage {
   readonly value: Uint8Array | null;
 }
 
-/** One partition's messages from one fetch, in offset order; never empty. */
+/** One partition's messages from one fetch, in offset order, never empty, and the lag after them. */
 export interface KafkaBatch {
   readonly topic: string;
   readonly partition: number;
   readonly messages: readonly KafkaMessage[];
-  /** Messages on the partition after this batch's last one when it was fetched. */
   readonly lag: number;
 }
 
 /** A message as the library hands it over, its key and value undeserialized. */
 export type RawMessage = Message<Buffer | undefined, Buffer | undefined, Buffer, Buffer>;
 
-/**
- * Our message of one the library read: its bytes as they are (not copied), whatever they hold,
- * and null where the message has no key or value.
- *
- * @param message A message of the library's stream.
- * @returns The same message as a {@link KafkaMessage}.
- *
- * @example
- * ```ts ignore
- * import { messageOf } from "./batch.ts";
- * stream.on("data", (message) => queue.push(messageOf(message)));
- * ```
- */
+/** Our message of one the library read: its bytes as they are (not copied), null where absent. */
 export function messageOf(message: RawMessage): KafkaMessage {
   return {
     offset: message.offset.toString(),
     key: message.key ?? null,
     value: message.value ?? null,
   };
+}
+
+// Fatal, so a key that is not UTF-8 is not taken for another one.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A message's key as text (keys of ours are site ids); undefined when missing or not UTF-8. */
+export function textKeyOf(message: RawMessage): string | undefined {
+  try {
+    return message.key === undefined ? undefined : UTF8.decode(message.key);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,45 +1,29 @@
 /**
- * What went wrong with Kafka, in one line: the client library reports a failure as a tree of
- * errors (every retry, every broker tried, causes within causes), where the telling one — a
- * refused password, an untrusted certificate — sits at a leaf under "Cannot connect to any
- * broker".
+ * What went wrong with Kafka, in one line, from the library's tree of errors (every retry, every
+ * broker tried) where the telling one (a refused password, an untrusted certificate) is a leaf.
  *
  * @module
  */
-
 import { ServiceError } from "../errors.ts";
 
-/** An error as the library builds them: a message, perhaps a cause, perhaps several errors. */
-interface ErrorNode {
-  readonly message?: unknown;
-  readonly code?: unknown;
-  readonly cause?: unknown;
-  readonly errors?: unknown;
-  /** On the broker's own errors: what the broker said. */
-  readonly serverErrorMessage?: unknown;
-}
+/** An error as the library builds them (`serverErrorMessage`: what the broker said). */
+type ErrorNode = Partial<
+  Record<"message" | "code" | "cause" | "errors" | "serverErrorMessage", unknown>
+>;
 
 /**
- * Describes a failure of the Kafka client: the operation that failed, then the most telling
- * path down its tree of causes — an authentication failure first, else an error of the network
- * or TLS layer, else the last attempt's — without the wrappers that only count attempts. The
- * library's messages carry no credentials.
- *
- * @param error What a function of `src/kafka/` threw.
- * @returns One line, sentence case, no trailing period.
+ * Describes a failure of the Kafka client: the operation, then the most telling path down its tree
+ * of causes (an authentication failure first, else an error of the network or TLS layer, else the
+ * last attempt's) without the wrappers that only count attempts. The library's messages carry no
+ * credentials.
  *
  * @example A refused password, under every broker tried and every retry
  * ```ts
  * import assert from "node:assert/strict";
  * import { describeKafkaError } from "./errors.ts";
- * const refused = Object.assign(new Error("SASL authentication failed."), {
- *   code: "PLT_KFK_AUTHENTICATION",
- * });
- * const attempt = () =>
- *   new AggregateError(
- *     [new Error("Connection to kafka:9093 failed.", { cause: refused })],
- *     "Cannot connect to any broker.",
- *   );
+ * const refused = Object.assign(new Error("SASL authentication failed."), { code: "PLT_KFK_AUTHENTICATION" });
+ * const broker = new Error("Connection to kafka:9093 failed.", { cause: refused });
+ * const attempt = () => new AggregateError([broker], "Cannot connect to any broker.");
  * assert.equal(
  *   describeKafkaError(new AggregateError([attempt(), attempt()], "Listing topics failed.")),
  *   "Listing topics failed: Connection to kafka:9093 failed: SASL authentication failed",
@@ -48,11 +32,15 @@ interface ErrorNode {
  */
 export function describeKafkaError(error: unknown): string {
   const paths = pathsOf(error as ErrorNode, []);
-  const chosen = paths.find((path) => path.some(isAuthentication)) ??
-    paths.findLast((path) => isForeign(path.at(-1)!)) ??
+  const chosen = paths.find((path) => path.some((n) => n.code === "PLT_KFK_AUTHENTICATION")) ??
+    // An error of the runtime (a socket, TLS), not of the library, says what really happened.
+    paths.findLast((path) => {
+      const code = path.at(-1)!.code;
+      return typeof code === "string" && !code.startsWith("PLT_KFK_");
+    }) ??
     paths.at(-1)!;
   const [top, ...below] = chosen;
-  const parts = [top!, ...below.filter((node) => !isAggregate(node))].map(text);
+  const parts = [top!, ...below.filter((node) => !Array.isArray(node.errors))].map(text);
   // "SASL authentication failed" above "SASL authentication failed: <what the broker said>".
   const telling = parts.filter((part, i) =>
     part !== "" && !(i > 0 && parts[i + 1]?.startsWith(part)) && part !== parts[i - 1]
@@ -61,11 +49,7 @@ export function describeKafkaError(error: unknown): string {
 }
 
 /**
- * A failure of Kafka for good (the library retries what can be retried), as the user sees it: the
- * telling cause, no stack trace of the library's wrappers.
- *
- * @param error What the library threw or emitted.
- * @returns A {@link ServiceError} with `error` as its cause.
+ * A failure of Kafka for good, as the user sees it: the telling cause, no stack of wrappers.
  *
  * @example
  * ```ts
@@ -88,19 +72,6 @@ function pathsOf(node: ErrorNode, above: readonly ErrorNode[]): ErrorNode[][] {
   ] as ErrorNode[];
   if (children.length === 0 || path.length > 20) return [path];
   return children.flatMap((child) => pathsOf(child, path));
-}
-
-function isAuthentication(node: ErrorNode): boolean {
-  return node.code === "PLT_KFK_AUTHENTICATION";
-}
-
-/** An error of the runtime (a socket, TLS), not of the library: it says what really happened. */
-function isForeign(node: ErrorNode): boolean {
-  return typeof node.code === "string" && !node.code.startsWith("PLT_KFK_");
-}
-
-function isAggregate(node: ErrorNode): boolean {
-  return Array.isArray(node.errors);
 }
 
 function text(node: ErrorNode): string {

@@ -1,21 +1,14 @@
 /**
- * Publishing check results with the guarantees we promise: an idempotent producer whose sends are
- * acknowledged by every in-sync replica, and results buffered (up to a bound) and sent in batches,
- * retried until the broker takes them, so a broker that is briefly away loses nothing.
+ * Publishing check results: buffered (up to a bound), sent in batches by an idempotent producer
+ * and retried until the broker takes them, so a broker that is briefly away loses nothing.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
-import {
-  compatibilityPartitioner,
-  CompressionAlgorithms,
-  type MessageToProduce,
-  ProduceAcks,
-  Producer,
-} from "@platformatic/kafka";
+import { compatibilityPartitioner, CompressionAlgorithms, Producer } from "@platformatic/kafka";
 import type { CheckResult } from "../check/result.ts";
 import type { Logger } from "../log.ts";
-import { backoffMs, settledWithin } from "./backoff.ts";
+import { backoffMs, settledWithin, sleep } from "./backoff.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { encodeCheckResult, type EncodedMessage } from "./codec.ts";
 import { describeKafkaError } from "./errors.ts";
@@ -23,20 +16,12 @@ import { describeKafkaError } from "./errors.ts";
 /** Bounds of a {@link Publisher}. */
 export interface PublisherOptions {
   readonly log: Logger;
-  /** Most messages per send. */
+  /** Most messages per send; defaults to 500. */
   readonly maxBatchSize?: number;
   /** Most messages held while the broker is unreachable; beyond it the oldest are dropped and counted. */
   readonly maxBufferedMessages?: number;
-  /** Wait before retry number `failures`; defaults to exponential backoff from 0.5 s to 30 s. */
+  /** Wait before retry number `failures`; defaults to {@link backoffMs}. */
   readonly retryDelayMs?: (failures: number) => number;
-}
-
-/** Counters of a {@link Publisher}. */
-export interface PublisherStats {
-  readonly sent: number;
-  readonly buffered: number;
-  readonly dropped: number;
-  readonly failedSends: number;
 }
 
 /** Buffers results and sends them in order. */
@@ -45,61 +30,28 @@ export interface Publisher {
   publish(result: CheckResult): void;
   /** Resolves when everything queued so far has been sent. */
   flush(): Promise<void>;
-  /**
-   * Sends what is left, giving up after `timeoutMs` (the unsent are counted as dropped and logged).
-   * @param timeoutMs How long to keep trying.
-   */
+  /** Sends what is left, giving up after `timeoutMs` (the unsent are counted as dropped and logged). */
   close(timeoutMs: number): Promise<void>;
-  stats(): PublisherStats;
+  stats(): { sent: number; buffered: number; dropped: number; failedSends: number };
 }
 
-/**
- * Creates a publisher over a send function ({@link openPublisher} gives it the producer's).
- *
- * @param send Sends one batch; rejects when the broker did not take it.
- * @param options Bounds and logger.
- * @returns The publisher.
- *
- * @example
- * ```ts ignore
- * import { createPublisher } from "./producer.ts";
- * const publisher = createPublisher((messages) => producer.send({ topic, messages, acks: -1 }).then(() => {}), { log });
- * publisher.publish(result);
- * await publisher.close(30_000);
- * ```
- */
+/** A publisher over `send`, which rejects when the broker did not take the batch. */
 export function createPublisher(
   send: (messages: EncodedMessage[]) => Promise<void>,
   options: PublisherOptions,
 ): Publisher {
-  const { log } = options;
-  const maxBatchSize = options.maxBatchSize ?? 500;
-  const maxBuffered = options.maxBufferedMessages ?? 100_000;
+  const { log, maxBatchSize = 500, maxBufferedMessages = 100_000 } = options;
   const retryDelayMs = options.retryDelayMs ?? backoffMs;
   const buffer: EncodedMessage[] = [];
   const counts = { sent: 0, dropped: 0, failedSends: 0 };
   let sending: Promise<void> | null = null;
   /** How many messages of the batch being sent are still at the front of `buffer`. */
   let inFlight = 0;
-  let giveUp = false;
-  let wake: (() => void) | undefined;
-
-  /** A pause that {@link Publisher.close} can cut short. */
-  function pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-  }
+  const closing = new AbortController();
 
   async function sendAll(): Promise<void> {
     let failures = 0;
-    while (buffer.length > 0 && !giveUp) {
+    while (buffer.length > 0 && !closing.signal.aborted) {
       const batch = buffer.slice(0, maxBatchSize);
       inFlight = batch.length;
       try {
@@ -115,14 +67,13 @@ export function createPublisher(
       } catch (error) {
         inFlight = 0;
         counts.failedSends++;
-        failures++;
-        const delayMs = retryDelayMs(failures);
+        const delayMs = retryDelayMs(++failures);
         log.warn("kafka publish failed, retrying", {
           error: describeKafkaError(error),
           buffered: buffer.length,
           retryInMs: delayMs,
         });
-        if (!giveUp) await pause(delayMs);
+        await sleep(delayMs, closing.signal);
       }
     }
   }
@@ -130,7 +81,7 @@ export function createPublisher(
   function startSending(): Promise<void> {
     sending ??= sendAll().finally(() => {
       sending = null;
-      if (buffer.length > 0 && !giveUp) startSending();
+      if (buffer.length > 0 && !closing.signal.aborted) startSending();
     });
     return sending;
   }
@@ -138,7 +89,7 @@ export function createPublisher(
   return {
     publish(result) {
       buffer.push(encodeCheckResult(result));
-      const excess = buffer.length - maxBuffered;
+      const excess = buffer.length - maxBufferedMessages;
       if (excess > 0) {
         buffer.splice(0, excess);
         inFlight -= Math.min(excess, inFlight);
@@ -148,12 +99,11 @@ export function createPublisher(
       startSending();
     },
     async flush() {
-      while (buffer.length > 0 && !giveUp) await startSending();
+      while (buffer.length > 0 && !closing.signal.aborted) await startSending();
     },
     async close(timeoutMs) {
       await settledWithin(this.flush(), timeoutMs);
-      giveUp = true;
-      wake?.();
+      closing.abort();
       // A send to an unreachable broker may never settle: it is abandoned, and what it carried
       // is counted with the rest as not published.
       if (sending !== null) await settledWithin(sending, 100);
@@ -168,33 +118,10 @@ export function createPublisher(
   };
 }
 
-/** Options of {@link openPublisher}. */
-export interface OpenPublisherOptions extends PublisherOptions {
-  /** Where the results go; it must exist (see `ensureTopic`). */
-  readonly topic: string;
-  /** Told after each batch the broker took, with how long sending it took. */
-  readonly onSent?: (sendMs: number) => void;
-}
-
-/** How long closing the producer may take once the publisher has given up: it only disconnects. */
-const DISCONNECT_TIMEOUT_MS = 2_000;
-
 /**
- * A producer whose sends the broker stores once each, in order, with the partition of each key as
- * Java's client chooses it. The broker discards a batch it already has when the producer retries a
- * send (acks from all in-sync replicas, one request in flight per connection, as the library sets
- * for an idempotent producer). JSON compresses well: less to send to a managed broker, and less for
- * it to store. Topics are never created by a send (see `ensureTopic`).
- *
- * @param kafka The cluster.
- * @param options Settings of the library's producer to add (retries, say).
- * @returns The producer, not connected yet; close it when done.
- *
- * @example
- * ```ts ignore
- * import { idempotentProducer } from "./producer.ts";
- * const producer = idempotentProducer(kafka, { retries: Number.MAX_SAFE_INTEGER });
- * ```
+ * A producer whose sends the broker stores once each, in order: idempotent (so the library sets
+ * acks from all in-sync replicas and one request in flight), and the broker discards a batch it
+ * already has when the library retries it. Topics are never created by a send (see `ensureTopic`).
  */
 export function idempotentProducer(
   kafka: KafkaClient,
@@ -203,8 +130,7 @@ export function idempotentProducer(
   return new Producer({
     ...setupOf(kafka).options,
     idempotent: true,
-    acks: ProduceAcks.ALL,
-    maxInflights: 1,
+    // JSON compresses well: less to send to a managed broker, and less for it to store.
     compression: CompressionAlgorithms.GZIP,
     partitioner: keyPartitioner,
     autocreateTopics: false,
@@ -212,25 +138,13 @@ export function idempotentProducer(
   });
 }
 
-/**
- * Opens an idempotent producer for the topic and returns a {@link Publisher} over it; its `close`
- * also disconnects the producer. It connects with the first send.
- *
- * @param kafka The cluster.
- * @param options Topic, bounds, logger and what to tell after each send.
- * @returns The publisher.
- *
- * @example
- * ```ts ignore
- * import { openPublisher } from "./producer.ts";
- * const publisher = await openPublisher(kafka, { topic: "checks", log });
- * publisher.publish(result);
- * await publisher.close(30_000);
- * ```
- */
+/** A {@link Publisher} to the topic (which must exist), telling `onSent` each send's duration. */
 export function openPublisher(
   kafka: KafkaClient,
-  options: OpenPublisherOptions,
+  options: PublisherOptions & {
+    readonly topic: string;
+    readonly onSent?: (sendMs: number) => void;
+  },
 ): Promise<Publisher> {
   const { topic, onSent } = options;
   // Sends are retried without limit; the publisher bounds what waits meanwhile.
@@ -238,29 +152,28 @@ export function openPublisher(
   logBrokerEvents(producer, options.log);
   const publisher = createPublisher(async (messages) => {
     const startedMs = performance.now();
-    await producer.send({ messages: messages.map((message) => recordOf(topic, message)) });
+    await producer.send({
+      messages: messages.map(({ key, value }) => ({
+        topic,
+        key: Buffer.from(key),
+        value: Buffer.from(value),
+      })),
+    });
     onSent?.(performance.now() - startedMs);
   }, options);
   return Promise.resolve({
     ...publisher,
     async close(timeoutMs) {
       await publisher.close(timeoutMs);
-      // A send to an unreachable broker may still be trying to connect: closing ends it, but
-      // waits for the socket at most this long.
-      await settledWithin(producer.close(), DISCONNECT_TIMEOUT_MS);
+      // A send may still be trying to connect: closing ends it, but waits for the socket.
+      await settledWithin(producer.close(), 2_000);
     },
   });
 }
 
 /**
- * The partition of a message by its key, before the modulo by the number of partitions: Java's
- * (and kafkajs's) murmur2 of the key's bytes, made positive, so a site's results stay on the
- * partition they were on with kafkajs and per-site order holds across the upgrade. A message
- * without a key goes to partition 0.
- *
- * @param message The message (unused).
- * @param key The key's bytes.
- * @returns A number the library reduces modulo the number of partitions.
+ * The partition of a message by its key, before the modulo: Java's murmur2 of the key's bytes,
+ * made positive, so any Kafka client agrees where a site's results go.
  *
  * @example Kafka's own test vectors (`UtilsTest.testMurmur2`), made positive
  * ```ts
@@ -273,13 +186,4 @@ export function openPublisher(
  * }
  * ```
  */
-export function keyPartitioner(
-  message: MessageToProduce,
-  key: Buffer | undefined,
-): number {
-  return compatibilityPartitioner(message, key);
-}
-
-function recordOf(topic: string, { key, value }: EncodedMessage): MessageToProduce {
-  return { topic, key: Buffer.from(key), value: Buffer.from(value) };
-}
+export const keyPartitioner = compatibilityPartitioner;

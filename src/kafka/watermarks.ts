@@ -1,10 +1,7 @@
 /**
- * The lag of what a consumer reads: each partition's high watermark (the offset its next message
- * will get), which the library's message stream does not hand over, asked of the brokers at most
- * once a second while messages are read.
- *
- * (The library also publishes each fetch's response on a diagnostics channel, but under Deno a
- * subscriber there keeps every response alive until it unsubscribes.)
+ * The lag of what a consumer reads: each partition's high watermark, asked of the brokers at most
+ * once a refresh interval (the library's diagnostics channel has them, but under Deno a
+ * subscriber there keeps every fetch response alive until it unsubscribes).
  *
  * @module
  */
@@ -12,33 +9,13 @@ import type { Consumer } from "@platformatic/kafka";
 
 /** High watermarks of one topic. */
 export interface HighWatermarks {
-  /**
-   * Messages on the partition after `offset`, as of the last answer (0 when unknown or older
-   * than the offset); asks again when that answer is older than the refresh interval.
-   * @param partition The partition.
-   * @param offset The offset of a message read.
-   */
+  /** Messages on the partition after `offset`, as of the last answer (0 when unknown). */
   lagAfter(partition: number, offset: bigint): number;
   /** Asks no more. */
   close(): void;
 }
 
-/**
- * Follows the high watermarks of `topic`, asked through `consumer`.
- *
- * @param consumer The library's consumer.
- * @param topic The topic it reads.
- * @param refreshMs Least time between two questions.
- * @returns The watermarks; close them before the consumer.
- *
- * @example
- * ```ts ignore
- * import { followHighWatermarks } from "./watermarks.ts";
- * const marks = followHighWatermarks(consumer, "checks");
- * const lag = marks.lagAfter(0, 41n);
- * marks.close();
- * ```
- */
+/** Follows the high watermarks of `topic`, asked through `consumer` (close them before it). */
 export function followHighWatermarks(
   consumer: Pick<Consumer, "listOffsets">,
   topic: string,

@@ -8,7 +8,7 @@
  */
 import { Buffer } from "node:buffer";
 import { Producer } from "@platformatic/kafka";
-import { withAdmin } from "../../src/kafka/admin.ts";
+import { endOffsets, withAdmin } from "../../src/kafka/admin.ts";
 import { type KafkaClient, setupOf } from "../../src/kafka/client.ts";
 import { keyPartitioner } from "../../src/kafka/producer.ts";
 
@@ -24,13 +24,11 @@ export interface RawMessage {
 export interface RawRecord {
   readonly topic: string;
   readonly messages: readonly RawMessage[];
-  /** Replicas that must have the messages: -1 all in sync (the default), 1 the leader, 0 none. */
-  readonly acks?: -1 | 0 | 1;
 }
 
-/** A plain producer (not idempotent, no buffer, no retries of ours). */
+/** A plain producer: idempotent (no duplicates when it retries), no buffer, no retries of ours. */
 export interface TestProducer extends AsyncDisposable {
-  /** Resolves once the broker took the messages. */
+  /** Resolves once every in-sync replica has the messages. */
   send(record: RawRecord): Promise<void>;
   disconnect(): Promise<void>;
 }
@@ -49,10 +47,14 @@ export interface TestProducer extends AsyncDisposable {
  * ```
  */
 export function openTestProducer(kafka: KafkaClient): Promise<TestProducer> {
-  const producer = new Producer({ ...setupOf(kafka).options, partitioner: keyPartitioner });
+  const producer = new Producer({
+    ...setupOf(kafka).options,
+    idempotent: true,
+    partitioner: keyPartitioner,
+  });
   const disconnect = () => producer.close();
   return Promise.resolve({
-    async send({ topic, messages, acks }) {
+    async send({ topic, messages }) {
       await producer.send({
         messages: messages.map(({ key, value, partition }) => ({
           topic,
@@ -60,7 +62,6 @@ export function openTestProducer(kafka: KafkaClient): Promise<TestProducer> {
           ...(key === undefined || key === null ? {} : { key: bytes(key) }),
           ...(value === null ? {} : { value: bytes(value) }),
         })),
-        acks: acks ?? -1,
       });
     },
     disconnect,
@@ -92,21 +93,14 @@ export async function committedToEnd(
   where: { readonly topic: string; readonly groupId: string },
 ): Promise<boolean> {
   const { topic, groupId } = where;
+  const ends = await endOffsets(kafka, topic);
   return await withAdmin(kafka, async (admin) => {
-    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
-    const partitions = [...Array(metadata.topics.get(topic)?.partitionsCount ?? 0).keys()];
-    const [ends] = await admin.listOffsets({
-      topics: [{
-        name: topic,
-        partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })),
-      }],
-    });
     const [group] = await admin.listConsumerGroupOffsets({
-      groups: [{ groupId, topics: [{ name: topic, partitionIndexes: partitions }] }],
+      groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [...ends.keys()] }] }],
     });
     const committed = group?.topics.find((t) => t.name === topic)?.partitions ?? [];
-    return (ends?.partitions ?? []).every(({ partitionIndex, offset }) =>
-      committed.find((p) => p.partitionIndex === partitionIndex)?.committedOffset === offset
+    return ends.every((end, partition) =>
+      committed.find((p) => p.partitionIndex === partition)?.committedOffset === end
     );
   });
 }

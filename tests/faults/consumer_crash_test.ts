@@ -38,7 +38,6 @@ Deno.test("a consumer killed mid-stream and replaced loses nothing and stores no
           );
           await producer.send({
             topic,
-            acks: -1,
             messages: batch.map(encodeCheckResult),
           });
           sent.push(...batch.map((r) => r.checkId));
