@@ -9,10 +9,10 @@ import { jsonLine, printable } from "./text.ts";
 const RANK = { error: 0, warn: 1, info: 2, debug: 3 } as const;
 
 /** How much is written, the most verbose last. */
-export type LogLevel = keyof typeof RANK;
+type LogLevel = keyof typeof RANK;
 
 /** Extra facts of an event. Never put secrets here. */
-export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 /** Where modules report what happens. */
 export type Logger = Readonly<Record<LogLevel, (message: string, fields?: LogFields) => void>>;

@@ -7,7 +7,7 @@
  */
 
 /** The label values of one series, by label name. */
-export type Labels<L extends string> = Readonly<Record<L, string | number>>;
+type Labels<L extends string> = Readonly<Record<L, string | number>>;
 
 /** The content type of {@linkcode Registry.metrics}. */
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

@@ -44,3 +44,10 @@ export function quoted(value: unknown): string {
   if (text.length <= MAX_SHOWN_CHARS) return jsonLine(text);
   return `${jsonLine(text.slice(0, MAX_SHOWN_CHARS)).slice(0, -1)}…" (${text.length} characters)`;
 }
+
+/** A zod issue as one line: `path: message`, the path `(root)` for the value itself. */
+export function issueLine(
+  issue: { readonly path: readonly PropertyKey[]; readonly message: string },
+): string {
+  return `${issue.path.join(".") || "(root)"}: ${issue.message}`;
+}

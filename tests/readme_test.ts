@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { SETTING_NAMES, SETTINGS } from "../src/config/settings.ts";
+import { SETTING_NAMES, SETTINGS } from "../src/config/settings_schema.ts";
 import { SITE_ID_RULE } from "../src/config/sites_schema.ts";
 import { parseSitesAsWritten, sitesFileSchema } from "../src/sites/file.ts";
 

@@ -7,7 +7,8 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { Channel } from "./channels/mod.ts";
+import type { Channel } from "./channels/channel.ts";
+import { issueLine } from "../text.ts";
 import { notificationSchema } from "./notification.ts";
 
 /** A notification in the outbox, as it was written. */
@@ -41,7 +42,7 @@ export interface Delivery {
 const POLL_MS = 1_000;
 
 /** The wait before attempt `failures + 1`: 1 s, 2 s, 4 s … up to 5 min. */
-export function retryDelayMs(failures: number): number {
+function retryDelayMs(failures: number): number {
   return Math.min(300_000, 1_000 * 2 ** Math.min(failures - 1, 20));
 }
 
@@ -99,9 +100,7 @@ export function startDelivery(
     const read = notificationSchema.safeParse(entry.body);
     try {
       if (!read.success) {
-        const [problem] = read.error.issues.map((i) =>
-          [i.path.join("."), i.message].filter(Boolean).join(": ")
-        );
+        const problem = issueLine(read.error.issues[0]!);
         throw new Error(`Cannot read notification ${entry.id} of the outbox: ${problem}`);
       }
       await channel.send(read.data, { signal: stopping.signal });

@@ -26,7 +26,7 @@ export type AlertEvent =
   | { readonly type: "tick"; readonly at: string };
 
 /** The state after an event, and the transitions in the order they happened. */
-export interface AlertStep {
+interface AlertStep {
   readonly state: AlertState;
   readonly transitions: readonly Transition[];
 }

@@ -60,7 +60,7 @@ export const notificationSchema = z.strictObject({
 export type Notification = z.infer<typeof notificationSchema>;
 
 /** What a notification says of its site, beyond its id. */
-export interface NotifiedSite {
+interface NotifiedSite {
   readonly name: string;
   readonly url: string;
 }

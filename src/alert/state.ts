@@ -40,7 +40,7 @@ export type IncidentCause = z.infer<typeof incidentCauseSchema>;
  * applied: `<siteId>/<kind>/<checkId that opened it>`, and for `stale`,
  * `<siteId>/stale/after-<last checkId>` (or `since-<epoch ms>` when no result ever came).
  */
-export const incidentSchema = z.strictObject({
+const incidentSchema = z.strictObject({
   id: z.string().min(1).max(255).describe("Unique id; PagerDuty's dedup_key"),
   siteId: z.string().min(1),
   kind: z.enum(INCIDENT_KINDS),
@@ -59,7 +59,7 @@ export type Incident = z.infer<typeof incidentSchema>;
 /**
  * What one event changed: an incident opened, or one resolved (with the check that resolved it).
  */
-export const transitionSchema = z.discriminatedUnion("type", [
+const transitionSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("opened"), incident: incidentSchema }),
   z.strictObject({
     type: z.literal("resolved"),

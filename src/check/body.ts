@@ -14,7 +14,7 @@ import type { Exchange } from "./http_exchange.ts";
 import type { CheckError } from "./result.ts";
 
 /** What {@link readBody} needs. */
-export interface BodyOptions {
+interface BodyOptions {
   /** Most decoded bytes read; more is `body_too_large`. */
   readonly maxBytes: number;
   /** Without one, the body is not kept. */

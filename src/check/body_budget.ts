@@ -16,7 +16,7 @@ export interface BodyBudget {
 }
 
 /** One body's share of a {@link BodyBudget}; disposing of it gives its bytes back. */
-export interface BodyClaim extends Disposable {
+interface BodyClaim extends Disposable {
   /** Adds `bytes`, evicting the largest body if need be; `false` closes the claim. */
   take(bytes: number): boolean;
 }

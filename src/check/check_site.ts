@@ -15,7 +15,7 @@ import { type CheckOrigin, localOrigin, resultHead, userAgent } from "./origin.t
 import { rehearseOnce } from "./rehearsal.ts";
 
 /** What a check needs from the outside world; tests pass their own. */
-export interface CheckOptions {
+interface CheckOptions {
   readonly now?: () => number;
   readonly monotonicMs?: () => number;
   readonly newId?: () => string;

@@ -28,7 +28,7 @@ export interface HopTrace {
 }
 
 /** The request to send. */
-export interface OutgoingRequest {
+interface OutgoingRequest {
   readonly method: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | null;
@@ -150,7 +150,7 @@ const PHASES = {
 };
 
 /** Milliseconds per phase, summed over the hops of a check; null for a phase none went through. */
-export type PhaseTimes = Record<keyof typeof PHASES, number | null>;
+type PhaseTimes = Record<keyof typeof PHASES, number | null>;
 
 /** Sums each phase over the hops of a check, as blackbox_exporter does for redirects. */
 export function phaseTimes(hops: readonly HopTrace[]): PhaseTimes {

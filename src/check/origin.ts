@@ -1,12 +1,19 @@
 /**
  * Where checks are made from: results carry the region and the process, and every request says
- * the region in its User-Agent, so a site owner can tell the vantage points apart.
+ * the region in its User-Agent, so a site owner can tell the vantage points apart. A site a checker
+ * cannot check as configured (a `${NAME}` it lacks) gets a failed result of kind `config` on its
+ * interval, so it shows as failing, not unchecked.
  *
  * @module
  */
 import { hostname } from "node:os";
 import { v7 as uuidv7 } from "uuid";
-import { CHECK_RESULT_VERSION, DEFAULT_REGION } from "./result.ts";
+import {
+  CHECK_RESULT_VERSION,
+  type CheckResult,
+  DEFAULT_REGION,
+  NO_CONNECTION_DETAILS,
+} from "./result.ts";
 import { VERSION } from "../version.ts";
 
 /** A checker: its `--region`, and the process (host name and process id). */
@@ -40,4 +47,42 @@ export function resultHead(
     siteName: site.name,
     url: site.urlAsWritten,
   } as const;
+}
+
+/** A site this checker cannot check, and why. */
+export interface MisconfiguredSite {
+  readonly id: string;
+  readonly name: string;
+  /** Its URL as written, references unresolved. */
+  readonly urlAsWritten: string;
+  readonly intervalMs: number;
+  /** Each `key: what is wrong`. */
+  readonly problems: readonly string[];
+}
+
+/** A failed check of kind `config`; no request is made. Options as for `checkSite`. */
+export function configErrorResult(
+  site: MisconfiguredSite,
+  options: {
+    readonly now?: () => number;
+    readonly newId?: () => string;
+    readonly origin?: CheckOrigin;
+  } = {},
+): CheckResult {
+  return {
+    ...resultHead(site, options),
+    checkedAt: new Date((options.now ?? Date.now)()).toISOString(),
+    timeToHeadersMs: null,
+    responseTimeMs: null,
+    statusCode: null,
+    pattern: null,
+    patternMatched: null,
+    certExpiresAt: null,
+    ...NO_CONNECTION_DETAILS,
+    up: false,
+    error: {
+      kind: "config",
+      message: `This checker cannot check the site as configured: ${site.problems.join("; ")}`,
+    },
+  };
 }

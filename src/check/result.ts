@@ -42,7 +42,7 @@ function storableText() {
 }
 
 /** Longest site id: a btree entry holds at most 2 704 bytes, a character up to 4. */
-export const MAX_SITE_ID_LENGTH = 512;
+const MAX_SITE_ID_LENGTH = 512;
 
 /** A check's timeout is at most a day; two leave room for the rest. */
 const MAX_MILLISECONDS = 2 * 86_400_000;

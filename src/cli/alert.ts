@@ -64,7 +64,7 @@ export async function alertCommand(
 }
 
 /** What {@link runAlerter} needs. */
-export interface AlerterRun {
+interface AlerterRun {
   readonly sites: ReadonlyMap<string, AlertedSite>;
   readonly channels: readonly ChannelConfig[];
   readonly settings: Settings;
@@ -76,7 +76,7 @@ export interface AlerterRun {
 }
 
 /** Alerts until the signal is aborted; throws when the consumer crashed beyond its restarts. */
-export async function runAlerter(run: AlerterRun): Promise<void> {
+async function runAlerter(run: AlerterRun): Promise<void> {
   const { settings, sql, log, metrics } = run;
   const lock = await lockAlerter(sql, settings.kafka.alertGroupId, {
     signal: run.signal,

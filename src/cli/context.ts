@@ -3,12 +3,8 @@
  *
  * @module
  */
-import {
-  insecureSettings,
-  readSettingFile,
-  readSettings,
-  type Settings,
-} from "../config/settings.ts";
+import { insecureSettings, readSettings, type Settings } from "../config/settings.ts";
+import { readSettingFile } from "../config/text_file.ts";
 import { createLogger, type Logger } from "../log.ts";
 
 /** The outside world of a command. */

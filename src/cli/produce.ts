@@ -6,29 +6,26 @@
 import { getHeapStatistics } from "node:v8";
 import { bodyBudget, defaultBodyBytes } from "../check/body_budget.ts";
 import { checkSite } from "../check/check_site.ts";
-import { configErrorResult } from "../check/config_error.ts";
 import { deniedNetworks } from "../check/denied_networks.ts";
-import { localOrigin } from "../check/origin.ts";
+import { configErrorResult, localOrigin } from "../check/origin.ts";
 import type { Settings } from "../config/settings.ts";
 import { loadSites } from "../sites/file.ts";
 import { UsageError } from "../errors.ts";
-import { endOffsets } from "../kafka/admin.ts";
-import { followAssignedRows } from "../kafka/assigned.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import { openPublisher } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
 import { runOnce } from "../schedule/run_once.ts";
 import { startScheduler } from "../schedule/scheduler.ts";
-import { type CheckerSite, checkerSites, isMisconfigured } from "../sites/checker_sites.ts";
-import { ensureSitesTopic } from "../sites/topic.ts";
+import { type CheckerSite, isMisconfigured, type SitesFeed } from "../sites/checker_sites.ts";
+import { followSitesTopic } from "../sites/topic.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
 import { openKafka, openWhenAvailable } from "./connect.ts";
 import { observe } from "./observe.ts";
 import type { Metrics } from "../metrics.ts";
-import { type SitesFeed, watchSites } from "./reload.ts";
+import { watchSites } from "./reload.ts";
 
 /** Options of `monitor produce`. */
-export interface ProduceOptions {
+interface ProduceOptions {
   /** The sites file; without it, the sites topic's, shared with the region's other checkers. */
   readonly config?: string;
   readonly once?: boolean;
@@ -85,7 +82,7 @@ export async function produceCommand(
 }
 
 /** What {@link runProducer} needs. */
-export interface ProducerRun {
+interface ProducerRun {
   readonly sites: readonly CheckerSite[];
   readonly settings: Settings;
   readonly kafka: KafkaClient;
@@ -95,62 +92,6 @@ export interface ProducerRun {
   readonly once: boolean;
   /** Changes to the sites. */
   readonly follow: SitesFeed;
-}
-
-/**
- * The sites of the sites topic that the region's consumer group assigns to this checker, as they
- * change, until `signal` is aborted; then leaves the group, so that the others take them over.
- */
-function followSitesTopic(
-  kafka: KafkaClient,
-  { settings, env, log }: {
-    readonly settings: Settings;
-    readonly env: CliContext["env"];
-    readonly log: Logger;
-  },
-): SitesFeed {
-  return async (apply, signal) => {
-    const { sitesTopic: topic, sitesPartitions: partitions } = settings.kafka;
-    const replicationFactor = settings.kafka.topicReplicationFactor;
-    const groupId = `monitor-checkers-${settings.region}`;
-    log.info(
-      "no --config: checking the sites of the sites topic that the region's checkers share (--config FILE checks a file instead)",
-      { topic, groupId, region: settings.region },
-    );
-    // Neither step heeds the signal (the client retries without end): a stop does not wait.
-    const stopped = whenAborted(signal).then(() => undefined);
-    const ends = await Promise.race([
-      ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log)
-        .then(() => endOffsets(kafka, topic).catch(() => undefined)), // (unknown: nothing to say)
-      stopped,
-    ]);
-    if (signal.aborted) return;
-    if (ends?.every((end) => end === 0n)) {
-      log.warn(
-        'the sites topic is empty: nothing to check until "monitor sites apply FILE" publishes sites to it',
-        { topic },
-      );
-    }
-    const sitesOf = checkerSites({ env, log });
-    const joining = followAssignedRows({
-      kafka,
-      topic,
-      groupId,
-      sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
-      log,
-      onChange: (rows) => apply(sitesOf(rows)),
-    });
-    const member = await Promise.race([joining, stopped]);
-    if (member === undefined) {
-      joining.then((late) => late.stop(), () => {});
-      return;
-    }
-    try {
-      await Promise.race([whenAborted(signal), member.crashed]);
-    } finally {
-      await member.stop();
-    }
-  };
 }
 
 /**

@@ -8,14 +8,8 @@ import { basename, dirname, resolve } from "node:path";
 import { ConfigError, formatProblem } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { loadSites } from "../sites/file.ts";
-import type { CheckerSite } from "../sites/checker_sites.ts";
+import type { SitesFeed } from "../sites/checker_sites.ts";
 import type { CliContext } from "./context.ts";
-
-/** Where the sites come from: calls `apply` with each new set until `signal` is aborted. */
-export type SitesFeed = (
-  apply: (sites: readonly CheckerSite[]) => void,
-  signal: AbortSignal,
-) => Promise<void>;
 
 /** Editors write a file in several steps; one reload after they settle is enough. */
 const SETTLE_MS = 200;

@@ -20,7 +20,7 @@ import {
 import { type CliContext, prepare } from "./context.ts";
 
 /** Options of `monitor sites apply`; a dry run publishes nothing and creates no topic. */
-export interface SitesApplyOptions {
+interface SitesApplyOptions {
   readonly file: string;
   readonly dryRun?: boolean;
 }

@@ -11,13 +11,8 @@ import { NO_CONTROL_CHARACTERS, quoted } from "../text.ts";
 import { osReason } from "./text_file.ts";
 import { SETTING_NAMES, type SettingName, SETTINGS, settingText } from "./settings_schema.ts";
 
-export type { DatabaseTls } from "./database_tls.ts";
-export type { SettingName } from "./settings_schema.ts";
-export { SETTING_NAMES, SETTINGS } from "./settings_schema.ts";
-export { readSettingFile } from "./text_file.ts";
-
 /** The environment, e.g. `Deno.env.toObject()`. */
-export type Environment = Readonly<Record<string, string | undefined>>;
+type Environment = Readonly<Record<string, string | undefined>>;
 
 /** The settings that are or may hold a secret, masked by `monitor settings`, quoted by no message. */
 export const SECRETS: { readonly [K in SettingName]?: (text: string) => string } = {
@@ -139,7 +134,7 @@ export class SettingsError extends ConfigError {
 
 /**
  * Reads the settings, defaults applied; a SettingsError lists every problem, never a secret. With
- * `readFile` (e.g. {@link readSettingFile}), every file a setting names must be readable PEM.
+ * `readFile` (e.g. `readSettingFile`), every file a setting names must be readable PEM.
  */
 export function readSettings(
   env: Environment,

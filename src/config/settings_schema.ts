@@ -10,7 +10,7 @@ import { NO_CONTROL_CHARACTERS, quoted } from "../text.ts";
 import { SSL_MODES } from "./database_tls.ts";
 
 /** The rule a setting's text follows; tests derive malformed values from it. */
-export type SettingKind =
+type SettingKind =
   | { readonly type: "text"; readonly pattern?: RegExp }
   | { readonly type: "integer"; readonly min: number; readonly max: number }
   | { readonly type: "choice"; readonly values: readonly string[] }

@@ -37,10 +37,10 @@ export const DEFAULTS = {
 } as const;
 
 /** An HTTP method a check may use. */
-export type Method = typeof METHODS[number];
+type Method = typeof METHODS[number];
 
 /** A pattern: RE2 source, flags inline, references unresolved (what results record), compiled. */
-export interface SitePattern {
+interface SitePattern {
   readonly source: string;
   readonly regex: RE2JS;
 }
@@ -86,7 +86,7 @@ export interface BuiltSite {
 }
 
 /** Where a sites file's files are, where its problems go, and its data as written. */
-export interface FileContext extends ProblemContext {
+interface FileContext extends ProblemContext {
   readonly baseDir: string;
 }
 
@@ -95,7 +95,7 @@ export interface FileContext extends ProblemContext {
  * with problems, `indexes` are the sites' indexes in the file and `pruned` the keys (formatted)
  * left out, which no rule may read.
  */
-export function buildSites(
+function buildSites(
   file: SiteKeys,
   context: FileContext & {
     readonly compiled?: Patterns;

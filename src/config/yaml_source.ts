@@ -17,7 +17,7 @@ import {
 import type { ConfigProblem } from "../errors.ts";
 
 /** Deeper than any sites file needs (five levels): refused before anything walks it. */
-export const MAX_YAML_DEPTH = 64;
+const MAX_YAML_DEPTH = 64;
 /** Enough to share a block of headers, too few for a "billion laughs". */
 const MAX_ALIAS_COUNT = 100;
 /** Syntax errors after the first few are mostly echoes of them. */

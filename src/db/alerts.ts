@@ -17,7 +17,7 @@ import {
   type Transition,
 } from "../alert/state.ts";
 import { ServiceError } from "../errors.ts";
-import { printable } from "../text.ts";
+import { issueLine, printable } from "../text.ts";
 import type { Sql } from "./client.ts";
 
 /**
@@ -32,12 +32,7 @@ export async function loadAlertStates(sql: Sql): Promise<Map<string, AlertState>
   for (const row of rows) {
     const parsed = alertStateSchema.safeParse(row.state);
     if (parsed.success) states.set(row.site_id, parsed.data);
-    else {
-      const [problem] = parsed.error.issues.map((i) =>
-        [i.path.join("."), i.message].filter(Boolean).join(": ")
-      );
-      unreadable.push(`site "${row.site_id}": ${problem}`);
-    }
+    else unreadable.push(`site "${row.site_id}": ${issueLine(parsed.error.issues[0]!)}`);
   }
   if (unreadable.length > 0) {
     throw new ServiceError(
@@ -235,7 +230,7 @@ export async function markNotificationFailed(
 }
 
 /** Whether the lock is still held; `unknown` when the database could not be asked. */
-export type LockState = "held" | "lost" | "unknown";
+type LockState = "held" | "lost" | "unknown";
 
 /** The lock held by the one alerter at work. */
 export interface AlerterLock {
@@ -306,7 +301,7 @@ async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> 
 }
 
 /** An incident open now, for a screen. */
-export interface OpenIncidentRow {
+interface OpenIncidentRow {
   readonly siteName: string;
   readonly kind: Incident["kind"];
   readonly regions: readonly string[];

@@ -6,7 +6,8 @@
 import net from "node:net";
 import { checkServerIdentity } from "node:tls";
 import postgres from "postgres";
-import type { DatabaseTls, Settings } from "../config/settings.ts";
+import type { DatabaseTls } from "../config/database_tls.ts";
+import type { Settings } from "../config/settings.ts";
 import { readPem } from "../config/pem.ts";
 
 /** A postgres.js pool. */

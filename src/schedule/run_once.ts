@@ -5,7 +5,7 @@
  */
 
 /** Options of {@link runOnce}. */
-export interface RunOnceOptions {
+interface RunOnceOptions {
   readonly concurrency: number;
   /** Once aborted, no more runs start. */
   readonly signal: AbortSignal;

@@ -5,7 +5,7 @@
  * @module
  */
 /** What the scheduler needs of a site. */
-export interface Scheduled {
+interface Scheduled {
   readonly id: string;
   readonly intervalMs: number;
 }
@@ -18,7 +18,7 @@ export interface Clock {
 }
 
 /** Options of {@link startScheduler}. */
-export interface SchedulerOptions<S extends Scheduled> {
+interface SchedulerOptions<S extends Scheduled> {
   readonly concurrency: number;
   /** Defaults to the real timers with `performance.now()`. */
   readonly clock?: Clock;

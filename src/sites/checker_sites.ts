@@ -7,7 +7,7 @@
  * @module
  */
 import { readAlertRules } from "../alert/rules.ts";
-import type { MisconfiguredSite } from "../check/config_error.ts";
+import type { MisconfiguredSite } from "../check/origin.ts";
 import { parseDurationMs } from "../config/duration.ts";
 import { interpolateEnv } from "../config/interpolate.ts";
 import { caCertificates } from "../config/pem.ts";
@@ -20,6 +20,12 @@ import { decodeSiteMessage } from "./site_message.ts";
 
 /** A site as a checker schedules it: one it checks, or one it reports as misconfigured. */
 export type CheckerSite = Site | MisconfiguredSite;
+
+/** Where a checker's sites come from: calls `apply` with each new set until `signal` is aborted. */
+export type SitesFeed = (
+  apply: (sites: readonly CheckerSite[]) => void,
+  signal: AbortSignal,
+) => Promise<void>;
 
 /** Whether the site is one a checker cannot check. */
 export function isMisconfigured(site: CheckerSite): site is MisconfiguredSite {
@@ -80,7 +86,7 @@ export function checkerSites(
 }
 
 /** One site of the sites topic as a checker sees it: the site to check, or why it cannot. */
-export type ResolvedSite =
+type ResolvedSite =
   | { readonly site: Site }
   | { readonly problems: readonly string[] };
 

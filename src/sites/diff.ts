@@ -7,7 +7,7 @@
 import type { SiteMessage, UnreadableSite } from "./site_message.ts";
 
 /** A site whose message changes. */
-export interface SiteChange {
+interface SiteChange {
   readonly id: string;
   /** The top-level keys of `site` whose values differ, in the new message's order then others. */
   readonly keys: readonly string[];

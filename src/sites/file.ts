@@ -31,7 +31,7 @@ export const sitesFileSchema = sitesFileSchemaWith({
 });
 
 /** A parsed sites file. */
-export type SitesFile = z.infer<typeof sitesFileSchema>;
+type SitesFile = z.infer<typeof sitesFileSchema>;
 
 /** One site to check, with every default applied, and its alert rule. */
 export interface Site extends SiteConfig {
@@ -39,7 +39,7 @@ export interface Site extends SiteConfig {
 }
 
 /** A sites file as the alerter reads it: the sites, and the channels by name, resolved. */
-export interface AlertConfig {
+interface AlertConfig {
   readonly sites: readonly Site[];
   readonly channels: ReadonlyMap<string, ChannelConfig>;
 }

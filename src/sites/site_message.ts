@@ -13,7 +13,7 @@ import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { MAX_CA_FILE_BYTES } from "../config/sites.ts";
 import { LIMITS, patternShapeSchema } from "../config/sites_schema.ts";
 import { formatKeyPath } from "../config/yaml_source.ts";
-import { jsonLine, NO_CONTROL_CHARACTERS } from "../text.ts";
+import { issueLine, jsonLine, NO_CONTROL_CHARACTERS } from "../text.ts";
 import { type SitesAsWritten, sitesFileSchema } from "./file.ts";
 
 const SITE_MESSAGE_VERSION = 1 as const;
@@ -27,7 +27,7 @@ export const MAX_SITE_MESSAGE_BYTES = 1_000_000;
 const entry = sitesFileSchema.shape.sites.element;
 
 /** A site as a message carries it: a site of the sites file, `ca_file` read into `ca_cert`. */
-export const siteSchema = entry.omit({ ca_file: true }).extend({
+const siteSchema = entry.omit({ ca_file: true }).extend({
   // A reference may stand for the host, which the file's rule for URLs cannot tell: checkers
   // check the URL once they have resolved it.
   url: z.string({ error: "must be a string" }).min(1)
@@ -166,8 +166,8 @@ export function decodeSiteMessage(key: string, value: Uint8Array): SiteMessage |
   }
   const parsed = siteMessageSchema.safeParse(data);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    return { unreadable: `Message is not a valid site: ${issues.join("; ")}` };
+    const issues = parsed.error.issues.map(issueLine).join("; ");
+    return { unreadable: `Message is not a valid site: ${issues}` };
   }
   const { id } = parsed.data.site;
   if (id === key) return parsed.data;

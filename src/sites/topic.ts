@@ -1,15 +1,25 @@
 /**
  * The sites topic: compacted, keyed by site id, one {@link SiteMessage} per site, a tombstone for
- * each removed one. Created when missing; read whole; written with what a diff changes.
+ * each removed one. Created when missing; read whole; written with what a diff changes; followed
+ * by the region's checkers as one consumer group.
  *
  * @module
  */
 import { ServiceError, UsageError } from "../errors.ts";
-import { ensureTopic, listTopics, topicConfigs, type TopicSpec } from "../kafka/admin.ts";
+import type { Settings } from "../config/settings.ts";
+import {
+  endOffsets,
+  ensureTopic,
+  listTopics,
+  topicConfigs,
+  type TopicSpec,
+} from "../kafka/admin.ts";
+import { followAssignedRows } from "../kafka/assigned.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import { type KeyedValue, PublishError, publishLatest, readLatest } from "../kafka/compacted.ts";
 import { describeKafkaError, kafkaFailure } from "../kafka/errors.ts";
 import type { Logger } from "../log.ts";
+import { checkerSites, type SitesFeed } from "./checker_sites.ts";
 import type { SitesDiff } from "./diff.ts";
 import {
   decodeSiteMessage,
@@ -111,4 +121,63 @@ function publishFailure(error: PublishError): ServiceError {
     ? `Publishing to "${topic}" failed before any of ${total} messages was acknowledged: the topic may hold part of this change; run monitor sites apply again to finish it`
     : `Publishing to "${topic}" failed after ${acknowledged} of ${total} messages: the topic holds part of this change; run monitor sites apply again to finish it`;
   return new ServiceError(`${what}: ${cause}`, { cause: error });
+}
+
+/**
+ * The sites of the sites topic that the region's consumer group assigns to this checker, as they
+ * change, until `signal` is aborted; then leaves the group, so that the others take them over.
+ */
+export function followSitesTopic(
+  kafka: KafkaClient,
+  { settings, env, log }: {
+    readonly settings: Settings;
+    readonly env: Readonly<Record<string, string | undefined>>;
+    readonly log: Logger;
+  },
+): SitesFeed {
+  return async (apply, signal) => {
+    if (signal.aborted) return;
+    const { sitesTopic: topic, sitesPartitions: partitions } = settings.kafka;
+    const replicationFactor = settings.kafka.topicReplicationFactor;
+    const groupId = `monitor-checkers-${settings.region}`;
+    log.info(
+      "no --config: checking the sites of the sites topic that the region's checkers share (--config FILE checks a file instead)",
+      { topic, groupId, region: settings.region },
+    );
+    // Neither step heeds the signal (the client retries without end): a stop does not wait.
+    const stopped = new Promise<undefined>((resolve) =>
+      signal.addEventListener("abort", () => resolve(undefined), { once: true })
+    );
+    const ends = await Promise.race([
+      ensureSitesTopic(kafka, { topic, partitions, replicationFactor }, log)
+        .then(() => endOffsets(kafka, topic).catch(() => undefined)), // (unknown: nothing to say)
+      stopped,
+    ]);
+    if (signal.aborted) return;
+    if (ends?.every((end) => end === 0n)) {
+      log.warn(
+        'the sites topic is empty: nothing to check until "monitor sites apply FILE" publishes sites to it',
+        { topic },
+      );
+    }
+    const sitesOf = checkerSites({ env, log });
+    const joining = followAssignedRows({
+      kafka,
+      topic,
+      groupId,
+      sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
+      log,
+      onChange: (rows) => apply(sitesOf(rows)),
+    });
+    const member = await Promise.race([joining, stopped]);
+    if (member === undefined) {
+      joining.then((late) => late.stop(), () => {});
+      return;
+    }
+    try {
+      await Promise.race([stopped, member.crashed]);
+    } finally {
+      await member.stop();
+    }
+  };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Channel } from "../../src/alert/channels/mod.ts";
+import type { Channel } from "../../src/alert/channels/channel.ts";
 import { type Outbox, type OutboxEntry, startDelivery } from "../../src/alert/deliver.ts";
 import { type Notification, notificationOf } from "../../src/alert/notification.ts";
 import { SILENT } from "../../src/log.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { closedPort } from "../_helpers/http_target.ts";
 import { monitor } from "../_helpers/cli.ts";
 import { runMonitor } from "../../src/cli/main.ts";
-import { SETTINGS } from "../../src/config/settings.ts";
+import { SETTINGS } from "../../src/config/settings_schema.ts";
 
 const testdata = (name: string) => new URL(`../testdata/${name}`, import.meta.url).pathname;
 

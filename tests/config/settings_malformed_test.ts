@@ -6,13 +6,8 @@
 import assert from "node:assert/strict";
 import { monitor } from "../_helpers/cli.ts";
 import { closedPort, TEST_CA_FILE } from "../_helpers/http_target.ts";
-import {
-  readSettings,
-  SECRETS,
-  SETTING_NAMES,
-  type SettingName,
-  SETTINGS,
-} from "../../src/config/settings.ts";
+import { readSettings, SECRETS } from "../../src/config/settings.ts";
+import { SETTING_NAMES, type SettingName, SETTINGS } from "../../src/config/settings_schema.ts";
 
 const SECRET = "hunter2-s3cr3t";
 

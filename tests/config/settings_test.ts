@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  readSettings,
-  redactUri,
-  SECRETS,
-  type SettingName,
-  SETTINGS,
-  showSettings,
-} from "../../src/config/settings.ts";
+import { readSettings, redactUri, SECRETS, showSettings } from "../../src/config/settings.ts";
+import { type SettingName, SETTINGS } from "../../src/config/settings_schema.ts";
 import { UsageError } from "../../src/errors.ts";
 
 Deno.test("readSettings() gives the documented defaults for an empty environment", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configErrorResult } from "../../src/check/config_error.ts";
+import { configErrorResult } from "../../src/check/origin.ts";
 import { parseSites } from "../../src/sites/file.ts";
 import { checkerSites, isMisconfigured } from "../../src/sites/checker_sites.ts";
 

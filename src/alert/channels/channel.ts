@@ -12,7 +12,7 @@ import type { Notification } from "../notification.ts";
 import type { ChannelType } from "./config.ts";
 
 /** Aborting `signal` abandons a delivery: `send` rejects with the signal's reason. */
-export interface SendOptions {
+interface SendOptions {
   readonly signal?: AbortSignal;
 }
 

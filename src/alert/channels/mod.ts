@@ -11,8 +11,6 @@ import { pagerDutyChannel } from "./pagerduty.ts";
 import { slackChannel } from "./slack.ts";
 import { webhookChannel } from "./webhook.ts";
 
-export type { Channel };
-
 /** The channel a resolved configuration describes; nothing is connected until it sends. */
 export function createChannel(config: ChannelConfig): Channel {
   switch (config.type) {
