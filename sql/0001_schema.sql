@@ -4,7 +4,7 @@
 -- goes in the next NNNN_*.sql.
 --
 -- Raw checks are range-partitioned by day and dropped a whole day at a time (`monitor prune`);
--- per-site hourly rollups, partitioned by month, outlive them. Partitions are created ahead of time
+-- per-site hourly and daily rollups, partitioned by month, outlive them. Partitions are created ahead of time
 -- by monitor_ensure_partitions(), which `monitor migrate` and `monitor consume` call: no extension
 -- is needed, so managed services run this as it is.
 
@@ -214,15 +214,30 @@ CREATE TABLE check_rollups_hourly (
   PRIMARY KEY (site_id, hour, region)
 ) PARTITION BY RANGE (hour);
 
+-- Daily rollups, partitioned by month (UTC) ------------------------------------------------------
+-- Checks and failures per site and UTC day, all regions together, maintained by the writer in the
+-- same statement as the hourly ones, from the same inserted rows: 90 rows a site for 90 days
+-- instead of 2,160 per region, for the uptime windows of days and the status page's day bar.
+-- (A site's results share a Kafka key, so one writer at a time adds to its row.)
+CREATE TABLE check_rollups_daily (
+  site_id  text NOT NULL,
+  day      timestamptz NOT NULL,
+  checks   integer NOT NULL,
+  failures integer NOT NULL,
+  PRIMARY KEY (site_id, day)
+) PARTITION BY RANGE (day);
+
 -- Partitions -------------------------------------------------------------------------------------
 -- Creates the daily `checks` partitions for every day from `from_day` to `to_day` (UTC) and the
--- monthly rollup partitions around them; returns the names it created. Safe to call from several
--- processes at once.
+-- monthly partitions of both rollup tables around them; returns the names it created. Safe to call
+-- from several processes at once.
 CREATE FUNCTION monitor_ensure_partitions(from_day date, to_day date)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   day date;
   month date;
+  rollups text;
+  fill integer;
   name text;
 BEGIN
   -- Two callers creating the same partition would otherwise collide.
@@ -236,16 +251,22 @@ BEGIN
       RETURN NEXT name;
     END IF;
   END LOOP;
-  FOR month IN
-    SELECT generate_series(date_trunc('month', from_day), date_trunc('month', to_day),
-                           interval '1 month')::date
+  -- A daily row is updated by every batch all day: its pages are left 90 % free, so that its new
+  -- versions stay on the page (HOT, no index entry): the writer's statement costs 1.07 to 1.16
+  -- times what it did without daily rollups, not 1.45 (about 2 GB for 10,000 sites over 400 days,
+  -- a thirtieth of their hourly rollups). An hourly row is updated for an hour only.
+  FOR month, rollups, fill IN
+    SELECT m::date, t, f
+    FROM generate_series(date_trunc('month', from_day), date_trunc('month', to_day),
+                         interval '1 month') AS m,
+         (VALUES ('check_rollups_hourly', 100), ('check_rollups_daily', 10)) AS r(t, f)
   LOOP
-    name := 'check_rollups_hourly_' || to_char(month, 'YYYYMM');
+    name := rollups || '_' || to_char(month, 'YYYYMM');
     IF to_regclass(quote_ident(name)) IS NULL THEN
       EXECUTE format(
-        'CREATE TABLE %I PARTITION OF check_rollups_hourly FOR VALUES FROM (%L) TO (%L)',
-        name, month::timestamp AT TIME ZONE 'UTC',
-        (month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+        'CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L) WITH (fillfactor = %s)',
+        name, rollups, month::timestamp AT TIME ZONE 'UTC',
+        (month + interval '1 month')::timestamp AT TIME ZONE 'UTC', fill);
       RETURN NEXT name;
     END IF;
   END LOOP;

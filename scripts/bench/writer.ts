@@ -101,7 +101,6 @@ async function publish(results: readonly CheckResult[]): Promise<void> {
     for (let i = 0; i < results.length; i += 10_000) {
       await producer.send({
         topic: settings.kafka.topic,
-        acks: -1,
         messages: results.slice(i, i + 10_000).map(encodeCheckResult),
       });
     }

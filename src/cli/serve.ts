@@ -8,7 +8,7 @@ import { pingDatabase, type Sql } from "../db/client.ts";
 import { requireMigrated } from "../db/migrate.ts";
 import { createMetrics } from "../metrics.ts";
 import { serveHandler } from "../serve/app.ts";
-import { databaseReads } from "../serve/source.ts";
+import { databaseReads, type ServeReads } from "../serve/source.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 import { openDatabase, openWhenAvailable } from "./connect.ts";
 
@@ -18,9 +18,8 @@ const STATEMENT_TIMEOUT_MS = 5_000;
 
 /**
  * Runs `monitor serve` until the context's signal is aborted. It listens at once: until the
- * database is reached, `/healthz` says why not and every other path is 503.
+ * database is reached, `/healthz` says why not, `/metrics` answers and every read is 503.
  *
- * @param context Environment, signal and output.
  * @throws {ServiceError} When PostgreSQL refuses for good or the schema is not migrated.
  */
 export async function serveCommand(context: CliContext): Promise<void> {
@@ -28,11 +27,23 @@ export async function serveCommand(context: CliContext): Promise<void> {
   const { signal } = context;
   const { address, port, sites, showUrls, apiToken } = settings.serve;
   let unreachable = "not connected yet";
-  let handler = (request: Request) => Promise.resolve(waiting(request, unreachable));
-  const server = Deno.serve(
-    { hostname: address, port, onListen: () => {} },
-    (request) => handler(request),
-  );
+  let sql: Sql | undefined;
+  let reads: ServeReads | undefined;
+  const handler = serveHandler({
+    get reads() {
+      return reads;
+    },
+    now: () => new Date(),
+    showUrls,
+    apiToken,
+    metrics: createMetrics(),
+    health: () =>
+      reads === undefined || sql === undefined
+        ? Promise.resolve({ database: `unreachable: ${unreachable}` })
+        : probe(sql),
+    log,
+  });
+  const server = Deno.serve({ hostname: address, port, onListen: () => {} }, handler);
   const listening = server.addr as Deno.NetAddr;
   log.info("serving", {
     url: `http://${
@@ -41,7 +52,6 @@ export async function serveCommand(context: CliContext): Promise<void> {
     sites: sites === null ? "all" : sites.length,
     api: apiToken === null ? "open" : "token required",
   });
-  let sql: Sql | undefined;
   try {
     sql = await openWhenAvailable(
       () => openDatabase(settings, { statementTimeoutMs: STATEMENT_TIMEOUT_MS }),
@@ -49,16 +59,7 @@ export async function serveCommand(context: CliContext): Promise<void> {
     );
     if (sql === undefined) return;
     await requireMigrated(sql);
-    const reached = sql;
-    handler = serveHandler({
-      reads: databaseReads(reached, sites),
-      now: () => new Date(),
-      showUrls,
-      apiToken,
-      metrics: createMetrics(),
-      health: () => probe(reached),
-      log,
-    });
+    reads = databaseReads(sql, sites);
     log.info("database reached");
     await whenAborted(signal);
   } finally {
@@ -66,22 +67,6 @@ export async function serveCommand(context: CliContext): Promise<void> {
     await sql?.end({ timeout: 5 });
   }
   log.info("stopped serving");
-}
-
-/** Every answer while the database is not reached yet: `/healthz` says why. */
-function waiting(request: Request, reason: string): Response {
-  const { pathname } = new URL(request.url);
-  const body = pathname === "/healthz"
-    ? { database: `unreachable: ${reason}` }
-    : { error: "The database is not reached yet; try again later" };
-  return Response.json(body, {
-    status: 503,
-    headers: {
-      "cache-control": "no-store",
-      "retry-after": "5",
-      "x-content-type-options": "nosniff",
-    },
-  });
 }
 
 /** The database's state for `/healthz`. */

@@ -16,7 +16,6 @@ export interface MaintenanceOptions {
   readonly prune: boolean;
   readonly retention: Retention;
   readonly log: Logger;
-  /** The clock; defaults to the real one. */
   readonly now?: () => Date;
 }
 
@@ -29,24 +28,8 @@ export interface PartitionMaintenance {
 const HOUR_MS = 3_600_000;
 
 /**
- * Makes the partitions (and prunes) once, then again every hour. A failed round is logged
- * and tried again at the next one: the partitions made days ahead bridge the gap.
- *
- * @param sql The database.
- * @param options Days ahead, pruning, logger.
- * @returns How to stop, once the first round is over.
- *
- * @example
- * ```ts ignore
- * import { startPartitionMaintenance } from "./maintenance.ts";
- * const maintenance = await startPartitionMaintenance(sql, {
- *   aheadDays: 7,
- *   prune: false,
- *   retention: { checksDays: 30, rollupsDays: 400 },
- *   log,
- * });
- * maintenance.stop();
- * ```
+ * Makes the partitions (and prunes) once, then every hour; resolves once the first round is over.
+ * A failed round is logged and tried again at the next: the partitions made ahead bridge the gap.
  */
 export async function startPartitionMaintenance(
   sql: Sql,

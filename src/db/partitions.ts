@@ -1,7 +1,6 @@
 /**
- * Partitions of `checks` (one a day) and `check_rollups_hourly` (one a month): created ahead of
- * time, so no batch waits on DDL, and dropped whole once older than their retention, so nothing is
- * deleted row by row. The work is done by SQL functions of `sql/0001_schema.sql`.
+ * Partitions of `checks` (one a day) and the rollups (one a month): created ahead of time, so no
+ * batch waits on DDL, and dropped whole once past their retention (SQL functions of the schema).
  *
  * @module
  */
@@ -11,19 +10,8 @@ import type { Sql } from "./client.ts";
 const DAY_MS = 86_400_000;
 
 /**
- * Makes sure the partitions from yesterday to `aheadDays` days after `now` exist (yesterday too, so
- * a check started just before midnight UTC and stored after it always has its day).
- *
- * @param sql The database.
- * @param now The current time.
- * @param aheadDays How many days after today.
- * @returns The names of the partitions this call created.
- *
- * @example
- * ```ts ignore
- * import { ensurePartitions } from "./partitions.ts";
- * await ensurePartitions(sql, new Date(), 7);
- * ```
+ * Makes sure the partitions from yesterday (a check made just before midnight and stored after it)
+ * to `aheadDays` days after `now` exist; returns the names of those it created.
  */
 export async function ensurePartitions(
   sql: Sql,
@@ -37,18 +25,7 @@ export async function ensurePartitions(
   return rows.map((r) => r.name);
 }
 
-/**
- * Creates the partitions for the given days (UTC) where missing: the writer's way out when a
- * check's day has no partition (a consumer catching up on results older than the partitions).
- *
- * @returns The names of the partitions this call created.
- *
- * @example
- * ```ts ignore
- * import { ensurePartitionsFor } from "./partitions.ts";
- * await ensurePartitionsFor(sql, ["2019-06-30"]);
- * ```
- */
+/** Creates the missing partitions of the given UTC days (`YYYY-MM-DD`); returns their names. */
 export async function ensurePartitionsFor(sql: Sql, days: readonly string[]): Promise<string[]> {
   const rows = await sql<{ name: string }[]>`
     SELECT p AS name
@@ -59,51 +36,35 @@ export async function ensurePartitionsFor(sql: Sql, days: readonly string[]): Pr
 /** How long each kind of row is kept, in days (RETAIN_CHECKS_DAYS, RETAIN_ROLLUPS_DAYS). */
 export type Retention = Settings["database"]["retention"];
 
-/** What {@link prune} dropped. */
+/** The names of the partitions {@link prune} dropped; `rollups` holds hourly and daily ones. */
 export interface Pruned {
   readonly checks: readonly string[];
   readonly rollups: readonly string[];
 }
 
-/**
- * Drops the partitions whose every row is older than its retention.
- *
- * @param sql The database.
- * @param now The current time.
- * @param retention Days to keep raw checks and hourly rollups.
- * @returns The names of the partitions dropped.
- *
- * @example
- * ```ts ignore
- * import { prune } from "./partitions.ts";
- * const { checks } = await prune(sql, new Date(), { checksDays: 30, rollupsDays: 400 });
- * ```
- */
+/** Drops the partitions whose every row is older than its retention. */
 export async function prune(sql: Sql, now: Date, retention: Retention): Promise<Pruned> {
   const cutoff = (days: number) => new Date(now.getTime() - days * DAY_MS);
   return await sql.begin(async (tx) => {
-    const checks = await tx<{ name: string }[]>`
-      SELECT p AS name FROM monitor_drop_partitions('checks', ${
-      cutoff(retention.checksDays)
-    }) AS p`;
-    const rollups = await tx<{ name: string }[]>`
-      SELECT p AS name
-      FROM monitor_drop_partitions('check_rollups_hourly', ${cutoff(retention.rollupsDays)}) AS p`;
-    return { checks: checks.map((r) => r.name), rollups: rollups.map((r) => r.name) };
+    const drop = async (table: string, days: number) =>
+      (await tx<{ name: string }[]>`
+        SELECT p AS name FROM monitor_drop_partitions(${table}::regclass, ${cutoff(days)}) AS p`)
+        .map((r) => r.name);
+    return {
+      checks: await drop("checks", retention.checksDays),
+      rollups: [
+        ...await drop("check_rollups_hourly", retention.rollupsDays),
+        ...await drop("check_rollups_daily", retention.rollupsDays),
+      ],
+    };
   });
 }
 
 /**
- * Why the database does not keep a check made at `checkedAt`, or `undefined` when it does. A check
- * older than the rollups are kept would be pruned at once, rollup and all, and one from more than
- * a day ahead comes from a clock far off; each would also add a day's partition, and a batch of
- * hostile times thousands. (A check older than the raw checks' retention still counts in its
- * hour's rollup; its row and partition go at the next prune.)
- *
- * @param checkedAt The check's time (ISO 8601, UTC).
- * @param now The consumer's clock.
- * @param retention How long checks and rollups are kept.
- * @returns The reason, naming the bound.
+ * Why the database does not keep a check made at `checkedAt`, or `undefined` when it does: one
+ * older than the rollups are kept would be pruned at once, one more than a day ahead comes from a
+ * clock far off, and each would add a partition (a hostile batch thousands). A check older than
+ * the raw checks' retention still counts in its rollups.
  *
  * @example
  * ```ts

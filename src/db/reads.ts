@@ -1,10 +1,8 @@
 /**
- * What `monitor serve` reads: sites with their state and uptime, a site's checks a page at a time,
- * uptime by hour or day, incidents. Every query is bounded: uptime comes from the hourly rollups
- * over a stated range of hours, a site's checks from the index on (site_id, checked_at) within a
- * time range and a LIMIT, so no query scans `checks`. The windows are computed from the caller's
- * clock as the `site_uptime` view defines them: that many whole hours before the current hour, plus
- * the current hour so far.
+ * What `monitor serve` reads, every query bounded: rollups over a stated range, a site's checks
+ * from the index on (site_id, checked_at) within a range and a LIMIT, never a scan of `checks`.
+ * An uptime window is that many whole units before the current one plus the current one so far:
+ * hours from the hourly rollups for 24h, UTC days from the daily ones for 7d, 30d and 90d.
  *
  * @module
  */
@@ -12,6 +10,7 @@ import type postgres from "postgres";
 import type { Sql } from "./client.ts";
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** The uptime windows a site summary reports, in hours. */
 export const UPTIME_WINDOWS = { "24h": 24, "7d": 168, "30d": 720, "90d": 2160 } as const;
@@ -34,11 +33,11 @@ export interface SiteSummary {
   readonly siteId: string;
   readonly name: string;
   readonly url: string;
-  /** Each region's latest check within the last day, by region name. */
+  /** Each region's latest check within the last day. */
   readonly regions: readonly RegionState[];
   /** Share of checks up in each window; null when the window holds no check. */
   readonly uptime: { readonly [W in UptimeWindow]: number | null };
-  /** Over the last 24 hours, from the rollups' histograms (within 4.5 %). */
+  /** Over the 24h window, from the rollups' histograms (within 4.5 %). */
   readonly responseTimeMsP50: number | null;
   readonly responseTimeMsP95: number | null;
 }
@@ -46,31 +45,21 @@ export interface SiteSummary {
 /** Which sites may be shown: a list of ids, or null for all of them. */
 export type Visible = readonly string[] | null;
 
-/** How far back a region's latest check is looked for, and among how many of the site's latest. */
-const STATE_LOOKBACK_MS = 86_400_000;
+/** A region's latest check is looked for in the last day, among the site's 50 latest. */
+const STATE_LOOKBACK_MS = DAY_MS;
 const STATE_LATEST_CHECKS = 50;
 
 function visibleOnly(sql: Sql, visible: Visible, column: string): postgres.PendingQuery<[]> {
   return visible === null ? sql`` : sql`AND ${sql(column)} = ANY(${visible as string[]})`;
 }
 
-function windowStart(now: Date, hours: number): Date {
-  return new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - hours * HOUR_MS);
+function windowStart(now: Date, window: UptimeWindow): Date {
+  const hours = UPTIME_WINDOWS[window];
+  const unit = hours <= 24 ? HOUR_MS : DAY_MS;
+  return new Date(Math.floor(now.getTime() / unit) * unit - hours * HOUR_MS);
 }
 
-/**
- * Sites in order of id, after `after`, with their state and uptime.
- *
- * @param sql The database.
- * @param options Which sites (`visible`, `only` one id), where the page starts, its size, and now.
- * @returns At most `limit` sites.
- *
- * @example
- * ```ts ignore
- * import { siteSummaries } from "./reads.ts";
- * const sites = await siteSummaries(sql, { visible: null, after: "", limit: 50, now: new Date() });
- * ```
- */
+/** Sites in order of id, after `after` (or `only` one), with their state and uptime. */
 export async function siteSummaries(sql: Sql, options: {
   readonly visible: Visible;
   readonly after?: string;
@@ -79,39 +68,54 @@ export async function siteSummaries(sql: Sql, options: {
   readonly now: Date;
 }): Promise<SiteSummary[]> {
   const { now } = options;
-  const since = (window: UptimeWindow) => windowStart(now, UPTIME_WINDOWS[window]);
+  const since = (window: UptimeWindow) => windowStart(now, window);
   const uptime = (window: UptimeWindow) =>
-    sql`(sum(r.checks - r.failures) FILTER (WHERE r.hour >= ${since(window)}))::float8
-      / nullif(sum(r.checks) FILTER (WHERE r.hour >= ${since(window)}), 0)`;
-  const rows = await sql<(Omit<SiteSummary, "uptime" | "regions"> & Record<string, unknown>)[]>`
+    sql`(sum(checks - failures) FILTER (WHERE day >= ${since(window)}))::float8
+      / nullif(sum(checks) FILTER (WHERE day >= ${since(window)}), 0)`;
+  // Each aggregate in a LATERAL: an index range scan per site, whatever the planner estimates.
+  const rows = await sql<
+    (Omit<SiteSummary, "regions"> & {
+      regions: (Omit<RegionState, "checkedAt"> & { checkedAt: string })[];
+    })[]
+  >`
     WITH page AS (
       SELECT site_id, name, url FROM sites
       WHERE site_id > ${options.after ?? ""} ${visibleOnly(sql, options.visible, "site_id")}
         ${options.only === undefined ? sql`` : sql`AND site_id = ${options.only}`}
       ORDER BY site_id
       LIMIT ${options.limit}
-    ), windows AS (
-      SELECT r.site_id,
-        ${uptime("24h")} AS uptime_24h, ${uptime("7d")} AS uptime_7d,
-        ${uptime("30d")} AS uptime_30d, ${uptime("90d")} AS uptime_90d
-      FROM page JOIN check_rollups_hourly AS r
-        ON r.site_id = page.site_id AND r.hour >= ${since("90d")} AND r.hour <= ${now}
-      GROUP BY r.site_id
     )
     SELECT page.site_id AS "siteId", page.name, page.url,
-      w.uptime_24h, w.uptime_7d, w.uptime_30d, w.uptime_90d,
-      monitor_histogram_quantile(day.histogram, 0.5) AS "responseTimeMsP50",
-      monitor_histogram_quantile(day.histogram, 0.95) AS "responseTimeMsP95",
+      json_build_object('24h', h.uptime_24h, '7d', d.uptime_7d, '30d', d.uptime_30d,
+        '90d', d.uptime_90d) AS uptime,
+      monitor_bucket_value(p.p50::integer) AS "responseTimeMsP50",
+      monitor_bucket_value(p.p95::integer) AS "responseTimeMsP95",
       coalesce(latest.regions, '[]') AS regions
     FROM page
-    LEFT JOIN windows AS w USING (site_id)
-    -- The last day's histograms on their own: merged under a FILTER over all 90 days, they cost
-    -- five times as much (bench:serve).
     LEFT JOIN LATERAL (
-      SELECT monitor_histogram_sum(response_time_histogram) AS histogram
+      SELECT sum(checks - failures)::float8 / nullif(sum(checks), 0) AS uptime_24h
       FROM check_rollups_hourly
       WHERE site_id = page.site_id AND hour >= ${since("24h")} AND hour <= ${now}
-    ) AS day ON true
+    ) AS h ON true
+    LEFT JOIN LATERAL (
+      SELECT ${uptime("7d")} AS uptime_7d, ${uptime("30d")} AS uptime_30d,
+        ${uptime("90d")} AS uptime_90d
+      FROM check_rollups_daily
+      WHERE site_id = page.site_id AND day >= ${since("90d")} AND day <= ${now}
+    ) AS d ON true
+    -- Percentiles as monitor_histogram_quantile() defines them, from the buckets' counts summed
+    -- in SQL: merging the histograms one by one costs ten times as much.
+    LEFT JOIN LATERAL (
+      SELECT min(bucket) FILTER (WHERE cumulative >= 0.5 * total) AS p50,
+        min(bucket) FILTER (WHERE cumulative >= 0.95 * total) AS p95
+      FROM (
+        SELECT bucket, sum(sum(n)) OVER (ORDER BY bucket) AS cumulative, sum(sum(n)) OVER () AS total
+        FROM check_rollups_hourly AS r,
+          unnest(r.response_time_histogram) WITH ORDINALITY AS u(n, bucket)
+        WHERE r.site_id = page.site_id AND r.hour >= ${since("24h")} AND r.hour <= ${now} AND n > 0
+        GROUP BY bucket
+      ) AS running
+    ) AS p ON true
     LEFT JOIN LATERAL (
       SELECT json_agg(json_build_object(
         'region', region, 'checkedAt', checked_at, 'up', up, 'statusCode', status_code,
@@ -129,37 +133,25 @@ export async function siteSummaries(sql: Sql, options: {
     ) AS latest ON true
     ORDER BY page.site_id`;
   return rows.map((row) => ({
-    siteId: row.siteId,
-    name: row.name,
-    url: row.url,
-    regions: (row.regions as (Omit<RegionState, "checkedAt"> & { checkedAt: string })[]).map(
-      (r) => ({ ...r, checkedAt: new Date(r.checkedAt) }),
-    ),
-    uptime: {
-      "24h": row.uptime_24h as number | null,
-      "7d": row.uptime_7d as number | null,
-      "30d": row.uptime_30d as number | null,
-      "90d": row.uptime_90d as number | null,
-    },
-    responseTimeMsP50: row.responseTimeMsP50,
-    responseTimeMsP95: row.responseTimeMsP95,
+    ...row,
+    regions: row.regions.map((r) => ({ ...r, checkedAt: new Date(r.checkedAt) })),
   }));
 }
 
-/**
- * Whether a site exists and may be shown: what a route needs that reads no summary.
- *
- * @param sql The database.
- * @param siteId The site.
- * @param visible Which sites may be shown.
- * @returns True when it may be shown.
- *
- * @example
- * ```ts ignore
- * import { siteShown } from "./reads.ts";
- * if (!await siteShown(sql, "shop", null)) console.log("no such site");
- * ```
- */
+/** Checks and failures of sites per UTC day in `[from, to)`, all regions, from the daily rollups. */
+export async function dailyCounts(sql: Sql, options: {
+  readonly siteIds: readonly string[];
+  readonly from: Date;
+  readonly to: Date;
+}): Promise<{ siteId: string; day: Date; checks: number; failures: number }[]> {
+  return await sql<{ siteId: string; day: Date; checks: number; failures: number }[]>`
+    SELECT site_id AS "siteId", day, checks, failures
+    FROM check_rollups_daily
+    WHERE site_id = ANY(${options.siteIds as string[]})
+      AND day >= ${options.from} AND day < ${options.to}`;
+}
+
+/** Whether a site exists and may be shown, without its summary. */
 export async function siteShown(sql: Sql, siteId: string, visible: Visible): Promise<boolean> {
   const rows = await sql`
     SELECT 1 FROM sites WHERE site_id = ${siteId} ${visibleOnly(sql, visible, "site_id")}`;
@@ -182,17 +174,8 @@ export interface UptimeBucket {
 }
 
 /**
- * Sites' uptime by hour or day and region, from the rollups of `[from, to)`.
- *
- * @param sql The database.
- * @param options The sites (already known to be visible), the range, the bucket and a region.
- * @returns Buckets in order of site, start and region; a bucket without checks is absent.
- *
- * @example
- * ```ts ignore
- * import { uptimeBuckets } from "./reads.ts";
- * const days = await uptimeBuckets(sql, { siteIds: ["shop"], from, to, bucket: "day" });
- * ```
+ * Sites' uptime, times and phases by hour or UTC day and region, from the hourly rollups of
+ * `[from, to)`, in order of site, start and region; a bucket without checks is absent.
  */
 export async function uptimeBuckets(sql: Sql, options: {
   readonly siteIds: readonly string[];
@@ -244,19 +227,8 @@ export interface CheckCursor {
 }
 
 /**
- * A site's checks in `[from, to)`, newest first, a page at a time. The order is (checked_at,
- * check_id), the index's order with a tie-break, so a page starts where the last ended even when
- * two checks share a time, and every page reads only the partitions of its range.
- *
- * @param sql The database.
- * @param options The site, range, region, page size and where the page starts.
- * @returns At most `limit` checks.
- *
- * @example
- * ```ts ignore
- * import { siteChecks } from "./reads.ts";
- * const page = await siteChecks(sql, { siteId: "shop", from, to, limit: 100 });
- * ```
+ * A site's checks in `[from, to)`, newest first, a page at a time, in (checked_at, check_id)
+ * order: the index's order with a tie-break, so a page starts where the last ended.
  */
 export async function siteChecks(sql: Sql, options: {
   readonly siteId: string;
@@ -298,19 +270,7 @@ export interface IncidentRow {
   readonly causeMessage: string;
 }
 
-/**
- * Incidents newest first: the open ones, or those open at any time in `[from, to)`.
- *
- * @param sql The database.
- * @param options Which sites, open only or a range, and how many.
- * @returns At most `limit` incidents.
- *
- * @example
- * ```ts ignore
- * import { incidents } from "./reads.ts";
- * const open = await incidents(sql, { visible: null, open: true, limit: 100 });
- * ```
- */
+/** Incidents newest first: the open ones, or those open at any time in `[from, to)`. */
 export async function incidents(
   sql: Sql,
   options: {

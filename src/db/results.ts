@@ -1,8 +1,7 @@
 /**
  * Storing consumed messages: check results into `checks` (with their site versions, `sites` and
- * hourly rollups), unreadable messages into `rejected_messages`, idempotently, so a batch
- * delivered twice is stored once. PostgreSQL is the last validator: a row it refuses is found,
- * kept with the unreadable messages, and never holds up the rows beside it.
+ * rollups), unreadable messages into `rejected_messages`, idempotently. PostgreSQL is the last
+ * validator: a row it refuses is kept with the unreadable messages and holds up no other.
  *
  * @module
  */
@@ -30,26 +29,8 @@ export type ResultMessage = MessageSource & { readonly result: CheckResult };
 export type ConsumedMessage = ResultMessage | RejectedMessage;
 
 /**
- * Sets aside the results the database does not keep (see {@link outsideRetention}): each becomes a
- * rejected message with the reason, kept in `rejected_messages` rather than given a partition.
- *
- * @param messages Consumed messages, decoded.
- * @param options `now`: the consumer's clock; `retention`: how long checks and rollups are kept.
- * @returns The messages, in order, those outside the retention turned into rejected ones.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { CheckResult } from "../check/result.ts";
- * import { setAsideOutsideRetention } from "./results.ts";
- * const place = { topic: "checks", partition: 0, offset: "1", key: null, value: null };
- * const old = { checkedAt: "2019-06-30T12:00:00Z" } as CheckResult;
- * const [message] = setAsideOutsideRetention([{ ...place, result: old }], {
- *   now: new Date("2026-11-25T12:00:00Z"),
- *   retention: { checksDays: 30, rollupsDays: 400 },
- * });
- * assert.match((message as { reason: string }).reason, /RETAIN_ROLLUPS_DAYS=400/);
- * ```
+ * The messages, in order, with the results the database does not keep ({@link outsideRetention})
+ * turned into rejected messages, rather than given a partition.
  */
 export function setAsideOutsideRetention(
   messages: readonly ConsumedMessage[],
@@ -73,22 +54,10 @@ export interface StoreOutcome {
 }
 
 /**
- * Stores a batch. The results go in one statement; when PostgreSQL refuses a row (a data error,
- * not an outage), the batch is halved until the refused rows stand alone, every other row is
- * stored, and the refused ones are kept in `rejected_messages` with the SQLSTATE and PostgreSQL's
- * message. Errors of availability (connection, shutdown, timeouts, serialization) are thrown, for
- * the caller to try again.
- *
- * @param sql The database.
- * @param messages The batch; results already stored (same `checkId` and `checkedAt`) are skipped
- *   and do not count twice in the rollups, and so are rejected messages already kept.
- * @returns Counts of what was new.
- *
- * @example
- * ```ts ignore
- * import { storeBatch } from "./results.ts";
- * const { inserted, rejected } = await storeBatch(sql, messages);
- * ```
+ * Stores a batch in one statement; when PostgreSQL refuses a row (a data error, not an outage),
+ * the batch is halved until the refused rows stand alone and they go to `rejected_messages` with
+ * the SQLSTATE and message. Errors of availability are thrown, for the caller to try again.
+ * Results already stored (same `checkId` and `checkedAt`) are skipped and not counted twice.
  */
 export async function storeBatch(
   sql: Sql,
@@ -133,22 +102,17 @@ async function insertWithPartitions(sql: Sql, results: readonly CheckResult[]): 
     return await insertAgainOnConflict(sql, results);
   } catch (error) {
     if (!isMissingPartition(error)) throw error;
-    // Partitions are made days ahead; a check outside them is rare and still must not be lost.
     await ensurePartitionsFor(sql, [...new Set(results.map((r) => r.checkedAt.slice(0, 10)))]);
     return await insertAgainOnConflict(sql, results);
   }
 }
 
 /**
- * How PostgreSQL undoes the statement of one of two writers adding to the same sites' rollups (a
- * partition that moved in a rebalance, still held by its former consumer): a deadlock, or a unique
- * violation when both found no rollup row for an hour and inserted one (the rollups are the
- * statement's only insert without ON CONFLICT). Either way the statement simply goes again, and
- * then adds to the other's row.
+ * How two writers adding to the same rollups (a partition moved in a rebalance) undo one's
+ * statement: a deadlock, or a unique violation when both inserted the same new hourly row. The
+ * statement goes again and then adds to the other's row.
  */
 const UNDONE_BY_ANOTHER_WRITER = new Set(["40P01", "23505"]);
-
-/** Tries a statement undone by another writer takes at most. */
 const ATTEMPTS = 5;
 
 /** Inserts the results, again when another writer undid the statement. */
@@ -171,36 +135,18 @@ type PostgresError = {
   message?: unknown;
 };
 
-/**
- * SQLSTATE classes that say a row cannot be stored as it is: cardinality (21), data (22),
- * integrity (23) and program limits (54, such as an index row too large). Anything else, and
- * every error without a SQLSTATE, is about the database's availability or is a bug: retried.
- */
+/** SQLSTATE classes of a row that cannot be stored: cardinality, data, integrity, limits. */
 const DATA_ERROR = /^(?:2[123]|54)[0-9A-Z]{3}$/;
 
-/**
- * Whether PostgreSQL refused the data rather than being unavailable.
- *
- * @param error What a statement threw.
- * @returns True for a refusal; false for an outage, a missing partition or a bug.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { refusesData } from "./results.ts";
- * assert.equal(refusesData({ code: "23514", constraint_name: "checks_check" }), true);
- * assert.equal(refusesData({ code: "57P01" }), false); // the server is shutting down
- * ```
- */
+/** Whether PostgreSQL refused the data (true) rather than being unavailable or missing a partition. */
 export function refusesData(error: unknown): boolean {
   const code = (error as PostgresError | null)?.code;
   return typeof code === "string" && DATA_ERROR.test(code) && !isMissingPartition(error);
 }
 
 /**
- * "No partition of relation … found for row": a check_violation (23514) like a refused CHECK, told
- * apart by the function that raised it (its message may be translated) or, should a server not
- * say, by naming no constraint.
+ * "No partition of relation … found for row": a 23514 like a refused CHECK, told apart by the
+ * function that raised it (the message may be translated) or by naming no constraint.
  */
 function isMissingPartition(error: unknown): boolean {
   const { code, routine, constraint_name } = (error ?? {}) as PostgresError;
@@ -217,20 +163,17 @@ function sourceOf({ topic, partition, offset, key, value }: MessageSource): Mess
 }
 
 /**
- * Inserts the checks not stored yet with the versions of their sites' configuration, upserts
- * their sites and adds the inserted checks (only those) to the rollups, in one statement. A site
- * takes the name, URL and pattern of its latest check, unless a later one is stored, and keeps
- * its earliest check's time. A rollup (one per site, hour and region) gets the batch's response
- * times as a list of buckets (usually one or two), cheaper to add than a histogram, and each
- * phase's count and sum of times: added to the row in place, or a new row inserted. (One
- * INSERT … ON CONFLICT DO UPDATE would have to merge whole histograms: PostgreSQL spent 1.14 times
- * the CPU a row on it.)
+ * Inserts the checks not stored yet with their site versions, upserts their sites and adds the
+ * inserted checks (only those, so a redelivery adds nothing) to the hourly and daily rollups, in
+ * one statement. A site takes the name, URL and pattern of its latest check and keeps its earliest
+ * check's time. An hourly rollup gets the batch's response times as a list of buckets, updated in
+ * place or inserted: one INSERT … ON CONFLICT DO UPDATE would merge whole histograms (1.14 times
+ * the CPU a row).
  */
 async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
   if (results.length === 0) return 0;
   const column = <T>(pick: (r: CheckResult) => T) => results.map(pick);
-  // As text, cast in SQL: postgres.js sends an array of booleans well only once it has fetched
-  // the server's array types, which it does not behind a pooler (fetch_types: false).
+  // As text: postgres.js sends boolean arrays well only with fetch_types, off behind a pooler.
   const booleans = (pick: (r: CheckResult) => boolean | null) =>
     column((r) => pick(r) === null ? null : pick(r) ? "t" : "f");
   const [{ inserted }] = await sql<[{ inserted: number }]>`
@@ -300,7 +243,6 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
              coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
              array_agg(monitor_response_bucket(response_time_ms))
                FILTER (WHERE response_time_ms IS NOT NULL) AS buckets,
-             -- (count() skips nulls: a phase's count is of the checks that had it)
              count(dns_ms) AS dns_ms_count, coalesce(sum(dns_ms), 0) AS dns_ms_sum,
              count(connect_ms) AS connect_ms_count, coalesce(sum(connect_ms), 0) AS connect_ms_sum,
              count(tls_ms) AS tls_ms_count, coalesce(sum(tls_ms), 0) AS tls_ms_sum,
@@ -316,7 +258,6 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
       SELECT site_id, name, url, pattern, first_checked_at, checked_at FROM latest
       ON CONFLICT (site_id) DO UPDATE
         SET first_checked_at = least(s.first_checked_at, excluded.first_checked_at),
-            -- (the row is updated only for a change or an earlier first check: see WHERE)
             name = CASE WHEN excluded.changed_at > s.changed_at THEN excluded.name ELSE s.name END,
             url = CASE WHEN excluded.changed_at > s.changed_at THEN excluded.url ELSE s.url END,
             pattern = CASE WHEN excluded.changed_at > s.changed_at
@@ -366,17 +307,24 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
         SELECT FROM rollups_updated AS u
         WHERE u.site_id = d.site_id AND u.hour = d.hour AND u.region = d.region
       )
+    ),
+    days AS (
+      INSERT INTO check_rollups_daily AS r (site_id, day, checks, failures)
+      SELECT site_id, date_trunc('day', hour, 'UTC'), sum(checks), sum(failures)
+      FROM deltas
+      GROUP BY 1, 2
+      ON CONFLICT (site_id, day) DO UPDATE
+        SET checks = r.checks + excluded.checks, failures = r.failures + excluded.failures
     )
     SELECT count(*)::int AS inserted FROM inserted`;
   return inserted;
 }
 
-/** A reason as kept: at most 1 000 characters. */
 function shortened(reason: string): string {
   return reason.length <= 1_000 ? reason : `${reason.slice(0, 999)}…`;
 }
 
-/** Rows a statement inserts into `rejected_messages`: 6 parameters each, 65 535 at most. */
+/** 6 parameters a row, 65 535 a statement. */
 const REJECTED_PER_STATEMENT = 5_000;
 
 async function insertRejected(sql: Sql, rejected: readonly RejectedMessage[]): Promise<number> {
@@ -388,8 +336,7 @@ async function insertRejected(sql: Sql, rejected: readonly RejectedMessage[]): P
       kafka_offset: m.offset,
       message_key: m.key,
       message: m.value,
-      // A reason may quote the message (an unknown key, say): no NUL, which PostgreSQL cannot
-      // store, and not a second copy of a huge message (its bytes are kept beside it).
+      // A reason may quote the message: no NUL, and no second copy of a huge one.
       reason: shortened(printable(m.reason)),
     }));
     const written = await sql`

@@ -1,6 +1,6 @@
 /**
  * The JSON API's handlers: parameters validated with the schemas of `api_schema.ts` (a bad one is
- * a 400 naming it), answers built in those schemas' types.
+ * a 400 naming it), answers in those schemas' types.
  *
  * @module
  */
@@ -41,11 +41,7 @@ export interface ApiContext {
   readonly showUrls: boolean;
 }
 
-/**
- * The query's parameters, validated.
- *
- * @throws {ApiError} 400 naming the first bad parameter and its value.
- */
+/** The query's parameters, validated; an ApiError 400 names the first bad one and its value. */
 export function parseQuery<T extends z.ZodType>(schema: T, url: URL): z.output<T> {
   const given = Object.fromEntries(url.searchParams);
   const parsed = schema.safeParse(given);
@@ -113,23 +109,19 @@ export async function listSites(url: URL, context: ApiContext) {
   };
 }
 
-/**
- * `GET /api/v1/sites/{id}`
- *
- * @throws {ApiError} 404 when the site is unknown or not shown.
- */
+/** `GET /api/v1/sites/{id}` */
 export async function getSite(siteId: string, context: ApiContext) {
   return siteJson(await requireSite(siteId, context), context.showUrls);
 }
 
-/** Nothing unless the site exists and is shown; cheaper than {@link requireSite}. */
+/** An ApiError 404 unless the site exists and is shown; cheaper than {@link requireSite}. */
 async function requireShown(siteId: string, context: ApiContext): Promise<void> {
   if (!await context.reads.shown(siteId)) {
     throw new ApiError(404, `No site ${JSON.stringify(siteId)}`);
   }
 }
 
-/** The site, if it exists and is shown. */
+/** The site, if it exists and is shown; else an ApiError 404. */
 export async function requireSite(siteId: string, context: ApiContext): Promise<SiteSummary> {
   const site = await context.reads.site(siteId, context.now);
   if (site === undefined) throw new ApiError(404, `No site ${JSON.stringify(siteId)}`);

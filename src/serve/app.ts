@@ -1,7 +1,6 @@
 /**
  * `monitor serve`'s request handler: routes to the API, the pages and the badges, with security
- * headers, ETags, the API's token, and the metrics. Pure but for what it is given: the reads, the
- * clock and the health probe, so that tests call it with fakes.
+ * headers, ETags, the API's token and the metrics; tests call it with fake reads, clock and health.
  *
  * @module
  */
@@ -31,7 +30,8 @@ import type { ServeReads } from "./source.ts";
 
 /** What the handler works with. */
 export interface ServeOptions {
-  readonly reads: ServeReads;
+  /** Undefined while the database is not reached: every read is then 503. */
+  readonly reads: ServeReads | undefined;
   readonly now: () => Date;
   /** SERVE_SHOW_URLS. */
   readonly showUrls: boolean;
@@ -52,32 +52,32 @@ const BADGE_MAX_AGE_S = 60;
 const FAVICON =
   `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#2e7d32"/></svg>`;
 
-type Route = { readonly name: string; readonly pattern: RegExp; readonly api?: boolean };
-
-/** Every route; its name (the pattern) labels the metrics, so their number is bounded. */
+/** Every route by its path pattern, which labels the metrics (so their number is bounded). */
 const ROUTES = {
-  sites: { name: "/api/v1/sites", pattern: /^\/api\/v1\/sites$/, api: true },
-  site: { name: "/api/v1/sites/{id}", pattern: /^\/api\/v1\/sites\/([^/]+)$/, api: true },
-  checks: {
-    name: "/api/v1/sites/{id}/checks",
-    pattern: /^\/api\/v1\/sites\/([^/]+)\/checks$/,
-    api: true,
-  },
-  uptime: {
-    name: "/api/v1/sites/{id}/uptime",
-    pattern: /^\/api\/v1\/sites\/([^/]+)\/uptime$/,
-    api: true,
-  },
-  incidents: { name: "/api/v1/incidents", pattern: /^\/api\/v1\/incidents$/, api: true },
-  openapi: { name: "/api/v1/openapi.json", pattern: /^\/api\/v1\/openapi\.json$/ },
-  statusPage: { name: "/", pattern: /^\/$/ },
-  sitePage: { name: "/sites/{id}", pattern: /^\/sites\/([^/]+)$/ },
-  statusBadge: { name: "/badge/{id}/status.svg", pattern: /^\/badge\/([^/]+)\/status\.svg$/ },
-  uptimeBadge: { name: "/badge/{id}/uptime.svg", pattern: /^\/badge\/([^/]+)\/uptime\.svg$/ },
-  favicon: { name: "/favicon.svg", pattern: /^\/favicon\.svg$/ },
-  healthz: { name: "/healthz", pattern: /^\/healthz$/ },
-  metrics: { name: "/metrics", pattern: /^\/metrics$/, api: true },
-} as const satisfies Record<string, Route>;
+  sites: "/api/v1/sites",
+  site: "/api/v1/sites/{id}",
+  checks: "/api/v1/sites/{id}/checks",
+  uptime: "/api/v1/sites/{id}/uptime",
+  incidents: "/api/v1/incidents",
+  openapi: "/api/v1/openapi.json",
+  statusPage: "/",
+  sitePage: "/sites/{id}",
+  statusBadge: "/badge/{id}/status.svg",
+  uptimeBadge: "/badge/{id}/uptime.svg",
+  favicon: "/favicon.svg",
+  healthz: "/healthz",
+  metrics: "/metrics",
+} as const;
+
+const PATTERNS = Object.entries(ROUTES).map(([route, path]) =>
+  [
+    route as RouteName,
+    new RegExp(`^${path.replaceAll(".", "\\.").replace("{id}", "([^/]+)")}$`),
+  ] as const
+);
+
+/** The routes behind SERVE_API_TOKEN. */
+const API = new Set<RouteName>(["sites", "site", "checks", "uptime", "incidents", "metrics"]);
 
 type RouteName = keyof typeof ROUTES;
 
@@ -85,14 +85,13 @@ type RouteName = keyof typeof ROUTES;
 const NO_READS: ReadonlySet<RouteName> = new Set(["openapi", "favicon", "healthz", "metrics"]);
 
 /**
- * Most requests reading the database at once; more are refused at once (a counter, not a queue):
- * every `?after=` is a new URL, past ETags and caches, so nothing else bounds what anonymous
- * requests cost the database. The pool has 4 connections.
+ * Most requests reading at once (the pool has 4 connections); more are refused, not queued: every
+ * `?after=` is a new URL past caches, so nothing else bounds what anonymous requests cost.
  */
 const MAX_READING = 4;
 
 function match(pathname: string): { route: RouteName; id: string } | undefined {
-  for (const [route, { pattern }] of Object.entries(ROUTES)) {
+  for (const [route, pattern] of PATTERNS) {
     const found = pattern.exec(pathname);
     if (found !== null) {
       let id = "";
@@ -101,11 +100,11 @@ function match(pathname: string): { route: RouteName; id: string } | undefined {
       } catch {
         throw new ApiError(400, "Bad path: it is not valid percent-encoding");
       }
-      // Before any read: PostgreSQL refuses some characters (NUL) with an error, not an answer.
+      // PostgreSQL answers some characters (NUL) with an error.
       if (found[1] !== undefined && !siteIdParameter.safeParse(id).success) {
         throw new ApiError(404, `No site ${JSON.stringify(id)}`);
       }
-      return { route: route as RouteName, id };
+      return { route, id };
     }
   }
   return undefined;
@@ -124,24 +123,15 @@ function json(
   };
 }
 
-/**
- * The handler.
- *
- * @param options Reads, clock, settings, metrics, health and log.
- * @returns A function from request to response that never throws.
- *
- * @example
- * ```ts ignore
- * import { serveHandler } from "./app.ts";
- * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, serveHandler(options));
- * ```
- */
+/** The handler: a function from request to response that never throws. */
 export function serveHandler(options: ServeOptions): (request: Request) => Promise<Response> {
   const openApi = JSON.stringify(openApiDocument());
   const policy = pagePolicy(STYLE_HASH);
   // Behind a token, a shared cache must not keep what one client was allowed to see.
   const isPrivate = options.apiToken !== null;
   let reading = 0;
+  const refuse = (request: Request, status: number, error: string) =>
+    respond(request, json({ error }, { status, maxAgeS: 0, private: true }));
   return async (request) => {
     const started = performance.now();
     let routeName = "other";
@@ -152,41 +142,28 @@ export function serveHandler(options: ServeOptions): (request: Request) => Promi
       if (found === undefined) {
         throw new ApiError(404, `Nothing at ${JSON.stringify(url.pathname)}`);
       }
-      const route: Route = ROUTES[found.route];
-      routeName = route.name;
+      routeName = ROUTES[found.route];
+      const reads = !NO_READS.has(found.route);
       if (request.method !== "GET" && request.method !== "HEAD") {
-        response = respond(request, {
-          ...json({ error: `Method ${request.method} is not allowed: use GET` }, {
-            status: 405,
-            maxAgeS: 0,
-            private: true,
-          }),
-        });
+        response = refuse(request, 405, `Method ${request.method} is not allowed: use GET`);
         response.headers.set("allow", "GET, HEAD");
       } else if (
-        route.api && options.apiToken !== null && !hasToken(request, options.apiToken)
+        API.has(found.route) && options.apiToken !== null &&
+        !hasToken(request, options.apiToken)
       ) {
-        response = respond(
+        response = refuse(
           request,
-          json({ error: "Unauthorized: send the API token as Authorization: Bearer <token>" }, {
-            status: 401,
-            maxAgeS: 0,
-            private: true,
-          }),
+          401,
+          "Unauthorized: send the API token as Authorization: Bearer <token>",
         );
         response.headers.set("www-authenticate", 'Bearer realm="monitor"');
-      } else if (!NO_READS.has(found.route) && reading >= MAX_READING) {
-        response = respond(
-          request,
-          json({ error: "Too many requests at once: try again in a second" }, {
-            status: 503,
-            maxAgeS: 0,
-            private: true,
-          }),
-        );
+      } else if (reads && options.reads === undefined) {
+        response = refuse(request, 503, "The database is not reached yet; try again later");
+        response.headers.set("retry-after", "5");
+      } else if (reads && reading >= MAX_READING) {
+        response = refuse(request, 503, "Too many requests at once: try again in a second");
         response.headers.set("retry-after", "1");
       } else {
-        const reads = !NO_READS.has(found.route);
         if (reads) reading++;
         try {
           response = respond(request, await answer(found.route, found.id, url));
@@ -206,31 +183,15 @@ export function serveHandler(options: ServeOptions): (request: Request) => Promi
   };
 
   function failure(request: Request, error: unknown): Response {
-    if (error instanceof ApiError) {
-      return respond(
-        request,
-        json({ error: error.message }, {
-          status: error.status,
-          maxAgeS: 0,
-          private: true,
-        }),
-      );
-    }
+    if (error instanceof ApiError) return refuse(request, error.status, error.message);
     options.metrics.serveDatabaseErrors.inc();
     options.log.error("request failed", { error: (error as Error)?.message ?? String(error) });
-    return respond(
-      request,
-      json({ error: "The database did not answer; try again later" }, {
-        status: 503,
-        maxAgeS: 0,
-        private: true,
-      }),
-    );
+    return refuse(request, 503, "The database did not answer; try again later");
   }
 
   async function answer(route: RouteName, id: string, url: URL): Promise<Body> {
     const context: ApiContext = {
-      reads: options.reads,
+      reads: options.reads!,
       now: options.now(),
       showUrls: options.showUrls,
     };

@@ -16,10 +16,8 @@ const ENTITIES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Text safe inside an element or a quoted attribute of HTML or SVG.
- *
- * @param text Any text.
- * @returns The text with `& < > " '` as entities and control characters as U+FFFD.
+ * Text safe inside an element or a quoted attribute of HTML or SVG: `& < > " '` as entities and
+ * control characters as U+FFFD.
  *
  * @example
  * ```ts

@@ -1,18 +1,12 @@
 /**
  * What every response of `monitor serve` carries: strict security headers, an ETag and a
- * Cache-Control, so that a status page behind a CDN or a browser's cache costs nothing; and the
- * bearer-token check of the API, in constant time.
+ * Cache-Control (a status page behind a cache costs nothing); the API's bearer-token check.
  *
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 
-/**
- * The Content-Security-Policy of the pages: no script at all, the one stylesheet by its hash, SVG
- * inline. Nothing may frame the page, and forms (the window and region chooser) go only here.
- *
- * @param styleHash The base64 SHA-256 of the page's inline stylesheet.
- */
+/** The pages' Content-Security-Policy: no script, the one stylesheet by its base64 SHA-256. */
 export function pagePolicy(styleHash: string): string {
   return [
     "default-src 'none'",
@@ -24,27 +18,12 @@ export function pagePolicy(styleHash: string): string {
   ].join("; ");
 }
 
-/** The policy of everything that is not a page: nothing is loaded, run or framed. */
-const NONE_POLICY = "default-src 'none'; frame-ancestors 'none'";
-
-/**
- * The security headers of a response.
- *
- * @param options The page's policy (pages only) and whether other sites may embed it (badges).
- * @returns Headers for every response.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { securityHeaders } from "./headers.ts";
- * assert.equal(securityHeaders()["x-content-type-options"], "nosniff");
- * ```
- */
-export function securityHeaders(
+/** The security headers of a response: a page's policy, or none; badges may be embedded. */
+function securityHeaders(
   options: { readonly policy?: string; readonly embeddable?: boolean } = {},
 ): Record<string, string> {
   return {
-    "content-security-policy": options.policy ?? NONE_POLICY,
+    "content-security-policy": options.policy ?? "default-src 'none'; frame-ancestors 'none'",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
@@ -67,24 +46,7 @@ export interface Body {
   readonly embeddable?: boolean;
 }
 
-/**
- * The response for a body: with a strong ETag (the SHA-256 of the body), 304 without a body when
- * the request's If-None-Match names it.
- *
- * @param request The request (its If-None-Match and method).
- * @param body What to send.
- * @returns The response.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { respond } from "./headers.ts";
- * const body = { contentType: "text/plain", text: "hello", maxAgeS: 30 };
- * const first = respond(new Request("http://x/"), body);
- * const again = new Request("http://x/", { headers: { "if-none-match": first.headers.get("etag")! } });
- * assert.equal(respond(again, body).status, 304);
- * ```
- */
+/** The response for a body, with a strong ETag: 304 when If-None-Match names it. */
 export function respond(request: Request, body: Body): Response {
   const status = body.status ?? 200;
   const headers = new Headers({
@@ -107,21 +69,8 @@ export function respond(request: Request, body: Body): Response {
 }
 
 /**
- * Whether a request carries the API's bearer token. Both sides are hashed first, so the
- * comparison takes the same time whatever the token's length and wherever it differs.
- *
- * @param request The request.
- * @param token The token that SERVE_API_TOKEN sets.
- * @returns True when `Authorization: Bearer <token>` matches.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { hasToken } from "./headers.ts";
- * const request = new Request("http://x/", { headers: { authorization: "Bearer s3cret" } });
- * assert.equal(hasToken(request, "s3cret"), true);
- * assert.equal(hasToken(request, "other"), false);
- * ```
+ * Whether `Authorization: Bearer <token>` matches. Both sides are hashed first, so the comparison
+ * takes the same time whatever the token's length and wherever it differs.
  */
 export function hasToken(request: Request, token: string): boolean {
   const given = /^Bearer +(\S+) *$/i.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";

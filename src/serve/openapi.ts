@@ -21,10 +21,7 @@ import {
 
 type JsonSchema = Record<string, unknown>;
 
-/**
- * Zod's JSON Schema of `schema`; the schemas it names (`.meta({ id })`) go into `components`,
- * referred to there.
- */
+/** Zod's JSON Schema of `schema`; the schemas it names (`.meta({ id })`) go into `components`. */
 function jsonSchema(
   schema: z.ZodType,
   io: "input" | "output",
@@ -90,20 +87,7 @@ function operation(
   };
 }
 
-/**
- * The OpenAPI document.
- *
- * @returns The document, as JSON would carry it.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { openApiDocument } from "./openapi.ts";
- * const document = openApiDocument() as { openapi: string; paths: Record<string, unknown> };
- * assert.equal(document.openapi, "3.1.0");
- * assert.ok("/api/v1/sites" in document.paths);
- * ```
- */
+/** The OpenAPI document, as JSON would carry it. */
 export function openApiDocument(): JsonSchema {
   const components: Record<string, JsonSchema> = {};
   jsonSchema(errorAnswer, "output", components);

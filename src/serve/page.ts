@@ -1,7 +1,6 @@
 /**
- * The status pages, rendered on the server: `/`, every shown site with its state, a 90-day bar and
- * its uptime, and the open incidents; `/sites/{id}`, one site's charts, checks and incidents. No
- * script: they work with JavaScript off. Every text from the database passes through {@link html}.
+ * The pages, rendered on the server without script: `/`, the shown sites and open incidents;
+ * `/sites/{id}`, one site's charts, checks and incidents. Database text passes through {@link html}.
  *
  * @module
  */
@@ -98,12 +97,7 @@ export interface StatusPage {
   readonly now: Date;
 }
 
-/**
- * The status page.
- *
- * @param page What it shows.
- * @returns The HTML document.
- */
+/** The status page's HTML document. */
 export function statusPage(page: StatusPage): string {
   const down = page.sites.filter((site) => statusOf(site) !== "up" && site.regions.length > 0);
   const summary = page.open.length === 0 && down.length === 0
@@ -163,12 +157,7 @@ function badges(site: SiteSummary): string {
   }</ul></section>`;
 }
 
-/**
- * A site's page.
- *
- * @param page What it shows.
- * @returns The HTML document.
- */
+/** A site's page's HTML document. */
 export function sitePage(page: SitePage): string {
   const { site } = page;
   const option = (value: string, text: string, chosen: boolean) =>

@@ -1,7 +1,6 @@
 /**
- * Inline SVG: shields-style badges, the 90-day uptime bar, and a site's response-time and phase
- * charts. Every text from the database passes through {@link html}; colours of inline charts come
- * from the page's stylesheet (classes), so that they follow light and dark.
+ * Inline SVG: shields-style badges, the 90-day uptime bar, and a site's charts. Every text from the
+ * database passes through {@link html}; charts take colours from the stylesheet (light and dark).
  *
  * @module
  */
@@ -43,21 +42,7 @@ function textWidth(text: string): number {
   return Math.ceil([...text].length * 7 + 10);
 }
 
-/**
- * A shields-style badge: a grey label and a coloured value.
- *
- * @param label The left text, e.g. `uptime 30d`.
- * @param value The right text, e.g. `99.98 %`.
- * @param tone Its colour.
- * @returns A standalone SVG document.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { badge } from "./svg.ts";
- * assert.match(badge("status", "<up>", "up"), /&lt;up&gt;/);
- * ```
- */
+/** A shields-style badge, a standalone SVG document: a grey label and a coloured value. */
 export function badge(label: string, value: string, tone: keyof typeof BADGE_COLOURS): string {
   const left = textWidth(label);
   const right = textWidth(value);
@@ -81,11 +66,8 @@ export interface Day {
 }
 
 /**
- * The uptime bar: one cell a day, oldest first, its colour the day's uptime and its title the
- * day and percentage.
- *
- * @param days Every day of the bar in order; a day without checks has `checks: 0`.
- * @param label What a screen reader says of the whole bar.
+ * The uptime bar: one cell a day, oldest first (a day without checks has `checks: 0`), its colour
+ * the day's uptime and its title the day and percentage; `label` is what a screen reader says.
  */
 export function dayBar(days: readonly Day[], label: string): string {
   const cells = days.map((day, i) => {
@@ -108,12 +90,7 @@ export interface Point {
 const CHART_WIDTH = 600;
 const CHART_HEIGHT = 160;
 
-/**
- * Stacked bars, one per point, one layer per value (a phase); with one value, bars of it.
- *
- * @param points The buckets, oldest first.
- * @param options The layers' names (legend and classes) and the chart's description.
- */
+/** Stacked bars, one per point (oldest first), one layer per value (a phase). */
 export function stackedBars(
   points: readonly Point[],
   options: { readonly layers: readonly string[]; readonly label: string },

@@ -1,5 +1,5 @@
 /**
- * The hourly rollups checked against the rows they summarise: where a check counted twice (or not
+ * The hourly and daily rollups checked against the rows they summarise: where a check counted twice (or not
  * at all) would show, since the primary key of `checks` already forbids a duplicate row.
  *
  * @module
@@ -7,7 +7,7 @@
 import type { Sql } from "../../src/db/client.ts";
 
 /**
- * Rollup rows (site, hour, region) that differ from a recomputation from the raw rows, or that
+ * Rollup rows (site, hour and region, or site and day) that differ from a recomputation from the raw rows, or that
  * are missing on either side; none is right.
  */
 export async function rollupMismatches(sql: Sql) {
@@ -46,5 +46,14 @@ export async function rollupMismatches(sql: Sql) {
        OR abs(r.first_byte_ms_sum - c.first_byte_ms_sum) > 1e-6 * c.first_byte_ms_sum
        OR r.transfer_ms_count IS DISTINCT FROM c.transfer_ms_count
        OR abs(r.transfer_ms_sum - c.transfer_ms_sum) > 1e-6 * c.transfer_ms_sum`;
-  return rows.map((r) => ({ ...r }));
+  const days = await sql`
+    SELECT site_id, day
+    FROM check_rollups_daily AS r
+    FULL JOIN (
+      SELECT site_id, date_trunc('day', checked_at, 'UTC') AS day,
+             count(*)::int AS checks, (count(*) FILTER (WHERE NOT up))::int AS failures
+      FROM checks GROUP BY 1, 2
+    ) AS c USING (site_id, day)
+    WHERE r.checks IS DISTINCT FROM c.checks OR r.failures IS DISTINCT FROM c.failures`;
+  return [...rows, ...days].map((r) => ({ ...r }));
 }

@@ -72,7 +72,7 @@ Deno.test("serve answers /healthz and /api/v1/sites on the port it logs, and sto
   });
 });
 
-Deno.test("serve answers /healthz with 503 naming the database while it cannot reach it", async () => {
+Deno.test("serve answers /healthz with 503 naming the database, and /metrics, while it cannot reach it", async () => {
   const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (closed.addr as Deno.NetAddr).port;
   closed.close();
@@ -99,6 +99,13 @@ Deno.test("serve answers /healthz with 503 naming the database while it cannot r
     const sites = await fetch(new URL("/api/v1/sites", url));
     assert.equal(sites.status, 503);
     await sites.body?.cancel();
+    // Metrics from the start, like the other commands': the waiting shows in them.
+    const metrics = await fetch(new URL("/metrics", url));
+    assert.equal(metrics.status, 200);
+    assert.match(
+      await metrics.text(),
+      /monitor_serve_requests_total\{[^}]*route="\/api\/v1\/sites"[^}]*status="503"[^}]*\} 1/,
+    );
   } finally {
     await serve.stop("SIGTERM");
   }

@@ -60,9 +60,9 @@ Deno.test("monitor migrate leaves partitions for today and the coming days", asy
       assert.ok(days.includes(`checks_${day}`), `checks_${day} in ${days.join(", ")}`);
     }
     const month = utcDay(new Date()).slice(0, 7).replace("-", "");
-    assert.ok((await partitionsOf(sql, "check_rollups_hourly")).includes(
-      `check_rollups_hourly_${month}`,
-    ));
+    for (const table of ["check_rollups_hourly", "check_rollups_daily"]) {
+      assert.ok((await partitionsOf(sql, table)).includes(`${table}_${month}`), table);
+    }
   }, { migrated: false });
 });
 
@@ -411,13 +411,16 @@ Deno.test("prune() drops only whole partitions older than the retention, keeping
     const pruned = await prune(sql, now, { checksDays: 30, rollupsDays: 400 });
     assert.deepEqual(pruned, {
       checks: ["checks_20250930", "checks_20261016", "checks_20261025"],
-      rollups: ["check_rollups_hourly_202509"],
+      rollups: ["check_rollups_hourly_202509", "check_rollups_daily_202509"],
     });
     const left = await sql<{ checked_at: Date }[]>`SELECT checked_at FROM checks ORDER BY 1`;
     assert.deepEqual(left.map((r) => r.checked_at.toISOString()), checkedAt.slice(2));
     const [{ rollups }] = await sql<[{ rollups: number }]>`
       SELECT sum(checks)::int AS rollups FROM check_rollups_hourly`;
     assert.equal(rollups, 5, "rollups of pruned days remain until their own retention");
+    const [{ days }] = await sql<[{ days: number }]>`
+      SELECT sum(checks)::int AS days FROM check_rollups_daily`;
+    assert.equal(days, 5);
     assert.deepEqual(await prune(sql, now, { checksDays: 30, rollupsDays: 400 }), {
       checks: [],
       rollups: [],
@@ -436,10 +439,8 @@ Deno.test("monitor prune drops the expired partitions named by the retention set
     assert.equal(await run.code, 0, run.err());
     assert.match(run.err(), /expired partitions dropped.*checks_20190630/);
     assert.equal(await count(sql, "checks"), 1);
-    assert.ok(
-      !(await partitionsOf(sql, "check_rollups_hourly")).includes(
-        "check_rollups_hourly_201906",
-      ),
-    );
+    for (const table of ["check_rollups_hourly", "check_rollups_daily"]) {
+      assert.ok(!(await partitionsOf(sql, table)).includes(`${table}_201906`), table);
+    }
   });
 });

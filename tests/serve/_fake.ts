@@ -55,6 +55,10 @@ export function fakeReads(sites: readonly SiteSummary[] = [HOSTILE]) {
       calls.push({ name: "uptime", options });
       return Promise.resolve([]);
     },
+    days(options) {
+      calls.push({ name: "days", options });
+      return Promise.resolve([]);
+    },
     incidents(options) {
       calls.push({ name: "incidents", options });
       return Promise.resolve([]);

@@ -9,6 +9,7 @@ import { asMessages, HTTPS_CONNECTION_DETAILS, makeResult } from "../_helpers/re
 import { testEnv, withDatabase } from "../_helpers/services.ts";
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** Checks of two sites from two regions over the last 3 days, some down; a few seconds apart. */
 async function storeHistory(sql: Sql, now: Date) {
@@ -34,6 +35,20 @@ async function storeHistory(sql: Sql, now: Date) {
         }));
       }
     }
+  }
+  // Failures at the first minute of the long windows (UTC days) and outside them.
+  const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  for (
+    const at of [today - 30 * DAY_MS, today - 31 * DAY_MS, today - 90 * DAY_MS, today - 95 * DAY_MS]
+  ) {
+    results.push(makeResult({
+      siteId: "shop",
+      region: "eu",
+      checkedAt: new Date(at + 60_000).toISOString(),
+      up: false,
+      error: { kind: "timeout", message: "no answer" },
+      statusCode: null,
+    }));
   }
   const outcome = await storeBatch(sql, asMessages(results));
   assert.equal(outcome.inserted, results.length);
@@ -61,13 +76,28 @@ Deno.test("serve: /api/v1/sites reports the uptime that SQL computes from the ra
     const answer = await (await handle(get("/api/v1/sites"))).json();
     assert.deepEqual(answer.sites.map((s: { id: string }) => s.id), ["blog", "shop"]);
     for (const site of answer.sites) {
-      for (const [window, hours] of [["24h", 24], ["7d", 168]] as const) {
+      // Whole hours (24h) or UTC days (7d, 30d, 90d) before the current one, and the current one.
+      for (
+        const [window, n, unit] of [
+          ["24h", 24, "hour"],
+          ["7d", 7, "day"],
+          ["30d", 30, "day"],
+          ["90d", 90, "day"],
+        ] as const
+      ) {
         const [expected] = await sql<[{ uptime: number }]>`
           SELECT (count(*) FILTER (WHERE up))::float8 / count(*) AS uptime FROM checks
           WHERE site_id = ${site.id}
-            AND checked_at >= date_trunc('hour', now(), 'UTC') - ${hours} * interval '1 hour'`;
+            AND checked_at >= date_trunc(${unit}, now(), 'UTC') - ${n} * ${`1 ${unit}`}::interval`;
         assert.equal(site.uptime[window], expected.uptime, `${site.id} ${window}`);
       }
+      if (site.id === "shop") assert.notEqual(site.uptime["30d"], site.uptime["90d"]);
+      const [percentiles] = await sql<[{ p50: number; p95: number }]>`
+        SELECT monitor_histogram_quantile(monitor_histogram(response_time_ms), 0.5) AS p50,
+          monitor_histogram_quantile(monitor_histogram(response_time_ms), 0.95) AS p95
+        FROM checks
+        WHERE site_id = ${site.id} AND checked_at >= date_trunc('hour', now(), 'UTC') - interval '24 hours'`;
+      assert.deepEqual(site.responseTimeMs, percentiles, `${site.id} percentiles`);
       assert.deepEqual(site.regions.map((r: { region: string }) => r.region), ["eu", "us"]);
       assert.equal(site.url, undefined);
     }
@@ -77,7 +107,8 @@ Deno.test("serve: /api/v1/sites reports the uptime that SQL computes from the ra
     const raw = await sql<{ day: Date; uptime: number }[]>`
       SELECT date_trunc('day', checked_at, 'UTC') AS day,
              (count(*) FILTER (WHERE up))::float8 / count(*) AS uptime
-      FROM checks WHERE site_id = 'shop' AND region = 'eu'
+      FROM checks
+      WHERE site_id = 'shop' AND region = 'eu' AND checked_at >= now() - interval '90 days'
       GROUP BY 1 ORDER BY 1`;
     assert.deepEqual(
       days.buckets.map((b: { start: string; uptime: number }) => [b.start, b.uptime]),
