@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { backoffMs } from "../backoff.ts";
 import type { Logger } from "../log.ts";
 import type { Channel } from "./channels/channel.ts";
 import { issueLine } from "../text.ts";
@@ -40,11 +41,6 @@ export interface Delivery {
 
 /** How often each channel looks for due notifications when not woken. */
 const POLL_MS = 1_000;
-
-/** The wait before attempt `failures + 1`: 1 s, 2 s, 4 s … up to 5 min. */
-function retryDelayMs(failures: number): number {
-  return Math.min(300_000, 1_000 * 2 ** Math.min(failures - 1, 20));
-}
 
 /**
  * Starts one delivery loop per channel.
@@ -107,7 +103,8 @@ export function startDelivery(
     } catch (error) {
       if (stopping.signal.aborted) return;
       const failures = entry.attempts + 1;
-      const nextAttemptAt = new Date(now().getTime() + retryDelayMs(failures));
+      const delayMs = backoffMs(failures, { firstMs: 1_000, maxMs: 300_000 });
+      const nextAttemptAt = new Date(now().getTime() + delayMs);
       // Channel errors never carry a URL's token or a password (see channels/channel.ts).
       const message = (error as Error).message;
       log.warn("notification not delivered, will try again", {

@@ -9,7 +9,7 @@ import { connectDatabase, pingDatabase, type Sql } from "../db/client.ts";
 import { ServiceError } from "../errors.ts";
 import { ensureTopic } from "../kafka/admin.ts";
 import { createKafka, type KafkaClient } from "../kafka/client.ts";
-import { backoffMs, sleep } from "../kafka/backoff.ts";
+import { backoffMs, sleep } from "../backoff.ts";
 import { describeKafkaError } from "../kafka/errors.ts";
 import type { Logger } from "../log.ts";
 

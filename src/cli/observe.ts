@@ -22,7 +22,7 @@ const PROBE_TIMEOUT_MS = 3_000;
 export type ServiceName = "kafka" | "database";
 
 /** The metrics of a command, and the endpoint serving them if one was asked for. */
-export interface Observation {
+interface Observation {
   readonly metrics: Metrics;
   /** Until the service is reached, `/healthz` gives this reason it is not. */
   unreachable(service: ServiceName, reason: string): void;

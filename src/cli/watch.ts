@@ -15,7 +15,7 @@ import { connectDatabase, type Sql } from "../db/client.ts";
 import { openIncidents } from "../db/alerts.ts";
 import { kafkaTail } from "../watch/source.ts";
 import { recentCheckIds } from "../watch/seen.ts";
-import { keepsRegion } from "../watch/state.ts";
+import { keepsRegion } from "../watch/table.ts";
 import { jsonLine, printable } from "../text.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 
@@ -43,12 +43,13 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
       `--minutes must be a positive number: current value is "${options.minutes}"`,
     );
   }
+  const windowMs = minutes * 60_000;
   const regions = regionsOf(options.region ?? []);
   const { settings, log } = prepare(context);
   const interactive = options.terminal && !options.plain && !options.json;
   // The Kafka client's own lines would tear the interactive screen; its footer tells its state.
   const kafka = createKafka(settings.kafka, interactive ? SILENT : log);
-  const source = kafkaTail({ kafka, topic: settings.kafka.topic, backfillMs: minutes * 60_000 });
+  const source = kafkaTail({ kafka, topic: settings.kafka.topic, backfillMs: windowMs });
 
   if (interactive) {
     const { createElement, render, WatchApp } = await loadInk();
@@ -59,7 +60,7 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
     const app = render(
       createElement(WatchApp, {
         source: sql === undefined ? source : withIncidents(source, sql),
-        windowMs: minutes * 60_000,
+        windowMs,
         regions,
         broker: settings.kafka.brokers.join(","),
         topic: settings.kafka.topic,

@@ -8,23 +8,12 @@
  *
  * @module
  */
-import type { Buffer } from "node:buffer";
-import { Consumer } from "@platformatic/kafka";
-import type { Logger } from "../log.ts";
 import { type RawMessage, textKeyOf } from "./batch.ts";
-import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
-import { memberOptions, RAW_BYTES } from "./consumer.ts";
-import { describeKafkaError, kafkaFailure } from "./errors.ts";
+import { type GroupMember, leaveGroup, memberOptions, openConsumer } from "./consumer.ts";
+import { kafkaFailure } from "./errors.ts";
 
 /** Options of {@link followAssignedRows}. */
-export interface AssignedRowsOptions {
-  readonly kafka: KafkaClient;
-  readonly topic: string;
-  /** The group whose members share the topic's partitions. */
-  readonly groupId: string;
-  /** How long the group waits for a silent member before giving its partitions to others. */
-  readonly sessionTimeoutMs?: number;
-  readonly log: Logger;
+export interface AssignedRowsOptions extends GroupMember {
   /**
    * Told the rows of the partitions assigned now, each time they change (changes that arrive
    * together are told once). Keys that are not UTF-8 are left out.
@@ -46,16 +35,10 @@ const SETTLE_MS = 50;
 /** Joins the group and follows its partitions' rows; resolves once it asked to join. */
 export async function followAssignedRows(options: AssignedRowsOptions): Promise<AssignedRows> {
   const { topic, log } = options;
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-    ...setupOf(options.kafka).options,
-    ...memberOptions(options.groupId, options.sessionTimeoutMs),
+  const { consumer, crashed, fail } = openConsumer(options.kafka, {
+    ...memberOptions(options),
     maxWaitTime: 500,
-    deserializers: RAW_BYTES,
   });
-  const { promise: crashed, reject: rejectCrash } = Promise.withResolvers<never>();
-  crashed.catch(() => {}); // observed through the returned promise
-  consumer.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
-  logBrokerEvents(consumer, log);
 
   /** Every partition's rows read so far, assigned now or before. */
   const partitions = new Map<number, Map<string, Uint8Array>>();
@@ -113,17 +96,14 @@ export async function followAssignedRows(options: AssignedRowsOptions): Promise<
       throw kafkaFailure(error);
     });
   stream.on("data", receive);
-  stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
+  stream.on("error", fail);
 
   return {
     crashed,
-    async stop() {
+    stop() {
       stopped = true;
       clearTimeout(pending);
-      await stream.close().catch(() => {});
-      await consumer.close(true).catch((error) => {
-        log.warn("kafka consumer did not leave its group", { error: describeKafkaError(error) });
-      });
+      return leaveGroup(consumer, stream, log);
     },
   };
 }

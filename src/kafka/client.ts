@@ -7,7 +7,7 @@
 import type { Base, BaseOptions, SASLOptions } from "@platformatic/kafka";
 import type { Settings } from "../config/settings.ts";
 import { readPem } from "../config/pem.ts";
-import { backoffMs } from "./backoff.ts";
+import { backoffMs } from "../backoff.ts";
 import type { Logger } from "../log.ts";
 
 const LIBRARY = Symbol("kafka client library");

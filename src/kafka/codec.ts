@@ -5,6 +5,7 @@
  * @module
  */
 import { CHECK_RESULT_VERSION, type CheckResult, checkResultSchema } from "../check/result.ts";
+import { issueLine } from "../text.ts";
 import type { KafkaBatch, KafkaMessage } from "./batch.ts";
 
 /** A Kafka message ready to send. */
@@ -52,8 +53,8 @@ export function decodeCheckResult(
   }
   const parsed = checkResultSchema.safeParse(data);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    return { ok: false, reason: `Message is not a valid check result: ${issues.join("; ")}` };
+    const issues = parsed.error.issues.map(issueLine).join("; ");
+    return { ok: false, reason: `Message is not a valid check result: ${issues}` };
   }
   return { ok: true, result: parsed.data };
 }

@@ -7,22 +7,27 @@
  * @module
  */
 import type { Buffer } from "node:buffer";
-import { Consumer } from "@platformatic/kafka";
+import { Consumer, type ConsumerOptions as LibraryConsumerOptions } from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
-import { backoffMs, settledWithin, sleep } from "./backoff.ts";
+import { backoffMs, settledWithin, sleep } from "../backoff.ts";
 import { type KafkaBatch, messageOf, type RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { describeKafkaError, kafkaFailure } from "./errors.ts";
 import { followHighWatermarks } from "./watermarks.ts";
 
-/** Options of {@link startConsumer}. */
-export interface ConsumerOptions {
+/** A member of a consumer group, reading a topic. */
+export interface GroupMember {
   readonly kafka: KafkaClient;
   readonly topic: string;
+  /** The group whose members share the topic's partitions. */
   readonly groupId: string;
   /** How long the group waits for a silent member before reassigning its partitions. */
   readonly sessionTimeoutMs?: number;
   readonly log: Logger;
+}
+
+/** Options of {@link startConsumer}. */
+export interface ConsumerOptions extends GroupMember {
   /** Handles one partition's batch; must be idempotent. Rejecting means "try again". */
   readonly handle: (batch: KafkaBatch) => Promise<void>;
   /** Wait before retry number `failures`; defaults to {@link backoffMs}. */
@@ -54,9 +59,8 @@ const COMMIT_GRACE_MS = 5_000;
 export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
   const { topic, log } = options;
   const batchBytes = options.batchBytes ?? 1_048_576;
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-    ...setupOf(options.kafka).options,
-    ...memberOptions(options.groupId, options.sessionTimeoutMs),
+  const { consumer, crashed, fail, crash } = openConsumer(options.kafka, {
+    ...memberOptions(options),
     // The broker answers once it has a full batch or the linger is over (which bounds stop()).
     minBytes: batchBytes,
     maxBytesPerPartition: batchBytes,
@@ -64,13 +68,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     maxWaitTime: options.lingerMs ?? 100,
     // The next fetch waits until the last one's messages were taken: one fetch held at most.
     highWaterMark: 1,
-    deserializers: RAW_BYTES,
   });
-  const { promise: crashed, reject: rejectCrash } = Promise.withResolvers<never>();
-  crashed.catch(() => {}); // observed through the returned promise
-  // The library retries without limit what can be retried: what reaches here is for good.
-  consumer.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
-  logBrokerEvents(consumer, log);
   consumer.on("consumer:group:join", ({ generationId, assignments }) => {
     const partitions = assignments?.flatMap((a) => a.partitions).join(",");
     log.debug("kafka: joined the group", { groupId: options.groupId, generationId, partitions });
@@ -98,7 +96,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   // Read, not flowing: what is not taken stays in the stream, which fetches again once it is empty.
   stream.on("readable", () => wake());
   signal.addEventListener("abort", () => wake());
-  stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
+  stream.on("error", fail);
 
   const assigned = (partition: number) =>
     !!consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition));
@@ -165,7 +163,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     );
   }
 
-  const running = run().catch(rejectCrash);
+  const running = run().catch(crash);
   log.info("consumer started", { topic, groupId: options.groupId });
 
   return {
@@ -184,16 +182,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       // The batch in hand ends within handleTimeoutMs, and its commit within COMMIT_GRACE_MS.
       await running;
       marks.close();
-      await stream.close().catch(() => {});
-      await consumer.close(true).catch((error) => {
-        log.warn("kafka consumer did not leave its group", { error: describeKafkaError(error) });
-      });
+      await leaveGroup(consumer, stream, log);
     },
   };
 }
 
 /** How every consumer of ours is a member of its group. */
-export function memberOptions(groupId: string, sessionTimeoutMs = 30_000) {
+export function memberOptions({ groupId, sessionTimeoutMs = 30_000 }: GroupMember) {
   return {
     groupId,
     // A broker away for a while is waited for, as the producer does.
@@ -207,11 +202,39 @@ export function memberOptions(groupId: string, sessionTimeoutMs = 30_000) {
   };
 }
 
-/** Keys, values and headers as the bytes they are: their readers judge them. */
-export const RAW_BYTES = { key: raw, value: raw, headerKey: raw, headerValue: raw };
+type RawConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 
-function raw(data?: Buffer): Buffer | undefined {
-  return data;
+/**
+ * A consumer of the library on the cluster, its broker events logged; keys, values and headers
+ * stay the bytes they are (the library's default), for their readers to judge. `crashed` rejects
+ * on a failure for good: `fail()` takes the library's (told by {@link kafkaFailure}), `crash()` a
+ * bug of ours, as it is.
+ */
+export function openConsumer(
+  kafka: KafkaClient,
+  options: Partial<LibraryConsumerOptions<Buffer, Buffer, Buffer, Buffer>> & { groupId: string },
+) {
+  const { options: base, log } = setupOf(kafka);
+  const consumer: RawConsumer = new Consumer({ ...base, ...options });
+  const { promise: crashed, reject: crash } = Promise.withResolvers<never>();
+  crashed.catch(() => {}); // observed by the caller
+  // The library retries without limit what can be retried: what reaches here is for good.
+  const fail = (error: unknown) => crash(kafkaFailure(error));
+  consumer.on("error", fail);
+  logBrokerEvents(consumer, log);
+  return { consumer, crashed, fail, crash };
+}
+
+/** Closes the stream, then leaves the group so that the others take its partitions over at once. */
+export async function leaveGroup(
+  consumer: RawConsumer,
+  stream: { close(): Promise<void> },
+  log: Logger,
+): Promise<void> {
+  await stream.close().catch(() => {});
+  await consumer.close(true).catch((error) => {
+    log.warn("kafka consumer did not leave its group", { error: describeKafkaError(error) });
+  });
 }
 
 /**

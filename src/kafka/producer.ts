@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { compatibilityPartitioner, CompressionAlgorithms, Producer } from "@platformatic/kafka";
 import type { CheckResult } from "../check/result.ts";
 import type { Logger } from "../log.ts";
-import { backoffMs, settledWithin, sleep } from "./backoff.ts";
+import { backoffMs, settledWithin, sleep } from "../backoff.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { encodeCheckResult, type EncodedMessage } from "./codec.ts";
 import { describeKafkaError } from "./errors.ts";

@@ -5,10 +5,9 @@
  *
  * @module
  */
-import type { Buffer } from "node:buffer";
-import { Consumer } from "@platformatic/kafka";
 import { type KafkaBatch, type KafkaMessage, messageOf, type RawMessage } from "./batch.ts";
-import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
+import type { KafkaClient } from "./client.ts";
+import { openConsumer } from "./consumer.ts";
 import { kafkaFailure } from "./errors.ts";
 import { listTopics } from "./admin.ts";
 import { followHighWatermarks } from "./watermarks.ts";
@@ -39,24 +38,10 @@ export interface Tail {
 }
 
 /**
- * Starts tailing the topic.
+ * Starts tailing the topic; resolves once every partition has its starting offset.
  *
- * @param kafka The cluster.
- * @param options Topic, start time and what to tell.
- * @returns The running tail, once every partition has its starting offset.
  * @throws {Error} When the cluster cannot be reached or the topic does not exist (nothing is left
  *   connected then).
- *
- * @example
- * ```ts ignore
- * import { startTail } from "./tail.ts";
- * const tail = await startTail(kafka, {
- *   topic: "checks",
- *   sinceMs: Date.now() - 900_000,
- *   onBatch: (batch) => console.log(batch.partition, batch.messages.length),
- * });
- * await tail.stop();
- * ```
  */
 export async function startTail(kafka: KafkaClient, options: TailOptions): Promise<Tail> {
   const { topic } = options;
@@ -66,16 +51,10 @@ export async function startTail(kafka: KafkaClient, options: TailOptions): Promi
   if (!topics.includes(topic)) {
     throw new Error(`Topic "${topic}" does not exist yet (monitor produce creates it)`);
   }
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-    ...setupOf(kafka).options,
+  const { consumer, crashed, fail } = openConsumer(kafka, {
     groupId: `monitor-watch-${crypto.randomUUID()}`,
     maxWaitTime: 250,
   });
-  let rejectCrash: (error: Error) => void = () => {};
-  const crashed = new Promise<never>((_, reject) => rejectCrash = reject);
-  crashed.catch(() => {}); // observed by the caller; never an unhandled rejection
-  consumer.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
-  logBrokerEvents(consumer, setupOf(kafka).log);
   const stop = () => consumer.close(true).catch(() => {});
   try {
     const offsets = await consumer.listOffsets({
@@ -110,7 +89,7 @@ export async function startTail(kafka: KafkaClient, options: TailOptions): Promi
       gathered.messages.push(messageOf(message));
       gathered.lastOffset = message.offset;
     });
-    stream.on("error", (error: unknown) => rejectCrash(kafkaFailure(error)));
+    stream.on("error", fail);
     return {
       crashed,
       async stop() {

@@ -7,7 +7,7 @@
  */
 import { Box, Text } from "ink";
 import stringWidth from "string-width";
-import { duration, MARKS, milliseconds, pad, patternText, truncate } from "./format.ts";
+import { duration, MARKS, milliseconds, pad, patternText, statusText, truncate } from "./format.ts";
 import type { Row } from "./rows.ts";
 import { type RecentCheck, recentChecks } from "./history.ts";
 import type { ConnectionDetails, SiteState } from "./site.ts";
@@ -26,7 +26,6 @@ export interface DetailProps {
 
 /** The pane of one site in one region. */
 export function Detail({ site, row, others, nowMs, height, width }: DetailProps) {
-  const mark = MARKS[row.status];
   const connection = connectionLines(site.details, nowMs, width);
   const checks = recentChecks(site.recent).reverse().slice(
     0,
@@ -35,9 +34,8 @@ export function Detail({ site, row, others, nowMs, height, width }: DetailProps)
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate">
-        <Text color={mark.color}>{mark.symbol} {mark.word}</Text> {site.siteName} ({site.siteId}) —
-        {" "}
-        {site.url}
+        <Text color={MARKS[row.status].color}>{statusText(row.status)}</Text> {site.siteName}{" "}
+        ({site.siteId}) — {site.url}
       </Text>
       <Text dimColor wrap="truncate">
         p95 {milliseconds(row.p95Ms)} · uptime {(row.uptime * 100).toFixed(1)}% · every{" "}
@@ -53,10 +51,7 @@ export function Detail({ site, row, others, nowMs, height, width }: DetailProps)
 
 /** `region eu · checker web-1:4242 · also us ✔ up, ap ✖ down` */
 function originLine(site: SiteState, others: readonly Row[]): string {
-  const also = others.map((other) => {
-    const mark = MARKS[other.status];
-    return `${other.region} ${mark.symbol} ${mark.word}`;
-  });
+  const also = others.map((other) => `${other.region} ${statusText(other.status)}`);
   return [
     `region ${site.region}`,
     `checker ${site.checker}`,

@@ -15,6 +15,11 @@ export const MARKS: Readonly<Record<Status, { symbol: string; word: string; colo
   stale: { symbol: "?", word: "stale", color: "gray" },
 };
 
+/** A status as it reads without colour: `✔ up`. */
+export function statusText(status: Status): string {
+  return `${MARKS[status].symbol} ${MARKS[status].word}`;
+}
+
 /**
  * `text` cut or padded to exactly `width` terminal columns (at least 2), the last one blank: a CJK
  * character or an emoji takes two, a combining mark none.

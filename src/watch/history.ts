@@ -13,7 +13,7 @@ import { type CheckResult, ERROR_KINDS } from "../check/result.ts";
 import { printable } from "../text.ts";
 
 /** How many recent checks of a row are kept (for the sparkline, the window figures, the pane). */
-export const RECENT_CHECKS = 120;
+const RECENT_CHECKS = 120;
 
 /**
  * Checks a store holds: room to append 24 before it is copied. Every store is this size, so that
@@ -100,7 +100,7 @@ function checkAt(history: History, index: number): RecentCheck {
   const message = fields >>> 17;
   return {
     checkedAtMs: checkedAtMsOf(history, index),
-    up: (fields & (1 << 10)) !== 0,
+    up: upOf(history, index),
     statusCode: (fields & 1023) || null,
     responseTimeMs: responseTimeMsOf(history, index),
     patternMatched: pattern === 0 ? null : pattern === 1,

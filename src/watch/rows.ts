@@ -29,7 +29,10 @@ export interface Row {
 }
 
 /** @returns What a site's row shows at `nowMs`, with p95 and uptime over `windowMs`. */
-export function rowOf(site: SiteState, windowMs: number, nowMs: number): Row {
+export function rowOf(
+  site: SiteState,
+  { windowMs, nowMs }: Pick<WatchState, "windowMs" | "nowMs">,
+): Row {
   const recent = recentChecks(site.recent);
   const last = recent.at(-1)!;
   const inWindow = recent.filter((c) => c.checkedAtMs >= nowMs - windowMs);
@@ -59,7 +62,7 @@ function nearestRank(values: number[], q: number): number {
 
 /** @returns Every row the filter lets through, in order (the view derives only those on screen). */
 export function rowsOf(state: WatchState): Row[] {
-  return displayed(state).shown.map((site) => rowOf(site, state.windowMs, state.nowMs));
+  return displayed(state).shown.map((site) => rowOf(site, state));
 }
 
 /**
@@ -71,9 +74,7 @@ export function windowOf(state: WatchState, room: number): { rows: Row[]; total:
   const { shown } = displayed(state);
   const at = Math.max(0, selectedIndex(state));
   const first = Math.min(Math.max(0, at - room + 1), Math.max(0, shown.length - room));
-  const rows = shown.slice(first, first + room).map((site) =>
-    rowOf(site, state.windowMs, state.nowMs)
-  );
+  const rows = shown.slice(first, first + room).map((site) => rowOf(site, state));
   return { rows, total: shown.length };
 }
 
@@ -82,6 +83,6 @@ export function otherRegions(state: WatchState, site: SiteState): Row[] {
   const table = displayed(state);
   return table.regions.flatMap((region) => {
     const other = region === site.region ? undefined : siteAt(table, site.siteId, region);
-    return other === undefined ? [] : [rowOf(other, state.windowMs, state.nowMs)];
+    return other === undefined ? [] : [rowOf(other, state)];
   });
 }

@@ -128,14 +128,10 @@ export function settle(site: SiteState): void {
 }
 
 const NO_DETAILS: ConnectionDetails = { ...NO_CONNECTION_DETAILS, certExpiresAt: null };
+const DETAIL_KEYS = Object.keys(NO_DETAILS) as (keyof ConnectionDetails)[];
 
 function detailsOf(result: CheckResult): ConnectionDetails {
-  if (
-    result.remoteAddress === null && result.dnsMs === null && result.connectMs === null &&
-    result.tlsMs === null && result.firstByteMs === null && result.transferMs === null &&
-    result.httpVersion === null && result.tlsVersion === null && result.certSubject === null &&
-    result.certIssuer === null && result.certAltNames === null && result.certExpiresAt === null
-  ) return NO_DETAILS;
+  if (DETAIL_KEYS.every((key) => result[key] === null)) return NO_DETAILS;
   // The certificate's names come from whatever server answered.
   const text = (value: string | null) => value === null ? null : printable(value);
   return {

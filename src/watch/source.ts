@@ -8,7 +8,7 @@
  */
 import { printable } from "../text.ts";
 import type { CheckResult } from "../check/result.ts";
-import { backoffMs, sleep } from "../kafka/backoff.ts";
+import { backoffMs, sleep } from "../backoff.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import { decodeCheckResult } from "../kafka/codec.ts";
 import { startTail, type Tail } from "../kafka/tail.ts";

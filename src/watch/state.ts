@@ -120,11 +120,6 @@ export function initialState(
   };
 }
 
-/** @returns Whether results from `region` are kept when `regions` are asked for (all: none). */
-export function keepsRegion(regions: readonly string[], region: string): boolean {
-  return regions.length === 0 || regions.includes(region);
-}
-
 /**
  * Applies an event. The rows of `state.live` change in place; the state is a new object whenever
  * the screen would change.

@@ -104,6 +104,11 @@ export interface Arrangement {
 /** Beyond this share of the rows moving, sorting all of them again costs less. */
 const WHOLESALE = 1 / 8;
 
+/** @returns Whether results from `region` are kept when `regions` are asked for (all: none). */
+export function keepsRegion(regions: readonly string[], region: string): boolean {
+  return regions.length === 0 || regions.includes(region);
+}
+
 /** @returns A table of no rows. */
 export function emptyTable(): Table {
   return { rows: new Map(), siteIds: new Set(), regions: [], batches: 0, order: [], shown: [] };
@@ -139,9 +144,8 @@ export function addResults(
   const changed: SiteState[] = [];
   const added: SiteState[] = [];
   const batch = ++table.batches;
-  const { regions } = arrangement;
   for (const result of results) {
-    if (regions.length > 0 && !regions.includes(result.region)) continue;
+    if (!keepsRegion(arrangement.regions, result.region)) continue;
     // Found by the id and region as the result spells them: printable already when they find one.
     let site = siteAt(table, result.siteId, result.region);
     if (site === undefined) {
@@ -166,14 +170,18 @@ export function addResults(
   }
   if (changed.length === 0) return false;
   for (const site of changed) settle(site);
-  const compare = comparator(arrangement.sort, arrangement.nowMs);
-  if (changed.length > table.order.length * WHOLESALE) {
-    table.order = table.order.concat(added).sort(compare);
-  } else {
-    move(table.order, new Set(changed), compare);
-  }
+  reorder(table, changed, comparator(arrangement.sort, arrangement.nowMs), added);
   table.shown = filtered(table.order, arrangement.filter);
   return true;
+}
+
+/** Puts `moving` (and the new rows `added`) in their places: one by one, or all sorted again. */
+function reorder(table: Table, moving: SiteState[], compare: Compare, added: SiteState[] = []) {
+  if (moving.length > table.order.length * WHOLESALE) {
+    table.order = table.order.concat(added).sort(compare);
+  } else {
+    move(table.order, new Set(moving), compare);
+  }
 }
 
 /** Takes `moving` (in `order` or not) out of `order` and puts them back in their places, in place. */
@@ -211,8 +219,7 @@ export function rearrange(table: Table, before: Arrangement, after: Arrangement)
       statusAt(s, before.nowMs) !== statusAt(s, after.nowMs)
     );
     if (turned.length === 0 && after.filter === before.filter) return;
-    if (turned.length > table.order.length * WHOLESALE) table.order.sort(compare);
-    else if (turned.length > 0) move(table.order, new Set(turned), compare);
+    if (turned.length > 0) reorder(table, turned, compare);
   } else if (after.filter === before.filter) {
     return;
   }

@@ -8,7 +8,15 @@
 import { printable } from "../text.ts";
 import { Box, Text } from "ink";
 import { Detail } from "./detail.tsx";
-import { duration, MARKS, milliseconds, pad, patternText, sparkline } from "./format.ts";
+import {
+  duration,
+  MARKS,
+  milliseconds,
+  pad,
+  patternText,
+  sparkline,
+  statusText,
+} from "./format.ts";
 import { otherRegions, type Row, rowOf, windowOf } from "./rows.ts";
 import { displayed, selectedSite, type WatchState } from "./state.ts";
 
@@ -68,9 +76,12 @@ function layout(width: number, regionWidth: number): { columns: Column[]; nameWi
  *   Down move by), a line going to the filter while there is one.
  */
 export function tableRoom(state: WatchState, height: number): number {
-  const filterLine = state.editingFilter || state.filter !== "";
   // The header and the footer's lines.
-  return Math.max(1, height - 1 - footerLines(state) - (filterLine ? 1 : 0));
+  return Math.max(1, height - 1 - footerLines(state) - (hasFilterLine(state) ? 1 : 0));
+}
+
+function hasFilterLine(state: WatchState): boolean {
+  return state.editingFilter || state.filter !== "";
 }
 
 /** The footer's lines: keys and status, and the open incidents when there are any. */
@@ -82,21 +93,20 @@ function footerLines(state: WatchState): number {
 export function WatchView(props: WatchViewProps) {
   const { state, width, height } = props;
   const site = state.detail ? selectedSite(state) : undefined;
-  const body = height - 1 - footerLines(state); // the header, the footer
   return (
     <Box flexDirection="column" width={width}>
       {site !== undefined
         ? (
           <Detail
             site={site}
-            row={rowOf(site, state.windowMs, state.nowMs)}
+            row={rowOf(site, state)}
             others={otherRegions(state, site)}
             nowMs={state.nowMs}
-            height={body + 1}
+            height={height - footerLines(state)}
             width={width}
           />
         )
-        : <Table {...props} height={body} />}
+        : <Table {...props} />}
       <Footer {...props} />
     </Box>
   );
@@ -112,17 +122,16 @@ function Table(props: WatchViewProps) {
     Math.max(REGION_WIDTH.min, ...regions.map((r) => r.length + 1)),
   );
   const { columns, nameWidth } = layout(width, regionWidth);
-  const filterLine = state.editingFilter || state.filter !== "";
-  const { rows, total } = windowOf(state, tableRoom(state, height + 1 + footerLines(state)));
+  const { rows, total } = windowOf(state, tableRoom(state, height));
   return (
-    <Box flexDirection="column" height={height + 1}>
+    <Box flexDirection="column" height={height - footerLines(state)}>
       <Text bold wrap="truncate">
         {pad("status", STATUS_WIDTH)}
         {pad("site", nameWidth)}
         {regionWidth > 0 && pad("region", regionWidth)}
         {columns.map((c) => pad(c.title, c.width, c.right)).join("")}
       </Text>
-      {filterLine && (
+      {hasFilterLine(state) && (
         <Text color="cyan" wrap="truncate">
           filter: {state.filter}
           {state.editingFilter ? "▏ (Enter to keep, Esc to close)" : "  (Esc clears)"}
@@ -134,7 +143,7 @@ function Table(props: WatchViewProps) {
         const isSelected = row.key === state.selected;
         return (
           <Text key={row.key} inverse={isSelected} wrap="truncate">
-            <Text color={mark.color}>{pad(`${mark.symbol} ${mark.word}`, STATUS_WIDTH)}</Text>
+            <Text color={mark.color}>{pad(statusText(row.status), STATUS_WIDTH)}</Text>
             {pad(row.siteName, nameWidth)}
             {regionWidth > 0 && pad(row.region, regionWidth)}
             {columns.map((c) => pad(c.cell(row, nowMs), c.width, c.right)).join("")}

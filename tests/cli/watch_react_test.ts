@@ -50,7 +50,7 @@ async function staticGraph(entry: string): Promise<Set<string>> {
 
 Deno.test("monitor watch loads React and ink only after choosing React's production build", async () => {
   const loaded = [...await staticGraph("src/cli/watch.ts")];
-  assert.ok(loaded.some((specifier) => specifier.endsWith("/src/watch/state.ts")), "graph read");
+  assert.ok(loaded.some((specifier) => specifier.endsWith("/src/watch/table.ts")), "graph read");
   const early = loaded.filter((specifier) =>
     /^npm:\/?(react|ink)@/.test(specifier) || specifier.endsWith(".tsx")
   );
