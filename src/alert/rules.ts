@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { formatDuration, parseDurationMs } from "../config/duration.ts";
+import { durationSchema, formatDuration, parseDurationMs } from "../config/duration.ts";
 import type { BuiltSite } from "../config/sites.ts";
 import {
   type ProblemContext,
@@ -26,23 +26,10 @@ export const ALERT_DEFAULTS = {
   maxRegions: 100,
 } as const;
 
-const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
-const DURATION_HINT = 'must be a duration such as "2s" or "500ms"';
 /** A channel's name: its key in the `channels` map. */
 export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** What {@link CHANNEL_NAME} allows, for messages. */
 export const CHANNEL_NAME_HINT = 'must be 1 to 64 letters, digits, ".", "_" or "-"';
-
-/** A duration as written (`"2s"`, `"1m30s"`), within bounds. */
-export function durationSchema(minMs: number, maxMs: number) {
-  return z.string({ error: DURATION_HINT }).regex(DURATION, { error: DURATION_HINT })
-    .refine((text) => (parseDurationMs(text) ?? minMs) >= minMs, {
-      error: `must be at least ${formatDuration(minMs)}`,
-    })
-    .refine((text) => (parseDurationMs(text) ?? maxMs) <= maxMs, {
-      error: `must be at most ${formatDuration(maxMs)}`,
-    });
-}
 
 const REGIONS_HINT = {
   error: `must be a number of regions from 1 to ${ALERT_DEFAULTS.maxRegions}, or "majority"`,

@@ -4,7 +4,7 @@
  * @module
  */
 import { insecureSettings, readSettings, type Settings } from "../config/settings.ts";
-import { readSettingFile } from "../config/text_file.ts";
+import { readSmallFile } from "../config/text_file.ts";
 import { createLogger, type Logger } from "../log.ts";
 
 /** The outside world of a command. */
@@ -29,7 +29,7 @@ export const SUMMARY_INTERVAL_MS = 60_000;
  * @throws {SettingsError} Listing every invalid setting and unreadable PEM file.
  */
 export function prepare(context: CliContext): { settings: Settings; log: Logger } {
-  const settings = readSettings(context.env, { readFile: readSettingFile });
+  const settings = readSettings(context.env, { readFile: readSmallFile });
   const log = createLogger(
     settings.logLevel,
     (line) => context.writeErr(`${line}\n`),

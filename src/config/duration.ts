@@ -3,9 +3,11 @@
  *
  * @module
  */
+import { z } from "zod";
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
 
 /** A duration such as `"1m30s"` in whole milliseconds; `undefined` when it is none. */
 export function parseDurationMs(text: string): number | undefined {
@@ -26,6 +28,27 @@ export function formatDuration(ms: number): string {
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
   if (ms % 1_000 === 0 && ms > 0) return `${ms / 1_000}s`;
   return `${ms}ms`;
+}
+
+/**
+ * A duration as written (`"2s"`, `"1m30s"`) from `minMs` to `maxMs`; `hint` is the message for
+ * text that is no duration. Each check stops the next: one problem, one message.
+ */
+export function durationSchema(
+  minMs: number,
+  maxMs: number,
+  hint = 'must be a duration such as "2s" or "500ms"',
+) {
+  return z.string({ error: hint })
+    .regex(DURATION, { error: hint, abort: true })
+    .refine((text) => parseDurationMs(text)! >= minMs, {
+      error: `must be at least ${formatDuration(minMs)}`,
+      abort: true,
+    })
+    .refine((text) => parseDurationMs(text)! <= maxMs, {
+      error: `must be at most ${formatDuration(maxMs)}`,
+      abort: true,
+    });
 }
 
 const UNITS = [["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]] as const;
@@ -102,7 +125,10 @@ function sameLength(low: string, high: string): string[] {
   const nines = "9".repeat(lowRest.length);
   const ways: string[] = [];
   let [from, to] = [Number(l), Number(h)];
-  if (lowRest !== zeros) ways.push(...sameLength(lowRest, nines).map((way) => l + way)), from++;
+  if (lowRest !== zeros) {
+    ways.push(...sameLength(lowRest, nines).map((way) => l + way));
+    from++;
+  }
   if (highRest !== nines) to--;
   if (from <= to) {
     const digit = from === to ? String(from) : `[${from}-${to}]`;

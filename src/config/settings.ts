@@ -134,7 +134,7 @@ export class SettingsError extends ConfigError {
 
 /**
  * Reads the settings, defaults applied; a SettingsError lists every problem, never a secret. With
- * `readFile` (e.g. `readSettingFile`), every file a setting names must be readable PEM.
+ * `readFile` (e.g. `readSmallFile`), every file a setting names must be readable PEM.
  */
 export function readSettings(
   env: Environment,

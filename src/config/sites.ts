@@ -7,7 +7,7 @@
 import { isAbsolute, join } from "node:path";
 import { RE2JS } from "re2js";
 import { quoted } from "../text.ts";
-import { osReason } from "./text_file.ts";
+import { readSmallFile } from "./text_file.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { EVERY_NAME_A_WORD, interpolateEnv } from "./interpolate.ts";
 import { caCertificates } from "./pem.ts";
@@ -17,7 +17,6 @@ import {
   MAX_PATTERN_SOURCE_CHARS,
   type METHODS,
   patternSource,
-  type SiteEntry,
   type SiteKeys,
   siteKeysSchema,
   type SiteOptions,
@@ -106,7 +105,6 @@ function buildSites(
   const { report } = context;
   const shown = (path: KeyPath, used: string) => shownValue(context.written, path, used);
   const defaults: SiteOptions = file.defaults ?? {};
-  checkStatusRanges(defaults, ["defaults"], context);
   const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], context);
   const firstIndexById = new Map<string, number>();
   // One compiled expression per distinct pattern: thousands of sites often share one, and each
@@ -131,7 +129,6 @@ function buildSites(
       const id = shown(at("id"), site.id);
       report(at("id"), `"${id}" is already the id of sites[${seenAt}]: ids must be unique`);
     }
-    checkStatusRanges(site, ["sites", index], context);
     const from = (key: keyof SiteOptions): KeyPath =>
       site[key] !== undefined ? at(key) : ["defaults", key];
 
@@ -201,18 +198,6 @@ function buildSites(
   });
 }
 
-function checkStatusRanges(
-  options: SiteOptions | SiteEntry,
-  at: KeyPath,
-  { report, written }: FileContext,
-): void {
-  options.expect_status?.forEach((entry, index) => {
-    const path = [...at, "expect_status", index];
-    const [from, to] = statusRange(entry);
-    if (from > to) report(path, `"${shownValue(written, path, String(entry))}" is an empty range`);
-  });
-}
-
 /**
  * The certificates of the CA file named at `at` (relative to the sites file), or null, its problem
  * reported, when it has none or cannot be read: a site's go on the sites topic.
@@ -224,28 +209,17 @@ export function readCaFile(
 ): string | null {
   if (path === undefined) return null;
   const resolved = isAbsolute(path) ? path : join(context.baseDir, path);
-  const shown = quoted(shownValue(context.written, at, path));
-  let problem: string | undefined;
+  const tooLarge = (bytes: number) =>
+    `is ${bytes} bytes: a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (64 KiB) of PEM certificates`;
+  let problem: string;
   try {
-    const info = Deno.statSync(resolved);
-    if (!info.isFile) problem = "is not a file";
-    else if (info.size > MAX_CA_FILE_BYTES) {
-      problem =
-        `is ${info.size} bytes: a CA file may hold at most ${MAX_CA_FILE_BYTES} bytes (64 KiB) of PEM certificates`;
-    }
-  } catch {
-    // Reading it says why.
+    const certificates = caCertificates(readSmallFile(resolved, MAX_CA_FILE_BYTES, tooLarge));
+    if ("pem" in certificates) return certificates.pem;
+    problem = certificates.problem;
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error);
   }
-  if (problem === undefined) {
-    try {
-      const certificates = caCertificates(Deno.readTextFileSync(resolved));
-      if ("pem" in certificates) return certificates.pem;
-      problem = certificates.problem;
-    } catch (error) {
-      problem = `cannot be read: ${osReason(error)}`;
-    }
-  }
-  context.report(at, `${shown} ${problem}`);
+  context.report(at, `${quoted(shownValue(context.written, at, path))} ${problem}`);
   return null;
 }
 

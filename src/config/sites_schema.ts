@@ -7,7 +7,7 @@
 import { RE2JS } from "re2js";
 import { z } from "zod";
 import { NO_CONTROL_CHARACTERS, NO_NUL } from "../text.ts";
-import { durationPattern, formatDuration, parseDurationMs } from "./duration.ts";
+import { durationPattern, durationSchema } from "./duration.ts";
 import { programSize } from "./pattern_size.ts";
 
 /** Bounds that keep a typo from hammering a site or exhausting the monitor. */
@@ -42,7 +42,6 @@ export const LIMITS = {
 /** Methods a check may use. */
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
-const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
 const DURATION_HINT = 'must be a duration such as "30s", "5m" or "1h"';
 const SITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** What {@link SITE_ID} allows, for messages and the README. */
@@ -59,29 +58,28 @@ const loneSurrogate = {
 };
 
 function duration(minMs: number, maxMs: number) {
-  // Each check stops the next: one problem, one message.
-  return z.string({ error: DURATION_HINT })
-    .regex(DURATION, { error: DURATION_HINT, abort: true })
-    .refine((text) => parseDurationMs(text)! >= minMs, {
-      error: `must be at least ${formatDuration(minMs)}`,
-      abort: true,
-    })
-    .refine((text) => parseDurationMs(text)! <= maxMs, {
-      error: `must be at most ${formatDuration(maxMs)}`,
-      abort: true,
-    })
-    // The bounds as a pattern, which the JSON Schema carries (it cannot add parts up): what it
-    // accepts, the program accepts, and no more.
-    .regex(durationPattern(minMs, maxMs), {
-      error:
-        'must be whole numbers of units, largest first and each once, such as "90s" or "1m30s"',
-    });
+  // The bounds as a pattern too, which the JSON Schema carries (it cannot add parts up): what it
+  // accepts, the program accepts, and no more.
+  return durationSchema(minMs, maxMs, DURATION_HINT).regex(durationPattern(minMs, maxMs), {
+    error: 'must be whole numbers of units, largest first and each once, such as "90s" or "1m30s"',
+  });
 }
+
+/** An absolute http(s) URL: of a site, or of a channel. */
+export const httpUrl = z.url({
+  protocol: /^https?$/,
+  hostname: z.regexes.hostname,
+  error: "must be an absolute http(s) URL",
+});
 
 const STATUS_HINT = { error: 'must be a status such as 200 or a range such as "200-299"' };
 const statusEntry = z.union([
   z.int(STATUS_HINT).min(100, STATUS_HINT).max(599, STATUS_HINT),
-  z.string().regex(STATUS_RANGE, STATUS_HINT),
+  z.string().regex(STATUS_RANGE, { ...STATUS_HINT, abort: true })
+    .refine((range) => {
+      const [from, to] = statusRange(range);
+      return from <= to;
+    }, { error: "is an empty range" }),
 ], STATUS_HINT);
 
 /** Keys a site may set and the `defaults` block may provide. */
@@ -235,11 +233,9 @@ export function sitesFileSchemaWith<Alert extends z.ZodType, Channels extends z.
           .describe(
             "Display name; defaults to the id",
           ).optional(),
-        url: z.url({
-          protocol: /^https?$/,
-          hostname: z.regexes.hostname,
-          error: "must be an absolute http(s) URL",
-        }).max(LIMITS.maxUrlChars, { error: `must be at most ${LIMITS.maxUrlChars} characters` })
+        url: httpUrl.max(LIMITS.maxUrlChars, {
+          error: `must be at most ${LIMITS.maxUrlChars} characters`,
+        })
           .refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl)
           .refine((url) => url.isWellFormed(), loneSurrogate).describe(
             "The address to request; ${VAR} takes a value from the environment",

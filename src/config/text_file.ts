@@ -42,7 +42,7 @@ export async function readTextFileAtMost(
 
 async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
   using file = await Deno.open(path);
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let length = 0;
   while (length <= limit) {
     const chunk = new Uint8Array(64 * 1024);
@@ -51,9 +51,7 @@ async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
     chunks.push(chunk.subarray(0, read));
     length += read;
   }
-  const bytes = new Uint8Array(length);
-  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.length), 0);
-  return bytes;
+  return new Uint8Array(await new Blob(chunks).arrayBuffer());
 }
 
 // A newline byte is never part of a multi-byte character: lines can be checked one by one.
@@ -78,10 +76,14 @@ function formatBytes(bytes: number): string {
 }
 
 /**
- * Reads a file a setting names: a regular file of at most 1 MiB (not `/dev/zero` by mistake); an
- * Error's message completes `"path" …`, e.g. "does not exist".
+ * Reads a regular file of at most `maxBytes` (not `/dev/zero` by mistake); an Error's message
+ * completes `"path" …`, e.g. "does not exist", and `tooLarge` says so for a larger file.
  */
-export function readSettingFile(path: string): string {
+export function readSmallFile(
+  path: string,
+  maxBytes = 1024 * 1024,
+  tooLarge = (_bytes: number) => "is larger than 1 MiB: it is not a PEM file",
+): string {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
@@ -93,7 +95,7 @@ export function readSettingFile(path: string): string {
     );
   }
   if (!info.isFile) throw new Error("is not a file");
-  if (info.size > 1024 * 1024) throw new Error("is larger than 1 MiB: it is not a PEM file");
+  if (info.size > maxBytes) throw new Error(tooLarge(info.size));
   try {
     return Deno.readTextFileSync(path);
   } catch (error) {

@@ -7,8 +7,7 @@ import {
   type Document,
   isAlias,
   isMap,
-  isPair,
-  isScalar,
+  isNode,
   isSeq,
   LineCounter,
   parseDocument,
@@ -88,22 +87,11 @@ export function parseYaml(text: string, file: string): YamlSource {
   }
 
   function lineOf(path: KeyPath): number | undefined {
-    let node: unknown = doc.contents;
-    let offset = rangeStart(node);
-    for (const key of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((item) => isPair(item) && scalarValue(item.key) === key);
-        if (pair === undefined) break;
-        offset = rangeStart(pair.value) ?? rangeStart(pair.key) ?? offset;
-        node = pair.value;
-      } else if (isSeq(node) && typeof key === "number" && key < node.items.length) {
-        node = node.items[key];
-        offset = rangeStart(node) ?? offset;
-      } else {
-        break;
-      }
+    for (let depth = path.length; depth >= 0; depth--) {
+      const offset = rangeStart(doc.getIn(path.slice(0, depth), true));
+      if (offset !== undefined) return at(offset);
     }
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+    return undefined;
   }
 
   return { file, data: problems.length > 0 ? undefined : data, problems, lineOf };
@@ -172,7 +160,7 @@ function shapeOf(doc: Document.Parsed): {
       if (around.includes(alias.name)) return { circular: alias, aliases };
       aliases.push(alias);
     }
-    const anchor = (node as { anchor?: string } | null)?.anchor;
+    const anchor = isNode(node) ? node.anchor : undefined;
     const inside = anchor === undefined ? around : [...around, anchor];
     for (const child of children) stack.push([child, depth + 1, inside]);
   }
@@ -199,14 +187,8 @@ function dataProblem(
   return alias === undefined ? where : { ...where, line: at(alias.offset) };
 }
 
-function scalarValue(node: unknown): unknown {
-  return isScalar(node) ? node.value : undefined;
-}
-
 function rangeStart(node: unknown): number | undefined {
-  if (node === null || typeof node !== "object" || !("range" in node)) return undefined;
-  const range = (node as { range?: readonly number[] | null }).range;
-  return range?.[0];
+  return isNode(node) ? node.range?.[0] : undefined;
 }
 
 function firstLine(text: string): string {

@@ -128,11 +128,11 @@ const INVALID: Record<string, string[]> = {
     "invalid-request.yaml:8: sites[1].url refers to ${SITE_BASE_PATH}, which is not set in the environment",
     // Rules across keys too, on the keys without a problem of their own: every problem at once.
     "invalid-request.yaml:9: sites[1].body cannot be sent with method GET: set method to POST or another",
-    'invalid-request.yaml:10: sites[1].expect_status[1] "399-300" is an empty range',
+    'invalid-request.yaml:10: sites[1].expect_status[1] is an empty range: current value is "399-300"',
     "invalid-request.yaml:11: sites[1].follow_redirects must be at most 30: current value is 100",
   ],
   "invalid-ca-file.yaml": [
-    'invalid-ca-file.yaml:2: defaults.ca_file "no-such-ca.pem" cannot be read: No such file or directory',
+    'invalid-ca-file.yaml:2: defaults.ca_file "no-such-ca.pem" does not exist',
     'invalid-ca-file.yaml:6: sites[0].ca_file "valid.yaml" is not a PEM certificate file',
   ],
   "invalid-control-characters.yaml": [
@@ -193,7 +193,7 @@ Deno.test("parseSites() checks rules across fields: a body with GET, an empty ra
 `;
   assert.deepEqual(inlineProblems(text), [
     "4: sites[0].body cannot be sent with method GET: set method to POST or another",
-    '5: sites[0].expect_status[1] "399-300" is an empty range',
+    '5: sites[0].expect_status[1] is an empty range: current value is "399-300"',
   ]);
 });
 

@@ -5,11 +5,12 @@
  * @module
  */
 import { z } from "zod";
-import { parseDurationMs } from "../../config/duration.ts";
+import { durationSchema, parseDurationMs } from "../../config/duration.ts";
 import { EVERY_NAME_A_WORD, interpolateEnv, referencedPaths } from "../../config/interpolate.ts";
 import { type Report, reportIssues, typedIssues } from "../../config/sites_problems.ts";
+import { httpUrl } from "../../config/sites_schema.ts";
 import { formatKeyPath, type KeyPath } from "../../config/yaml_source.ts";
-import { CHANNEL_NAME, CHANNEL_NAME_HINT, durationSchema } from "../rules.ts";
+import { CHANNEL_NAME, CHANNEL_NAME_HINT } from "../rules.ts";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -23,12 +24,6 @@ export type ChannelType = typeof CHANNEL_TYPES[number];
 
 /** A webhook secret shorter than this is guessable. */
 const MIN_SECRET_LENGTH = 16;
-
-const httpUrl = z.url({
-  protocol: /^https?$/,
-  hostname: z.regexes.hostname,
-  error: "must be an absolute http(s) URL",
-});
 
 const timeout = durationSchema(100, 300_000).describe(
   "How long delivering one notification may take (default 10s)",
