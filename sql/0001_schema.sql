@@ -218,7 +218,8 @@ CREATE TABLE check_rollups_hourly (
 -- Checks and failures per site and UTC day, all regions together, maintained by the writer in the
 -- same statement as the hourly ones, from the same inserted rows: 90 rows a site for 90 days
 -- instead of 2,160 per region, for the uptime windows of days and the status page's day bar.
--- (A site's results share a Kafka key, so one writer at a time adds to its row.)
+-- (A site's results share a Kafka key, so one writer at a time adds to its row; during a rebalance
+-- two may, and a statement undone by the other's deadlock goes again, as for the hourly rows.)
 CREATE TABLE check_rollups_daily (
   site_id  text NOT NULL,
   day      timestamptz NOT NULL,

@@ -53,6 +53,7 @@ function visibleOnly(sql: Sql, visible: Visible, column: string): postgres.Pendi
   return visible === null ? sql`` : sql`AND ${sql(column)} = ANY(${visible as string[]})`;
 }
 
+/** 24h: 24 whole hours before this one; 7d, 30d, 90d: that many whole UTC days before today. */
 function windowStart(now: Date, window: UptimeWindow): Date {
   const hours = UPTIME_WINDOWS[window];
   const unit = hours <= 24 ? HOUR_MS : DAY_MS;

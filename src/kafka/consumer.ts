@@ -179,7 +179,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     },
     async stop() {
       stopping.abort();
-      // The batch in hand ends within handleTimeoutMs, and its commit within COMMIT_GRACE_MS.
+      // The batch in hand ends within handleTimeoutMs; the commit in flight and the batch's own
+      // each within COMMIT_GRACE_MS.
       await running;
       marks.close();
       await leaveGroup(consumer, stream, log);

@@ -1,7 +1,8 @@
 /**
  * The recent checks of one row of `monitor watch`, in four 32-bit words a check (its second, its
  * response time in tenths of a millisecond, a digest of its id, and its status code, pattern and
- * error) and each error message once: 120 checks of 30 000 rows take some 70 MiB.
+ * error) and each error message once. Each row holds room for its 120 checks from the start, so
+ * 30 000 rows take some 70 MiB.
  *
  * A history is changed in place, but `p` keeps a copy of it ({@link copyHistory}) on screen, so
  * the words are shared: a copy sees its own range of them, only the history that ends where the
