@@ -40,14 +40,13 @@ export async function readBody(
   const { maxBytes, pattern, budget, signal } = options;
   signal.throwIfAborted();
   const decoded = decode(response);
-  // One buffer growing with the body: it takes the bytes it holds, given back at once.
-  const kept = pattern === null
-    ? undefined
-    : new Uint8Array(new ArrayBuffer(0, { maxByteLength: maxBytes }));
+  // The body so far when it has a pattern to match: its first chunk as it came, then one buffer
+  // growing with it, made only for a second chunk (reserving a resizable buffer costs ~20 µs).
+  let kept: Uint8Array | undefined;
   let bytes = 0;
   // Given up for a smaller body, or refused room.
   let noRoom = false;
-  using claim = kept === undefined ? undefined : budget?.claim(() => {
+  using claim = pattern === null ? undefined : budget?.claim(() => {
     noRoom = true;
     decoded.destroy();
   });
@@ -70,24 +69,40 @@ export async function readBody(
       if (bytes + chunk.byteLength > maxBytes) {
         return { kind: "body_too_large", message: `Body is larger than ${maxBytes} bytes` };
       }
-      if (kept !== undefined) {
+      if (pattern !== null) {
         if (claim?.take(chunk.byteLength) === false) return tooLittleRoom();
-        kept.buffer.resize(bytes + chunk.byteLength);
-        kept.set(chunk, bytes);
+        kept = kept === undefined ? chunk : appended(kept, chunk, maxBytes);
       }
       bytes += chunk.byteLength;
     }
     const endMs = options.monotonicMs();
     if (noRoom) return tooLittleRoom();
-    return { endMs, patternMatched: kept === undefined ? null : pattern!.test(withoutBom(kept)) };
+    const body = kept ?? new Uint8Array();
+    return { endMs, patternMatched: pattern === null ? null : pattern.test(withoutBom(body)) };
   } catch (error) {
     if (noRoom) return tooLittleRoom();
     throw signal.aborted ? error : closed ?? error;
   } finally {
     signal.removeEventListener("abort", onAbort);
     decoded.destroy();
-    kept?.buffer.resize(0);
+    if (kept !== undefined && growing(kept)) kept.buffer.resize(0);
   }
+}
+
+/** `kept` and `chunk` in one buffer that grows up to `maxBytes`, `kept`'s own once it is one. */
+function appended(kept: Uint8Array, chunk: Uint8Array, maxBytes: number): Uint8Array {
+  const joined = growing(kept)
+    ? kept
+    : new Uint8Array(new ArrayBuffer(kept.byteLength, { maxByteLength: maxBytes }));
+  if (joined !== kept) joined.set(kept);
+  joined.buffer.resize(joined.byteLength + chunk.byteLength);
+  joined.set(chunk, joined.byteLength - chunk.byteLength);
+  return joined;
+}
+
+/** Whether `bytes` is the buffer {@link appended} grows (a chunk of the stream is not). */
+function growing(bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer && bytes.buffer.resizable;
 }
 
 /** Without a leading byte order mark, which browsers skip. */
