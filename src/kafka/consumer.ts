@@ -1,8 +1,8 @@
 /**
  * Consuming a topic in a consumer group, at least once: each fetch's messages are handed over as
- * one batch a partition, all at once, and their offsets committed once their handlers resolved; a
- * failing handler is retried until it succeeds or the consumer stops. The library fetches the next
- * batch while one is handled, and no further: a slow handler stops the fetching.
+ * one batch a partition, each partition's batches in order, and their offsets committed once their
+ * handlers resolved; a failing handler is retried until it succeeds or the consumer stops. A
+ * partition holds at most one batch behind the one in hand: a slow handler stops the fetching.
  *
  * @module
  */
@@ -91,7 +91,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const marks = followHighWatermarks(consumer, topic);
   const stopping = new AbortController();
   const { signal } = stopping;
-  let inHand = new Set<number>(); // partitions of the batch being handled
+  // Per partition: its batches in hand, each stored then committed before the next one starts.
+  const chains = new Map<number, Promise<void>>();
   let wake = () => {};
   // Read, not flowing: what is not taken stays in the stream, which fetches again once it is empty.
   stream.on("readable", () => wake());
@@ -113,28 +114,41 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   }
 
   async function run(): Promise<void> {
-    // One commit in flight while the next batch is taken and handled, awaited before the next
-    // one starts: commits stay in order, and the loop does not wait a round trip per batch.
-    let committing = Promise.resolve();
     while (!signal.aborted) {
       const taken = await take();
       if (taken.length === 0) break;
-      // One batch a partition, all handled at once: their sites differ, so their rows never collide.
-      const partitions = [...Map.groupBy(taken, (message) => message.partition)];
-      inHand = new Set(partitions.map(([partition]) => partition));
-      const stored = await Promise.all(partitions.map(([partition, messages]) => {
-        const lag = marks.lagAfter(partition, messages.at(-1)!.offset);
-        const batch = { topic, partition, messages: messages.map(messageOf), lag };
-        return handleUntilStored(batch, options, signal);
-      }));
-      inHand = new Set();
-      await committing;
-      // What was not stored is delivered again later.
-      committing = commit(
-        partitions.flatMap(([, messages], i) => stored[i] ? [messages.at(-1)!] : []),
+      // Each partition goes on as soon as its own batch is stored, not with the slowest one; the
+      // next fetch is taken once each partition has at most this batch left (the backpressure).
+      await Promise.all(
+        [...Map.groupBy(taken, (message) => message.partition)].map(([partition, messages]) => {
+          const previous = chains.get(partition);
+          const lag = marks.lagAfter(partition, messages.at(-1)!.offset);
+          const batch = { topic, partition, messages: messages.map(messageOf), lag };
+          const chain: Promise<void> = (async () => {
+            await previous;
+            // What was not stored is delivered again later.
+            if (await handleUntilStored(batch, options, signal)) await commitSoon(messages.at(-1)!);
+          })().catch(crash).finally(() => {
+            if (chains.get(partition) === chain) chains.delete(partition);
+          });
+          chains.set(partition, chain);
+          return previous;
+        }),
       );
     }
-    await committing;
+    await Promise.all(chains.values());
+  }
+
+  // Stored batches' last messages, committed together, one commit request at a time.
+  const toCommit = new Map<number, RawMessage>();
+  let committing = Promise.resolve();
+  function commitSoon(last: RawMessage): Promise<void> {
+    toCommit.set(last.partition, last);
+    return committing = committing.then(() => {
+      const lasts = [...toCommit.values()];
+      toCommit.clear();
+      return commit(lasts);
+    });
   }
 
   /** Commits the next offsets of the partitions still assigned; a failure is logged. */
@@ -172,15 +186,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       if (stream.readableLength > 0) return false;
       return ends.every((end, partition) =>
         end === 0n || (
-          assigned(partition) && !inHand.has(partition) &&
+          assigned(partition) && !chains.has(partition) &&
           (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? -1n) >= end
         )
       );
     },
     async stop() {
       stopping.abort();
-      // The batch in hand ends within handleTimeoutMs; the commit in flight and the batch's own
-      // each within COMMIT_GRACE_MS.
+      // The batches in hand end within handleTimeoutMs (those behind them at once); each commit
+      // request within COMMIT_GRACE_MS, the ones that come after taking what waits together.
       await running;
       marks.close();
       await leaveGroup(consumer, stream, log);

@@ -12,18 +12,23 @@ import { createLogger, SILENT } from "../../src/log.ts";
 import { committedToEnd } from "../_helpers/kafka.ts";
 import { testEnv, testProducer, waitFor } from "../_helpers/services.ts";
 
-/** A fresh topic of `partitions` with `count` messages, spread over them; and a consumer's options. */
-async function topicWith(count: number, partitions: number) {
+/**
+ * A fresh topic of `partitions` with `count` messages, spread over them in `sends` sends (a record
+ * batch each, which a fetch does not split); and a consumer's options.
+ */
+async function topicWith(count: number, partitions: number, sends = 1) {
   const env = testEnv();
   const settings = readSettings(env);
   await using kafka = await testProducer(env, partitions);
-  await kafka.producer.send({
-    topic: kafka.topic,
-    messages: Array.from(
-      { length: count },
-      (_, i) => ({ value: `m${i}`, partition: i % partitions }),
-    ),
-  });
+  for (let send = 0; send < sends; send++) {
+    await kafka.producer.send({
+      topic: kafka.topic,
+      messages: Array.from(
+        { length: count / sends },
+        (_, i) => ({ value: `m${send}-${i}`, partition: i % partitions }),
+      ),
+    });
+  }
   return {
     kafka: createKafka(settings.kafka, SILENT),
     topic: kafka.topic,
@@ -139,5 +144,35 @@ Deno.test("startConsumer() counts a batch in hand as not handled, and a stop com
     );
   } finally {
     await next.stop();
+  }
+});
+
+Deno.test("startConsumer() hands a partition its next batch while another partition's is slow", async () => {
+  const options = await topicWith(30, 3, 10);
+  let release = () => {};
+  const slow = new Promise<void>((resolve) => release = resolve);
+  const batches = [0, 0, 0];
+  let handled = 0;
+  const consumer = await startConsumer({
+    ...options,
+    batchBytes: 100, // one record batch a partition a fetch
+    handle: async (batch) => {
+      batches[batch.partition] = (batches[batch.partition] ?? 0) + 1;
+      if (batch.partition === 0) await slow;
+      handled += batch.messages.length;
+    },
+  });
+  try {
+    await waitFor("partition 1's second batch", () => (batches[1] ?? 0) >= 2 || undefined);
+    assert.equal(batches[0], 1, "partition 0 waits for its batch in hand");
+    release();
+    await waitFor("every message handled", () => handled === 30 || undefined);
+    await waitFor(
+      "every offset committed",
+      async () => await committedToEnd(options.kafka, options) || undefined,
+    );
+  } finally {
+    release();
+    await consumer.stop();
   }
 });
