@@ -94,6 +94,12 @@ export function spawnMonitor(
   };
 }
 
+/** The URL from the JSON log line `monitor serve` writes once it listens; undefined before. */
+export function servingUrl(log: string): URL | undefined {
+  const line = log.split("\n").find((l) => l.includes('"message":"serving"'));
+  return line === undefined ? undefined : new URL(JSON.parse(line).url);
+}
+
 /** The port from the JSON log line that announces the metrics endpoint. */
 export function servedPort(log: string): number {
   for (const line of log.split("\n")) {

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { storeBatch } from "../../src/db/results.ts";
-import { monitor, spawnMonitor } from "../_helpers/cli.ts";
+import { monitor, servingUrl, spawnMonitor } from "../_helpers/cli.ts";
 import { asMessages, makeResult } from "../_helpers/results.ts";
 import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
 
@@ -42,10 +42,7 @@ Deno.test("serve answers /healthz and /api/v1/sites on the port it logs, and sto
     });
     let stopped = false;
     try {
-      const url = await waitFor("the serving line", () => {
-        const line = serve.log().split("\n").find((l) => l.includes('"message":"serving"'));
-        return line === undefined ? undefined : new URL(JSON.parse(line).url);
-      });
+      const url = await waitFor("the serving line", () => servingUrl(serve.log()));
       assert.equal(url.hostname, "127.0.0.1");
       assert.notEqual(url.port, "0");
       await waitFor(
@@ -84,10 +81,7 @@ Deno.test("serve answers /healthz with 503 naming the database, and /metrics, wh
     LOG_FORMAT: "json",
   });
   try {
-    const url = await waitFor("the serving line", () => {
-      const line = serve.log().split("\n").find((l) => l.includes('"message":"serving"'));
-      return line === undefined ? undefined : new URL(JSON.parse(line).url);
-    });
+    const url = await waitFor("the serving line", () => servingUrl(serve.log()));
     const report = await waitFor("/healthz naming why", async () => {
       const health = await fetch(new URL("/healthz", url));
       assert.equal(health.status, 503);

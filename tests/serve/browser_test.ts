@@ -14,7 +14,7 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import type { Sql } from "../../src/db/client.ts";
 import { storeBatch } from "../../src/db/results.ts";
 import { percent } from "../../src/serve/svg.ts";
-import { monitor } from "../_helpers/cli.ts";
+import { monitor, servingUrl } from "../_helpers/cli.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
 import { asMessages, HTTPS_CONNECTION_DETAILS, makeResult } from "../_helpers/results.ts";
 import { testEnv, waitFor, withDatabase } from "../_helpers/services.ts";
@@ -121,10 +121,7 @@ async function startServe(env: Record<string, string>) {
     LOG_FORMAT: "json",
   });
   try {
-    const url = await waitFor("monitor serve to listen", () => {
-      const line = serve.err().split("\n").find((l) => l.includes('"message":"serving"'));
-      return line === undefined ? undefined : JSON.parse(line).url as string;
-    });
+    const url = await waitFor("monitor serve to listen", () => servingUrl(serve.err())?.href);
     return { serve, url };
   } catch (error) {
     serve.stop();
