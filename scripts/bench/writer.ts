@@ -13,8 +13,15 @@
  * regions in turn (every site once from one region, then from the next), so each site has N
  * rollup rows an hour.
  *
+ * It also splits the CPU a stored message costs by stage: the consumer process's CPU during the
+ * run (`process.cpuUsage`), of which the Kafka library's part is a pass over the same topic with a
+ * handler that does nothing, and JSON and validation are timed alone over the same messages; the
+ * rest is the writer's code with postgres.js. PostgreSQL's CPU is the sum over its processes in
+ * `/proc`, when it runs on this machine, for the writer and for COPY alike.
+ *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import type { CheckResult } from "../../src/check/result.ts";
 import { runConsumer } from "../../src/cli/consume.ts";
@@ -24,7 +31,8 @@ import { loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { ensurePartitions } from "../../src/db/partitions.ts";
 import { ensureTopic } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
-import { encodeCheckResult } from "../../src/kafka/codec.ts";
+import { decodeCheckResult, encodeCheckResult } from "../../src/kafka/codec.ts";
+import { startConsumer } from "../../src/kafka/consumer.ts";
 import { deleteTopic, openTestProducer } from "../../tests/_helpers/kafka.ts";
 import { SILENT } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
@@ -114,6 +122,72 @@ async function countRows(sql: Sql): Promise<number> {
   return row.n;
 }
 
+/** This process's CPU microseconds (user + system) since `since`. */
+function processMicros(since?: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
+}
+
+/**
+ * CPU microseconds used so far by every local `postgres` process, or NaN when none is visible
+ * (PostgreSQL runs elsewhere). Backends live as long as the pool, so a run's difference is its cost.
+ */
+function postgresMicros(): number {
+  let ticks = 0;
+  let found = false;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      if (!stat.includes("(postgres)")) continue;
+      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+      found = true;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found ? ticks * 10_000 : NaN; // USER_HZ is 100
+}
+
+/** CPU microseconds a message of the Kafka library: the topic read with a handler doing nothing. */
+async function kafkaMicros(groupId: string): Promise<number> {
+  let handled = 0;
+  const cpu = process.cpuUsage();
+  const consumer = await startConsumer({
+    kafka,
+    topic: settings.kafka.topic,
+    groupId,
+    log: SILENT,
+    handle: (batch) => {
+      handled += batch.messages.length;
+      return Promise.resolve();
+    },
+  });
+  try {
+    while (handled < rowCount) await new Promise((resolve) => setTimeout(resolve, 5));
+  } finally {
+    await consumer.stop();
+  }
+  return processMicros(cpu) / rowCount;
+}
+
+/** CPU microseconds a message of JSON alone and of decoding with validation, over the same bytes. */
+function decodeMicros(results: readonly CheckResult[]): { json: number; decode: number } {
+  const values = results.map((r) => new TextEncoder().encode(encodeCheckResult(r).value));
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  const time = (work: (value: Uint8Array) => unknown) => {
+    const cpu = process.cpuUsage();
+    for (const value of values) work(value);
+    return processMicros(cpu) / values.length;
+  };
+  time((value) => decodeCheckResult(value)); // warm up
+  return {
+    json: time((value) => JSON.parse(utf8.decode(value))),
+    decode: time((value) => decodeCheckResult(value)),
+  };
+}
+
 /**
  * Runs the consumer until it has committed every row; seconds from start and from the first row.
  * Progress is read from the consumer's own metrics, not by counting rows (a count(*) every 100 ms
@@ -122,8 +196,10 @@ async function countRows(sql: Sql): Promise<number> {
 async function timeConsumer(
   sql: Sql,
   groupId: string,
-): Promise<{ total: number; steady: number; first: number }> {
+): Promise<{ total: number; steady: number; first: number; cpu: number; postgres: number }> {
   const stop = new AbortController();
+  const cpu = process.cpuUsage();
+  const postgresBefore = postgresMicros();
   const metrics = createMetrics();
   const written = () =>
     Number(/^monitor_rows_written_total (\d+)$/m.exec(metrics.registry.metrics())?.[1] ?? 0);
@@ -147,17 +223,23 @@ async function timeConsumer(
   const done = performance.now();
   stop.abort();
   await consuming;
+  const used = { cpu: processMicros(cpu), postgres: postgresMicros() - postgresBefore };
   const stored = await countRows(sql);
   if (stored !== rowCount) throw new Error(`The consumer stored ${stored} rows of ${rowCount}`);
   return {
     total: (done - started) / 1000,
     steady: (done - firstAt) / 1000,
     first: firstRows,
+    cpu: used.cpu / rowCount,
+    postgres: used.postgres / rowCount,
   };
 }
 
-/** COPY of the same rows into `checks`: what PostgreSQL itself can take. */
-async function timeCopy(sql: Sql, results: readonly CheckResult[]): Promise<number> {
+/** COPY of the same rows into `checks`: what PostgreSQL itself can take, and its CPU a row. */
+async function timeCopy(
+  sql: Sql,
+  results: readonly CheckResult[],
+): Promise<{ seconds: number; postgres: number }> {
   const text = (v: string | number | boolean | null) =>
     v === null ? "\\N" : typeof v === "boolean" ? (v ? "t" : "f") : String(v);
   // Any id will do for the ceiling: the writer derives it from the site's name, URL and pattern.
@@ -181,6 +263,7 @@ async function timeCopy(sql: Sql, results: readonly CheckResult[]): Promise<numb
       r.checker,
     ].map(text).join("\t") + "\n"
   );
+  const postgresBefore = postgresMicros();
   const started = performance.now();
   const stream = await sql`
     COPY checks (check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
@@ -194,8 +277,9 @@ async function timeCopy(sql: Sql, results: readonly CheckResult[]): Promise<numb
     stream.end();
   });
   const seconds = (performance.now() - started) / 1000;
+  const postgres = (postgresMicros() - postgresBefore) / results.length;
   if ((await countRows(sql)) !== results.length) throw new Error("COPY lost rows");
-  return seconds;
+  return { seconds, postgres };
 }
 
 const results = makeResults();
@@ -204,19 +288,32 @@ await publish(results);
 
 const f = (n: number) => Math.round(n).toLocaleString("en");
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const runs: { writer: number; start: number; copy: number }[] = [];
+const µs = (n: number) => Number.isNaN(n) ? "n/a (not local)" : `${n.toFixed(1)} µs`;
+const runs: {
+  writer: number;
+  start: number;
+  copy: number;
+  cpu: number;
+  postgres: number;
+  copyPostgres: number;
+}[] = [];
 try {
+  const kafkaCpu = await kafkaMicros(`${settings.kafka.groupId}-kafka`);
+  const { json, decode } = decodeMicros(results);
   for (let run = 1; run <= repeatCount; run++) {
     const schema = `bench_${id}_${run}`;
     const writerSql = await freshSchema(schema);
     const copySql = await freshSchema(`${schema}_copy`);
     try {
       const writer = await timeConsumer(writerSql, `${settings.kafka.groupId}-${run}`);
-      const copySeconds = await timeCopy(copySql, results);
+      const copy = await timeCopy(copySql, results);
       const figures = {
         writer: (rowCount - writer.first) / writer.steady,
         start: rowCount / writer.total,
-        copy: rowCount / copySeconds,
+        copy: rowCount / copy.seconds,
+        cpu: writer.cpu,
+        postgres: writer.postgres,
+        copyPostgres: copy.postgres,
       };
       runs.push(figures);
       console.log(
@@ -224,7 +321,9 @@ try {
           f(figures.start)
         } from start, joining the group), COPY ${f(figures.copy)} rows/s: ${
           (figures.writer / figures.copy).toFixed(2)
-        }×`,
+        }×; CPU a row: consumer ${µs(figures.cpu)}, PostgreSQL ${µs(figures.postgres)} (COPY ${
+          µs(figures.copyPostgres)
+        })`,
       );
     } finally {
       for (const [sql, name] of [[writerSql, schema], [copySql, `${schema}_copy`]] as const) {
@@ -242,6 +341,17 @@ try {
   console.log(`COPY into checks (median):    ${f(median(runs.map((r) => r.copy)))} rows/s`);
   console.log(
     `writer / COPY (median):       ${median(runs.map((r) => r.writer / r.copy)).toFixed(2)}×`,
+  );
+  const cpu = median(runs.map((r) => r.cpu));
+  console.log(
+    `CPU a row (median), consumer: ${µs(cpu)} = Kafka library ${µs(kafkaCpu)} + JSON ${
+      µs(json)
+    } + validation ${µs(decode - json)} + writer with postgres.js ${µs(cpu - kafkaCpu - decode)}`,
+  );
+  console.log(
+    `CPU a row (median), PostgreSQL: ${µs(median(runs.map((r) => r.postgres)))} (COPY ${
+      µs(median(runs.map((r) => r.copyPostgres)))
+    })`,
   );
 } finally {
   await deleteTopic(kafka, settings.kafka.topic);
