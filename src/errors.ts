@@ -35,10 +35,7 @@ export function formatProblem(problem: ConfigProblem): string {
   return `${where}: ${subject}${problem.message}`;
 }
 
-/**
- * Kafka or PostgreSQL cannot be reached or refused us: not a bug; the message says which service,
- * where (without credentials) and what to do. Exit code 1.
- */
+/** Kafka or PostgreSQL cannot be used: the message says where (no secrets), what to do. Exit 1 */
 export class ServiceError extends Error {
   override name = "ServiceError";
 }

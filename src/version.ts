@@ -1,6 +1,5 @@
 /**
- * The monitor's version, from `deno.json`: a JSON import is part of the module graph, so
- * `deno compile` and `deno install` carry it.
+ * The monitor's version, from `deno.json`, imported so that compiled and installed copies carry it.
  *
  * @module
  */

@@ -20,7 +20,7 @@ import { loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { SILENT } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { serveHandler } from "../../src/serve/app.ts";
-import { databaseReads } from "../../src/serve/source.ts";
+import { databaseReads } from "../../src/db/reads.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -1,7 +1,6 @@
 /**
- * What the alerter makes of a batch of check results, or of the passing of time: each site's
- * state runs through the state machine, and every transition becomes one notification per channel
- * of the site's rule. Pure: the caller saves the change in one transaction.
+ * What the alerter makes of a batch of check results, or of the passing of time: every transition
+ * becomes one notification per channel of the site's rule. Pure: the caller saves the change.
  *
  * @module
  */
@@ -21,13 +20,8 @@ export interface AlertedSite {
 export interface AlertChange {
   /** The new state of each site that an event changed (or that had none). */
   readonly states: readonly AlertState[];
-  /** Incidents opened and resolved, in order. */
   readonly transitions: readonly Transition[];
-  /** One per transition and channel of the site's rule. */
-  readonly notifications: readonly {
-    readonly channel: string;
-    readonly notification: Notification;
-  }[];
+  readonly notifications: readonly { channel: string; notification: Notification }[];
 }
 
 /**

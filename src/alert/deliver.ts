@@ -1,15 +1,13 @@
 /**
- * Delivering the outbox: one loop per channel takes its oldest due notification (an incident's
- * resolve never before its trigger), sends it and marks it sent, or failed with its next attempt
- * (backing off from 1 s to 5 min, without end). A channel that fails or hangs holds up only itself.
- * A notification sent whose marking was lost is sent again, with the same idempotency key.
+ * Delivering the outbox, as docs/alerts.md tells: one loop per channel sends its oldest due
+ * notification and marks it sent, or failed with its next attempt, holding up only itself.
  *
  * @module
  */
-import { backoffMs } from "../backoff.ts";
+import { backoffMs, sleep } from "../backoff.ts";
 import type { Logger } from "../log.ts";
-import type { Channel } from "./channels/channel.ts";
 import { issueLine } from "../text.ts";
+import type { Channel } from "./channels/channel.ts";
 import { notificationSchema } from "./notification.ts";
 
 /** A notification in the outbox, as it was written. */
@@ -17,7 +15,7 @@ export interface OutboxEntry {
   readonly id: string;
   /** Its idempotency key, readable even when its body is not. */
   readonly key: string;
-  /** The notification's JSON as it was written (`notificationSchema`): this version may not read it. */
+  /** The notification's JSON as it was written: this version may not read it. */
   readonly body: unknown;
   /** Failed attempts so far. */
   readonly attempts: number;
@@ -59,19 +57,7 @@ export function startDelivery(
   const { log } = options;
   const now = options.now ?? (() => new Date());
   const stopping = new AbortController();
-  const wakers = new Set<() => void>();
-
-  function pause(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        wakers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, POLL_MS);
-      wakers.add(done);
-    });
-  }
+  let waking = new AbortController();
 
   async function deliverTo(channel: Channel): Promise<void> {
     while (!stopping.signal.aborted) {
@@ -84,15 +70,14 @@ export function startDelivery(
           error: (error as Error).message,
         });
       }
-      if (due === undefined) await pause();
+      if (due === undefined) await sleep(POLL_MS, waking.signal);
       else await attempt(channel, due);
     }
   }
 
   async function attempt(channel: Channel, entry: OutboxEntry): Promise<void> {
     const started = now();
-    // A body this version cannot read (written by another, or by hand) fails like a delivery: it
-    // is kept and retried, and holds up nothing but its incident's later notifications.
+    // A body this version cannot read (written by another, or by hand) fails like a delivery.
     const read = notificationSchema.safeParse(entry.body);
     try {
       if (!read.success) {
@@ -131,11 +116,13 @@ export function startDelivery(
   const loops = channels.map((channel) => deliverTo(channel));
   return {
     wake() {
-      for (const wake of [...wakers]) wake();
+      waking.abort();
+      waking = new AbortController();
     },
     async stop() {
       stopping.abort();
-      for (const wake of [...wakers]) wake();
+      // Left aborted: a loop about to pause finds no pause, and sees it is stopping.
+      waking.abort();
       await Promise.allSettled(loops);
     },
   };

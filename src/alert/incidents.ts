@@ -1,24 +1,15 @@
 /**
- * The incident state machine of one site, pure: `(rule, state, event) → (state, transitions)`.
- * Verdicts per region with hysteresis, a quorum across the reporting regions, and `stale` on
- * silence, as docs/alerts.md tells. At most one incident of each kind is open; a check applied
- * again, or older than its region's newest, changes nothing (Kafka delivers at least once).
- * Checks are ordered by `checkedAt` (the checker's clock), ticks by the alerter's: the clocks are
- * assumed synchronised to well within an interval.
+ * The incident state machine of one site, pure: `(rule, state, event) → (state, transitions)`, as
+ * docs/alerts.md tells. A check applied again, or older than its region's newest, changes nothing
+ * (Kafka delivers at least once). Checks are ordered by the checker's clock, ticks by the
+ * alerter's: the clocks are assumed synchronised to well within an interval.
  *
  * @module
  */
-import { formatElapsed } from "./elapsed.ts";
+import { formatElapsed } from "./notification.ts";
 import { isAfter, isSlow, nextRegion, quorum, splitRegions } from "./regions.ts";
 import type { AlertRule } from "./rules.ts";
-import type {
-  AlertState,
-  CheckSeen,
-  Incident,
-  IncidentCause,
-  IncidentKind,
-  Transition,
-} from "./state.ts";
+import type { AlertState, CheckSeen, Incident, Transition } from "./state.ts";
 
 /** One input: a check result of the site, or the passing of time. */
 export type AlertEvent =
@@ -61,12 +52,11 @@ function onTick(rule: AlertRule, state: AlertState, at: string): AlertStep {
   if (state.open.stale !== null || !(silentMs >= rule.staleAfterMs)) {
     return { state, transitions: [] };
   }
+  const after = state.latestCheckId === null
+    ? `since-${Date.parse(state.watchingSince)}`
+    : `after-${state.latestCheckId}`;
   const incident: Incident = {
-    id: `${state.siteId}/stale/${
-      state.latestCheckId === null
-        ? `since-${Date.parse(state.watchingSince)}`
-        : `after-${state.latestCheckId}`
-    }`,
+    id: `${state.siteId}/stale/${after}`,
     siteId: state.siteId,
     kind: "stale",
     openedAt: at,
@@ -102,46 +92,35 @@ function onResult(rule: AlertRule, state: AlertState, result: CheckSeen): AlertS
   }
   const newest = state.latestCheckedAt === null || state.latestCheckId === null ||
     isAfter(result, { checkedAt: state.latestCheckedAt, checkId: state.latestCheckId });
-  const latest = newest
-    ? result
-    : { checkedAt: state.latestCheckedAt!, checkId: state.latestCheckId! };
+  const latestCheckedAt = newest ? result.checkedAt : state.latestCheckedAt!;
+  const latestCheckId = newest ? result.checkId : state.latestCheckId!;
   const { kept, reporting } = splitRegions(
     { ...state.regions, [result.region]: nextRegion(rule, previous, result) },
-    Date.parse(latest.checkedAt) - rule.staleAfterMs,
+    Date.parse(latestCheckedAt) - rule.staleAfterMs,
     result.region,
   );
-  const { open, transitions } = decide(rule, state, result, {
+  const { open, transitions } = judge(rule, state, result, {
     newest,
     needed: quorum(rule.regions, reporting.length),
     down: reporting.filter(([, region]) => region.down).map(([name]) => name).sort(),
     slow: reporting.filter(([, region]) => region.slow).map(([name]) => name).sort(),
   });
   return {
-    state: {
-      ...state,
-      latestCheckedAt: latest.checkedAt,
-      latestCheckId: latest.checkId,
-      regions: kept,
-      open,
-    },
+    state: { ...state, latestCheckedAt, latestCheckId, regions: kept, open },
     transitions,
   };
 }
 
-function decide(
+/** The incidents a check opens and resolves, given the regions that report after it. */
+function judge(
   rule: AlertRule,
   state: AlertState,
   result: CheckSeen,
-  regions: {
-    readonly newest: boolean;
-    readonly needed: number;
-    readonly down: string[];
-    readonly slow: string[];
-  },
+  regions: { newest: boolean; needed: number; down: string[]; slow: string[] },
 ): { open: AlertState["open"]; transitions: Transition[] } {
   const transitions: Transition[] = [];
   const open = { ...state.open };
-  const resolve = (kind: IncidentKind) => {
+  const resolve = (kind: Incident["kind"]) => {
     const incident = open[kind]!;
     // A late check may have started before a stale incident opened; it ends no sooner.
     const resolvedAt = Date.parse(result.checkedAt) < Date.parse(incident.openedAt)
@@ -150,7 +129,7 @@ function decide(
     transitions.push({ type: "resolved", incident, resolvedAt, resolvedByCheckId: result.checkId });
     open[kind] = null;
   };
-  const openIncident = (kind: "down" | "degraded", names: string[], cause: IncidentCause) => {
+  const openIncident = (kind: "down" | "degraded", names: string[], message: string) => {
     const incident: Incident = {
       id: `${state.siteId}/${kind}/${result.checkId}`,
       siteId: state.siteId,
@@ -158,44 +137,30 @@ function decide(
       openedAt: result.checkedAt,
       openedByCheckId: result.checkId,
       regions: names,
-      cause,
+      cause: {
+        errorKind: kind === "down" ? result.error?.kind ?? null : null,
+        statusCode: result.statusCode,
+        responseTimeMs: result.responseTimeMs,
+        message,
+      },
     };
     transitions.push({ type: "opened", incident });
     open[kind] = incident;
   };
-
   if (open.stale !== null && regions.newest) resolve("stale");
   const quorate = (names: readonly string[]) => names.length >= regions.needed;
   if (open.down === null && !result.up && quorate(regions.down)) {
-    openIncident("down", regions.down, failureOf(result));
+    openIncident("down", regions.down, result.error?.message ?? "The check failed");
   } else if (open.down !== null && result.up && !quorate(regions.down)) {
     resolve("down");
   }
   const slow = isSlow(rule, result);
   if (open.degraded === null && slow && quorate(regions.slow)) {
-    openIncident("degraded", regions.slow, slownessOf(rule, result));
+    const ms = Math.round(result.responseTimeMs ?? 0);
+    const over = formatElapsed(rule.responseTimeMs ?? 0);
+    openIncident("degraded", regions.slow, `Response time ${ms} ms is over ${over}`);
   } else if (open.degraded !== null && result.up && !slow && !quorate(regions.slow)) {
     resolve("degraded");
   }
   return { open, transitions };
-}
-
-function failureOf(result: CheckSeen): IncidentCause {
-  return {
-    errorKind: result.error?.kind ?? null,
-    statusCode: result.statusCode,
-    responseTimeMs: result.responseTimeMs,
-    message: result.error?.message ?? "The check failed",
-  };
-}
-
-function slownessOf(rule: AlertRule, result: CheckSeen): IncidentCause {
-  return {
-    errorKind: null,
-    statusCode: result.statusCode,
-    responseTimeMs: result.responseTimeMs,
-    message: `Response time ${Math.round(result.responseTimeMs ?? 0)} ms is over ${
-      formatElapsed(rule.responseTimeMs ?? 0)
-    }`,
-  };
 }

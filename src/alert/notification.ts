@@ -6,12 +6,12 @@
  */
 import { z } from "zod";
 import { printable } from "../text.ts";
-import { formatElapsed } from "./elapsed.ts";
 import {
   INCIDENT_KINDS,
   incidentCauseSchema,
   type IncidentKind,
   type Transition,
+  utcTime,
 } from "./state.ts";
 
 /** How bad each kind is, in PagerDuty's words: slow is not down. */
@@ -22,8 +22,6 @@ export const SEVERITIES = {
 } as const satisfies Record<IncidentKind, string>;
 
 const NOTIFICATION_VERSION = 1 as const;
-
-const utcTime = z.iso.datetime({ offset: false, precision: 3 });
 
 /** A notification, and the webhook's JSON body (version 1). */
 export const notificationSchema = z.strictObject({
@@ -59,14 +57,11 @@ export const notificationSchema = z.strictObject({
 
 export type Notification = z.infer<typeof notificationSchema>;
 
-/** What a notification says of its site, beyond its id. */
-interface NotifiedSite {
-  readonly name: string;
-  readonly url: string;
-}
-
 /** The notification of a transition; its `idempotencyKey` depends on the transition only. */
-export function notificationOf(transition: Transition, site: NotifiedSite): Notification {
+export function notificationOf(
+  transition: Transition,
+  site: { readonly name: string; readonly url: string },
+): Notification {
   const { incident } = transition;
   const resolved = transition.type === "resolved" ? transition : null;
   return {
@@ -106,4 +101,16 @@ function summaryOf(transition: Transition, siteName: string): string {
   const [again, was] = RESOLVED[incident.kind];
   const elapsedMs = Date.parse(transition.resolvedAt) - Date.parse(incident.openedAt);
   return printable(`${siteName} ${again}, after ${formatElapsed(elapsedMs)} ${was}`);
+}
+
+/** A span of time as people read it in a message: `3m12s`, not `192000ms`. */
+export function formatElapsed(ms: number): string {
+  if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
+  const seconds = Math.round(ms / 1_000);
+  const parts = [
+    [Math.floor(seconds / 3_600), "h"],
+    [Math.floor(seconds / 60) % 60, "m"],
+    [seconds % 60, "s"],
+  ] as const;
+  return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`).join("");
 }

@@ -1,6 +1,6 @@
 /**
  * Each region's streaks and verdicts (with hysteresis), which regions still report, and how many
- * must agree: pure functions of the state.
+ * must agree.
  *
  * @module
  */
@@ -27,18 +27,14 @@ export function quorum(regions: number | "majority", reporting: number): number 
 }
 
 /** Whether a check is slow: up, and slower than the rule's response time. */
-export function isSlow(
-  rule: AlertRule,
-  result: Pick<CheckSeen, "up" | "responseTimeMs">,
-): boolean {
+export function isSlow(rule: AlertRule, result: CheckSeen): boolean {
   return result.up && rule.responseTimeMs !== null && result.responseTimeMs !== null &&
     result.responseTimeMs > rule.responseTimeMs;
 }
 
 /**
- * A region after one more of its checks (`previous`: `undefined` for a region not seen). A failed
- * check extends the failure streak and says nothing about speed; a verdict turns only at the end
- * of a long enough streak.
+ * A region after one more of its checks: a verdict turns only at the end of a long enough streak,
+ * and a failed check says nothing about speed.
  */
 export function nextRegion(
   rule: AlertRule,
@@ -75,9 +71,8 @@ export function nextRegion(
 }
 
 /**
- * The regions worth keeping, and those reporting (newest check at or after `horizonMs`). One that
- * stopped reporting is forgotten unless down or slow, so the state stays small; such a one is
- * kept, not counted, until it reports again. `current`, just updated, is always kept.
+ * The regions worth keeping (`current`, those down or slow, those reporting), and those reporting:
+ * with a check at or after `horizonMs`. The others are forgotten, so the state stays small.
  */
 export function splitRegions(
   regions: Readonly<Record<string, RegionState>>,

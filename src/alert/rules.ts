@@ -1,7 +1,5 @@
 /**
- * Alert rules: the `alert` block of each site and of `defaults`, as the sites file holds them.
- * config/ hands the blocks over as written; {@link readAlertRules} parses them, applies the
- * defaults and checks the rules across fields.
+ * Alert rules: the `alert` block of each site and of `defaults`, as config/ hands them over.
  *
  * @module
  */
@@ -13,6 +11,7 @@ import {
   type Report,
   reportIssues,
   shownValue,
+  valueAt,
 } from "../config/sites_problems.ts";
 import type { KeyPath } from "../config/yaml_source.ts";
 
@@ -27,9 +26,10 @@ export const ALERT_DEFAULTS = {
 } as const;
 
 /** A channel's name: its key in the `channels` map. */
-export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** What {@link CHANNEL_NAME} allows, for messages. */
-export const CHANNEL_NAME_HINT = 'must be 1 to 64 letters, digits, ".", "_" or "-"';
+export const channelName = z.string({ error: "must be the name of a channel" })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error: 'must be 1 to 64 letters, digits, ".", "_" or "-"',
+  });
 
 const REGIONS_HINT = {
   error: `must be a number of regions from 1 to ${ALERT_DEFAULTS.maxRegions}, or "majority"`,
@@ -37,9 +37,8 @@ const REGIONS_HINT = {
 
 function threshold(what: string) {
   return z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
-    .max(ALERT_DEFAULTS.maxThreshold, {
-      error: `must be at most ${ALERT_DEFAULTS.maxThreshold}`,
-    }).describe(what);
+    .max(ALERT_DEFAULTS.maxThreshold, { error: `must be at most ${ALERT_DEFAULTS.maxThreshold}` })
+    .describe(what);
 }
 
 /** The `alert` block of a site or of `defaults`. */
@@ -66,12 +65,8 @@ export const alertOptionsSchema = z.strictObject({
     .max(1_000, { error: "must be at most 1000" }).describe(
       `Intervals without any result after which the site is stale (default ${ALERT_DEFAULTS.staleAfterIntervals})`,
     ).optional(),
-  channels: z.array(
-    z.string({ error: "must be the name of a channel" }).regex(CHANNEL_NAME, {
-      error: CHANNEL_NAME_HINT,
-    }),
-    { error: "must be a list of channel names" },
-  ).describe("The channels (from the top-level channels map) notified of this site's incidents")
+  channels: z.array(channelName, { error: "must be a list of channel names" })
+    .describe("The channels (from the top-level channels map) notified of this site's incidents")
     .optional(),
 }).describe("When an incident opens and resolves, and whom it notifies");
 
@@ -90,12 +85,11 @@ export interface AlertRule {
 }
 
 /**
- * A site's alert rule: the site's `alert` keys, then those of `defaults.alert`, then the built-in
- * defaults. Reports a channel that the `channels` map lacks and a response time that no check
- * could exceed.
+ * A site's alert rule (its own keys, then `defaults.alert`, then built-in defaults), reporting a
+ * channel that the `channels` map lacks and a response time that no check could exceed.
  *
- * @param site `channelNames` is `undefined` where the map is not at hand (the sites topic); `shown`
- *   tells how a message shows a value (as written when it came from a `${NAME}` reference).
+ * @param site `channelNames` is `undefined` where the map is not at hand (the sites topic);
+ *   `timeoutShown` is `null` when the timeout has a problem (no response time is compared with it).
  */
 export function resolveAlertRule(
   written: {
@@ -108,26 +102,25 @@ export function resolveAlertRule(
     readonly timeoutMs: number;
     readonly channelNames?: ReadonlySet<string> | undefined;
     readonly shown?: (path: KeyPath, used: string) => string;
-    readonly timeoutShown?: string;
+    readonly timeoutShown?: string | null;
   },
   report: Report,
 ): AlertRule {
   const shown = site.shown ?? ((_path: KeyPath, used: string) => used);
-  const defaults = written.defaults ?? {};
   const own = written.site ?? {};
+  const options = { ...written.defaults, ...own };
   const at = (key: keyof AlertOptions): KeyPath =>
     own[key] !== undefined ? [...written.siteAt, key] : ["defaults", "alert", key];
-
-  const channels = own.channels ?? defaults.channels ?? [];
+  const channels = options.channels ?? [];
   channels.forEach((name, index) => {
     if (site.channelNames?.has(name) === false) {
       const path = [...at("channels"), index];
       report(path, `names no channel: "${shown(path, name)}" is not in the channels map`);
     }
   });
-  const responseTime = own.response_time ?? defaults.response_time;
+  const responseTime = options.response_time;
   const responseTimeMs = responseTime === undefined ? null : parseDurationMs(responseTime) ?? null;
-  if (responseTimeMs !== null && responseTimeMs >= site.timeoutMs) {
+  if (responseTimeMs !== null && site.timeoutShown !== null && responseTimeMs >= site.timeoutMs) {
     report(
       at("response_time"),
       `${shown(at("response_time"), responseTime!)} is not shorter than the timeout ${
@@ -135,15 +128,12 @@ export function resolveAlertRule(
       }: a check that slow fails instead`,
     );
   }
-  const staleAfter = own.stale_after ?? defaults.stale_after ?? ALERT_DEFAULTS.staleAfterIntervals;
   return {
-    failureThreshold: own.failure_threshold ?? defaults.failure_threshold ??
-      ALERT_DEFAULTS.failureThreshold,
-    successThreshold: own.success_threshold ?? defaults.success_threshold ??
-      ALERT_DEFAULTS.successThreshold,
-    regions: own.regions ?? defaults.regions ?? ALERT_DEFAULTS.regions,
+    failureThreshold: options.failure_threshold ?? ALERT_DEFAULTS.failureThreshold,
+    successThreshold: options.success_threshold ?? ALERT_DEFAULTS.successThreshold,
+    regions: options.regions ?? ALERT_DEFAULTS.regions,
     responseTimeMs,
-    staleAfterMs: staleAfter * site.intervalMs,
+    staleAfterMs: (options.stale_after ?? ALERT_DEFAULTS.staleAfterIntervals) * site.intervalMs,
     channels,
   };
 }
@@ -158,19 +148,16 @@ export function readAlertRules(
   context: ProblemContext & { readonly channelNames?: ReadonlySet<string> | undefined },
 ): Map<number, AlertRule> {
   // `undefined`: no block; `null`: a block with a problem.
-  const parse = (entry: unknown, at: KeyPath): AlertOptions | undefined | null => {
-    const block = entry !== null && typeof entry === "object"
-      ? (entry as { readonly alert?: unknown }).alert
-      : undefined;
-    const parsed = alertOptionsSchema.optional().safeParse(block);
+  const parse = (at: KeyPath): AlertOptions | undefined | null => {
+    const parsed = alertOptionsSchema.optional().safeParse(valueAt(data, at));
     if (parsed.success) return parsed.data;
     const issues = parsed.error.issues.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
     reportIssues(issues, context);
     return null;
   };
-  const defaults = parse(data.defaults, ["defaults", "alert"]);
+  const defaults = parse(["defaults", "alert"]);
   const blocks = Array.isArray(data.sites)
-    ? data.sites.map((site, index) => parse(site, ["sites", index, "alert"]))
+    ? data.sites.map((_site, index) => parse(["sites", index, "alert"]))
     : [];
   return new Map(sites.map(({ index, site, timeoutShown }) => {
     const own = blocks[index];
@@ -181,11 +168,10 @@ export function readAlertRules(
       known ? { defaults: defaults ?? undefined, site: own, siteAt } : { siteAt },
       {
         intervalMs: site.intervalMs,
-        // (An unknown timeout: no response time is compared with it.)
-        timeoutMs: timeoutShown === null ? Infinity : site.timeoutMs,
+        timeoutMs: site.timeoutMs,
+        timeoutShown,
         channelNames: context.channelNames,
         shown: (path, used) => shownValue(context.written, path, used),
-        ...(timeoutShown === null ? {} : { timeoutShown }),
       },
       context.report,
     );

@@ -1,7 +1,8 @@
 /**
- * Reading a response's body as a browser would, no more of it than a site allows. Only a body with
- * a pattern to look for is kept, as bytes in one buffer within the checker's {@link BodyBudget};
- * any other is counted and let go chunk by chunk.
+ * Reading a response's body, no more of it than a site allows. Only a body with a pattern is kept,
+ * in memory the checker's checks share, claimed chunk by chunk: when a chunk does not fit, the
+ * largest body gives way if it is larger than the asking one would become, else the asking one gives
+ * up; so a big body never starves small ones, and no check waits for memory another holds.
  *
  * @module
  */
@@ -9,11 +10,9 @@ import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { RE2JS } from "re2js";
-import type { BodyBudget } from "./body_budget.ts";
 import type { Exchange } from "./http_exchange.ts";
 import type { CheckError } from "./result.ts";
 
-/** What {@link readBody} needs. */
 interface BodyOptions {
   /** Most decoded bytes read; more is `body_too_large`. */
   readonly maxBytes: number;
@@ -28,8 +27,7 @@ interface BodyOptions {
  * Reads a body, undoing its content encoding, and looks for the pattern in it as UTF-8. Stops once
  * the decoded bytes exceed `maxBytes` (a small gzip body can inflate to gigabytes) or the budget.
  *
- * @returns When the body ended and whether it matched (`null`: no pattern); or why it was too
- *   large.
+ * @returns When the body ended and whether it matched (`null`: no pattern), or why it was too big.
  * @throws {Error} What broke the connection or the decoding, or the signal's reason.
  */
 export async function readBody(
@@ -40,11 +38,11 @@ export async function readBody(
   const { maxBytes, pattern, budget, signal } = options;
   signal.throwIfAborted();
   const decoded = decode(response);
-  // The body so far when it has a pattern to match: its first chunk as it came, then one buffer
-  // growing with it, made only for a second chunk (reserving a resizable buffer costs ~20 µs).
-  let kept: Uint8Array | undefined;
+  // The first chunk as it came; only a second makes the buffer that grows with the body (reserving
+  // a resizable buffer costs ~20 µs).
+  let first: Uint8Array | undefined;
+  let grown: Uint8Array<ArrayBuffer> | undefined;
   let bytes = 0;
-  // Given up for a smaller body, or refused room.
   let noRoom = false;
   using claim = pattern === null ? undefined : budget?.claim(() => {
     noRoom = true;
@@ -71,13 +69,20 @@ export async function readBody(
       }
       if (pattern !== null) {
         if (claim?.take(chunk.byteLength) === false) return tooLittleRoom();
-        kept = kept === undefined ? chunk : appended(kept, chunk, maxBytes);
+        if (first === undefined) first = chunk;
+        else {
+          grown ??= appended(
+            new Uint8Array(new ArrayBuffer(0, { maxByteLength: maxBytes })),
+            first,
+          );
+          appended(grown, chunk);
+        }
       }
       bytes += chunk.byteLength;
     }
     const endMs = options.monotonicMs();
     if (noRoom) return tooLittleRoom();
-    const body = kept ?? new Uint8Array();
+    const body = grown ?? first ?? new Uint8Array();
     return { endMs, patternMatched: pattern === null ? null : pattern.test(withoutBom(body)) };
   } catch (error) {
     if (noRoom) return tooLittleRoom();
@@ -85,24 +90,15 @@ export async function readBody(
   } finally {
     signal.removeEventListener("abort", onAbort);
     decoded.destroy();
-    if (kept !== undefined && growing(kept)) kept.buffer.resize(0);
+    grown?.buffer.resize(0);
   }
 }
 
-/** `kept` and `chunk` in one buffer that grows up to `maxBytes`, `kept`'s own once it is one. */
-function appended(kept: Uint8Array, chunk: Uint8Array, maxBytes: number): Uint8Array {
-  const joined = growing(kept)
-    ? kept
-    : new Uint8Array(new ArrayBuffer(kept.byteLength, { maxByteLength: maxBytes }));
-  if (joined !== kept) joined.set(kept);
-  joined.buffer.resize(joined.byteLength + chunk.byteLength);
-  joined.set(chunk, joined.byteLength - chunk.byteLength);
-  return joined;
-}
-
-/** Whether `bytes` is the buffer {@link appended} grows (a chunk of the stream is not). */
-function growing(bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> {
-  return bytes.buffer instanceof ArrayBuffer && bytes.buffer.resizable;
+function appended(buffer: Uint8Array<ArrayBuffer>, chunk: Uint8Array): Uint8Array<ArrayBuffer> {
+  const at = buffer.byteLength;
+  buffer.buffer.resize(at + chunk.byteLength);
+  buffer.set(chunk, at);
+  return buffer;
 }
 
 /** Without a leading byte order mark, which browsers skip. */
@@ -111,7 +107,6 @@ function withoutBom(bytes: Uint8Array): Uint8Array {
   return hasBom ? bytes.subarray(3) : bytes;
 }
 
-/** The body without its content encoding (gzip, deflate or br). */
 function decode(response: IncomingMessage): Readable {
   const encoding = response.headers["content-encoding"]?.trim().toLowerCase();
   const decoder = encoding === "gzip" || encoding === "x-gzip"
@@ -124,4 +119,67 @@ function decode(response: IncomingMessage): Readable {
   if (decoder === undefined) return response;
   response.once("error", (error) => decoder.destroy(error));
   return response.pipe(decoder);
+}
+
+/** The memory shared by the bodies in flight. */
+export interface BodyBudget {
+  readonly totalBytes: number;
+  heldBytes(): number;
+  /** Opens a claim for one body; `onEvicted` is called once if a smaller body takes its bytes. */
+  claim(onEvicted: () => void): BodyClaim;
+}
+
+/** One body's share of a {@link BodyBudget}; disposing of it gives its bytes back. */
+interface BodyClaim extends Disposable {
+  /** Adds `bytes`, evicting the largest body if need be; `false` closes the claim. */
+  take(bytes: number): boolean;
+}
+
+/** The total when `CHECK_BODY_MEMORY_BYTES` is unset: a quarter of V8's `heap_size_limit`. */
+export function defaultBodyBytes(heapLimitBytes: number): number {
+  return Math.floor(heapLimitBytes / 4);
+}
+
+/** A budget of `totalBytes` for the bodies in flight. */
+export function bodyBudget(totalBytes: number): BodyBudget {
+  let freeBytes = totalBytes;
+  const holders = new Set<Holder>();
+
+  function close(holder: Holder): void {
+    if (holders.delete(holder)) freeBytes += holder.bytes;
+  }
+
+  return {
+    totalBytes,
+    heldBytes: () => totalBytes - freeBytes,
+    claim(onEvicted) {
+      const own: Holder = { bytes: 0, onEvicted };
+      holders.add(own);
+      return {
+        take(bytes) {
+          if (!holders.has(own)) return false;
+          if (bytes > freeBytes) {
+            let largest = own;
+            for (const holder of holders) if (holder.bytes > largest.bytes) largest = holder;
+            // Larger than the asking body will be, so larger than `bytes`: it alone makes room.
+            if (largest.bytes <= own.bytes + bytes) {
+              close(own);
+              return false;
+            }
+            close(largest);
+            largest.onEvicted();
+          }
+          freeBytes -= bytes;
+          own.bytes += bytes;
+          return true;
+        },
+        [Symbol.dispose]: () => close(own),
+      };
+    },
+  };
+}
+
+interface Holder {
+  bytes: number;
+  readonly onEvicted: () => void;
 }

@@ -1,30 +1,56 @@
 /**
- * One HTTP check of one site; a site that is down, slow or hostile is data, not an exception.
+ * One HTTP check of one site; a site that is down, slow, hostile or misconfigured is a result.
  *
  * @module
  */
 import type { BlockList } from "node:net";
+import { hostname } from "node:os";
+import { v7 as uuidv7 } from "uuid";
+import { SETTINGS } from "../config/settings_schema.ts";
 import type { SiteConfig } from "../config/sites.ts";
-import { readBody } from "./body.ts";
-import type { BodyBudget } from "./body_budget.ts";
+import { VERSION } from "../version.ts";
+import { type BodyBudget, readBody } from "./body.ts";
 import { classifyFetchError } from "./classify.ts";
 import { DEFAULT_DENIED_NETWORKS } from "./denied_networks.ts";
-import { type Exchange, type HopTrace, phaseTimes, sendRequest } from "./http_exchange.ts";
-import { type CheckError, type CheckResult, NO_CONNECTION_DETAILS } from "./result.ts";
-import { type CheckOrigin, localOrigin, resultHead, userAgent } from "./origin.ts";
-import { rehearseOnce } from "./rehearsal.ts";
+import {
+  type Exchange,
+  type HopTrace,
+  type OutgoingRequest,
+  phaseTimes,
+  rehearseOnce,
+  sendRequest,
+} from "./http_exchange.ts";
+import {
+  CHECK_RESULT_VERSION,
+  type CheckError,
+  type CheckResult,
+  NO_CONNECTION_DETAILS,
+} from "./result.ts";
 
-/** What a check needs from the outside world; tests pass their own. */
-interface CheckOptions {
+/** A checker, as results name it: its `--region`, and the process (host name and process id). */
+export interface CheckOrigin {
+  readonly region: string;
+  readonly checker: string;
+}
+
+/** This process as a checker of `region`. */
+export function localOrigin(region: string = SETTINGS.MONITOR_REGION.default): CheckOrigin {
+  return { region, checker: `${hostname()}:${Deno.pid}` };
+}
+
+/** Tests pass their own. */
+interface ResultOptions {
   readonly now?: () => number;
-  readonly monotonicMs?: () => number;
   readonly newId?: () => string;
+  readonly origin?: CheckOrigin;
+}
+
+interface CheckOptions extends ResultOptions {
+  readonly monotonicMs?: () => number;
   /** Calls the check off (the monitor is stopping): `checkSite` rejects with its reason. */
   readonly signal?: AbortSignal;
   /** `CHECK_DENY_NETWORKS`; defaults to link-local, where cloud metadata services listen. */
   readonly denied?: BlockList;
-  /** The region and process the result says it came from; defaults to this process, "default". */
-  readonly origin?: CheckOrigin;
   /** `CHECK_BODY_MEMORY_BYTES`, shared by the checks in progress. */
   readonly bodyBudget?: BodyBudget;
 }
@@ -47,13 +73,8 @@ export async function checkSite(
   const stop = options.signal;
   stop?.throwIfAborted();
   await rehearseOnce();
-  const checkedAt = new Date((options.now ?? Date.now)()).toISOString();
   const origin = options.origin ?? localOrigin();
-  const base = {
-    ...resultHead(site, { ...options, origin }),
-    checkedAt,
-    pattern: site.pattern?.source ?? null,
-  } as const;
+  const head = resultHead(site, { ...options, origin });
   const startedMs = monotonicMs();
   const timeout = AbortSignal.timeout(site.timeoutMs);
   const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
@@ -69,7 +90,8 @@ export async function checkSite(
   ): CheckResult {
     const last = hops.at(-1);
     const fields = {
-      ...base,
+      ...head,
+      pattern: site.pattern?.source ?? null,
       timeToHeadersMs,
       responseTimeMs: read === undefined ? null : read.endMs - startedMs,
       statusCode: httpStatus(exchange),
@@ -90,11 +112,20 @@ export async function checkSite(
 
   const context = {
     hops,
-    signal,
-    monotonicMs,
-    denied: options.denied ?? DEFAULT_DENIED_NETWORKS,
-    userAgent: userAgent(origin),
     received: (e: Exchange) => exchange = e,
+    headers: {
+      // The region, so that a site owner can tell the vantage points apart.
+      "user-agent":
+        `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor; region=${origin.region})`,
+      "accept-encoding": "gzip, deflate, br",
+    },
+    connection: {
+      verify: site.tlsVerify,
+      caCert: site.caCert,
+      denied: options.denied ?? DEFAULT_DENIED_NETWORKS,
+      signal,
+      monotonicMs,
+    },
   };
   try {
     const refused = await request(site, context);
@@ -121,46 +152,32 @@ export async function checkSite(
 
 interface RequestContext {
   readonly hops: HopTrace[];
-  readonly signal: AbortSignal;
-  readonly monotonicMs: () => number;
-  readonly denied: BlockList;
-  readonly userAgent: string;
   readonly received: (exchange: Exchange) => void;
+  /** Sent to every origin. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly connection: Omit<OutgoingRequest, "method" | "headers" | "body" | "trace">;
 }
 
 /**
- * Sends the site's request and follows redirects as curl and browsers do: headers reach another
- * origin only when `forward_headers_on_redirect` names them, never from https to http, and stay
- * dropped; the body never leaves its origin (a 307 or 308 that would take it elsewhere is final).
+ * Sends the site's request and follows redirects as docs/configuration.md says: the site's headers
+ * and body stay with its origin.
  *
  * @returns `null` once the final response's headers are in, or why there is no usable response.
  */
 async function request(site: SiteConfig, context: RequestContext): Promise<CheckError | null> {
-  let method: string = site.method;
-  let body = site.body;
-  let headers = site.headers;
+  const { monotonicMs } = context.connection;
+  let { method, body, headers } = site;
   let url = new URL(site.url);
   for (let redirects = 0;; redirects++) {
-    const hop: HopTrace = { startMs: context.monotonicMs() };
+    const hop: HopTrace = { startMs: monotonicMs() };
     context.hops.push(hop);
-    const exchange = await sendRequest(
-      url,
-      {
-        method,
-        body,
-        headers: {
-          "user-agent": context.userAgent,
-          "accept-encoding": "gzip, deflate, br",
-          ...headers,
-        },
-        verify: site.tlsVerify,
-        caCert: site.caCert,
-        denied: context.denied,
-        signal: context.signal,
-      },
-      hop,
-      context.monotonicMs,
-    );
+    const exchange = await sendRequest(url, {
+      ...context.connection,
+      method,
+      body,
+      headers: { ...context.headers, ...headers },
+      trace: hop,
+    });
     context.received(exchange);
     const { statusCode = 0, headers: { location } } = exchange.response;
     if (httpStatus(exchange) === null) {
@@ -176,7 +193,7 @@ async function request(site: SiteConfig, context: RequestContext): Promise<Check
     if (elsewhere && body !== null && statusCode >= 307) return null;
     exchange.close();
     // As blackbox_exporter counts it: the phases of every hop add up to the whole check.
-    hop.endMs = context.monotonicMs();
+    hop.endMs = monotonicMs();
     if (redirects === site.maxRedirects) {
       return { kind: "too_many_redirects", message: `More than ${site.maxRedirects} redirects` };
     }
@@ -227,5 +244,54 @@ function verdict(result: Omit<CheckResult, "up" | "error">, site: SiteConfig): C
     message: `Certificate expires ${certExpiresAt}, in ${
       daysLeft.toFixed(1)
     } days: fewer than ${site.certMinDays}`,
+  };
+}
+
+/** The fields every result starts with. */
+function resultHead(
+  site: Pick<SiteConfig, "id" | "name" | "urlAsWritten">,
+  options: ResultOptions,
+) {
+  const origin = options.origin ?? localOrigin();
+  return {
+    version: CHECK_RESULT_VERSION,
+    region: origin.region,
+    checker: origin.checker,
+    checkId: (options.newId ?? uuidv7)(),
+    siteId: site.id,
+    siteName: site.name,
+    url: site.urlAsWritten,
+    checkedAt: new Date((options.now ?? Date.now)()).toISOString(),
+  } as const;
+}
+
+/** A site this checker cannot check, and why (each problem `key: what is wrong`). */
+export interface MisconfiguredSite {
+  readonly id: string;
+  readonly name: string;
+  readonly urlAsWritten: string;
+  readonly intervalMs: number;
+  readonly problems: readonly string[];
+}
+
+/** A failed check of kind `config`; no request is made. */
+export function configErrorResult(
+  site: MisconfiguredSite,
+  options: ResultOptions = {},
+): CheckResult {
+  return {
+    ...resultHead(site, options),
+    timeToHeadersMs: null,
+    responseTimeMs: null,
+    statusCode: null,
+    pattern: null,
+    patternMatched: null,
+    certExpiresAt: null,
+    ...NO_CONNECTION_DETAILS,
+    up: false,
+    error: {
+      kind: "config",
+      message: `This checker cannot check the site as configured: ${site.problems.join("; ")}`,
+    },
   };
 }

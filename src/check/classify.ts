@@ -25,11 +25,7 @@ const RULES: readonly (readonly [ErrorKind, RegExp, RegExp])[] = [
   ],
 ];
 
-/**
- * Classifies an error thrown while fetching or reading a response.
- *
- * @param timeout The check's timeout signal, to tell a timeout from other aborts.
- */
+/** Classifies an error thrown while fetching or reading a response; `timeout` is the check's. */
 export function classifyFetchError(error: unknown, timeout: AbortSignal): CheckError {
   if (timeout.aborted) {
     return { kind: "timeout", message: "No complete response within the timeout" };
@@ -41,10 +37,7 @@ export function classifyFetchError(error: unknown, timeout: AbortSignal): CheckE
   return { kind: rule?.[0] ?? "connection", message };
 }
 
-/**
- * The innermost error's code and message (led by the code when it does not say it), without the
- * URL (it may carry credentials or tokens) and on one printable line.
- */
+/** The innermost error's code and message, one printable line, no URL (it may hold a token). */
 function describe(error: unknown): { code: string | undefined; message: string } {
   let innermost: unknown = error;
   for (let depth = 0; innermost instanceof Error && innermost.cause !== undefined && depth < 5;) {
@@ -53,11 +46,7 @@ function describe(error: unknown): { code: string | undefined; message: string }
   const text = innermost instanceof Error ? innermost.message : String(innermost);
   const code = (innermost as { code?: unknown } | null)?.code;
   const known = typeof code === "string" ? code : undefined;
-  const line = text
-    .replace(/https?:\/\/\S+/gi, "<url>")
-    .split("\n", 1)[0]!
-    .slice(0, 500);
-  // The text may quote the server: no control characters get into a result.
+  const line = text.replace(/https?:\/\/\S+/gi, "<url>").split("\n", 1)[0]!.slice(0, 500);
   const message = printable(
     known === undefined || line.includes(known) ? line : `${known}: ${line}`,
   );

@@ -1,7 +1,6 @@
 /**
- * Networks no check may connect to: whoever can name a site can make a checker request any URL,
- * and cloud metadata services on link-local addresses hand out credentials. The rule holds for the
- * address a name resolves to, at every redirect hop, not for the URL's text.
+ * Networks no check may connect to (`CHECK_DENY_NETWORKS`): whoever can name a site can make a
+ * checker request any URL, and cloud metadata services hand out credentials.
  *
  * @module
  */
@@ -31,10 +30,7 @@ export const DEFAULT_DENIED_NETWORKS: BlockList = deniedNetworks(
   SETTINGS.CHECK_DENY_NETWORKS.default.split(","),
 );
 
-/**
- * Whether a check may not connect to `address`. An IPv6 address that carries an IPv4 one
- * (IPv4-mapped or -compatible, NAT64, 6to4) is denied when either is.
- */
+/** Whether a check may not connect to `address` (or to the IPv4 address an IPv6 one carries). */
 export function isDenied(list: BlockList, address: string): boolean {
   const family = isIP(address);
   if (family === 4) return list.check(address, "ipv4");
@@ -43,16 +39,12 @@ export function isDenied(list: BlockList, address: string): boolean {
     embeddedIpv4(address).some((ipv4) => list.check(ipv4, "ipv4"));
 }
 
-/**
- * IPv6 networks whose addresses carry an IPv4 address, and where it starts, in bits: a packet to
- * one may reach the IPv4 address (a dual-stack socket, a NAT64 gateway, a 6to4 relay).
- */
+/** IPv6 networks whose addresses reach the IPv4 address they carry, and where it starts in bits. */
 const IPV4_CARRIERS = [
   { prefix: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], at: [96] }, // ::ffff:0:0/96, IPv4-mapped
   { prefix: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], at: [96] }, // ::/96, IPv4-compatible
   { prefix: [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], at: [96] }, // 64:ff9b::/96, NAT64
-  // 64:ff9b:1::/48, NAT64 for local use: any of RFC 6052's layouts within it.
-  { prefix: [0, 0x64, 0xff, 0x9b, 0, 1], at: [48, 56, 64, 96] },
+  { prefix: [0, 0x64, 0xff, 0x9b, 0, 1], at: [48, 56, 64, 96] }, // 64:ff9b:1::/48, any RFC 6052 layout
   { prefix: [0x20, 0x02], at: [16] }, // 2002::/16, 6to4
 ];
 

@@ -7,8 +7,9 @@
 import { lookup, type LookupAddress } from "node:dns";
 import { type IncomingMessage, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { type BlockList, isIP, type LookupFunction, type Socket } from "node:net";
-import type { PeerCertificate, TLSSocket } from "node:tls";
+import { BlockList, isIP, type LookupFunction, type Socket } from "node:net";
+import { Duplex } from "node:stream";
+import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from "node:tls";
 import { DeniedAddressError, isDenied } from "./denied_networks.ts";
 import { MAX_CERT_ALT_NAMES, MAX_CERT_NAME_LENGTH } from "./result.ts";
 import { printable } from "../text.ts";
@@ -27,17 +28,18 @@ export interface HopTrace {
   certificate?: ReturnType<typeof certificateDetails>;
 }
 
-/** The request to send. */
-interface OutgoingRequest {
+/** The request to send, and where its moments go. */
+export interface OutgoingRequest {
   readonly method: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | null;
-  /** A site's `tls_verify`. */
   readonly verify: boolean;
   /** CA certificates (PEM) to trust instead of the usual ones. */
   readonly caCert: string | null;
   readonly denied: BlockList;
   readonly signal: AbortSignal;
+  readonly trace: HopTrace;
+  readonly monotonicMs: () => number;
 }
 
 /** An answer whose headers are in; its body is unread. */
@@ -50,19 +52,12 @@ export interface Exchange {
 }
 
 /**
- * Sends `request` over a new connection (a pooled one would hide what a new visitor pays),
- * recording each moment in `trace`, which holds what happened whether this resolves or rejects.
+ * Sends `request` over a new connection (a pooled one would hide what a new visitor pays).
  *
  * @returns The response once its headers are in.
- * @throws {Error} What the connection reported (a `code` such as `ECONNREFUSED`), or the
- *   signal's reason.
+ * @throws {Error} What the connection reported (`code`: `ECONNREFUSED`…), or the signal's reason.
  */
-export function sendRequest(
-  url: URL,
-  request: OutgoingRequest,
-  trace: HopTrace,
-  monotonicMs: () => number,
-): Promise<Exchange> {
+export function sendRequest(url: URL, request: OutgoingRequest): Promise<Exchange> {
   request.signal.throwIfAborted();
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   if (isIP(host) !== 0 && isDenied(request.denied, host)) {
@@ -77,14 +72,14 @@ export function sendRequest(
       rejectUnauthorized: request.verify,
       // Replaces the usual roots, as curl's --cacert does (adding to them cost ~20 ms each time).
       ...(request.caCert === null ? {} : { ca: request.caCert }),
-      lookup: vettedLookup(request.denied, trace, monotonicMs),
+      lookup: vettedLookup(request),
     });
     let failure: Error | undefined;
     const onAbort = () => outgoing.destroy(request.signal.reason);
     request.signal.addEventListener("abort", onAbort, { once: true });
-    outgoing.once("socket", (socket: Socket) => traceSocket(socket, trace, monotonicMs));
+    outgoing.once("socket", (socket: Socket) => traceSocket(socket, request));
     outgoing.once("response", (response) => {
-      trace.firstByteMs ??= monotonicMs();
+      request.trace.firstByteMs ??= request.monotonicMs();
       resolve({ response, close: () => outgoing.destroy(), failure: () => failure });
     });
     outgoing.on("error", (error) => {
@@ -104,15 +99,8 @@ export function sendRequest(
   });
 }
 
-/**
- * A resolver that times the lookup and refuses a denied address before any connection (a socket's
- * own "lookup" event can come before there is a socket to listen on).
- */
-function vettedLookup(
-  denied: BlockList,
-  trace: HopTrace,
-  monotonicMs: () => number,
-): LookupFunction {
+/** A resolver that times the lookup and refuses a denied address before any connection is made. */
+function vettedLookup({ denied, trace, monotonicMs }: OutgoingRequest): LookupFunction {
   return (hostname, options, done) =>
     (lookup as LookupFunction)(hostname, options, (error, address, family) => {
       trace.lookedUpMs = monotonicMs();
@@ -124,7 +112,7 @@ function vettedLookup(
     });
 }
 
-function traceSocket(socket: Socket, trace: HopTrace, monotonicMs: () => number): void {
+function traceSocket(socket: Socket, { trace, monotonicMs }: OutgoingRequest): void {
   // First: a TLS socket starts its handshake in a listener of this event, which is TLS time.
   socket.prependOnceListener("connect", () => {
     trace.connectedMs = monotonicMs();
@@ -149,10 +137,9 @@ const PHASES = {
   transferMs: (hop: HopTrace) => span(hop.firstByteMs, hop.endMs),
 };
 
-/** Milliseconds per phase, summed over the hops of a check; null for a phase none went through. */
 type PhaseTimes = Record<keyof typeof PHASES, number | null>;
 
-/** Sums each phase over the hops of a check, as blackbox_exporter does for redirects. */
+/** Each phase summed over the hops, as blackbox_exporter sums redirects; null for none. */
 export function phaseTimes(hops: readonly HopTrace[]): PhaseTimes {
   return Object.fromEntries(
     Object.entries(PHASES).map(([phase, time]) => {
@@ -169,10 +156,7 @@ function span(fromMs: number | undefined, toMs: number | undefined): number | nu
   return ms < 1e-6 ? 0 : ms;
 }
 
-/**
- * The certificate as a result's fields, its names fit to store and print (a server chooses them);
- * its expiry `null` when unreadable or outside the years 1 to 9999.
- */
+/** The certificate as a result's fields, its server-chosen names fit to store and print. */
 function certificateDetails(certificate: PeerCertificate) {
   if (certificate === undefined || Object.keys(certificate).length === 0) return undefined;
   const expiresAt = new Date(certificate.valid_to);
@@ -197,4 +181,41 @@ function distinguishedName(name: object | undefined): string {
 
 function cleanName(text: string): string {
   return printable(text).slice(0, MAX_CERT_NAME_LENGTH).toWellFormed();
+}
+
+let rehearsal: Promise<void> | undefined;
+
+/**
+ * Rehearses, once per process, what a lookup, a connection and a TLS handshake set up on first use
+ * (tens of milliseconds that would count as the first site's); a failed rehearsal costs only that.
+ */
+export function rehearseOnce(): Promise<void> {
+  rehearsal ??= rehearse().catch(() => {});
+  return rehearsal;
+}
+
+async function rehearse(): Promise<void> {
+  const nowhere = new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() });
+  tlsConnect({ socket: nowhere, servername: "rehearsal.invalid" }).on("error", () => {}).destroy();
+  nowhere.destroy();
+  await using server = Deno.serve(
+    { hostname: "localhost", port: 0, onListen() {} },
+    () => new Response("ok"),
+  );
+  const exchange = await sendRequest(new URL(`http://localhost:${server.addr.port}/`), {
+    method: "GET",
+    headers: {},
+    body: null,
+    verify: true,
+    caCert: null,
+    denied: new BlockList(),
+    signal: AbortSignal.timeout(2_000), // (it takes a few ms)
+    trace: { startMs: 0 },
+    monotonicMs: () => performance.now(),
+  });
+  try {
+    for await (const _ of exchange.response);
+  } finally {
+    exchange.close();
+  }
 }

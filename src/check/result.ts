@@ -1,12 +1,12 @@
 /**
  * The result of one check, the datum that flows through Kafka into PostgreSQL; its zod schema is
- * the message format (`schema/check_result.v1.json`). It changes in place until the first release.
+ * the message format (`schema/check_result.v1.json`).
  *
  * @module
  */
 import { z } from "zod";
 import { REGION_PATTERN } from "../config/settings_schema.ts";
-import { MAX_PATTERN_SOURCE_CHARS } from "../config/sites_schema.ts";
+import { LIMITS, MAX_PATTERN_SOURCE_CHARS } from "../config/sites_schema.ts";
 import { NO_NUL } from "../text.ts";
 
 /** Why a check failed. Documented in the README; stored as text in `checks.error_kind`. */
@@ -68,17 +68,12 @@ const phase = (what: string) =>
     `${what}, summed over redirect hops; null when it never happened`,
   );
 
-const MAX_URL_LENGTH = 65_536;
-
 const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 
 /** Whether `text` is an absolute URL once each `${NAME}` in it stands for a word. */
 function isUrlAsWritten(text: string): boolean {
   return URL.canParse(text.replaceAll(REFERENCE, "x"));
 }
-
-/** The region of a checker not told its own. */
-export const DEFAULT_REGION = "default";
 
 const fields = {
   version: z.literal(CHECK_RESULT_VERSION).describe("Message format version"),
@@ -87,7 +82,7 @@ const fields = {
     "The site's id from the sites file",
   ),
   siteName: storableText().min(1).describe("The site's display name"),
-  url: storableText().max(MAX_URL_LENGTH).refine(isUrlAsWritten, {
+  url: storableText().max(LIMITS.maxUrlChars).refine(isUrlAsWritten, {
     error: "must be an absolute URL, with ${NAME} references at most",
   }).describe(
     "The URL requested first, as the sites file writes it: ${NAME} references are left unresolved, so secrets stay out of results",

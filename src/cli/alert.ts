@@ -13,7 +13,6 @@ import type { AlertEvent } from "../alert/incidents.ts";
 import { type Delivery, type Outbox, startDelivery } from "../alert/deliver.ts";
 import type { AlertState } from "../alert/state.ts";
 import { loadAlertConfig } from "../sites/file.ts";
-import type { Settings } from "../config/settings.ts";
 import {
   type AlerterLock,
   loadAlertStates,
@@ -23,56 +22,35 @@ import {
   nextNotification,
   saveAlertChange,
 } from "../db/alerts.ts";
-import type { Sql } from "../db/client.ts";
 import { endOffsets } from "../kafka/admin.ts";
-import type { KafkaClient } from "../kafka/client.ts";
 import { decodeBatch } from "../kafka/codec.ts";
 import { type RunningConsumer, startConsumer } from "../kafka/consumer.ts";
+import { sleep } from "../backoff.ts";
 import { ServiceError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
-import { type CliContext, prepare, whenAborted } from "./context.ts";
-import { withServices } from "./services.ts";
+import { type CliContext, whenAborted } from "./context.ts";
+import { type Services, withServices } from "./connect.ts";
 
 /** How often silence is looked for. */
 const TICK_MS = 5_000;
 
-/**
- * Runs `monitor alert` until the context's signal is aborted.
- *
- * @throws {ConfigError} Before connecting to anything, when the sites file is invalid.
- * @throws {ServiceError} When Kafka or PostgreSQL cannot be used, or the schema is not migrated.
- */
+/** Runs `monitor alert` until the context's signal is aborted; the sites file is read first. */
 export async function alertCommand(
   options: { readonly config: string },
   context: CliContext,
 ): Promise<void> {
   const config = await loadAlertConfig(options.config, context.env);
-  const { settings, log } = prepare(context);
-  const { signal } = context;
   const sites = new Map(config.sites.map((site) => [site.id, {
     rule: site.alert,
     name: site.name,
     url: site.urlAsWritten,
   }]));
   const channels = [...config.channels.values()];
-  await withServices(
-    settings,
-    { log, signal },
-    (services) => runAlerter({ ...services, sites, channels, settings, log, signal }),
-  );
+  await withServices(context, (services) => runAlerter({ ...services, sites, channels }));
 }
 
-/** What {@link runAlerter} needs. */
-interface AlerterRun {
+interface AlerterRun extends Services {
   readonly sites: ReadonlyMap<string, AlertedSite>;
   readonly channels: readonly ChannelConfig[];
-  readonly settings: Settings;
-  readonly kafka: KafkaClient;
-  readonly sql: Sql;
-  readonly log: Logger;
-  readonly metrics: Metrics;
-  readonly signal: AbortSignal;
 }
 
 /** Alerts until the signal is aborted; throws when the consumer crashed beyond its restarts. */
@@ -83,7 +61,12 @@ async function runAlerter(run: AlerterRun): Promise<void> {
     waiting: () => log.info("another alerter is at work: waiting to take over"),
   });
   if (lock === undefined) return;
-  const delivery = startDelivery(run.channels.map((c) => createChannel(c)), outboxIn(sql), {
+  const outbox: Outbox = {
+    next: (channel, now) => nextNotification(sql, channel, now),
+    sent: (id, at) => markNotificationSent(sql, id, at),
+    failed: (id, failure) => markNotificationFailed(sql, id, failure),
+  };
+  const delivery = startDelivery(run.channels.map((c) => createChannel(c)), outbox, {
     log,
     onOutcome: (channel, outcome, latencyMs) => {
       metrics.notifications.inc({ channel, outcome });
@@ -149,16 +132,16 @@ async function alertWithDelivery(
     return;
   }
   log.info("alerting", { sites: sites.size, channels: run.channels.length });
-  const lost = new AbortController();
-  const ticker = startTicks(
-    { ...run, consumer, lock, lost },
+  const done = new AbortController();
+  const judging = judgeSilence(
+    { ...run, consumer, lock, signal: AbortSignal.any([run.signal, done.signal]) },
     (at) => serial(() => apply(tickEvents(sites.keys(), at))),
   );
   try {
-    await Promise.race([whenAborted(AbortSignal.any([run.signal, lost.signal])), consumer.crashed]);
-    if (lost.signal.aborted) throw lost.signal.reason;
+    await Promise.race([judging, consumer.crashed]);
   } finally {
-    await ticker.stop();
+    done.abort();
+    await judging.catch(() => {});
     await consumer.stop();
     log.info("alerter stopped");
   }
@@ -168,69 +151,46 @@ async function alertWithDelivery(
 const MARKS_KEPT = 120;
 
 /**
- * Every {@link TICK_MS}, judges silence as of the newest earlier tick up to which every result
- * published has been handled: results waiting on the topic, or a batch that cannot be saved, are
- * not silence. Also makes sure that the lock is still held.
+ * Every {@link TICK_MS} until the signal is aborted, judges silence as of the newest earlier tick
+ * up to which every result published has been handled: results waiting on the topic, or a batch
+ * that cannot be saved, are not silence.
+ *
+ * @throws {ServiceError} When the lock is lost.
  */
-function startTicks(
-  run: Pick<AlerterRun, "kafka" | "settings" | "log"> & {
-    readonly consumer: RunningConsumer;
-    readonly lock: AlerterLock;
-    readonly lost: AbortController;
-  },
+async function judgeSilence(
+  run: AlerterRun & { readonly consumer: RunningConsumer; readonly lock: AlerterLock },
   tick: (at: string) => Promise<void>,
-): { stop(): Promise<void> } {
-  const { topic } = run.settings.kafka;
+): Promise<void> {
   let marks: { readonly at: string; readonly ends: readonly bigint[] }[] = [];
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-
-  async function once(): Promise<void> {
+  for (;;) {
+    await sleep(TICK_MS, run.signal);
+    if (run.signal.aborted) return;
     const lock = await run.lock.state();
     if (lock === "lost") {
-      run.lost.abort(
-        new ServiceError("The alerter lost its database lock: another may be at work"),
-      );
-      return;
+      throw new ServiceError("The alerter lost its database lock: another may be at work");
     }
     // Most likely still held; silence is not judged meanwhile, in case another alerter is at work.
     if (lock === "unknown") {
       run.log.warn("could not make sure that this alerter still holds its lock: asking again");
-      return;
+      continue;
     }
-    const at = new Date().toISOString();
-    marks = [...marks, { at, ends: await endOffsets(run.kafka, topic) }].slice(-MARKS_KEPT);
-    // The newest mark is this very moment: judged at the next tick, once its ends are handled.
-    const handled = marks.slice(0, -1).findLastIndex((mark) => run.consumer.handledUpTo(mark.ends));
-    if (handled < 0) return;
-    const judged = marks[handled]!;
-    marks = marks.slice(handled + 1);
-    if (!stopped) await tick(judged.at);
-  }
-
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    running = once().catch((error) => {
+    try {
+      // Taken before the ends are read: every result published before `at` is within them.
+      const at = new Date().toISOString();
+      const ends = await endOffsets(run.kafka, run.settings.kafka.topic);
+      marks = [...marks, { at, ends }].slice(-MARKS_KEPT);
+      // The newest mark is this very moment: judged at the next tick, once its ends are handled.
+      const handled = marks.slice(0, -1).findLastIndex((mark) =>
+        run.consumer.handledUpTo(mark.ends)
+      );
+      if (handled < 0 || run.signal.aborted) continue;
+      const judged = marks[handled]!;
+      marks = marks.slice(handled + 1);
+      await tick(judged.at);
+    } catch (error) {
       run.log.warn("silence not judged this time", { error: (error as Error).message });
-    }).finally(() => busy = false);
-  }, TICK_MS);
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
-}
-
-function outboxIn(sql: Sql): Outbox {
-  return {
-    next: (channel, now) => nextNotification(sql, channel, now),
-    sent: (id, at) => markNotificationSent(sql, id, at),
-    failed: (id, failure) => markNotificationFailed(sql, id, failure),
-  };
+    }
+  }
 }
 
 /** Runs the functions given to it one at a time, in order: batches and ticks share the states. */

@@ -1,24 +1,27 @@
 /**
  * Connecting to Kafka and PostgreSQL, turning "cannot connect" into a {@link ServiceError} that
- * says where (without credentials) and what to do.
+ * says where (without credentials) and what to do; waiting for them in long-running commands.
  *
  * @module
  */
 import { redactUri, type Settings } from "../config/settings.ts";
 import { connectDatabase, pingDatabase, type Sql } from "../db/client.ts";
+import { loadMigrations, migrate, requireMigrated } from "../db/migrate.ts";
 import { ServiceError } from "../errors.ts";
 import { ensureTopic } from "../kafka/admin.ts";
 import { createKafka, type KafkaClient } from "../kafka/client.ts";
 import { backoffMs, sleep } from "../backoff.ts";
 import { describeKafkaError } from "../kafka/errors.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { type CliContext, prepare } from "./context.ts";
+import { type Health, observe, type ServiceName } from "./observe.ts";
 
 const LOCAL_HINT = 'start the local services with "deno task services:start", or point';
 const TLS_PROBLEM = /certificate|self[- ]signed|altnames|does not match|ssl|tls|handshake/i;
 const AUTH_PROBLEM = /sasl|authentication|password/i;
 const CLOSED = /connection closed/i;
 
-/** What to do about a failure to reach Kafka. */
 function kafkaHint(message: string, kafka: Settings["kafka"]): string {
   if (AUTH_PROBLEM.test(message)) {
     return "check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (Aiven: the SASL port's user and password)";
@@ -36,7 +39,6 @@ function kafkaHint(message: string, kafka: Settings["kafka"]): string {
   return `${LOCAL_HINT} KAFKA_BROKERS at a running broker`;
 }
 
-/** What to do about a failure to reach PostgreSQL. */
 function databaseHint(message: string): string {
   if (TLS_PROBLEM.test(message)) {
     return "check sslmode in DATABASE_URL and DATABASE_CA_FILE (Aiven: the service's CA certificate); verify-full needs the host name on the server's certificate";
@@ -87,25 +89,22 @@ export async function openDatabase(
 
 /**
  * Opens a service for a long-running command, trying again with backoff while it is unreachable
- * (a {@link ServiceError}), so that `produce` and `consume` may start before Kafka or PostgreSQL.
+ * (a {@link ServiceError}, which `health` is told), so that `produce` and `consume` may start
+ * before Kafka or PostgreSQL.
  *
- * @param options `onUnreachable` is told each failure (for `/healthz`).
  * @returns What `open` returned, or `undefined` when the signal stopped the waiting.
  */
 export async function openWhenAvailable<T>(
+  service: ServiceName,
   open: () => Promise<T>,
-  options: {
-    readonly log: Logger;
-    readonly signal: AbortSignal;
-    readonly onUnreachable?: (message: string) => void;
-  },
+  options: { readonly log: Logger; readonly signal: AbortSignal; readonly health: Health },
 ): Promise<T | undefined> {
   for (let failures = 1; !options.signal.aborted; failures++) {
     try {
       return await open();
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;
-      options.onUnreachable?.(error.message);
+      options.health.unreachable(service, error.message);
       const retryInMs = backoffMs(failures);
       options.log.warn(`${error.message}; trying again`, { retryInMs });
       await sleep(retryInMs, options.signal);
@@ -113,4 +112,50 @@ export async function openWhenAvailable<T>(
   }
   options.log.info("stopped before the services were reachable");
   return undefined;
+}
+
+/** What a long-running reader of the results topic works with, until the signal is aborted. */
+export interface Services {
+  readonly settings: Settings;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly sql: Sql;
+  readonly kafka: KafkaClient;
+  readonly metrics: Metrics;
+}
+
+/**
+ * Opens PostgreSQL, migrated (or `migrate` it), and Kafka, runs `fn`, and closes everything; serves
+ * the metrics and health meanwhile. Unreachable services are waited for, unless `failFast`.
+ */
+export async function withServices(
+  context: CliContext,
+  fn: (services: Services) => Promise<void>,
+  options: { readonly migrate?: boolean; readonly failFast?: boolean } = {},
+): Promise<void> {
+  const { settings, log } = prepare(context);
+  const { signal } = context;
+  const observation = observe(settings, ["kafka", "database"], log);
+  const open = <T>(service: ServiceName, connect: () => Promise<T>) =>
+    options.failFast
+      ? connect()
+      : openWhenAvailable(service, connect, { log, signal, health: observation });
+  let sql: Sql | undefined;
+  try {
+    sql = await open("database", () => openDatabase(settings));
+    if (sql === undefined) return;
+    observation.reached({ sql });
+    if (options.migrate) {
+      await migrate(sql, await loadMigrations(), { log, schema: settings.database.schema });
+    } else {
+      await requireMigrated(sql);
+    }
+    const kafka = await open("kafka", () => openKafka(settings, log));
+    if (kafka === undefined) return;
+    observation.reached({ kafka });
+    await fn({ settings, log, signal, sql, kafka, metrics: observation.metrics });
+  } finally {
+    await observation.close();
+    await sql?.end({ timeout: 5 });
+  }
 }

@@ -4,44 +4,24 @@
  *
  * @module
  */
-import type { Settings } from "../config/settings.ts";
-import { startPartitionMaintenance } from "../db/maintenance.ts";
+import { startPartitionMaintenance } from "../db/partitions.ts";
 import { setAsideOutsideRetention, storeBatch } from "../db/results.ts";
 import { decodeBatch } from "../kafka/codec.ts";
 import { startConsumer } from "../kafka/consumer.ts";
-import type { Logger } from "../log.ts";
-import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
-import { type Services, withServices } from "./services.ts";
+import { type CliContext, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
+import { type Services, withServices } from "./connect.ts";
 
-/**
- * Runs `monitor consume` until the context's signal is aborted.
- *
- * @throws {ServiceError} When Kafka or PostgreSQL cannot be used, or the schema is not migrated.
- */
+/** Runs `monitor consume` until the context's signal is aborted. */
 export async function consumeCommand(context: CliContext): Promise<void> {
-  const { settings, log } = prepare(context);
-  const { signal } = context;
-  await withServices(
-    settings,
-    { log, signal },
-    (services) => runConsumer({ ...services, settings, log, signal }),
-  );
-}
-
-/** What {@link runConsumer} needs. */
-export interface ConsumerRun extends Services {
-  readonly settings: Settings;
-  readonly log: Logger;
-  readonly signal: AbortSignal;
+  await withServices(context, runConsumer);
 }
 
 /**
- * Consumes until the signal is aborted. Unreadable messages, results from outside the retention
- * and results PostgreSQL refuses are kept in `rejected_messages` rather than dropped.
- *
- * @throws {Error} When the consumer crashed beyond the client's own restarts.
+ * Consumes until the signal is aborted (throws when the consumer crashed beyond its restarts).
+ * Unreadable messages, results from outside the retention and results PostgreSQL refuses are kept
+ * in `rejected_messages` rather than dropped.
  */
-export async function runConsumer(run: ConsumerRun): Promise<void> {
+export async function runConsumer(run: Services): Promise<void> {
   const { settings, sql, log, metrics } = run;
   const { retention } = settings.database;
   const tally = { inserted: 0, duplicates: 0, rejected: 0 };

@@ -14,8 +14,6 @@ export interface CliContext {
   readonly signal: AbortSignal;
   readonly writeOut: (text: string) => void;
   readonly writeErr: (text: string) => void;
-  /** Whether stdin and stdout are a terminal; unset: ask Deno. Tests say false. */
-  readonly terminal?: boolean;
   /** Dispatches a `hangup` event on SIGHUP: `produce` and `run` then reload the sites file. */
   readonly hangups?: EventTarget;
 }
@@ -23,11 +21,7 @@ export interface CliContext {
 /** How often long-running commands log a summary line. */
 export const SUMMARY_INTERVAL_MS = 60_000;
 
-/**
- * Settings and logger for a command, built once.
- *
- * @throws {SettingsError} Listing every invalid setting and unreadable PEM file.
- */
+/** Settings and logger for a command, built once; a SettingsError lists every invalid setting. */
 export function prepare(context: CliContext): { settings: Settings; log: Logger } {
   const settings = readSettings(context.env, { readFile: readSmallFile });
   const log = createLogger(

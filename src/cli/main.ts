@@ -16,9 +16,8 @@ import type { CliContext } from "./context.ts";
  * @returns The exit code.
  */
 export async function runMonitor(args: readonly string[], context: CliContext): Promise<number> {
-  const program = buildProgram(context);
   try {
-    await program.parseAsync([...args], { from: "user" });
+    await buildProgram(context).parseAsync([...args], { from: "user" });
     return 0;
   } catch (error) {
     return report(error, context);
@@ -26,6 +25,7 @@ export async function runMonitor(args: readonly string[], context: CliContext): 
 }
 
 function buildProgram(outside: CliContext): Command {
+  // Set before any subcommand is added, so that each one inherits the exit override and output.
   const program = new Command("monitor")
     .description("Checks websites, publishes the results to Kafka and stores them in PostgreSQL.")
     .version(VERSION)
@@ -35,21 +35,16 @@ function buildProgram(outside: CliContext): Command {
     .showHelpAfterError('(run "monitor --help" for usage)')
     .configureOutput({ writeOut: outside.writeOut, writeErr: outside.writeErr });
   // The global flags override the environment.
-  const context: CliContext = {
-    ...outside,
-    get env() {
-      const flags: { logFormat?: string; metricsPort?: string } = program.opts();
-      return {
-        ...outside.env,
-        ...(flags.logFormat === undefined ? {} : { LOG_FORMAT: flags.logFormat }),
-        ...(flags.metricsPort === undefined ? {} : { METRICS_PORT: flags.metricsPort }),
-      };
-    },
-  };
+  const env = { ...outside.env };
+  const context: CliContext = { ...outside, env };
+  program.hook("preAction", () => {
+    const flags: { logFormat?: string; metricsPort?: string } = program.opts();
+    if (flags.logFormat !== undefined) env.LOG_FORMAT = flags.logFormat;
+    if (flags.metricsPort !== undefined) env.METRICS_PORT = flags.metricsPort;
+  });
   const configOption = ["-c, --config <file>", "the sites file (YAML)"] as const;
-  // Each subcommand's module is loaded when it runs (the Kafka client alone takes half a second),
-  // by a literal specifier, so that a compiled binary carries it.
-
+  // Each command passes its options as parsed to its module, loaded when it runs (the Kafka client
+  // alone takes half a second) by a literal specifier, so that a compiled binary carries it.
   program.command("produce")
     .description("check every site on its interval and publish each result to Kafka")
     .option(
@@ -58,46 +53,35 @@ function buildProgram(outside: CliContext): Command {
     )
     .option("--region <name>", "the region checked from (MONITOR_REGION)")
     .option("--once", "check every site once, publish, and exit")
-    .action((options: { config?: string; region?: string; once?: true }) =>
-      import("./produce.ts").then(({ produceCommand }) =>
-        produceCommand({ ...options, once: options.once === true }, context)
-      )
-    );
+    .action(async (options) => (await import("./produce.ts")).produceCommand(options, context));
   program.command("alert")
     .description("turn failing checks into incidents and notify the sites' channels")
     .requiredOption(...configOption)
-    .action((options: { config: string }) =>
-      import("./alert.ts").then(({ alertCommand }) => alertCommand(options, context))
-    );
+    .action(async (options) => (await import("./alert.ts")).alertCommand(options, context));
   program.command("consume")
     .description("store the results from Kafka in PostgreSQL (consumer group KAFKA_GROUP_ID)")
-    .action(() => import("./consume.ts").then(({ consumeCommand }) => consumeCommand(context)));
+    .action(async () => (await import("./consume.ts")).consumeCommand(context));
   program.command("migrate")
     .description("apply the database migrations that are not applied yet")
-    .action(() => import("./migrate.ts").then(({ migrateCommand }) => migrateCommand(context)));
+    .action(async () => (await import("./migrate.ts")).migrateCommand(context));
   program.command("prune")
     .description(
       "drop stored checks and rollups older than RETAIN_CHECKS_DAYS / RETAIN_ROLLUPS_DAYS",
     )
-    .action(() => import("./prune.ts").then(({ pruneCommand }) => pruneCommand(context)));
+    .action(async () => (await import("./prune.ts")).pruneCommand(context));
   program.command("run")
     .description("migrate, then produce and consume in one process")
     .requiredOption(...configOption)
-    .action((options: { config: string }) =>
-      import("./run.ts").then(({ runCommand }) => runCommand(options, context))
-    );
+    .action(async (options) => (await import("./run.ts")).runCommand(options, context));
   program.command("serve")
     .description(
       "serve the status page, badges and JSON API on SERVE_ADDRESS:SERVE_PORT (read-only)",
     )
-    .action(() => import("./serve.ts").then(({ serveCommand }) => serveCommand(context)));
+    .action(async () => (await import("./serve.ts")).serveCommand(context));
   program.command("schema")
     .description("print the JSON Schemas of the message format and the sites file")
     .option("--write <dir>", "write them as files into this directory")
-    .action((options: { write?: string }) =>
-      import("./schema.ts").then(({ schemaCommand }) => schemaCommand(options, context))
-    );
-
+    .action(async (options) => (await import("./schema.ts")).schemaCommand(options, context));
   program.command("watch")
     .description(
       "show the check results on the topic live (a table in a terminal, lines otherwise)",
@@ -111,43 +95,23 @@ function buildProgram(outside: CliContext): Command {
       (name: string, names: string[]) => [...names, name],
       [] as string[],
     )
-    .action((options: { minutes: string; plain?: true; json?: true; region: string[] }) =>
-      import("./watch.ts").then(({ watchCommand }) =>
-        watchCommand({
-          ...options,
-          terminal: context.terminal ?? (Deno.stdout.isTerminal() && Deno.stdin.isTerminal()),
-        }, context)
-      )
-    );
+    .action(async (options) => (await import("./watch.ts")).watchCommand(options, context));
   const sites = program.command("sites")
     .description("the sites topic (KAFKA_SITES_TOPIC): configuration as code");
   sites.command("apply")
     .description("validate a sites file, print how the topic differs, publish the difference")
     .argument("<file>", "the sites file (YAML)")
     .option("--dry-run", "print the difference, publish nothing")
-    .action((file: string, options: { dryRun?: true }) =>
-      import("./sites.ts").then(({ sitesApplyCommand }) =>
-        sitesApplyCommand({ file, dryRun: options.dryRun === true }, context)
-      )
+    .action(async (file: string, options) =>
+      (await import("./sites.ts")).sitesApplyCommand({ file, ...options }, context)
     );
   sites.command("list")
     .description("print the sites on the topic: id and URL, or each message as JSON")
     .option("--json", "print each site's message as a JSON line")
-    .action((options: { json?: true }) =>
-      import("./sites.ts").then(({ sitesListCommand }) =>
-        sitesListCommand({ json: options.json === true }, context)
-      )
-    );
+    .action(async (options) => (await import("./sites.ts")).sitesListCommand(options, context));
   program.command("settings")
     .description("print the effective settings (environment and defaults), passwords masked")
-    .action(() => import("./settings.ts").then(({ settingsCommand }) => settingsCommand(context)));
-
-  for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
-    command.exitOverride().configureOutput({
-      writeOut: outside.writeOut,
-      writeErr: outside.writeErr,
-    });
-  }
+    .action(async () => (await import("./settings.ts")).settingsCommand(context));
   return program;
 }
 
@@ -163,22 +127,15 @@ function report(error: unknown, context: CliContext): number {
     );
     return 2;
   }
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof ServiceError) {
     context.writeErr(`${error.message}\n`);
-    return 2;
-  }
-  if (error instanceof ServiceError) {
-    context.writeErr(`${error.message}\n`);
-    return 1;
+    return error instanceof UsageError ? 2 : 1;
   }
   // The reader went away (`monitor schema | head`): nothing more to say, to no one.
   if (error instanceof Deno.errors.BrokenPipe) return 0;
   const detail = error instanceof Error ? error.stack ?? error.message : String(error);
-  context.writeErr(`Unexpected error (a bug; please report it): ${withoutPasswords(detail)}\n`);
+  // A bug's report, with the user part of any URI masked, so that it can be pasted into an issue.
+  const masked = detail.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"`]*@/gi, "$1***@");
+  context.writeErr(`Unexpected error (a bug; please report it): ${masked}\n`);
   return 1;
-}
-
-/** A bug's report with the user part of any URI masked, so that it can be pasted into an issue. */
-function withoutPasswords(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"`]*@/gi, "$1***@");
 }

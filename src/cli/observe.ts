@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { settledWithin } from "../backoff.ts";
 import type { Settings } from "../config/settings.ts";
 import { pingDatabase, type Sql } from "../db/client.ts";
 import { type ClusterProbe, clusterProbe } from "../kafka/admin.ts";
@@ -13,7 +14,6 @@ import type { Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics.ts";
 import { CONTENT_TYPE } from "../prometheus.ts";
 
-/** A check that a service answers; rejects when it does not. */
 type Probe = () => Promise<void>;
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -21,33 +21,56 @@ const PROBE_TIMEOUT_MS = 3_000;
 /** A service that `/healthz` reports on. */
 export type ServiceName = "kafka" | "database";
 
-/** The metrics of a command, and the endpoint serving them if one was asked for. */
-interface Observation {
-  readonly metrics: Metrics;
-  /** Until the service is reached, `/healthz` gives this reason it is not. */
-  unreachable(service: ServiceName, reason: string): void;
-  /** From now on, `/healthz` probes these services. */
-  reached(services: { readonly kafka?: KafkaClient; readonly sql?: Sql }): void;
-  close(): Promise<void>;
+/** What `/healthz` says of the services a command needs. */
+export type Health = ReturnType<typeof serviceHealth>;
+
+/**
+ * What `/healthz` says of the services in `needs`: each one unreachable until it is reached, then
+ * the state of a probe ("ok", or "unreachable: " and why).
+ */
+export function serviceHealth(needs: readonly ServiceName[]) {
+  const failing = (reason: string): Probe => () => Promise.reject(new Error(reason));
+  const probes: Record<string, Probe> = {};
+  for (const service of needs) probes[service] = failing("not connected yet");
+  let cluster: ClusterProbe | undefined;
+  return {
+    /** Until the service is reached, `/healthz` gives this reason it is not. */
+    unreachable(service: ServiceName, reason: string) {
+      probes[service] = failing(reason);
+    },
+    /** From now on, `/healthz` probes these services. */
+    reached({ kafka, sql }: { readonly kafka?: KafkaClient; readonly sql?: Sql }) {
+      // The cluster's probe is made on the first request: most processes are never asked.
+      if (kafka !== undefined) probes.kafka = () => (cluster ??= clusterProbe(kafka)).probe();
+      if (sql !== undefined) probes.database = () => pingDatabase(sql);
+    },
+    async report(): Promise<Record<string, string>> {
+      const states = Object.entries(probes).map(async ([name, probe]) => {
+        const outcome = await settledWithin(Promise.try(probe), PROBE_TIMEOUT_MS);
+        if (outcome.status === "fulfilled") return [name, "ok"];
+        const why = outcome.status === "rejected"
+          ? (outcome.reason as Error).message
+          : "no answer within 3 s";
+        return [name, `unreachable: ${why}`];
+      });
+      return Object.fromEntries(await Promise.all(states));
+    },
+    close: async () => await cluster?.close(),
+  };
 }
 
 /**
- * Creates the metrics and, when METRICS_PORT is set, serves them at once, with a `/healthz` that
- * reports each service in `needs` unreachable until it is reached, and then probes it.
+ * Creates the metrics and, when METRICS_PORT is set, serves them at once with the health of the
+ * services in `needs`.
  */
 export function observe(
   settings: Settings,
   needs: readonly ServiceName[],
   log: Logger,
-): Observation {
+): Health & { readonly metrics: Metrics } {
   const metrics = createMetrics();
-  if (settings.metricsPort === null) {
-    return { metrics, unreachable() {}, reached() {}, close: () => Promise.resolve() };
-  }
-  const failing = (reason: string): Probe => () => Promise.reject(new Error(reason));
-  const probes: Record<string, Probe> = {};
-  for (const service of needs) probes[service] = failing("not connected yet");
-  let cluster: ClusterProbe | undefined;
+  const health = serviceHealth(needs);
+  if (settings.metricsPort === null) return { ...health, metrics };
   // On all interfaces: Prometheus scrapes from elsewhere.
   const server = Deno.serve(
     { hostname: "0.0.0.0", port: settings.metricsPort, onListen() {} },
@@ -59,7 +82,7 @@ export function observe(
         });
       }
       if (pathname === "/healthz") {
-        const report = await probeAll(probes);
+        const report = await health.report();
         const healthy = Object.values(report).every((status) => status === "ok");
         return Response.json(report, { status: healthy ? 200 : 503 });
       }
@@ -68,40 +91,11 @@ export function observe(
   );
   log.info("metrics and health served", { port: server.addr.port, paths: "/metrics /healthz" });
   return {
+    ...health,
     metrics,
-    unreachable(service, reason) {
-      probes[service] = failing(reason);
-    },
-    reached({ kafka, sql }) {
-      if (kafka !== undefined) {
-        const probe = cluster = clusterProbe(kafka);
-        probes.kafka = () => probe.probe();
-      }
-      if (sql !== undefined) probes.database = () => pingDatabase(sql);
-    },
     async close() {
       await server.shutdown();
-      await cluster?.close();
+      await health.close();
     },
   };
-}
-
-async function probeAll(probes: Readonly<Record<string, Probe>>): Promise<Record<string, string>> {
-  const entries = await Promise.all(
-    Object.entries(probes).map(async ([name, probe]) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("no answer within 3 s")), PROBE_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([probe(), timeout]);
-        return [name, "ok"] as const;
-      } catch (error) {
-        return [name, `unreachable: ${(error as Error).message}`] as const;
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
 }

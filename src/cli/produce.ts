@@ -4,46 +4,31 @@
  * @module
  */
 import { getHeapStatistics } from "node:v8";
-import { bodyBudget, defaultBodyBytes } from "../check/body_budget.ts";
-import { checkSite } from "../check/check_site.ts";
+import { bodyBudget, defaultBodyBytes } from "../check/body.ts";
+import { checkSite, configErrorResult, localOrigin } from "../check/check_site.ts";
 import { deniedNetworks } from "../check/denied_networks.ts";
-import { configErrorResult, localOrigin } from "../check/origin.ts";
-import type { Settings } from "../config/settings.ts";
 import { loadSites } from "../sites/file.ts";
 import { UsageError } from "../errors.ts";
-import type { KafkaClient } from "../kafka/client.ts";
 import { openPublisher } from "../kafka/producer.ts";
-import type { Logger } from "../log.ts";
-import { runOnce } from "../schedule/run_once.ts";
-import { startScheduler } from "../schedule/scheduler.ts";
+import { runOnce, startScheduler } from "../schedule/scheduler.ts";
 import { type CheckerSite, isMisconfigured, type SitesFeed } from "../sites/checker_sites.ts";
 import { followSitesTopic } from "../sites/topic.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
-import { openKafka, openWhenAvailable } from "./connect.ts";
+import { openKafka, openWhenAvailable, type Services } from "./connect.ts";
 import { observe } from "./observe.ts";
-import type { Metrics } from "../metrics.ts";
 import { watchSites } from "./reload.ts";
-
-/** Options of `monitor produce`. */
-interface ProduceOptions {
-  /** The sites file; without it, the sites topic's, shared with the region's other checkers. */
-  readonly config?: string;
-  readonly once?: boolean;
-  /** Overrides `MONITOR_REGION`. */
-  readonly region?: string;
-}
 
 /**
  * Runs `monitor produce`.
  *
- * @throws {ConfigError} Before connecting to anything, when the sites file is invalid.
+ * @param options `config`: the sites file; without it, the sites topic's sites, shared with the
+ *   region's other checkers. `region` overrides `MONITOR_REGION`.
  */
 export async function produceCommand(
-  options: ProduceOptions,
+  options: { readonly config?: string; readonly once?: boolean; readonly region?: string },
   outside: CliContext,
 ): Promise<void> {
-  const { config, region } = options;
-  const once = options.once ?? false;
+  const { config, region, once = false } = options;
   if (config === undefined && once) {
     throw new UsageError("--once needs --config: checkers of the sites topic share it, and run");
   }
@@ -52,52 +37,37 @@ export async function produceCommand(
     : { ...outside, env: { ...outside.env, MONITOR_REGION: region } };
   const sites = config === undefined ? [] : await loadSites(config, context.env);
   const { settings, log } = prepare(context);
+  const { signal } = context;
   const observation = observe(settings, ["kafka"], log);
   try {
     // A one-off run fails at once; a long-running producer waits for Kafka instead of exiting.
     const kafka = once
       ? await openKafka(settings, log)
-      : await openWhenAvailable(() => openKafka(settings, log), {
+      : await openWhenAvailable("kafka", () => openKafka(settings, log), {
         log,
-        signal: context.signal,
-        onUnreachable: (reason) => observation.unreachable("kafka", reason),
+        signal,
+        health: observation,
       });
     if (kafka === undefined) return;
     observation.reached({ kafka });
-    await runProducer({
-      sites,
-      settings,
-      kafka,
-      log,
-      metrics: observation.metrics,
-      signal: context.signal,
-      once,
-      follow: config === undefined
-        ? followSitesTopic(kafka, { settings, env: context.env, log })
-        : watchSites(config, context, log),
-    });
+    const follow = config === undefined
+      ? followSitesTopic(kafka, { settings, env: context.env, log })
+      : watchSites(config, context, log);
+    const { metrics } = observation;
+    await runProducer({ sites, settings, kafka, log, metrics, signal, once, follow });
   } finally {
     await observation.close();
   }
 }
 
-/** What {@link runProducer} needs. */
-interface ProducerRun {
+interface ProducerRun extends Omit<Services, "sql"> {
   readonly sites: readonly CheckerSite[];
-  readonly settings: Settings;
-  readonly kafka: KafkaClient;
-  readonly log: Logger;
-  readonly metrics: Metrics;
-  readonly signal: AbortSignal;
   readonly once: boolean;
   /** Changes to the sites. */
   readonly follow: SitesFeed;
 }
 
-/**
- * Of `SHUTDOWN_TIMEOUT_MS`, the share that checks in progress get to finish; the rest is kept for
- * publishing their results, so a check ending at its last moment is not lost.
- */
+/** Of `SHUTDOWN_TIMEOUT_MS`, the share for checks in progress; the rest is for their publishing. */
 const CHECKS_SHARE_OF_SHUTDOWN = 0.75;
 
 /**
@@ -199,10 +169,7 @@ export async function runProducer(run: ProducerRun): Promise<void> {
   }
 }
 
-/**
- * What is left of the shutdown time, which starts when the signal is aborted: `leftMs` is the time
- * until the deadline less `reservedShare` of the whole (kept for what comes after).
- */
+/** The shutdown time left, from when the signal is aborted, less `reservedShare` of the whole. */
 function shutdownBudget(signal: AbortSignal, timeoutMs: number) {
   let deadlineMs = Infinity;
   const start = () => deadlineMs = performance.now() + timeoutMs;

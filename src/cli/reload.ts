@@ -21,6 +21,8 @@ export function watchSites(
   log: Logger,
 ): SitesFeed {
   return async (apply, signal) => {
+    // The watcher is closed on abort: a stop that came before it was made has nothing to close.
+    if (signal.aborted) return;
     let pending: ReturnType<typeof setTimeout> | undefined;
     let reloading = Promise.resolve();
     const reasons = new Set<string>();

@@ -36,32 +36,24 @@ export function schemaFileText(schema: unknown): string {
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
 
-/**
- * Runs `monitor schema`: prints the schemas, or writes them into a directory (created if missing).
- *
- * @throws {UsageError} When the directory cannot be made or written to.
- */
+/** Runs `monitor schema`: prints the schemas, or writes them into a directory (made if missing). */
 export async function schemaCommand(
   options: { readonly write?: string },
   context: CliContext,
 ): Promise<void> {
+  const schemas = Object.entries(jsonSchemas());
   const dir = options.write;
-  if (dir !== undefined) await writable(dir, () => Deno.mkdir(dir, { recursive: true }));
-  for (const [name, schema] of Object.entries(jsonSchemas())) {
-    if (dir === undefined) {
-      context.writeOut(`// ${name}\n${schemaFileText(schema)}`);
-    } else {
-      await writable(dir, () => Deno.writeTextFile(`${dir}/${name}`, schemaFileText(schema)));
-      context.writeErr(`wrote ${dir}/${name}\n`);
-    }
+  if (dir === undefined) {
+    for (const [name, schema] of schemas) context.writeOut(`// ${name}\n${schemaFileText(schema)}`);
+    return;
   }
-}
-
-/** Runs `write`, turning the file system's refusal into a user's error naming `dir`. */
-async function writable(dir: string, write: () => Promise<void>): Promise<void> {
   try {
-    await write();
+    await Deno.mkdir(dir, { recursive: true });
+    for (const [name, schema] of schemas) {
+      await Deno.writeTextFile(`${dir}/${name}`, schemaFileText(schema));
+    }
   } catch (error) {
     throw new UsageError(`Cannot write the schemas into "${dir}": ${(error as Error).message}`);
   }
+  for (const [name] of schemas) context.writeErr(`wrote ${dir}/${name}\n`);
 }

@@ -1,7 +1,5 @@
 /**
- * `monitor sites apply` and `monitor sites list`: the sites topic as configuration as code. Apply
- * validates a sites file, prints how the topic differs from it and publishes the difference;
- * list prints what the topic holds.
+ * `monitor sites apply` and `monitor sites list`: the sites topic as configuration as code.
  *
  * @module
  */
@@ -19,19 +17,13 @@ import {
 } from "../sites/topic.ts";
 import { type CliContext, prepare } from "./context.ts";
 
-/** Options of `monitor sites apply`; a dry run publishes nothing and creates no topic. */
-interface SitesApplyOptions {
-  readonly file: string;
-  readonly dryRun?: boolean;
-}
-
 /**
  * Runs `monitor sites apply`: every problem of the file is reported before anything connects; a
  * topic that is not compacted is refused, dry run or not. Prints `+ id`, `~ id (changed keys)`,
- * `- id`, then a summary.
+ * `- id`, then a summary; a dry run publishes nothing and creates no topic.
  */
 export async function sitesApplyCommand(
-  options: SitesApplyOptions,
+  options: { readonly file: string; readonly dryRun?: boolean },
   context: CliContext,
 ): Promise<void> {
   const desired = siteMessages(await loadSitesAsWritten(options.file), options.file);

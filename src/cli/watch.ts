@@ -19,24 +19,22 @@ import { keepsRegion } from "../watch/table.ts";
 import { jsonLine, printable } from "../text.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 
-/** Options of `monitor watch`. */
-export interface WatchOptions {
-  /** Minutes of results to show at start (and the window of p95 and uptime). */
-  readonly minutes: string;
-  readonly plain?: boolean;
-  readonly json?: boolean;
-  /** `--region`, as given: each a region or a comma-separated list of them; every region if none. */
-  readonly region?: readonly string[];
-  /** Whether stdin and stdout are a terminal; the CLI asks Deno, tests say. */
-  readonly terminal: boolean;
-}
-
 /**
  * Runs `monitor watch` until `q`, Ctrl-C or the context's signal.
  *
+ * @param options `minutes` of results shown at start (and the window of p95 and uptime); `region`
+ *   as given, each a region or a comma list of them (every region if none).
  * @throws {UsageError} When `--minutes` is not a positive number or a `--region` no region's name.
  */
-export async function watchCommand(options: WatchOptions, context: CliContext): Promise<void> {
+export async function watchCommand(
+  options: {
+    readonly minutes: string;
+    readonly plain?: boolean;
+    readonly json?: boolean;
+    readonly region?: readonly string[];
+  },
+  context: CliContext,
+): Promise<void> {
   const minutes = Number(options.minutes);
   if (!(minutes > 0)) {
     throw new UsageError(
@@ -46,13 +44,20 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   const windowMs = minutes * 60_000;
   const regions = regionsOf(options.region ?? []);
   const { settings, log } = prepare(context);
-  const interactive = options.terminal && !options.plain && !options.json;
+  const terminal = Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+  const interactive = terminal && !options.plain && !options.json;
   // The Kafka client's own lines would tear the interactive screen; its footer tells its state.
   const kafka = createKafka(settings.kafka, interactive ? SILENT : log);
   const source = kafkaTail({ kafka, topic: settings.kafka.topic, backfillMs: windowMs });
 
   if (interactive) {
-    const { createElement, render, WatchApp } = await loadInk();
+    // React reads NODE_ENV as it loads: unset means its development build, twice as slow a frame.
+    if (Deno.env.get("NODE_ENV") === undefined) Deno.env.set("NODE_ENV", "production");
+    const [{ render }, { createElement }, { WatchApp }] = await Promise.all([
+      import("ink"),
+      import("react"),
+      import("../watch/app.tsx"),
+    ]);
     // With a database (DATABASE_URL set), the alerter's open incidents show above the footer.
     const sql = context.env.DATABASE_URL === undefined
       ? undefined
@@ -92,21 +97,6 @@ export async function watchCommand(options: WatchOptions, context: CliContext): 
   });
   await whenAborted(context.signal);
   stop();
-}
-
-/**
- * The interactive screen's modules, loaded once `NODE_ENV` is set (unless the user set it): React
- * reads it as it loads, and unset means its development build, twice as slow a frame. `--plain`
- * loads no React.
- */
-async function loadInk() {
-  if (Deno.env.get("NODE_ENV") === undefined) Deno.env.set("NODE_ENV", "production");
-  const [{ render }, { createElement }, { WatchApp }] = await Promise.all([
-    import("ink"),
-    import("react"),
-    import("../watch/app.tsx"),
-  ]);
-  return { createElement, render, WatchApp };
 }
 
 const INCIDENTS_EVERY_MS = 5_000;

@@ -1,6 +1,5 @@
 /**
- * TLS to PostgreSQL as libpq chooses it, from `sslmode` and `sslrootcert` in the connection URI and
- * the CA settings.
+ * TLS to PostgreSQL as libpq chooses it.
  *
  * @module
  */
@@ -24,11 +23,12 @@ export interface DatabaseTls {
 /**
  * TLS to PostgreSQL as libpq would choose it (null: plain TCP): `sslmode` from the URI (default:
  * verify-full with a CA, else none); the CA from DATABASE_CA_FILE, PGSSLROOTCERT or `sslrootcert`
- * (`system`: the system's). `require` with a CA verifies the CA, as in libpq. The URI is valid.
+ * (`system`: the system's). `require` with a CA verifies the CA, as in libpq. Throws for a URI that
+ * does not parse.
  */
 export function databaseTls(
   uri: string,
-  ca: { readonly DATABASE_CA_FILE: string | undefined; readonly PGSSLROOTCERT: string | undefined },
+  ca: { readonly [K in "DATABASE_CA_FILE" | "PGSSLROOTCERT"]?: string | undefined },
 ): DatabaseTls | null {
   const query = new URL(uri).searchParams;
   const rootCert = query.get("sslrootcert") ?? undefined;
@@ -45,10 +45,4 @@ export function databaseTls(
     mode: (mode ?? "verify-full") as DatabaseTls["mode"],
     ...(caFile === undefined ? {} : { caFile, caSetting }),
   };
-}
-
-/** The file `sslrootcert` in the URI names, unless `system`; throws when the URI does not parse. */
-export function rootCertFile(uri: string): string | undefined {
-  const rootCert = new URL(uri).searchParams.get("sslrootcert") ?? undefined;
-  return rootCert === "system" ? undefined : rootCert;
 }

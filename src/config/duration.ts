@@ -5,29 +5,25 @@
  */
 import { z } from "zod";
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+/** Largest first, as {@link durationPattern} wants them written. */
+const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+const UNITS = Object.entries(UNIT_MS);
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
 
 /** A duration such as `"1m30s"` in whole milliseconds; `undefined` when it is none. */
 export function parseDurationMs(text: string): number | undefined {
-  if (text === "") return undefined;
+  if (!DURATION.test(text)) return undefined;
   let totalMs = 0;
-  PART.lastIndex = 0;
-  while (PART.lastIndex < text.length) {
-    const match = PART.exec(text);
-    if (match === null) return undefined;
-    totalMs += Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  for (const [, count, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    totalMs += Number(count) * UNIT_MS[unit as keyof typeof UNIT_MS];
   }
   return Math.round(totalMs);
 }
 
 /** Milliseconds as {@link parseDurationMs} reads them, e.g. `"5s"` or `"250ms"`, for messages. */
 export function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0 && ms > 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
+  const [name, unitMs] = UNITS.find(([, size]) => ms > 0 && ms % size === 0) ?? ["ms", 1];
+  return `${ms / unitMs}${name}`;
 }
 
 /**
@@ -51,90 +47,55 @@ export function durationSchema(
     });
 }
 
-const UNITS = [["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]] as const;
-
 /**
  * A regular expression that matches exactly the durations from `minMs` to `maxMs` written as whole
  * numbers of units, largest first, each once and each after the first less than one of the unit
  * before it (`90s`, `1m30s`, not `1.5m`, `30s1m` or `1m90s`): a JSON Schema can state the bounds
- * with it, as it cannot add parts up.
+ * with it, as it cannot add parts up. Each bound must be a whole number of every unit it exceeds
+ * (5s to 24h, not 90s), which makes the count of the first unit the only one the bounds limit.
  */
 export function durationPattern(minMs: number, maxMs: number): RegExp {
-  return new RegExp(`^(?:${spelled(0, minMs, maxMs, true).join("|")})$`);
-}
-
-/**
- * The ways to write `lowMs` to `highMs` with the units from `UNITS[from]` on: a whole duration when
- * `leading`, else what follows a first part (each less than one of the unit before; "" is zero).
- */
-function spelled(from: number, lowMs: number, highMs: number, leading: boolean): string[] {
-  const ways = !leading && lowMs === 0 ? [""] : [];
-  for (let index = from; index < UNITS.length; index++) {
-    const [name, unitMs] = UNITS[index]!;
-    // What the smaller units can add after this part: less than one of this unit.
-    const restMs = index + 1 < UNITS.length ? unitMs - 1 : 0;
-    const most = leading ? Infinity : UNITS[index - 1]![1] / unitMs - 1;
-    const first = Math.max(1, Math.ceil((lowMs - restMs) / unitMs));
-    const last = Math.min(most, Math.floor(highMs / unitMs));
-    // Counts after which any rest will do, and the one or two at the ends that limit it.
-    const anyFirst = Math.max(first, Math.ceil(lowMs / unitMs));
-    const anyLast = Math.min(last, Math.floor((highMs - restMs) / unitMs));
-    const rest = (lo: number, hi: number) => group(spelled(index + 1, lo, hi, false));
-    if (anyFirst <= anyLast) {
-      ways.push(`${group(numbers(anyFirst, anyLast))}${name}${rest(0, restMs)}`);
+  // A later part is from 1 to less than one of the unit before it: `(?:(?:[1-9]|[1-5]\d)m)?`.
+  const parts = UNITS.map(([name, unitMs], index) =>
+    index === 0 ? "" : `(?:${group(numbers(1, UNITS[index - 1]![1] / unitMs - 1))}${name})?`
+  );
+  const ways = UNITS.flatMap(([name, unitMs], index) => {
+    const whole = (ms: number) => ms <= unitMs || ms % unitMs === 0;
+    if (!whole(minMs) || !whole(maxMs)) {
+      throw new Error(`Duration bounds ${minMs}ms and ${maxMs}ms are not whole ${name}`);
     }
-    for (let count = first; count <= last; count++) {
-      if (anyFirst <= count && count <= anyLast) {
-        count = anyLast;
-        continue;
-      }
-      const lo = Math.max(0, lowMs - count * unitMs);
-      const hi = Math.min(restMs, highMs - count * unitMs);
-      const after = spelled(index + 1, lo, hi, false);
-      if (after.length > 0) ways.push(`${count}${name}${group(after)}`);
-    }
-  }
-  return ways;
+    const low = Math.max(1, Math.ceil(minMs / unitMs));
+    const high = Math.floor(maxMs / unitMs);
+    // `high` of the first unit is `maxMs` itself: no part may follow it.
+    return [
+      ...(low < high
+        ? [`${group(numbers(low, high - 1))}${name}${parts.slice(index + 1).join("")}`]
+        : []),
+      ...(low <= high ? [`${high}${name}`] : []),
+    ];
+  });
+  return new RegExp(`^(?:${ways.join("|")})$`);
 }
 
 /** Alternatives as one group; one alone as it is. */
 function group(ways: readonly string[]): string {
-  if (ways.length === 1) return ways[0]!;
-  return ways.includes("")
-    ? `(?:${ways.filter((way) => way !== "").join("|")})?`
-    : `(?:${ways.join("|")})`;
+  return ways.length === 1 ? ways[0]! : `(?:${ways.join("|")})`;
 }
 
-/** The whole numbers from `low` to `high` (no leading zeros), as alternatives. */
+/** The whole numbers from `low` (at least 1) to `high` as alternatives: `[1-9]\d{2}`, 100-999. */
 function numbers(low: number, high: number): string[] {
   const ways: string[] = [];
-  for (let digits = String(low).length; digits <= String(high).length; digits++) {
-    const from = Math.max(low, digits === 1 ? 0 : 10 ** (digits - 1));
-    const to = Math.min(high, 10 ** digits - 1);
-    ways.push(...sameLength(String(from), String(to)));
+  while (low <= high) {
+    // The widest block of 10^k numbers that starts at `low` and ends within `high`.
+    let size = 1;
+    while (low % (size * 10) === 0 && low + size * 10 - 1 <= high) size *= 10;
+    const digit = (low / size) % 10;
+    const count = Math.min(Math.floor((high - low + 1) / size), 10 - digit);
+    const prefix = Math.floor(low / size / 10) || "";
+    const digits = count === 1 ? `${digit}` : `[${digit}-${digit + count - 1}]`;
+    const zeros = Math.log10(size);
+    ways.push(`${prefix}${digits}${zeros === 0 ? "" : zeros === 1 ? "\\d" : `\\d{${zeros}}`}`);
+    low += count * size;
   }
-  return ways;
-}
-
-/** The numbers from `low` to `high`, both written with as many digits. */
-function sameLength(low: string, high: string): string[] {
-  if (low === "") return [""];
-  const [l, h, lowRest, highRest] = [low[0]!, high[0]!, low.slice(1), high.slice(1)];
-  if (l === h) return sameLength(lowRest, highRest).map((way) => l + way);
-  const zeros = "0".repeat(lowRest.length);
-  const nines = "9".repeat(lowRest.length);
-  const ways: string[] = [];
-  let [from, to] = [Number(l), Number(h)];
-  if (lowRest !== zeros) {
-    ways.push(...sameLength(lowRest, nines).map((way) => l + way));
-    from++;
-  }
-  if (highRest !== nines) to--;
-  if (from <= to) {
-    const digit = from === to ? String(from) : `[${from}-${to}]`;
-    const more = lowRest.length;
-    ways.push(digit + (more === 0 ? "" : more === 1 ? "\\d" : `\\d{${more}}`));
-  }
-  if (highRest !== nines) ways.push(...sameLength(zeros, highRest).map((way) => h + way));
   return ways;
 }

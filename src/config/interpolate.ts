@@ -1,6 +1,5 @@
 /**
- * `${NAME}` in a sites file takes the value of environment variable NAME, so secrets (tokens in
- * headers or URLs) stay out of the file. `$${` writes a literal `${`.
+ * `${NAME}` in a sites file takes the value of environment variable NAME (`$${` is a literal `${`).
  *
  * @module
  */
@@ -21,12 +20,10 @@ export function interpolateEnv(
     if (typeof value === "string") {
       return value.replace(REFERENCE, (match, name: string | undefined) => {
         if (name === undefined) return "${";
-        const replacement = env[name];
-        if (replacement === undefined) {
+        if (env[name] === undefined) {
           report(path, `refers to \${${name}}, which is not set in the environment`, name);
-          return match;
         }
-        return replacement;
+        return env[name] ?? match;
       });
     }
     if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, index]));
@@ -49,9 +46,10 @@ export function holdsReference(value: unknown): boolean {
 /** What a `${NAME}` stands for when text is checked unresolved: a word that fits anywhere in a URL or a header. */
 export const REFERENCE_WORD = "x";
 
-export const EVERY_NAME_A_WORD = new Proxy({}, { get: () => REFERENCE_WORD }) as Readonly<
-  Record<string, string>
->;
+/** An environment in which every name stands for the {@link REFERENCE_WORD}. */
+export const EVERY_NAME_A_WORD: Readonly<Record<string, string>> = new Proxy({}, {
+  get: () => REFERENCE_WORD,
+});
 
 /** The key paths (`sites[0].url`) of the values that hold a `${NAME}` reference. */
 export function referencedPaths(data: unknown): Set<string> {

@@ -1,31 +1,31 @@
 /**
- * How big a regular expression's compiled program would be, read from its text without compiling
- * it: compiling and matching cost grow with that size, and re2js refuses only programs of over a
- * million instructions, which take seconds and hundreds of MB to compile (600,000 instructions: 4 s
- * and 480 MB here) and up to minutes to match a 1 MiB body.
+ * A regular expression's program size, read from its text: re2js compiles up to a million
+ * instructions, and 600,000 took 4 s and 480 MB to compile here.
  *
  * @module
  */
 
-/** A group (or the whole expression) being read: finished branches, then the current one. */
+/** A group (or the whole expression): finished branches, then the current one but its last item
+ * (which a repetition may still apply to), then that item. */
 interface Frame {
   done: number;
   branches: number;
-  /** The current branch but its last item, which a repetition may still apply to. */
   before: number;
   last: number;
 }
 
 const REPEAT = /\{(\d+)(?:(,)(\d*))?\}/y;
-const FLAGS_ONLY = /\(\?[imsU-]*\)/y;
-/** `(?i)` compiles to nothing; a group opens with `(`, `(?:`, `(?i:`, `(?P<name>` or `(?<name>`. */
-const GROUP_OPENING = /\((?:\?(?:P?<[^>]*>|[imsU-]*:))?/y;
+/** An escape: `\Q…\E` (to the end when unclosed), `\pL`, `\p{Greek}`, `\x{263a}`, `\d`. */
+const ESCAPE = /\\(?:Q[\s\S]*?(?:\\E|$)|[pPx]\{[^}]*(?:\}|$)|[\s\S]?)/y;
+/** A class, a `]` first a member: `[]a]`, `[^]a]`, `[[:alpha:]\]]`. */
+const CLASS = new RegExp(`\\[\\^?\\]?(?:${ESCAPE.source}|\\[:[\\s\\S]*?:\\]|[^\\]])*\\]?`, "y");
+/** `(?i)` (captured: it compiles to nothing), or `(`, `(?:`, `(?i:`, `(?P<name>`, `(?<name>`. */
+const OPENING = /\((?:(\?[imsU-]*\))|\?(?:P?<[^>]*>|[imsU-]*:))?/y;
 
 /**
- * An upper estimate of the instructions RE2 compiles `source` to, as RE2 estimates it before
- * compiling (`calcSize` of re2js and Go's regexp/syntax): a literal or a class is one, `x{n,m}` is
- * `x` m times over. Invalid RE2 gets an estimate too; compiling it says what is wrong. Linear in
- * the length of `source`, no recursion.
+ * An upper estimate of the instructions RE2 compiles `source` to, as `calcSize` of re2js and Go's
+ * regexp/syntax estimates it: a literal or a class is one, `x{n,m}` is `x` m times over. Invalid
+ * RE2 gets an estimate too. Linear in the length of `source`, no recursion.
  */
 export function programSize(source: string): number {
   const stack: Frame[] = [{ done: 0, branches: 1, before: 0, last: 0 }];
@@ -38,16 +38,11 @@ export function programSize(source: string): number {
   while (at < source.length) {
     const char = source[at]!;
     if (char === "(") {
-      FLAGS_ONLY.lastIndex = at;
-      if (FLAGS_ONLY.test(source)) {
-        at = FLAGS_ONLY.lastIndex;
-        item(0);
-        continue;
-      }
-      GROUP_OPENING.lastIndex = at;
-      GROUP_OPENING.test(source);
-      at = GROUP_OPENING.lastIndex;
-      stack.push({ done: 0, branches: 1, before: 0, last: 0 });
+      OPENING.lastIndex = at;
+      const flagsOnly = OPENING.exec(source)![1] !== undefined;
+      at = OPENING.lastIndex;
+      if (flagsOnly) item(0);
+      else stack.push({ done: 0, branches: 1, before: 0, last: 0 });
     } else if (char === ")") {
       at += 1;
       // An unmatched `)` is an error RE2 reports; here it ends nothing.
@@ -66,10 +61,10 @@ export function programSize(source: string): number {
       at = end;
       top().last = Math.max(high, 1) * top().last + Math.max(high - low, 1);
     } else if (char === "[") {
-      at = classEnd(source, at);
+      at = endOf(CLASS, source, at);
       item(1);
     } else if (char === "\\") {
-      const end = escapeEnd(source, at);
+      const end = endOf(ESCAPE, source, at);
       // A quoted text (\Q…\E) is a literal of its length; anything else escaped is one item.
       item(source[at + 1] === "Q" ? Math.max(end - at - 4, 1) : 1);
       at = end;
@@ -78,10 +73,7 @@ export function programSize(source: string): number {
       item(1);
     }
   }
-  while (stack.length > 1) {
-    const size = finished(stack.pop()!) + 2;
-    item(size);
-  }
+  while (stack.length > 1) item(finished(stack.pop()!) + 2);
   return finished(stack[0]!);
 }
 
@@ -100,32 +92,8 @@ function finished(frame: Frame): number {
   return frame.done + frame.before + frame.last + frame.branches - 1;
 }
 
-/** Where the escape at `at` ends: `\pL`, `\p{Greek}`, `\x{263a}`, `\Q…\E`, `\d`. */
-function escapeEnd(source: string, at: number): number {
-  const next = source[at + 1];
-  if (next === "Q") {
-    const end = source.indexOf("\\E", at + 2);
-    return end < 0 ? source.length : end + 2;
-  }
-  if ((next === "p" || next === "P" || next === "x") && source[at + 2] === "{") {
-    const end = source.indexOf("}", at + 3);
-    return end < 0 ? source.length : end + 1;
-  }
-  return Math.min(at + 2, source.length);
-}
-
-/** Where the class opened at `at` ends: `[]a]`, `[^]a]`, `[[:alpha:]\]]`. */
-function classEnd(source: string, at: number): number {
-  let index = at + 1;
-  if (source[index] === "^") index += 1;
-  // A `]` first is a member, not the end.
-  if (source[index] === "]") index += 1;
-  while (index < source.length && source[index] !== "]") {
-    if (source[index] === "\\") index = escapeEnd(source, index);
-    else if (source.startsWith("[:", index)) {
-      const end = source.indexOf(":]", index + 2);
-      index = end < 0 ? index + 1 : end + 2;
-    } else index += 1;
-  }
-  return Math.min(index + 1, source.length);
+/** Where the match of the sticky `regex` at `at` ends; one character on when it does not match. */
+function endOf(regex: RegExp, source: string, at: number): number {
+  regex.lastIndex = at;
+  return regex.test(source) ? regex.lastIndex : at + 1;
 }

@@ -1,12 +1,11 @@
 /**
- * Connection and tuning settings, read once from the environment, every problem at once. Each
- * variable is a row of {@link SETTINGS}; here they become the {@link Settings} the program reads.
+ * The rows of {@link SETTINGS} read once from the environment, every problem at once.
  *
  * @module
  */
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
-import { databaseTls, rootCertFile } from "./database_tls.ts";
+import { databaseTls } from "./database_tls.ts";
 import { NO_CONTROL_CHARACTERS, quoted } from "../text.ts";
 import { osReason } from "./text_file.ts";
 import { SETTING_NAMES, type SettingName, SETTINGS, settingText } from "./settings_schema.ts";
@@ -126,9 +125,8 @@ export class SettingsError extends ConfigError {
 
   constructor(problems: readonly ConfigProblem[]) {
     super(problems);
-    this.message = `Invalid settings:\n${
-      problems.map((p) => `  ${p.path} ${p.message}`).join("\n")
-    }`;
+    const lines = problems.map((problem) => `  ${problem.path} ${problem.message}`);
+    this.message = `Invalid settings:\n${lines.join("\n")}`;
   }
 }
 
@@ -164,11 +162,8 @@ function toProblem(env: Environment, name: SettingName, issue: z.core.$ZodIssue)
     : name in SECRETS
     ? `${issue.message} (the value is not shown: it may hold a secret)`
     : `${issue.message}: current value is ${quoted(settingText(env, name))}`;
-  return {
-    file: "environment",
-    path: typeof part === "string" ? `${name}'s ${part}` : name,
-    message,
-  };
+  const path = typeof part === "string" ? `${name}'s ${part}` : name;
+  return { file: "environment", path, message };
 }
 
 /** Every file that settings name (and `sslrootcert` in DATABASE_URL) must be readable PEM. */
@@ -177,29 +172,25 @@ function fileProblems(env: Environment, readFile: (path: string) => string): Con
     .filter((name) => SETTINGS[name].kind.type === "file" && settingText(env, name) !== "")
     .map((name) => [name, settingText(env, name)]);
   try {
-    const rootCert = rootCertFile(settingText(env, "DATABASE_URL"));
+    // No CA setting: the file `sslrootcert` names, unless `system`.
+    const rootCert = databaseTls(settingText(env, "DATABASE_URL"), {})?.caFile;
     if (rootCert !== undefined) files.push(["DATABASE_URL's sslrootcert", rootCert]);
   } catch {
     // A malformed URI is a problem of its own; so is a path with control characters.
   }
   return files.filter(([, path]) => NO_CONTROL_CHARACTERS.test(path)).flatMap(([setting, path]) => {
     const problem = (message: string) => [{ file: "environment", path: setting, message }];
-    let content: string;
     try {
-      content = readFile(path);
+      if (readFile(path).includes("-----BEGIN ")) return [];
     } catch (error) {
       return problem(`${quoted(path)} ${osReason(error)}`);
     }
-    return content.includes("-----BEGIN ")
-      ? []
-      : problem(`${quoted(path)} is not a PEM file: it has no "-----BEGIN" line`);
+    return problem(`${quoted(path)} is not a PEM file: it has no "-----BEGIN" line`);
   });
 }
 
 /** Every setting's text as the monitor uses it, {@link SECRETS} masked, in the table's order. */
-export function showSettings(
-  env: Environment,
-): { readonly name: SettingName; readonly shown: string; readonly isDefault: boolean }[] {
+export function showSettings(env: Environment) {
   return SETTING_NAMES.map((name) => {
     const text = settingText(env, name);
     const mask = SECRETS[name];
@@ -210,7 +201,7 @@ export function showSettings(
 /** What in the settings weakens security: each is the user's choice, but must not go unnoticed. */
 export function insecureSettings(settings: Settings): string[] {
   const warnings: string[] = [];
-  if (settings.kafka.tls !== null && !settings.kafka.tls.rejectUnauthorized) {
+  if (settings.kafka.tls?.rejectUnauthorized === false) {
     warnings.push(
       "KAFKA_SSL_REJECT_UNAUTHORIZED is false: the brokers' certificates are not verified",
     );
@@ -225,10 +216,9 @@ export function insecureSettings(settings: Settings): string[] {
 }
 
 /**
- * A connection URI safe for logs: `***` for the password (in the user part, up to its last `@`,
- * as a URL parser reads it) and for each parameter whose name, decoded, may be a secret: libpq's
- * `password` and `sslpassword`, and since a driver may take others, any name with "pass",
- * "secret", "token" or "key" in it.
+ * A connection URI safe for logs: `***` for the password (up to the user part's last `@`, as a URL
+ * parser reads it) and for each parameter whose decoded name has "pass", "secret", "token" or "key"
+ * in it (libpq's `password` and `sslpassword`, and whatever a driver may take).
  */
 export function redactUri(uri: string): string {
   return uri

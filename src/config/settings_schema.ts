@@ -1,7 +1,5 @@
 /**
- * Every environment variable the monitor reads, in one table: its kind and its default.
- * `readSettings()` and `monitor settings` come from it; the table of docs/configuration.md, which
- * says what each one means, lists them in its order with its defaults (tests/readme_test.ts).
+ * Every environment variable the monitor reads, with its kind and default, in one table.
  *
  * @module
  */
@@ -16,8 +14,7 @@ type SettingKind =
   | { readonly type: "choice"; readonly values: readonly string[] }
   | { readonly type: "boolean" | "hostPorts" | "networks" | "postgresUri" | "file" };
 
-/** A kind and its schema from the trimmed text: a zod check's message names the rule (the value
- * follows it unless secret), a `custom` issue's says it all. */
+/** A kind and its schema of the trimmed text; a custom issue's message is shown alone. */
 type Kind<T> = readonly [SettingKind, z.ZodType<T, string>];
 
 // `monitor settings` prints every value: an escape sequence would act on the terminal.
@@ -36,9 +33,8 @@ function text(regex?: RegExp, rule?: string): Kind<string> {
 /** Without a `max`: int32, the bound of Kafka's fields and of timers, named only when exceeded. */
 function integer(min: number, max?: number): Kind<number> {
   const most = max ?? 2_147_483_647;
-  const rule = `must be an integer ${
-    max === undefined ? `of at least ${min}` : `from ${min} to ${max}`
-  }`;
+  const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+  const rule = `must be an integer ${range}`;
   const schema = z.string().regex(/^[+-]?\d+$/, rule).transform(Number)
     .pipe(z.number().min(min, rule).max(most, `must be at most ${most}`));
   return [{ type: "integer", min, max: most }, schema];
@@ -135,6 +131,9 @@ const topic = text(/^[A-Za-z0-9._-]{1,249}$/, '1 to 249 letters, digits, ".", "_
 
 /** A region's name, as results carry it: it fits in a consumer group, a User-Agent and a terminal. */
 export const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const address = text(/^[A-Za-z0-9.:_-]{1,253}$/, "a host name or an IP address");
+const apiToken = text(/^[\x21-\x7e]{16,512}$/, "16 to 512 printable ASCII characters");
+const SITE_IDS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}( *, *[A-Za-z0-9][A-Za-z0-9._-]{0,63})*$/;
 
 /** Every environment variable read, in the order docs/configuration.md lists them. */
 export const SETTINGS = {
@@ -180,22 +179,10 @@ export const SETTINGS = {
   ),
   PRODUCE_BUFFER_MESSAGES: setting(integer(1), "100000"),
   SHUTDOWN_TIMEOUT_MS: setting(integer(0, DAY_MS), "8000"),
-  SERVE_ADDRESS: setting(
-    text(/^[A-Za-z0-9.:_-]{1,253}$/, "a host name or an IP address"),
-    "127.0.0.1",
-  ),
+  SERVE_ADDRESS: setting(address, "127.0.0.1"),
   SERVE_PORT: setting(integer(0, 65_535), "8080"),
-  SERVE_API_TOKEN: setting(
-    text(/^[\x21-\x7e]{16,512}$/, "16 to 512 printable ASCII characters"),
-    "",
-  ),
-  SERVE_SITES: setting(
-    text(
-      /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}( *, *[A-Za-z0-9][A-Za-z0-9._-]{0,63})*$/,
-      "a comma-separated list of site ids",
-    ),
-    "",
-  ),
+  SERVE_API_TOKEN: setting(apiToken, ""),
+  SERVE_SITES: setting(text(SITE_IDS, "a comma-separated list of site ids"), ""),
   SERVE_SHOW_URLS: setting(boolean, "false"),
   METRICS_PORT: setting(integer(0, 65_535), ""),
   LOG_LEVEL: setting(choice(["error", "warn", "info", "debug"]), "info"),

@@ -1,6 +1,5 @@
 /**
- * A site as the checks use it ({@link SiteConfig}), built from a sites file's data: its keys
- * validated ({@link checkSites}), every default applied, the rules across keys checked, CA files read.
+ * A sites file's data validated and built into the {@link SiteConfig}s the checks use.
  *
  * @module
  */
@@ -35,15 +34,6 @@ export const DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
 } as const;
 
-/** An HTTP method a check may use. */
-type Method = typeof METHODS[number];
-
-/** A pattern: RE2 source, flags inline, references unresolved (what results record), compiled. */
-interface SitePattern {
-  readonly source: string;
-  readonly regex: RE2JS;
-}
-
 /** One site to check, every default applied. */
 export interface SiteConfig {
   readonly id: string;
@@ -52,7 +42,7 @@ export interface SiteConfig {
   readonly url: string;
   /** What results record, references unresolved: a secret in a URL stays out of Kafka. */
   readonly urlAsWritten: string;
-  readonly method: Method;
+  readonly method: typeof METHODS[number];
   readonly headers: Readonly<Record<string, string>>;
   /** Lower case; the others are for the site's origin only. */
   readonly forwardHeadersOnRedirect: readonly string[];
@@ -61,7 +51,8 @@ export interface SiteConfig {
   readonly timeoutMs: number;
   /** Inclusive ranges. */
   readonly expectStatus: readonly (readonly [number, number])[];
-  readonly pattern: SitePattern | null;
+  /** The RE2 source, flags inline and references unresolved (what results record), compiled. */
+  readonly pattern: { readonly source: string; readonly regex: RE2JS } | null;
   readonly maxRedirects: number;
   readonly maxBodyBytes: number;
   readonly tlsVerify: boolean;
@@ -70,7 +61,7 @@ export interface SiteConfig {
   readonly certMinDays: number | null;
 }
 
-/** A chain of a few dozen certificates: a site's message carries its CA file, well under 1 MB. */
+/** A chain of a few dozen certificates: a site's message carries its CA file. */
 export const MAX_CA_FILE_BYTES = 64 * 1024;
 
 /** Compiled patterns by source, shared by the sites built with it. */
@@ -84,15 +75,14 @@ export interface BuiltSite {
   readonly timeoutShown: string | null;
 }
 
-/** Where a sites file's files are, where its problems go, and its data as written. */
+/** Where a sites file's relative paths start, where its problems go, and its data as written. */
 interface FileContext extends ProblemContext {
   readonly baseDir: string;
 }
 
 /**
- * Applies defaults and checks the rules that span keys or sites, reporting each problem. For a file
- * with problems, `indexes` are the sites' indexes in the file and `pruned` the keys (formatted)
- * left out, which no rule may read.
+ * Applies defaults and checks the rules that span keys or sites. For a file with problems,
+ * `indexes` are the sites' indexes in the file and `pruned` the keys left out, which no rule reads.
  */
 function buildSites(
   file: SiteKeys,
@@ -107,8 +97,7 @@ function buildSites(
   const defaults: SiteOptions = file.defaults ?? {};
   const defaultCa = readCaFile(defaults.ca_file, ["defaults", "ca_file"], context);
   const firstIndexById = new Map<string, number>();
-  // One compiled expression per distinct pattern: thousands of sites often share one, and each
-  // compilation costs memory (a compiled RE2JS is immutable, so sharing it is safe).
+  // Thousands of sites often share one pattern, and a compiled RE2JS is immutable: one each.
   const compiled = context.compiled ?? new Map<string, RE2JS>();
   const compile = (source: string) =>
     compiled.get(source) ?? compiled.set(source, RE2JS.compile(source)).get(source)!;
@@ -117,6 +106,10 @@ function buildSites(
   return file.sites.map((site, position) => {
     const index = context.indexes?.[position] ?? position;
     const at = (key: string): KeyPath => ["sites", index, key];
+    // The site's keys win over the defaults' (zod leaves out the keys a site leaves out).
+    const option: SiteOptions = { ...defaults, ...site };
+    const from = (key: keyof SiteOptions): KeyPath =>
+      site[key] !== undefined ? at(key) : ["defaults", key];
     // A key left out for a problem of its own has no known value: its default would make up problems.
     const known = (...keys: ("interval" | "timeout" | "method")[]) =>
       keys.every((key) =>
@@ -129,33 +122,28 @@ function buildSites(
       const id = shown(at("id"), site.id);
       report(at("id"), `"${id}" is already the id of sites[${seenAt}]: ids must be unique`);
     }
-    const from = (key: keyof SiteOptions): KeyPath =>
-      site[key] !== undefined ? at(key) : ["defaults", key];
 
-    const intervalMs = parseDurationMs(site.interval ?? defaults.interval ?? "") ??
-      DEFAULTS.intervalMs;
-    const timeoutMs = parseDurationMs(site.timeout ?? defaults.timeout ?? "") ??
+    const intervalMs = parseDurationMs(option.interval ?? "") ?? DEFAULTS.intervalMs;
+    const timeoutMs = parseDurationMs(option.timeout ?? "") ??
       Math.min(DEFAULTS.timeoutMs, intervalMs);
     const timing = known("interval", "timeout");
+    const timeoutShown = timing ? shown(from("timeout"), formatDuration(timeoutMs)) : null;
     if (timeoutMs > intervalMs && timing) {
-      const path = site.timeout !== undefined
-        ? at("timeout")
-        : site.interval !== undefined
+      const path = site.timeout === undefined && site.interval !== undefined
         ? at("interval")
-        : ["defaults", "timeout"];
-      const timeout = shown(from("timeout"), formatDuration(timeoutMs));
+        : from("timeout");
       const interval = shown(from("interval"), formatDuration(intervalMs));
       report(
         path,
-        `timeout ${timeout} is longer than the interval ${interval}: a check must end before the next one is due`,
+        `timeout ${timeoutShown} is longer than the interval ${interval}: a check must end before the next one is due`,
       );
     }
-    const method = site.method ?? defaults.method ?? DEFAULTS.method;
+    const method = option.method ?? DEFAULTS.method;
     if (site.body !== undefined && (method === "GET" || method === "HEAD") && known("method")) {
       const used = shown(from("method"), method);
       report(at("body"), `cannot be sent with method ${used}: set method to POST or another`);
     }
-    const redirects = site.follow_redirects ?? defaults.follow_redirects ?? true;
+    const redirects = option.follow_redirects ?? true;
     // One from a reference is recorded as written: what that stands for may be a secret.
     const recorded = site.pattern === undefined ? null : patternSource(
       typeof site.pattern === "string"
@@ -166,42 +154,35 @@ function buildSites(
     if (recorded !== null && recorded.length > MAX_PATTERN_SOURCE_CHARS) {
       report(at("pattern"), `must be at most ${LIMITS.maxPatternChars} characters as written`);
     }
-    const urlWritten = valueAt(context.written, at("url"));
     const built: SiteConfig = {
       id: site.id,
       name: site.name ?? site.id,
       url: site.url,
-      urlAsWritten: recordedUrl(typeof urlWritten === "string" ? urlWritten : site.url, site.url),
+      urlAsWritten: recordedUrl(valueAt(context.written, at("url")), site.url),
       method,
       headers: { ...defaults.headers, ...site.headers },
-      forwardHeadersOnRedirect:
-        (site.forward_headers_on_redirect ?? defaults.forward_headers_on_redirect ?? [])
-          .map((name) => name.toLowerCase()),
+      forwardHeadersOnRedirect: (option.forward_headers_on_redirect ?? [])
+        .map((name) => name.toLowerCase()),
       body: site.body ?? null,
       intervalMs,
       timeoutMs,
-      expectStatus: (site.expect_status ?? defaults.expect_status)?.map(statusRange) ??
-        DEFAULTS.expectStatus,
+      expectStatus: option.expect_status?.map(statusRange) ?? DEFAULTS.expectStatus,
       pattern: site.pattern === undefined || recorded === null
         ? null
         : { source: recorded, regex: compile(patternSource(site.pattern)) },
       maxRedirects: redirects === true ? DEFAULTS.maxRedirects : Number(redirects), // false: 0
-      maxBodyBytes: site.max_body_bytes ?? defaults.max_body_bytes ?? DEFAULTS.maxBodyBytes,
-      tlsVerify: site.tls_verify ?? defaults.tls_verify ?? true,
+      maxBodyBytes: option.max_body_bytes ?? DEFAULTS.maxBodyBytes,
+      tlsVerify: option.tls_verify ?? true,
       caCert: site.ca_file === undefined
         ? defaultCa
         : readCaFile(site.ca_file, at("ca_file"), context),
-      certMinDays: site.cert_min_days ?? defaults.cert_min_days ?? null,
+      certMinDays: option.cert_min_days ?? null,
     };
-    const timeoutShown = timing ? shown(from("timeout"), formatDuration(timeoutMs)) : null;
     return { index, site: built, timeoutShown };
   });
 }
 
-/**
- * The certificates of the CA file named at `at` (relative to the sites file), or null, its problem
- * reported, when it has none or cannot be read: a site's go on the sites topic.
- */
+/** The certificates of the CA file named at `at`, or null, its problem reported (if it has one). */
 export function readCaFile(
   path: string | undefined,
   at: KeyPath,
@@ -217,7 +198,7 @@ export function readCaFile(
     if ("pem" in certificates) return certificates.pem;
     problem = certificates.problem;
   } catch (error) {
-    problem = error instanceof Error ? error.message : String(error);
+    problem = (error as Error).message;
   }
   context.report(at, `${quoted(shownValue(context.written, at, path))} ${problem}`);
   return null;
@@ -227,16 +208,14 @@ export function readCaFile(
  * The URL results record: as written when that reads as a URL; else, when a reference stands for
  * the scheme or the host and port, the resolved origin alone (with `/…` for a path: it may hold a token).
  */
-function recordedUrl(written: string, resolved: string): string {
+function recordedUrl(written: unknown, resolved: string): string {
+  if (typeof written !== "string") return resolved;
   if (URL.canParse(interpolateEnv(written, EVERY_NAME_A_WORD, () => {}) as string)) return written;
   const url = new URL(resolved);
   return url.pathname === "/" ? `${url.origin}/` : `${url.origin}/…`;
 }
 
-/**
- * Validates a sites file's data (references resolved) and builds its sites, reporting every
- * problem: of single keys, and of the rules across keys on the keys without one.
- */
+/** Validates a sites file's data (references resolved) and builds its sites, reporting problems. */
 export function checkSites(
   data: unknown,
   context: FileContext & { readonly compiled?: Patterns },
@@ -248,10 +227,7 @@ export function checkSites(
   return parts === null ? [] : buildSites(parts.file, { ...context, ...parts.context });
 }
 
-/**
- * The parts of a file that have no problem of their own, for the rules across keys: each site's and
- * the defaults' keys without one; `null` when there is no list of sites.
- */
+/** The keys of sites and defaults without a problem, for the rules across keys; `null`: no list. */
 function usableParts(data: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]) {
   const pruned = new Set<string>();
   for (const issue of issues) {

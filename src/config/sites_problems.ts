@@ -1,6 +1,5 @@
 /**
- * A sites file's problems as a person reads them: each at its file, line and key path, with the
- * value quoted, once each, in the order of the file.
+ * A sites file's problems at their file, line and key path, the value quoted, once each, in order.
  *
  * @module
  */
@@ -13,8 +12,7 @@ import { formatKeyPath, type KeyPath, type YamlSource } from "./yaml_source.ts";
 /** Told about each problem found, with where it is (`["sites", 2, "alert", "regions"]`). */
 export type Report = (path: KeyPath, message: string) => void;
 
-/** Where a sites file's problems go; the data as written, which messages quote; the paths (formatted)
- * of values whose reference is unset, reported once as such. */
+/** Where problems go; the data as written, which messages quote; values with an unset reference. */
 export interface ProblemContext {
   readonly report: Report;
   readonly written: unknown;
@@ -48,9 +46,8 @@ export function reportIssues(
 }
 
 /**
- * What an issue says, the value quoted as written. For a value with a `${NAME}` reference, which
- * was checked as resolved and may be a secret, nothing that came from it: an issue whose message
- * quotes a piece of the value gives one without as `params.withoutValue`.
+ * What an issue says, the value quoted as written. A value with a `${NAME}` reference may be a
+ * secret once resolved: an issue whose message quotes from it gives `params.withoutValue`.
  */
 function issueMessage(
   issue: z.core.$ZodIssue,
@@ -78,8 +75,7 @@ export function shownValue(written: unknown, path: KeyPath, used: string): strin
   return holdsReference(value) ? String(value) : used;
 }
 
-/** The issues of the union alternative with the right type (say, a pattern string that does not
- * compile) instead of "matches no alternative", at their full paths. */
+/** The issues of the union alternative of the right type instead of "matches no alternative". */
 export function typedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   if (issue.code !== "invalid_union") return [issue];
   const typed = issue.errors.find((branch) =>
@@ -92,7 +88,7 @@ export function typedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
 /** A problem at `path` of `source`, with its line when known. */
 export function problemAt(source: YamlSource, path: KeyPath, message: string): ConfigProblem {
   const line = source.lineOf(path);
-  // A key is shown as written; one with a control character in it would act on the terminal.
+  // A key with a control character in it would act on the terminal.
   const where = { file: source.file, path: printable(formatKeyPath(path)), message };
   return line === undefined ? where : { ...where, line };
 }
@@ -112,10 +108,7 @@ export function sitesFileError(
   problems: readonly ConfigProblem[],
   hint: (problem: ConfigProblem) => ConfigProblem = (problem) => problem,
 ): ConfigError {
-  const seen = new Set<string>();
-  const once = problems.filter((p) => {
-    const key = `${p.path}\0${p.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
+  // The same path is on the same line: which of the same problems is kept makes no difference.
+  const once = [...new Map(problems.map((p) => [`${p.path}\0${p.message}`, p])).values()];
   return new ConfigError(once.toSorted((a, b) => (a.line ?? 0) - (b.line ?? 0)).map(hint));
 }

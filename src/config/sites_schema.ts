@@ -1,6 +1,5 @@
 /**
- * The sites file's zod schema, but for the keys that alert/ parses (a site's `alert` block, the
- * `channels` map), which {@link sitesFileSchemaWith} takes in. Rules that span keys are in `sites.ts`.
+ * The sites file's zod schema, with the alert/ room's schemas of the keys it parses.
  *
  * @module
  */
@@ -17,25 +16,19 @@ export const LIMITS = {
   minTimeoutMs: 100,
   maxRedirects: 30,
   maxBodyBytes: 16 * 1024 * 1024,
-  /**
-   * A body regex needs far fewer characters; a site's results carry its pattern, and each of
-   * them is sent to Kafka and stored.
-   */
+  /** Every result carries the pattern to Kafka and PostgreSQL. */
   maxPatternChars: 4_096,
   /**
-   * Compiling costs about 5 µs and 1 KB an instruction, and matching a body up to the body's
-   * length times the instructions: at most 1,000 matched 1 MiB in under 0.2 s here, 4,000 took two
-   * minutes. `[\s\S]{0,500}` is 1,000 instructions; a literal, one a character.
+   * Matching costs up to the body's length times the instructions: 1,000 matched 1 MiB in under
+   * 0.2 s here, 4,000 took two minutes. `[\s\S]{0,500}` is 1,000 instructions.
    */
   maxPatternInstructions: 1_000,
-  /** Room for any real display name, in a terminal's row. */
   maxNameChars: 200,
-  /** What a result may record (its format's bound); servers refuse far shorter ones. */
+  /** A result's format's bound; servers refuse far shorter ones. */
   maxUrlChars: 65_536,
   /** Servers refuse more (Node.js at 16 KiB of headers, nginx at 8 KiB a line). */
   maxHeaders: 100,
   maxHeaderChars: 16_384,
-  /** A request body for a health check: a query, a ping. */
   maxRequestBodyChars: 65_536,
 } as const;
 
@@ -47,19 +40,18 @@ const SITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** What {@link SITE_ID} allows, for messages and the README. */
 export const SITE_ID_RULE = '1 to 64 letters, digits, ".", "_" or "-", the first a letter or digit';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** What an HTTP header value may hold (beyond the control characters, refused on their own). */
+const headerName = z.string().regex(HEADER_NAME, { error: "must be a valid HTTP header name" });
 const LATIN1 = /^[^\u0100-\uffff]*$/;
 const STATUS_RANGE = /^([1-5]\d\d)-([1-5]\d\d)$/;
-/** Text that goes into results, logs and the terminal: no control characters. */
 const noControl = { error: "must not contain control characters" };
+const atMost = (chars: number) => ({ error: `must be at most ${chars} characters` });
 /** A "\\ud800" escape in YAML: the results would be refused (the message format forbids it). */
 const loneSurrogate = {
   error: "must not contain a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape)",
 };
 
 function duration(minMs: number, maxMs: number) {
-  // The bounds as a pattern too, which the JSON Schema carries (it cannot add parts up): what it
-  // accepts, the program accepts, and no more.
+  // The JSON Schema carries the bounds as this pattern: what it accepts, the program accepts.
   return durationSchema(minMs, maxMs, DURATION_HINT).regex(durationPattern(minMs, maxMs), {
     error: 'must be whole numbers of units, largest first and each once, such as "90s" or "1m30s"',
   });
@@ -94,7 +86,7 @@ const siteOptions = {
   method: z.enum(METHODS, { error: `must be one of ${METHODS.join(", ")}` })
     .describe("HTTP method (default GET)").optional(),
   headers: z.record(
-    z.string().regex(HEADER_NAME, { error: "must be a valid HTTP header name" }),
+    headerName,
     // node:http refuses the request otherwise (ERR_INVALID_CHAR): every check would fail.
     z.string({ error: "must be a string" }).regex(NO_CONTROL_CHARACTERS, noControl)
       .regex(LATIN1, { error: "must be Latin-1 text: a header carries no character above U+00FF" }),
@@ -105,12 +97,10 @@ const siteOptions = {
   }).describe(
     `Request headers, at most ${LIMITS.maxHeaders} of ${LIMITS.maxHeaderChars} characters in all; \${VAR} takes a value from the environment`,
   ).optional(),
-  forward_headers_on_redirect: z.array(
-    z.string().regex(HEADER_NAME, { error: "must be a valid HTTP header name" }),
-    { error: "must be a list of header names" },
-  ).describe(
-    "Headers still sent after a redirect to another origin (never after one from https to http); the others are not",
-  ).optional(),
+  forward_headers_on_redirect: z.array(headerName, { error: "must be a list of header names" })
+    .describe(
+      "Headers still sent after a redirect to another origin (never after one from https to http); the others are not",
+    ).optional(),
   expect_status: z.array(statusEntry, { error: "must be a list of statuses or ranges" })
     .min(1, { error: "must list at least one status" })
     .describe('Statuses that count as up, e.g. [200, "300-399"] (default 200-399)').optional(),
@@ -129,15 +119,31 @@ const siteOptions = {
   cert_min_days: z.number({ error: "must be a number of days" }).min(0).describe(
     "Fail (kind tls) when the server certificate expires within this many days",
   ).optional(),
-  max_body_bytes: z.int({ error: "must be a whole number of bytes" }).min(1).max(
-    LIMITS.maxBodyBytes,
-  ).describe("Most body bytes read (after decompression); more is body_too_large (default 1 MiB)")
+  max_body_bytes: z.int({ error: "must be a whole number of bytes" }).min(1)
+    .max(LIMITS.maxBodyBytes)
+    .describe("Most body bytes read (after decompression); more is body_too_large (default 1 MiB)")
     .optional(),
 };
 
-/** Rejects what the linear-time engine cannot compile, with the position of the fault. */
+/**
+ * Refuses a pattern whose program would cost too much to compile and match with (before compiling
+ * it), or that RE2 cannot compile, with the position of the fault. A pattern from a `${NAME}`
+ * reference may be a secret: `withoutValue` says neither its size nor its fragments.
+ */
 function checkPattern(context: z.core.ParsePayload<string>): void {
   const source = context.value;
+  const refuse = (message: string, withoutValue: string) =>
+    context.issues.push({ code: "custom", input: source, message, params: { withoutValue } });
+  const most = LIMITS.maxPatternInstructions;
+  const size = programSize(source);
+  if (size > most) {
+    const why = "(x{n,m} is x repeated m times)";
+    refuse(
+      `is too complex: it compiles to about ${size} instructions, more than the ${most} allowed ${why}`,
+      `is too complex: it compiles to more than the ${most} instructions allowed ${why}`,
+    );
+    return;
+  }
   try {
     RE2JS.compile(source);
   } catch (error) {
@@ -148,34 +154,11 @@ function checkPattern(context: z.core.ParsePayload<string>): void {
     const fragment = /`([^`]*)`$/.exec(detail)?.[1];
     const position = fragment === undefined ? -1 : source.indexOf(fragment);
     const at = position < 0 ? "" : ` at position ${position + 1}`;
-    context.issues.push({
-      code: "custom",
-      input: source,
-      message: `is not a valid RE2 regular expression${at}: ${detail}`,
-      // For a pattern from a ${NAME} reference, which may be a secret: neither fragment nor position.
-      params: {
-        withoutValue: `is not a valid RE2 regular expression: ${detail.replace(/: `[\s\S]*$/, "")}`,
-      },
-    });
+    refuse(
+      `is not a valid RE2 regular expression${at}: ${detail}`,
+      `is not a valid RE2 regular expression: ${detail.replace(/: `[\s\S]*$/, "")}`,
+    );
   }
-}
-
-/** Refuses a pattern whose program would cost too much to compile and to match with. */
-function checkProgramSize(context: z.core.ParsePayload<string>): void {
-  const size = programSize(context.value);
-  if (size <= LIMITS.maxPatternInstructions) return;
-  // (An issue stops the checks after it: this one is not compiled.)
-  context.issues.push({
-    code: "custom",
-    input: context.value,
-    message:
-      `is too complex: it compiles to about ${size} instructions, more than the ${LIMITS.maxPatternInstructions} allowed (x{n,m} is x repeated m times)`,
-    // For a pattern from a ${NAME} reference: its size tells of the secret.
-    params: {
-      withoutValue:
-        `is too complex: it compiles to more than the ${LIMITS.maxPatternInstructions} instructions allowed (x{n,m} is x repeated m times)`,
-    },
-  });
 }
 
 /** A pattern's text, before any rule about the expression in it. */
@@ -186,11 +169,7 @@ const regexText = z.string({ error: "must be a regular expression in a string" }
 
 const regex = regexText
   // Checked first and alone: a long text is neither measured nor compiled.
-  .max(LIMITS.maxPatternChars, {
-    error: `must be at most ${LIMITS.maxPatternChars} characters`,
-    abort: true,
-  })
-  .check(checkProgramSize)
+  .max(LIMITS.maxPatternChars, { ...atMost(LIMITS.maxPatternChars), abort: true })
   .check(checkPattern);
 
 /** A pattern as a string or a map, whose `regex` is `text`. */
@@ -227,27 +206,21 @@ export function sitesFileSchemaWith<Alert extends z.ZodType, Channels extends z.
           .regex(SITE_ID, { error: `must be ${SITE_ID_RULE}` })
           .describe("Unique id of the site; the Kafka message key"),
         name: z.string({ error: "must be a string" }).min(1)
-          .max(LIMITS.maxNameChars, { error: `must be at most ${LIMITS.maxNameChars} characters` })
+          .max(LIMITS.maxNameChars, atMost(LIMITS.maxNameChars))
           .regex(NO_CONTROL_CHARACTERS, noControl)
           .refine((name) => name.isWellFormed(), loneSurrogate)
-          .describe(
-            "Display name; defaults to the id",
-          ).optional(),
-        url: httpUrl.max(LIMITS.maxUrlChars, {
-          error: `must be at most ${LIMITS.maxUrlChars} characters`,
-        })
+          .describe("Display name; defaults to the id").optional(),
+        url: httpUrl.max(LIMITS.maxUrlChars, atMost(LIMITS.maxUrlChars))
           .refine((url) => NO_CONTROL_CHARACTERS.test(url), noControl)
-          .refine((url) => url.isWellFormed(), loneSurrogate).describe(
-            "The address to request; ${VAR} takes a value from the environment",
-          ),
+          .refine((url) => url.isWellFormed(), loneSurrogate)
+          .describe("The address to request; ${VAR} takes a value from the environment"),
         pattern: patternOf(regex).describe(
           `A regular expression (RE2 syntax) the body must contain, at most ${LIMITS.maxPatternChars} characters; (?i) makes it case-insensitive`,
         ).optional(),
-        body: z.string({ error: "must be a string" }).max(LIMITS.maxRequestBodyChars, {
-          error: `must be at most ${LIMITS.maxRequestBodyChars} characters`,
-        }).describe(
-          `Request body, for POST, PUT, PATCH, DELETE or OPTIONS; at most ${LIMITS.maxRequestBodyChars} characters`,
-        ).optional(),
+        body: z.string({ error: "must be a string" })
+          .max(LIMITS.maxRequestBodyChars, atMost(LIMITS.maxRequestBodyChars)).describe(
+            `Request body, for POST, PUT, PATCH, DELETE or OPTIONS; at most ${LIMITS.maxRequestBodyChars} characters`,
+          ).optional(),
         ...options,
       }),
       { error: "must be a list of sites" },
@@ -259,13 +232,12 @@ export function sitesFileSchemaWith<Alert extends z.ZodType, Channels extends z.
 /** The sites file as config reads it: `alert` blocks and `channels` are for alert/ to parse. */
 export const siteKeysSchema = sitesFileSchemaWith({ alert: z.unknown(), channels: z.unknown() });
 
-/** The parsed file as config reads it; a site as written; the keys sites and defaults share. */
+/** The parsed file as config reads it; the keys sites and defaults share. */
 export type SiteKeys = z.infer<typeof siteKeysSchema>;
-export type SiteEntry = SiteKeys["sites"][number];
 export type SiteOptions = NonNullable<SiteKeys["defaults"]>;
 
 /** A pattern as one RE2 source, flags inline: `{ regex: "a.b", flags: "is" }` → `(?is)a.b`. */
-export function patternSource(pattern: NonNullable<SiteEntry["pattern"]>): string {
+export function patternSource(pattern: NonNullable<SiteKeys["sites"][number]["pattern"]>): string {
   if (typeof pattern === "string") return pattern;
   const flags = [...new Set(pattern.flags ?? "")].filter((f) => "ims".includes(f)).join("");
   return flags === "" ? pattern.regex : `(?${flags})${pattern.regex}`;

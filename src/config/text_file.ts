@@ -1,6 +1,5 @@
 /**
- * Configuration files read with bounds (a sites file also strictly UTF-8), so that a wrong path (a
- * binary, a device, a huge log) is a configuration error that says so, not a hang or mojibake.
+ * Files read with bounds: a wrong path (a binary, a device, a huge log) is an error that says so.
  *
  * @module
  */
@@ -8,9 +7,9 @@ import { ConfigError } from "../errors.ts";
 import { printable } from "../text.ts";
 
 /**
- * Reads a UTF-8 text file of at most `maxBytes` (a byte order mark is dropped); a ConfigError when
- * it cannot be read, is larger, or is not UTF-8 (with the line), asking `hint`, e.g. "is it a
- * sites file?".
+ * Reads a UTF-8 text file of at most `maxBytes` (whole MiB; a byte order mark is dropped); a
+ * ConfigError when it cannot be read, is larger, or is not UTF-8 (with the line), asking `hint`,
+ * e.g. "is it a sites file?".
  */
 export async function readTextFileAtMost(
   path: string,
@@ -21,15 +20,11 @@ export async function readTextFileAtMost(
   try {
     bytes = await readAtMost(path, maxBytes);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "does not exist"
-      : error instanceof Deno.errors.IsADirectory
-      ? "it is a directory"
-      : String(error);
+    const reason = error instanceof Deno.errors.NotFound ? "does not exist" : osReason(error);
     throw new ConfigError([{ file: path, path: "", message: `cannot be read: ${reason}` }]);
   }
   if (bytes.length > maxBytes) {
-    const message = `is larger than ${formatBytes(maxBytes)}: ${hint}`;
+    const message = `is larger than ${maxBytes / 1024 / 1024} MiB: ${hint}`;
     throw new ConfigError([{ file: path, path: "", message }]);
   }
   try {
@@ -40,18 +35,17 @@ export async function readTextFileAtMost(
   }
 }
 
+/** Up to one byte more than `limit`: enough to tell that a device or a pipe holds too much. */
 async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
   using file = await Deno.open(path);
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  const bytes = new Uint8Array(limit + 1);
   let length = 0;
-  while (length <= limit) {
-    const chunk = new Uint8Array(64 * 1024);
-    const read = await file.read(chunk);
+  while (length < bytes.length) {
+    const read = await file.read(bytes.subarray(length));
     if (read === null) break;
-    chunks.push(chunk.subarray(0, read));
     length += read;
   }
-  return new Uint8Array(await new Blob(chunks).arrayBuffer());
+  return bytes.subarray(0, length);
 }
 
 // A newline byte is never part of a multi-byte character: lines can be checked one by one.
@@ -69,10 +63,6 @@ function firstInvalidLine(bytes: Uint8Array): number {
     start = stop + 1;
   }
   return line;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${bytes} bytes`;
 }
 
 /**

@@ -3,19 +3,10 @@
  *
  * @module
  */
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isNode,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type YAMLError,
-} from "yaml";
+import { type Document, isAlias, isMap, isNode, isSeq, LineCounter, parseDocument } from "yaml";
 import type { ConfigProblem } from "../errors.ts";
 
-/** Deeper than any sites file needs (five levels): refused before anything walks it. */
+/** Far deeper than a sites file needs (five levels): refused before anything walks it. */
 const MAX_YAML_DEPTH = 64;
 /** Enough to share a block of headers, too few for a "billion laughs". */
 const MAX_ALIAS_COUNT = 100;
@@ -48,12 +39,8 @@ export function parseYaml(text: string, file: string): YamlSource {
     const message =
       `contains the control character U+${code} (column ${column}), which YAML does not allow: is it a text file?`;
     const line = before.split("\n").length;
-    return {
-      file,
-      data: undefined,
-      problems: [{ file, line, path: "", message }],
-      lineOf: () => line,
-    };
+    const problems = [{ file, line, path: "", message }];
+    return { file, data: undefined, problems, lineOf: () => line };
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
@@ -94,7 +81,7 @@ export function parseYaml(text: string, file: string): YamlSource {
     return undefined;
   }
 
-  return { file, data: problems.length > 0 ? undefined : data, problems, lineOf };
+  return { file, data, problems, lineOf };
 }
 
 /** The parser's errors and warnings (unknown tags and directives are not ignored), deduplicated. */
@@ -117,7 +104,7 @@ function syntaxProblems(
   return [...problems.values()].slice(0, MAX_SYNTAX_PROBLEMS);
 }
 
-function syntaxMessage(error: YAMLError): string {
+function syntaxMessage(error: { readonly code: string; readonly message: string }): string {
   switch (error.code) {
     case "RESOURCE_EXHAUSTION":
       return "is nested too deeply to be read: is it a sites file?";
@@ -125,22 +112,20 @@ function syntaxMessage(error: YAMLError): string {
       return "holds more than one YAML document (a second ---): a sites file is one document";
     case "TAG_RESOLVE_FAILED": {
       const tag = /^Unresolved tag: (\S+)/.exec(error.message)?.[1] ?? "a tag";
-      return `uses the tag ${
-        tag.replace(/^tag:yaml\.org,2002:/, "!!")
-      }, which a sites file does not support: remove it`;
+      const shown = tag.replace(/^tag:yaml\.org,2002:/, "!!");
+      return `uses the tag ${shown}, which a sites file does not support: remove it`;
     }
     default:
       return `is not valid YAML: ${firstLine(error.message)}`;
   }
 }
 
+/** An alias (`*name`) and where it is. */
+type Alias = { readonly name: string; readonly offset: number };
+
 /** The first node deeper than {@link MAX_YAML_DEPTH}, an alias inside its own anchor, and every alias. */
-function shapeOf(doc: Document.Parsed): {
-  deepAt?: number;
-  circular?: { name: string; offset: number };
-  aliases: { name: string; offset: number }[];
-} {
-  const aliases: { name: string; offset: number }[] = [];
+function shapeOf(doc: Document.Parsed): { deepAt?: number; circular?: Alias; aliases: Alias[] } {
+  const aliases: Alias[] = [];
   // Iterative: the input decides the depth, not the call stack. Each node carries the anchors of
   // the nodes around it.
   const stack: [unknown, number, readonly string[]][] = [[doc.contents, 1, []]];
@@ -169,7 +154,7 @@ function shapeOf(doc: Document.Parsed): {
 
 function dataProblem(
   error: unknown,
-  aliases: readonly { name: string; offset: number }[],
+  aliases: readonly Alias[],
   file: string,
   at: (offset: number) => number,
 ): ConfigProblem {

@@ -1,8 +1,7 @@
 /**
- * Storing alerts (`sql/0001_schema.sql`): each site's alert state, its incidents, and the outbox
- * of notifications. A change of the state machine is written in one transaction, and every row has
- * a key that the same transition always gives: a crash anywhere neither loses a notification nor
- * adds a second one. The one alerter at work ({@link lockAlerter}) sends what is due.
+ * Storing alerts: each site's alert state, its incidents, and the outbox of notifications. A change
+ * is written in one transaction, every row keyed by its transition: a crash anywhere neither loses
+ * a notification nor adds a second one. The one alerter at work ({@link lockAlerter}) sends them.
  *
  * @module
  */
@@ -44,11 +43,8 @@ export async function loadAlertStates(sql: Sql): Promise<Map<string, AlertState>
   return states;
 }
 
-type ChannelNotification = AlertChange["notifications"][number];
-
 /**
- * Writes a change in one transaction: the states, the incidents opened and resolved, and the
- * notifications. Idempotent: the same change saved again (a redelivered batch) leaves the same rows.
+ * Writes a change in one transaction, idempotently (a redelivered batch leaves the same rows).
  *
  * @returns How many incidents and notifications were new.
  */
@@ -75,13 +71,12 @@ export async function saveAlertChange(
 }
 
 /**
- * In the order of their site ids, so that two writers (an alerter that has just lost its lock, and
- * the next) lock rows in the same order.
+ * The last state of each site, in the order of their site ids, so that two writers (an alerter that
+ * has just lost its lock, and the next) lock rows in the same order. JSON goes as text[], cast in
+ * SQL: postgres.js would encode each element of a jsonb[] as JSON once more.
  */
 async function upsertStates(sql: postgres.TransactionSql, states: readonly AlertState[]) {
   if (states.length === 0) return;
-  // The last state of a site wins: one row cannot be upserted twice in a statement. JSON goes as
-  // text[], cast in SQL: postgres.js would encode each element of a jsonb[] as JSON once more.
   const latest = [...new Map(states.map((state) => [state.siteId, state])).values()];
   await sql`
     INSERT INTO alert_states AS a (site_id, state)
@@ -100,6 +95,11 @@ interface IncidentRow {
   readonly resolved: { readonly at: string; readonly byCheckId: string } | null;
 }
 
+/** The columns {@link writeIncidents} writes, inlined as constant text (postgres.js's README). */
+const INCIDENT_COLUMNS = `incident_id, site_id, kind, severity, regions, opened_at,
+  opened_by_check_id, cause_error_kind, cause_status_code, cause_response_time_ms, cause_message,
+  resolved_at, resolved_by_check_id`;
+
 /**
  * Inserts each incident once, resolved already when the change also resolves it, and resolves
  * stored ones. Resolutions go first: an incident may resolve and the next of its kind open in one
@@ -110,44 +110,36 @@ async function writeIncidents(
   transitions: readonly Transition[],
 ): Promise<number> {
   const byId = new Map<string, IncidentRow>();
-  for (const transition of transitions) {
-    const resolved = transition.type === "resolved"
-      ? { at: transition.resolvedAt, byCheckId: transition.resolvedByCheckId }
-      : null;
-    const before = byId.get(transition.incident.id);
-    byId.set(transition.incident.id, {
-      incident: before?.incident ?? transition.incident,
-      resolved: resolved ?? before?.resolved ?? null,
+  for (const t of transitions) {
+    byId.set(t.incident.id, {
+      incident: byId.get(t.incident.id)?.incident ?? t.incident,
+      resolved: t.type === "resolved" ? { at: t.resolvedAt, byCheckId: t.resolvedByCheckId } : null,
     });
   }
   if (byId.size === 0) return 0;
   const rows = [...byId.values()].toSorted((a, b) => Number(!a.resolved) - Number(!b.resolved));
-  const column = <T>(pick: (row: IncidentRow) => T) => rows.map(pick);
+  const columns = sql.unsafe(INCIDENT_COLUMNS);
   const result = await sql`
-    INSERT INTO incidents AS i (incident_id, site_id, kind, severity, regions, opened_at,
-      opened_by_check_id, cause_error_kind, cause_status_code, cause_response_time_ms,
-      cause_message, resolved_at, resolved_by_check_id)
+    INSERT INTO incidents AS i (${columns})
     SELECT incident_id, site_id, kind, severity,
            ARRAY(SELECT jsonb_array_elements_text(regions::jsonb)), opened_at, opened_by_check_id,
            cause_error_kind, cause_status_code, cause_response_time_ms, cause_message,
            resolved_at, resolved_by_check_id
     FROM unnest(
-      ${column((r) => r.incident.id)}::text[],
-      ${column((r) => r.incident.siteId)}::text[],
-      ${column((r) => r.incident.kind)}::text[],
-      ${column((r) => SEVERITIES[r.incident.kind])}::text[],
-      ${column((r) => JSON.stringify(r.incident.regions))}::text[],
-      ${column((r) => r.incident.openedAt)}::timestamptz[],
-      ${column((r) => r.incident.openedByCheckId)}::uuid[],
-      ${column((r) => r.incident.cause.errorKind)}::text[],
-      ${column((r) => r.incident.cause.statusCode)}::int4[],
-      ${column((r) => r.incident.cause.responseTimeMs)}::float8[],
-      ${column((r) => r.incident.cause.message)}::text[],
-      ${column((r) => r.resolved?.at ?? null)}::timestamptz[],
-      ${column((r) => r.resolved?.byCheckId ?? null)}::uuid[]
-    ) WITH ORDINALITY AS t(incident_id, site_id, kind, severity, regions, opened_at,
-      opened_by_check_id, cause_error_kind, cause_status_code, cause_response_time_ms,
-      cause_message, resolved_at, resolved_by_check_id, position)
+      ${rows.map((r) => r.incident.id)}::text[],
+      ${rows.map((r) => r.incident.siteId)}::text[],
+      ${rows.map((r) => r.incident.kind)}::text[],
+      ${rows.map((r) => SEVERITIES[r.incident.kind])}::text[],
+      ${rows.map((r) => JSON.stringify(r.incident.regions))}::text[],
+      ${rows.map((r) => r.incident.openedAt)}::timestamptz[],
+      ${rows.map((r) => r.incident.openedByCheckId)}::uuid[],
+      ${rows.map((r) => r.incident.cause.errorKind)}::text[],
+      ${rows.map((r) => r.incident.cause.statusCode)}::int4[],
+      ${rows.map((r) => r.incident.cause.responseTimeMs)}::float8[],
+      ${rows.map((r) => r.incident.cause.message)}::text[],
+      ${rows.map((r) => r.resolved?.at ?? null)}::timestamptz[],
+      ${rows.map((r) => r.resolved?.byCheckId ?? null)}::uuid[]
+    ) WITH ORDINALITY AS t(${columns}, position)
     ORDER BY position
     ON CONFLICT (incident_id) DO UPDATE
       SET resolved_at = excluded.resolved_at, resolved_by_check_id = excluded.resolved_by_check_id
@@ -161,23 +153,21 @@ async function writeIncidents(
  */
 async function insertNotifications(
   sql: postgres.TransactionSql,
-  notifications: readonly ChannelNotification[],
+  notifications: AlertChange["notifications"],
 ): Promise<number> {
   if (notifications.length === 0) return 0;
-  const ordered = notifications.toSorted((a, b) =>
-    Number(a.notification.transition === "resolved") -
-    Number(b.notification.transition === "resolved")
-  );
-  const column = <T>(pick: (n: ChannelNotification) => T) => ordered.map(pick);
+  const resolution = (n: typeof notifications[number]) =>
+    Number(n.notification.transition === "resolved");
+  const ordered = notifications.toSorted((a, b) => resolution(a) - resolution(b));
   const result = await sql`
     INSERT INTO notifications (idempotency_key, channel, incident_id, transition, body)
     SELECT idempotency_key, channel, incident_id, transition, body::jsonb
     FROM unnest(
-      ${column((n) => n.notification.idempotencyKey)}::text[],
-      ${column((n) => n.channel)}::text[],
-      ${column((n) => n.notification.incidentId)}::text[],
-      ${column((n) => n.notification.transition)}::text[],
-      ${column((n) => JSON.stringify(n.notification))}::text[]
+      ${ordered.map((n) => n.notification.idempotencyKey)}::text[],
+      ${ordered.map((n) => n.channel)}::text[],
+      ${ordered.map((n) => n.notification.incidentId)}::text[],
+      ${ordered.map((n) => n.notification.transition)}::text[],
+      ${ordered.map((n) => JSON.stringify(n.notification))}::text[]
     ) WITH ORDINALITY AS t(idempotency_key, channel, incident_id, transition, body, position)
     ORDER BY position
     ON CONFLICT (idempotency_key, channel) DO NOTHING`;
@@ -185,10 +175,9 @@ async function insertNotifications(
 }
 
 /**
- * The channel's oldest notification due for sending, unless an earlier one of its incident is
- * unsent (a resolution is never sent before its opening). Only the alerter holding
- * {@link lockAlerter} reads it, so nothing is claimed. The body is as written, to be read with
- * `notificationSchema`.
+ * The channel's oldest notification due, unless an earlier one of its incident is unsent (a
+ * resolution is never sent before its opening); the body as written. Only the alerter holding
+ * {@link lockAlerter} reads it, so nothing is claimed.
  */
 export async function nextNotification(
   sql: Sql,
@@ -206,7 +195,7 @@ export async function nextNotification(
       )
     ORDER BY n.notification_id
     LIMIT 1`;
-  return row === undefined ? undefined : { ...row };
+  return row;
 }
 
 /** Records that a channel accepted a notification; one marked sent already keeps its first time. */
@@ -239,9 +228,9 @@ export interface AlerterLock {
 }
 
 /**
- * Takes the alerter's lock (a PostgreSQL advisory lock), waiting while another alerter of the same
- * consumer group holds it: each keeps the states in memory, so two at once would overwrite each
- * other's. `undefined` when the signal ended the wait.
+ * Takes the alerter's advisory lock, waiting while another alerter of the consumer group holds it:
+ * each keeps the states in memory, so two would overwrite each other's. `undefined` when the signal
+ * ended the wait.
  */
 export async function lockAlerter(
   sql: Sql,
@@ -249,64 +238,53 @@ export async function lockAlerter(
   options: { readonly signal: AbortSignal; readonly waiting?: () => void },
 ): Promise<AlerterLock | undefined> {
   const key = `monitor alert ${groupId}`;
-  let told = false;
-  while (!options.signal.aborted) {
+  for (let attempt = 1; !options.signal.aborted; attempt++) {
     const lock = await tryLock(sql, key).catch(() => undefined);
     if (lock !== undefined) return lock;
-    if (!told) options.waiting?.();
-    told = true;
+    if (attempt === 1) options.waiting?.();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   return undefined;
 }
 
 /**
- * The lock on a session of its own, or `undefined` while another session holds it. postgres.js
- * 3.4.9 throws uncaught, or hangs, on a query to a reserved connection whose session has ended
- * (porsager/postgres#1208, #1199): whether the lock is held is asked through the pool, and the
- * connection is spoken to again only to unlock while it holds the lock, and never released once
- * its session has ended (the pool would hand it out again as open).
+ * The lock on a session of its own, or `undefined` while another holds it. postgres.js 3.4.9 throws
+ * uncaught, or hangs, on a query to a reserved connection whose session has ended
+ * (porsager/postgres#1208, #1199): the pool is asked whether the lock is held, and the connection
+ * is spoken to again only to unlock it, never released once its session has ended.
  */
 async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> {
   const connection = await sql.reserve();
-  try {
-    const [row] = await connection`
-      SELECT pg_try_advisory_lock(hashtext(${key})) AS locked, pg_backend_pid() AS pid`;
-    if (row?.locked !== true) {
-      connection.release();
-      return undefined;
-    }
-    const pid: number = row.pid;
-    // A lock on one bigint shows in pg_locks as its high half (classid) and low half (objid).
-    const state = (): Promise<LockState> =>
-      sql`
-        SELECT FROM pg_locks
-        WHERE locktype = 'advisory' AND granted AND pid = ${pid}
-          AND (classid::bigint << 32 | objid::bigint) = hashtext(${key})`
-        .then((rows) => rows.length === 1 ? "held" : "lost", () => "unknown");
-    return {
-      state,
-      async release() {
-        // Lost: the pool has it back (above). Unknown: whether its session lives cannot be told,
-        // so it is left to the pool's end, which closes it (and the session's lock with it).
-        if (await state() !== "held") return;
-        await connection`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
-        connection.release();
-      },
-    };
-  } catch (error) {
+  // A failed query is one more wait: lockAlerter() asks again.
+  const [row] = await connection`
+    SELECT pg_try_advisory_lock(hashtext(${key})) AS locked, pg_backend_pid() AS pid`
+    .catch(() => []);
+  if (row?.locked !== true) {
     connection.release();
-    throw error;
+    return undefined;
   }
+  const pid: number = row.pid;
+  // A lock on one bigint shows in pg_locks as its high half (classid) and low half (objid).
+  const state = (): Promise<LockState> =>
+    sql`
+      SELECT FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND pid = ${pid}
+        AND (classid::bigint << 32 | objid::bigint) = hashtext(${key})`
+      .then((rows) => rows.length === 1 ? "held" : "lost", () => "unknown");
+  return {
+    state,
+    async release() {
+      // Lost: the pool has it back (above). Unknown: whether its session lives cannot be told,
+      // so it is left to the pool's end, which closes it (and the session's lock with it).
+      if (await state() !== "held") return;
+      await connection`SELECT pg_advisory_unlock(hashtext(${key}))`.catch(() => {});
+      connection.release();
+    },
+  };
 }
 
 /** An incident open now, for a screen. */
-interface OpenIncidentRow {
-  readonly siteName: string;
-  readonly kind: Incident["kind"];
-  readonly regions: readonly string[];
-  readonly openedAt: Date;
-}
+type OpenIncidentRow = Pick<Incident, "kind" | "regions"> & { siteName: string; openedAt: Date };
 
 /** The incidents open now, oldest first; the site's id where it has no name. */
 export async function openIncidents(sql: Sql, limit: number): Promise<OpenIncidentRow[]> {

@@ -4,7 +4,7 @@
  * @module
  */
 import net from "node:net";
-import { checkServerIdentity } from "node:tls";
+import { checkServerIdentity, type ConnectionOptions } from "node:tls";
 import postgres from "postgres";
 import type { DatabaseTls } from "../config/database_tls.ts";
 import type { Settings } from "../config/settings.ts";
@@ -24,13 +24,19 @@ export function connectDatabase(
   settings: Pick<Settings["database"], "url" | "tls" | "schema">,
   options: { readonly statementTimeoutMs?: number } = {},
 ): Sql {
+  const url = new URL(settings.url);
+  // libpq's TLS parameters become the `ssl` option: postgres.js would send them to the server as
+  // settings, which it refuses.
+  for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey", "ssl"]) {
+    url.searchParams.delete(name);
+  }
   const poolOptions = {
     max: 4,
     onnotice: () => {},
     connect_timeout: 10,
     // Documented in postgres.js's README, missing from its types.
     socket: openSocket,
-    ssl: tlsOptions(settings.tls, new URL(settings.url).hostname),
+    ssl: tlsOptions(settings.tls, url.hostname),
     connection: {
       application_name: "website-monitor",
       ...(settings.schema === undefined ? {} : { search_path: settings.schema }),
@@ -39,23 +45,15 @@ export function connectDatabase(
         : { statement_timeout: options.statementTimeoutMs }),
     },
   };
-  return postgres(withoutTlsParameters(settings.url), poolOptions);
-}
-
-/** What postgres.js passes to its `socket` option: the hosts and ports of the URI, or a path. */
-interface SocketTarget {
-  readonly host: readonly string[];
-  readonly port: readonly number[];
-  readonly path?: string | false;
+  return postgres(url.toString(), poolOptions);
 }
 
 /**
- * A TCP connection with TCP_NODELAY: postgres.js's own leave Nagle's algorithm on, so the last
- * message of a COPY waits ~40 ms for the server's delayed ACK. Returned before it connects, as
- * postgres.js does: a failure reaches it as `error` and `close` (a rejected promise would leave the
- * pool's connection stuck). TLS is negotiated by postgres.js on top.
+ * A TCP connection with TCP_NODELAY (with postgres.js's own, the last message of a COPY waits ~40 ms
+ * for the server's delayed ACK), returned before it connects as postgres.js does: a failure reaches
+ * it as `error` and `close` (a rejected promise would leave the pool's connection stuck).
  */
-function openSocket(target: SocketTarget): net.Socket {
+function openSocket(target: { host: string[]; port: number[]; path?: string | false }): net.Socket {
   if (target.path) return net.connect(target.path);
   const host = target.host[0] ?? "localhost";
   const port = target.port[0] ?? 5432;
@@ -63,38 +61,21 @@ function openSocket(target: SocketTarget): net.Socket {
   return Object.assign(net.connect({ host, port, noDelay: true }), { host, port });
 }
 
-type SslOption = false | "prefer" | Record<string, unknown>;
-
 /** postgres.js's `ssl` option for an `sslmode`, with libpq's meaning of each mode. */
-function tlsOptions(tls: DatabaseTls | null, host: string): SslOption {
+function tlsOptions(tls: DatabaseTls | null, host: string): false | "prefer" | ConnectionOptions {
   if (tls === null || tls.mode === "disable") return false;
   if (tls.mode === "allow" || tls.mode === "prefer") return "prefer";
   const ca = tls.caFile === undefined ? {} : { ca: readPem(tls.caSetting!, tls.caFile) };
   if (tls.mode === "require" && tls.caFile === undefined) return { rejectUnauthorized: false };
-  if (tls.mode === "verify-full") {
-    // Explicitly: for a host given as an IP address, postgres.js passes no server name and the
-    // name would not be checked at all.
-    return {
-      ...ca,
-      rejectUnauthorized: true,
-      checkServerIdentity: (_: string, cert: Parameters<typeof checkServerIdentity>[1]) =>
-        checkServerIdentity(host.replace(/^\[(.*)\]$/, "$1"), cert),
-    };
-  }
-  // verify-ca, and require with a CA: the chain is verified, the host name is not.
-  return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
-}
-
-/**
- * The URI without libpq's TLS parameters: they are turned into the `ssl` option above, and
- * postgres.js would send unknown ones to the server as settings, which it refuses.
- */
-function withoutTlsParameters(uri: string): string {
-  const url = new URL(uri);
-  for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey", "ssl"]) {
-    url.searchParams.delete(name);
-  }
-  return url.toString();
+  // verify-ca, and require with a CA, verify the chain, not the host name. verify-full checks the
+  // name explicitly: for a host given as an IP address postgres.js passes no server name.
+  const name = tls.mode === "verify-full" ? host.replace(/^\[(.*)\]$/, "$1") : undefined;
+  return {
+    ...ca,
+    rejectUnauthorized: true,
+    checkServerIdentity: (_, cert) =>
+      name === undefined ? undefined : checkServerIdentity(name, cert),
+  };
 }
 
 /** Whether the database takes queries now: rejects with postgres.js's reason when not. */

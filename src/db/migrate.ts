@@ -10,10 +10,7 @@ import type { Logger } from "../log.ts";
 import type { Sql } from "./client.ts";
 import schema from "../../sql/0001_schema.sql" with { type: "text" };
 
-/**
- * File name → SQL text for every file in `sql/`, imported so that a compiled binary carries its
- * schema (a test checks that this list and the directory agree).
- */
+/** File name → SQL text of every file in `sql/`, imported so that a compiled binary has them. */
 export const MIGRATION_FILES: Readonly<Record<string, string>> = { "0001_schema.sql": schema };
 
 /** One SQL file. */
@@ -69,12 +66,11 @@ export async function migrate(
   migrations: readonly Migration[],
   options: { readonly log: Logger; readonly schema?: string | undefined },
 ): Promise<string[]> {
-  const { log, schema } = options;
   const applied: string[] = [];
   for (const migration of migrations) {
     await sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
-      if (schema !== undefined) await tx`CREATE SCHEMA IF NOT EXISTS ${tx(schema)}`;
+      if (options.schema !== undefined) await tx`CREATE SCHEMA IF NOT EXISTS ${tx(options.schema)}`;
       await tx`
         CREATE TABLE IF NOT EXISTS monitor_migrations (
           version    integer PRIMARY KEY,
@@ -96,36 +92,33 @@ export async function migrate(
       }
       const [done] = await tx<{ checksum: string }[]>`
         SELECT checksum FROM monitor_migrations WHERE version = ${migration.version}`;
-      if (done !== undefined) {
-        if (done.checksum !== migration.checksum) {
-          throw new ServiceError(
-            `Migration "${migration.name}" was changed after it was applied: restore it and put the change in a new file`,
-          );
-        }
-        return;
+      if (done !== undefined && done.checksum !== migration.checksum) {
+        throw new ServiceError(
+          `Migration "${migration.name}" was changed after it was applied: restore it and put the change in a new file`,
+        );
       }
+      if (done !== undefined) return;
       await tx.unsafe(migration.sql);
       await tx`
         INSERT INTO monitor_migrations (version, name, checksum)
         VALUES (${migration.version}, ${migration.name}, ${migration.checksum})`;
       applied.push(migration.name);
-      log.info("migration applied", { migration: migration.name });
+      options.log.info("migration applied", { migration: migration.name });
     });
   }
   return applied;
 }
 
 /**
- * Checks that every migration (defaults to `sql/`) has been applied, so that a consumer never
- * writes into a missing table; a {@link ServiceError} naming what to run when not.
+ * Checks that every migration in `sql/` has been applied, so that a consumer never writes into a
+ * missing table; a {@link ServiceError} naming what to run when not.
  */
-export async function requireMigrated(sql: Sql, migrations?: readonly Migration[]): Promise<void> {
-  const expected = migrations ?? await loadMigrations();
+export async function requireMigrated(sql: Sql): Promise<void> {
   const [{ exists }] = await sql<[{ exists: boolean }]>`
     SELECT to_regclass('monitor_migrations') IS NOT NULL AS exists`;
   const rows = exists ? await sql<{ name: string }[]>`SELECT name FROM monitor_migrations` : [];
   const applied = new Set(rows.map((row) => row.name));
-  const missing = expected.filter((m) => !applied.has(m.name)).map((m) => m.name);
+  const missing = Object.keys(MIGRATION_FILES).filter((name) => !applied.has(name));
   if (missing.length > 0) {
     throw new ServiceError(
       `The database schema is not up to date (missing ${

@@ -1,25 +1,23 @@
 /**
  * Partitions of `checks` (one a day) and the rollups (one a month): created ahead of time, so no
- * batch waits on DDL, and dropped whole once past their retention (SQL functions of the schema).
+ * batch waits on DDL, and dropped whole once past their retention, every hour while a consumer runs.
  *
  * @module
  */
 import type { Settings } from "../config/settings.ts";
+import type { Logger } from "../log.ts";
 import type { Sql } from "./client.ts";
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /**
  * Makes sure the partitions from yesterday (a check made just before midnight and stored after it)
  * to `aheadDays` days after `now` exist; returns the names of those it created.
  */
-export async function ensurePartitions(
-  sql: Sql,
-  now: Date,
-  aheadDays: number,
-): Promise<string[]> {
-  const from = utcDay(new Date(now.getTime() - DAY_MS));
-  const to = utcDay(new Date(now.getTime() + aheadDays * DAY_MS));
+export async function ensurePartitions(sql: Sql, now: Date, aheadDays: number): Promise<string[]> {
+  const from = new Date(now.getTime() - DAY_MS).toISOString().slice(0, 10);
+  const to = new Date(now.getTime() + aheadDays * DAY_MS).toISOString().slice(0, 10);
   const rows = await sql<{ name: string }[]>`
     SELECT monitor_ensure_partitions AS name FROM monitor_ensure_partitions(${from}, ${to})`;
   return rows.map((r) => r.name);
@@ -36,14 +34,16 @@ export async function ensurePartitionsFor(sql: Sql, days: readonly string[]): Pr
 /** How long each kind of row is kept, in days (RETAIN_CHECKS_DAYS, RETAIN_ROLLUPS_DAYS). */
 export type Retention = Settings["database"]["retention"];
 
-/** The names of the partitions {@link prune} dropped; `rollups` holds hourly and daily ones. */
-export interface Pruned {
-  readonly checks: readonly string[];
-  readonly rollups: readonly string[];
-}
-
-/** Drops the partitions whose every row is older than its retention. */
-export async function prune(sql: Sql, now: Date, retention: Retention): Promise<Pruned> {
+/**
+ * Drops the partitions whose every row is older than its retention.
+ *
+ * @returns The names of those dropped; `rollups` holds hourly and daily ones.
+ */
+export async function prune(
+  sql: Sql,
+  now: Date,
+  retention: Retention,
+): Promise<{ checks: string[]; rollups: string[] }> {
   const cutoff = (days: number) => new Date(now.getTime() - days * DAY_MS);
   return await sql.begin(async (tx) => {
     const drop = async (table: string, days: number) =>
@@ -60,48 +60,49 @@ export async function prune(sql: Sql, now: Date, retention: Retention): Promise<
   });
 }
 
-/**
- * Why the database does not keep a check made at `checkedAt`, or `undefined` when it does: one
- * older than the rollups are kept would be pruned at once, one more than a day ahead comes from a
- * clock far off, and each would add a partition (a hostile batch thousands). A check older than
- * the raw checks' retention still counts in its rollups.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { outsideRetention } from "./partitions.ts";
- * const now = new Date("2026-11-25T12:00:00Z");
- * const retention = { checksDays: 30, rollupsDays: 400 };
- * assert.equal(outsideRetention("2026-11-25T11:59:00Z", now, retention), undefined);
- * assert.equal(outsideRetention("2026-09-01T00:00:00Z", now, retention), undefined);
- * assert.match(outsideRetention("2019-06-30T12:00:00Z", now, retention)!, /RETAIN_ROLLUPS_DAYS/);
- * ```
- */
-export function outsideRetention(
-  checkedAt: string,
-  now: Date,
-  retention: Retention,
-): string | undefined {
-  const time = Date.parse(checkedAt);
-  if (time < now.getTime() - retention.rollupsDays * DAY_MS) {
-    return `checkedAt ${checkedAt} is older than rollups are kept (RETAIN_ROLLUPS_DAYS=${retention.rollupsDays})`;
-  }
-  if (time > now.getTime() + DAY_MS) {
-    return `checkedAt ${checkedAt} is more than a day after this consumer's clock (${now.toISOString()})`;
-  }
-  return undefined;
+/** Options of {@link startPartitionMaintenance}. */
+export interface MaintenanceOptions {
+  /** How many days after today get their partitions ahead of time. */
+  readonly aheadDays: number;
+  /** Whether to drop the partitions older than `retention` too (CONSUME_PRUNE). */
+  readonly prune: boolean;
+  readonly retention: Retention;
+  readonly log: Logger;
+  readonly now?: () => Date;
 }
 
 /**
- * `YYYY-MM-DD` of a time, in UTC.
+ * Makes the partitions (and prunes) once, then every hour; resolves once the first round is over.
+ * A failed round is logged and tried again at the next: the partitions made ahead bridge the gap.
  *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { utcDay } from "./partitions.ts";
- * assert.equal(utcDay(new Date("2026-11-25T23:30:00-02:00")), "2026-11-26");
- * ```
+ * @returns `stop()` starts no more rounds (one in progress finishes).
  */
-export function utcDay(time: Date): string {
-  return time.toISOString().slice(0, 10);
+export async function startPartitionMaintenance(
+  sql: Sql,
+  options: MaintenanceOptions,
+): Promise<{ stop(): void }> {
+  await maintainPartitions(sql, options);
+  const timer = setInterval(() => maintainPartitions(sql, options), HOUR_MS);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** One round; never rejects. */
+async function maintainPartitions(sql: Sql, options: MaintenanceOptions): Promise<void> {
+  const { log } = options;
+  const now = options.now?.() ?? new Date();
+  try {
+    const created = await ensurePartitions(sql, now, options.aheadDays);
+    if (created.length > 0) log.info("partitions created", { partitions: created.join(", ") });
+    if (options.prune) {
+      const dropped = await prune(sql, now, options.retention);
+      const names = [...dropped.checks, ...dropped.rollups];
+      if (names.length > 0) {
+        log.info("expired partitions dropped", { partitions: names.join(", ") });
+      }
+    }
+  } catch (error) {
+    log.warn("partition maintenance failed; trying again in an hour", {
+      error: (error as Error).message,
+    });
+  }
 }

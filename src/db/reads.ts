@@ -1,8 +1,6 @@
 /**
  * What `monitor serve` reads, every query bounded: rollups over a stated range, a site's checks
  * from the index on (site_id, checked_at) within a range and a LIMIT, never a scan of `checks`.
- * An uptime window is that many whole units before the current one plus the current one so far:
- * hours from the hourly rollups for 24h, UTC days from the daily ones for 7d, 30d and 90d.
  *
  * @module
  */
@@ -19,14 +17,10 @@ export const UPTIME_WINDOWS = { "24h": 24, "7d": 168, "30d": 720, "90d": 2160 } 
 export type UptimeWindow = keyof typeof UPTIME_WINDOWS;
 
 /** A region's latest check of a site. */
-export interface RegionState {
-  readonly region: string;
-  readonly checkedAt: Date;
-  readonly up: boolean;
-  readonly statusCode: number | null;
-  readonly responseTimeMs: number | null;
-  readonly errorKind: string | null;
-}
+export type RegionState = Pick<
+  CheckRow,
+  "region" | "checkedAt" | "up" | "statusCode" | "responseTimeMs" | "errorKind"
+>;
 
 /** A site as the status page and `/api/v1/sites` show it. */
 export interface SiteSummary {
@@ -49,8 +43,8 @@ export type Visible = readonly string[] | null;
 const STATE_LOOKBACK_MS = DAY_MS;
 const STATE_LATEST_CHECKS = 50;
 
-function visibleOnly(sql: Sql, visible: Visible, column: string): postgres.PendingQuery<[]> {
-  return visible === null ? sql`` : sql`AND ${sql(column)} = ANY(${visible as string[]})`;
+function visibleOnly(sql: Sql, visible: Visible): postgres.PendingQuery<[]> {
+  return visible === null ? sql`` : sql`AND site_id = ANY(${visible as string[]})`;
 }
 
 /** 24h: 24 whole hours before this one; 7d, 30d, 90d: that many whole UTC days before today. */
@@ -61,9 +55,8 @@ function windowStart(now: Date, window: UptimeWindow): Date {
 }
 
 /** Sites in order of id, after `after` (or `only` one), with their state and uptime. */
-export async function siteSummaries(sql: Sql, options: {
-  readonly visible: Visible;
-  readonly after?: string;
+async function siteSummaries(sql: Sql, visible: Visible, options: {
+  readonly after?: string | undefined;
   readonly only?: string;
   readonly limit: number;
   readonly now: Date;
@@ -81,7 +74,7 @@ export async function siteSummaries(sql: Sql, options: {
   >`
     WITH page AS (
       SELECT site_id, name, url FROM sites
-      WHERE site_id > ${options.after ?? ""} ${visibleOnly(sql, options.visible, "site_id")}
+      WHERE site_id > ${options.after ?? ""} ${visibleOnly(sql, visible)}
         ${options.only === undefined ? sql`` : sql`AND site_id = ${options.only}`}
       ORDER BY site_id
       LIMIT ${options.limit}
@@ -139,28 +132,31 @@ export async function siteSummaries(sql: Sql, options: {
   }));
 }
 
-/** Checks and failures of sites per UTC day in `[from, to)`, all regions, from the daily rollups. */
-export async function dailyCounts(sql: Sql, options: {
+/** Checks and failures of a site on a UTC day, all regions. */
+export type DayCount = { siteId: string; day: Date; checks: number; failures: number };
+
+/** Sites' counts per UTC day in `[from, to)`, from the daily rollups. */
+async function dailyCounts(sql: Sql, options: {
   readonly siteIds: readonly string[];
   readonly from: Date;
   readonly to: Date;
-}): Promise<{ siteId: string; day: Date; checks: number; failures: number }[]> {
-  return await sql<{ siteId: string; day: Date; checks: number; failures: number }[]>`
+}): Promise<DayCount[]> {
+  return await sql<DayCount[]>`
     SELECT site_id AS "siteId", day, checks, failures
     FROM check_rollups_daily
     WHERE site_id = ANY(${options.siteIds as string[]})
       AND day >= ${options.from} AND day < ${options.to}`;
 }
 
-/** Whether a site exists and may be shown, without its summary. */
-export async function siteShown(sql: Sql, siteId: string, visible: Visible): Promise<boolean> {
+async function siteShown(sql: Sql, siteId: string, visible: Visible): Promise<boolean> {
   const rows = await sql`
-    SELECT 1 FROM sites WHERE site_id = ${siteId} ${visibleOnly(sql, visible, "site_id")}`;
+    SELECT 1 FROM sites WHERE site_id = ${siteId} ${visibleOnly(sql, visible)}`;
   return rows.length > 0;
 }
 
 /** Uptime and times of a site over one bucket (an hour or a UTC day) and region. */
 export interface UptimeBucket {
+  readonly siteId: string;
   readonly start: Date;
   readonly region: string;
   readonly checks: number;
@@ -178,16 +174,16 @@ export interface UptimeBucket {
  * Sites' uptime, times and phases by hour or UTC day and region, from the hourly rollups of
  * `[from, to)`, in order of site, start and region; a bucket without checks is absent.
  */
-export async function uptimeBuckets(sql: Sql, options: {
+async function uptimeBuckets(sql: Sql, options: {
   readonly siteIds: readonly string[];
   readonly from: Date;
   readonly to: Date;
   readonly bucket: "hour" | "day";
-  readonly region?: string;
-}): Promise<(UptimeBucket & { readonly siteId: string })[]> {
+  readonly region?: string | undefined;
+}): Promise<UptimeBucket[]> {
   const phase = (name: string) =>
     sql`(sum(${sql(`${name}_sum`)}) / nullif(sum(${sql(`${name}_count`)}), 0))`;
-  return await sql<(UptimeBucket & { siteId: string })[]>`
+  return await sql<UptimeBucket[]>`
     SELECT site_id AS "siteId", date_trunc(${options.bucket}, hour, 'UTC') AS start, region,
       sum(checks)::float8 AS checks, sum(failures)::float8 AS failures,
       sum(response_time_ms_sum) / nullif(sum(responses), 0) AS "responseTimeMsAvg",
@@ -222,22 +218,19 @@ export interface CheckRow {
 }
 
 /** Where a page of checks continues: below this check in (checked_at, check_id) order. */
-export interface CheckCursor {
-  readonly checkedAt: Date;
-  readonly checkId: string;
-}
+export type CheckCursor = Pick<CheckRow, "checkedAt" | "checkId">;
 
 /**
  * A site's checks in `[from, to)`, newest first, a page at a time, in (checked_at, check_id)
  * order: the index's order with a tie-break, so a page starts where the last ended.
  */
-export async function siteChecks(sql: Sql, options: {
+async function siteChecks(sql: Sql, options: {
   readonly siteId: string;
   readonly from: Date;
   readonly to: Date;
   readonly limit: number;
-  readonly region?: string;
-  readonly before?: CheckCursor;
+  readonly region?: string | undefined;
+  readonly before?: CheckCursor | undefined;
 }): Promise<CheckRow[]> {
   const { before } = options;
   return await sql<CheckRow[]>`
@@ -272,11 +265,11 @@ export interface IncidentRow {
 }
 
 /** Incidents newest first: the open ones, or those open at any time in `[from, to)`. */
-export async function incidents(
+async function incidents(
   sql: Sql,
+  visible: Visible,
   options: {
-    readonly visible: Visible;
-    readonly siteId?: string;
+    readonly siteId?: string | undefined;
     readonly limit: number;
   } & ({ readonly open: true } | { readonly open: false; readonly from: Date; readonly to: Date }),
 ): Promise<IncidentRow[]> {
@@ -285,7 +278,7 @@ export async function incidents(
       opened_at AS "openedAt", resolved_at AS "resolvedAt", cause_error_kind AS "causeErrorKind",
       cause_status_code AS "causeStatusCode", cause_message AS "causeMessage"
     FROM incidents
-    WHERE true ${visibleOnly(sql, options.visible, "site_id")}
+    WHERE true ${visibleOnly(sql, visible)}
       ${options.siteId === undefined ? sql`` : sql`AND site_id = ${options.siteId}`}
       ${
     options.open
@@ -294,4 +287,28 @@ export async function incidents(
   }
     ORDER BY opened_at DESC, incident_id
     LIMIT ${options.limit}`;
+}
+
+/** The reads of `monitor serve`; every one sees only the visible sites. */
+export interface ServeReads {
+  sites(options: Parameters<typeof siteSummaries>[2]): ReturnType<typeof siteSummaries>;
+  /** Whether the site exists and is shown, without its summary. */
+  shown(siteId: string): Promise<boolean>;
+  checks(options: Parameters<typeof siteChecks>[1]): ReturnType<typeof siteChecks>;
+  uptime(options: Parameters<typeof uptimeBuckets>[1]): ReturnType<typeof uptimeBuckets>;
+  days(options: Parameters<typeof dailyCounts>[1]): ReturnType<typeof dailyCounts>;
+  incidents(options: Parameters<typeof incidents>[2]): ReturnType<typeof incidents>;
+}
+
+/** The reads of a database, limited to the `visible` sites (SERVE_SITES; null: all). */
+export function databaseReads(sql: Sql, visible: Visible): ServeReads {
+  const shown = (siteId: string) => visible === null || visible.includes(siteId);
+  return {
+    sites: (options) => siteSummaries(sql, visible, options),
+    shown: (siteId) => siteShown(sql, siteId, visible),
+    checks: (options) => shown(options.siteId) ? siteChecks(sql, options) : Promise.resolve([]),
+    uptime: (options) => uptimeBuckets(sql, { ...options, siteIds: options.siteIds.filter(shown) }),
+    days: (options) => dailyCounts(sql, { ...options, siteIds: options.siteIds.filter(shown) }),
+    incidents: (options) => incidents(sql, visible, options),
+  };
 }

@@ -1,44 +1,43 @@
 /**
- * Storing consumed messages: check results into `checks` (with their site versions, `sites` and
- * rollups), unreadable messages into `rejected_messages`, idempotently. PostgreSQL is the last
+ * Storing consumed messages idempotently: check results into `checks` (with their site versions,
+ * `sites` and rollups), unreadable messages into `rejected_messages`. PostgreSQL is the last
  * validator: a row it refuses is kept with the unreadable messages and holds up no other.
  *
  * @module
  */
 import type { CheckResult } from "../check/result.ts";
+import type { DecodedMessage } from "../kafka/codec.ts";
 import { printable } from "../text.ts";
 import type { Sql } from "./client.ts";
-import { ensurePartitionsFor, outsideRetention, type Retention } from "./partitions.ts";
-
-/** Where a consumed message came from: its place on the topic and its bytes. */
-export interface MessageSource {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-}
-
-/** A message kept in `rejected_messages`, and why. */
-export type RejectedMessage = MessageSource & { readonly reason: string };
-
-/** A message whose value is a check result. */
-export type ResultMessage = MessageSource & { readonly result: CheckResult };
+import { ensurePartitionsFor, type Retention } from "./partitions.ts";
 
 /** A consumed message: a check result to store, or one kept aside with the reason. */
-export type ConsumedMessage = ResultMessage | RejectedMessage;
+export type ConsumedMessage = DecodedMessage;
+/** A message whose value is a check result. */
+export type ResultMessage = Extract<ConsumedMessage, { readonly result: CheckResult }>;
+/** A message kept in `rejected_messages`, and why. */
+export type RejectedMessage = Extract<ConsumedMessage, { readonly reason: string }>;
+
+const DAY_MS = 86_400_000;
 
 /**
- * The messages, in order, with the results the database does not keep ({@link outsideRetention})
- * turned into rejected messages, rather than given a partition.
+ * The messages, in order, with the results the database does not keep set aside rather than given
+ * a partition (a hostile batch could ask for thousands): one older than the rollups are kept, or
+ * more than a day ahead. One older than the raw checks' retention still counts in its rollups.
  */
 export function setAsideOutsideRetention(
   messages: readonly ConsumedMessage[],
-  options: { readonly now: Date; readonly retention: Retention },
+  { now, retention }: { readonly now: Date; readonly retention: Retention },
 ): ConsumedMessage[] {
   return messages.map((message) => {
     if (!("result" in message)) return message;
-    const reason = outsideRetention(message.result.checkedAt, options.now, options.retention);
+    const { checkedAt } = message.result;
+    const ageMs = now.getTime() - Date.parse(checkedAt);
+    const reason = ageMs > retention.rollupsDays * DAY_MS
+      ? `checkedAt ${checkedAt} is older than rollups are kept (RETAIN_ROLLUPS_DAYS=${retention.rollupsDays})`
+      : ageMs < -DAY_MS
+      ? `checkedAt ${checkedAt} is more than a day after this consumer's clock (${now.toISOString()})`
+      : undefined;
     return reason === undefined ? message : { ...sourceOf(message), reason };
   });
 }
@@ -54,10 +53,9 @@ export interface StoreOutcome {
 }
 
 /**
- * Stores a batch in one statement; when PostgreSQL refuses a row (a data error, not an outage),
- * the batch is halved until the refused rows stand alone and they go to `rejected_messages` with
- * the SQLSTATE and message. Errors of availability are thrown, for the caller to try again.
- * Results already stored (same `checkId` and `checkedAt`) are skipped and not counted twice.
+ * Stores a batch in one statement, a result already stored (same `checkId` and `checkedAt`) counted
+ * once. Rows PostgreSQL refuses (a data error) go to `rejected_messages` with the SQLSTATE and
+ * message; errors of availability are thrown, for the caller to try again.
  */
 export async function storeBatch(
   sql: Sql,
@@ -70,70 +68,53 @@ export async function storeBatch(
   return { inserted, duplicates: results.length - inserted - refused.length, rejected };
 }
 
-/** Stores every result PostgreSQL accepts, a half at a time once it refused one. */
+/** Stores every result PostgreSQL accepts, halving the batch until the refused ones stand alone. */
 async function storeWhatFits(
   sql: Sql,
   messages: readonly ResultMessage[],
 ): Promise<{ inserted: number; refused: RejectedMessage[] }> {
   try {
-    return {
-      inserted: await insertWithPartitions(sql, messages.map((m) => m.result)),
-      refused: [],
-    };
+    return { inserted: await insertRetrying(sql, messages.map((m) => m.result)), refused: [] };
   } catch (error) {
     if (!refusesData(error)) throw error;
-    const [message] = messages;
-    if (messages.length === 1 && message !== undefined) {
-      return { inserted: 0, refused: [{ ...sourceOf(message), reason: refusal(error) }] };
+    if (messages.length === 1) {
+      const { code, message } = error as PostgresError;
+      const reason = `PostgreSQL refused the row (SQLSTATE ${code}): ${message}`;
+      return { inserted: 0, refused: [{ ...sourceOf(messages[0]!), reason }] };
     }
     const middle = Math.ceil(messages.length / 2);
     const first = await storeWhatFits(sql, messages.slice(0, middle));
     const second = await storeWhatFits(sql, messages.slice(middle));
-    return {
-      inserted: first.inserted + second.inserted,
-      refused: [...first.refused, ...second.refused],
-    };
-  }
-}
-
-/** Inserts the results, first creating a partition for a day that has none. */
-async function insertWithPartitions(sql: Sql, results: readonly CheckResult[]): Promise<number> {
-  try {
-    return await insertAgainOnConflict(sql, results);
-  } catch (error) {
-    if (!isMissingPartition(error)) throw error;
-    await ensurePartitionsFor(sql, [...new Set(results.map((r) => r.checkedAt.slice(0, 10)))]);
-    return await insertAgainOnConflict(sql, results);
+    const refused = [...first.refused, ...second.refused];
+    return { inserted: first.inserted + second.inserted, refused };
   }
 }
 
 /**
  * How two writers adding to the same rollups (a partition moved in a rebalance) undo one's
- * statement: a deadlock, or a unique violation when both inserted the same new hourly row. The
- * statement goes again and then adds to the other's row.
+ * statement: a deadlock, or both inserting the same new hourly row. Again, it adds to the other's.
  */
 const UNDONE_BY_ANOTHER_WRITER = new Set(["40P01", "23505"]);
 const ATTEMPTS = 5;
 
-/** Inserts the results, again when another writer undid the statement. */
-async function insertAgainOnConflict(sql: Sql, results: readonly CheckResult[]): Promise<number> {
+/** Inserts the results, again once it made a missing partition or another writer undid it. */
+async function insertRetrying(sql: Sql, results: readonly CheckResult[]): Promise<number> {
   for (let attempt = 1;; attempt++) {
     try {
       return await insertChecks(sql, results);
     } catch (error) {
-      const { code } = error as PostgresError;
-      if (!UNDONE_BY_ANOTHER_WRITER.has(code as string) || attempt === ATTEMPTS) throw error;
+      const missingPartition = isMissingPartition(error);
+      const undone = UNDONE_BY_ANOTHER_WRITER.has((error as PostgresError).code as string);
+      if (attempt === ATTEMPTS || !(missingPartition || undone)) throw error;
+      if (missingPartition) {
+        await ensurePartitionsFor(sql, [...new Set(results.map((r) => r.checkedAt.slice(0, 10)))]);
+      }
     }
   }
 }
 
 /** A PostgreSQL error, as postgres.js reports it. */
-type PostgresError = {
-  code?: unknown;
-  routine?: unknown;
-  constraint_name?: unknown;
-  message?: unknown;
-};
+type PostgresError = Partial<Record<"code" | "routine" | "constraint_name" | "message", unknown>>;
 
 /** SQLSTATE classes of a row that cannot be stored: cardinality, data, integrity, limits. */
 const DATA_ERROR = /^(?:2[123]|54)[0-9A-Z]{3}$/;
@@ -153,14 +134,24 @@ function isMissingPartition(error: unknown): boolean {
   return code === "23514" && (routine === "ExecFindPartition" || constraint_name === undefined);
 }
 
-function refusal(error: unknown): string {
-  const { code, message } = error as PostgresError;
-  return `PostgreSQL refused the row (SQLSTATE ${code}): ${message}`;
-}
-
-function sourceOf({ topic, partition, offset, key, value }: MessageSource): MessageSource {
+/** Where a message came from and its bytes, without what it was decoded to. */
+function sourceOf({ topic, partition, offset, key, value }: ConsumedMessage) {
   return { topic, partition, offset, key, value };
 }
+
+// Column lists that insertChecks() repeats, nested in it as constant text (postgres.js's README:
+// `sql.unsafe` within `sql`). PHASES are counted and summed in the hourly rollups.
+const PHASES = ["dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "transfer_ms"];
+/** The columns of `checks` stored as the result has them. */
+const MEASURED = `checked_at, time_to_headers_ms, response_time_ms, status_code, pattern_matched,
+  cert_expires_at, up, error_kind, error_message, message_version, ${PHASES.join(", ")},
+  remote_address, http_version, tls_version, region, checker`;
+const PHASE_SUMS = PHASES
+  .map((p) => `count(${p}) AS ${p}_count, coalesce(sum(${p}), 0) AS ${p}_sum`)
+  .join(", ");
+/** The columns of an hourly rollup that a batch adds to, all but its histogram. */
+const ROLLUP_SUMS = ["checks", "failures", "responses", "response_time_ms_sum"]
+  .concat(PHASES.flatMap((p) => [`${p}_count`, `${p}_sum`]));
 
 /**
  * Inserts the checks not stored yet with their site versions, upserts their sites and adds the
@@ -176,6 +167,12 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
   // As text: postgres.js sends boolean arrays well only with fetch_types, off behind a pooler.
   const booleans = (pick: (r: CheckResult) => boolean | null) =>
     column((r) => pick(r) === null ? null : pick(r) ? "t" : "f");
+  const measured = sql.unsafe(MEASURED);
+  const sums = sql.unsafe(ROLLUP_SUMS.join(", "));
+  // A site's latest check in the batch is later than its own, and with another name, URL or pattern.
+  const later = sql`excluded.changed_at > s.changed_at`;
+  const changed = sql`${later}
+    AND (s.name, s.url, s.pattern) IS DISTINCT FROM (excluded.name, excluded.url, excluded.pattern)`;
   const [{ inserted }] = await sql<[{ inserted: number }]>`
     WITH input AS (
       SELECT *, monitor_site_version_id(site_id, site_name, url, pattern) AS site_version_id
@@ -205,10 +202,7 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
         ${column((r) => r.tlsVersion)}::text[],
         ${column((r) => r.region)}::text[],
         ${column((r) => r.checker)}::text[]
-      ) AS t(check_id, site_id, site_name, url, pattern, checked_at, time_to_headers_ms,
-             response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
-             error_message, message_version, dns_ms, connect_ms, tls_ms, first_byte_ms,
-             transfer_ms, remote_address, http_version, tls_version, region, checker)
+      ) AS t(check_id, site_id, site_name, url, pattern, ${measured})
     ),
     versions AS (
       INSERT INTO site_versions (version_id, site_id, name, url, pattern)
@@ -223,33 +217,18 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
       ORDER BY site_id, checked_at DESC
     ),
     inserted AS (
-      INSERT INTO checks (check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
-                          response_time_ms, status_code, pattern_matched, cert_expires_at, up,
-                          error_kind, error_message, message_version, dns_ms, connect_ms, tls_ms,
-                          first_byte_ms, transfer_ms, remote_address, http_version, tls_version,
-                          region, checker)
-      SELECT check_id, site_id, site_version_id, checked_at, time_to_headers_ms,
-             response_time_ms, status_code, pattern_matched, cert_expires_at, up, error_kind,
-             error_message, message_version, dns_ms, connect_ms, tls_ms, first_byte_ms,
-             transfer_ms, remote_address, http_version, tls_version, region, checker
+      INSERT INTO checks (check_id, site_id, site_version_id, ${measured})
+      SELECT check_id, site_id, site_version_id, ${measured}
       FROM input
       ON CONFLICT (check_id, checked_at) DO NOTHING
-      RETURNING site_id, region, checked_at, response_time_ms, up, dns_ms, connect_ms, tls_ms,
-                first_byte_ms, transfer_ms
+      RETURNING site_id, region, checked_at, response_time_ms, up, ${sql.unsafe(PHASES.join(", "))}
     ),
     deltas AS (
       SELECT site_id, date_trunc('hour', checked_at, 'UTC') AS hour, region, count(*) AS checks,
              count(*) FILTER (WHERE NOT up) AS failures, count(response_time_ms) AS responses,
              coalesce(sum(response_time_ms), 0) AS response_time_ms_sum,
              array_agg(monitor_response_bucket(response_time_ms))
-               FILTER (WHERE response_time_ms IS NOT NULL) AS buckets,
-             count(dns_ms) AS dns_ms_count, coalesce(sum(dns_ms), 0) AS dns_ms_sum,
-             count(connect_ms) AS connect_ms_count, coalesce(sum(connect_ms), 0) AS connect_ms_sum,
-             count(tls_ms) AS tls_ms_count, coalesce(sum(tls_ms), 0) AS tls_ms_sum,
-             count(first_byte_ms) AS first_byte_ms_count,
-             coalesce(sum(first_byte_ms), 0) AS first_byte_ms_sum,
-             count(transfer_ms) AS transfer_ms_count,
-             coalesce(sum(transfer_ms), 0) AS transfer_ms_sum
+               FILTER (WHERE response_time_ms IS NOT NULL) AS buckets, ${sql.unsafe(PHASE_SUMS)}
       FROM inserted
       GROUP BY 1, 2, 3
     ),
@@ -258,50 +237,23 @@ async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
       SELECT site_id, name, url, pattern, first_checked_at, checked_at FROM latest
       ON CONFLICT (site_id) DO UPDATE
         SET first_checked_at = least(s.first_checked_at, excluded.first_checked_at),
-            name = CASE WHEN excluded.changed_at > s.changed_at THEN excluded.name ELSE s.name END,
-            url = CASE WHEN excluded.changed_at > s.changed_at THEN excluded.url ELSE s.url END,
-            pattern = CASE WHEN excluded.changed_at > s.changed_at
-                           THEN excluded.pattern ELSE s.pattern END,
-            changed_at = CASE WHEN excluded.changed_at > s.changed_at
-                                   AND (s.name, s.url, s.pattern)
-                                       IS DISTINCT FROM (excluded.name, excluded.url, excluded.pattern)
-                              THEN excluded.changed_at ELSE s.changed_at END
-        WHERE excluded.first_checked_at < s.first_checked_at
-           OR (excluded.changed_at > s.changed_at
-               AND (s.name, s.url, s.pattern)
-                   IS DISTINCT FROM (excluded.name, excluded.url, excluded.pattern))
+            name = CASE WHEN ${later} THEN excluded.name ELSE s.name END,
+            url = CASE WHEN ${later} THEN excluded.url ELSE s.url END,
+            pattern = CASE WHEN ${later} THEN excluded.pattern ELSE s.pattern END,
+            changed_at = CASE WHEN ${changed} THEN excluded.changed_at ELSE s.changed_at END
+        WHERE excluded.first_checked_at < s.first_checked_at OR (${changed})
     ),
     rollups_updated AS (
       UPDATE check_rollups_hourly AS r
-      SET checks = r.checks + d.checks,
-          failures = r.failures + d.failures,
-          responses = r.responses + d.responses,
-          response_time_ms_sum = r.response_time_ms_sum + d.response_time_ms_sum,
-          response_time_histogram = monitor_histogram_add_buckets(r.response_time_histogram, d.buckets),
-          dns_ms_count = r.dns_ms_count + d.dns_ms_count,
-          dns_ms_sum = r.dns_ms_sum + d.dns_ms_sum,
-          connect_ms_count = r.connect_ms_count + d.connect_ms_count,
-          connect_ms_sum = r.connect_ms_sum + d.connect_ms_sum,
-          tls_ms_count = r.tls_ms_count + d.tls_ms_count,
-          tls_ms_sum = r.tls_ms_sum + d.tls_ms_sum,
-          first_byte_ms_count = r.first_byte_ms_count + d.first_byte_ms_count,
-          first_byte_ms_sum = r.first_byte_ms_sum + d.first_byte_ms_sum,
-          transfer_ms_count = r.transfer_ms_count + d.transfer_ms_count,
-          transfer_ms_sum = r.transfer_ms_sum + d.transfer_ms_sum
+      SET response_time_histogram = monitor_histogram_add_buckets(r.response_time_histogram, d.buckets),
+          ${sql.unsafe(ROLLUP_SUMS.map((c) => `${c} = r.${c} + d.${c}`).join(", "))}
       FROM deltas AS d
       WHERE r.site_id = d.site_id AND r.hour = d.hour AND r.region = d.region
       RETURNING r.site_id, r.hour, r.region
     ),
     rollups_added AS (
-      INSERT INTO check_rollups_hourly (site_id, hour, region, checks, failures, responses,
-                                        response_time_ms_sum, response_time_histogram,
-                                        dns_ms_count, dns_ms_sum, connect_ms_count, connect_ms_sum,
-                                        tls_ms_count, tls_ms_sum, first_byte_ms_count,
-                                        first_byte_ms_sum, transfer_ms_count, transfer_ms_sum)
-      SELECT site_id, hour, region, checks, failures, responses, response_time_ms_sum,
-             monitor_histogram_add_buckets('{}', buckets), dns_ms_count, dns_ms_sum,
-             connect_ms_count, connect_ms_sum, tls_ms_count, tls_ms_sum, first_byte_ms_count,
-             first_byte_ms_sum, transfer_ms_count, transfer_ms_sum
+      INSERT INTO check_rollups_hourly (site_id, hour, region, response_time_histogram, ${sums})
+      SELECT site_id, hour, region, monitor_histogram_add_buckets('{}', buckets), ${sums}
       FROM deltas AS d
       WHERE NOT EXISTS (
         SELECT FROM rollups_updated AS u

@@ -12,44 +12,36 @@ export interface TopicSpec {
   readonly topic: string;
   readonly partitions: number;
   readonly replicationFactor: number;
-  /** Topic configs to create it with, such as `{ "cleanup.policy": "compact" }`. */
   readonly configs?: Readonly<Record<string, string>>;
 }
 
 const LEADERS_TIMEOUT_MS = 30_000;
 
 /**
- * Creates the topic unless it exists, and waits until each of its partitions has a leader (a fresh
- * broker otherwise answers "This server does not host this topic-partition" for a moment). A
- * broker that forbids creating topics (managed services often do) is fine if the topic is there.
- *
- * @throws {Error} When the topic neither exists nor can be created.
+ * Creates the topic unless it exists (a broker may forbid creating topics: managed services often
+ * do), and waits until each of its partitions has a leader (a fresh broker otherwise answers "This
+ * server does not host this topic-partition" for a moment).
  */
 export async function ensureTopic(kafka: KafkaClient, spec: TopicSpec, log: Logger): Promise<void> {
+  const { topic, partitions, configs = {} } = spec;
   await withAdmin(kafka, async (admin) => {
-    if ((await admin.listTopics()).includes(spec.topic)) return;
+    if ((await admin.listTopics()).includes(topic)) return;
     try {
-      const configs = Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value }));
       await admin.createTopics({
-        topics: [spec.topic],
-        partitions: spec.partitions,
+        topics: [topic],
+        partitions,
         replicas: spec.replicationFactor,
-        ...(configs.length === 0 ? {} : { configs }),
+        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
       });
-      log.info("topic created", {
-        topic: spec.topic,
-        partitions: spec.partitions,
-        ...spec.configs,
-      });
+      log.info("topic created", { topic, partitions, ...configs });
     } catch (error) {
       // Another process created it meanwhile.
       if (findErrorBy(error as Error, "apiId", "TOPIC_ALREADY_EXISTS") === null) throw error;
     }
     const deadlineMs = performance.now() + LEADERS_TIMEOUT_MS;
     for (;;) {
-      const led = await admin.metadata({ topics: [spec.topic], forceUpdate: true }).then(
-        (metadata) =>
-          metadata.topics.get(spec.topic)?.partitions.every((p) => p.leader >= 0) ?? false,
+      const led = await admin.metadata({ topics: [topic], forceUpdate: true }).then(
+        (metadata) => metadata.topics.get(topic)?.partitions.every((p) => p.leader >= 0) ?? false,
         (error) => {
           if (performance.now() > deadlineMs) throw error;
           return false;
@@ -58,7 +50,7 @@ export async function ensureTopic(kafka: KafkaClient, spec: TopicSpec, log: Logg
       if (led) return;
       if (performance.now() > deadlineMs) {
         throw new Error(
-          `Topic "${spec.topic}" has partitions without a leader after ${LEADERS_TIMEOUT_MS} ms`,
+          `Topic "${topic}" has partitions without a leader after ${LEADERS_TIMEOUT_MS} ms`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -101,7 +93,7 @@ export async function withAdmin<T>(
 /** Asks the cluster whether it answers, over one connection kept between probes. */
 export type ClusterProbe = ReturnType<typeof clusterProbe>;
 
-/** A probe of the cluster: `probe()` rejects, saying why, when the cluster did not answer. */
+/** A {@link ClusterProbe}: `probe()` rejects, saying why, when the cluster did not answer. */
 export function clusterProbe(kafka: KafkaClient) {
   // One attempt a probe: the caller asks again (and bounds how long it waits).
   const admin = new Admin({ ...setupOf(kafka).options, retries: 0 });
@@ -111,10 +103,7 @@ export function clusterProbe(kafka: KafkaClient) {
   };
 }
 
-/**
- * The offset each partition's next message will get (with no transactions, how many messages were
- * ever written to it), by partition; none when the topic does not exist.
- */
+/** The offset each partition's next message will get (how many messages were ever written to it). */
 export async function endOffsets(kafka: KafkaClient, topic: string): Promise<bigint[]> {
   return await withAdmin(kafka, async (admin) => {
     const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });

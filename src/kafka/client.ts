@@ -12,22 +12,13 @@ import type { Logger } from "../log.ts";
 
 const LIBRARY = Symbol("kafka client library");
 
-/** What every client of the library is made with, and where its events worth a line go. */
-export interface ClientSetup {
-  readonly options: Readonly<BaseOptions>;
-  readonly log: Logger;
-}
-
 /** A cluster with its connection settings settled; nothing is connected until it is used. */
 export interface KafkaClient {
-  readonly [LIBRARY]: ClientSetup;
+  /** What every client of the library is made with, and where its events worth a line go. */
+  readonly [LIBRARY]: { readonly options: Readonly<BaseOptions>; readonly log: Logger };
 }
 
-/**
- * Creates the client. Reads the TLS files now, so a wrong path fails before anything starts.
- *
- * @throws {UsageError} When a TLS file cannot be read.
- */
+/** Creates the client, reading the TLS files now: a UsageError when one cannot be read. */
 export function createKafka(settings: Settings["kafka"], log: Logger): KafkaClient {
   const { tls, sasl } = settings;
   const options: BaseOptions = {
@@ -45,11 +36,9 @@ export function createKafka(settings: Settings["kafka"], log: Logger): KafkaClie
     ...(tls === null ? {} : {
       tls: {
         rejectUnauthorized: tls.rejectUnauthorized,
-        ...(tls.caFile === undefined ? {} : { ca: [readPem("KAFKA_SSL_CA_FILE", tls.caFile)] }),
-        ...(tls.certFile === undefined
-          ? {}
-          : { cert: readPem("KAFKA_SSL_CERT_FILE", tls.certFile) }),
-        ...(tls.keyFile === undefined ? {} : { key: readPem("KAFKA_SSL_KEY_FILE", tls.keyFile) }),
+        ca: tls.caFile === undefined ? undefined : [readPem("KAFKA_SSL_CA_FILE", tls.caFile)],
+        cert: tls.certFile === undefined ? undefined : readPem("KAFKA_SSL_CERT_FILE", tls.certFile),
+        key: tls.keyFile === undefined ? undefined : readPem("KAFKA_SSL_KEY_FILE", tls.keyFile),
       },
     }),
     ...(sasl === null ? {} : {
@@ -64,11 +53,11 @@ export function createKafka(settings: Settings["kafka"], log: Logger): KafkaClie
 }
 
 /** What a {@link KafkaClient} holds: for `src/kafka/` (and tests) only, which alone know the library. */
-export function setupOf(client: KafkaClient): ClientSetup {
+export function setupOf(client: KafkaClient): KafkaClient[typeof LIBRARY] {
   return client[LIBRARY];
 }
 
-/** Logs a broker a client of the library could not connect to (it tries again), and, at debug, its connections. */
+/** Logs a broker a client could not connect to (it tries again), and, at debug, its connections. */
 export function logBrokerEvents(client: Base, log: Logger): void {
   const where = ({ broker }: { broker: { host: string; port: number } }) => ({
     broker: `${broker.host}:${broker.port}`,

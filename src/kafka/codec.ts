@@ -6,7 +6,7 @@
  */
 import { CHECK_RESULT_VERSION, type CheckResult, checkResultSchema } from "../check/result.ts";
 import { issueLine } from "../text.ts";
-import type { KafkaBatch, KafkaMessage } from "./batch.ts";
+import type { KafkaBatch, KafkaMessage } from "./consumer.ts";
 
 /** A Kafka message ready to send. */
 export interface EncodedMessage {
@@ -25,10 +25,7 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
 /** Decodes and validates a message value; never throws: a bad message is data, kept aside. */
 export function decodeCheckResult(
   value: Uint8Array | string | null,
-): { readonly ok: true; readonly result: CheckResult } | {
-  readonly ok: false;
-  readonly reason: string;
-} {
+): { ok: true; result: CheckResult } | { ok: false; reason: string } {
   if (value === null) return { ok: false, reason: "Message has no value" };
   let text: string;
   try {

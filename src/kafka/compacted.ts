@@ -5,12 +5,18 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Consumer, type MessagesStream } from "@platformatic/kafka";
+import type { MessagesStream } from "@platformatic/kafka";
 import { ServiceError } from "../errors.ts";
 import { jsonLine } from "../text.ts";
 import { listTopics } from "./admin.ts";
-import { type RawMessage, textKeyOf } from "./batch.ts";
-import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
+import type { KafkaClient } from "./client.ts";
+import {
+  type GroupMember,
+  memberOptions,
+  openConsumer,
+  type RawMessage,
+  type Reader,
+} from "./consumer.ts";
 import { idempotentProducer } from "./producer.ts";
 
 /** One row to write: a key and its new value, or `null` to delete it (a tombstone). */
@@ -20,60 +26,61 @@ export interface KeyedValue {
 }
 
 const SEND_MAX_MESSAGES = 500;
-/**
- * Most bytes of keys and values per send, room left for framing (32 bytes a record, generously):
- * a partition's messages of one send form one batch, refused over `max.message.bytes` (1 MB).
- */
+// A partition's messages of one send form one batch, refused over `max.message.bytes` (1 MB):
+// room is left for framing (32 bytes a record, generously).
 const SEND_MAX_BYTES = 900_000;
 const RECORD_OVERHEAD_BYTES = 32;
+const READ_TIMEOUT_MS = 60_000;
+/** Changes within this time are told together: a fetch's messages, a rebalance's steps. */
+const SETTLE_MS = 50;
 
 /**
- * Reads a compacted topic up to the end each partition had when the reading began, as a group of
- * its own that never commits; keys missing or not UTF-8 are skipped.
+ * Each key's last value (keys missing or not UTF-8 skipped) up to the end each partition had when
+ * the reading began, read as a group of its own that never commits; `null` if there is no topic.
  *
- * @returns Key → last value, or `null` when the topic does not exist.
  * @throws {ServiceError} When a key is on two partitions: which of its values is last is unknown.
  */
 export async function readLatest(
   kafka: KafkaClient,
   topic: string,
-  { timeoutMs = 60_000 }: { readonly timeoutMs?: number } = {},
 ): Promise<Map<string, Uint8Array> | null> {
   if (!(await listTopics(kafka)).includes(topic)) return null;
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-    ...setupOf(kafka).options,
+  const member = openConsumer(kafka, {
     groupId: `monitor-read-${crypto.randomUUID()}`,
     maxWaitTime: 100,
   });
-  logBrokerEvents(consumer, setupOf(kafka).log);
   try {
-    const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
-    const starts = (await consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ??
-      [];
+    const ends = (await member.consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
+    const starts =
+      (await member.consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? [];
     // Empty (or emptied by retention): nothing to join a group for.
     if (ends.every((end, partition) => end <= (starts[partition] ?? 0n))) return new Map();
-    const stream = await consumer.consume({ topics: [topic], autocommit: false, mode: "earliest" });
-    try {
-      return await untilCaughtUp(stream, topic, ends, timeoutMs);
-    } finally {
-      await stream.close().catch(() => {});
-    }
+    const stream = await member.consume({ topics: [topic], mode: "earliest" });
+    return await untilCaughtUp(stream, topic, ends);
   } finally {
-    await consumer.close(true).catch(() => {});
+    await member.close();
   }
 }
 
 /** Each key's last value, once every partition has been read up to its end. */
-function untilCaughtUp(
+async function untilCaughtUp(
   stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>,
   topic: string,
   ends: readonly bigint[],
-  timeoutMs: number,
 ): Promise<Map<string, Uint8Array>> {
   const rows = new Map<string, Uint8Array>();
   const partitionOf = new Map<string, number>();
-
-  function apply(message: RawMessage): void {
+  const { promise, resolve, reject } = Promise.withResolvers<Map<string, Uint8Array>>();
+  // The next offset to fetch, not the last offset seen, moves past what compaction removed (a
+  // tombstone deleted since); it is set with the fetch's messages, which reach "data" first.
+  const check = () => {
+    const caughtUp = stream.readableLength === 0 &&
+      ends.every((end, partition) =>
+        (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? -1n) >= end
+      );
+    if (caughtUp) resolve(rows);
+  };
+  stream.on("data", (message: RawMessage) => {
     const key = textKeyOf(message);
     if (key === undefined) return;
     // A key's messages are ordered on one partition only.
@@ -81,56 +88,119 @@ function untilCaughtUp(
     partitionOf.set(key, first);
     if (first !== message.partition) {
       const [a, b] = [first, message.partition].toSorted((x, y) => x - y);
-      throw new ServiceError(
-        `Key ${
-          jsonLine(key)
-        } is on partitions ${a} and ${b} of topic "${topic}": its partition count was changed after the key was written, so which of its values is the last cannot be told; delete the topic and publish its contents again`,
+      const where = `Key ${jsonLine(key)} is on partitions ${a} and ${b} of topic "${topic}"`;
+      reject(
+        new ServiceError(
+          `${where}: its partition count was changed after the key was written, so which of its values is the last cannot be told; delete the topic and publish its contents again`,
+        ),
       );
     }
     if (message.value === undefined) rows.delete(key);
     else rows.set(key, message.value);
-  }
-
-  // The next offset to fetch, not the last offset seen, says that a partition is read: it moves
-  // past what compaction removed (a partition's last message may be a tombstone deleted since).
-  // It is set together with the fetch's messages, which reach "data" before the buffer is empty.
-  const caughtUp = () =>
-    stream.readableLength === 0 &&
-    ends.every((end, partition) =>
-      (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? -1n) >= end
-    );
-  return new Promise((resolve, reject) => {
-    const fail = (error: unknown) => {
-      clearTimeout(timer);
-      reject(error);
-    };
-    const timer = setTimeout(() => {
-      fail(new Error(`Reading topic "${topic}" to its end took longer than ${timeoutMs} ms`));
-    }, timeoutMs);
-    const check = () => {
-      if (!caughtUp()) return;
-      clearTimeout(timer);
-      resolve(rows);
-    };
-    stream.on("data", (message: RawMessage) => {
-      try {
-        apply(message);
-      } catch (error) {
-        return fail(error);
-      }
-      queueMicrotask(check);
-    });
-    // Told as each fetch's answer arrives, before its messages are handled: look after them. At
-    // the end, `maxWaitTime` makes the stream fetch (and tell) every 100 ms.
-    stream.on("fetch", () => setTimeout(check, 0));
-    stream.on("error", fail);
+    queueMicrotask(check);
   });
+  // Told as each fetch's answer arrives, before its messages are handled: look after them. At
+  // the end, `maxWaitTime` makes the stream fetch (and tell) every 100 ms.
+  stream.on("fetch", () => setTimeout(check, 0));
+  stream.on("error", reject);
+  const timer = setTimeout(() => {
+    reject(new Error(`Reading topic "${topic}" to its end took longer than ${READ_TIMEOUT_MS} ms`));
+  }, READ_TIMEOUT_MS);
+  try {
+    return await promise;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
- * Writes rows to a compacted topic (which must exist), in order, until every in-sync replica has them.
- *
- * @throws {PublishError} When the cluster does not take them.
+ * Joins the group (resolving once it asked to) and tells `onChange` the rows of the partitions
+ * assigned to this member as they change, changes arriving together once. Nothing is committed: a
+ * partition assigned is read whole, so no tombstone compacted away leaves a row behind; cut off
+ * from the brokers, a member keeps its rows (see docs/sites-topic.md).
+ */
+export async function followAssignedRows(
+  options: GroupMember & { readonly onChange: (rows: ReadonlyMap<string, Uint8Array>) => void },
+): Promise<Reader> {
+  const { topic, log } = options;
+  const member = openConsumer(options.kafka, { ...memberOptions(options), maxWaitTime: 500 });
+  const { consumer } = member;
+  // Every partition's rows read so far, assigned now or before.
+  const partitions = new Map<number, Map<string, Uint8Array>>();
+  let told: string | undefined;
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+
+  const assignedNow = () =>
+    (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
+
+  function changed(): void {
+    if (stopped) return;
+    clearTimeout(pending);
+    pending = setTimeout(tell, SETTLE_MS);
+  }
+
+  function tell(): void {
+    const assigned = assignedNow().toSorted((a, b) => a - b);
+    for (const partition of partitions.keys()) {
+      if (assigned.includes(partition)) continue;
+      partitions.delete(partition);
+      // Without a next offset, the library starts the partition again at its beginning.
+      stream.offsetsToFetch.delete(`${topic}:${partition}`);
+    }
+    const rows = new Map<string, Uint8Array>();
+    for (const partition of assigned) {
+      for (const [key, value] of partitions.get(partition) ?? []) rows.set(key, value);
+    }
+    const now = assigned.join(",");
+    if (now !== told) {
+      log.info("sites assigned", { groupId: options.groupId, partitions: now, sites: rows.size });
+      told = now;
+    }
+    options.onChange(rows);
+  }
+
+  // The assignment changes in steps (revoked, then joined again): each one is told.
+  for (const event of ["consumer:group:join", "consumer:group:rebalance", "consumer:group:leave"]) {
+    consumer.on(event, changed);
+  }
+  const stream = await member.consume({ topics: [topic], mode: "earliest" });
+  stream.on("data", (message: RawMessage) => {
+    const key = textKeyOf(message);
+    // (A fetch answered after its partition was revoked: read again when it comes back.)
+    if (key === undefined || !assignedNow().includes(message.partition)) return;
+    let rows = partitions.get(message.partition);
+    if (rows === undefined) partitions.set(message.partition, rows = new Map());
+    if (message.value === undefined) rows.delete(key);
+    else rows.set(key, message.value);
+    changed();
+  });
+
+  return {
+    crashed: member.crashed,
+    stop() {
+      stopped = true;
+      clearTimeout(pending);
+      return member.close();
+    },
+  };
+}
+
+// Fatal, so a key that is not UTF-8 is not taken for another one.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A message's key as text; undefined when missing or not UTF-8. */
+function textKeyOf(message: RawMessage): string | undefined {
+  try {
+    return message.key === undefined ? undefined : UTF8.decode(message.key);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes rows to a compacted topic (which must exist), in order, until every in-sync replica has
+ * them; a {@link PublishError} when the cluster does not take them.
  */
 export async function publishLatest(
   kafka: KafkaClient,
@@ -139,7 +209,6 @@ export async function publishLatest(
 ): Promise<void> {
   if (rows.length === 0) return;
   const producer = idempotentProducer(kafka);
-  logBrokerEvents(producer, setupOf(kafka).log);
   let acknowledged = 0;
   try {
     for (const chunk of sendChunks(rows)) {
@@ -178,24 +247,21 @@ function* sendChunks(rows: readonly KeyedValue[]): Generator<KeyedValue[]> {
   if (chunk.length > 0) yield chunk;
 }
 
-/**
- * {@link publishLatest} failed: the first `acknowledged` rows are on the topic, the others may or
- * may not be (a send whose answer was lost may have been written).
- */
+/** {@link publishLatest} failed: the first `acknowledged` rows are on the topic, the others may be. */
 export class PublishError extends Error {
   override name = "PublishError";
-  /** How many of the rows the cluster acknowledged, the first ones. */
-  readonly progress: {
-    readonly topic: string;
-    readonly acknowledged: number;
-    readonly total: number;
-  };
 
-  constructor(progress: PublishError["progress"], options: { readonly cause: unknown }) {
+  constructor(
+    readonly progress: {
+      readonly topic: string;
+      readonly acknowledged: number;
+      readonly total: number;
+    },
+    options: { readonly cause: unknown },
+  ) {
     super(
       `Publishing to "${progress.topic}" failed after ${progress.acknowledged} of ${progress.total} messages`,
       options,
     );
-    this.progress = progress;
   }
 }

@@ -7,21 +7,41 @@
  * @module
  */
 import type { Buffer } from "node:buffer";
-import { Consumer, type ConsumerOptions as LibraryConsumerOptions } from "@platformatic/kafka";
+import {
+  type ConsumeOptions,
+  Consumer,
+  type ConsumerOptions as LibraryConsumerOptions,
+  type Message,
+  type MessagesStream,
+} from "@platformatic/kafka";
 import type { Logger } from "../log.ts";
 import { backoffMs, settledWithin, sleep } from "../backoff.ts";
-import { type KafkaBatch, messageOf, type RawMessage } from "./batch.ts";
 import { type KafkaClient, logBrokerEvents, setupOf } from "./client.ts";
 import { describeKafkaError, kafkaFailure } from "./errors.ts";
-import { followHighWatermarks } from "./watermarks.ts";
 
-/** A member of a consumer group, reading a topic. */
+/** One message as read from the topic; its offset as a decimal string (offsets are 64-bit). */
+export interface KafkaMessage {
+  readonly offset: string;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+}
+
+/** One partition's messages from one fetch, in offset order, never empty, and the lag after them. */
+export interface KafkaBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly KafkaMessage[];
+  readonly lag: number;
+}
+
+/** A message as the library hands it over. */
+export type RawMessage = Message<Buffer | undefined, Buffer | undefined, Buffer, Buffer>;
+
+/** A member of a consumer group; `sessionTimeoutMs`: how long the group waits for a silent one. */
 export interface GroupMember {
   readonly kafka: KafkaClient;
   readonly topic: string;
-  /** The group whose members share the topic's partitions. */
   readonly groupId: string;
-  /** How long the group waits for a silent member before reassigning its partitions. */
   readonly sessionTimeoutMs?: number;
   readonly log: Logger;
 }
@@ -38,28 +58,30 @@ export interface ConsumerOptions extends GroupMember {
   readonly batchBytes?: number;
   /** How long the broker may wait to fill a batch; defaults to 100 ms. */
   readonly lingerMs?: number;
-  /** Where a partition the group has committed nothing on starts; defaults to its oldest message. */
+  /** Where a partition without a commit of the group starts; defaults to its oldest message. */
   readonly startAt?: "earliest" | "latest";
 }
 
-/** A running consumer. */
-export interface RunningConsumer {
-  /** Rejects if the consumer failed for good (an error the library does not retry). */
+/** A member reading a topic: `crashed` rejects if it failed for good; `stop()` never rejects. */
+export interface Reader {
   readonly crashed: Promise<never>;
-  /** Finishes the batch in hand (without committing it if it did not succeed) and leaves the group. */
   stop(): Promise<void>;
+}
+
+/** A running consumer: `stop()` first finishes the batch in hand (uncommitted if not stored). */
+export interface RunningConsumer extends Reader {
   /** Whether every message before `ends` (each partition's next offset) was handled by this member. */
   handledUpTo(ends: readonly bigint[]): boolean;
 }
 
-/** How long a stopping consumer waits for the commit of a batch it stored. */
+/** How long a stopping consumer waits for a commit request. */
 const COMMIT_GRACE_MS = 5_000;
 
 /** Joins the group and starts consuming; resolves once in the group. */
 export async function startConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
   const { topic, log } = options;
   const batchBytes = options.batchBytes ?? 1_048_576;
-  const { consumer, crashed, fail, crash } = openConsumer(options.kafka, {
+  const member = openConsumer(options.kafka, {
     ...memberOptions(options),
     // The broker answers once it has a full batch or the linger is over (which bounds stop()).
     minBytes: batchBytes,
@@ -69,6 +91,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     // The next fetch waits until the last one's messages were taken: one fetch held at most.
     highWaterMark: 1,
   });
+  const { consumer, crash } = member;
   consumer.on("consumer:group:join", ({ generationId, assignments }) => {
     const partitions = assignments?.flatMap((a) => a.partitions).join(",");
     log.debug("kafka: joined the group", { groupId: options.groupId, generationId, partitions });
@@ -79,25 +102,20 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     });
   });
 
-  const stream = await consumer.consume({
+  const stream = await member.consume({
     topics: [topic],
     mode: "committed",
     fallbackMode: options.startAt ?? "earliest",
-    autocommit: false,
-  }).catch(async (error) => {
-    await consumer.close(true).catch(() => {});
-    throw error;
   });
-  const marks = followHighWatermarks(consumer, topic);
+  const batchOf = batchMaker(consumer, topic);
   const stopping = new AbortController();
   const { signal } = stopping;
-  // Per partition: its batches in hand, each stored then committed before the next one starts.
+  // Per partition: its batches in hand, each stored then committed before the next starts.
   const chains = new Map<number, Promise<void>>();
-  let wake = () => {};
   // Read, not flowing: what is not taken stays in the stream, which fetches again once it is empty.
+  let wake = () => {};
   stream.on("readable", () => wake());
   signal.addEventListener("abort", () => wake());
-  stream.on("error", fail);
 
   const assigned = (partition: number) =>
     !!consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition));
@@ -122,11 +140,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       await Promise.all(
         [...Map.groupBy(taken, (message) => message.partition)].map(([partition, messages]) => {
           const previous = chains.get(partition);
-          const lag = marks.lagAfter(partition, messages.at(-1)!.offset);
-          const batch = { topic, partition, messages: messages.map(messageOf), lag };
+          const batch = batchOf(partition, messages);
           const chain: Promise<void> = (async () => {
             await previous;
-            // What was not stored is delivered again later.
             if (await handleUntilStored(batch, options, signal)) await commitSoon(messages.at(-1)!);
           })().catch(crash).finally(() => {
             if (chains.get(partition) === chain) chains.delete(partition);
@@ -144,18 +160,16 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   let committing = Promise.resolve();
   function commitSoon(last: RawMessage): Promise<void> {
     toCommit.set(last.partition, last);
-    return committing = committing.then(() => {
-      const lasts = [...toCommit.values()];
-      toCommit.clear();
-      return commit(lasts);
-    });
+    return committing = committing.then(commit);
   }
 
-  /** Commits the next offsets of the partitions still assigned; a failure is logged. */
-  async function commit(lasts: readonly RawMessage[]): Promise<void> {
+  /** Commits the next offsets of what waits, of the partitions still assigned; failures are logged. */
+  async function commit(): Promise<void> {
     // Only while settled in the group: the library answers a commit refused for a rebalance by
     // rejoining, a second, needless rebalance.
-    while (lasts.length > 0 && !consumer.isActive() && !signal.aborted) await sleep(20, signal);
+    while (toCommit.size > 0 && !consumer.isActive() && !signal.aborted) await sleep(20, signal);
+    const lasts = [...toCommit.values()];
+    toCommit.clear();
     // A partition that moved to another member meanwhile is that member's to commit.
     const offsets = lasts.filter((last) => assigned(last.partition)).map((last) => ({
       topic,
@@ -170,8 +184,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
         error: describeKafkaError(error),
       });
     });
-    // A broker that is away is waited for; by a stopping consumer only a little (closing the
-    // consumer calls the commit off).
+    // A broker that is away is waited for; by a stopping consumer only a little.
     while (
       (await settledWithin(committing, COMMIT_GRACE_MS)).status === "pending" && !signal.aborted
     );
@@ -181,7 +194,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   log.info("consumer started", { topic, groupId: options.groupId });
 
   return {
-    crashed,
+    crashed: member.crashed,
     handledUpTo(ends) {
       if (stream.readableLength > 0) return false;
       return ends.every((end, partition) =>
@@ -193,71 +206,17 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     },
     async stop() {
       stopping.abort();
-      // The batches in hand end within handleTimeoutMs (those behind them at once); each commit
-      // request within COMMIT_GRACE_MS, the ones that come after taking what waits together.
+      // Within handleTimeoutMs for the batches in hand, COMMIT_GRACE_MS for each commit request.
       await running;
-      marks.close();
-      await leaveGroup(consumer, stream, log);
+      await member.close();
     },
   };
 }
 
-/** How every consumer of ours is a member of its group. */
-export function memberOptions({ groupId, sessionTimeoutMs = 30_000 }: GroupMember) {
-  return {
-    groupId,
-    // A broker away for a while is waited for, as the producer does.
-    retries: Number.POSITIVE_INFINITY,
-    sessionTimeout: sessionTimeoutMs,
-    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
-    rebalanceTimeout: Math.max(60_000, sessionTimeoutMs),
-    // Incremental: a member joining or leaving moves only the partitions that must move (the
-    // KIP-848 protocol needs broker settings that Kafka 3.9 leaves off).
-    protocols: [{ name: "cooperative-sticky", version: 3 }],
-  };
-}
-
-type RawConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
-
 /**
- * A consumer of the library on the cluster, its broker events logged; keys, values and headers
- * stay the bytes they are (the library's default), for their readers to judge. `crashed` rejects
- * on a failure for good: `fail()` takes the library's (told by {@link kafkaFailure}), `crash()` a
- * bug of ours, as it is.
- */
-export function openConsumer(
-  kafka: KafkaClient,
-  options: Partial<LibraryConsumerOptions<Buffer, Buffer, Buffer, Buffer>> & { groupId: string },
-) {
-  const { options: base, log } = setupOf(kafka);
-  const consumer: RawConsumer = new Consumer({ ...base, ...options });
-  const { promise: crashed, reject: crash } = Promise.withResolvers<never>();
-  crashed.catch(() => {}); // observed by the caller
-  // The library retries without limit what can be retried: what reaches here is for good.
-  const fail = (error: unknown) => crash(kafkaFailure(error));
-  consumer.on("error", fail);
-  logBrokerEvents(consumer, log);
-  return { consumer, crashed, fail, crash };
-}
-
-/** Closes the stream, then leaves the group so that the others take its partitions over at once. */
-export async function leaveGroup(
-  consumer: RawConsumer,
-  stream: { close(): Promise<void> },
-  log: Logger,
-): Promise<void> {
-  await stream.close().catch(() => {});
-  await consumer.close(true).catch((error) => {
-    log.warn("kafka consumer did not leave its group", { error: describeKafkaError(error) });
-  });
-}
-
-/**
- * Calls `handle` until it succeeds, with backoff between failures. An attempt that outlives the
- * timeout is waited for again rather than started anew: a database that accepts connections but
- * never answers would otherwise pile them up.
- *
- * @returns True once stored; false when the consumer stopped first.
+ * Calls `handle` until it succeeds (true) or the consumer stops (false), with backoff between
+ * failures. An attempt that outlives the timeout is waited for again, not started anew: a
+ * database that never answers would otherwise pile them up.
  */
 async function handleUntilStored(
   batch: KafkaBatch,
@@ -289,4 +248,97 @@ async function handleUntilStored(
     await sleep(delayMs, signal);
   }
   return false;
+}
+
+/** How every consumer of ours is a member of its group. */
+export function memberOptions({ groupId, sessionTimeoutMs = 30_000 }: GroupMember) {
+  return {
+    groupId,
+    // A broker away for a while is waited for, as the producer does.
+    retries: Number.POSITIVE_INFINITY,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+    rebalanceTimeout: Math.max(60_000, sessionTimeoutMs),
+    // Incremental (the KIP-848 protocol needs broker settings that Kafka 3.9 leaves off).
+    protocols: [{ name: "cooperative-sticky", version: 3 }],
+  };
+}
+
+type RawStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * A consumer of the library, its broker events logged, keys and values left as bytes. `crashed`
+ * rejects on a failure for good (the library retries what can be) or a bug of ours (`crash()`).
+ */
+export function openConsumer(
+  kafka: KafkaClient,
+  options: Partial<LibraryConsumerOptions<Buffer, Buffer, Buffer, Buffer>> & { groupId: string },
+) {
+  const { options: base, log } = setupOf(kafka);
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ ...base, ...options });
+  const { promise: crashed, reject: crash } = Promise.withResolvers<never>();
+  crashed.catch(() => {}); // observed by the caller
+  const fail = (error: unknown) => crash(kafkaFailure(error));
+  consumer.on("error", fail);
+  logBrokerEvents(consumer, log);
+  let stream: RawStream | undefined;
+  return {
+    consumer,
+    crashed,
+    crash,
+    /** Joins the group and streams its partitions; a ServiceError (closing all) if it cannot. */
+    async consume(consume: ConsumeOptions<Buffer, Buffer, Buffer, Buffer>): Promise<RawStream> {
+      stream = await consumer.consume({ autocommit: false, ...consume }).catch(async (error) => {
+        await consumer.close(true).catch(() => {});
+        throw kafkaFailure(error);
+      });
+      stream.on("error", fail);
+      return stream;
+    },
+    /** Closes the stream, then leaves the group so that the others take its partitions over at once. */
+    async close(): Promise<void> {
+      await stream?.close().catch(() => {});
+      await consumer.close(true).catch((error) => {
+        log.warn("kafka consumer did not leave its group", { error: describeKafkaError(error) });
+      });
+    },
+  };
+}
+
+/**
+ * Makes our batch of a partition's messages from one fetch (their bytes as they are, not copied),
+ * with the lag after them by high watermarks asked at most once a second (the library's diagnostics
+ * channel has them, but under Deno a subscriber there keeps every fetch response alive).
+ */
+export function batchMaker(
+  consumer: Pick<Consumer, "listOffsets" | "closed">,
+  topic: string,
+): (partition: number, messages: readonly RawMessage[]) => KafkaBatch {
+  let marks: readonly bigint[] = [];
+  let askedMs = -Infinity;
+  let asking = false;
+  function ask() {
+    asking = true;
+    askedMs = performance.now();
+    consumer.listOffsets({ topics: [topic] }).then(
+      (offsets) => marks = offsets.get(topic) ?? marks,
+      () => {}, // the lag is a figure to show; the next batch asks again
+    ).finally(() => asking = false);
+  }
+  ask(); // so that the first batches have a figure
+  return (partition, messages) => {
+    if (!consumer.closed && !asking && performance.now() - askedMs >= 1_000) ask();
+    const mark = marks[partition];
+    const last = messages.at(-1)!.offset;
+    return {
+      topic,
+      partition,
+      messages: messages.map(({ offset, key, value }) => ({
+        offset: offset.toString(),
+        key: key ?? null,
+        value: value ?? null,
+      })),
+      lag: mark === undefined ? 0 : Math.max(0, Number(mark - last - 1n)),
+    };
+  };
 }

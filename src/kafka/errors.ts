@@ -1,6 +1,5 @@
 /**
- * What went wrong with Kafka, in one line, from the library's tree of errors (every retry, every
- * broker tried) where the telling one (a refused password, an untrusted certificate) is a leaf.
+ * What went wrong with Kafka, in one line, from the library's tree of errors.
  *
  * @module
  */
@@ -12,10 +11,9 @@ type ErrorNode = Partial<
 >;
 
 /**
- * Describes a failure of the Kafka client: the operation, then the most telling path down its tree
- * of causes (an authentication failure first, else an error of the network or TLS layer, else the
- * last attempt's) without the wrappers that only count attempts. The library's messages carry no
- * credentials.
+ * The operation, then the most telling path down its tree of causes (every retry, every broker
+ * tried): an authentication failure first, else an error of the network or TLS layer, else the
+ * last attempt's, without the wrappers that only count attempts. Carries no credentials.
  *
  * @example A refused password, under every broker tried and every retry
  * ```ts
@@ -49,7 +47,7 @@ export function describeKafkaError(error: unknown): string {
 }
 
 /**
- * A failure of Kafka for good, as the user sees it: the telling cause, no stack of wrappers.
+ * A failure of Kafka for good, as the user sees it (a {@link ServiceError} already is one).
  *
  * @example
  * ```ts
@@ -57,9 +55,11 @@ export function describeKafkaError(error: unknown): string {
  * import { kafkaFailure } from "./errors.ts";
  * const error = new Error("Listing topics failed.", { cause: new Error("Group authorization failed") });
  * assert.equal(kafkaFailure(error).message, "Kafka failed: Listing topics failed: Group authorization failed");
+ * assert.equal(kafkaFailure(kafkaFailure(error)).message, kafkaFailure(error).message);
  * ```
  */
 export function kafkaFailure(error: unknown): ServiceError {
+  if (error instanceof ServiceError) return error;
   return new ServiceError(`Kafka failed: ${describeKafkaError(error)}`, { cause: error });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Publishing check results: buffered (up to a bound), sent in batches by an idempotent producer
- * and retried until the broker takes them, so a broker that is briefly away loses nothing.
+ * and retried until the broker takes them, so a broker briefly away loses nothing.
  *
  * @module
  */
@@ -18,28 +18,20 @@ export interface PublisherOptions {
   readonly log: Logger;
   /** Most messages per send; defaults to 500. */
   readonly maxBatchSize?: number;
-  /** Most messages held while the broker is unreachable; beyond it the oldest are dropped and counted. */
+  /** Most messages held; beyond it the oldest are dropped and counted. */
   readonly maxBufferedMessages?: number;
   /** Wait before retry number `failures`; defaults to {@link backoffMs}. */
   readonly retryDelayMs?: (failures: number) => number;
 }
 
 /** Buffers results and sends them in order. */
-export interface Publisher {
-  /** Queues a result; returns at once. */
-  publish(result: CheckResult): void;
-  /** Resolves when everything queued so far has been sent. */
-  flush(): Promise<void>;
-  /** Sends what is left, giving up after `timeoutMs` (the unsent are counted as dropped and logged). */
-  close(timeoutMs: number): Promise<void>;
-  stats(): { sent: number; buffered: number; dropped: number; failedSends: number };
-}
+export type Publisher = ReturnType<typeof createPublisher>;
 
 /** A publisher over `send`, which rejects when the broker did not take the batch. */
 export function createPublisher(
   send: (messages: EncodedMessage[]) => Promise<void>,
   options: PublisherOptions,
-): Publisher {
+) {
   const { log, maxBatchSize = 500, maxBufferedMessages = 100_000 } = options;
   const retryDelayMs = options.retryDelayMs ?? backoffMs;
   const buffer: EncodedMessage[] = [];
@@ -56,8 +48,7 @@ export function createPublisher(
       inFlight = batch.length;
       try {
         await send(batch);
-        // The buffer may have overflowed meanwhile, dropping some of this batch from its front:
-        // remove only what is left of it, and count the dropped ones as sent after all.
+        // An overflow meanwhile dropped the front of this batch: count those as sent after all.
         buffer.splice(0, inFlight);
         counts.sent += batch.length;
         counts.dropped -= batch.length - inFlight;
@@ -87,7 +78,7 @@ export function createPublisher(
   }
 
   return {
-    publish(result) {
+    publish(result: CheckResult): void {
       buffer.push(encodeCheckResult(result));
       const excess = buffer.length - maxBufferedMessages;
       if (excess > 0) {
@@ -98,14 +89,15 @@ export function createPublisher(
       }
       startSending();
     },
-    async flush() {
+    /** Resolves when everything queued so far has been sent. */
+    async flush(): Promise<void> {
       while (buffer.length > 0 && !closing.signal.aborted) await startSending();
     },
-    async close(timeoutMs) {
+    /** Sends what is left, giving up after `timeoutMs` (the unsent are counted as dropped and logged). */
+    async close(timeoutMs: number): Promise<void> {
       await settledWithin(this.flush(), timeoutMs);
       closing.abort();
-      // A send to an unreachable broker may never settle: it is abandoned, and what it carried
-      // is counted with the rest as not published.
+      // A send to an unreachable broker may never settle: what it carried counts as not published.
       if (sending !== null) await settledWithin(sending, 100);
       if (buffer.length > 0) {
         counts.dropped += buffer.length;
@@ -119,15 +111,14 @@ export function createPublisher(
 }
 
 /**
- * A producer whose sends the broker stores once each, in order: idempotent (so the library sets
- * acks from all in-sync replicas and one request in flight), and the broker discards a batch it
- * already has when the library retries it. Topics are never created by a send (see `ensureTopic`).
+ * A producer whose sends the broker stores once each, in order (idempotent: acks from all in-sync
+ * replicas, one request in flight), that never creates a topic; its broker events logged.
  */
 export function idempotentProducer(
   kafka: KafkaClient,
   options: { readonly retries?: number } = {},
 ): Producer<Buffer, Buffer, Buffer, Buffer> {
-  return new Producer({
+  const producer = new Producer({
     ...setupOf(kafka).options,
     idempotent: true,
     // JSON compresses well: less to send to a managed broker, and less for it to store.
@@ -136,6 +127,8 @@ export function idempotentProducer(
     autocreateTopics: false,
     ...options,
   });
+  logBrokerEvents(producer, setupOf(kafka).log);
+  return producer;
 }
 
 /** A {@link Publisher} to the topic (which must exist), telling `onSent` each send's duration. */
@@ -149,7 +142,6 @@ export function openPublisher(
   const { topic, onSent } = options;
   // Sends are retried without limit; the publisher bounds what waits meanwhile.
   const producer = idempotentProducer(kafka, { retries: Number.MAX_SAFE_INTEGER });
-  logBrokerEvents(producer, options.log);
   const publisher = createPublisher(async (messages) => {
     const startedMs = performance.now();
     await producer.send({

@@ -1,14 +1,12 @@
 /**
  * Runs each site's check on its own interval: first runs spread over the interval, later runs
- * planned from the previous plan (no drift), at most `concurrency` at once, never two of one site.
+ * planned from the previous plan (no drift), at most `concurrency` at once, never two of one site;
+ * or each once (`monitor produce --once`).
  *
  * @module
  */
 /** What the scheduler needs of a site. */
-interface Scheduled {
-  readonly id: string;
-  readonly intervalMs: number;
-}
+type Scheduled = { readonly id: string; readonly intervalMs: number };
 
 /** The timer functions the scheduler uses; `@sinonjs/fake-timers` clocks fit. */
 export interface Clock {
@@ -23,28 +21,13 @@ interface SchedulerOptions<S extends Scheduled> {
   /** Defaults to the real timers with `performance.now()`. */
   readonly clock?: Clock;
   readonly onSkip?: (site: S, reason: "busy" | "late") => void;
-  /** Told as each check starts how long after its plan (waiting for the limit or a busy loop). */
+  /** Told as each check starts how long after its plan. */
   readonly onStart?: (site: S, lagMs: number) => void;
 }
 
 /** A running schedule. */
-export interface Scheduler<S extends Scheduled> {
-  /** Counters; `skipped`: the site's previous check was still going, or the process lagged. */
-  stats(): Readonly<Record<"started" | "completed" | "skipped" | "running" | "queued", number>>;
-  /**
-   * Replaces the set of sites: removed ones are checked no more, kept ones (same id) keep their
-   * plan with the new settings, and new ones start spread over half their interval (a site taken
-   * over from a stopped checker is due; half bounds the burst at twice the steady rate).
-   */
-  update(sites: readonly S[]): void;
-  /**
-   * Starts no more checks and resolves once the running ones have settled, aborting their signal
-   * after `graceMs` (without it, waiting however long they take). Idempotent.
-   */
-  stop(options?: { readonly graceMs?: number }): Promise<void>;
-}
+export type Scheduler<S extends Scheduled> = ReturnType<typeof startScheduler<S>>;
 
-/** Of their interval, the share over which the first checks of sites added by an update spread. */
 const ADDED_SPREAD_SHARE = 0.5;
 
 const REAL_CLOCK: Clock = {
@@ -56,9 +39,9 @@ const REAL_CLOCK: Clock = {
 interface SiteState<S extends Scheduled> {
   site: S;
   nextAtMs: number;
-  /** When the run now queued or going was due. */
+  /** When the run queued or going was due. */
   dueAtMs: number;
-  timer: unknown;
+  timer?: unknown;
   busy: boolean;
 }
 
@@ -71,15 +54,14 @@ export function startScheduler<S extends Scheduled>(
   sites: readonly S[],
   run: (site: S, signal: AbortSignal) => Promise<void>,
   options: SchedulerOptions<S>,
-): Scheduler<S> {
+) {
   const clock = options.clock ?? REAL_CLOCK;
   const queue: SiteState<S>[] = [];
   const counts = { started: 0, completed: 0, skipped: 0, running: 0 };
   let stopping = false;
-  let stopped: Promise<void> | undefined;
-  let idle: (() => void) | undefined;
+  let grace: unknown;
+  const idle = Promise.withResolvers<void>();
   const checks = new AbortController();
-
   let states = new Map<string, SiteState<S>>();
   schedule(sites);
 
@@ -88,13 +70,8 @@ export function startScheduler<S extends Scheduled>(
     const startMs = clock.now();
     sites.forEach((site, index) => {
       const offsetMs = Math.floor((index / sites.length) * share * site.intervalMs);
-      const state: SiteState<S> = {
-        site,
-        nextAtMs: startMs + offsetMs,
-        dueAtMs: startMs + offsetMs,
-        timer: undefined,
-        busy: false,
-      };
+      const atMs = startMs + offsetMs;
+      const state: SiteState<S> = { site, nextAtMs: atMs, dueAtMs: atMs, busy: false };
       state.timer = clock.setTimeout(() => due(state), offsetMs);
       states.set(site.id, state);
     });
@@ -130,23 +107,30 @@ export function startScheduler<S extends Scheduled>(
       counts.started++;
       counts.running++;
       options.onStart?.(state.site, clock.now() - state.dueAtMs);
-      run(state.site, checks.signal).catch(reportUnlessAborted).finally(() => {
+      run(state.site, checks.signal).catch((error) => {
+        if (!(checks.signal.aborted && error === checks.signal.reason)) reportError(error);
+      }).finally(() => {
         counts.running--;
         counts.completed++;
         state.busy = false;
-        if (stopping && counts.running === 0) idle?.();
+        if (stopping && counts.running === 0) {
+          clock.clearTimeout(grace);
+          idle.resolve();
+        }
         drain();
       });
     }
   }
 
-  function reportUnlessAborted(error: unknown): void {
-    if (!(checks.signal.aborted && error === checks.signal.reason)) reportError(error);
-  }
-
   return {
+    /** Counters; `skipped`: the site's previous check was still going, or the process lagged. */
     stats: () => ({ ...counts, queued: queue.length }),
-    update(sites) {
+    /**
+     * Replaces the set of sites: removed ones are checked no more, kept ones (same id) keep their
+     * plan with the new settings, and new ones start spread over half their interval (a site taken
+     * over from a stopped checker is due; half bounds the burst at twice the steady rate).
+     */
+    update(sites: readonly S[]): void {
       if (stopping) return;
       const next = new Map<string, SiteState<S>>();
       const added: S[] = [];
@@ -172,24 +156,52 @@ export function startScheduler<S extends Scheduled>(
       states = next;
       schedule(added, ADDED_SPREAD_SHARE);
     },
-    stop(options = {}) {
-      if (stopped !== undefined) return stopped;
+    /**
+     * Starts no more checks and resolves once the running ones have settled, aborting their signal
+     * after `graceMs` (without it, waiting however long they take). Idempotent.
+     */
+    stop({ graceMs }: { readonly graceMs?: number } = {}): Promise<void> {
+      if (stopping) return idle.promise;
       stopping = true;
       for (const state of states.values()) clock.clearTimeout(state.timer);
       queue.length = 0;
-      stopped = counts.running === 0 ? Promise.resolve() : new Promise((resolve) => {
-        const { graceMs } = options;
-        const grace = graceMs === undefined ? undefined : clock.setTimeout(() => {
+      if (counts.running === 0) idle.resolve();
+      else if (graceMs !== undefined) {
+        grace = clock.setTimeout(() => {
           checks.abort(
             new DOMException("The scheduler stopped before the check ended", "AbortError"),
           );
         }, graceMs);
-        idle = () => {
-          if (grace !== undefined) clock.clearTimeout(grace);
-          resolve();
-        };
-      });
-      return stopped;
+      }
+      return idle.promise;
     },
   };
+}
+
+/**
+ * Calls `run` for each item once, in order, `concurrency` at a time; once `signal` is aborted no
+ * more start, and those running have their signal aborted after `graceMs()` (asked then). A
+ * rejection rejects the round (the runs started go on).
+ */
+export async function runOnce<T>(
+  items: readonly T[],
+  run: (item: T, signal: AbortSignal) => Promise<void>,
+  options: { readonly concurrency: number; readonly signal: AbortSignal; graceMs(): number },
+): Promise<void> {
+  const { signal } = options;
+  const runs = new AbortController();
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const onStop = () => grace = setTimeout(() => runs.abort(), options.graceMs());
+  if (signal.aborted) onStop();
+  else signal.addEventListener("abort", onStop, { once: true });
+  let next = 0;
+  async function worker() {
+    while (next < items.length && !signal.aborted) await run(items[next++]!, runs.signal);
+  }
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, items.length) }, worker));
+  } finally {
+    signal.removeEventListener("abort", onStop);
+    clearTimeout(grace);
+  }
 }

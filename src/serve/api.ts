@@ -5,40 +5,28 @@
  * @module
  */
 import type { z } from "zod";
-import type { CheckCursor, CheckRow, IncidentRow, SiteSummary } from "../db/reads.ts";
-import {
-  type checkSchema,
-  checksQuery,
-  DEFAULT_LIMIT,
-  type incidentSchema,
-  incidentsQuery,
-  type siteSchema,
-  sitesQuery,
-  type siteStatus,
-  storableTime,
-  type uptimeAnswer,
-  uptimeQuery,
-} from "./api_schema.ts";
-import type { ServeReads } from "./source.ts";
+import type { CheckCursor, CheckRow, IncidentRow, ServeReads, SiteSummary } from "../db/reads.ts";
+import * as schemas from "./api_schema.ts";
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+const DAY_MS = 86_400_000;
 
 /** A request the API refuses: its status and message. */
 export class ApiError extends Error {
   override name = "ApiError";
-  /** @param status 400 or 404. */
   constructor(readonly status: number, message: string) {
     super(message);
   }
 }
 
-/** What the handlers need besides the request. */
+/** A request as the handlers see it. */
 export interface ApiContext {
   readonly reads: ServeReads;
   readonly now: Date;
   /** SERVE_SHOW_URLS: URLs and error messages may name hosts and paths. */
   readonly showUrls: boolean;
+  /** The site id of the path, decoded; "" when it has none. */
+  readonly id: string;
+  readonly url: URL;
 }
 
 /** The query's parameters, validated; an ApiError 400 names the first bad one and its value. */
@@ -51,11 +39,10 @@ export function parseQuery<T extends z.ZodType>(schema: T, url: URL): z.output<T
     throw new ApiError(400, `Unknown query parameter ${JSON.stringify(issue.keys[0])}`);
   }
   const name = String(issue?.path[0]);
+  const value = JSON.stringify(given[name]);
   throw new ApiError(
     400,
-    `Bad query parameter "${name}": ${issue?.message}: current value is ${
-      JSON.stringify(given[name])
-    }`,
+    `Bad query parameter "${name}": ${issue?.message}: current value is ${value}`,
   );
 }
 
@@ -76,13 +63,13 @@ function range(
 }
 
 /** A site's state from its regions' latest checks. */
-export function statusOf(site: SiteSummary): z.output<typeof siteStatus> {
+export function statusOf(site: SiteSummary): z.output<typeof schemas.siteStatus> {
   const ups = site.regions.filter((region) => region.up).length;
   if (site.regions.length === 0) return "unknown";
   return ups === site.regions.length ? "up" : ups === 0 ? "down" : "partial";
 }
 
-function siteJson(site: SiteSummary, showUrls: boolean): z.output<typeof siteSchema> {
+function siteJson(site: SiteSummary, showUrls: boolean): z.output<typeof schemas.siteSchema> {
   return {
     id: site.siteId,
     name: site.name,
@@ -95,14 +82,10 @@ function siteJson(site: SiteSummary, showUrls: boolean): z.output<typeof siteSch
 }
 
 /** `GET /api/v1/sites` */
-export async function listSites(url: URL, context: ApiContext) {
-  const query = parseQuery(sitesQuery, url);
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  const sites = await context.reads.sites({
-    ...(query.after === undefined ? {} : { after: query.after }),
-    limit,
-    now: context.now,
-  });
+export async function listSites(context: ApiContext) {
+  const query = parseQuery(schemas.sitesQuery, context.url);
+  const limit = query.limit ?? schemas.DEFAULT_LIMIT;
+  const sites = await context.reads.sites({ after: query.after, limit, now: context.now });
   return {
     sites: sites.map((site) => siteJson(site, context.showUrls)),
     next: sites.length === limit ? sites.at(-1)!.siteId : null,
@@ -110,21 +93,24 @@ export async function listSites(url: URL, context: ApiContext) {
 }
 
 /** `GET /api/v1/sites/{id}` */
-export async function getSite(siteId: string, context: ApiContext) {
-  return siteJson(await requireSite(siteId, context), context.showUrls);
+export async function getSite(context: ApiContext) {
+  return siteJson(await requireSite(context), context.showUrls);
+}
+
+/** The ApiError of a site that does not exist or is not shown. */
+export function noSite(siteId: string): ApiError {
+  return new ApiError(404, `No site ${JSON.stringify(siteId)}`);
 }
 
 /** An ApiError 404 unless the site exists and is shown; cheaper than {@link requireSite}. */
-async function requireShown(siteId: string, context: ApiContext): Promise<void> {
-  if (!await context.reads.shown(siteId)) {
-    throw new ApiError(404, `No site ${JSON.stringify(siteId)}`);
-  }
+async function requireShown(context: ApiContext): Promise<void> {
+  if (!await context.reads.shown(context.id)) throw noSite(context.id);
 }
 
 /** The site, if it exists and is shown; else an ApiError 404. */
-export async function requireSite(siteId: string, context: ApiContext): Promise<SiteSummary> {
-  const site = await context.reads.site(siteId, context.now);
-  if (site === undefined) throw new ApiError(404, `No site ${JSON.stringify(siteId)}`);
+export async function requireSite(context: ApiContext): Promise<SiteSummary> {
+  const [site] = await context.reads.sites({ only: context.id, limit: 1, now: context.now });
+  if (site === undefined) throw noSite(context.id);
   return site;
 }
 
@@ -138,14 +124,14 @@ function decodeCursor(cursor: string): CheckCursor {
     const [at, id] = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
     const checkedAt = new Date(at);
     if (
-      typeof at === "string" && storableTime(checkedAt) && typeof id === "string" &&
+      typeof at === "string" && schemas.storableTime(checkedAt) && typeof id === "string" &&
       /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
     ) return { checkedAt, checkId: id };
   } catch { /* answered below */ }
   throw new ApiError(400, 'Bad query parameter "cursor": must be the `next` of a previous answer');
 }
 
-function checkJson(check: CheckRow, showUrls: boolean): z.output<typeof checkSchema> {
+function checkJson(check: CheckRow, showUrls: boolean): z.output<typeof schemas.checkSchema> {
   const { checkId, checkedAt, errorMessage, ...rest } = check;
   return {
     ...rest,
@@ -156,19 +142,19 @@ function checkJson(check: CheckRow, showUrls: boolean): z.output<typeof checkSch
 }
 
 /** `GET /api/v1/sites/{id}/checks`: newest first, a page at a time. */
-export async function listChecks(siteId: string, url: URL, context: ApiContext) {
-  const query = parseQuery(checksQuery, url);
+export async function listChecks(context: ApiContext) {
+  const query = parseQuery(schemas.checksQuery, context.url);
   const { from, to } = range(query, context.now, DAY_MS, 31);
-  const before = query.cursor === undefined ? {} : { before: decodeCursor(query.cursor) };
-  await requireShown(siteId, context);
-  const limit = query.limit ?? 100;
+  const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  await requireShown(context);
+  const { limit = 100, region } = query;
   const checks = await context.reads.checks({
-    siteId,
+    siteId: context.id,
     from,
     to,
     limit,
-    ...(query.region === undefined ? {} : { region: query.region }),
-    ...before,
+    region,
+    before,
   });
   return {
     checks: checks.map((check) => checkJson(check, context.showUrls)),
@@ -178,23 +164,15 @@ export async function listChecks(siteId: string, url: URL, context: ApiContext) 
 
 /** `GET /api/v1/sites/{id}/uptime`: by hour or UTC day and region, from the rollups. */
 export async function siteUptime(
-  siteId: string,
-  url: URL,
   context: ApiContext,
-): Promise<z.output<typeof uptimeAnswer>> {
-  const query = parseQuery(uptimeQuery, url);
-  const bucket = query.bucket ?? "hour";
+): Promise<z.output<typeof schemas.uptimeAnswer>> {
+  const query = parseQuery(schemas.uptimeQuery, context.url);
+  const { bucket = "hour", region } = query;
   const { from, to } = bucket === "hour"
     ? range(query, context.now, DAY_MS, 31)
     : range(query, context.now, 90 * DAY_MS, 400);
-  await requireShown(siteId, context);
-  const rows = await context.reads.uptime({
-    siteIds: [siteId],
-    from,
-    to,
-    bucket,
-    ...(query.region === undefined ? {} : { region: query.region }),
-  });
+  await requireShown(context);
+  const rows = await context.reads.uptime({ siteIds: [context.id], from, to, bucket, region });
   return {
     bucket,
     from: from.toISOString(),
@@ -207,7 +185,10 @@ export async function siteUptime(
   };
 }
 
-function incidentJson(incident: IncidentRow, showUrls: boolean): z.output<typeof incidentSchema> {
+function incidentJson(
+  incident: IncidentRow,
+  showUrls: boolean,
+): z.output<typeof schemas.incidentSchema> {
   const { incidentId, openedAt, resolvedAt, causeMessage, ...rest } = incident;
   return {
     ...rest,
@@ -220,15 +201,12 @@ function incidentJson(incident: IncidentRow, showUrls: boolean): z.output<typeof
 }
 
 /** `GET /api/v1/incidents`: open now, or open at any time in a range. */
-export async function listIncidents(url: URL, context: ApiContext) {
-  const query = parseQuery(incidentsQuery, url);
+export async function listIncidents(context: ApiContext) {
+  const query = parseQuery(schemas.incidentsQuery, context.url);
   const which = query.state === "all"
     ? { open: false as const, ...range(query, context.now, 30 * DAY_MS, 400) }
     : { open: true as const };
-  const rows = await context.reads.incidents({
-    ...which,
-    limit: query.limit ?? 100,
-    ...(query.site === undefined ? {} : { siteId: query.site }),
-  });
+  const { limit = 100, site } = query;
+  const rows = await context.reads.incidents({ ...which, limit, siteId: site });
   return { incidents: rows.map((incident) => incidentJson(incident, context.showUrls)) };
 }

@@ -1,28 +1,26 @@
 /**
  * The JSON API's parameters and answers as zod schemas: the handlers validate with them, their
- * types are the handlers' types, and `/api/v1/openapi.json` is generated from them.
+ * types are the handlers' types, and the OpenAPI 3.1 document of `/api/v1/openapi.json` is
+ * generated from them, so it cannot drift from what the handlers accept and answer.
  *
  * @module
  */
 import { z } from "zod";
+import { VERSION } from "../version.ts";
 
-/** Most items in one answer; a page of the status page holds as many sites as the API's default. */
-export const MAX_LIMIT = 200;
+const MAX_LIMIT = 200;
+/** Sites in a page of the API by default, and in a page of the status page. */
 export const DEFAULT_LIMIT = 50;
 
 const timestamp = z.string().meta({ format: "date-time" });
 const ms = z.number().nullable();
 
-/**
- * Whether PostgreSQL can take this instant: ISO 8601 allows years 0000 and, with an offset, 10000
- * (`9999-12-31T23:59:59-23:59`), which it refuses.
- */
+/** Whether PostgreSQL can take this instant: ISO 8601 also allows years 0000 and 10000. */
 export function storableTime(date: Date): boolean {
   const year = date.getUTCFullYear();
   return year >= 1 && year <= 9999;
 }
 
-/** An instant in a query: ISO 8601 with a time zone, as `2026-12-06T10:00:00Z`. */
 const instant = z.iso.datetime({
   offset: true,
   error: "must be an ISO 8601 time with a time zone, such as 2026-12-06T10:00:00Z",
@@ -86,48 +84,13 @@ export const incidentsQuery = z.strictObject({
   limit: limitParameter(MAX_LIMIT, "Most incidents (default 100)"),
 });
 
-/** The window of an uptime badge. */
+/** The window of an uptime badge (and of a site's page). */
 export const badgeQuery = z.strictObject({
   window: z.enum(["24h", "7d", "30d", "90d"], "must be 24h, 7d, 30d or 90d").optional(),
 });
 
 /** A site's state: every region's latest check up, all down, some down, or no recent check. */
 export const siteStatus = z.enum(["up", "down", "partial", "unknown"]);
-
-const regionState = z.object({
-  region: z.string(),
-  checkedAt: timestamp,
-  up: z.boolean(),
-  statusCode: z.number().nullable(),
-  responseTimeMs: ms,
-  errorKind: z.string().nullable(),
-});
-
-/** One site in the API. */
-export const siteSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  url: z.string().optional().describe("Only when SERVE_SHOW_URLS is true"),
-  status: siteStatus,
-  regions: z.array(regionState).describe("Each region's latest check in the last day"),
-  uptime: z.object({ "24h": ms, "7d": ms, "30d": ms, "90d": ms })
-    .describe("Share of checks up (0 to 1), null without checks"),
-  responseTimeMs: z.object({ p50: ms, p95: ms }).describe("Over 24 hours, within 4.5 %"),
-}).meta({ id: "Site" });
-
-/** A page of sites. */
-export const sitesAnswer = z.object({
-  sites: z.array(siteSchema),
-  next: z.string().nullable().describe("`after` for the next page; null on the last"),
-});
-
-const phases = {
-  dnsMs: ms,
-  connectMs: ms,
-  tlsMs: ms,
-  firstByteMs: ms,
-  transferMs: ms,
-};
 
 /** One check. */
 export const checkSchema = z.object({
@@ -137,13 +100,40 @@ export const checkSchema = z.object({
   up: z.boolean(),
   statusCode: z.number().nullable(),
   responseTimeMs: ms,
-  ...phases,
+  dnsMs: ms,
+  connectMs: ms,
+  tlsMs: ms,
+  firstByteMs: ms,
+  transferMs: ms,
   errorKind: z.string().nullable(),
   errorMessage: z.string().nullable().optional().describe("Only when SERVE_SHOW_URLS is true"),
 }).meta({ id: "Check" });
 
-/** A page of checks. */
-export const checksAnswer = z.object({
+/** One site in the API. */
+export const siteSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  url: z.string().optional().describe("Only when SERVE_SHOW_URLS is true"),
+  status: siteStatus,
+  regions: z.array(checkSchema.pick({
+    region: true,
+    checkedAt: true,
+    up: true,
+    statusCode: true,
+    responseTimeMs: true,
+    errorKind: true,
+  })).describe("Each region's latest check in the last day"),
+  uptime: z.object({ "24h": ms, "7d": ms, "30d": ms, "90d": ms })
+    .describe("Share of checks up (0 to 1), null without checks"),
+  responseTimeMs: z.object({ p50: ms, p95: ms }).describe("Over 24 hours, within 4.5 %"),
+}).meta({ id: "Site" });
+
+const sitesAnswer = z.object({
+  sites: z.array(siteSchema),
+  next: z.string().nullable().describe("`after` for the next page; null on the last"),
+});
+
+const checksAnswer = z.object({
   checks: z.array(checkSchema),
   next: z.string().nullable().describe("`cursor` for the next page; null on the last"),
 });
@@ -183,8 +173,97 @@ export const incidentSchema = z.object({
   causeMessage: z.string().optional().describe("Only when SERVE_SHOW_URLS is true"),
 }).meta({ id: "Incident" });
 
-/** Incidents, newest first. */
-export const incidentsAnswer = z.object({ incidents: z.array(incidentSchema) });
+const incidentsAnswer = z.object({ incidents: z.array(incidentSchema) });
 
-/** Every error. */
-export const errorAnswer = z.object({ error: z.string() }).meta({ id: "Error" });
+const errorAnswer = z.object({ error: z.string() }).meta({ id: "Error" });
+
+type JsonSchema = Record<string, unknown>;
+
+/** The API's operations; a `{id}` in the path is the site's id. */
+const OPERATIONS: [path: string, summary: string, answer: z.ZodType, query?: z.ZodObject][] = [
+  ["/api/v1/sites", "Sites with state and uptime, by id", sitesAnswer, sitesQuery],
+  ["/api/v1/sites/{id}", "One site", siteSchema],
+  ["/api/v1/sites/{id}/checks", "A site's checks, newest first", checksAnswer, checksQuery],
+  [
+    "/api/v1/sites/{id}/uptime",
+    "A site's uptime by hour or UTC day and region",
+    uptimeAnswer,
+    uptimeQuery,
+  ],
+  ["/api/v1/incidents", "Incidents open now, or in a range", incidentsAnswer, incidentsQuery],
+];
+
+/** Zod's JSON Schema of `schema`; the schemas it names (`.meta({ id })`) go into `components`. */
+function jsonSchema(schema: z.ZodType, io: "input" | "output", components: JsonSchema): JsonSchema {
+  const text = JSON.stringify(z.toJSONSchema(schema, { io, target: "draft-2020-12" }));
+  const json = JSON.parse(text.replaceAll('"#/$defs/', '"#/components/schemas/'));
+  const { $schema: _, $defs, ...rest } = json;
+  Object.assign(components, $defs);
+  return rest;
+}
+
+const SITE_ID = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "The site's id",
+};
+
+function queryParameters(schema: z.ZodObject): JsonSchema[] {
+  const { properties = {} } = jsonSchema(schema, "input", {}) as {
+    properties?: Record<string, JsonSchema>;
+  };
+  return Object.entries(properties).map(([name, { description, ...parameter }]) => ({
+    name,
+    in: "query",
+    required: false,
+    ...(description === undefined ? {} : { description }),
+    schema: parameter,
+  }));
+}
+
+/** The OpenAPI document, as JSON would carry it. */
+export function openApiDocument(): JsonSchema {
+  const components: JsonSchema = {};
+  const error = (description: string) => ({
+    description,
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  });
+  jsonSchema(errorAnswer, "output", components);
+  const paths = Object.fromEntries(OPERATIONS.map(([path, summary, answer, query]) => [path, {
+    get: {
+      summary,
+      parameters: [
+        ...(path.includes("{id}") ? [SITE_ID] : []),
+        ...(query === undefined ? [] : queryParameters(query)),
+      ],
+      responses: {
+        "200": {
+          description: "OK",
+          content: { "application/json": { schema: jsonSchema(answer, "output", components) } },
+        },
+        "304": { description: "Not modified (If-None-Match named the ETag)" },
+        "400": error("A bad parameter, named in the message"),
+        "401": error("SERVE_API_TOKEN is set and the request lacks it"),
+        "404": error("No such site (or not shown)"),
+      },
+    },
+  }]));
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "website-monitor",
+      version: VERSION,
+      description:
+        "Read-only: the sites, checks, uptime and incidents that `monitor serve` shows. With SERVE_API_TOKEN set, every request needs `Authorization: Bearer <token>`.",
+    },
+    components: {
+      schemas: components,
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    },
+    // The token is optional: required only when SERVE_API_TOKEN is set.
+    security: [{}, { bearer: [] }],
+    paths,
+  };
+}

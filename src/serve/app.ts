@@ -4,29 +4,15 @@
  *
  * @module
  */
-import type { UptimeWindow } from "../db/reads.ts";
+import type { ServeReads, UptimeWindow } from "../db/reads.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { CONTENT_TYPE } from "../prometheus.ts";
-import {
-  type ApiContext,
-  ApiError,
-  getSite,
-  listChecks,
-  listIncidents,
-  listSites,
-  parseQuery,
-  requireSite,
-  siteUptime,
-  statusOf,
-} from "./api.ts";
-import { badgeQuery, siteIdParameter } from "./api_schema.ts";
-import { type Body, hasToken, pagePolicy, respond } from "./headers.ts";
-import { openApiDocument } from "./openapi.ts";
-import { siteView, statusView } from "./views.ts";
-import { STYLE_HASH } from "./style.ts";
+import * as api from "./api.ts";
+import { badgeQuery, openApiDocument, siteIdParameter } from "./api_schema.ts";
+import { type Body, hasToken, PAGE_POLICY, respond } from "./headers.ts";
+import { siteView, statusView } from "./page.ts";
 import { badge, percent, uptimeClass } from "./svg.ts";
-import type { ServeReads } from "./source.ts";
 
 /** What the handler works with. */
 export interface ServeOptions {
@@ -44,45 +30,59 @@ export interface ServeOptions {
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
-const API_MAX_AGE_S = 30;
-const PAGE_MAX_AGE_S = 30;
+const MAX_AGE_S = 30;
 const BADGE_MAX_AGE_S = 60;
+const BADGE_TONES = { up: "up", down: "down", partial: "warn", unknown: "none" } as const;
+const OPEN_API = JSON.stringify(openApiDocument());
 
 /** A green dot: browsers ask for an icon, and a 404 would be a console error on every page. */
 const FAVICON =
   `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#2e7d32"/></svg>`;
 
-/** Every route by its path pattern, which labels the metrics (so their number is bounded). */
-const ROUTES = {
-  sites: "/api/v1/sites",
-  site: "/api/v1/sites/{id}",
-  checks: "/api/v1/sites/{id}/checks",
-  uptime: "/api/v1/sites/{id}/uptime",
-  incidents: "/api/v1/incidents",
-  openapi: "/api/v1/openapi.json",
-  statusPage: "/",
-  sitePage: "/sites/{id}",
-  statusBadge: "/badge/{id}/status.svg",
-  uptimeBadge: "/badge/{id}/uptime.svg",
-  favicon: "/favicon.svg",
-  healthz: "/healthz",
-  metrics: "/metrics",
-} as const;
-
-const PATTERNS = Object.entries(ROUTES).map(([route, path]) =>
-  [
-    route as RouteName,
-    new RegExp(`^${path.replaceAll(".", "\\.").replace("{id}", "([^/]+)")}$`),
-  ] as const
-);
-
-/** The routes behind SERVE_API_TOKEN. */
-const API = new Set<RouteName>(["sites", "site", "checks", "uptime", "incidents", "metrics"]);
-
-type RouteName = keyof typeof ROUTES;
+/** The routes that read the database, by path pattern (a metrics label, so a bounded set). */
+const READS: Record<string, (context: api.ApiContext) => Promise<Body>> = {
+  "/api/v1/sites": async (context) => json(await api.listSites(context)),
+  "/api/v1/sites/{id}": async (context) => json(await api.getSite(context)),
+  "/api/v1/sites/{id}/checks": async (context) => json(await api.listChecks(context)),
+  "/api/v1/sites/{id}/uptime": async (context) => json(await api.siteUptime(context)),
+  "/api/v1/incidents": async (context) => json(await api.listIncidents(context)),
+  "/": async (context) => page(await statusView(context)),
+  "/sites/{id}": async (context) => page(await siteView(context)),
+  "/badge/{id}/status.svg": async (context) => {
+    const state = api.statusOf(await api.requireSite(context));
+    return svg(badge("status", state, BADGE_TONES[state]));
+  },
+  "/badge/{id}/uptime.svg": async (context) => {
+    const window: UptimeWindow = api.parseQuery(badgeQuery, context.url).window ?? "30d";
+    const uptime = (await api.requireSite(context)).uptime[window];
+    return svg(badge(`uptime ${window}`, percent(uptime), uptimeClass(uptime)));
+  },
+};
 
 /** The routes that never read the database, so never wait for it. */
-const NO_READS: ReadonlySet<RouteName> = new Set(["openapi", "favicon", "healthz", "metrics"]);
+const FIXED: Record<string, (options: ServeOptions) => Body | Promise<Body>> = {
+  "/api/v1/openapi.json": () => ({ contentType: JSON_TYPE, text: OPEN_API, maxAgeS: 3600 }),
+  "/favicon.svg": () => svg(FAVICON),
+  "/healthz": async (options) => {
+    const report = await options.health();
+    const healthy = Object.values(report).every((state) => state === "ok");
+    return json(report, { status: healthy ? 200 : 503, maxAgeS: 0 });
+  },
+  "/metrics": (options) => {
+    const text = options.metrics.registry.metrics();
+    return { contentType: CONTENT_TYPE, text, maxAgeS: 0 };
+  },
+};
+
+/** The routes behind SERVE_API_TOKEN: the API's reads, and the metrics. */
+const TOKEN = new Set([
+  ...Object.keys(READS).filter((path) => path.startsWith("/api/")),
+  "/metrics",
+]);
+
+const PATTERNS = [...Object.keys(READS), ...Object.keys(FIXED)].map((path) =>
+  [path, new RegExp(`^${path.replaceAll(".", "\\.").replace("{id}", "([^/]+)")}$`)] as const
+);
 
 /**
  * Most requests reading at once (the pool has 4 connections); more are refused, not queued: every
@@ -90,173 +90,106 @@ const NO_READS: ReadonlySet<RouteName> = new Set(["openapi", "favicon", "healthz
  */
 const MAX_READING = 4;
 
-function match(pathname: string): { route: RouteName; id: string } | undefined {
-  for (const [route, pattern] of PATTERNS) {
+/** The route's pattern of a path and its site id, decoded; an ApiError when there is none. */
+function match(pathname: string): { path: string; id: string } {
+  for (const [path, pattern] of PATTERNS) {
     const found = pattern.exec(pathname);
-    if (found !== null) {
-      let id = "";
-      try {
-        id = decodeURIComponent(found[1] ?? "");
-      } catch {
-        throw new ApiError(400, "Bad path: it is not valid percent-encoding");
-      }
-      // PostgreSQL answers some characters (NUL) with an error.
-      if (found[1] !== undefined && !siteIdParameter.safeParse(id).success) {
-        throw new ApiError(404, `No site ${JSON.stringify(id)}`);
-      }
-      return { route, id };
+    if (found === null) continue;
+    let id = "";
+    try {
+      id = decodeURIComponent(found[1] ?? "");
+    } catch {
+      throw new api.ApiError(400, "Bad path: it is not valid percent-encoding");
     }
+    // PostgreSQL answers some characters (NUL) with an error.
+    if (found[1] !== undefined && !siteIdParameter.safeParse(id).success) throw api.noSite(id);
+    return { path, id };
   }
-  return undefined;
+  throw new api.ApiError(404, `Nothing at ${JSON.stringify(pathname)}`);
 }
 
-function json(
-  value: unknown,
-  options: { status?: number; maxAgeS: number; private: boolean },
-): Body {
-  return {
-    contentType: JSON_TYPE,
-    text: JSON.stringify(value),
-    maxAgeS: options.maxAgeS,
-    private: options.private,
-    ...(options.status === undefined ? {} : { status: options.status }),
-  };
+/** A JSON body, kept by caches for {@link MAX_AGE_S} unless `options` say otherwise. */
+function json(value: unknown, options: Partial<Omit<Body, "contentType" | "text">> = {}): Body {
+  return { contentType: JSON_TYPE, text: JSON.stringify(value), maxAgeS: MAX_AGE_S, ...options };
+}
+
+/** An error's body, never cached, with the headers that say what to do about it. */
+function refusal(status: number, error: string, headers: Record<string, string> = {}): Body {
+  return json({ error }, { status, maxAgeS: 0, headers });
+}
+
+function page(text: string): Body {
+  return { contentType: "text/html; charset=utf-8", text, maxAgeS: MAX_AGE_S, policy: PAGE_POLICY };
+}
+
+function svg(text: string): Body {
+  const contentType = "image/svg+xml; charset=utf-8";
+  return { contentType, text, maxAgeS: BADGE_MAX_AGE_S, embeddable: true };
 }
 
 /** The handler: a function from request to response that never throws. */
 export function serveHandler(options: ServeOptions): (request: Request) => Promise<Response> {
-  const openApi = JSON.stringify(openApiDocument());
-  const policy = pagePolicy(STYLE_HASH);
-  // Behind a token, a shared cache must not keep what one client was allowed to see.
-  const isPrivate = options.apiToken !== null;
   let reading = 0;
-  const refuse = (request: Request, status: number, error: string) =>
-    respond(request, json({ error }, { status, maxAgeS: 0, private: true }));
   return async (request) => {
     const started = performance.now();
-    let routeName = "other";
-    let response: Response;
+    let route = "other";
+    let body: Body;
     try {
       const url = new URL(request.url);
-      const found = match(url.pathname);
-      if (found === undefined) {
-        throw new ApiError(404, `Nothing at ${JSON.stringify(url.pathname)}`);
-      }
-      routeName = ROUTES[found.route];
-      const reads = !NO_READS.has(found.route);
-      if (request.method !== "GET" && request.method !== "HEAD") {
-        response = refuse(request, 405, `Method ${request.method} is not allowed: use GET`);
-        response.headers.set("allow", "GET, HEAD");
-      } else if (
-        API.has(found.route) && options.apiToken !== null &&
-        !hasToken(request, options.apiToken)
-      ) {
-        response = refuse(
-          request,
-          401,
-          "Unauthorized: send the API token as Authorization: Bearer <token>",
-        );
-        response.headers.set("www-authenticate", 'Bearer realm="monitor"');
-      } else if (reads && options.reads === undefined) {
-        response = refuse(request, 503, "The database is not reached yet; try again later");
-        response.headers.set("retry-after", "5");
-      } else if (reads && reading >= MAX_READING) {
-        response = refuse(request, 503, "Too many requests at once: try again in a second");
-        response.headers.set("retry-after", "1");
-      } else {
-        if (reads) reading++;
-        try {
-          response = respond(request, await answer(found.route, found.id, url));
-        } finally {
-          if (reads) reading--;
-        }
-      }
+      const { path, id } = match(url.pathname);
+      route = path;
+      const fixed = FIXED[path];
+      body = refusalOf(request, path) ??
+        (fixed === undefined ? await read(path, id, url) : await fixed(options));
     } catch (error) {
-      response = failure(request, error);
+      body = failure(error);
     }
-    options.metrics.serveRequests.inc({ route: routeName, status: String(response.status) });
-    options.metrics.serveDuration.observe(
-      { route: routeName },
-      (performance.now() - started) / 1000,
-    );
+    const response = respond(request, body);
+    options.metrics.serveRequests.inc({ route, status: String(response.status) });
+    options.metrics.serveDuration.observe({ route }, (performance.now() - started) / 1000);
     return response;
   };
 
-  function failure(request: Request, error: unknown): Response {
-    if (error instanceof ApiError) return refuse(request, error.status, error.message);
-    options.metrics.serveDatabaseErrors.inc();
-    options.log.error("request failed", { error: (error as Error)?.message ?? String(error) });
-    return refuse(request, 503, "The database did not answer; try again later");
-  }
-
-  async function answer(route: RouteName, id: string, url: URL): Promise<Body> {
-    const context: ApiContext = {
-      reads: options.reads!,
-      now: options.now(),
-      showUrls: options.showUrls,
-    };
-    const api = (value: unknown) => json(value, { maxAgeS: API_MAX_AGE_S, private: isPrivate });
-    switch (route) {
-      case "sites":
-        return api(await listSites(url, context));
-      case "site":
-        return api(await getSite(id, context));
-      case "checks":
-        return api(await listChecks(id, url, context));
-      case "uptime":
-        return api(await siteUptime(id, url, context));
-      case "incidents":
-        return api(await listIncidents(url, context));
-      case "openapi":
-        return { contentType: JSON_TYPE, text: openApi, maxAgeS: 3600 };
-      case "statusPage":
-        return page(await statusView(url, context));
-      case "sitePage":
-        return page(await siteView(id, url, context));
-      case "statusBadge": {
-        const site = await requireSite(id, context);
-        const state = statusOf(site);
-        const tone = state === "up"
-          ? "up"
-          : state === "unknown"
-          ? "none"
-          : state === "down"
-          ? "down"
-          : "warn";
-        return svg(badge("status", state, tone));
-      }
-      case "uptimeBadge": {
-        const window: UptimeWindow = parseQuery(badgeQuery, url).window ?? "30d";
-        const site = await requireSite(id, context);
-        const uptime = site.uptime[window];
-        return svg(badge(`uptime ${window}`, percent(uptime), uptimeClass(uptime)));
-      }
-      case "favicon":
-        return svg(FAVICON);
-      case "healthz": {
-        const report = await options.health();
-        const healthy = Object.values(report).every((state) => state === "ok");
-        return json(report, { status: healthy ? 200 : 503, maxAgeS: 0, private: true });
-      }
-      case "metrics":
-        return {
-          contentType: CONTENT_TYPE,
-          text: options.metrics.registry.metrics(),
-          maxAgeS: 0,
-        };
+  /** Why the method or the token refuses the request, if they do. */
+  function refusalOf(request: Request, path: string): Body | undefined {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return refusal(405, `Method ${request.method} is not allowed: use GET`, {
+        allow: "GET, HEAD",
+      });
+    }
+    if (TOKEN.has(path) && options.apiToken !== null && !hasToken(request, options.apiToken)) {
+      return refusal(401, "Unauthorized: send the API token as Authorization: Bearer <token>", {
+        "www-authenticate": 'Bearer realm="monitor"',
+      });
     }
   }
 
-  function page(text: string): Body {
-    return { contentType: "text/html; charset=utf-8", text, maxAgeS: PAGE_MAX_AGE_S, policy };
+  async function read(path: string, id: string, url: URL): Promise<Body> {
+    if (options.reads === undefined) {
+      return refusal(503, "The database is not reached yet; try again later", {
+        "retry-after": "5",
+      });
+    }
+    if (reading >= MAX_READING) {
+      return refusal(503, "Too many requests at once: try again in a second", {
+        "retry-after": "1",
+      });
+    }
+    reading++;
+    try {
+      const { reads, showUrls } = options;
+      const body = await READS[path]!({ reads, now: options.now(), showUrls, id, url });
+      // Behind a token, a shared cache must not keep what one client was allowed to see.
+      return TOKEN.has(path) && options.apiToken !== null ? { ...body, private: true } : body;
+    } finally {
+      reading--;
+    }
   }
 
-  function svg(text: string): Body {
-    return {
-      contentType: "image/svg+xml; charset=utf-8",
-      text,
-      maxAgeS: BADGE_MAX_AGE_S,
-      embeddable: true,
-    };
+  function failure(error: unknown): Body {
+    if (error instanceof api.ApiError) return refusal(error.status, error.message);
+    options.metrics.serveDatabaseErrors.inc();
+    options.log.error("request failed", { error: (error as Error)?.message ?? String(error) });
+    return refusal(503, "The database did not answer; try again later");
   }
 }

@@ -5,33 +5,17 @@
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { STYLE } from "./style.ts";
 
 /** The pages' Content-Security-Policy: no script, the one stylesheet by its base64 SHA-256. */
-export function pagePolicy(styleHash: string): string {
-  return [
-    "default-src 'none'",
-    `style-src 'sha256-${styleHash}'`,
-    "img-src 'self'",
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join("; ");
-}
-
-/** The security headers of a response: a page's policy, or none; badges may be embedded. */
-function securityHeaders(
-  options: { readonly policy?: string; readonly embeddable?: boolean } = {},
-): Record<string, string> {
-  return {
-    "content-security-policy": options.policy ?? "default-src 'none'; frame-ancestors 'none'",
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
-    // A badge is meant for other sites' pages (READMEs); nothing else is.
-    "cross-origin-resource-policy": options.embeddable ? "cross-origin" : "same-origin",
-  };
-}
+export const PAGE_POLICY = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`,
+  "img-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
 
 /** What a finished body is sent as. */
 export interface Body {
@@ -42,28 +26,37 @@ export interface Body {
   readonly maxAgeS: number;
   /** `private`: only the requester's own cache (the API behind a token). */
   readonly private?: boolean;
+  /** The Content-Security-Policy (a page's); else none at all. */
   readonly policy?: string;
+  /** A badge is meant for other sites' pages (READMEs); nothing else is. */
   readonly embeddable?: boolean;
+  /** More headers, such as an error's Retry-After. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The response for a body, with a strong ETag: 304 when If-None-Match names it. */
 export function respond(request: Request, body: Body): Response {
   const status = body.status ?? 200;
   const headers = new Headers({
-    ...securityHeaders(body),
+    "content-security-policy": body.policy ?? "default-src 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": body.embeddable ? "cross-origin" : "same-origin",
+    ...body.headers,
     "content-type": body.contentType,
     "cache-control": body.maxAgeS === 0
       ? "no-store"
       : `${body.private ? "private" : "public"}, max-age=${body.maxAgeS}`,
   });
-  if (status !== 200 || body.maxAgeS === 0) {
-    return new Response(request.method === "HEAD" ? null : body.text, { status, headers });
-  }
-  const etag = `"${createHash("sha256").update(body.text).digest("base64url").slice(0, 27)}"`;
-  headers.set("etag", etag);
-  const asked = request.headers.get("if-none-match");
-  if (asked !== null && asked.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
-    return new Response(null, { status: 304, headers });
+  if (status === 200 && body.maxAgeS > 0) {
+    const etag = `"${createHash("sha256").update(body.text).digest("base64url").slice(0, 27)}"`;
+    headers.set("etag", etag);
+    const asked = request.headers.get("if-none-match")?.split(",") ?? [];
+    if (asked.some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+      return new Response(null, { status: 304, headers });
+    }
   }
   return new Response(request.method === "HEAD" ? null : body.text, { status, headers });
 }

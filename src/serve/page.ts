@@ -1,27 +1,40 @@
 /**
- * The pages, rendered on the server without script: `/`, the shown sites and open incidents;
- * `/sites/{id}`, one site's charts, checks and incidents. Database text passes through {@link html}.
+ * The pages, read and rendered on the server without script: `/`, the shown sites with their
+ * 90-day bars and the open incidents; `/sites/{id}`, one site's charts, checks and incidents.
+ * Database text passes through {@link html}.
  *
  * @module
  */
-import type { CheckRow, IncidentRow, SiteSummary, UptimeWindow } from "../db/reads.ts";
-import { statusOf } from "./api.ts";
+import { z } from "zod";
+import {
+  type IncidentRow,
+  type SiteSummary,
+  UPTIME_WINDOWS,
+  type UptimeBucket,
+  type UptimeWindow,
+} from "../db/reads.ts";
+import { type ApiContext, parseQuery, requireSite, statusOf } from "./api.ts";
+import { badgeQuery, DEFAULT_LIMIT, sitesQuery } from "./api_schema.ts";
 import { html } from "./escape.ts";
 import { STYLE } from "./style.ts";
 import { type Day, dayBar, percent, type Point, stackedBars } from "./svg.ts";
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const BAR_DAYS = 90;
 const STATE_WORDS = { up: "Up", down: "Down", partial: "Partly down", unknown: "No recent check" };
+/** The charts' values: the average response time, then the phases. */
+const AVERAGES = [
+  "responseTimeMsAvg",
+  "dnsMsAvg",
+  "connectMsAvg",
+  "tlsMsAvg",
+  "firstByteMsAvg",
+  "transferMsAvg",
+] as const;
+const PHASES = ["DNS", "connect", "TLS", "first byte", "transfer"];
 
-/**
- * A duration for people: `3 d 4 h`, `2 h 5 min`, `40 s`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { duration } from "./page.ts";
- * assert.equal(duration(7_500_000), "2 h 5 min");
- * ```
- */
+/** A duration for people: `3 d 4 h`, `2 h 5 min`, `40 s`. */
 export function duration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   const [d, h, m] = [Math.floor(s / 86_400), Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60];
@@ -58,16 +71,11 @@ function regionsLine(site: SiteSummary): string {
 }
 
 function windowsList(site: SiteSummary): string {
-  const cells = (Object.keys(site.uptime) as UptimeWindow[]).map((w) =>
-    `<div><dt>${w}</dt><dd>${percent(site.uptime[w])}</dd></div>`
-  );
   const ms = (v: number | null) => v === null ? "–" : v.toFixed(0);
-  cells.push(
-    `<div><dt>p50 / p95 (24h)</dt><dd>${ms(site.responseTimeMsP50)} / ${
-      ms(site.responseTimeMsP95)
-    } ms</dd></div>`,
-  );
-  return `<dl>${cells.join("")}</dl>`;
+  const terms = Object.entries(site.uptime).map(([window, uptime]) => [window, percent(uptime)]);
+  const p50 = ms(site.responseTimeMsP50);
+  terms.push(["p50 / p95 (24h)", `${p50} / ${ms(site.responseTimeMsP95)} ms`]);
+  return `<dl>${terms.map(([dt, dd]) => `<div><dt>${dt}</dt><dd>${dd}</dd></div>`).join("")}</dl>`;
 }
 
 function incidentList(rows: readonly IncidentRow[], now: Date, names: Map<string, string>) {
@@ -86,114 +94,150 @@ function incidentList(rows: readonly IncidentRow[], now: Date, names: Map<string
   return `<ul>${items.join("")}</ul>`;
 }
 
-/** What the status page shows. */
-export interface StatusPage {
-  readonly sites: readonly SiteSummary[];
-  /** Each site's last 90 days, oldest first. */
-  readonly days: ReadonlyMap<string, readonly Day[]>;
-  readonly open: readonly IncidentRow[];
-  /** The query of the next page, or null on the last. */
-  readonly next: string | null;
-  readonly now: Date;
+/** Each site's last 90 UTC days, oldest first, today last; a day without checks has none. */
+async function barDays(sites: readonly SiteSummary[], context: ApiContext) {
+  const today = Math.floor(context.now.getTime() / DAY_MS) * DAY_MS;
+  const from = new Date(today - (BAR_DAYS - 1) * DAY_MS);
+  const siteIds = sites.map((site) => site.siteId);
+  const to = new Date(from.getTime() + BAR_DAYS * DAY_MS);
+  const counts = sites.length === 0 ? [] : await context.reads.days({ siteIds, from, to });
+  const dayName = (at: number) => new Date(at).toISOString().slice(0, 10);
+  const found = new Map(counts.map((c) => [`${c.siteId}\n${dayName(c.day.getTime())}`, c]));
+  const names = Array.from({ length: BAR_DAYS }, (_, i) => dayName(from.getTime() + i * DAY_MS));
+  return new Map<string, Day[]>(siteIds.map((siteId) => [
+    siteId,
+    names.map((day) => {
+      const { checks = 0, failures = 0 } = found.get(`${siteId}\n${day}`) ?? {};
+      return { day, checks, failures };
+    }),
+  ]));
 }
 
-/** The status page's HTML document. */
-export function statusPage(page: StatusPage): string {
-  const down = page.sites.filter((site) => statusOf(site) !== "up" && site.regions.length > 0);
-  const summary = page.open.length === 0 && down.length === 0
+/** The status page of `/?after=<id>`. */
+export async function statusView(context: ApiContext): Promise<string> {
+  const { after } = parseQuery(sitesQuery.pick({ after: true }), context.url);
+  const { now, reads } = context;
+  const sites = await reads.sites({ after, limit: DEFAULT_LIMIT, now });
+  const [days, allOpen] = await Promise.all([
+    barDays(sites, context),
+    reads.incidents({ open: true, limit: 100 }),
+  ]);
+  const names = new Map(sites.map((s) => [s.siteId, s.name]));
+  // On a later page, only its sites' incidents; on the first, every one.
+  const open = after === undefined ? allOpen : allOpen.filter((i) => names.has(i.siteId));
+  const down = sites.filter((site) => statusOf(site) !== "up" && site.regions.length > 0);
+  const summary = open.length === 0 && down.length === 0
     ? "All systems operational"
-    : `${page.open.length} open incident${page.open.length === 1 ? "" : "s"}`;
-  const names = new Map(page.sites.map((s) => [s.siteId, s.name]));
-  const articles = page.sites.map((site) => {
+    : `${open.length} open incident${open.length === 1 ? "" : "s"}`;
+  const articles = sites.map((site) => {
     const id = encodeURIComponent(site.siteId);
     return `<article class="site"><h3><a href="/sites/${id}">${html(site.name)}</a>${
       stateBadge(site)
     }</h3>${regionsLine(site)}${
-      dayBar(page.days.get(site.siteId) ?? [], `${site.name}: uptime per day, last 90 days`)
+      dayBar(days.get(site.siteId) ?? [], `${site.name}: uptime per day, last 90 days`)
     }${windowsList(site)}</article>`;
   });
-  const next = page.next === null
+  const next = sites.length < DEFAULT_LIMIT
     ? ""
-    : `<nav><a href="/?after=${encodeURIComponent(page.next)}">Next sites</a></nav>`;
+    : `<nav><a href="/?after=${encodeURIComponent(sites.at(-1)!.siteId)}">Next sites</a></nav>`;
   return document(
     "Status",
     `<h1>Status</h1><p>${summary}</p><section aria-labelledby="incidents"><h2 id="incidents">Open incidents</h2>${
-      incidentList(page.open, page.now, names)
+      incidentList(open, now, names)
     }</section><section aria-labelledby="sites"><h2 id="sites">Sites</h2>${
       articles.join("") || "<p>No sites yet.</p>"
     }${next}</section>`,
-    page.now,
+    now,
   );
 }
 
-/** What a site's page shows. */
-export interface SitePage {
-  readonly site: SiteSummary;
-  readonly window: UptimeWindow;
-  readonly region: string | null;
-  /** The region names to choose from. */
-  readonly regions: readonly string[];
-  /** Buckets of the window: response time and phases. */
-  readonly points: readonly (Point & { readonly phases: readonly (number | null)[] })[];
-  readonly checks: readonly CheckRow[];
-  readonly incidents: readonly IncidentRow[];
-  readonly now: Date;
-}
+const regionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be a region name");
+const sitePageQuery = badgeQuery.extend({
+  region: z.union([z.literal(""), regionName]).optional(),
+});
 
-const PHASES = ["DNS", "connect", "TLS", "first byte", "transfer"];
+/** Each bucket's {@link AVERAGES} over the regions, weighted by checks (close enough for a chart). */
+function chartPoints(buckets: readonly UptimeBucket[]): Point[] {
+  const starts = [...new Set(buckets.map((b) => b.start.getTime()))].sort((a, b) => a - b);
+  return starts.map((start) => {
+    const same = buckets.filter((b) => b.start.getTime() === start);
+    const values = AVERAGES.map((field) => {
+      const known = same.filter((b) => b[field] !== null);
+      const weight = known.reduce((sum, b) => sum + b.checks, 0);
+      return weight === 0 ? null : known.reduce((sum, b) => sum + b[field]! * b.checks, 0) / weight;
+    });
+    return { start: new Date(start), values };
+  });
+}
 
 /** The site's badges as they look, with the paths to embed them by. */
 function badges(site: SiteSummary): string {
   const id = encodeURIComponent(site.siteId);
-  const paths = [`/badge/${id}/status.svg`, `/badge/${id}/uptime.svg?window=30d`];
-  const alts = [`status: ${statusOf(site)}`, `uptime 30d: ${percent(site.uptime["30d"])}`];
-  const items = paths.map((path, i) =>
-    `<li><img class="badge" src="${html(path)}" alt="${html(alts[i]!)}"> <code>${
+  const item = (path: string, alt: string) =>
+    `<li><img class="badge" src="${html(path)}" alt="${html(alt)}"> <code>${
       html(path)
-    }</code></li>`
-  );
+    }</code></li>`;
   return `<section aria-labelledby="badges"><h2 id="badges">Badges</h2><ul class="badges">${
-    items.join("")
+    item(`/badge/${id}/status.svg`, `status: ${statusOf(site)}`)
+  }${
+    item(`/badge/${id}/uptime.svg?window=30d`, `uptime 30d: ${percent(site.uptime["30d"])}`)
   }</ul></section>`;
 }
 
-/** A site's page's HTML document. */
-export function sitePage(page: SitePage): string {
-  const { site } = page;
+/** The page of a site, `/sites/{id}?window=7d&region=eu`. */
+export async function siteView(context: ApiContext): Promise<string> {
+  const query = parseQuery(sitePageQuery, context.url);
+  const window: UptimeWindow = query.window ?? "24h";
+  const region = query.region || undefined;
+  const { now, reads, id: siteId } = context;
+  const site = await requireSite(context);
+  const hours = UPTIME_WINDOWS[window];
+  const bucket = hours > 168 ? "day" : "hour";
+  const to = new Date(now.getTime() + 1);
+  const from = bucket === "hour"
+    ? new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - (hours - 1) * HOUR_MS)
+    : new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS - (hours / 24 - 1) * DAY_MS);
+  const ninetyDaysAgo = new Date(now.getTime() - 90 * DAY_MS);
+  const [buckets, checks, incidents] = await Promise.all([
+    reads.uptime({ siteIds: [siteId], from, to, bucket, region }),
+    reads.checks({ siteId, from: new Date(now.getTime() - DAY_MS), to, limit: 20, region }),
+    reads.incidents({ siteId, open: false, from: ninetyDaysAgo, to, limit: 20 }),
+  ]);
+  const points = chartPoints(buckets);
   const option = (value: string, text: string, chosen: boolean) =>
     `<option value="${html(value)}"${chosen ? " selected" : ""}>${html(text)}</option>`;
   const form = `<form method="get"><label>Window<select name="window">${
-    ["24h", "7d", "30d", "90d"].map((w) => option(w, w, w === page.window)).join("")
-  }</select></label><label>Region<select name="region">${option("", "all", page.region === null)}${
-    page.regions.map((r) => option(r, r, r === page.region)).join("")
+    ["24h", "7d", "30d", "90d"].map((w) => option(w, w, w === window)).join("")
+  }</select></label><label>Region<select name="region">${option("", "all", region === undefined)}${
+    site.regions.map((r) => option(r.region, r.region, r.region === region)).join("")
   }</select></label><button type="submit">Show</button></form>`;
-  const rows = page.checks.map((c) =>
+  const rows = checks.map((c) =>
     `<tr><td>${time(c.checkedAt)}</td><td>${html(c.region)}</td><td>${
       c.up ? "up" : "down"
     }</td><td>${c.statusCode ?? "–"}</td><td>${c.responseTimeMs?.toFixed(0) ?? "–"}</td><td>${
       html(c.errorKind ?? "")
     }</td></tr>`
   );
-  const where = page.region === null ? "all regions" : `region ${page.region}`;
+  const where = region === undefined ? "all regions" : `region ${region}`;
   return document(
     `${site.name}: status`,
     `<p><a href="/">All sites</a></p><h1>${html(site.name)}${stateBadge(site)}</h1>${
       regionsLine(site)
-    }${windowsList(site)}<h2>Last ${page.window}, ${html(where)}</h2>${form}${
-      stackedBars(page.points.map((p) => ({ start: p.start, values: p.values })), {
+    }${windowsList(site)}<h2>Last ${window}, ${html(where)}</h2>${form}${
+      stackedBars(points.map((p) => ({ start: p.start, values: p.values.slice(0, 1) })), {
         layers: ["average response time"],
-        label: `Average response time, last ${page.window}, ${where}`,
+        label: `Average response time, last ${window}, ${where}`,
       })
     }${
-      stackedBars(page.points.map((p) => ({ start: p.start, values: p.phases })), {
+      stackedBars(points.map((p) => ({ start: p.start, values: p.values.slice(1) })), {
         layers: PHASES,
-        label: `Average time of each phase, last ${page.window}, ${where}`,
+        label: `Average time of each phase, last ${window}, ${where}`,
       })
     }<h2>Latest checks</h2><div class="scroll"><table><thead><tr><th scope="col">Time</th><th scope="col">Region</th><th scope="col">State</th><th scope="col">HTTP</th><th scope="col">ms</th><th scope="col">Error</th></tr></thead><tbody>${
       rows.join("") || `<tr><td colspan="6">No checks in the last day.</td></tr>`
     }</tbody></table></div><section aria-labelledby="incidents-90d"><h2 id="incidents-90d">Incidents, last 90 days</h2>${
-      incidentList(page.incidents, page.now, new Map([[site.siteId, site.name]]))
+      incidentList(incidents, now, new Map([[site.siteId, site.name]]))
     }</section>${badges(site)}`,
-    page.now,
+    now,
   );
 }

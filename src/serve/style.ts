@@ -4,8 +4,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
-
 export const STYLE = `
 :root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--up:#1a7f37;--ok:#6b8e23;--warn:#9a6700;--down:#cf222e;--none:#8c959f;--l0:#0969da;--l1:#8250df;--l2:#bf3989;--l3:#1a7f37;--l4:#9a6700}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#30363d;--up:#3fb950;--ok:#a5d6a7;--warn:#d29922;--down:#f85149;--none:#484f58;--l0:#4493f8;--l1:#ab7df8;--l2:#f778ba;--l3:#3fb950;--l4:#d29922}}
@@ -28,6 +26,3 @@ select,button{font:inherit;padding:.2rem .4rem}
 ul.badges{list-style:none;padding:0}ul.badges li{margin:.4rem 0}img.badge{vertical-align:middle;margin-right:.5rem}
 @media (max-width:40rem){body{padding:.5rem}th,td{padding:.25rem}}
 `;
-
-/** The stylesheet's SHA-256, base64, for the Content-Security-Policy. */
-export const STYLE_HASH = createHash("sha256").update(STYLE).digest("base64");

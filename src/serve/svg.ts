@@ -12,17 +12,7 @@ export function uptimeClass(uptime: number | null): "none" | "up" | "ok" | "warn
   return uptime >= 0.999 ? "up" : uptime >= 0.99 ? "ok" : uptime >= 0.95 ? "warn" : "down";
 }
 
-/**
- * A share as a percentage for people: two decimals, and never "100 %" unless it is.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { percent } from "./svg.ts";
- * assert.equal(percent(0.99996), "99.99 %");
- * assert.equal(percent(null), "no data");
- * ```
- */
+/** A share as a percentage for people: two decimals, and never "100 %" unless it is. */
 export function percent(uptime: number | null): string {
   if (uptime === null) return "no data";
   // 0.57 * 10_000 is 5699.999…: the nudge undoes the float error, far below a real difference.
@@ -37,18 +27,15 @@ const BADGE_COLOURS = {
   none: "#616161",
 } as const;
 
-/** Verdana 11 px, roughly: wide enough for any text, not measured. */
-function textWidth(text: string): number {
-  return Math.ceil([...text].length * 7 + 10);
-}
-
 /** A shields-style badge, a standalone SVG document: a grey label and a coloured value. */
 export function badge(label: string, value: string, tone: keyof typeof BADGE_COLOURS): string {
-  const left = textWidth(label);
-  const right = textWidth(value);
-  const width = left + right;
+  // Verdana 11 px, roughly: wide enough for any text, not measured.
+  const left = [...label].length * 7 + 10;
+  const right = [...value].length * 7 + 10;
   const title = html(`${label}: ${value}`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="20" role="img" aria-label="${title}"><title>${title}</title><rect width="${left}" height="20" fill="#555"/><rect x="${left}" width="${right}" height="20" fill="${
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${
+    left + right
+  }" height="20" role="img" aria-label="${title}"><title>${title}</title><rect width="${left}" height="20" fill="#555"/><rect x="${left}" width="${right}" height="20" fill="${
     BADGE_COLOURS[tone]
   }"/><g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle"><text x="${
     left / 2
@@ -57,9 +44,8 @@ export function badge(label: string, value: string, tone: keyof typeof BADGE_COL
   }</text></g></svg>`;
 }
 
-/** One day of a site across regions. */
+/** One UTC day (`YYYY-MM-DD`) of a site across regions. */
 export interface Day {
-  /** `YYYY-MM-DD`, UTC. */
   readonly day: string;
   readonly checks: number;
   readonly failures: number;

@@ -1,13 +1,11 @@
 /**
  * What a checker makes of the sites topic's rows: each message read, its `${NAME}` references
- * resolved from this checker's environment, and validated, once per message. A site it cannot
- * check is kept as misconfigured (a result of its own on its interval); a message that is no site
- * is logged and left out.
+ * resolved from this checker's environment, and validated, once per message.
  *
  * @module
  */
 import { readAlertRules } from "../alert/rules.ts";
-import type { MisconfiguredSite } from "../check/origin.ts";
+import type { MisconfiguredSite } from "../check/check_site.ts";
 import { parseDurationMs } from "../config/duration.ts";
 import { interpolateEnv } from "../config/interpolate.ts";
 import { caCertificates } from "../config/pem.ts";
@@ -27,23 +25,17 @@ export type SitesFeed = (
   signal: AbortSignal,
 ) => Promise<void>;
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 /** Whether the site is one a checker cannot check. */
 export function isMisconfigured(site: CheckerSite): site is MisconfiguredSite {
   return "problems" in site;
 }
 
-/**
- * A function from the rows a checker holds (site id → message value) to its sites, in key order,
- * remembering what it made of each message; `log` says once of each message that is no site and
- * each site that cannot be checked.
- */
+/** A function from the rows a checker holds (site id → message value) to its sites, by key. */
 export function checkerSites(
-  options: {
-    readonly env: Readonly<Record<string, string | undefined>>;
-    readonly log: Pick<Logger, "warn" | "error">;
-  },
+  { env, log }: { readonly env: Env; readonly log: Pick<Logger, "warn" | "error"> },
 ): (rows: ReadonlyMap<string, Uint8Array>) => CheckerSite[] {
-  const { env, log } = options;
   // Per key: the message value last seen, and the site made of it (null: no site).
   type Made = { readonly value: Uint8Array; readonly site: CheckerSite | null };
   let made = new Map<string, Made>();
@@ -85,24 +77,15 @@ export function checkerSites(
   };
 }
 
-/** One site of the sites topic as a checker sees it: the site to check, or why it cannot. */
-type ResolvedSite =
-  | { readonly site: Site }
-  | { readonly problems: readonly string[] };
-
 /**
- * Resolves one site as the sites topic carries it (`ca_cert` apart) with this checker's environment
- * and validates it as a sites file's site; never throws. Problems read `key: what is wrong`, a value
- * with a reference quoted as written (what it stands for may be a secret).
+ * Resolves one site of the sites topic (`ca_cert` apart) with this checker's environment and
+ * validates it as a sites file's site; problems read `key: what is wrong`, never a resolved secret.
  */
 export function resolveSite(
   entry: Readonly<Record<string, unknown>>,
   caCert: string | null,
-  options: {
-    readonly env: Readonly<Record<string, string | undefined>>;
-    readonly patterns?: Patterns;
-  },
-): ResolvedSite {
+  options: { readonly env: Env; readonly patterns?: Patterns },
+): { readonly site: Site } | { readonly problems: readonly string[] } {
   const problems: string[] = [];
   // Paths are the site's own keys: the entry sits at sites[0].
   const written = { sites: [entry] };
@@ -121,7 +104,7 @@ export function resolveSite(
     ...context,
     ...(options.patterns === undefined ? {} : { compiled: options.patterns }),
   });
-  // The channels map is the alerter's, not on the topic: the names are not checked here.
+  // (Channel names are not checked: the channels map is the alerter's.)
   const rules = readAlertRules(data, sites, context);
   // Whatever wrote the message, a private key is not used (nor is anything but certificates).
   const certificates = caCert === null ? { pem: null } : caCertificates(caCert);

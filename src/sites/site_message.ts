@@ -1,14 +1,11 @@
 /**
- * A site on the sites topic: one JSON object per message, keyed by site id; a removed site is a
- * tombstone. Each message stands alone: the site's keys, the file's `defaults` merged in
- * (`headers` and `alert` key by key), `${NAME}` references as written (each checker resolves them,
- * so secrets stay out of Kafka), and `ca_file` read into `ca_cert` (a path means nothing on
- * another machine). `channels` are not published: the alerter reads the file.
+ * A site on the sites topic, one message that stands alone: `defaults` merged in, `${NAME}`
+ * references as written (secrets stay out of Kafka), `ca_file` read into `ca_cert`, no `channels`
+ * (docs/sites-topic.md).
  *
  * @module
  */
 import { z } from "zod";
-import { alertOptionsSchema } from "../alert/rules.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { MAX_CA_FILE_BYTES } from "../config/sites.ts";
 import { LIMITS, patternShapeSchema } from "../config/sites_schema.ts";
@@ -18,18 +15,13 @@ import { type SitesAsWritten, sitesFileSchema } from "./file.ts";
 
 const SITE_MESSAGE_VERSION = 1 as const;
 
-/**
- * Room for every key at its bound, and under a broker's default 1 MB: a checker reads no bigger
- * message (gzip lets one through the broker), and `sites apply` writes none.
- */
+/** Room for every key at its bound, under a broker's default 1 MB (gzip lets bigger ones in). */
 export const MAX_SITE_MESSAGE_BYTES = 1_000_000;
 
 const entry = sitesFileSchema.shape.sites.element;
 
-/** A site as a message carries it: a site of the sites file, `ca_file` read into `ca_cert`. */
 const siteSchema = entry.omit({ ca_file: true }).extend({
-  // A reference may stand for the host, which the file's rule for URLs cannot tell: checkers
-  // check the URL once they have resolved it.
+  // A reference may stand for the host: checkers check the URL once they have resolved it.
   url: z.string({ error: "must be a string" }).min(1)
     .max(LIMITS.maxUrlChars, { error: `must be at most ${LIMITS.maxUrlChars} characters` })
     .regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters" })
@@ -50,8 +42,6 @@ const siteSchema = entry.omit({ ca_file: true }).extend({
     ).optional(),
 });
 
-type MessageSite = z.infer<typeof siteSchema>;
-
 /** The value of a message on the sites topic, version 1; its key is `site.id`. */
 export const siteMessageSchema = z.strictObject({
   version: z.literal(SITE_MESSAGE_VERSION).describe("Message format version"),
@@ -68,14 +58,7 @@ export interface UnreadableSite {
   readonly unreadable: string;
 }
 
-/** The order of a site's keys in a message: the schema's. */
-const KEY_ORDER = Object.keys(siteSchema.shape) as (keyof MessageSite)[];
-
-/**
- * The messages of a sites file, one per site, in the file's order; a ConfigError for any site whose
- * message would fail {@link siteMessageSchema} or exceed {@link MAX_SITE_MESSAGE_BYTES}: what
- * checkers would refuse is not published.
- */
+/** The messages of a sites file in its order; a ConfigError for any site checkers would refuse. */
 export function siteMessages(written: SitesAsWritten, file: string): SiteMessage[] {
   const problems: ConfigProblem[] = [];
   const messages = written.file.sites.flatMap((_, index) => {
@@ -101,36 +84,22 @@ export function siteMessages(written: SitesAsWritten, file: string): SiteMessage
   return messages;
 }
 
-/** Site number `index` with the defaults merged in, its keys in the schema's order. */
+/** Site number `index` with the defaults merged in, as the sites file merges them. */
 function mergedSite(written: SitesAsWritten, index: number): Record<string, unknown> {
   const { ca_file: _, headers: defaultHeaders, alert: defaultAlert, ...shared } =
     written.file.defaults ?? {};
   const { ca_file: _ca, headers, alert, ...own } = written.file.sites[index]!;
   // Read from the site's ca_file, or else the defaults'.
   const caCert = written.sites[index]?.caCert ?? null;
-  const merged: Record<string, unknown> = {
+  return {
     ...shared,
     ...own,
     ...((headers ?? defaultHeaders) === undefined
       ? {}
       : { headers: { ...defaultHeaders, ...headers } }),
-    // Key by key, as the sites file merges them: a site's alert block overrides only its keys.
-    ...((alert ?? defaultAlert) === undefined
-      ? {}
-      : { alert: inOrder({ ...defaultAlert, ...alert }, ALERT_KEY_ORDER) }),
+    ...((alert ?? defaultAlert) === undefined ? {} : { alert: { ...defaultAlert, ...alert } }),
     ...(caCert === null ? {} : { ca_cert: caCert }),
   };
-  return inOrder(merged, KEY_ORDER);
-}
-
-/** The keys of `alert` blocks in the schema's order. */
-const ALERT_KEY_ORDER = Object.keys(alertOptionsSchema.shape);
-
-/** `value`'s defined keys, in the order of `keys`. */
-function inOrder(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(
-    keys.filter((key) => value[key] !== undefined).map((key) => [key, value[key]]),
-  );
 }
 
 /** The value of a site's message: JSON text. */

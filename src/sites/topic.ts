@@ -1,7 +1,5 @@
 /**
- * The sites topic: compacted, keyed by site id, one {@link SiteMessage} per site, a tombstone for
- * each removed one. Created when missing; read whole; written with what a diff changes; followed
- * by the region's checkers as one consumer group.
+ * The sites topic: compacted, one {@link SiteMessage} per site id, a tombstone for a removed one.
  *
  * @module
  */
@@ -14,9 +12,14 @@ import {
   topicConfigs,
   type TopicSpec,
 } from "../kafka/admin.ts";
-import { followAssignedRows } from "../kafka/assigned.ts";
 import type { KafkaClient } from "../kafka/client.ts";
-import { type KeyedValue, PublishError, publishLatest, readLatest } from "../kafka/compacted.ts";
+import {
+  followAssignedRows,
+  type KeyedValue,
+  PublishError,
+  publishLatest,
+  readLatest,
+} from "../kafka/compacted.ts";
 import { describeKafkaError, kafkaFailure } from "../kafka/errors.ts";
 import type { Logger } from "../log.ts";
 import { checkerSites, type SitesFeed } from "./checker_sites.ts";
@@ -28,21 +31,20 @@ import {
   type UnreadableSite,
 } from "./site_message.ts";
 
-const COMPACTED = { "cleanup.policy": "compact" } as const;
-
 /** Creates the sites topic, compacted, unless it exists; a UsageError when it is not compacted. */
 export async function ensureSitesTopic(
   kafka: KafkaClient,
   spec: Omit<TopicSpec, "configs">,
   log: Logger,
 ): Promise<void> {
-  await ensureTopic(kafka, { ...spec, configs: COMPACTED }, log).catch((error) => {
+  const configs = { "cleanup.policy": "compact" };
+  await ensureTopic(kafka, { ...spec, configs }, log).catch((error) => {
     throw kafkaFailure(error);
   });
   await checkCompacted(kafka, spec.topic, log);
 }
 
-/** Makes sure that the sites topic, if it exists, is compacted: what a dry run checks. */
+/** Makes sure that the sites topic, if it exists, is compacted (a dry run). */
 export async function checkSitesTopic(
   kafka: KafkaClient,
   topic: string,
@@ -74,22 +76,19 @@ async function checkCompacted(kafka: KafkaClient, topic: string, log: Logger): P
   }
 }
 
-/**
- * Each site's last message on the topic (tombstoned ones left out), from its beginning to its end
- * when the reading began; `null` when there is no such topic yet.
- */
+/** Each site's last message on the topic, up to its end when reading began; `null`: no topic. */
 export async function readSites(
   kafka: KafkaClient,
   topic: string,
 ): Promise<Map<string, SiteMessage | UnreadableSite> | null> {
   const rows = await readLatest(kafka, topic).catch((error) => {
-    throw error instanceof ServiceError ? error : kafkaFailure(error);
+    throw kafkaFailure(error);
   });
   if (rows === null) return null;
   return new Map([...rows].map(([id, value]) => [id, decodeSiteMessage(id, value)]));
 }
 
-/** The messages that make the topic hold the file's sites (`null`: a tombstone), in the diff's order. */
+/** The messages that make the topic hold the file's sites, in the diff's order. */
 export function changesToPublish(diff: SitesDiff, desired: readonly SiteMessage[]): KeyedValue[] {
   const byId = new Map(desired.map((message) => [message.site.id, message]));
   const value = (id: string) => encodeSiteMessage(byId.get(id)!);
@@ -100,33 +99,23 @@ export function changesToPublish(diff: SitesDiff, desired: readonly SiteMessage[
   ];
 }
 
-/**
- * Publishes what a diff changes, returning once every in-sync replica has it; a ServiceError says
- * how many the cluster took (applying the file again finishes the job).
- */
+/** Publishes what a diff changes; a ServiceError says how many messages the cluster took. */
 export async function publishSites(
   kafka: KafkaClient,
   topic: string,
   changes: readonly KeyedValue[],
 ): Promise<void> {
   await publishLatest(kafka, topic, changes).catch((error) => {
-    throw error instanceof PublishError ? publishFailure(error) : kafkaFailure(error);
+    if (!(error instanceof PublishError)) throw kafkaFailure(error);
+    const { acknowledged, total } = error.progress;
+    const what = acknowledged === 0
+      ? `Publishing to "${topic}" failed before any of ${total} messages was acknowledged: the topic may hold part of this change; run monitor sites apply again to finish it`
+      : `Publishing to "${topic}" failed after ${acknowledged} of ${total} messages: the topic holds part of this change; run monitor sites apply again to finish it`;
+    throw new ServiceError(`${what}: ${describeKafkaError(error.cause)}`, { cause: error });
   });
 }
 
-function publishFailure(error: PublishError): ServiceError {
-  const { topic, acknowledged, total } = error.progress;
-  const cause = describeKafkaError(error.cause);
-  const what = acknowledged === 0
-    ? `Publishing to "${topic}" failed before any of ${total} messages was acknowledged: the topic may hold part of this change; run monitor sites apply again to finish it`
-    : `Publishing to "${topic}" failed after ${acknowledged} of ${total} messages: the topic holds part of this change; run monitor sites apply again to finish it`;
-  return new ServiceError(`${what}: ${cause}`, { cause: error });
-}
-
-/**
- * The sites of the sites topic that the region's consumer group assigns to this checker, as they
- * change, until `signal` is aborted; then leaves the group, so that the others take them over.
- */
+/** The sites the region's group assigns to this checker until `signal` is aborted, then leaves. */
 export function followSitesTopic(
   kafka: KafkaClient,
   { settings, env, log }: {
@@ -161,14 +150,9 @@ export function followSitesTopic(
       );
     }
     const sitesOf = checkerSites({ env, log });
-    const joining = followAssignedRows({
-      kafka,
-      topic,
-      groupId,
-      sessionTimeoutMs: settings.kafka.sessionTimeoutMs,
-      log,
-      onChange: (rows) => apply(sitesOf(rows)),
-    });
+    const { sessionTimeoutMs } = settings.kafka;
+    const onChange = (rows: ReadonlyMap<string, Uint8Array>) => apply(sitesOf(rows));
+    const joining = followAssignedRows({ kafka, topic, groupId, sessionTimeoutMs, log, onChange });
     const member = await Promise.race([joining, stopped]);
     if (member === undefined) {
       joining.then((late) => late.stop(), () => {});

@@ -1,6 +1,6 @@
 /**
- * The interactive shell of `monitor watch`: holds the state, feeds it the source's events, the
- * keys and a clock tick, follows the terminal's size, and draws {@link WatchView}.
+ * The interactive shell of `monitor watch`: feeds the reducer the source's events, the keys and a
+ * clock tick, and draws {@link WatchView} at the terminal's size.
  *
  * @module
  */
@@ -23,7 +23,6 @@ export interface WatchAppProps {
   readonly topic: string;
   /** Show only results from these regions (`--region`); from every region when empty or unset. */
   readonly regions?: readonly string[];
-  /** The clock; tests pass a fixed one. */
   readonly now?: () => number;
 }
 
@@ -37,9 +36,9 @@ export function WatchApp(
     () => initialState(windowMs, { nowMs: now(), regions }),
   );
   const { exit } = useApp();
-  const { columns, rows: lines } = useWindowSize(); // re-renders on resize
+  const { columns, rows } = useWindowSize(); // re-renders on resize
   const width = columns || 100;
-  const height = lines || 30;
+  const height = rows || 30;
 
   useEffect(() => source.subscribe(dispatch), [source]);
   useEffect(() => {

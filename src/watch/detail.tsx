@@ -5,36 +5,41 @@
  *
  * @module
  */
-import { Box, Text } from "ink";
+import { Text } from "ink";
 import stringWidth from "string-width";
-import { duration, MARKS, milliseconds, pad, patternText, statusText, truncate } from "./format.ts";
-import type { Row } from "./rows.ts";
+import { duration, MARKS, milliseconds, pad, patternText, truncate } from "./format.ts";
 import { type RecentCheck, recentChecks } from "./history.ts";
-import type { ConnectionDetails, SiteState } from "./site.ts";
+import { type ConnectionDetails, rowOf, type SiteState, statusAt } from "./site.ts";
+import { displayed, type WatchState } from "./state.ts";
+import { siteAt } from "./table.ts";
 
 /** What the pane draws. */
 export interface DetailProps {
+  readonly state: WatchState;
   readonly site: SiteState;
-  /** The site's row, at `nowMs`. */
-  readonly row: Row;
-  /** The same site's rows in the other regions. */
-  readonly others: readonly Row[];
-  readonly nowMs: number;
   readonly height: number;
   readonly width: number;
 }
 
 /** The pane of one site in one region. */
-export function Detail({ site, row, others, nowMs, height, width }: DetailProps) {
+export function Detail({ state, site, height, width }: DetailProps) {
+  const { nowMs } = state;
+  const row = rowOf(site, state);
   const connection = connectionLines(site.details, nowMs, width);
-  const checks = recentChecks(site.recent).reverse().slice(
-    0,
-    Math.max(1, height - 4 - connection.length),
-  );
+  const room = Math.max(1, height - 4 - connection.length);
+  const checks = recentChecks(site.recent).reverse().slice(0, room);
+  // How the site stands in the other regions, in the order of their names.
+  const table = displayed(state);
+  const also = table.regions.flatMap((region) => {
+    const other = region === site.region ? undefined : siteAt(table, site.siteId, region);
+    return other === undefined ? [] : [`${region} ${MARKS[statusAt(other, nowMs)].text}`];
+  });
+  const origin = [`region ${site.region}`, `checker ${site.checker}`];
+  if (also.length > 0) origin.push(`also ${also.join(", ")}`);
   return (
-    <Box flexDirection="column" height={height}>
+    <>
       <Text bold wrap="truncate">
-        <Text color={MARKS[row.status].color}>{statusText(row.status)}</Text> {site.siteName}{" "}
+        <Text color={MARKS[row.status].color}>{MARKS[row.status].text}</Text> {site.siteName}{" "}
         ({site.siteId}) — {site.url}
       </Text>
       <Text dimColor wrap="truncate">
@@ -42,21 +47,12 @@ export function Detail({ site, row, others, nowMs, height, width }: DetailProps)
         {row.intervalMs === null ? "?" : duration(row.intervalMs)} · last{" "}
         {duration(nowMs - row.last.checkedAtMs)} ago · Enter or Esc to close
       </Text>
-      <Text wrap="truncate">{originLine(site, others)}</Text>
-      {connection.map((line, i) => <Text key={i} wrap="truncate">{line}</Text>)}
+      {[origin.join(SEPARATOR), ...connection].map((line, i) => (
+        <Text key={i} wrap="truncate">{line}</Text>
+      ))}
       {checks.map((check, i) => <CheckLine key={i} check={check} width={width} />)}
-    </Box>
+    </>
   );
-}
-
-/** `region eu · checker web-1:4242 · also us ✔ up, ap ✖ down` */
-function originLine(site: SiteState, others: readonly Row[]): string {
-  const also = others.map((other) => `${other.region} ${statusText(other.status)}`);
-  return [
-    `region ${site.region}`,
-    `checker ${site.checker}`,
-    ...(also.length === 0 ? [] : [`also ${also.join(", ")}`]),
-  ].join(" · ");
 }
 
 function CheckLine({ check, width }: { check: RecentCheck; width: number }) {
@@ -86,22 +82,21 @@ const PHASES = [
 /** The most alternative names of a certificate listed before "+N more". */
 const ALT_NAMES_SHOWN = 5;
 
+const SEPARATOR = " · ";
+const ISSUED_BY = " issued by ";
+
 /**
  * What a check saw of the connection, as lines of at most `width` columns: the phases, the HTTP
  * version and address, TLS and the certificate. What it did not record is left out, never shown
  * as zero.
  */
-function connectionLines(
-  details: ConnectionDetails,
-  nowMs: number,
-  width: number,
-): string[] {
+function connectionLines(details: ConnectionDetails, nowMs: number, width: number): string[] {
   const phases = PHASES.flatMap(([label, key]) => {
     const ms = details[key];
     return ms === null ? [] : [`${label} ${milliseconds(ms)}`];
   });
   return [
-    phases.length === 0 ? null : phases.join(" · "),
+    phases.length === 0 ? null : phases.join(SEPARATOR),
     addressLine(details),
     tlsLine(details, nowMs, width),
     altNamesLine(details.certAltNames, width),
@@ -115,9 +110,6 @@ function addressLine({ httpVersion, remoteAddress }: ConnectionDetails): string 
     ? `HTTP/${httpVersion}`
     : `HTTP/${httpVersion} from ${remoteAddress}`;
 }
-
-const SEPARATOR = " · ";
-const ISSUED_BY = " issued by ";
 
 /** `TLSv1.3 · CN=a.example issued by CN=CA · expires 2027-03-01 (in 96d)`, names cut to fit. */
 function tlsLine(details: ConnectionDetails, nowMs: number, width: number): string | null {
@@ -151,33 +143,20 @@ function fit(text: string, width: number): string {
   return stringWidth(text) <= width ? text : `${truncate(text, Math.max(0, width - 1))}…`;
 }
 
-/** Two texts cut to `width` columns between them: the shorter keeps what it needs of half. */
+/** Two texts cut to `width` columns between them: each may have half, the shorter what it needs. */
 function fitBoth(a: string, b: string, width: number): [string, string] {
-  const half = Math.floor(width / 2);
-  const aWidth = stringWidth(a);
-  const bWidth = stringWidth(b);
-  if (aWidth + bWidth <= width) return [a, b];
-  if (aWidth <= half) return [a, fit(b, width - aWidth)];
-  if (bWidth <= half) return [fit(a, width - bWidth), b];
-  return [fit(a, half), fit(b, width - half)];
+  const aRoom = Math.max(Math.floor(width / 2), width - stringWidth(b));
+  return [fit(a, aRoom), fit(b, width - Math.min(aRoom, stringWidth(a)))];
 }
 
 /** `alt names DNS:a.example, DNS:www.a.example +3 more`: the first few that fit, and a count. */
 function altNamesLine(names: readonly string[] | null, width: number): string | null {
   if (names === null || names.length === 0) return null;
-  const label = "alt names ";
   const more = (shown: number) => shown < names.length ? ` +${names.length - shown} more` : "";
-  let line = label;
-  let shown = 0;
-  for (const name of names.slice(0, ALT_NAMES_SHOWN)) {
-    const next = `${line}${shown === 0 ? "" : ", "}${name}`;
-    if (stringWidth(next + more(shown + 1)) > width) break;
-    line = next;
-    shown++;
+  for (let shown = Math.min(names.length, ALT_NAMES_SHOWN); shown > 1; shown--) {
+    const line = `alt names ${names.slice(0, shown).join(", ")}${more(shown)}`;
+    if (stringWidth(line) <= width) return line;
   }
-  // Not even the first name fits: cut it, keeping the count of the others in sight.
-  if (shown === 0) {
-    return `${label}${fit(names[0]!, width - label.length - more(1).length)}${more(1)}`;
-  }
-  return `${line}${more(shown)}`;
+  // Only the first, cut to keep the count of the others in sight.
+  return `alt names ${fit(names[0]!, width - "alt names ".length - more(1).length)}${more(1)}`;
 }

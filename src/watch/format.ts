@@ -1,24 +1,18 @@
 /**
- * How `monitor watch` writes things in the few columns a terminal has: marks, times, durations,
- * sparklines, and text cut or padded to a number of columns.
+ * How `monitor watch` writes things in the few columns a terminal has.
  *
  * @module
  */
 import stringWidth from "string-width";
 import type { Status } from "./site.ts";
 
-/** How each status is shown: a symbol and a word that read without colour, and the colour. */
-export const MARKS: Readonly<Record<Status, { symbol: string; word: string; color: string }>> = {
-  up: { symbol: "✔", word: "up", color: "green" },
-  down: { symbol: "✖", word: "down", color: "red" },
-  degraded: { symbol: "▲", word: "degr", color: "yellow" },
-  stale: { symbol: "?", word: "stale", color: "gray" },
+/** How each status reads without colour (its symbol, and a text with it), and its colour. */
+export const MARKS: Readonly<Record<Status, { symbol: string; text: string; color: string }>> = {
+  up: { symbol: "✔", text: "✔ up", color: "green" },
+  down: { symbol: "✖", text: "✖ down", color: "red" },
+  degraded: { symbol: "▲", text: "▲ degr", color: "yellow" },
+  stale: { symbol: "?", text: "? stale", color: "gray" },
 };
-
-/** A status as it reads without colour: `✔ up`. */
-export function statusText(status: Status): string {
-  return `${MARKS[status].symbol} ${MARKS[status].word}`;
-}
 
 /**
  * `text` cut or padded to exactly `width` terminal columns (at least 2), the last one blank: a CJK

@@ -1,12 +1,8 @@
 /**
- * The recent checks of one row of `monitor watch`, in four 32-bit words a check (its second, its
- * response time in tenths of a millisecond, a digest of its id, and its status code, pattern and
- * error) and each error message once. Each row holds room for its 120 checks from the start, so
- * 30 000 rows take some 70 MiB.
- *
- * A history is changed in place, but `p` keeps a copy of it ({@link copyHistory}) on screen, so
- * the words are shared: a copy sees its own range of them, only the history that ends where the
- * words are written may append after it, and any other change copies the range first.
+ * The recent checks of one row of `monitor watch`, in four 32-bit words a check and each error
+ * message once. Copies ({@link copyHistory}, what `p` shows) share the words: each sees its own
+ * range, only the history that ends where the words are written may append, any other change
+ * copies first.
  *
  * @module
  */
@@ -16,10 +12,7 @@ import { printable } from "../text.ts";
 /** How many recent checks of a row are kept (for the sparkline, the window figures, the pane). */
 const RECENT_CHECKS = 120;
 
-/**
- * Checks a store holds: room to append 24 before it is copied. Every store is this size, so that
- * the memory one gives back is just right for the next (stores of many sizes fragment the heap).
- */
+/** Every store is this size, so that one given back fits the next (sizes fragment the heap). */
 const CAPACITY = RECENT_CHECKS + 24;
 
 /** Longest error message kept: longer than a line of the detail pane on any terminal. */
@@ -74,6 +67,11 @@ export function copyHistory(history: History): History {
   return { ...history };
 }
 
+/** @returns How many checks `history` holds. */
+export function historyLength(history: History): number {
+  return history.end - history.start;
+}
+
 function word(history: History, index: number, what: number): number {
   return history.store.words[4 * ((index < 0 ? history.end : history.start) + index) + what]!;
 }
@@ -89,30 +87,23 @@ function pack(result: CheckResult, message: number): number {
     (message << 17);
 }
 
-/** @returns How many checks `history` holds. */
-export function historyLength(history: History): number {
-  return history.end - history.start;
-}
-
-function checkAt(history: History, index: number): RecentCheck {
-  const fields = word(history, index, FIELDS);
-  const pattern = (fields >> 11) & 3;
-  const kind = (fields >> 13) & 15;
-  const message = fields >>> 17;
-  return {
-    checkedAtMs: checkedAtMsOf(history, index),
-    up: upOf(history, index),
-    statusCode: (fields & 1023) || null,
-    responseTimeMs: responseTimeMsOf(history, index),
-    patternMatched: pattern === 0 ? null : pattern === 1,
-    errorKind: kind === 0 ? null : ERROR_KINDS[kind - 1]!,
-    errorMessage: kind === 0 ? null : message === 0 ? "" : history.store.messages![message - 1]!,
-  };
-}
-
 /** @returns Every check of `history`, oldest first. */
 export function recentChecks(history: History): RecentCheck[] {
-  return Array.from({ length: historyLength(history) }, (_, i) => checkAt(history, i));
+  return Array.from({ length: historyLength(history) }, (_, index) => {
+    const fields = word(history, index, FIELDS);
+    const pattern = (fields >> 11) & 3;
+    const kind = (fields >> 13) & 15;
+    const message = fields >>> 17;
+    return {
+      checkedAtMs: checkedAtMsOf(history, index),
+      up: upOf(history, index),
+      statusCode: (fields & 1023) || null,
+      responseTimeMs: responseTimeMsOf(history, index),
+      patternMatched: pattern === 0 ? null : pattern === 1,
+      errorKind: kind === 0 ? null : ERROR_KINDS[kind - 1]!,
+      errorMessage: kind === 0 ? null : message === 0 ? "" : history.store.messages![message - 1]!,
+    };
+  });
 }
 
 /** @returns The time of check `index` (negative: from the newest, -1) in ms since the epoch. */
@@ -174,10 +165,10 @@ export function addCheck(history: History, result: CheckResult, checkedAtMs: num
   return true;
 }
 
+/** Copies checks `start` to `end` to `at`, with only their messages, each indexed anew. */
 function copyRange(from: Store, start: number, end: number, to: Store, at: number): void {
   to.words.set(from.words.subarray(4 * start, 4 * end), 4 * at);
   if (from.messages === undefined) return;
-  // Only the copied checks' messages, each once, with each check's index into them anew.
   for (let i = 4 * at + FIELDS; i < 4 * (at + end - start); i += 4) {
     const message = to.words[i]! >>> 17;
     if (message === 0) continue;
@@ -212,13 +203,13 @@ function digestOf(text: string): number {
 }
 
 const GAPS = 8;
+// Sorted into an array made once: this runs for each row of each batch, millions in a backfill.
 const gaps = new Float64Array(GAPS);
 
 /** @returns The median of the latest gaps between checks (a changed interval soon shows), or null. */
 export function intervalMsOf(history: History): number | null {
   const count = Math.min(historyLength(history), GAPS + 1) - 1;
   if (count < 1) return null;
-  // Sorted into an array made once: this runs for each row of each batch, millions in a backfill.
   for (let n = 0; n < count; n++) {
     const gap = checkedAtMsOf(history, n - count) - checkedAtMsOf(history, n - count - 1);
     let at = n;

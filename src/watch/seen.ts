@@ -1,8 +1,6 @@
 /**
- * The check ids seen lately, so that the line output prints a check once when the topic holds it
- * twice (Kafka is at least once: a producer that sends a batch again after part of it was stored
- * stores that part twice). The copy follows its original closely on the same partition, so the
- * latest ids are enough, and memory stays bounded.
+ * The check ids seen lately, so that the line output prints a check the topic holds twice once: a
+ * copy follows its original closely on the same partition, so the latest ids are enough.
  *
  * @module
  */
@@ -11,7 +9,6 @@
 const REMEMBERED = 100_000;
 
 /**
- * @param capacity How many of the latest ids it remembers.
  * @returns A function that tells whether an id was among the latest `capacity` ones, and
  *   remembers it.
  *

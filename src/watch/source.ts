@@ -1,8 +1,7 @@
 /**
- * The feed of `monitor watch`: tails the topic in a consumer group of its own (never committing)
- * from the first message of the backfill window, and hands the messages over every 100 ms (which
- * also bounds how often the screen is drawn). When the broker cannot be reached or the topic does
- * not exist, it says so and tries again with backoff, going on from where it had read to.
+ * The feed of `monitor watch`: tails the topic from the start of the backfill window, hands the
+ * messages over every 100 ms (which bounds how often the screen is drawn), and tries again with
+ * backoff after a failure, going on from where it had read to.
  *
  * @module
  */
@@ -34,8 +33,7 @@ export function kafkaTail(options: TailOptions): WatchSource {
   return {
     subscribe(dispatch) {
       const stop = new AbortController();
-      // tail() handles its own failures; aborting ends it, and it disconnects on its way out.
-      void tail(options, dispatch, stop.signal);
+      void tail(options, dispatch, stop.signal); // never rejects
       return () => stop.abort();
     },
   };
@@ -46,17 +44,32 @@ async function tail(
   dispatch: (event: WatchEvent) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  const { kafka, topic } = options;
-  const start = options.start ?? startTail;
+  const { kafka, topic, batchMs = 100, start = startTail } = options;
   // The next offset of each partition: a tail started again after a failure goes on from there.
   const positions = new Map<number, bigint>();
-  // Read but not handed over yet, as the broker sent them: decoded only as they are applied, each
-  // result garbage at once, never a backfill's batch of them held at a time.
+  // Message values as read: each decoded only as it is applied, never a backfill of results held.
   let pending: (Uint8Array | null)[] = [];
+  const lags = new Map<number, number>();
+  const arrivals: { atMs: number; count: number }[] = [];
+  // One hand-over for the subscription, whichever tail reads: until the signal is aborted.
+  const handingOver = (async () => {
+    while (!signal.aborted) {
+      await sleep(batchMs, signal);
+      const values = pending;
+      pending = [];
+      const nowMs = performance.now();
+      arrivals.push({ atMs: nowMs, count: values.length });
+      while (arrivals[0]!.atMs < nowMs - RATE_WINDOW_MS) arrivals.shift();
+      const received = arrivals.reduce((sum, a) => sum + a.count, 0);
+      if (values.length > 0) dispatch({ type: "results", results: decoded(values, dispatch) });
+      const lag = [...lags.values()].reduce((sum, n) => sum + n, 0);
+      dispatch({ type: "rate", messagesPerSecond: received / (RATE_WINDOW_MS / 1000), lag });
+    }
+  })();
   let failures = 0;
   while (!signal.aborted) {
     dispatch({ type: "connection", connection: { state: "connecting" } });
-    const lags = new Map<number, number>();
+    lags.clear();
     let running: Tail | undefined;
     try {
       running = await start(kafka, {
@@ -71,14 +84,7 @@ async function tail(
       });
       dispatch({ type: "connection", connection: { state: "connected" } });
       failures = 0;
-      await Promise.race([
-        handOver(options.batchMs ?? 100, signal, () => {
-          const values = pending;
-          pending = [];
-          return { values, lag: [...lags.values()].reduce((sum, n) => sum + n, 0) };
-        }, dispatch),
-        running.crashed,
-      ]);
+      await Promise.race([handingOver, running.crashed]);
     } catch (error) {
       if (signal.aborted) break;
       const retryInMs = backoffMs(++failures);
@@ -93,44 +99,22 @@ async function tail(
   }
 }
 
-/** Every `batchMs`, hands what was gathered to `dispatch`, until the signal is aborted. */
-async function handOver(
-  batchMs: number,
-  signal: AbortSignal,
-  take: () => { values: (Uint8Array | null)[]; lag: number },
-  dispatch: (event: WatchEvent) => void,
-): Promise<void> {
-  const arrivals: { atMs: number; count: number }[] = [];
-  // Told once the results are read (after the reducer, not from within it).
-  const onUnreadable = (count: number) =>
-    queueMicrotask(() => dispatch({ type: "unreadable", count }));
-  while (!signal.aborted) {
-    await sleep(batchMs, signal);
-    const { values, lag } = take();
-    const nowMs = performance.now();
-    arrivals.push({ atMs: nowMs, count: values.length });
-    while (arrivals[0]!.atMs < nowMs - RATE_WINDOW_MS) arrivals.shift();
-    const received = arrivals.reduce((sum, a) => sum + a.count, 0);
-    if (values.length > 0) dispatch({ type: "results", results: decoded(values, onUnreadable) });
-    dispatch({ type: "rate", messagesPerSecond: received / (RATE_WINDOW_MS / 1000), lag });
-  }
-}
-
 /** The check results of message values, decoded as they are read; the others counted, once. */
 function decoded(
   values: readonly (Uint8Array | null)[],
-  onUnreadable: (count: number) => void,
+  dispatch: (event: WatchEvent) => void,
 ): Iterable<CheckResult> {
   let counted = false;
   return {
     *[Symbol.iterator]() {
-      let unreadable = 0;
+      let count = 0;
       for (const value of values) {
         const decoded = decodeCheckResult(value);
         if (decoded.ok) yield decoded.result;
-        else unreadable++;
+        else count++;
       }
-      if (!counted && unreadable > 0) onUnreadable(unreadable);
+      // Told after the reducer that reads them, not from within it.
+      if (!counted && count > 0) queueMicrotask(() => dispatch({ type: "unreadable", count }));
       counted = true;
     },
   };

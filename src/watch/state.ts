@@ -1,9 +1,6 @@
 /**
- * The state of `monitor watch`, as a reducer: results arrive in batches (the source gathers them
- * for up to 100 ms, which also bounds how often the screen is drawn), a tick moves the clock on,
- * keys change the selection, filter, sort and pause. The rows are changed in place, each once per
- * batch however many of its checks it brings, and kept in order as they change (`table.ts`), so
- * that a frame costs what changed and what is on screen. The terminal shell passes the time in.
+ * The state of `monitor watch`, as a reducer of results, ticks and keys. The rows change in place
+ * and stay in order (`table.ts`), so that a frame costs what changed and what is on screen.
  *
  * @module
  */
@@ -14,10 +11,8 @@ import type { SiteState } from "./site.ts";
 import {
   addResults,
   type Arrangement,
-  comparator,
   emptyTable,
   frozenCopy,
-  positionOf,
   rearrange,
   siteAt,
   type Sort,
@@ -39,12 +34,10 @@ export interface WatchState {
   readonly regions: readonly string[];
   /** The time the rows are in order for. */
   readonly nowMs: number;
-  /** The rows as results arrive. */
   readonly live: Table;
   /** While paused, the view shows this copy of the rows; results still arrive. */
   readonly frozen: Table | null;
   readonly sort: Sort;
-  /** Rows whose site id or name contains it (case-insensitive). */
   readonly filter: string;
   /** True while `/` is collecting the filter text. */
   readonly editingFilter: boolean;
@@ -57,7 +50,6 @@ export interface WatchState {
   readonly messagesPerSecond: number;
   /** Messages on the topic not read yet, summed over partitions. */
   readonly lag: number;
-  /** Messages that were not readable check results. */
   readonly unreadable: number;
   /** The alerter's incidents open now, oldest first (from the database, when watch has one). */
   readonly incidents: readonly OpenIncident[];
@@ -83,28 +75,22 @@ export type WatchEvent =
   | {
     readonly type: "key";
     readonly input: string;
-    readonly key: Keys;
+    /** The keys `useInput` reports (tests give only some). */
+    readonly key: Partial<Key>;
     /** How many rows the screen shows: how far Page Up and Page Down move. */
     readonly page: number;
   };
 
-/** The keys `useInput` reports (tests give only some). */
-export type Keys = Partial<Key>;
-
-/**
- * The state before anything arrived.
- *
- * @param windowMs The window of p95 and uptime (and of the backfill).
- * @param options The time at start, and the regions to keep (every region when none).
- */
+/** The state before anything arrived, at `options.nowMs` (0 unless given). */
 export function initialState(
   windowMs: number,
-  options: { readonly nowMs?: number; readonly regions?: readonly string[] } = {},
+  options: Partial<Pick<WatchState, "nowMs" | "regions">> = {},
 ): WatchState {
   return {
     windowMs,
-    regions: options.regions ?? [],
-    nowMs: options.nowMs ?? 0,
+    regions: [],
+    nowMs: 0,
+    ...options,
     live: emptyTable(),
     frozen: null,
     sort: "status",
@@ -121,15 +107,12 @@ export function initialState(
 }
 
 /**
- * Applies an event. The rows of `state.live` change in place; the state is a new object whenever
- * the screen would change.
- *
- * @returns The next state (the same object when nothing changed).
+ * Applies an event: the rows of `state.live` change in place, and the state is a new object
+ * whenever the screen would change (the same object otherwise).
  */
 export function reduce(state: WatchState, event: WatchEvent): WatchState {
   switch (event.type) {
     case "results":
-      // A batch of checks held already (delivered again) must not redraw the screen.
       return addResults(state.live, event.results, state) ? { ...state } : state;
     case "unreadable":
       return { ...state, unreadable: state.unreadable + event.count };
@@ -145,7 +128,7 @@ export function reduce(state: WatchState, event: WatchEvent): WatchState {
     case "tick":
       return event.nowMs === state.nowMs ? state : rearranged(state, { nowMs: event.nowMs });
     case "key":
-      return onKey(state, event.input, event.key, event.page);
+      return onKey(state, event);
   }
 }
 
@@ -157,13 +140,16 @@ function rearranged(state: WatchState, change: Partial<Arrangement>): WatchState
   return next;
 }
 
-function onKey(state: WatchState, input: string, key: Keys, page: number): WatchState {
+function onKey(
+  state: WatchState,
+  { input, key, page }: Extract<WatchEvent, { type: "key" }>,
+): WatchState {
   if (state.editingFilter) {
     if (key.return || key.escape) return { ...state, editingFilter: false };
     if (key.backspace || key.delete) {
       return rearranged(state, { filter: state.filter.slice(0, -1) });
     }
-    // (Pasted text reaches here too: no control characters on the filter line.)
+    // Pasted text arrives here too: no control characters on the filter line.
     if (input !== "" && !key.ctrl) {
       return rearranged(state, { filter: state.filter + printable(input) });
     }
@@ -173,11 +159,12 @@ function onKey(state: WatchState, input: string, key: Keys, page: number): Watch
     return key.return || key.escape || input === "q" ? { ...state, detail: false } : state;
   }
   const screen = Math.max(1, page);
-  const steps = { upArrow: -1, downArrow: 1, pageUp: -screen, pageDown: screen, home: -Infinity };
-  const step = Object.entries({ ...steps, end: Infinity }).find(([name]) =>
-    key[name as keyof Keys]
-  );
-  if (step !== undefined) return moved(state, step[1]);
+  if (key.upArrow) return moved(state, -1);
+  if (key.downArrow) return moved(state, 1);
+  if (key.pageUp) return moved(state, -screen);
+  if (key.pageDown) return moved(state, screen);
+  if (key.home) return moved(state, -Infinity);
+  if (key.end) return moved(state, Infinity);
   if (key.return) return state.selected === null ? state : { ...state, detail: true };
   if (key.escape) return state.filter === "" ? state : rearranged(state, { filter: "" });
   switch (input) {
@@ -196,8 +183,7 @@ function onKey(state: WatchState, input: string, key: Keys, page: number): Watch
 function moved(state: WatchState, step: number): WatchState {
   const { shown } = displayed(state);
   if (shown.length === 0) return state;
-  const at = selectedIndex(state);
-  const next = Math.min(shown.length - 1, Math.max(0, at + step));
+  const next = Math.min(shown.length - 1, Math.max(0, selectedIndex(state) + step));
   return { ...state, selected: shown[next]!.key };
 }
 
@@ -209,14 +195,12 @@ export function displayed(state: WatchState): Table {
 /** @returns The selected row's site as the view shows it; undefined when none is selected. */
 export function selectedSite(state: WatchState): SiteState | undefined {
   if (state.selected === null) return undefined;
-  // `siteId@region`: a region has no "@".
-  const at = state.selected.lastIndexOf("@");
+  const at = state.selected.lastIndexOf("@"); // a region has no "@"
   return siteAt(displayed(state), state.selected.slice(0, at), state.selected.slice(at + 1));
 }
 
 /** @returns The selected row's index among the rows shown; -1 when none is, or it is hidden. */
 export function selectedIndex(state: WatchState): number {
   const site = selectedSite(state);
-  if (site === undefined) return -1;
-  return positionOf(displayed(state).shown, site, comparator(state.sort, state.nowMs));
+  return site === undefined ? -1 : displayed(state).shown.indexOf(site);
 }

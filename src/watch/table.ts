@@ -1,37 +1,26 @@
 /**
  * The rows of `monitor watch`: every site × region, all of them in order, and those the filter
- * lets through. A batch of results changes its rows in place and moves only them, unless it
- * changed many (a backfill's): then the rows are sorted again, which costs little as most stay
- * where they were (the sort is adaptive). Only a new sort or filter goes through every row.
- * A row is found in order by binary search: no two rows compare equal.
+ * lets through. A batch moves only the rows it changed, unless it changed many (a backfill's): then
+ * all are sorted again, which costs little as most stay where they were (the sort is adaptive).
+ * No two rows compare equal, so a binary search finds the very row.
  *
  * @module
  */
 import type { CheckResult } from "../check/result.ts";
 import { printable } from "../text.ts";
 import { responseTimeMsOf } from "./history.ts";
-import {
-  addResult,
-  copySite,
-  newSite,
-  settle,
-  type SiteState,
-  type Status,
-  statusAt,
-} from "./site.ts";
+import { addResult, copySite, newSite, settle, type SiteState, statusAt } from "./site.ts";
 
 /** How rows are ordered; `s` cycles through them. */
 export const SORTS = ["status", "name", "latency"] as const;
 /** One of {@link SORTS}. */
 export type Sort = typeof SORTS[number];
 
-/** Compares two sites: negative when `a` comes first. */
 type Compare = (a: SiteState, b: SiteState) => number;
 
-const STATUS_ORDER: Record<Status, number> = { down: 0, degraded: 1, stale: 2, up: 3 };
+const STATUS_ORDER = { down: 0, degraded: 1, stale: 2, up: 3 };
 
 function byName(a: SiteState, b: SiteState): number {
-  // Then the key in code units: no two rows compare equal, so a binary search finds the very row.
   return a.siteName.localeCompare(b.siteName) || a.siteId.localeCompare(b.siteId) ||
     a.region.localeCompare(b.region) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
@@ -52,29 +41,21 @@ export function comparator(sort: Sort, nowMs: number): Compare {
     case "name":
       return byName;
     case "latency":
-      return (a, b) => {
-        const [x, y] = [latencyOf(a), latencyOf(b)];
-        return x === y ? byName(a, b) : x < y ? 1 : -1;
-      };
+      // Infinity - Infinity is NaN: two rows of no response go by name too.
+      return (a, b) => latencyOf(b) - latencyOf(a) || byName(a, b);
   }
 }
 
-/** The first index of `list` (sorted by `compare`) whose site does not come before `site`. */
-function lowerBound(list: readonly SiteState[], site: SiteState, compare: Compare, to?: number) {
+/** The first index of `list` before `end` (sorted by `compare`) not before `site`. */
+function lowerBound(list: SiteState[], site: SiteState, compare: Compare, end: number): number {
   let low = 0;
-  let high = to ?? list.length;
+  let high = end;
   while (low < high) {
     const middle = (low + high) >>> 1;
     if (compare(list[middle]!, site) < 0) low = middle + 1;
     else high = middle;
   }
   return low;
-}
-
-/** @returns Where `site` is in `list` (sorted by `compare`), or -1. */
-export function positionOf(list: readonly SiteState[], site: SiteState, compare: Compare): number {
-  const at = lowerBound(list, site, compare);
-  return list[at] === site ? at : -1;
 }
 
 /** The rows, kept in order. */
@@ -85,8 +66,6 @@ export interface Table {
   readonly siteIds: Set<string>;
   /** The regions results came from, sorted. */
   regions: string[];
-  /** How many batches were applied: a row changed by this one is marked with its number. */
-  batches: number;
   /** Every row, in the order of the sort at the state's time. */
   order: SiteState[];
   /** Those the filter lets through, in the same order; `order` itself when there is no filter. */
@@ -111,7 +90,7 @@ export function keepsRegion(regions: readonly string[], region: string): boolean
 
 /** @returns A table of no rows. */
 export function emptyTable(): Table {
-  return { rows: new Map(), siteIds: new Set(), regions: [], batches: 0, order: [], shown: [] };
+  return { rows: new Map(), siteIds: new Set(), regions: [], order: [], shown: [] };
 }
 
 /** @returns The row of a site in a region, if the table has one. */
@@ -120,19 +99,13 @@ export function siteAt(table: Table, siteId: string, region: string): SiteState 
 }
 
 /** @returns Whether the site's id or name contains `filter`, case-insensitively. */
-export function matches(site: Pick<SiteState, "searchId" | "searchName">, filter: string) {
-  return matcher(filter)(site);
-}
-
-function matcher(filter: string) {
+export function matches(site: SiteState, filter: string): boolean {
   const needle = filter.toLowerCase();
-  return (site: Pick<SiteState, "searchId" | "searchName">) =>
-    site.searchId.includes(needle) || site.searchName.includes(needle);
+  return site.searchId.includes(needle) || site.searchName.includes(needle);
 }
 
 /**
- * Applies a batch of results to the table, in place, keeping only those of the `regions` asked
- * for (every region when none).
+ * Applies a batch of results of the `regions` asked for (every region when none), in place.
  *
  * @returns False when the batch held nothing new (checks held already).
  */
@@ -141,9 +114,7 @@ export function addResults(
   results: Iterable<CheckResult>,
   arrangement: Arrangement & { readonly regions: readonly string[] },
 ): boolean {
-  const changed: SiteState[] = [];
-  const added: SiteState[] = [];
-  const batch = ++table.batches;
+  const changed = new Set<SiteState>();
   for (const result of results) {
     if (!keepsRegion(arrangement.regions, result.region)) continue;
     // Found by the id and region as the result spells them: printable already when they find one.
@@ -160,37 +131,30 @@ export function addResults(
         }
         byId.set(siteId, site);
         table.siteIds.add(siteId);
-        added.push(site);
+        table.order.push(site); // out of order until the batch is in
       }
     }
-    if (addResult(site, result) && site.batch !== batch) {
-      site.batch = batch;
-      changed.push(site);
-    }
+    if (addResult(site, result)) changed.add(site);
   }
-  if (changed.length === 0) return false;
+  if (changed.size === 0) return false;
   for (const site of changed) settle(site);
-  reorder(table, changed, comparator(arrangement.sort, arrangement.nowMs), added);
+  reorder(table, changed, comparator(arrangement.sort, arrangement.nowMs));
   table.shown = filtered(table.order, arrangement.filter);
   return true;
 }
 
-/** Puts `moving` (and the new rows `added`) in their places: one by one, or all sorted again. */
-function reorder(table: Table, moving: SiteState[], compare: Compare, added: SiteState[] = []) {
-  if (moving.length > table.order.length * WHOLESALE) {
-    table.order = table.order.concat(added).sort(compare);
-  } else {
-    move(table.order, new Set(moving), compare);
+/** Puts the rows `moving` in their places: one by one, or all sorted again. */
+function reorder(table: Table, moving: Set<SiteState>, compare: Compare): void {
+  if (moving.size > table.order.length * WHOLESALE) {
+    table.order.sort(compare);
+    return;
   }
-}
-
-/** Takes `moving` (in `order` or not) out of `order` and puts them back in their places, in place. */
-function move(order: SiteState[], moving: Set<SiteState>, compare: Compare): void {
+  // Out of the order, then back in their places from the last, the rows that stay moving up.
+  const { order } = table;
   let end = 0;
   for (const site of order) if (!moving.has(site)) order[end++] = site;
   const adding = [...moving].sort(compare);
   order.length = end + adding.length;
-  // From the last: each one's place is found among the rows that stay, which move up as a block.
   for (let i = adding.length - 1; i >= 0; i--) {
     const at = lowerBound(order, adding[i]!, compare, end);
     order.copyWithin(at + i + 1, at, end);
@@ -200,15 +164,12 @@ function move(order: SiteState[], moving: Set<SiteState>, compare: Compare): voi
 }
 
 function filtered(order: SiteState[], filter: string): SiteState[] {
-  return filter === "" ? order : order.filter(matcher(filter));
+  return filter === "" ? order : order.filter((site) => matches(site, filter));
 }
 
 /**
- * Puts the table in order for a new arrangement: at a new time, the rows that turned stale in
- * between move (when the sort is by status); a new sort or filter goes through every row.
- *
- * @param before The arrangement the table is in.
- * @param after The new one.
+ * Puts the table, in order for `before`, in order for `after`: at a new time, only the rows that
+ * turned stale in between move (when the sort is by status).
  */
 export function rearrange(table: Table, before: Arrangement, after: Arrangement): void {
   const compare = comparator(after.sort, after.nowMs);
@@ -218,28 +179,20 @@ export function rearrange(table: Table, before: Arrangement, after: Arrangement)
     const turned = table.order.filter((s) =>
       statusAt(s, before.nowMs) !== statusAt(s, after.nowMs)
     );
-    if (turned.length === 0 && after.filter === before.filter) return;
-    if (turned.length > 0) reorder(table, turned, compare);
-  } else if (after.filter === before.filter) {
-    return;
+    if (turned.length > 0) reorder(table, new Set(turned), compare);
   }
   table.shown = filtered(table.order, after.filter);
 }
 
 /** @returns A copy of the table that stays as it is while the table changes (what `p` shows). */
 export function frozenCopy(table: Table): Table {
-  const copies = new Map<SiteState, SiteState>();
+  const copies = new Map(table.order.map((site) => [site, copySite(site)]));
+  const copyOf = (site: SiteState) => copies.get(site)!;
   const rows = new Map<string, Map<string, SiteState>>();
   for (const [region, byId] of table.rows) {
-    const copy = new Map<string, SiteState>();
-    for (const [siteId, site] of byId) {
-      copies.set(site, copySite(site));
-      copy.set(siteId, copies.get(site)!);
-    }
-    rows.set(region, copy);
+    rows.set(region, new Map([...byId].map(([siteId, site]) => [siteId, copyOf(site)])));
   }
-  const order = table.order.map((site) => copies.get(site)!);
-  const shown = table.shown === table.order ? order : table.shown.map((site) => copies.get(site)!);
-  const { regions, batches } = table;
-  return { rows, siteIds: new Set(table.siteIds), regions, batches, order, shown };
+  const order = table.order.map(copyOf);
+  const shown = table.shown === table.order ? order : table.shown.map(copyOf);
+  return { rows, siteIds: new Set(table.siteIds), regions: table.regions, order, shown };
 }

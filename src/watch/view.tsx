@@ -1,24 +1,16 @@
 /**
  * The screen of `monitor watch`, as ink components that render what they are given: the table
- * (only the rows on screen derived and drawn, columns dropped, least useful first, as the terminal
- * narrows), the detail pane of one row, and the footer with the keys and the feed's health.
+ * (only the rows on screen derived), the detail pane of one row, and the footer with the keys and
+ * the feed's health.
  *
  * @module
  */
 import { printable } from "../text.ts";
 import { Box, Text } from "ink";
 import { Detail } from "./detail.tsx";
-import {
-  duration,
-  MARKS,
-  milliseconds,
-  pad,
-  patternText,
-  sparkline,
-  statusText,
-} from "./format.ts";
-import { otherRegions, type Row, rowOf, windowOf } from "./rows.ts";
-import { displayed, selectedSite, type WatchState } from "./state.ts";
+import { duration, MARKS, milliseconds, pad, patternText, sparkline } from "./format.ts";
+import { type Row, rowOf } from "./site.ts";
+import { displayed, selectedIndex, selectedSite, type WatchState } from "./state.ts";
 
 /** What the view draws. */
 export interface WatchViewProps {
@@ -34,49 +26,49 @@ interface Column {
   readonly width: number;
   readonly cell: (row: Row, nowMs: number) => string;
   readonly right?: boolean;
-  /** When the terminal is too narrow, columns go in this order (lowest first); never if unset. */
-  readonly drop?: number;
 }
-
-const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 // In display order.
 const COLUMNS: readonly Column[] = [
-  { title: "code", width: 5, cell: (r) => String(r.last.statusCode ?? "-"), right: true, drop: 5 },
+  { title: "code", width: 5, cell: (r) => String(r.last.statusCode ?? "-"), right: true },
   { title: "last", width: 8, cell: (r) => milliseconds(r.last.responseTimeMs), right: true },
-  { title: "uptime", width: 8, cell: (r) => percent(r.uptime), right: true, drop: 4 },
-  { title: "p95", width: 8, cell: (r) => milliseconds(r.p95Ms), right: true, drop: 3 },
-  { title: "recent", width: 21, cell: (r) => sparkline(r.responseTimes, 20), drop: 0 },
-  { title: "pattern", width: 8, cell: (r) => patternText(r.last.patternMatched), drop: 1 },
-  { title: "error", width: 19, cell: (r) => r.last.errorKind ?? "", drop: 2 },
+  { title: "uptime", width: 8, cell: (r) => `${(r.uptime * 100).toFixed(1)}%`, right: true },
+  { title: "p95", width: 8, cell: (r) => milliseconds(r.p95Ms), right: true },
+  { title: "recent", width: 21, cell: (r) => sparkline(r.responseTimes, 20) },
+  { title: "pattern", width: 8, cell: (r) => patternText(r.last.patternMatched) },
+  { title: "error", width: 19, cell: (r) => r.last.errorKind ?? "" },
   { title: "age", width: 6, cell: (r, nowMs) => duration(nowMs - r.last.checkedAtMs), right: true },
 ];
+/** The columns a narrow terminal drops, least useful first. */
+const DROP_ORDER = ["recent", "pattern", "error", "p95", "uptime", "code"];
 const STATUS_WIDTH = 8;
 const MIN_NAME = 12;
 /** The region column: its title's width, and the most a long region's name may take. */
 const REGION_WIDTH = { min: 7, max: 12 };
 
 /**
- * The columns that fit `width`, in display order, and the width left for the site's name, beside
- * a region column of `regionWidth` (0 when there is none).
+ * The columns that fit `width`, and the width left for the site's name; a region column once
+ * results come from more than one region (with one, every row would say it).
  */
-function layout(width: number, regionWidth: number): { columns: Column[]; nameWidth: number } {
+function layout(width: number, regions: readonly string[]) {
+  const regionWidth = regions.length < 2 ? 0 : Math.min(
+    REGION_WIDTH.max,
+    Math.max(REGION_WIDTH.min, ...regions.map((r) => r.length + 1)),
+  );
   let columns = [...COLUMNS];
   const used = () => STATUS_WIDTH + regionWidth + columns.reduce((sum, c) => sum + c.width, 0);
-  const droppable = COLUMNS.filter((c) => c.drop !== undefined).sort((a, b) => a.drop! - b.drop!);
-  for (const column of droppable) {
+  for (const title of DROP_ORDER) {
     if (width - used() >= MIN_NAME) break;
-    columns = columns.filter((c) => c !== column);
+    columns = columns.filter((c) => c.title !== title);
   }
-  return { columns, nameWidth: Math.max(MIN_NAME, width - used()) };
+  return { columns, regionWidth, nameWidth: Math.max(MIN_NAME, width - used()) };
 }
 
 /**
  * @returns How many rows of the table a screen `height` lines high shows (what Page Up and Page
- *   Down move by), a line going to the filter while there is one.
+ *   Down move by): not the header, the footer, nor the filter's line while there is one.
  */
 export function tableRoom(state: WatchState, height: number): number {
-  // The header and the footer's lines.
   return Math.max(1, height - 1 - footerLines(state) - (hasFilterLine(state) ? 1 : 0));
 }
 
@@ -93,20 +85,14 @@ function footerLines(state: WatchState): number {
 export function WatchView(props: WatchViewProps) {
   const { state, width, height } = props;
   const site = state.detail ? selectedSite(state) : undefined;
+  const bodyHeight = height - footerLines(state);
   return (
     <Box flexDirection="column" width={width}>
-      {site !== undefined
-        ? (
-          <Detail
-            site={site}
-            row={rowOf(site, state)}
-            others={otherRegions(state, site)}
-            nowMs={state.nowMs}
-            height={height - footerLines(state)}
-            width={width}
-          />
-        )
-        : <Table {...props} />}
+      <Box flexDirection="column" height={bodyHeight}>
+        {site !== undefined
+          ? <Detail state={state} site={site} height={bodyHeight} width={width} />
+          : <Table {...props} />}
+      </Box>
       <Footer {...props} />
     </Box>
   );
@@ -115,16 +101,15 @@ export function WatchView(props: WatchViewProps) {
 function Table(props: WatchViewProps) {
   const { state, width, height } = props;
   const nowMs = state.nowMs;
-  const { regions } = displayed(state);
-  // A region column once results come from more than one: with one, every row would say it.
-  const regionWidth = regions.length < 2 ? 0 : Math.min(
-    REGION_WIDTH.max,
-    Math.max(REGION_WIDTH.min, ...regions.map((r) => r.length + 1)),
-  );
-  const { columns, nameWidth } = layout(width, regionWidth);
-  const { rows, total } = windowOf(state, tableRoom(state, height));
+  const { shown, regions } = displayed(state);
+  const { columns, regionWidth, nameWidth } = layout(width, regions);
+  // The rows on screen, from the top or ending at the selected row once it is further down.
+  const room = tableRoom(state, height);
+  const at = Math.max(0, selectedIndex(state));
+  const first = Math.min(Math.max(0, at - room + 1), Math.max(0, shown.length - room));
+  const rows = shown.slice(first, first + room).map((site) => rowOf(site, state));
   return (
-    <Box flexDirection="column" height={height - footerLines(state)}>
+    <>
       <Text bold wrap="truncate">
         {pad("status", STATUS_WIDTH)}
         {pad("site", nameWidth)}
@@ -137,20 +122,16 @@ function Table(props: WatchViewProps) {
           {state.editingFilter ? "▏ (Enter to keep, Esc to close)" : "  (Esc clears)"}
         </Text>
       )}
-      {total === 0 && <Text dimColor>{emptyText(state)}</Text>}
-      {rows.map((row: Row) => {
-        const mark = MARKS[row.status];
-        const isSelected = row.key === state.selected;
-        return (
-          <Text key={row.key} inverse={isSelected} wrap="truncate">
-            <Text color={mark.color}>{pad(statusText(row.status), STATUS_WIDTH)}</Text>
-            {pad(row.siteName, nameWidth)}
-            {regionWidth > 0 && pad(row.region, regionWidth)}
-            {columns.map((c) => pad(c.cell(row, nowMs), c.width, c.right)).join("")}
-          </Text>
-        );
-      })}
-    </Box>
+      {shown.length === 0 && <Text dimColor>{emptyText(state)}</Text>}
+      {rows.map((row) => (
+        <Text key={row.key} inverse={row.key === state.selected} wrap="truncate">
+          <Text color={MARKS[row.status].color}>{pad(MARKS[row.status].text, STATUS_WIDTH)}</Text>
+          {pad(row.siteName, nameWidth)}
+          {regionWidth > 0 && pad(row.region, regionWidth)}
+          {columns.map((c) => pad(c.cell(row, nowMs), c.width, c.right)).join("")}
+        </Text>
+      ))}
+    </>
   );
 }
 

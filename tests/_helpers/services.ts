@@ -10,9 +10,8 @@ import { connectDatabase, type Sql } from "../../src/db/client.ts";
 import { loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { ensurePartitions } from "../../src/db/partitions.ts";
 import { ensureTopic } from "../../src/kafka/admin.ts";
-import type { KafkaMessage } from "../../src/kafka/batch.ts";
 import { createKafka } from "../../src/kafka/client.ts";
-import { startConsumer } from "../../src/kafka/consumer.ts";
+import { type KafkaMessage, startConsumer } from "../../src/kafka/consumer.ts";
 import {
   committedToEnd as committedUpToEnd,
   openTestProducer,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bodyBudget, defaultBodyBytes } from "../../src/check/body_budget.ts";
+import { bodyBudget, defaultBodyBytes } from "../../src/check/body.ts";
 
 /** A claim that counts how often it was evicted. */
 function claimOf(budget: ReturnType<typeof bodyBudget>) {

@@ -3,7 +3,7 @@
  * checker's checks share.
  */
 import assert from "node:assert/strict";
-import { bodyBudget } from "../../src/check/body_budget.ts";
+import { bodyBudget } from "../../src/check/body.ts";
 import { checkSite } from "../../src/check/check_site.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
 import { waitFor } from "../_helpers/services.ts";

@@ -165,3 +165,41 @@ Deno.test("consume refuses to start on a database that is not migrated", async (
     );
   }, { migrated: false });
 });
+
+Deno.test("run migrates, produces and consumes until stopped, and a stop while it starts ends it too", async () => {
+  await using target = startHttpTarget();
+  const sitesFile = await Deno.makeTempFile({ suffix: ".yaml" });
+  const env = testEnv({ LOG_LEVEL: "info" });
+  try {
+    await Deno.writeTextFile(
+      sitesFile,
+      `sites:\n  - id: up\n    url: ${target.url("/code/200")}\n    interval: 5s\n`,
+    );
+    await withDatabase(env, async (sql) => {
+      const run = monitor(["run", "--config", sitesFile], env);
+      try {
+        await waitFor(
+          "the first result stored",
+          () => /first results stored/.test(run.err()) || undefined,
+        );
+      } finally {
+        run.stop();
+        assert.equal(await run.code, 0, run.err());
+      }
+      const [row] = await sql`SELECT count(*)::int AS checks FROM check_results WHERE site = 'up'`;
+      assert.ok(row!.checks >= 1, run.err());
+      // Stopped before it has started anything: it must not wait for a stop that already came.
+      const early = monitor(["run", "--config", sitesFile], env);
+      early.stop();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const code = await Promise.race([
+        early.code,
+        new Promise((resolve) => timer = setTimeout(() => resolve("still running"), 30_000)),
+      ]);
+      clearTimeout(timer);
+      assert.equal(code, 0, early.err());
+    }, { migrated: false });
+  } finally {
+    await Deno.remove(sitesFile);
+  }
+});

@@ -3,6 +3,8 @@
  * new file leaves the running sites in place.
  */
 import assert from "node:assert/strict";
+import { watchSites } from "../../src/cli/reload.ts";
+import { SILENT } from "../../src/log.ts";
 import { monitor } from "../_helpers/cli.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
 import { testEnv, waitFor } from "../_helpers/services.ts";
@@ -51,6 +53,22 @@ Deno.test("produce reloads a changed sites file and keeps the running sites when
   } finally {
     produce.stop();
     assert.equal(await produce.code, 0, produce.err());
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("watchSites() ends at once when its signal was aborted before it started", async () => {
+  const dir = await Deno.makeTempDir();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const feed = watchSites(`${dir}/sites.yaml`, { env: {} }, SILENT);
+    const ended = await Promise.race([
+      feed(() => {}, AbortSignal.abort()).then(() => "ended"),
+      new Promise((resolve) => timer = setTimeout(() => resolve("still watching"), 5_000)),
+    ]);
+    assert.equal(ended, "ended");
+  } finally {
+    clearTimeout(timer);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseAlertConfig, parseSites } from "../../src/sites/file.ts";
 import { ConfigError, formatProblem } from "../../src/errors.ts";
-import { checkSite } from "../../src/check/check_site.ts";
-import { configErrorResult } from "../../src/check/origin.ts";
+import { checkSite, configErrorResult } from "../../src/check/check_site.ts";
 import { startHttpTarget } from "../_helpers/http_target.ts";
 import { checkerSites, isMisconfigured, resolveSite } from "../../src/sites/checker_sites.ts";
 

@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { readSettings } from "../../src/config/settings.ts";
-import type { KafkaBatch } from "../../src/kafka/batch.ts";
 import { createKafka } from "../../src/kafka/client.ts";
-import { startConsumer } from "../../src/kafka/consumer.ts";
+import { type KafkaBatch, startConsumer } from "../../src/kafka/consumer.ts";
 import { createLogger, SILENT } from "../../src/log.ts";
 import { committedToEnd } from "../_helpers/kafka.ts";
 import { testEnv, testProducer, waitFor } from "../_helpers/services.ts";

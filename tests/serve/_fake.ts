@@ -3,11 +3,10 @@
  *
  * @module
  */
-import type { SiteSummary } from "../../src/db/reads.ts";
+import type { ServeReads, SiteSummary } from "../../src/db/reads.ts";
 import { SILENT } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { serveHandler, type ServeOptions } from "../../src/serve/app.ts";
-import type { ServeReads } from "../../src/serve/source.ts";
 
 export const NOW = new Date("2026-12-06T10:30:00Z");
 
@@ -29,42 +28,22 @@ export const HOSTILE: SiteSummary = {
   responseTimeMsP95: 20,
 };
 
-/** Reads that answer with `sites` and nothing else; records each call. */
-export function fakeReads(sites: readonly SiteSummary[] = [HOSTILE]) {
-  const calls: { name: string; options: unknown }[] = [];
+/** Reads that answer with `sites` and nothing else. */
+export function fakeReads(sites: readonly SiteSummary[] = [HOSTILE]): { reads: ServeReads } {
   const reads: ServeReads = {
-    sites(options) {
-      calls.push({ name: "sites", options });
-      return Promise.resolve(
-        sites.filter((s) => s.siteId > (options.after ?? "")).slice(0, options.limit),
+    sites({ after = "", only, limit }) {
+      const found = sites.filter((s) =>
+        s.siteId > after && (only === undefined || s.siteId === only)
       );
+      return Promise.resolve(found.slice(0, limit));
     },
-    site(siteId) {
-      calls.push({ name: "site", options: siteId });
-      return Promise.resolve(sites.find((s) => s.siteId === siteId));
-    },
-    shown(siteId) {
-      calls.push({ name: "shown", options: siteId });
-      return Promise.resolve(sites.some((s) => s.siteId === siteId));
-    },
-    checks(options) {
-      calls.push({ name: "checks", options });
-      return Promise.resolve([]);
-    },
-    uptime(options) {
-      calls.push({ name: "uptime", options });
-      return Promise.resolve([]);
-    },
-    days(options) {
-      calls.push({ name: "days", options });
-      return Promise.resolve([]);
-    },
-    incidents(options) {
-      calls.push({ name: "incidents", options });
-      return Promise.resolve([]);
-    },
+    shown: (siteId) => Promise.resolve(sites.some((s) => s.siteId === siteId)),
+    checks: () => Promise.resolve([]),
+    uptime: () => Promise.resolve([]),
+    days: () => Promise.resolve([]),
+    incidents: () => Promise.resolve([]),
   };
-  return { reads, calls };
+  return { reads };
 }
 
 /** A handler over `reads`, with its other options overridable. */

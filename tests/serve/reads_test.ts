@@ -4,7 +4,7 @@ import { storeBatch } from "../../src/db/results.ts";
 import { SILENT } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { serveHandler } from "../../src/serve/app.ts";
-import { databaseReads } from "../../src/serve/source.ts";
+import { databaseReads } from "../../src/db/reads.ts";
 import { asMessages, HTTPS_CONNECTION_DETAILS, makeResult } from "../_helpers/results.ts";
 import { testEnv, withDatabase } from "../_helpers/services.ts";
 

@@ -8,4 +8,5 @@ Deno.test("percent() shows a share exactly to two decimals, rounding down only w
   assert.equal(percent(9_999 / 10_000), "99.99 %");
   assert.equal(percent(1), "100.00 %");
   assert.equal(percent(0), "0.00 %");
+  assert.equal(percent(null), "no data");
 });

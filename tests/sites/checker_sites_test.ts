@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configErrorResult } from "../../src/check/origin.ts";
+import { configErrorResult } from "../../src/check/check_site.ts";
 import { parseSites } from "../../src/sites/file.ts";
 import { checkerSites, isMisconfigured } from "../../src/sites/checker_sites.ts";
 

@@ -86,3 +86,9 @@ Deno.test("diffSites() replaces a message that is not a site, and removes one th
     unchanged: 0,
   });
 });
+
+Deno.test("diffSites() sees no change in a -0 of the file, which the topic holds as 0", () => {
+  const onTopic = JSON.parse(JSON.stringify(message("a", { cert_min_days: -0 })));
+  const diff = diffSites(new Map([["a", onTopic]]), [message("a", { cert_min_days: -0 })]);
+  assert.equal(diff.unchanged, 1);
+});

@@ -125,3 +125,37 @@ Deno.test("kafkaTail() hands over the readable results and counts the others onc
   const rate = events.findLast((e) => e.type === "rate");
   assert.ok(rate?.type === "rate" && rate.messagesPerSecond > 0);
 });
+
+Deno.test("kafkaTail() tells the lag of the tail that reads now, not of one that failed", async () => {
+  const topic = standInTopic([makeResult({ siteId: "shop" })]);
+  const events: WatchEvent[] = [];
+  const stop = kafkaTail({
+    kafka: createKafka(readSettings({ KAFKA_BROKERS: "127.0.0.1:9" }).kafka, SILENT),
+    topic: "checks",
+    backfillMs: 60_000,
+    batchMs: 10,
+    // The first tail is 5 messages behind; the second one has caught up.
+    start: (kafka, options) =>
+      topic.start(kafka, {
+        ...options,
+        onBatch: (batch) => options.onBatch({ ...batch, lag: topic.starts.length === 1 ? 5 : 0 }),
+      }),
+  }).subscribe((event) => events.push(event));
+  const lags = () => events.flatMap((e) => e.type === "rate" ? [e.lag] : []);
+  let caughtUp = 0;
+  try {
+    await until("the first tail's lag", () => lags().includes(5));
+    topic.crash();
+    await until("a second tail", () => topic.starts.length === 2);
+    topic.add(makeResult({ siteId: "shop" }));
+    await until(
+      "the new check handed over",
+      () => events.filter((e) => e.type === "results").length === 2,
+    );
+    caughtUp = lags().length;
+    await until("ten more rates", () => lags().length >= caughtUp + 10);
+  } finally {
+    stop();
+  }
+  assert.deepEqual(lags().slice(caughtUp).filter((lag) => lag !== 0), [], "only the second tail's");
+});

@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { CheckResult } from "../../src/check/result.ts";
 import { historyLength, recentChecks } from "../../src/watch/history.ts";
-import { rowsOf } from "../../src/watch/rows.ts";
-import type { SiteState } from "../../src/watch/site.ts";
-import { initialState, reduce, type WatchState } from "../../src/watch/state.ts";
+import { rowOf, type SiteState } from "../../src/watch/site.ts";
+import { displayed, initialState, reduce, type WatchState } from "../../src/watch/state.ts";
 import { comparator, matches, siteAt, type Table } from "../../src/watch/table.ts";
 import { makeResult } from "../_helpers/results.ts";
 
@@ -36,11 +35,14 @@ const tick = (state: WatchState, nowMs: number) => reduce(state, { type: "tick",
 const press = (state: WatchState, input: string, key = {}) =>
   reduce(state, { type: "key", input, key, page: 10 });
 
+/** Every row the filter lets through, in order (the view derives only those on screen). */
+const rowsOf = (state: WatchState) => displayed(state).shown.map((site) => rowOf(site, state));
+
 /** A site as checked from a region, as the live table holds it. */
 const siteOf = (state: WatchState, siteId: string, region = "default"): SiteState | undefined =>
   siteAt(state.live, siteId, region);
 
-Deno.test("rowsOf() marks sites down, degraded, stale and up", () => {
+Deno.test("rowOf() marks sites down, degraded, stale and up", () => {
   const state = withResults([
     ...history("down", [true, true, false], 100, 30),
     ...history("flaky", [true, false, true, true], 100, 20),
@@ -61,7 +63,7 @@ Deno.test("rowsOf() marks sites down, degraded, stale and up", () => {
   assert.deepEqual(flaky.responseTimes, [100, null, 102, 103]);
 });
 
-Deno.test("rowsOf() counts only the window for uptime and p95", () => {
+Deno.test("rowOf() counts only the window for uptime and p95", () => {
   const state = withResults(history("s", [false, false, true, true]), initialState(25_000));
   const [row] = rowsOf(tick(state, T0 + 40_000)); // window: from 15 s, so the checks at 20 s and 30 s
   assert.equal(row!.uptime, 1);

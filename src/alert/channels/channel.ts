@@ -1,14 +1,12 @@
 /**
  * What every channel shares. A channel fails in its own fixed words, never with a receiver's
- * answer or a library's message: those may repeat a secret (a URL's token, a routing key, a
- * password) in any spelling.
+ * answer or a library's message: those may repeat a secret in any spelling.
  *
  * @module
  */
 import { STATUS_CODES } from "node:http";
 import { VERSION } from "../../version.ts";
-import { formatElapsed } from "../elapsed.ts";
-import type { Notification } from "../notification.ts";
+import { formatElapsed, type Notification } from "../notification.ts";
 import type { ChannelType } from "./config.ts";
 
 /** Aborting `signal` abandons a delivery: `send` rejects with the signal's reason. */
@@ -27,11 +25,10 @@ export interface Channel {
 
 /**
  * A notification was not delivered. `retryable` tells a passing fault (no connection, a timeout, a
- * 5xx, 408 or 429 answer) from one that will happen again (another 4xx: the configuration is wrong).
+ * 5xx, 408 or 429 answer) from one that will happen again (another 4xx: a wrong configuration).
  */
 export class ChannelError extends Error {
   override name = "ChannelError";
-  readonly channel: string;
   readonly retryable: boolean;
 
   constructor(
@@ -40,15 +37,11 @@ export class ChannelError extends Error {
     options: { readonly retryable: boolean },
   ) {
     super(`Channel "${channel.name}" (${channel.type}) ${detail}`);
-    this.channel = channel.name;
     this.retryable = options.retryable;
   }
 }
 
-/**
- * What kept fetch or nodemailer from carrying a notification, in fixed words: a library's message
- * may quote the URL (a secret for Slack) or the server's text, so it is read, never repeated.
- */
+/** What kept fetch or nodemailer from carrying a notification, in fixed words. */
 export function connectionFault(error: unknown): string {
   const texts: string[] = [];
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
@@ -72,9 +65,8 @@ const USER_AGENT =
   `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor; alerts)`;
 
 /**
- * A channel that POSTs each notification as JSON and takes a 2xx answer as its acceptance. The
- * answer's body is never read into an error, and a redirect is not followed: it would carry the
- * body, and its signature, elsewhere.
+ * A channel that POSTs each notification as JSON, accepted by a 2xx answer. A redirect is not
+ * followed: it would carry the body, and its signature, elsewhere.
  *
  * @param request The body and extra headers of a notification, made again for every attempt.
  */
@@ -84,8 +76,7 @@ export function jsonChannel(
 ): Channel {
   async function send(notification: Notification, options: SendOptions = {}): Promise<void> {
     const { body, headers } = request(notification);
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), config.timeoutMs);
+    const deadline = AbortSignal.timeout(config.timeoutMs);
     let response: Response;
     try {
       response = await fetch(config.url, {
@@ -94,33 +85,27 @@ export function jsonChannel(
         body,
         redirect: "manual",
         signal: options.signal === undefined
-          ? deadline.signal
-          : AbortSignal.any([options.signal, deadline.signal]),
+          ? deadline
+          : AbortSignal.any([options.signal, deadline]),
       });
       // Unread, but released: the connection is not kept waiting for it.
       await response.body?.cancel();
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      const detail = deadline.signal.aborted
+      const detail = deadline.aborted
         ? `did not answer within ${formatElapsed(config.timeoutMs)}`
         : `could not be reached: ${connectionFault(error)}`;
       throw new ChannelError(config, detail, { retryable: true });
-    } finally {
-      clearTimeout(timer);
     }
     if (response.ok) return;
     // The standard reason phrase, not the receiver's own text.
     const reason = STATUS_CODES[response.status];
     const status = `HTTP ${response.status}${reason === undefined ? "" : ` (${reason})`}`;
-    if (response.status >= 300 && response.status < 400) {
-      throw new ChannelError(
-        config,
-        `was answered with ${status}, a redirect: configure the URL it redirects to`,
-        { retryable: false },
-      );
-    }
+    const detail = response.status >= 300 && response.status < 400
+      ? `was answered with ${status}, a redirect: configure the URL it redirects to`
+      : `refused the notification: ${status}`;
     const retryable = [408, 429].includes(response.status) || response.status >= 500;
-    throw new ChannelError(config, `refused the notification: ${status}`, { retryable });
+    throw new ChannelError(config, detail, { retryable });
   }
   return { name: config.name, type: config.type, send };
 }

@@ -1,6 +1,5 @@
 /**
- * The sites file's top-level `channels` map (name → channel): its schema, and
- * {@link readChannels}, which parses it as config hands it over and resolves each channel.
+ * The sites file's top-level `channels` map (name → channel), as config hands it over.
  *
  * @module
  */
@@ -10,7 +9,7 @@ import { EVERY_NAME_A_WORD, interpolateEnv, referencedPaths } from "../../config
 import { type Report, reportIssues, typedIssues } from "../../config/sites_problems.ts";
 import { httpUrl } from "../../config/sites_schema.ts";
 import { formatKeyPath, type KeyPath } from "../../config/yaml_source.ts";
-import { CHANNEL_NAME, CHANNEL_NAME_HINT } from "../rules.ts";
+import { channelName } from "../rules.ts";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -22,9 +21,6 @@ const CHANNEL_TYPES = ["webhook", "slack", "pagerduty", "email"] as const;
 /** The kinds of channel. */
 export type ChannelType = typeof CHANNEL_TYPES[number];
 
-/** A webhook secret shorter than this is guessable. */
-const MIN_SECRET_LENGTH = 16;
-
 const timeout = durationSchema(100, 300_000).describe(
   "How long delivering one notification may take (default 10s)",
 ).optional();
@@ -32,9 +28,8 @@ const timeout = durationSchema(100, 300_000).describe(
 const webhookSchema = z.strictObject({
   type: z.literal("webhook"),
   url: httpUrl.describe("Where the JSON body is POSTed; ${VAR} takes a value from the environment"),
-  secret: z.string({ error: "must be a string" }).min(MIN_SECRET_LENGTH, {
-    error:
-      `must be at least ${MIN_SECRET_LENGTH} characters (openssl rand -hex 32 makes a good one)`,
+  secret: z.string({ error: "must be a string" }).min(16, {
+    error: "must be at least 16 characters (openssl rand -hex 32 makes a good one)",
   }).describe("Shared secret of the HMAC-SHA256 signature; write it as ${VAR}"),
   timeout,
 }).describe("A JSON POST signed with HMAC-SHA256 (schema/alert_webhook.v1.json)");
@@ -88,10 +83,9 @@ const channelSchema = z.discriminatedUnion("type", [
 type ChannelEntry = z.infer<typeof channelSchema>;
 
 /** The top-level `channels` map: name → channel. */
-export const channelsSchema = z.record(
-  z.string().regex(CHANNEL_NAME, { error: CHANNEL_NAME_HINT }),
-  channelSchema,
-).describe("Where notifications go, by name; sites name them in alert.channels");
+export const channelsSchema = z.record(channelName, channelSchema).describe(
+  "Where notifications go, by name; sites name them in alert.channels",
+);
 
 /** A channel, resolved: what `createChannel()` makes a sender of. */
 export type ChannelConfig = Readonly<ReturnType<typeof resolveChannel>>;
@@ -100,10 +94,7 @@ export type SlackChannelConfig = Extract<ChannelConfig, { type: "slack" }>;
 export type PagerDutyChannelConfig = Extract<ChannelConfig, { type: "pagerduty" }>;
 export type EmailChannelConfig = Extract<ChannelConfig, { type: "email" }>;
 
-/**
- * A channel as used: defaults applied, its CA file read (`readCaFile` reports when it cannot).
- * Reports a user without a password, or the reverse.
- */
+/** A channel as used: defaults applied, CA file read, SMTP user and password checked as a pair. */
 export function resolveChannel(
   name: string,
   entry: ChannelEntry,
@@ -113,20 +104,16 @@ export function resolveChannel(
     readonly report: Report;
   },
 ) {
-  const timeoutMs = parseDurationMs(entry.timeout ?? "") ?? DEFAULT_TIMEOUT_MS;
+  const common = { name, timeoutMs: parseDurationMs(entry.timeout ?? "") ?? DEFAULT_TIMEOUT_MS };
   switch (entry.type) {
     case "webhook":
-      return { type: "webhook" as const, name, timeoutMs, url: entry.url, secret: entry.secret };
+      return { type: entry.type, ...common, url: entry.url, secret: entry.secret };
     case "slack":
-      return { type: "slack" as const, name, timeoutMs, url: entry.url };
-    case "pagerduty":
-      return {
-        type: "pagerduty" as const,
-        name,
-        timeoutMs,
-        routingKey: entry.routing_key,
-        url: entry.url ?? PAGERDUTY_EVENTS_URL,
-      };
+      return { type: entry.type, ...common, url: entry.url };
+    case "pagerduty": {
+      const url = entry.url ?? PAGERDUTY_EVENTS_URL;
+      return { type: entry.type, ...common, routingKey: entry.routing_key, url };
+    }
     case "email": {
       if ((entry.user === undefined) !== (entry.password === undefined)) {
         const missing = entry.user === undefined ? "user" : "password";
@@ -137,9 +124,8 @@ export function resolveChannel(
       }
       const secure = entry.secure ?? false;
       return {
-        type: "email" as const,
-        name,
-        timeoutMs,
+        type: entry.type,
+        ...common,
         host: entry.host,
         port: entry.port ?? (secure ? 465 : 587),
         secure,
@@ -156,13 +142,15 @@ export function resolveChannel(
   }
 }
 
+/** What a message about a value with a reference adds when the value is checked as a word. */
+const WRITE_IT_OUT = "a ${NAME} reference stands for text: write this value out";
+
 /**
- * Parses the `channels` map as written, reporting each problem at its key path; a channel's values
- * are never shown in a message (they may be secrets).
+ * Parses the `channels` map as written, reporting each problem at its key path without the values
+ * (they may be secrets).
  *
  * @param context `env` resolves `${NAME}` references; `null` where channels are checked without
- *   their secrets (a checker, `sites apply`): a value holding a reference is then checked for its
- *   type only, since it may stand for all of a URL or a secret.
+ *   their secrets (a checker, `sites apply`): a value holding a reference is checked for its type.
  * @returns The channels without a problem of their own, resolved, in the file's order; the names
  *   of all (`undefined` when the map is no map).
  */
@@ -179,28 +167,20 @@ export function readChannels(
 } {
   const root = { channels: written };
   const referenced = context.env === null ? referencedPaths(root) : new Set<string>();
+  const isReferenced = (path: KeyPath) => referenced.has(formatKeyPath(path));
   const report: Report = (path, message) =>
-    context.report(
-      path,
-      referenced.has(formatKeyPath(path))
-        ? `${message} (a \${NAME} reference stands for text: write this value out)`
-        : message,
-    );
+    context.report(path, isReferenced(path) ? `${message} (${WRITE_IT_OUT})` : message);
   const unset = new Set<string>();
-  const { channels: data } = interpolateEnv(
-    root,
-    context.env ?? EVERY_NAME_A_WORD,
-    (path, message) => {
-      unset.add(formatKeyPath(path));
-      report(path, message);
-    },
-  ) as { channels: unknown };
+  const env = context.env ?? EVERY_NAME_A_WORD;
+  const { channels: data } = interpolateEnv(root, env, (path, message) => {
+    unset.add(formatKeyPath(path));
+    report(path, message);
+  }) as { channels: unknown };
   const parsed = channelsSchema.optional().safeParse(data);
   const issues = (parsed.success ? [] : parsed.error.issues)
     .flatMap((issue) => typedIssues({ ...issue, path: ["channels", ...issue.path] }))
     .filter((issue) =>
-      !(referenced.has(formatKeyPath(issue.path)) && isValue(issue.path) &&
-        issue.code !== "invalid_type")
+      !(isReferenced(issue.path) && isValue(issue.path) && issue.code !== "invalid_type")
     );
   reportIssues(issues, { report, written: root, unset }, isValue);
   if (data === undefined) return { channels: new Map(), names: new Set() };
@@ -210,11 +190,8 @@ export function readChannels(
   const withProblems = new Set(issues.map((issue) => issue.path[1]));
   const channels = Object.entries(data).filter(([name]) => !withProblems.has(name))
     .map(([name, entry]) => {
-      const channel = resolveChannel(name, entry as ChannelEntry, {
-        ...context,
-        at: ["channels", name],
-        report,
-      });
+      const at = ["channels", name];
+      const channel = resolveChannel(name, entry as ChannelEntry, { ...context, at, report });
       return [name, channel] as const;
     });
   // A channel with a problem is still a channel: naming it is no problem.

@@ -1,15 +1,13 @@
 /**
- * E-mail over SMTP with nodemailer, always encrypted: TLS from the first byte (`secure`) or
- * STARTTLS, which the server must then offer. One connection per message. The `Message-ID` is
- * derived from the idempotency key, so a repeated delivery is the same message to a mail store that
- * drops duplicates.
+ * E-mail over SMTP with nodemailer, always encrypted (TLS, or STARTTLS that the server must offer),
+ * one connection per message. The `Message-ID` is derived from the idempotency key, so a repeated
+ * delivery is the same message to a mail store that drops duplicates.
  *
  * @module
  */
 import { createHash } from "node:crypto";
 import nodemailer from "nodemailer";
-import { formatElapsed } from "../elapsed.ts";
-import type { Notification } from "../notification.ts";
+import { formatElapsed, type Notification } from "../notification.ts";
 import { type Channel, ChannelError, connectionFault } from "./channel.ts";
 import type { EmailChannelConfig } from "./config.ts";
 
@@ -17,23 +15,20 @@ import type { EmailChannelConfig } from "./config.ts";
 const MAX_SUBJECT_CHARS = 200;
 
 function emailMessage(notification: Notification) {
-  const { cause } = notification;
+  const { cause, openedAt, openedByCheckId, resolvedAt, resolvedByCheckId } = notification;
   const tag = notification.transition === "opened" ? notification.severity : "resolved";
+  const lastedMs = resolvedAt === null ? 0 : Date.parse(resolvedAt) - Date.parse(openedAt);
   const lines = [
     notification.summary,
     "",
     `Site:      ${notification.siteName} (${notification.siteId})`,
     `URL:       ${notification.url}`,
     `Incident:  ${notification.incidentId} (${notification.kind})`,
-    `Opened:    ${notification.openedAt}${
-      notification.openedByCheckId === null ? "" : `, by check ${notification.openedByCheckId}`
-    }`,
-    notification.resolvedAt === null
+    `Opened:    ${openedAt}${openedByCheckId === null ? "" : `, by check ${openedByCheckId}`}`,
+    resolvedAt === null
       ? null
-      : `Resolved:  ${notification.resolvedAt}, by check ${
-        notification.resolvedByCheckId ?? "-"
-      } (after ${
-        formatElapsed(Date.parse(notification.resolvedAt) - Date.parse(notification.openedAt))
+      : `Resolved:  ${resolvedAt}, by check ${resolvedByCheckId ?? "-"} (after ${
+        formatElapsed(lastedMs)
       })`,
     notification.regions.length === 0 ? null : `Regions:   ${notification.regions.join(", ")}`,
     `Cause:     ${cause.errorKind === null ? "" : `${cause.errorKind}: `}${cause.message}`,
@@ -53,27 +48,18 @@ function emailMessage(notification: Notification) {
 }
 
 /**
- * Nodemailer's error codes in our words: its messages quote the server's replies, which may echo
- * the credentials (as they are, or in base64 as AUTH sent them).
+ * Nodemailer's error codes in our words (its messages quote the server's replies, which may echo
+ * the credentials, as they are or in base64), and whether the same settings will meet them again.
  */
-const SMTP_FAULTS: Readonly<Record<string, string>> = {
-  EAUTH: "authentication failed",
-  ENOAUTH: "the server asks for a user and a password",
-  ETLS: "TLS could not be set up (a server on a STARTTLS port must offer it)",
-  EREQUIRETLS: "the server does not support REQUIRETLS",
-  EENVELOPE: "the server refused the sender or a recipient",
-  EMESSAGE: "the server refused the message",
-  EPROTOCOL: "the server's answer is not SMTP",
+const SMTP_FAULTS: Readonly<Record<string, readonly [detail: string, permanent: boolean]>> = {
+  EAUTH: ["authentication failed", true],
+  ENOAUTH: ["the server asks for a user and a password", true],
+  ETLS: ["TLS could not be set up (a server on a STARTTLS port must offer it)", true],
+  EREQUIRETLS: ["the server does not support REQUIRETLS", true],
+  EENVELOPE: ["the server refused the sender or a recipient", true],
+  EMESSAGE: ["the server refused the message", true],
+  EPROTOCOL: ["the server's answer is not SMTP", false],
 };
-
-/** Codes without an SMTP reply that the same settings will meet again: all above but one. */
-const PERMANENT_CODES = new Set(Object.keys(SMTP_FAULTS).filter((code) => code !== "EPROTOCOL"));
-
-/**
- * Nodemailer's own timers stand behind the channel's deadline, later: were they due with it,
- * either could fire first and tell the same timeout in other words.
- */
-const LIBRARY_TIMEOUT_FACTOR = 2;
 
 /** An e-mail channel; its password never appears in an error. */
 export function emailChannel(config: EmailChannelConfig): Channel {
@@ -82,7 +68,9 @@ export function emailChannel(config: EmailChannelConfig): Channel {
     type: "email",
     async send(notification, options = {}) {
       const message = emailMessage(notification);
-      const backstopMs = config.timeoutMs * LIBRARY_TIMEOUT_FACTOR;
+      // Nodemailer's own timers come later than the deadline: were they due with it, either could
+      // fire first and tell the same timeout in other words.
+      const backstopMs = config.timeoutMs * 2;
       const transport = nodemailer.createTransport({
         host: config.host,
         port: config.port,
@@ -99,18 +87,16 @@ export function emailChannel(config: EmailChannelConfig): Channel {
         disableFileAccess: true,
         disableUrlAccess: true,
       });
-      const timer = new AbortController();
-      const timeout = setTimeout(() => timer.abort(), config.timeoutMs);
+      const deadline = AbortSignal.timeout(config.timeoutMs);
       const signal = options.signal === undefined
-        ? timer.signal
-        : AbortSignal.any([options.signal, timer.signal]);
+        ? deadline
+        : AbortSignal.any([options.signal, deadline]);
       try {
         await transport.sendMail({ ...message, from: config.from, to: [...config.to], signal });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
-        throw failure(config, error, timer.signal.aborted);
+        throw failure(config, error, deadline.aborted);
       } finally {
-        clearTimeout(timeout);
         transport.close();
       }
     },
@@ -128,12 +114,11 @@ function failure(config: EmailChannelConfig, error: unknown, timedOut: boolean):
   }
   const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
   const known = typeof code === "string" ? code : null;
+  const fault = known === null ? undefined : SMTP_FAULTS[known];
   const reply = typeof responseCode === "number" ? ` (SMTP ${responseCode})` : "";
-  const detail = (known === null ? undefined : SMTP_FAULTS[known]) ?? connectionFault(error);
+  const detail = fault?.[0] ?? connectionFault(error);
   // An SMTP reply says itself whether it is permanent (5xx) or passing (4xx).
-  const permanent = typeof responseCode === "number"
-    ? responseCode >= 500
-    : known !== null && PERMANENT_CODES.has(known);
+  const permanent = typeof responseCode === "number" ? responseCode >= 500 : fault?.[1] === true;
   const prefix = known === null || !/^E[A-Z0-9]+$/.test(known) ? "" : `${known}: `;
   return new ChannelError(config, `could not send through ${server}: ${prefix}${detail}${reply}`, {
     retryable: !permanent,

@@ -1,6 +1,5 @@
 /**
- * Notification channels: {@link createChannel} makes a {@link Channel} of a channel's
- * configuration; each kind lives in its own file.
+ * Notification channels, one kind to a file.
  *
  * @module
  */

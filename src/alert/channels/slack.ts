@@ -1,6 +1,6 @@
 /**
- * Slack incoming webhooks: a `text` (what notifications show) and Block Kit `blocks` (the summary,
- * then a context line of details). Slack has no idempotency key: a repeated delivery shows twice.
+ * Slack incoming webhooks: a `text` and Block Kit `blocks` (the summary, then a line of details).
+ * Slack has no idempotency key: a repeated delivery shows twice.
  *
  * @module
  */
@@ -23,19 +23,17 @@ function escape(text: string): string {
 }
 
 function slackMessage(notification: Notification) {
-  const emoji = notification.transition === "opened"
-    ? EMOJI.opened[notification.kind]
-    : EMOJI.resolved;
+  const { kind, regions, resolvedAt } = notification;
+  const emoji = notification.transition === "opened" ? EMOJI.opened[kind] : EMOJI.resolved;
   const text = `${emoji} ${escape(notification.summary)}`;
   const site = `<${escape(notification.url)}|${escape(notification.siteName)}>`;
+  const { statusCode } = notification.cause;
   const details = [
-    `*${notification.kind}* (${notification.severity})`,
-    notification.regions.length === 0
-      ? null
-      : `regions: ${escape(notification.regions.join(", "))}`,
-    notification.cause.statusCode === null ? null : `HTTP ${notification.cause.statusCode}`,
+    `*${kind}* (${notification.severity})`,
+    regions.length === 0 ? null : `regions: ${escape(regions.join(", "))}`,
+    statusCode === null ? null : `HTTP ${statusCode}`,
     `opened ${notification.openedAt}`,
-    notification.resolvedAt === null ? null : `resolved ${notification.resolvedAt}`,
+    resolvedAt === null ? null : `resolved ${resolvedAt}`,
     `incident \`${escape(notification.incidentId)}\``,
   ].filter((detail) => detail !== null);
   return {

@@ -1,11 +1,6 @@
 /**
- * The generic webhook: the notification as JSON (`schema/alert_webhook.v1.json`), POSTed with
- *
- * - `X-Monitor-Timestamp: <unix seconds>`: when this attempt was sent.
- * - `X-Monitor-Signature: sha256=<hex>`: HMAC-SHA256 of the timestamp, a `.` and the raw body,
- *   keyed with the channel's secret. A receiver refuses a timestamp more than 5 minutes old, so a
- *   captured request cannot be replayed later, nor with a new timestamp.
- * - `Idempotency-Key`: a copy of the body's `idempotencyKey` (the signed one to drop repeats by).
+ * The generic webhook: the notification as JSON (`schema/alert_webhook.v1.json`), signed as
+ * docs/alerts.md tells, with its idempotency key copied into `Idempotency-Key`.
  *
  * @module
  */
