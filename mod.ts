@@ -12,12 +12,7 @@
  */
 import { runMonitor } from "./src/cli/main.ts";
 
-/**
- * Runs `monitor` with real signals and streams.
- *
- * @param args Arguments after the program name.
- * @returns The exit code.
- */
+/** Runs `monitor` on `args` with real signals and streams, and returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   const stop = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];

@@ -8,7 +8,6 @@ import { jsonLine, printable } from "./text.ts";
 
 const RANK = { error: 0, warn: 1, info: 2, debug: 3 } as const;
 
-/** How much is written, the most verbose last. */
 type LogLevel = keyof typeof RANK;
 
 /** Extra facts of an event. Never put secrets here. */
@@ -18,10 +17,8 @@ type LogFields = Readonly<Record<string, string | number | boolean | null | unde
 export type Logger = Readonly<Record<LogLevel, (message: string, fields?: LogFields) => void>>;
 
 /**
- * Creates a logger writing lines of `level` and less verbose ones.
- *
- * @param format `text`: `2026-01-02T03:04:05.678Z INFO message key=value`; `json`:
- *   `{"time":"…","level":"info","message":"…","key":"value"}`.
+ * Creates a logger writing lines of `level` and less verbose ones; a `text` line reads
+ * `2026-01-02T03:04:05.678Z INFO message key=value`, a `json` one has the same keys.
  */
 export function createLogger(
   level: LogLevel,

@@ -1,12 +1,10 @@
 /**
- * Counters, gauges and histograms in the Prometheus text exposition format (version 0.0.4).
- * `npm:prom-client` made `deno compile` overflow its stack (denoland/deno#36746) through a
- * dependency that only its summaries, which the monitor never used, need.
+ * Counters, gauges and histograms in the Prometheus text exposition format (version 0.0.4): with
+ * `npm:prom-client`, `deno compile` overflowed its stack (denoland/deno#36746).
  *
  * @module
  */
 
-/** The label values of one series, by label name. */
 type Labels<L extends string> = Readonly<Record<L, string | number>>;
 
 /** Labels then a number, or the number alone for a metric without labels. */
@@ -37,12 +35,12 @@ export class Registry {
  */
 abstract class Metric<L extends string> {
   readonly #series = new Map<string, number[]>();
+  abstract readonly type: "counter" | "gauge" | "histogram";
 
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly labelNames: readonly L[],
-    readonly type: "counter" | "gauge" | "histogram",
+    readonly labelNames: readonly L[] = [],
     readonly width = 1,
   ) {}
 
@@ -75,9 +73,7 @@ abstract class Metric<L extends string> {
 
 /** A value that only goes up. */
 export class Counter<L extends string = never> extends Metric<L> {
-  constructor(name: string, help: string, labelNames: readonly L[] = []) {
-    super(name, help, labelNames, "counter");
-  }
+  readonly type = "counter";
   /** Adds `by` (default 1) to the series with these labels. */
   inc(...args: [L] extends [never] ? [by?: number] : [labels: Labels<L>, by?: number]): void {
     const [series, by = 1] = this.at(args);
@@ -87,9 +83,7 @@ export class Counter<L extends string = never> extends Metric<L> {
 
 /** A value that goes up and down. */
 export class Gauge<L extends string = never> extends Metric<L> {
-  constructor(name: string, help: string, labelNames: readonly L[] = []) {
-    super(name, help, labelNames, "gauge");
-  }
+  readonly type = "gauge";
   set(...args: Args<L>): void {
     const [series, value] = this.at(args);
     series[0] = value!;
@@ -98,13 +92,14 @@ export class Gauge<L extends string = never> extends Metric<L> {
 
 /** Observations counted in buckets of upper bounds. */
 export class Histogram<L extends string = never> extends Metric<L> {
+  readonly type = "histogram";
   constructor(
     name: string,
     help: string,
     readonly buckets: readonly number[],
     labelNames: readonly L[] = [],
   ) {
-    super(name, help, labelNames, "histogram", buckets.length + 2);
+    super(name, help, labelNames, buckets.length + 2);
   }
   protected override lines(values: readonly number[], labels: string): string[] {
     const [sum, count] = values.slice(-2);

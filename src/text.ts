@@ -1,16 +1,15 @@
 /**
- * Text from outside goes where control characters do harm: into PostgreSQL, which cannot store a
- * NUL, and onto a terminal, which acts on escape sequences. The control characters are C0, DEL,
- * C1 and the bidirectional controls (which reorder what follows them, so a name can pose as
- * another), written as ranges: JSON Schema readers take the patterns without the `u` flag.
+ * Text from outside, kept from doing harm: PostgreSQL cannot store a NUL, a terminal acts on escape
+ * sequences, and bidirectional controls reorder what follows them (a name can pose as another).
  *
  * @module
  */
 
-/** Text without a NUL character (PostgreSQL cannot store one). */
+/** Text without a NUL character. */
 // deno-lint-ignore no-control-regex -- matching NUL is the point
 export const NO_NUL = /^[^\u0000]*$/;
 
+// As ranges: JSON Schema readers take the patterns without the `u` flag.
 const CONTROLS =
   "\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
 

@@ -24,10 +24,7 @@ export interface AlertChange {
   readonly notifications: readonly { channel: string; notification: Notification }[];
 }
 
-/**
- * Runs events (per site id, in order) through the states of the configured sites; a site without
- * a state starts watched from `now`.
- */
+/** Runs each configured site's events, in order, through its state (from `now` if it has none). */
 export function decide(
   events: ReadonlyMap<string, readonly AlertEvent[]>,
   context: {
@@ -53,7 +50,6 @@ export function decide(
         for (const channel of site.rule.channels) notifications.push({ channel, notification });
       }
     }
-    // (The state machine returns the state itself when an event changes nothing.)
     if (state !== before) states.push(state);
   }
   return { states, transitions, notifications };
@@ -63,10 +59,9 @@ export function decide(
 export function resultEvents(results: readonly CheckSeen[]): Map<string, AlertEvent[]> {
   const events = new Map<string, AlertEvent[]>();
   for (const result of results) {
-    const siteEvents = events.get(result.siteId);
-    const event = { type: "result", result } as const;
-    if (siteEvents === undefined) events.set(result.siteId, [event]);
-    else siteEvents.push(event);
+    const siteEvents = events.get(result.siteId) ?? [];
+    siteEvents.push({ type: "result", result });
+    events.set(result.siteId, siteEvents);
   }
   return events;
 }

@@ -37,14 +37,9 @@ export interface Delivery {
   stop(): Promise<void>;
 }
 
-/** How often each channel looks for due notifications when not woken. */
 const POLL_MS = 1_000;
 
-/**
- * Starts one delivery loop per channel.
- *
- * @param options `onOutcome` is told of each attempt (for metrics).
- */
+/** Starts one delivery loop per channel; `onOutcome` is told of each attempt (for metrics). */
 export function startDelivery(
   channels: readonly Channel[],
   outbox: Outbox,
@@ -77,7 +72,6 @@ export function startDelivery(
 
   async function attempt(channel: Channel, entry: OutboxEntry): Promise<void> {
     const started = now();
-    // A body this version cannot read (written by another, or by hand) fails like a delivery.
     const read = notificationSchema.safeParse(entry.body);
     try {
       if (!read.success) {
@@ -103,7 +97,6 @@ export function startDelivery(
       await outbox.failed(entry.id, { error: message, nextAttemptAt }).catch(() => {});
       return;
     }
-    // From the check that made the transition to its delivery.
     const { resolvedAt, openedAt } = read.data;
     options.onOutcome?.(channel.name, "sent", now().getTime() - Date.parse(resolvedAt ?? openedAt));
     log.info("notification delivered", { channel: channel.name, key: entry.key });

@@ -1,26 +1,19 @@
 /**
- * The incident state machine of one site, pure: `(rule, state, event) → (state, transitions)`, as
- * docs/alerts.md tells. A check applied again, or older than its region's newest, changes nothing
- * (Kafka delivers at least once). Checks are ordered by the checker's clock, ticks by the
- * alerter's: the clocks are assumed synchronised to well within an interval.
+ * One site's incident state machine, pure (docs/alerts.md). A check not newer than its region's
+ * newest changes nothing. Checks go by the checker's clock, ticks by the alerter's (synchronised).
  *
  * @module
  */
 import { formatElapsed } from "./notification.ts";
-import { isAfter, isSlow, nextRegion, quorum, splitRegions } from "./regions.ts";
 import type { AlertRule } from "./rules.ts";
-import type { AlertState, CheckSeen, Incident, Transition } from "./state.ts";
+import type { AlertState, CheckSeen, Incident, RegionState, Transition } from "./state.ts";
 
 /** One input: a check result of the site, or the passing of time. */
 export type AlertEvent =
   | { readonly type: "result"; readonly result: CheckSeen }
   | { readonly type: "tick"; readonly at: string };
 
-/** The state after an event, and the transitions in the order they happened. */
-interface AlertStep {
-  readonly state: AlertState;
-  readonly transitions: readonly Transition[];
-}
+type AlertStep = { readonly state: AlertState; readonly transitions: readonly Transition[] };
 
 /** The state of a site before any event: with no result, it is stale `staleAfterMs` after `at`. */
 export function initialAlertState(siteId: string, at: string): AlertState {
@@ -36,9 +29,8 @@ export function initialAlertState(siteId: string, at: string): AlertState {
 }
 
 /**
- * Applies one event to a site's state; the old state is not changed.
- *
- * @throws {Error} When the result is of another site: a bug in the caller.
+ * Applies one event to a site's state: a new state, or the same one when nothing changes. A result
+ * of another site throws: a bug in the caller.
  */
 export function applyAlertEvent(rule: AlertRule, state: AlertState, event: AlertEvent): AlertStep {
   return event.type === "tick"
@@ -87,9 +79,7 @@ function onResult(rule: AlertRule, state: AlertState, result: CheckSeen): AlertS
     ? state.regions[result.region]
     : undefined;
   const last = previous && { checkedAt: previous.lastCheckedAt, checkId: previous.lastCheckId };
-  if (last !== undefined && !isAfter(result, last)) {
-    return { state, transitions: [] };
-  }
+  if (last !== undefined && !isAfter(result, last)) return { state, transitions: [] };
   const newest = state.latestCheckedAt === null || state.latestCheckId === null ||
     isAfter(result, { checkedAt: state.latestCheckedAt, checkId: state.latestCheckId });
   const latestCheckedAt = newest ? result.checkedAt : state.latestCheckedAt!;
@@ -105,10 +95,7 @@ function onResult(rule: AlertRule, state: AlertState, result: CheckSeen): AlertS
     down: reporting.filter(([, region]) => region.down).map(([name]) => name).sort(),
     slow: reporting.filter(([, region]) => region.slow).map(([name]) => name).sort(),
   });
-  return {
-    state: { ...state, latestCheckedAt, latestCheckId, regions: kept, open },
-    transitions,
-  };
+  return { state: { ...state, latestCheckedAt, latestCheckId, regions: kept, open }, transitions };
 }
 
 /** The incidents a check opens and resolves, given the regions that report after it. */
@@ -163,4 +150,79 @@ function judge(
     resolve("degraded");
   }
   return { open, transitions };
+}
+
+/** Streaks are counted up to this (thresholds are at most as much): the state stays small. */
+const MAX_STREAK = 100;
+
+type CheckOrder = Pick<CheckSeen, "checkedAt" | "checkId">;
+
+/** Whether `check` comes after `last`: by start, then by id (UUIDv7 ids sort by time). */
+function isAfter(check: CheckOrder, last: CheckOrder): boolean {
+  const atMs = Date.parse(check.checkedAt);
+  const lastMs = Date.parse(last.checkedAt);
+  return atMs > lastMs || (atMs === lastMs && check.checkId > last.checkId);
+}
+
+function quorum(regions: number | "majority", reporting: number): number {
+  if (regions === "majority") return Math.floor(reporting / 2) + 1;
+  return Math.max(1, Math.min(regions, reporting));
+}
+
+function isSlow(rule: AlertRule, result: CheckSeen): boolean {
+  return result.up && rule.responseTimeMs !== null && result.responseTimeMs !== null &&
+    result.responseTimeMs > rule.responseTimeMs;
+}
+
+/**
+ * A region after one more of its checks: a verdict turns only at the end of a long enough streak,
+ * and a failed check says nothing about speed.
+ */
+function nextRegion(
+  rule: AlertRule,
+  previous: RegionState | undefined,
+  result: CheckSeen,
+): RegionState {
+  const region = previous ?? {
+    failures: 0,
+    successes: 0,
+    down: false,
+    slowChecks: 0,
+    fastChecks: 0,
+    slow: false,
+  };
+  const streak = (n: number) => Math.min(n + 1, MAX_STREAK);
+  const seen = { ...region, lastCheckedAt: result.checkedAt, lastCheckId: result.checkId };
+  if (!result.up) {
+    const failures = streak(region.failures);
+    const down = region.down || failures >= rule.failureThreshold;
+    return { ...seen, failures, successes: 0, down };
+  }
+  const successes = streak(region.successes);
+  const down = region.down && successes < rule.successThreshold;
+  if (isSlow(rule, result)) {
+    const slowChecks = streak(region.slowChecks);
+    const slow = region.slow || slowChecks >= rule.failureThreshold;
+    return { ...seen, failures: 0, successes, down, slowChecks, fastChecks: 0, slow };
+  }
+  const fastChecks = streak(region.fastChecks);
+  const slow = region.slow && fastChecks < rule.successThreshold;
+  return { ...seen, failures: 0, successes, down, slowChecks: 0, fastChecks, slow };
+}
+
+/**
+ * The regions worth keeping (`current`, those down or slow, those reporting), and those reporting:
+ * with a check at or after `horizonMs`. The others are forgotten, so the state stays small.
+ */
+function splitRegions(
+  regions: Readonly<Record<string, RegionState>>,
+  horizonMs: number,
+  current: string,
+) {
+  const reports = ([, region]: readonly [string, RegionState]) =>
+    Date.parse(region.lastCheckedAt) >= horizonMs;
+  const kept = Object.entries(regions).filter((entry) =>
+    entry[0] === current || entry[1].down || entry[1].slow || reports(entry)
+  );
+  return { kept: Object.fromEntries(kept), reporting: kept.filter(reports) };
 }

@@ -6,26 +6,18 @@
  */
 import { z } from "zod";
 import { printable } from "../text.ts";
-import {
-  INCIDENT_KINDS,
-  incidentCauseSchema,
-  type IncidentKind,
-  type Transition,
-  utcTime,
-} from "./state.ts";
+import { INCIDENT_KINDS, incidentCauseSchema, type Transition, utcTime } from "./state.ts";
 
 /** How bad each kind is, in PagerDuty's words: slow is not down. */
 export const SEVERITIES = {
   down: "critical",
   stale: "error",
   degraded: "warning",
-} as const satisfies Record<IncidentKind, string>;
-
-const NOTIFICATION_VERSION = 1 as const;
+} as const satisfies Record<typeof INCIDENT_KINDS[number], string>;
 
 /** A notification, and the webhook's JSON body (version 1). */
 export const notificationSchema = z.strictObject({
-  version: z.literal(NOTIFICATION_VERSION).describe("Notification format version"),
+  version: z.literal(1).describe("Notification format version"),
   idempotencyKey: z.string().min(1).describe(
     "The same for every delivery of the same transition (<incidentId>/<transition>): drop a notification whose key was seen already",
   ),
@@ -65,7 +57,7 @@ export function notificationOf(
   const { incident } = transition;
   const resolved = transition.type === "resolved" ? transition : null;
   return {
-    version: NOTIFICATION_VERSION,
+    version: 1,
     idempotencyKey: `${incident.id}/${transition.type}`,
     transition: transition.type,
     incidentId: incident.id,

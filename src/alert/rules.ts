@@ -35,18 +35,15 @@ const REGIONS_HINT = {
   error: `must be a number of regions from 1 to ${ALERT_DEFAULTS.maxRegions}, or "majority"`,
 };
 
-function threshold(what: string) {
-  return z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
-    .max(ALERT_DEFAULTS.maxThreshold, { error: `must be at most ${ALERT_DEFAULTS.maxThreshold}` })
-    .describe(what);
-}
+const threshold = z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" })
+  .max(ALERT_DEFAULTS.maxThreshold, { error: `must be at most ${ALERT_DEFAULTS.maxThreshold}` });
 
 /** The `alert` block of a site or of `defaults`. */
 export const alertOptionsSchema = z.strictObject({
-  failure_threshold: threshold(
+  failure_threshold: threshold.describe(
     `Consecutive failed (or slow) checks in a region before it counts as down (or slow) (default ${ALERT_DEFAULTS.failureThreshold})`,
   ).optional(),
-  success_threshold: threshold(
+  success_threshold: threshold.describe(
     `Consecutive good checks in a region before it counts as up again (default ${ALERT_DEFAULTS.successThreshold})`,
   ).optional(),
   // Each alternative says it all: the sites file reports the one of the value's type.
@@ -60,7 +57,6 @@ export const alertOptionsSchema = z.strictObject({
     "Checks slower than this count as slow: enough of them in a row open a degraded incident",
   ).optional(),
   stale_after: z.int({ error: "must be a whole number of intervals" })
-    // One interval would be too tight: a check arrives up to its timeout after it is due.
     .min(2, { error: "must be at least 2: a result may arrive up to an interval late" })
     .max(1_000, { error: "must be at most 1000" }).describe(
       `Intervals without any result after which the site is stale (default ${ALERT_DEFAULTS.staleAfterIntervals})`,
@@ -85,11 +81,9 @@ export interface AlertRule {
 }
 
 /**
- * A site's alert rule (its own keys, then `defaults.alert`, then built-in defaults), reporting a
- * channel that the `channels` map lacks and a response time that no check could exceed.
- *
- * @param site `channelNames` is `undefined` where the map is not at hand (the sites topic);
- *   `timeoutShown` is `null` when the timeout has a problem (no response time is compared with it).
+ * A site's alert rule (its own keys, then `defaults.alert`, then built-ins), reporting a channel
+ * the `channels` map lacks (unless `channelNames` is `undefined`: the sites topic) and a response
+ * time no check could exceed (unless `timeoutShown` is `null`: the timeout has a problem).
  */
 export function resolveAlertRule(
   written: {
@@ -118,12 +112,11 @@ export function resolveAlertRule(
       report(path, `names no channel: "${shown(path, name)}" is not in the channels map`);
     }
   });
-  const responseTime = options.response_time;
-  const responseTimeMs = responseTime === undefined ? null : parseDurationMs(responseTime) ?? null;
+  const responseTimeMs = parseDurationMs(options.response_time ?? "") ?? null;
   if (responseTimeMs !== null && site.timeoutShown !== null && responseTimeMs >= site.timeoutMs) {
     report(
       at("response_time"),
-      `${shown(at("response_time"), responseTime!)} is not shorter than the timeout ${
+      `${shown(at("response_time"), options.response_time!)} is not shorter than the timeout ${
         site.timeoutShown ?? formatDuration(site.timeoutMs)
       }: a check that slow fails instead`,
     );
@@ -138,10 +131,7 @@ export function resolveAlertRule(
   };
 }
 
-/**
- * The alert rule of each site of a sites file, by its index in the file; every problem of the
- * blocks is reported at its key path.
- */
+/** Each site's alert rule, by its index in the file; every problem is reported at its key path. */
 export function readAlertRules(
   data: { readonly defaults?: unknown; readonly sites?: unknown },
   sites: readonly BuiltSite[],
@@ -167,8 +157,7 @@ export function readAlertRules(
     const rule = resolveAlertRule(
       known ? { defaults: defaults ?? undefined, site: own, siteAt } : { siteAt },
       {
-        intervalMs: site.intervalMs,
-        timeoutMs: site.timeoutMs,
+        ...site,
         timeoutShown,
         channelNames: context.channelNames,
         shown: (path, used) => shownValue(context.written, path, used),

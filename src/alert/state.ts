@@ -15,7 +15,6 @@ export type CheckSeen = Pick<
 
 /** What an incident is about: the site fails, is slow, or nothing is heard of it. */
 export const INCIDENT_KINDS = ["down", "degraded", "stale"] as const;
-export type IncidentKind = typeof INCIDENT_KINDS[number];
 
 /** A UTC time with milliseconds, as `toISOString()` writes it. */
 export const utcTime = z.iso.datetime({ offset: false, precision: 3 });

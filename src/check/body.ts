@@ -1,8 +1,6 @@
 /**
- * Reading a response's body, no more of it than a site allows. Only a body with a pattern is kept,
- * in memory the checker's checks share, claimed chunk by chunk: when a chunk does not fit, the
- * largest body gives way if it is larger than the asking one would become, else the asking one gives
- * up; so a big body never starves small ones, and no check waits for memory another holds.
+ * Reading a response's body, no more of it than a site allows; only a body with a pattern is kept,
+ * in memory the checker's checks share ({@link bodyBudget}).
  *
  * @module
  */
@@ -13,33 +11,27 @@ import type { RE2JS } from "re2js";
 import type { Exchange } from "./http_exchange.ts";
 import type { CheckError } from "./result.ts";
 
-interface BodyOptions {
-  /** Most decoded bytes read; more is `body_too_large`. */
-  readonly maxBytes: number;
-  /** Without one, the body is not kept. */
-  readonly pattern: RE2JS | null;
-  readonly budget?: BodyBudget | undefined;
-  readonly monotonicMs: () => number;
-  readonly signal: AbortSignal;
-}
+/** When the body ended, and whether it matched the pattern (`null`: there is none). */
+export type BodyRead = { readonly endMs: number; readonly patternMatched: boolean | null };
 
 /**
  * Reads a body, undoing its content encoding, and looks for the pattern in it as UTF-8. Stops once
- * the decoded bytes exceed `maxBytes` (a small gzip body can inflate to gigabytes) or the budget.
- *
- * @returns When the body ended and whether it matched (`null`: no pattern), or why it was too big.
- * @throws {Error} What broke the connection or the decoding, or the signal's reason.
+ * the decoded bytes exceed `maxBytes` (a small gzip body can inflate to gigabytes) or the budget;
+ * rejects with what broke the connection or the decoding, or with the signal's reason.
  */
 export async function readBody(
   exchange: Exchange,
-  options: BodyOptions,
-): Promise<{ endMs: number; patternMatched: boolean | null } | CheckError> {
+  { maxBytes, pattern, budget, signal }: {
+    readonly maxBytes: number;
+    readonly pattern: RE2JS | null;
+    readonly budget?: BodyBudget | undefined;
+    readonly signal: AbortSignal;
+  },
+): Promise<BodyRead | CheckError> {
   const { response } = exchange;
-  const { maxBytes, pattern, budget, signal } = options;
   signal.throwIfAborted();
   const decoded = decode(response);
-  // The first chunk as it came; only a second makes the buffer that grows with the body (reserving
-  // a resizable buffer costs ~20 µs).
+  // The first chunk as it came: only a second reserves a growing buffer (which costs ~20 µs).
   let first: Uint8Array | undefined;
   let grown: Uint8Array<ArrayBuffer> | undefined;
   let bytes = 0;
@@ -80,10 +72,13 @@ export async function readBody(
       }
       bytes += chunk.byteLength;
     }
-    const endMs = options.monotonicMs();
+    const endMs = performance.now();
     if (noRoom) return tooLittleRoom();
     const body = grown ?? first ?? new Uint8Array();
-    return { endMs, patternMatched: pattern === null ? null : pattern.test(withoutBom(body)) };
+    // Without a leading byte order mark, which browsers skip.
+    const hasBom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+    const text = hasBom ? body.subarray(3) : body;
+    return { endMs, patternMatched: pattern === null ? null : pattern.test(text) };
   } catch (error) {
     if (noRoom) return tooLittleRoom();
     throw signal.aborted ? error : closed ?? error;
@@ -101,12 +96,6 @@ function appended(buffer: Uint8Array<ArrayBuffer>, chunk: Uint8Array): Uint8Arra
   return buffer;
 }
 
-/** Without a leading byte order mark, which browsers skip. */
-function withoutBom(bytes: Uint8Array): Uint8Array {
-  const hasBom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-  return hasBom ? bytes.subarray(3) : bytes;
-}
-
 function decode(response: IncomingMessage): Readable {
   const encoding = response.headers["content-encoding"]?.trim().toLowerCase();
   const decoder = encoding === "gzip" || encoding === "x-gzip"
@@ -122,26 +111,19 @@ function decode(response: IncomingMessage): Readable {
 }
 
 /** The memory shared by the bodies in flight. */
-export interface BodyBudget {
-  readonly totalBytes: number;
-  heldBytes(): number;
-  /** Opens a claim for one body; `onEvicted` is called once if a smaller body takes its bytes. */
-  claim(onEvicted: () => void): BodyClaim;
-}
-
-/** One body's share of a {@link BodyBudget}; disposing of it gives its bytes back. */
-interface BodyClaim extends Disposable {
-  /** Adds `bytes`, evicting the largest body if need be; `false` closes the claim. */
-  take(bytes: number): boolean;
-}
+export type BodyBudget = ReturnType<typeof bodyBudget>;
 
 /** The total when `CHECK_BODY_MEMORY_BYTES` is unset: a quarter of V8's `heap_size_limit`. */
 export function defaultBodyBytes(heapLimitBytes: number): number {
   return Math.floor(heapLimitBytes / 4);
 }
 
-/** A budget of `totalBytes` for the bodies in flight. */
-export function bodyBudget(totalBytes: number): BodyBudget {
+/**
+ * A budget of `totalBytes` for the bodies in flight. A chunk that does not fit evicts the largest
+ * body if that is larger than the asking one would become, else the asking one gives up: so a big
+ * body never starves small ones, and no check waits for memory another holds.
+ */
+export function bodyBudget(totalBytes: number) {
   let freeBytes = totalBytes;
   const holders = new Set<Holder>();
 
@@ -152,11 +134,13 @@ export function bodyBudget(totalBytes: number): BodyBudget {
   return {
     totalBytes,
     heldBytes: () => totalBytes - freeBytes,
-    claim(onEvicted) {
+    /** One body's claim, given back on disposal; `onEvicted` runs once a smaller body takes it. */
+    claim(onEvicted: () => void) {
       const own: Holder = { bytes: 0, onEvicted };
       holders.add(own);
       return {
-        take(bytes) {
+        /** Adds `bytes`, evicting the largest body if need be; `false` closes the claim. */
+        take(bytes: number): boolean {
           if (!holders.has(own)) return false;
           if (bytes > freeBytes) {
             let largest = own;

@@ -9,7 +9,7 @@ import { v7 as uuidv7 } from "uuid";
 import { SETTINGS } from "../config/settings_schema.ts";
 import type { SiteConfig } from "../config/sites.ts";
 import { VERSION } from "../version.ts";
-import { type BodyBudget, readBody } from "./body.ts";
+import { type BodyBudget, type BodyRead, readBody } from "./body.ts";
 import { classifyFetchError } from "./classify.ts";
 import { DEFAULT_DENIED_NETWORKS } from "./denied_networks.ts";
 import {
@@ -27,31 +27,20 @@ import {
   NO_CONNECTION_DETAILS,
 } from "./result.ts";
 
-/** A checker, as results name it: its `--region`, and the process (host name and process id). */
-export interface CheckOrigin {
-  readonly region: string;
-  readonly checker: string;
-}
-
-/** This process as a checker of `region`. */
-export function localOrigin(region: string = SETTINGS.MONITOR_REGION.default): CheckOrigin {
+/** This process as a checker of `region`, as results name it: `checker` is host name and pid. */
+export function localOrigin(region: string = SETTINGS.MONITOR_REGION.default) {
   return { region, checker: `${hostname()}:${Deno.pid}` };
 }
 
-/** Tests pass their own. */
 interface ResultOptions {
   readonly now?: () => number;
   readonly newId?: () => string;
-  readonly origin?: CheckOrigin;
+  readonly origin?: ReturnType<typeof localOrigin>;
 }
 
 interface CheckOptions extends ResultOptions {
-  readonly monotonicMs?: () => number;
-  /** Calls the check off (the monitor is stopping): `checkSite` rejects with its reason. */
   readonly signal?: AbortSignal;
-  /** `CHECK_DENY_NETWORKS`; defaults to link-local, where cloud metadata services listen. */
   readonly denied?: BlockList;
-  /** `CHECK_BODY_MEMORY_BYTES`, shared by the checks in progress. */
   readonly bodyBudget?: BodyBudget;
 }
 
@@ -59,23 +48,18 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
  * Checks a site once over a fresh connection per redirect hop, reading the body up to its limit and
- * timing each phase. A check called off by `options.signal` has no result: a site is not down
- * because the monitor stopped.
- *
- * @returns The result, whatever the site did.
- * @throws {unknown} `options.signal.reason` once it is aborted; nothing else.
+ * timing each phase. Rejects only with `options.signal.reason` once it is aborted: a site is not
+ * down because the monitor stopped.
  */
 export async function checkSite(
   site: SiteConfig,
   options: CheckOptions = {},
 ): Promise<CheckResult> {
-  const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const stop = options.signal;
   stop?.throwIfAborted();
   await rehearseOnce();
-  const origin = options.origin ?? localOrigin();
-  const head = resultHead(site, { ...options, origin });
-  const startedMs = monotonicMs();
+  const head = resultHead(site, options);
+  const startedMs = performance.now();
   const timeout = AbortSignal.timeout(site.timeoutMs);
   const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
 
@@ -83,11 +67,7 @@ export async function checkSite(
   let exchange: Exchange | undefined;
   let timeToHeadersMs: number | null = null;
 
-  /** The result, failed with `error` or judged by the body `read`. */
-  function finish(
-    error: CheckError | null,
-    read?: { endMs: number; patternMatched: boolean | null },
-  ): CheckResult {
+  function finish(error: CheckError | null, read?: BodyRead): CheckResult {
     const last = hops.at(-1);
     const fields = {
       ...head,
@@ -116,7 +96,7 @@ export async function checkSite(
     headers: {
       // The region, so that a site owner can tell the vantage points apart.
       "user-agent":
-        `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor; region=${origin.region})`,
+        `website-monitor/${VERSION} (+https://github.com/website-monitor/monitor; region=${head.region})`,
       "accept-encoding": "gzip, deflate, br",
     },
     connection: {
@@ -124,18 +104,16 @@ export async function checkSite(
       caCert: site.caCert,
       denied: options.denied ?? DEFAULT_DENIED_NETWORKS,
       signal,
-      monotonicMs,
     },
   };
   try {
     const refused = await request(site, context);
     if (refused !== null) return finish(refused);
-    timeToHeadersMs = monotonicMs() - startedMs;
+    timeToHeadersMs = performance.now() - startedMs;
     const body = await readBody(exchange!, {
       maxBytes: site.maxBodyBytes,
       pattern: site.pattern?.regex ?? null,
       budget: options.bodyBudget,
-      monotonicMs,
       signal,
     });
     if ("kind" in body) return finish(body);
@@ -159,17 +137,14 @@ interface RequestContext {
 }
 
 /**
- * Sends the site's request and follows redirects as docs/configuration.md says: the site's headers
- * and body stay with its origin.
- *
- * @returns `null` once the final response's headers are in, or why there is no usable response.
+ * Sends the site's request and follows redirects as docs/configuration.md says (the site's headers
+ * and body stay with its origin); `null` once the final response's headers are in, else why not.
  */
 async function request(site: SiteConfig, context: RequestContext): Promise<CheckError | null> {
-  const { monotonicMs } = context.connection;
   let { method, body, headers } = site;
   let url = new URL(site.url);
   for (let redirects = 0;; redirects++) {
-    const hop: HopTrace = { startMs: monotonicMs() };
+    const hop: HopTrace = { startMs: performance.now() };
     context.hops.push(hop);
     const exchange = await sendRequest(url, {
       ...context.connection,
@@ -193,7 +168,7 @@ async function request(site: SiteConfig, context: RequestContext): Promise<Check
     if (elsewhere && body !== null && statusCode >= 307) return null;
     exchange.close();
     // As blackbox_exporter counts it: the phases of every hop add up to the whole check.
-    hop.endMs = monotonicMs();
+    hop.endMs = performance.now();
     if (redirects === site.maxRedirects) {
       return { kind: "too_many_redirects", message: `More than ${site.maxRedirects} redirects` };
     }
@@ -239,15 +214,14 @@ function verdict(result: Omit<CheckResult, "up" | "error">, site: SiteConfig): C
   if (certExpiresAt === null || site.certMinDays === null) return null;
   const daysLeft = (Date.parse(certExpiresAt) - Date.parse(checkedAt)) / 86_400_000;
   if (daysLeft >= site.certMinDays) return null;
+  const days = daysLeft.toFixed(1);
   return {
     kind: "tls",
-    message: `Certificate expires ${certExpiresAt}, in ${
-      daysLeft.toFixed(1)
-    } days: fewer than ${site.certMinDays}`,
+    message:
+      `Certificate expires ${certExpiresAt}, in ${days} days: fewer than ${site.certMinDays}`,
   };
 }
 
-/** The fields every result starts with. */
 function resultHead(
   site: Pick<SiteConfig, "id" | "name" | "urlAsWritten">,
   options: ResultOptions,
@@ -266,13 +240,9 @@ function resultHead(
 }
 
 /** A site this checker cannot check, and why (each problem `key: what is wrong`). */
-export interface MisconfiguredSite {
-  readonly id: string;
-  readonly name: string;
-  readonly urlAsWritten: string;
-  readonly intervalMs: number;
+export type MisconfiguredSite = Pick<SiteConfig, "id" | "name" | "urlAsWritten" | "intervalMs"> & {
   readonly problems: readonly string[];
-}
+};
 
 /** A failed check of kind `config`; no request is made. */
 export function configErrorResult(

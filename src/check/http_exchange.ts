@@ -34,12 +34,10 @@ export interface OutgoingRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | null;
   readonly verify: boolean;
-  /** CA certificates (PEM) to trust instead of the usual ones. */
   readonly caCert: string | null;
   readonly denied: BlockList;
   readonly signal: AbortSignal;
   readonly trace: HopTrace;
-  readonly monotonicMs: () => number;
 }
 
 /** An answer whose headers are in; its body is unread. */
@@ -52,10 +50,8 @@ export interface Exchange {
 }
 
 /**
- * Sends `request` over a new connection (a pooled one would hide what a new visitor pays).
- *
- * @returns The response once its headers are in.
- * @throws {Error} What the connection reported (`code`: `ECONNREFUSED`…), or the signal's reason.
+ * Sends `request` over a new connection (a pooled one would hide what a new visitor pays); rejects
+ * with what the connection reported (`code`: `ECONNREFUSED`…), or with the signal's reason.
  */
 export function sendRequest(url: URL, request: OutgoingRequest): Promise<Exchange> {
   request.signal.throwIfAborted();
@@ -77,9 +73,9 @@ export function sendRequest(url: URL, request: OutgoingRequest): Promise<Exchang
     let failure: Error | undefined;
     const onAbort = () => outgoing.destroy(request.signal.reason);
     request.signal.addEventListener("abort", onAbort, { once: true });
-    outgoing.once("socket", (socket: Socket) => traceSocket(socket, request));
+    outgoing.once("socket", (socket: Socket) => traceSocket(socket, request.trace));
     outgoing.once("response", (response) => {
-      request.trace.firstByteMs ??= request.monotonicMs();
+      request.trace.firstByteMs ??= performance.now();
       resolve({ response, close: () => outgoing.destroy(), failure: () => failure });
     });
     outgoing.on("error", (error) => {
@@ -100,10 +96,10 @@ export function sendRequest(url: URL, request: OutgoingRequest): Promise<Exchang
 }
 
 /** A resolver that times the lookup and refuses a denied address before any connection is made. */
-function vettedLookup({ denied, trace, monotonicMs }: OutgoingRequest): LookupFunction {
+function vettedLookup({ denied, trace }: OutgoingRequest): LookupFunction {
   return (hostname, options, done) =>
     (lookup as LookupFunction)(hostname, options, (error, address, family) => {
-      trace.lookedUpMs = monotonicMs();
+      trace.lookedUpMs = performance.now();
       const refused = (typeof address === "string" ? [address] : address ?? [])
         .map((a: string | LookupAddress) => typeof a === "string" ? a : a.address)
         .find((a) => isDenied(denied, a));
@@ -112,20 +108,20 @@ function vettedLookup({ denied, trace, monotonicMs }: OutgoingRequest): LookupFu
     });
 }
 
-function traceSocket(socket: Socket, { trace, monotonicMs }: OutgoingRequest): void {
+function traceSocket(socket: Socket, trace: HopTrace): void {
   // First: a TLS socket starts its handshake in a listener of this event, which is TLS time.
   socket.prependOnceListener("connect", () => {
-    trace.connectedMs = monotonicMs();
+    trace.connectedMs = performance.now();
     // Read now: it is gone once the response has ended. ::ffff:a.b.c.d (dual stack) is a.b.c.d.
     trace.remoteAddress = socket.remoteAddress?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
   });
   socket.once("secureConnect", () => {
-    trace.secureMs = monotonicMs();
+    trace.secureMs = performance.now();
     const tls = socket as TLSSocket;
     trace.tlsVersion = tls.getProtocol() ?? undefined;
     trace.certificate = certificateDetails(tls.getPeerCertificate());
   });
-  socket.prependOnceListener("data", () => trace.firstByteMs ??= monotonicMs());
+  socket.prependOnceListener("data", () => trace.firstByteMs ??= performance.now());
 }
 
 /** Each phase of a hop; it counts only when it ended (a cut handshake has no TLS time). */
@@ -211,7 +207,6 @@ async function rehearse(): Promise<void> {
     denied: new BlockList(),
     signal: AbortSignal.timeout(2_000), // (it takes a few ms)
     trace: { startMs: 0 },
-    monotonicMs: () => performance.now(),
   });
   try {
     for await (const _ of exchange.response);

@@ -32,13 +32,11 @@ export type ErrorKind = typeof ERROR_KINDS[number];
 /** The message format version. */
 export const CHECK_RESULT_VERSION = 1 as const;
 
-const noNul = { error: "must not contain NUL characters (PostgreSQL cannot store them)" };
-
 /** Text PostgreSQL stores as it is: a lone surrogate would become U+FFFD, merging two site ids. */
 function storableText() {
-  return z.string().regex(NO_NUL, noNul).refine((text) => text.isWellFormed(), {
-    error: "must not contain lone UTF-16 surrogates",
-  });
+  return z.string()
+    .regex(NO_NUL, { error: "must not contain NUL characters (PostgreSQL cannot store them)" })
+    .refine((text) => text.isWellFormed(), { error: "must not contain lone UTF-16 surrogates" });
 }
 
 /** Longest site id: a btree entry holds at most 2 704 bytes, a character up to 4. */
@@ -70,11 +68,6 @@ const phase = (what: string) =>
 
 const REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 
-/** Whether `text` is an absolute URL once each `${NAME}` in it stands for a word. */
-function isUrlAsWritten(text: string): boolean {
-  return URL.canParse(text.replaceAll(REFERENCE, "x"));
-}
-
 const fields = {
   version: z.literal(CHECK_RESULT_VERSION).describe("Message format version"),
   checkId: z.uuidv7().describe("Unique id of this check; UUIDv7, so ids sort by time"),
@@ -82,11 +75,12 @@ const fields = {
     "The site's id from the sites file",
   ),
   siteName: storableText().min(1).describe("The site's display name"),
-  url: storableText().max(LIMITS.maxUrlChars).refine(isUrlAsWritten, {
-    error: "must be an absolute URL, with ${NAME} references at most",
-  }).describe(
-    "The URL requested first, as the sites file writes it: ${NAME} references are left unresolved, so secrets stay out of results",
-  ),
+  url: storableText().max(LIMITS.maxUrlChars)
+    .refine((url) => URL.canParse(url.replaceAll(REFERENCE, "x")), {
+      error: "must be an absolute URL, with ${NAME} references at most",
+    }).describe(
+      "The URL requested first, as the sites file writes it: ${NAME} references are left unresolved, so secrets stay out of results",
+    ),
   checkedAt: utcTime("[2-9]\\d{3}", "must be a UTC time from the year 2000 to 9999").describe(
     "When the request started, UTC, from the year 2000",
   ),

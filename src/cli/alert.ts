@@ -1,17 +1,13 @@
 /**
- * `monitor alert`: reads the check results in a consumer group of its own, runs each site's
- * incident state machine, and writes the states, incidents and notifications (the outbox) in one
- * transaction before the offsets are committed; one delivery loop per channel sends the outbox.
- * One alerter works at a time (a database lock); another one started waits to take over.
+ * `monitor alert`: turns the check results into incidents and notifies the sites' channels, one
+ * alerter at a time; docs/alerts.md tells how (the outbox, the lock, silence).
  *
  * @module
  */
 import type { ChannelConfig } from "../alert/channels/config.ts";
 import { createChannel } from "../alert/channels/mod.ts";
 import { type AlertedSite, decide, resultEvents, tickEvents } from "../alert/decide.ts";
-import type { AlertEvent } from "../alert/incidents.ts";
 import { type Delivery, type Outbox, startDelivery } from "../alert/deliver.ts";
-import type { AlertState } from "../alert/state.ts";
 import { loadAlertConfig } from "../sites/file.ts";
 import {
   type AlerterLock,
@@ -88,10 +84,10 @@ async function alertWithDelivery(
 ): Promise<void> {
   const { sites, settings, sql, log, metrics } = run;
   // Kept in memory by the one alerter at work; the database has them for the next one.
-  const states = new Map<string, AlertState>(await loadAlertStates(sql));
+  const states = await loadAlertStates(sql);
   const serial = serialized();
 
-  async function apply(events: ReadonlyMap<string, readonly AlertEvent[]>): Promise<void> {
+  async function apply(events: Parameters<typeof decide>[0]): Promise<void> {
     const change = decide(events, { sites, states, now: new Date().toISOString() });
     if (change.states.length === 0) return;
     await saveAlertChange(sql, change);
@@ -133,10 +129,9 @@ async function alertWithDelivery(
   }
   log.info("alerting", { sites: sites.size, channels: run.channels.length });
   const done = new AbortController();
-  const judging = judgeSilence(
-    { ...run, consumer, lock, signal: AbortSignal.any([run.signal, done.signal]) },
-    (at) => serial(() => apply(tickEvents(sites.keys(), at))),
-  );
+  const signal = AbortSignal.any([run.signal, done.signal]);
+  const tick = (at: string) => serial(() => apply(tickEvents(sites.keys(), at)));
+  const judging = judgeSilence({ ...run, consumer, lock, signal }, tick);
   try {
     await Promise.race([judging, consumer.crashed]);
   } finally {
@@ -151,11 +146,9 @@ async function alertWithDelivery(
 const MARKS_KEPT = 120;
 
 /**
- * Every {@link TICK_MS} until the signal is aborted, judges silence as of the newest earlier tick
- * up to which every result published has been handled: results waiting on the topic, or a batch
- * that cannot be saved, are not silence.
- *
- * @throws {ServiceError} When the lock is lost.
+ * Every {@link TICK_MS}, judges silence as of the newest earlier tick up to which every result
+ * published has been handled (results waiting on the topic, or a batch not saved, are not silence);
+ * throws a {@link ServiceError} when the lock is lost.
  */
 async function judgeSilence(
   run: AlerterRun & { readonly consumer: RunningConsumer; readonly lock: AlerterLock },

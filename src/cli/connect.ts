@@ -1,21 +1,21 @@
 /**
- * Connecting to Kafka and PostgreSQL, turning "cannot connect" into a {@link ServiceError} that
- * says where (without credentials) and what to do; waiting for them in long-running commands.
+ * Kafka and PostgreSQL for the commands: errors that say where (no credentials) and what to do,
+ * waiting for them, and `--metrics-port`'s `/metrics` and `/healthz` (200 only if all answer now).
  *
  * @module
  */
+import { backoffMs, settledWithin, sleep } from "../backoff.ts";
 import { redactUri, type Settings } from "../config/settings.ts";
 import { connectDatabase, pingDatabase, type Sql } from "../db/client.ts";
 import { loadMigrations, migrate, requireMigrated } from "../db/migrate.ts";
 import { ServiceError } from "../errors.ts";
-import { ensureTopic } from "../kafka/admin.ts";
+import { type ClusterProbe, clusterProbe, ensureTopic } from "../kafka/admin.ts";
 import { createKafka, type KafkaClient } from "../kafka/client.ts";
-import { backoffMs, sleep } from "../backoff.ts";
 import { describeKafkaError } from "../kafka/errors.ts";
 import type { Logger } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
+import { createMetrics, type Metrics } from "../metrics.ts";
+import { CONTENT_TYPE } from "../prometheus.ts";
 import { type CliContext, prepare } from "./context.ts";
-import { type Health, observe, type ServiceName } from "./observe.ts";
 
 const LOCAL_HINT = 'start the local services with "deno task services:start", or point';
 const TLS_PROBLEM = /certificate|self[- ]signed|altnames|does not match|ssl|tls|handshake/i;
@@ -58,11 +58,9 @@ export async function openKafka(settings: Settings, log: Logger): Promise<KafkaC
     }, log);
   } catch (error) {
     const message = describeKafkaError(error);
-    throw new ServiceError(
-      `Cannot use Kafka at "${settings.kafka.brokers.join(",")}": ${message}: ${
-        kafkaHint(message, settings.kafka)
-      }`,
-    );
+    const where = settings.kafka.brokers.join(",");
+    const hint = kafkaHint(message, settings.kafka);
+    throw new ServiceError(`Cannot use Kafka at "${where}": ${message}: ${hint}`);
   }
   return kafka;
 }
@@ -78,27 +76,98 @@ export async function openDatabase(
   } catch (error) {
     await sql.end({ timeout: 1 });
     const message = (error as Error).message;
-    throw new ServiceError(
-      `Cannot use PostgreSQL at "${redactUri(settings.database.url)}": ${message}: ${
-        databaseHint(message)
-      }`,
-    );
+    const where = redactUri(settings.database.url);
+    const hint = databaseHint(message);
+    throw new ServiceError(`Cannot use PostgreSQL at "${where}": ${message}: ${hint}`);
   }
   return sql;
 }
 
+const PROBE_TIMEOUT_MS = 3_000;
+
+type ServiceName = "kafka" | "database";
+
+type Health = ReturnType<typeof serviceHealth>;
+
+/** What `/healthz` says of each service in `needs`: "ok", or "unreachable: " and why. */
+export function serviceHealth(needs: readonly ServiceName[]) {
+  const failing = (reason: string) => () => Promise.reject(new Error(reason));
+  const probes: Record<string, () => Promise<void>> = {};
+  for (const service of needs) probes[service] = failing("not connected yet");
+  let cluster: ClusterProbe | undefined;
+  return {
+    unreachable(service: ServiceName, reason: string) {
+      probes[service] = failing(reason);
+    },
+    reached({ kafka, sql }: { readonly kafka?: KafkaClient; readonly sql?: Sql }) {
+      // The cluster's probe is made on the first request: most processes are never asked.
+      if (kafka !== undefined) probes.kafka = () => (cluster ??= clusterProbe(kafka)).probe();
+      if (sql !== undefined) probes.database = () => pingDatabase(sql);
+    },
+    async report(): Promise<Record<string, string>> {
+      const states = Object.entries(probes).map(async ([name, probe]) => {
+        const outcome = await settledWithin(Promise.try(probe), PROBE_TIMEOUT_MS);
+        if (outcome.status === "fulfilled") return [name, "ok"];
+        const why = outcome.status === "rejected"
+          ? (outcome.reason as Error).message
+          : "no answer within 3 s";
+        return [name, `unreachable: ${why}`];
+      });
+      return Object.fromEntries(await Promise.all(states));
+    },
+    close: async () => await cluster?.close(),
+  };
+}
+
+/** Creates the metrics and, when METRICS_PORT is set, serves them with the health of `needs`. */
+export function observe(settings: Settings, needs: readonly ServiceName[], log: Logger) {
+  const metrics = createMetrics();
+  const health = serviceHealth(needs);
+  if (settings.metricsPort === null) return { ...health, metrics };
+  // On all interfaces: Prometheus scrapes from elsewhere.
+  const server = Deno.serve(
+    { hostname: "0.0.0.0", port: settings.metricsPort, onListen() {} },
+    async (request) => {
+      const { pathname } = new URL(request.url);
+      if (pathname === "/metrics") {
+        return new Response(metrics.registry.metrics(), {
+          headers: { "content-type": CONTENT_TYPE },
+        });
+      }
+      if (pathname === "/healthz") {
+        const report = await health.report();
+        const healthy = Object.values(report).every((status) => status === "ok");
+        return Response.json(report, { status: healthy ? 200 : 503 });
+      }
+      return new Response("Not found: try /metrics or /healthz\n", { status: 404 });
+    },
+  );
+  log.info("metrics and health served", { port: server.addr.port, paths: "/metrics /healthz" });
+  return {
+    ...health,
+    metrics,
+    async close() {
+      await server.shutdown();
+      await health.close();
+    },
+  };
+}
+
 /**
- * Opens a service for a long-running command, trying again with backoff while it is unreachable
- * (a {@link ServiceError}, which `health` is told), so that `produce` and `consume` may start
- * before Kafka or PostgreSQL.
- *
- * @returns What `open` returned, or `undefined` when the signal stopped the waiting.
+ * Opens a service; unless `failFast`, tries again with backoff while it throws a ServiceError (told
+ * to `health`), so that a command may start before Kafka or PostgreSQL; `undefined` if stopped.
  */
-export async function openWhenAvailable<T>(
+export async function openService<T>(
   service: ServiceName,
   open: () => Promise<T>,
-  options: { readonly log: Logger; readonly signal: AbortSignal; readonly health: Health },
+  options: {
+    readonly log: Logger;
+    readonly signal: AbortSignal;
+    readonly health: Health;
+    readonly failFast?: boolean | undefined;
+  },
 ): Promise<T | undefined> {
+  if (options.failFast) return await open();
   for (let failures = 1; !options.signal.aborted; failures++) {
     try {
       return await open();
@@ -136,13 +205,10 @@ export async function withServices(
   const { settings, log } = prepare(context);
   const { signal } = context;
   const observation = observe(settings, ["kafka", "database"], log);
-  const open = <T>(service: ServiceName, connect: () => Promise<T>) =>
-    options.failFast
-      ? connect()
-      : openWhenAvailable(service, connect, { log, signal, health: observation });
+  const waiting = { log, signal, health: observation, failFast: options.failFast };
   let sql: Sql | undefined;
   try {
-    sql = await open("database", () => openDatabase(settings));
+    sql = await openService("database", () => openDatabase(settings), waiting);
     if (sql === undefined) return;
     observation.reached({ sql });
     if (options.migrate) {
@@ -150,7 +216,7 @@ export async function withServices(
     } else {
       await requireMigrated(sql);
     }
-    const kafka = await open("kafka", () => openKafka(settings, log));
+    const kafka = await openService("kafka", () => openKafka(settings, log), waiting);
     if (kafka === undefined) return;
     observation.reached({ kafka });
     await fn({ settings, log, signal, sql, kafka, metrics: observation.metrics });

@@ -17,9 +17,8 @@ export async function consumeCommand(context: CliContext): Promise<void> {
 }
 
 /**
- * Consumes until the signal is aborted (throws when the consumer crashed beyond its restarts).
- * Unreadable messages, results from outside the retention and results PostgreSQL refuses are kept
- * in `rejected_messages` rather than dropped.
+ * Consumes until the signal is aborted (throws when the consumer crashed beyond its restarts);
+ * what cannot be stored (unreadable, outside the retention, refused) goes to `rejected_messages`.
  */
 export async function runConsumer(run: Services): Promise<void> {
   const { settings, sql, log, metrics } = run;

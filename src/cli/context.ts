@@ -24,12 +24,8 @@ export const SUMMARY_INTERVAL_MS = 60_000;
 /** Settings and logger for a command, built once; a SettingsError lists every invalid setting. */
 export function prepare(context: CliContext): { settings: Settings; log: Logger } {
   const settings = readSettings(context.env, { readFile: readSmallFile });
-  const log = createLogger(
-    settings.logLevel,
-    (line) => context.writeErr(`${line}\n`),
-    Date.now,
-    settings.logFormat,
-  );
+  const write = (line: string) => context.writeErr(`${line}\n`);
+  const log = createLogger(settings.logLevel, write, Date.now, settings.logFormat);
   for (const warning of insecureSettings(settings)) log.warn(warning);
   return { settings, log };
 }

@@ -9,12 +9,7 @@ import { ConfigError, ServiceError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 
-/**
- * Runs the command line.
- *
- * @param args Arguments after the program name, e.g. `["produce", "--config", "sites.yaml"]`.
- * @returns The exit code.
- */
+/** Runs the command line on `args` (after the program name) and returns the exit code. */
 export async function runMonitor(args: readonly string[], context: CliContext): Promise<number> {
   try {
     await buildProgram(context).parseAsync([...args], { from: "user" });
@@ -34,7 +29,6 @@ function buildProgram(outside: CliContext): Command {
     .exitOverride()
     .showHelpAfterError('(run "monitor --help" for usage)')
     .configureOutput({ writeOut: outside.writeOut, writeErr: outside.writeErr });
-  // The global flags override the environment.
   const env = { ...outside.env };
   const context: CliContext = { ...outside, env };
   program.hook("preAction", () => {

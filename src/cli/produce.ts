@@ -14,16 +14,10 @@ import { runOnce, startScheduler } from "../schedule/scheduler.ts";
 import { type CheckerSite, isMisconfigured, type SitesFeed } from "../sites/checker_sites.ts";
 import { followSitesTopic } from "../sites/topic.ts";
 import { type CliContext, prepare, SUMMARY_INTERVAL_MS, whenAborted } from "./context.ts";
-import { openKafka, openWhenAvailable, type Services } from "./connect.ts";
-import { observe } from "./observe.ts";
+import { observe, openKafka, openService, type Services } from "./connect.ts";
 import { watchSites } from "./reload.ts";
 
-/**
- * Runs `monitor produce`.
- *
- * @param options `config`: the sites file; without it, the sites topic's sites, shared with the
- *   region's other checkers. `region` overrides `MONITOR_REGION`.
- */
+/** Runs `monitor produce`; without `config`, on its share of the sites topic's sites. */
 export async function produceCommand(
   options: { readonly config?: string; readonly once?: boolean; readonly region?: string },
   outside: CliContext,
@@ -41,13 +35,8 @@ export async function produceCommand(
   const observation = observe(settings, ["kafka"], log);
   try {
     // A one-off run fails at once; a long-running producer waits for Kafka instead of exiting.
-    const kafka = once
-      ? await openKafka(settings, log)
-      : await openWhenAvailable("kafka", () => openKafka(settings, log), {
-        log,
-        signal,
-        health: observation,
-      });
+    const waiting = { log, signal, health: observation, failFast: once };
+    const kafka = await openService("kafka", () => openKafka(settings, log), waiting);
     if (kafka === undefined) return;
     observation.reached({ kafka });
     const follow = config === undefined
@@ -63,7 +52,6 @@ export async function produceCommand(
 interface ProducerRun extends Omit<Services, "sql"> {
   readonly sites: readonly CheckerSite[];
   readonly once: boolean;
-  /** Changes to the sites. */
   readonly follow: SitesFeed;
 }
 
@@ -71,10 +59,9 @@ interface ProducerRun extends Omit<Services, "sql"> {
 const CHECKS_SHARE_OF_SHUTDOWN = 0.75;
 
 /**
- * Checks and publishes until the signal is aborted (or after one round, with `once`), then finishes
- * the checks in progress and publishes everything within `SHUTDOWN_TIMEOUT_MS`. A check still
- * running when its share of that time is up is abandoned: the site did not fail, the monitor
- * stopped, so no result is published, only counted as `abandoned` in the last log line.
+ * Checks and publishes until the signal is aborted (or for one round, with `once`), then within
+ * `SHUTDOWN_TIMEOUT_MS` finishes the checks in progress and publishes; a check still running when
+ * its share is up is abandoned (the monitor stopped, not the site): counted, never published.
  */
 export async function runProducer(run: ProducerRun): Promise<void> {
   const { sites, settings, kafka, log, metrics } = run;

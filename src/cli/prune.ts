@@ -1,6 +1,5 @@
 /**
- * `monitor prune`: drops the partitions of raw checks and of hourly rollups that are older than
- * their retention (RETAIN_CHECKS_DAYS, RETAIN_ROLLUPS_DAYS).
+ * `monitor prune`: drops the partitions of checks and rollups older than their retention days.
  *
  * @module
  */

@@ -1,6 +1,5 @@
 /**
- * `monitor schema`: the JSON Schemas of the message formats and the sites file, generated from the
- * zod schemas the code validates with.
+ * `monitor schema`: the JSON Schemas of the messages and the sites file, from the zod schemas.
  *
  * @module
  */

@@ -10,8 +10,7 @@ import { createMetrics } from "../metrics.ts";
 import { serveHandler } from "../serve/app.ts";
 import { databaseReads, type ServeReads } from "../db/reads.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
-import { openDatabase, openWhenAvailable } from "./connect.ts";
-import { serviceHealth } from "./observe.ts";
+import { openDatabase, openService, serviceHealth } from "./connect.ts";
 
 /** No anonymous request may keep a connection busy longer (the pool has 4). */
 const STATEMENT_TIMEOUT_MS = 5_000;
@@ -47,11 +46,8 @@ export async function serveCommand(context: CliContext): Promise<void> {
     api: apiToken === null ? "open" : "token required",
   });
   try {
-    sql = await openWhenAvailable(
-      "database",
-      () => openDatabase(settings, { statementTimeoutMs: STATEMENT_TIMEOUT_MS }),
-      { log, signal, health },
-    );
+    const open = () => openDatabase(settings, { statementTimeoutMs: STATEMENT_TIMEOUT_MS });
+    sql = await openService("database", open, { log, signal, health });
     if (sql === undefined) return;
     await requireMigrated(sql);
     reads = databaseReads(sql, sites);

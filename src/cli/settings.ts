@@ -1,6 +1,5 @@
 /**
- * `monitor settings`: every setting's effective value as `NAME=value` lines a shell can read,
- * secrets masked, to see what the monitor will use before it connects.
+ * `monitor settings`: each effective setting as a `NAME=value` line for a shell, secrets masked.
  *
  * @module
  */

@@ -18,9 +18,8 @@ import {
 import { type CliContext, prepare } from "./context.ts";
 
 /**
- * Runs `monitor sites apply`: every problem of the file is reported before anything connects; a
- * topic that is not compacted is refused, dry run or not. Prints `+ id`, `~ id (changed keys)`,
- * `- id`, then a summary; a dry run publishes nothing and creates no topic.
+ * Runs `monitor sites apply`: the file's problems come before any connection; an uncompacted topic
+ * is refused. Prints `+ id`, `~ id (changed keys)`, `- id`, a summary; a dry run changes nothing.
  */
 export async function sitesApplyCommand(
   options: { readonly file: string; readonly dryRun?: boolean },

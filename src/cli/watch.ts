@@ -1,7 +1,6 @@
 /**
- * `monitor watch`: a live view of the check results on the topic. In a terminal, an interactive
- * table (ink), a row per site and region; otherwise, or with `--plain` / `--json`, one line per
- * check for pipes and logs. `--region` keeps the results of some regions only.
+ * `monitor watch`: the check results on the topic, live: in a terminal an interactive table (ink),
+ * a row per site and region; otherwise, or with `--plain` / `--json`, one line per check.
  *
  * @module
  */
@@ -20,11 +19,8 @@ import { jsonLine, printable } from "../text.ts";
 import { type CliContext, prepare, whenAborted } from "./context.ts";
 
 /**
- * Runs `monitor watch` until `q`, Ctrl-C or the context's signal.
- *
- * @param options `minutes` of results shown at start (and the window of p95 and uptime); `region`
- *   as given, each a region or a comma list of them (every region if none).
- * @throws {UsageError} When `--minutes` is not a positive number or a `--region` no region's name.
+ * Runs `monitor watch` until `q`, Ctrl-C or the context's signal; a {@link UsageError} when
+ * `--minutes` is not a positive number or a `--region` no region's name.
  */
 export async function watchCommand(
   options: {

@@ -9,6 +9,7 @@ import { z } from "zod";
 const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
 const UNITS = Object.entries(UNIT_MS);
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
+const DURATION_HINT = 'must be a duration such as "2s" or "500ms"';
 
 /** A duration such as `"1m30s"` in whole milliseconds; `undefined` when it is none. */
 export function parseDurationMs(text: string): number | undefined {
@@ -26,15 +27,8 @@ export function formatDuration(ms: number): string {
   return `${ms / unitMs}${name}`;
 }
 
-/**
- * A duration as written (`"2s"`, `"1m30s"`) from `minMs` to `maxMs`; `hint` is the message for
- * text that is no duration. Each check stops the next: one problem, one message.
- */
-export function durationSchema(
-  minMs: number,
-  maxMs: number,
-  hint = 'must be a duration such as "2s" or "500ms"',
-) {
+/** A duration from `minMs` to `maxMs`; `hint` is the message for text that is no duration. */
+export function durationSchema(minMs: number, maxMs: number, hint = DURATION_HINT) {
   return z.string({ error: hint })
     .regex(DURATION, { error: hint, abort: true })
     .refine((text) => parseDurationMs(text)! >= minMs, {
@@ -48,14 +42,10 @@ export function durationSchema(
 }
 
 /**
- * A regular expression that matches exactly the durations from `minMs` to `maxMs` written as whole
- * numbers of units, largest first, each once and each after the first less than one of the unit
- * before it (`90s`, `1m30s`, not `1.5m`, `30s1m` or `1m90s`): a JSON Schema can state the bounds
- * with it, as it cannot add parts up. Each bound must be a whole number of every unit it exceeds
- * (5s to 24h, not 90s), which makes the count of the first unit the only one the bounds limit.
+ * Exactly the durations from `minMs` to `maxMs` as a JSON Schema can state them: whole units,
+ * largest first, each once and less than one of the unit before (`1m30s`, not `1.5m` or `1m90s`).
  */
 export function durationPattern(minMs: number, maxMs: number): RegExp {
-  // A later part is from 1 to less than one of the unit before it: `(?:(?:[1-9]|[1-5]\d)m)?`.
   const parts = UNITS.map(([name, unitMs], index) =>
     index === 0 ? "" : `(?:${group(numbers(1, UNITS[index - 1]![1] / unitMs - 1))}${name})?`
   );
@@ -77,7 +67,6 @@ export function durationPattern(minMs: number, maxMs: number): RegExp {
   return new RegExp(`^(?:${ways.join("|")})$`);
 }
 
-/** Alternatives as one group; one alone as it is. */
 function group(ways: readonly string[]): string {
   return ways.length === 1 ? ways[0]! : `(?:${ways.join("|")})`;
 }

@@ -7,10 +7,7 @@ import { formatKeyPath, type KeyPath } from "./yaml_source.ts";
 
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/**
- * A copy of parsed data with the references in every string value (not in keys) replaced;
- * `report` is told of each reference to an unset variable.
- */
+/** A copy of parsed data, references in string values (not keys) resolved, unset ones reported. */
 export function interpolateEnv(
   data: unknown,
   env: Readonly<Record<string, string | undefined>>,
@@ -54,7 +51,6 @@ export const EVERY_NAME_A_WORD: Readonly<Record<string, string>> = new Proxy({},
 /** The key paths (`sites[0].url`) of the values that hold a `${NAME}` reference. */
 export function referencedPaths(data: unknown): Set<string> {
   const paths = new Set<string>();
-  // Against an empty environment, every reference is reported, with its path.
   interpolateEnv(data ?? {}, {}, (path) => paths.add(formatKeyPath(path)));
   return paths;
 }

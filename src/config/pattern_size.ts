@@ -5,13 +5,9 @@
  * @module
  */
 
-/** A group (or the whole expression): finished branches, then the current one but its last item
- * (which a repetition may still apply to), then that item. */
-interface Frame {
-  done: number;
-  branches: number;
-  before: number;
-  last: number;
+/** A group: branches done, the current branch but its last item (which may repeat), that item. */
+function newFrame() {
+  return { done: 0, branches: 1, before: 0, last: 0 };
 }
 
 const REPEAT = /\{(\d+)(?:(,)(\d*))?\}/y;
@@ -23,12 +19,11 @@ const CLASS = new RegExp(`\\[\\^?\\]?(?:${ESCAPE.source}|\\[:[\\s\\S]*?:\\]|[^\\
 const OPENING = /\((?:(\?[imsU-]*\))|\?(?:P?<[^>]*>|[imsU-]*:))?/y;
 
 /**
- * An upper estimate of the instructions RE2 compiles `source` to, as `calcSize` of re2js and Go's
- * regexp/syntax estimates it: a literal or a class is one, `x{n,m}` is `x` m times over. Invalid
- * RE2 gets an estimate too. Linear in the length of `source`, no recursion.
+ * An upper estimate of the instructions RE2 compiles `source` to, as re2js's and Go's `calcSize`: a
+ * literal or a class is one, `x{n,m}` is `x` m times over; invalid RE2 too. Linear, no recursion.
  */
 export function programSize(source: string): number {
-  const stack: Frame[] = [{ done: 0, branches: 1, before: 0, last: 0 }];
+  const stack = [newFrame()];
   const top = () => stack.at(-1)!;
   const item = (size: number) => {
     top().before += top().last;
@@ -42,7 +37,7 @@ export function programSize(source: string): number {
       const flagsOnly = OPENING.exec(source)![1] !== undefined;
       at = OPENING.lastIndex;
       if (flagsOnly) item(0);
-      else stack.push({ done: 0, branches: 1, before: 0, last: 0 });
+      else stack.push(newFrame());
     } else if (char === ")") {
       at += 1;
       // An unmatched `)` is an error RE2 reports; here it ends nothing.
@@ -88,7 +83,7 @@ function repeatAt(source: string, at: number) {
   return { low, high, end: REPEAT.lastIndex };
 }
 
-function finished(frame: Frame): number {
+function finished(frame: ReturnType<typeof newFrame>): number {
   return frame.done + frame.before + frame.last + frame.branches - 1;
 }
 

@@ -4,13 +4,11 @@
  * @module
  */
 import type { z } from "zod";
-import { ConfigError, type ConfigProblem } from "../errors.ts";
-import { databaseTls } from "./database_tls.ts";
+import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
 import { NO_CONTROL_CHARACTERS, quoted } from "../text.ts";
 import { osReason } from "./text_file.ts";
-import { SETTING_NAMES, type SettingName, SETTINGS, settingText } from "./settings_schema.ts";
+import { SETTING_NAMES, type SettingName, SETTINGS, type SSL_MODES } from "./settings_schema.ts";
 
-/** The environment, e.g. `Deno.env.toObject()`. */
 type Environment = Readonly<Record<string, string | undefined>>;
 
 /** The settings that are or may hold a secret, masked by `monitor settings`, quoted by no message. */
@@ -42,8 +40,7 @@ function problemsAcross(values: Partial<Values>): ConfigProblem[] {
   ) {
     problem("KAFKA_SASL_USERNAME", "and KAFKA_SASL_PASSWORD must be set with KAFKA_SASL_MECHANISM");
   }
-  // (Those with a default are undefined only when invalid.) Sites on the results topic would be
-  // dead letters to `consume`, and compacting results would keep one check per site.
+  // Sites on the results topic would be dead letters to `consume`; compaction would keep one a site.
   if (values.KAFKA_TOPIC !== undefined && values.KAFKA_SITES_TOPIC === values.KAFKA_TOPIC) {
     problem("KAFKA_SITES_TOPIC", `must differ from KAFKA_TOPIC: both are "${values.KAFKA_TOPIC}"`);
   }
@@ -119,10 +116,44 @@ function toSettings(values: Values) {
   } as const;
 }
 
+/** TLS to PostgreSQL; `caSetting` names the setting that named `caFile` (unset: the system's CAs). */
+export interface DatabaseTls {
+  readonly mode: typeof SSL_MODES[number];
+  readonly caFile?: string;
+  readonly caSetting?: string;
+}
+
+/** TLS to PostgreSQL as libpq would choose it (null: plain TCP); throws for a malformed URI. */
+function databaseTls(uri: string, ca: Partial<Values>): DatabaseTls | null {
+  const query = new URL(uri).searchParams;
+  const rootCert = query.get("sslrootcert") ?? undefined;
+  const [caFile, caSetting] = ca.DATABASE_CA_FILE !== undefined
+    ? [ca.DATABASE_CA_FILE, "DATABASE_CA_FILE"]
+    : ca.PGSSLROOTCERT !== undefined
+    ? [ca.PGSSLROOTCERT, "PGSSLROOTCERT"]
+    : rootCert !== undefined && rootCert !== "system"
+    ? [rootCert, "sslrootcert in DATABASE_URL"]
+    : [undefined, undefined];
+  const mode = query.get("sslmode") ?? (query.get("ssl") === "true" ? "require" : undefined);
+  if (mode === undefined && caFile === undefined && rootCert !== "system") return null;
+  return {
+    mode: (mode ?? "verify-full") as DatabaseTls["mode"],
+    ...(caFile === undefined ? {} : { caFile, caSetting }),
+  };
+}
+
+/** Reads a PEM file that `setting` names; a UsageError names both when it cannot. */
+export function readPem(setting: string, path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new UsageError(`${setting} "${path}" cannot be read: ${(error as Error).message}`);
+  }
+}
+
 /** The settings' problems, all of them, each with its variable as the path; exit 2. */
 export class SettingsError extends ConfigError {
   override name = "SettingsError";
-
   constructor(problems: readonly ConfigProblem[]) {
     super(problems);
     const lines = problems.map((problem) => `  ${problem.path} ${problem.message}`);
@@ -130,18 +161,14 @@ export class SettingsError extends ConfigError {
   }
 }
 
-/**
- * Reads the settings, defaults applied; a SettingsError lists every problem, never a secret. With
- * `readFile` (e.g. `readSmallFile`), every file a setting names must be readable PEM.
- */
+/** Reads the settings (with `readFile`, their PEM files too); a SettingsError lists all problems. */
 export function readSettings(
   env: Environment,
   options: { readonly readFile?: (path: string) => string } = {},
 ): Settings {
   const values: Partial<Record<SettingName, unknown>> = {};
   const problems: ConfigProblem[] = [];
-  // One at a time, not one z.object: zod skips an object's refinements after an aborting issue
-  // (z.stringbool's is one), and the rules across settings must run whatever else is wrong.
+  // One at a time: a z.object would skip the rules across after an aborting issue (z.stringbool's).
   for (const name of SETTING_NAMES) {
     const parsed = SETTINGS[name].schema.safeParse(env[name]?.trim() || undefined);
     if (parsed.success) values[name] = parsed.data;
@@ -166,18 +193,14 @@ function toProblem(env: Environment, name: SettingName, issue: z.core.$ZodIssue)
   return { file: "environment", path, message };
 }
 
-/** Every file that settings name (and `sslrootcert` in DATABASE_URL) must be readable PEM. */
 function fileProblems(env: Environment, readFile: (path: string) => string): ConfigProblem[] {
   const files: [string, string][] = SETTING_NAMES
     .filter((name) => SETTINGS[name].kind.type === "file" && settingText(env, name) !== "")
     .map((name) => [name, settingText(env, name)]);
-  try {
-    // No CA setting: the file `sslrootcert` names, unless `system`.
-    const rootCert = databaseTls(settingText(env, "DATABASE_URL"), {})?.caFile;
-    if (rootCert !== undefined) files.push(["DATABASE_URL's sslrootcert", rootCert]);
-  } catch {
-    // A malformed URI is a problem of its own; so is a path with control characters.
-  }
+  // No CA setting: the file `sslrootcert` names, unless `system` (bad URIs or paths: other problems).
+  const uri = settingText(env, "DATABASE_URL");
+  const rootCert = URL.canParse(uri) ? databaseTls(uri, {})?.caFile : undefined;
+  if (rootCert !== undefined) files.push(["DATABASE_URL's sslrootcert", rootCert]);
   return files.filter(([, path]) => NO_CONTROL_CHARACTERS.test(path)).flatMap(([setting, path]) => {
     const problem = (message: string) => [{ file: "environment", path: setting, message }];
     try {
@@ -187,6 +210,10 @@ function fileProblems(env: Environment, readFile: (path: string) => string): Con
     }
     return problem(`${quoted(path)} is not a PEM file: it has no "-----BEGIN" line`);
   });
+}
+
+function settingText(env: Environment, name: SettingName): string {
+  return env[name]?.trim() || SETTINGS[name].default;
 }
 
 /** Every setting's text as the monitor uses it, {@link SECRETS} masked, in the table's order. */
@@ -216,9 +243,8 @@ export function insecureSettings(settings: Settings): string[] {
 }
 
 /**
- * A connection URI safe for logs: `***` for the password (up to the user part's last `@`, as a URL
- * parser reads it) and for each parameter whose decoded name has "pass", "secret", "token" or "key"
- * in it (libpq's `password` and `sslpassword`, and whatever a driver may take).
+ * A connection URI safe for logs: `***` for the password (to the user part's last `@`, as URL
+ * parsers read it) and for each parameter whose decoded name has "pass", "secret", "token" or "key".
  */
 export function redactUri(uri: string): string {
   return uri

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import { NO_CONTROL_CHARACTERS, quoted } from "../text.ts";
-import { SSL_MODES } from "./database_tls.ts";
 
 /** The rule a setting's text follows; tests derive malformed values from it. */
 type SettingKind =
@@ -45,7 +44,6 @@ const boolean: Kind<boolean> = [
   z.stringbool({ truthy: ["true", "1"], falsy: ["false", "0"], error: "must be true or false" }),
 ];
 
-/** One of a few lower-case words, given in any case. */
 function choice<const T extends string>(values: readonly [T, ...T[]]): Kind<T> {
   const schema = z.string().toLowerCase().pipe(
     z.enum(values, `must be one of ${values.join(", ")}`),
@@ -80,7 +78,6 @@ const network = z.union([z.cidrv4(), z.cidrv6()], {
     `must list networks such as 10.0.0.0/8 or fe80::/10: ${quoted(String(issue.input))} is not one`,
 });
 
-/** CIDR networks, or `none`. */
 const networks: Kind<readonly string[]> = [
   { type: "networks" },
   z.string()
@@ -88,6 +85,16 @@ const networks: Kind<readonly string[]> = [
     .transform((text) => text.toLowerCase() === "none" ? [] : list(text))
     .pipe(z.array(network)),
 ];
+
+/** PostgreSQL's `sslmode` values, as libpq defines them (`allow` is taken as `prefer`). */
+export const SSL_MODES = [
+  "disable",
+  "allow",
+  "prefer",
+  "require",
+  "verify-ca",
+  "verify-full",
+] as const;
 
 /** A URI that the WHATWG URL parser (as postgres.js) reads, with a valid `sslmode`. */
 const postgresUri: Kind<string> = [
@@ -194,11 +201,3 @@ export type SettingName = keyof typeof SETTINGS;
 
 /** The names, in the order of docs/configuration.md. */
 export const SETTING_NAMES = Object.keys(SETTINGS) as readonly SettingName[];
-
-/** A setting's text as the monitor uses it: trimmed, the default when unset or blank. */
-export function settingText(
-  env: Readonly<Record<string, string | undefined>>,
-  name: SettingName,
-): string {
-  return env[name]?.trim() || SETTINGS[name].default;
-}

@@ -9,7 +9,6 @@ import { quoted } from "../text.ts";
 import { readSmallFile } from "./text_file.ts";
 import { formatDuration, parseDurationMs } from "./duration.ts";
 import { EVERY_NAME_A_WORD, interpolateEnv } from "./interpolate.ts";
-import { caCertificates } from "./pem.ts";
 import type { z } from "zod";
 import {
   LIMITS,
@@ -51,7 +50,7 @@ export interface SiteConfig {
   readonly timeoutMs: number;
   /** Inclusive ranges. */
   readonly expectStatus: readonly (readonly [number, number])[];
-  /** The RE2 source, flags inline and references unresolved (what results record), compiled. */
+  /** The RE2 source results record (flags inline, references unresolved: no secrets), compiled. */
   readonly pattern: { readonly source: string; readonly regex: RE2JS } | null;
   readonly maxRedirects: number;
   readonly maxBodyBytes: number;
@@ -75,23 +74,14 @@ export interface BuiltSite {
   readonly timeoutShown: string | null;
 }
 
-/** Where a sites file's relative paths start, where its problems go, and its data as written. */
-interface FileContext extends ProblemContext {
-  readonly baseDir: string;
-}
+/** Where relative paths start, where problems go, the data as written, and patterns to share. */
+type FileContext = ProblemContext & { readonly baseDir: string; readonly compiled?: Patterns };
 
-/**
- * Applies defaults and checks the rules that span keys or sites. For a file with problems,
- * `indexes` are the sites' indexes in the file and `pruned` the keys left out, which no rule reads.
- */
-function buildSites(
-  file: SiteKeys,
-  context: FileContext & {
-    readonly compiled?: Patterns;
-    readonly indexes?: readonly number[];
-    readonly pruned?: ReadonlySet<string>;
-  },
-): BuiltSite[] {
+/** With problems: each site's index in the file, and the keys left out, which no rule reads. */
+type Pruned = { readonly indexes: readonly number[]; readonly pruned: ReadonlySet<string> };
+
+/** Applies defaults and checks the rules that span keys or sites. */
+function buildSites(file: SiteKeys, context: FileContext & Partial<Pruned>): BuiltSite[] {
   const { report } = context;
   const shown = (path: KeyPath, used: string) => shownValue(context.written, path, used);
   const defaults: SiteOptions = file.defaults ?? {};
@@ -144,7 +134,6 @@ function buildSites(
       report(at("body"), `cannot be sent with method ${used}: set method to POST or another`);
     }
     const redirects = option.follow_redirects ?? true;
-    // One from a reference is recorded as written: what that stands for may be a secret.
     const recorded = site.pattern === undefined ? null : patternSource(
       typeof site.pattern === "string"
         ? shown(at("pattern"), site.pattern)
@@ -182,6 +171,23 @@ function buildSites(
   });
 }
 
+/** A PEM private key however labelled, SSH2's four-dash form too. */
+const PRIVATE_KEY = /-{4,5} ?BEGIN [^\n-]*PRIVATE KEY/i;
+const CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
+
+/** The certificates of a CA file (they go to every checker) and nothing else: a key is refused. */
+export function caCertificates(text: string): { pem: string } | { problem: string } {
+  if (PRIVATE_KEY.test(text)) {
+    return {
+      problem:
+        "holds a private key: a CA file must hold certificates only (what it holds goes to every checker); name the CA certificate, not a key and certificate bundle",
+    };
+  }
+  const certificates = text.match(CERTIFICATE);
+  if (certificates === null) return { problem: "is not a PEM certificate file" };
+  return { pem: `${certificates.join("\n")}\n` };
+}
+
 /** The certificates of the CA file named at `at`, or null, its problem reported (if it has one). */
 export function readCaFile(
   path: string | undefined,
@@ -216,10 +222,7 @@ function recordedUrl(written: unknown, resolved: string): string {
 }
 
 /** Validates a sites file's data (references resolved) and builds its sites, reporting problems. */
-export function checkSites(
-  data: unknown,
-  context: FileContext & { readonly compiled?: Patterns },
-): BuiltSite[] {
+export function checkSites(data: unknown, context: FileContext): BuiltSite[] {
   const parsed = siteKeysSchema.safeParse(data);
   if (parsed.success) return buildSites(parsed.data, context);
   reportIssues(parsed.error.issues, context);

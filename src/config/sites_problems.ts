@@ -12,6 +12,8 @@ import { formatKeyPath, type KeyPath, type YamlSource } from "./yaml_source.ts";
 /** Told about each problem found, with where it is (`["sites", 2, "alert", "regions"]`). */
 export type Report = (path: KeyPath, message: string) => void;
 
+type Issue = z.core.$ZodIssue;
+
 /** Where problems go; the data as written, which messages quote; values with an unset reference. */
 export interface ProblemContext {
   readonly report: Report;
@@ -21,16 +23,15 @@ export interface ProblemContext {
 
 /** Reports the problems zod's issues stand for, each at its key path; `hidden` values are never shown. */
 export function reportIssues(
-  issues: readonly z.core.$ZodIssue[],
+  issues: readonly Issue[],
   context: ProblemContext,
   hidden?: (path: KeyPath) => boolean,
 ): void {
-  const { report } = context;
   for (const issue of issues.flatMap(typedIssues)) {
     if (context.unset?.has(formatKeyPath(issue.path))) continue;
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
-        report(
+        context.report(
           [...issue.path, key],
           key === "<<"
             ? "is a merge key, which a sites file does not support: use the defaults block or write the keys out"
@@ -38,22 +39,15 @@ export function reportIssues(
         );
       }
     } else if (issue.code === "invalid_key") {
-      report(issue.path, issue.issues[0]?.message ?? issue.message);
+      context.report(issue.path, issue.issues[0]?.message ?? issue.message);
     } else {
-      report(issue.path, issueMessage(issue, context.written, hidden));
+      context.report(issue.path, issueMessage(issue, context.written, hidden));
     }
   }
 }
 
-/**
- * What an issue says, the value quoted as written. A value with a `${NAME}` reference may be a
- * secret once resolved: an issue whose message quotes from it gives `params.withoutValue`.
- */
-function issueMessage(
-  issue: z.core.$ZodIssue,
-  written: unknown,
-  hidden?: (path: KeyPath) => boolean,
-): string {
+/** What an issue says, the value quoted as written (`params.withoutValue` if it has a `${NAME}`). */
+function issueMessage(issue: Issue, written: unknown, hidden?: (path: KeyPath) => boolean): string {
   const value = valueAt(written, issue.path);
   const withoutValue = issue.code === "custom" ? issue.params?.withoutValue : undefined;
   const said = holdsReference(value) && typeof withoutValue === "string"
@@ -76,7 +70,7 @@ export function shownValue(written: unknown, path: KeyPath, used: string): strin
 }
 
 /** The issues of the union alternative of the right type instead of "matches no alternative". */
-export function typedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+export function typedIssues(issue: Issue): Issue[] {
   if (issue.code !== "invalid_union") return [issue];
   const typed = issue.errors.find((branch) =>
     !branch.some((i) => i.code === "invalid_type" && i.path.length === 0)

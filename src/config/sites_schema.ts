@@ -18,10 +18,7 @@ export const LIMITS = {
   maxBodyBytes: 16 * 1024 * 1024,
   /** Every result carries the pattern to Kafka and PostgreSQL. */
   maxPatternChars: 4_096,
-  /**
-   * Matching costs up to the body's length times the instructions: 1,000 matched 1 MiB in under
-   * 0.2 s here, 4,000 took two minutes. `[\s\S]{0,500}` is 1,000 instructions.
-   */
+  /** Matching costs body length times this: 1 MiB took 0.2 s at 1,000, two minutes at 4,000. */
   maxPatternInstructions: 1_000,
   maxNameChars: 200,
   /** A result's format's bound; servers refuse far shorter ones. */
@@ -126,9 +123,8 @@ const siteOptions = {
 };
 
 /**
- * Refuses a pattern whose program would cost too much to compile and match with (before compiling
- * it), or that RE2 cannot compile, with the position of the fault. A pattern from a `${NAME}`
- * reference may be a secret: `withoutValue` says neither its size nor its fragments.
+ * Refuses a pattern too costly to compile and match with (before compiling it) or that RE2 cannot
+ * compile; `withoutValue` is the message for one from a `${NAME}`, which may be a secret.
  */
 function checkPattern(context: z.core.ParsePayload<string>): void {
   const source = context.value;
@@ -172,7 +168,6 @@ const regex = regexText
   .max(LIMITS.maxPatternChars, { ...atMost(LIMITS.maxPatternChars), abort: true })
   .check(checkPattern);
 
-/** A pattern as a string or a map, whose `regex` is `text`. */
 function patternOf(text: z.ZodType<string>) {
   return z.union([
     text,
@@ -195,7 +190,6 @@ export const MAX_PATTERN_SOURCE_CHARS = LIMITS.maxPatternChars + "(?ims)".length
 export function sitesFileSchemaWith<Alert extends z.ZodType, Channels extends z.ZodType>(
   keys: { readonly alert: Alert; readonly channels: Channels },
 ) {
-  // Each key of a site's alert block wins over the same key of the defaults' block.
   const options = { ...siteOptions, alert: keys.alert.optional() };
   return z.strictObject({
     defaults: z.strictObject(options).describe("Values for keys that a site leaves out")

@@ -7,9 +7,8 @@ import { ConfigError } from "../errors.ts";
 import { printable } from "../text.ts";
 
 /**
- * Reads a UTF-8 text file of at most `maxBytes` (whole MiB; a byte order mark is dropped); a
- * ConfigError when it cannot be read, is larger, or is not UTF-8 (with the line), asking `hint`,
- * e.g. "is it a sites file?".
+ * Reads a UTF-8 text file of at most `maxBytes` (whole MiB), dropping a byte order mark; a
+ * ConfigError says why it cannot, asking `hint` (e.g. "is it a sites file?").
  */
 export async function readTextFileAtMost(
   path: string,
@@ -48,27 +47,15 @@ async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
   return bytes.subarray(0, length);
 }
 
-// A newline byte is never part of a multi-byte character: lines can be checked one by one.
+// Valid UTF-8 (a byte order mark too) encodes back to itself: the first byte that does not is bad.
 function firstInvalidLine(bytes: Uint8Array): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let line = 1;
-  for (let start = 0; start < bytes.length; line++) {
-    const end = bytes.indexOf(0x0a, start);
-    const stop = end < 0 ? bytes.length : end;
-    try {
-      decoder.decode(bytes.subarray(start, stop));
-    } catch {
-      return line;
-    }
-    start = stop + 1;
-  }
-  return line;
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+  const again = new TextEncoder().encode(text);
+  const at = bytes.findIndex((byte, index) => byte !== again[index]);
+  return bytes.subarray(0, at).filter((byte) => byte === 0x0a).length + 1;
 }
 
-/**
- * Reads a regular file of at most `maxBytes` (not `/dev/zero` by mistake); an Error's message
- * completes `"path" …`, e.g. "does not exist", and `tooLarge` says so for a larger file.
- */
+/** Reads a regular file of at most `maxBytes`; an Error's message completes `"path" …`. */
 export function readSmallFile(
   path: string,
   maxBytes = 1024 * 1024,
@@ -78,11 +65,8 @@ export function readSmallFile(
   try {
     info = Deno.statSync(path);
   } catch (error) {
-    throw new Error(
-      error instanceof Deno.errors.NotFound
-        ? "does not exist"
-        : `cannot be read: ${osReason(error)}`,
-    );
+    if (error instanceof Deno.errors.NotFound) throw new Error("does not exist");
+    throw new Error(`cannot be read: ${osReason(error)}`);
   }
   if (!info.isFile) throw new Error("is not a file");
   if (info.size > maxBytes) throw new Error(tooLarge(info.size));

@@ -85,11 +85,7 @@ export function parseYaml(text: string, file: string): YamlSource {
 }
 
 /** The parser's errors and warnings (unknown tags and directives are not ignored), deduplicated. */
-function syntaxProblems(
-  doc: Document.Parsed,
-  file: string,
-  at: (offset: number) => number,
-): ConfigProblem[] {
+function syntaxProblems(doc: Document.Parsed, file: string, at: LineAt): ConfigProblem[] {
   const problems = new Map<string, ConfigProblem>();
   for (const error of [...doc.errors, ...doc.warnings]) {
     const problem = { file, line: at(error.pos[0]), path: "", message: syntaxMessage(error) };
@@ -120,14 +116,13 @@ function syntaxMessage(error: { readonly code: string; readonly message: string 
   }
 }
 
-/** An alias (`*name`) and where it is. */
 type Alias = { readonly name: string; readonly offset: number };
+type LineAt = (offset: number) => number;
 
 /** The first node deeper than {@link MAX_YAML_DEPTH}, an alias inside its own anchor, and every alias. */
 function shapeOf(doc: Document.Parsed): { deepAt?: number; circular?: Alias; aliases: Alias[] } {
   const aliases: Alias[] = [];
-  // Iterative: the input decides the depth, not the call stack. Each node carries the anchors of
-  // the nodes around it.
+  // Iterative: the input decides the depth, not the call stack. Each carries the anchors around it.
   const stack: [unknown, number, readonly string[]][] = [[doc.contents, 1, []]];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     const [node, depth, around] = next;
@@ -152,12 +147,7 @@ function shapeOf(doc: Document.Parsed): { deepAt?: number; circular?: Alias; ali
   return { aliases };
 }
 
-function dataProblem(
-  error: unknown,
-  aliases: readonly Alias[],
-  file: string,
-  at: (offset: number) => number,
-): ConfigProblem {
+function dataProblem(error: unknown, aliases: Alias[], file: string, at: LineAt): ConfigProblem {
   const text = error instanceof Error ? error.message : String(error);
   const unresolved = /^Unresolved alias.*: (.+)$/.exec(text)?.[1];
   const alias = unresolved === undefined

@@ -1,7 +1,6 @@
 /**
- * Storing alerts: each site's alert state, its incidents, and the outbox of notifications. A change
- * is written in one transaction, every row keyed by its transition: a crash anywhere neither loses
- * a notification nor adds a second one. The one alerter at work ({@link lockAlerter}) sends them.
+ * Storing alerts: states, incidents and the outbox of notifications, a change in one transaction
+ * with every row keyed by its transition, so a crash neither loses nor repeats a notification.
  *
  * @module
  */
@@ -44,9 +43,8 @@ export async function loadAlertStates(sql: Sql): Promise<Map<string, AlertState>
 }
 
 /**
- * Writes a change in one transaction, idempotently (a redelivered batch leaves the same rows).
- *
- * @returns How many incidents and notifications were new.
+ * Writes a change in one transaction, idempotently (a redelivered batch leaves the same rows);
+ * returns how many incidents and notifications were new.
  */
 export async function saveAlertChange(
   sql: Sql,
@@ -90,10 +88,7 @@ async function upsertStates(sql: postgres.TransactionSql, states: readonly Alert
       WHERE a.state IS DISTINCT FROM excluded.state`;
 }
 
-interface IncidentRow {
-  readonly incident: Incident;
-  readonly resolved: { readonly at: string; readonly byCheckId: string } | null;
-}
+type IncidentRow = { incident: Incident; resolved: { at: string; byCheckId: string } | null };
 
 /** The columns {@link writeIncidents} writes, inlined as constant text (postgres.js's README). */
 const INCIDENT_COLUMNS = `incident_id, site_id, kind, severity, regions, opened_at,
@@ -218,19 +213,16 @@ export async function markNotificationFailed(
     WHERE notification_id = ${id}::bigint AND sent_at IS NULL`;
 }
 
-/** Whether the lock is still held; `unknown` when the database could not be asked. */
-type LockState = "held" | "lost" | "unknown";
-
 /** The lock held by the one alerter at work. */
 export interface AlerterLock {
-  state(): Promise<LockState>;
+  /** Whether it is still held; `unknown` when the database could not be asked. */
+  state(): Promise<"held" | "lost" | "unknown">;
   release(): Promise<void>;
 }
 
 /**
- * Takes the alerter's advisory lock, waiting while another alerter of the consumer group holds it:
- * each keeps the states in memory, so two would overwrite each other's. `undefined` when the signal
- * ended the wait.
+ * Takes the alerter's advisory lock, waiting while another of its consumer group holds it (each
+ * keeps the states in memory: two would overwrite each other's); `undefined` if the signal ends it.
  */
 export async function lockAlerter(
   sql: Sql,
@@ -265,7 +257,7 @@ async function tryLock(sql: Sql, key: string): Promise<AlerterLock | undefined> 
   }
   const pid: number = row.pid;
   // A lock on one bigint shows in pg_locks as its high half (classid) and low half (objid).
-  const state = (): Promise<LockState> =>
+  const state: AlerterLock["state"] = () =>
     sql`
       SELECT FROM pg_locks
       WHERE locktype = 'advisory' AND granted AND pid = ${pid}
@@ -288,8 +280,7 @@ type OpenIncidentRow = Pick<Incident, "kind" | "regions"> & { siteName: string; 
 
 /** The incidents open now, oldest first; the site's id where it has no name. */
 export async function openIncidents(sql: Sql, limit: number): Promise<OpenIncidentRow[]> {
-  const rows = await sql<OpenIncidentRow[]>`
+  return await sql<OpenIncidentRow[]>`
     SELECT coalesce(site_name, site) AS "siteName", kind, regions, opened_at AS "openedAt"
     FROM open_incidents ORDER BY opened_at, incident_id LIMIT ${limit}`;
-  return [...rows];
 }

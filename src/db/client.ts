@@ -6,18 +6,15 @@
 import net from "node:net";
 import { checkServerIdentity, type ConnectionOptions } from "node:tls";
 import postgres from "postgres";
-import type { DatabaseTls } from "../config/database_tls.ts";
-import type { Settings } from "../config/settings.ts";
-import { readPem } from "../config/pem.ts";
+import { type DatabaseTls, readPem, type Settings } from "../config/settings.ts";
 
 /** A postgres.js pool. */
 export type Sql = postgres.Sql;
 
 /**
- * Opens a pool; connections are made on first use. End it with `sql.end({ timeout })`.
+ * Opens a pool, `schema` as its search path, PostgreSQL cancelling a statement running longer than
+ * `statementTimeoutMs`; connections are made on first use. End it with `sql.end({ timeout })`.
  *
- * @param settings `schema` becomes the search path.
- * @param options `statementTimeoutMs`: PostgreSQL cancels any statement running longer.
  * @throws {UsageError} When the CA file cannot be read.
  */
 export function connectDatabase(
@@ -25,8 +22,7 @@ export function connectDatabase(
   options: { readonly statementTimeoutMs?: number } = {},
 ): Sql {
   const url = new URL(settings.url);
-  // libpq's TLS parameters become the `ssl` option: postgres.js would send them to the server as
-  // settings, which it refuses.
+  // libpq's TLS parameters go in `ssl`: postgres.js would send them as settings the server refuses.
   for (const name of ["sslmode", "sslrootcert", "sslcert", "sslkey", "ssl"]) {
     url.searchParams.delete(name);
   }

@@ -1,7 +1,6 @@
 /**
- * Applies the versioned SQL files in `sql/` (`NNNN_name.sql`) in order, each in its own
- * transaction, recording what was applied in `monitor_migrations`. Safe to run again, and from
- * several processes at once: a transaction-level advisory lock makes them take turns.
+ * Applies the SQL files of `sql/` (`NNNN_name.sql`) in order, each in a transaction recorded in
+ * `monitor_migrations`. Safe to run again, and at once: an advisory lock makes runs take turns.
  *
  * @module
  */
@@ -27,9 +26,8 @@ const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const LOCK_KEY = 0x776d6f6e;
 
 /**
- * Turns `NNNN_name.sql` files (name → text; defaults to `sql/`) into migrations, in version order.
- *
- * @throws {Error} When a name does not follow `NNNN_name.sql`, or two files share a version.
+ * Turns `NNNN_name.sql` files (name → text; defaults to `sql/`) into migrations, in version order;
+ * rejects a name that does not follow `NNNN_name.sql`, and two files sharing a version.
  */
 export async function loadMigrations(
   files: Readonly<Record<string, string>> = MIGRATION_FILES,
@@ -53,13 +51,10 @@ export async function loadMigrations(
 }
 
 /**
- * Applies the migrations not yet applied.
- *
- * @param options `schema`: created first when given (it should be the connection's search path).
- * @returns The names of the migrations applied by this call.
- * @throws {ServiceError} When an applied migration's file has changed since, or the database
- *   holds migrations this program does not know.
- * @throws {Error} When a migration fails (rolled back; the later ones are not tried).
+ * Applies the migrations not yet applied and returns their names; `schema`, when given, is created
+ * first (it should be the connection's search path). A migration that fails is rolled back and the
+ * later ones are not tried; a {@link ServiceError} when an applied migration's file has changed
+ * since, or the database holds migrations this program does not know.
  */
 export async function migrate(
   sql: Sql,
@@ -78,8 +73,7 @@ export async function migrate(
           checksum   text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`;
-      // Before the first release the schema is one file edited in place: an older database is
-      // recreated, never patched.
+      // Unreleased, the schema is one file edited in place: an older database is recreated.
       const unknown = await tx<{ name: string }[]>`
         SELECT name FROM monitor_migrations
         WHERE NOT (name = ANY(${migrations.map((m) => m.name)})) ORDER BY version`;

@@ -35,9 +35,8 @@ export async function ensurePartitionsFor(sql: Sql, days: readonly string[]): Pr
 export type Retention = Settings["database"]["retention"];
 
 /**
- * Drops the partitions whose every row is older than its retention.
- *
- * @returns The names of those dropped; `rollups` holds hourly and daily ones.
+ * Drops the partitions whose every row is older than its retention; returns their names, hourly
+ * and daily ones together in `rollups`.
  */
 export async function prune(
   sql: Sql,
@@ -60,49 +59,42 @@ export async function prune(
   });
 }
 
-/** Options of {@link startPartitionMaintenance}. */
-export interface MaintenanceOptions {
-  /** How many days after today get their partitions ahead of time. */
-  readonly aheadDays: number;
-  /** Whether to drop the partitions older than `retention` too (CONSUME_PRUNE). */
-  readonly prune: boolean;
-  readonly retention: Retention;
-  readonly log: Logger;
-  readonly now?: () => Date;
-}
-
 /**
- * Makes the partitions (and prunes) once, then every hour; resolves once the first round is over.
- * A failed round is logged and tried again at the next: the partitions made ahead bridge the gap.
- *
- * @returns `stop()` starts no more rounds (one in progress finishes).
+ * Makes the partitions (and prunes) once before it resolves, then every hour until `stop()`; a
+ * failed round is logged and tried again at the next: the partitions made ahead bridge the gap.
  */
 export async function startPartitionMaintenance(
   sql: Sql,
-  options: MaintenanceOptions,
+  options: {
+    readonly aheadDays: number;
+    /** Whether to drop the partitions older than `retention` too (CONSUME_PRUNE). */
+    readonly prune: boolean;
+    readonly retention: Retention;
+    readonly log: Logger;
+  },
 ): Promise<{ stop(): void }> {
-  await maintainPartitions(sql, options);
-  const timer = setInterval(() => maintainPartitions(sql, options), HOUR_MS);
+  await maintainPartitions();
+  const timer = setInterval(maintainPartitions, HOUR_MS);
   return { stop: () => clearInterval(timer) };
-}
 
-/** One round; never rejects. */
-async function maintainPartitions(sql: Sql, options: MaintenanceOptions): Promise<void> {
-  const { log } = options;
-  const now = options.now?.() ?? new Date();
-  try {
-    const created = await ensurePartitions(sql, now, options.aheadDays);
-    if (created.length > 0) log.info("partitions created", { partitions: created.join(", ") });
-    if (options.prune) {
-      const dropped = await prune(sql, now, options.retention);
-      const names = [...dropped.checks, ...dropped.rollups];
-      if (names.length > 0) {
-        log.info("expired partitions dropped", { partitions: names.join(", ") });
+  /** One round; never rejects. */
+  async function maintainPartitions(): Promise<void> {
+    const { log } = options;
+    const now = new Date();
+    try {
+      const created = await ensurePartitions(sql, now, options.aheadDays);
+      if (created.length > 0) log.info("partitions created", { partitions: created.join(", ") });
+      if (options.prune) {
+        const dropped = await prune(sql, now, options.retention);
+        const names = [...dropped.checks, ...dropped.rollups];
+        if (names.length > 0) {
+          log.info("expired partitions dropped", { partitions: names.join(", ") });
+        }
       }
+    } catch (error) {
+      log.warn("partition maintenance failed; trying again in an hour", {
+        error: (error as Error).message,
+      });
     }
-  } catch (error) {
-    log.warn("partition maintenance failed; trying again in an hour", {
-      error: (error as Error).message,
-    });
   }
 }

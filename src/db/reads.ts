@@ -40,18 +40,10 @@ export interface SiteSummary {
 export type Visible = readonly string[] | null;
 
 /** A region's latest check is looked for in the last day, among the site's 50 latest. */
-const STATE_LOOKBACK_MS = DAY_MS;
 const STATE_LATEST_CHECKS = 50;
 
 function visibleOnly(sql: Sql, visible: Visible): postgres.PendingQuery<[]> {
   return visible === null ? sql`` : sql`AND site_id = ANY(${visible as string[]})`;
-}
-
-/** 24h: 24 whole hours before this one; 7d, 30d, 90d: that many whole UTC days before today. */
-function windowStart(now: Date, window: UptimeWindow): Date {
-  const hours = UPTIME_WINDOWS[window];
-  const unit = hours <= 24 ? HOUR_MS : DAY_MS;
-  return new Date(Math.floor(now.getTime() / unit) * unit - hours * HOUR_MS);
 }
 
 /** Sites in order of id, after `after` (or `only` one), with their state and uptime. */
@@ -62,7 +54,12 @@ async function siteSummaries(sql: Sql, visible: Visible, options: {
   readonly now: Date;
 }): Promise<SiteSummary[]> {
   const { now } = options;
-  const since = (window: UptimeWindow) => windowStart(now, window);
+  // 24h: 24 whole hours before this one; 7d, 30d, 90d: that many whole UTC days before today.
+  const since = (window: UptimeWindow) => {
+    const hours = UPTIME_WINDOWS[window];
+    const unit = hours <= 24 ? HOUR_MS : DAY_MS;
+    return new Date(Math.floor(now.getTime() / unit) * unit - hours * HOUR_MS);
+  };
   const uptime = (window: UptimeWindow) =>
     sql`(sum(checks - failures) FILTER (WHERE day >= ${since(window)}))::float8
       / nullif(sum(checks) FILTER (WHERE day >= ${since(window)}), 0)`;
@@ -118,7 +115,7 @@ async function siteSummaries(sql: Sql, visible: Visible, options: {
         SELECT DISTINCT ON (region) * FROM (
           SELECT region, checked_at, up, status_code, response_time_ms, error_kind FROM checks
           WHERE site_id = page.site_id
-            AND checked_at > ${new Date(now.getTime() - STATE_LOOKBACK_MS)} AND checked_at <= ${now}
+            AND checked_at > ${new Date(now.getTime() - DAY_MS)} AND checked_at <= ${now}
           ORDER BY checked_at DESC
           LIMIT ${STATE_LATEST_CHECKS}
         ) AS recent
@@ -146,12 +143,6 @@ async function dailyCounts(sql: Sql, options: {
     FROM check_rollups_daily
     WHERE site_id = ANY(${options.siteIds as string[]})
       AND day >= ${options.from} AND day < ${options.to}`;
-}
-
-async function siteShown(sql: Sql, siteId: string, visible: Visible): Promise<boolean> {
-  const rows = await sql`
-    SELECT 1 FROM sites WHERE site_id = ${siteId} ${visibleOnly(sql, visible)}`;
-  return rows.length > 0;
 }
 
 /** Uptime and times of a site over one bucket (an hour or a UTC day) and region. */
@@ -233,6 +224,9 @@ async function siteChecks(sql: Sql, options: {
   readonly before?: CheckCursor | undefined;
 }): Promise<CheckRow[]> {
   const { before } = options;
+  const below = before === undefined
+    ? sql``
+    : sql`AND (checked_at, check_id) < (${before.checkedAt}, ${before.checkId}::uuid)`;
   return await sql<CheckRow[]>`
     SELECT check_id AS "checkId", checked_at AS "checkedAt", region, up,
       status_code AS "statusCode", response_time_ms AS "responseTimeMs", dns_ms AS "dnsMs",
@@ -241,11 +235,7 @@ async function siteChecks(sql: Sql, options: {
     FROM checks
     WHERE site_id = ${options.siteId} AND checked_at >= ${options.from} AND checked_at < ${options.to}
       ${options.region === undefined ? sql`` : sql`AND region = ${options.region}`}
-      ${
-    before === undefined
-      ? sql``
-      : sql`AND (checked_at, check_id) < (${before.checkedAt}, ${before.checkId}::uuid)`
-  }
+      ${below}
     ORDER BY checked_at DESC, check_id DESC
     LIMIT ${options.limit}`;
 }
@@ -273,6 +263,9 @@ async function incidents(
     readonly limit: number;
   } & ({ readonly open: true } | { readonly open: false; readonly from: Date; readonly to: Date }),
 ): Promise<IncidentRow[]> {
+  const when = options.open
+    ? sql`AND resolved_at IS NULL`
+    : sql`AND opened_at < ${options.to} AND coalesce(resolved_at, 'infinity') >= ${options.from}`;
   return await sql<IncidentRow[]>`
     SELECT incident_id AS "incidentId", site_id AS "siteId", kind, severity, regions,
       opened_at AS "openedAt", resolved_at AS "resolvedAt", cause_error_kind AS "causeErrorKind",
@@ -280,11 +273,7 @@ async function incidents(
     FROM incidents
     WHERE true ${visibleOnly(sql, visible)}
       ${options.siteId === undefined ? sql`` : sql`AND site_id = ${options.siteId}`}
-      ${
-    options.open
-      ? sql`AND resolved_at IS NULL`
-      : sql`AND opened_at < ${options.to} AND coalesce(resolved_at, 'infinity') >= ${options.from}`
-  }
+      ${when}
     ORDER BY opened_at DESC, incident_id
     LIMIT ${options.limit}`;
 }
@@ -305,7 +294,9 @@ export function databaseReads(sql: Sql, visible: Visible): ServeReads {
   const shown = (siteId: string) => visible === null || visible.includes(siteId);
   return {
     sites: (options) => siteSummaries(sql, visible, options),
-    shown: (siteId) => siteShown(sql, siteId, visible),
+    shown: async (siteId) =>
+      (await sql`SELECT 1 FROM sites WHERE site_id = ${siteId} ${visibleOnly(sql, visible)}`)
+        .length > 0,
     checks: (options) => shown(options.siteId) ? siteChecks(sql, options) : Promise.resolve([]),
     uptime: (options) => uptimeBuckets(sql, { ...options, siteIds: options.siteIds.filter(shown) }),
     days: (options) => dailyCounts(sql, { ...options, siteIds: options.siteIds.filter(shown) }),

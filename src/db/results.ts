@@ -1,18 +1,19 @@
 /**
- * Storing consumed messages idempotently: check results into `checks` (with their site versions,
- * `sites` and rollups), unreadable messages into `rejected_messages`. PostgreSQL is the last
- * validator: a row it refuses is kept with the unreadable messages and holds up no other.
+ * Storing consumed messages idempotently: check results into `checks` (with site versions, `sites`
+ * and rollups); unreadable ones, and rows PostgreSQL refuses, into `rejected_messages`.
  *
  * @module
  */
 import type { CheckResult } from "../check/result.ts";
-import type { DecodedMessage } from "../kafka/codec.ts";
 import { printable } from "../text.ts";
 import type { Sql } from "./client.ts";
 import { ensurePartitionsFor, type Retention } from "./partitions.ts";
 
-/** A consumed message: a check result to store, or one kept aside with the reason. */
-export type ConsumedMessage = DecodedMessage;
+/** A consumed message, with its place and bytes: a check result, or one kept aside and why. */
+export type ConsumedMessage =
+  & Readonly<{ topic: string; partition: number; offset: string }>
+  & Readonly<{ key: Uint8Array | null; value: Uint8Array | null }>
+  & ({ readonly result: CheckResult } | { readonly reason: string });
 /** A message whose value is a check result. */
 export type ResultMessage = Extract<ConsumedMessage, { readonly result: CheckResult }>;
 /** A message kept in `rejected_messages`, and why. */
@@ -21,9 +22,8 @@ export type RejectedMessage = Extract<ConsumedMessage, { readonly reason: string
 const DAY_MS = 86_400_000;
 
 /**
- * The messages, in order, with the results the database does not keep set aside rather than given
- * a partition (a hostile batch could ask for thousands): one older than the rollups are kept, or
- * more than a day ahead. One older than the raw checks' retention still counts in its rollups.
+ * The messages, in order, with results older than the rollups are kept or over a day ahead set
+ * aside: a hostile batch could otherwise ask for thousands of partitions.
  */
 export function setAsideOutsideRetention(
   messages: readonly ConsumedMessage[],
@@ -42,25 +42,15 @@ export function setAsideOutsideRetention(
   });
 }
 
-/** What a call to {@link storeBatch} did. */
-export interface StoreOutcome {
-  /** New rows in `checks`. */
-  readonly inserted: number;
-  /** Results already stored (a redelivery, or the same message twice). */
-  readonly duplicates: number;
-  /** New rows in `rejected_messages`: unreadable messages and results PostgreSQL refused. */
-  readonly rejected: number;
-}
-
 /**
- * Stores a batch in one statement, a result already stored (same `checkId` and `checkedAt`) counted
- * once. Rows PostgreSQL refuses (a data error) go to `rejected_messages` with the SQLSTATE and
- * message; errors of availability are thrown, for the caller to try again.
+ * Stores a batch in one statement and counts new rows in `checks`, results stored already (same
+ * `checkId` and `checkedAt`) and new rows in `rejected_messages`: unreadable messages, and rows
+ * PostgreSQL refuses (a data error), with SQLSTATE and message. Errors of availability are thrown.
  */
 export async function storeBatch(
   sql: Sql,
   messages: readonly ConsumedMessage[],
-): Promise<StoreOutcome> {
+): Promise<{ inserted: number; duplicates: number; rejected: number }> {
   const results = messages.filter((m): m is ResultMessage => "result" in m);
   const unreadable = messages.filter((m): m is RejectedMessage => "reason" in m);
   const { inserted, refused } = await storeWhatFits(sql, results);
@@ -113,7 +103,6 @@ async function insertRetrying(sql: Sql, results: readonly CheckResult[]): Promis
   }
 }
 
-/** A PostgreSQL error, as postgres.js reports it. */
 type PostgresError = Partial<Record<"code" | "routine" | "constraint_name" | "message", unknown>>;
 
 /** SQLSTATE classes of a row that cannot be stored: cardinality, data, integrity, limits. */
@@ -134,13 +123,11 @@ function isMissingPartition(error: unknown): boolean {
   return code === "23514" && (routine === "ExecFindPartition" || constraint_name === undefined);
 }
 
-/** Where a message came from and its bytes, without what it was decoded to. */
 function sourceOf({ topic, partition, offset, key, value }: ConsumedMessage) {
   return { topic, partition, offset, key, value };
 }
 
-// Column lists that insertChecks() repeats, nested in it as constant text (postgres.js's README:
-// `sql.unsafe` within `sql`). PHASES are counted and summed in the hourly rollups.
+// Column lists insertChecks() repeats, as constant text (postgres.js: `sql.unsafe` in `sql`).
 const PHASES = ["dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "transfer_ms"];
 /** The columns of `checks` stored as the result has them. */
 const MEASURED = `checked_at, time_to_headers_ms, response_time_ms, status_code, pattern_matched,
@@ -154,12 +141,10 @@ const ROLLUP_SUMS = ["checks", "failures", "responses", "response_time_ms_sum"]
   .concat(PHASES.flatMap((p) => [`${p}_count`, `${p}_sum`]));
 
 /**
- * Inserts the checks not stored yet with their site versions, upserts their sites and adds the
- * inserted checks (only those, so a redelivery adds nothing) to the hourly and daily rollups, in
- * one statement. A site takes the name, URL and pattern of its latest check and keeps its earliest
- * check's time. An hourly rollup gets the batch's response times as a list of buckets, updated in
- * place or inserted: one INSERT … ON CONFLICT DO UPDATE would merge whole histograms (1.14 times
- * the CPU a row).
+ * In one statement: inserts the checks not stored yet with their site versions, upserts their
+ * sites, and adds the inserted checks only (a redelivery adds nothing) to the hourly and daily
+ * rollups. An hourly rollup is updated in place or inserted with the batch's buckets: one INSERT …
+ * ON CONFLICT DO UPDATE would merge whole histograms (1.14 times the CPU a row).
  */
 async function insertChecks(sql: Sql, results: readonly CheckResult[]) {
   if (results.length === 0) return 0;

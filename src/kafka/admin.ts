@@ -18,9 +18,8 @@ export interface TopicSpec {
 const LEADERS_TIMEOUT_MS = 30_000;
 
 /**
- * Creates the topic unless it exists (a broker may forbid creating topics: managed services often
- * do), and waits until each of its partitions has a leader (a fresh broker otherwise answers "This
- * server does not host this topic-partition" for a moment).
+ * Creates the topic unless it exists (managed services may forbid it), then waits until each
+ * partition has a leader (a fresh broker answers "does not host this topic-partition" a moment).
  */
 export async function ensureTopic(kafka: KafkaClient, spec: TopicSpec, log: Logger): Promise<void> {
   const { topic, partitions, configs = {} } = spec;
@@ -40,14 +39,12 @@ export async function ensureTopic(kafka: KafkaClient, spec: TopicSpec, log: Logg
     }
     const deadlineMs = performance.now() + LEADERS_TIMEOUT_MS;
     for (;;) {
-      const led = await admin.metadata({ topics: [topic], forceUpdate: true }).then(
-        (metadata) => metadata.topics.get(topic)?.partitions.every((p) => p.leader >= 0) ?? false,
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(
         (error) => {
           if (performance.now() > deadlineMs) throw error;
-          return false;
         },
       );
-      if (led) return;
+      if (metadata?.topics.get(topic)?.partitions.every((p) => p.leader >= 0)) return;
       if (performance.now() > deadlineMs) {
         throw new Error(
           `Topic "${topic}" has partitions without a leader after ${LEADERS_TIMEOUT_MS} ms`,
@@ -111,10 +108,7 @@ export async function endOffsets(kafka: KafkaClient, topic: string): Promise<big
     if (count === 0) return [];
     const partitions = [...Array(count).keys()].map((i) => ({ partitionIndex: i, timestamp: -1n }));
     const [ends] = await admin.listOffsets({ topics: [{ name: topic, partitions }] });
-    const offsets = Array<bigint>(count).fill(0n);
-    for (const { partitionIndex, offset } of ends?.partitions ?? []) {
-      offsets[partitionIndex] = offset;
-    }
-    return offsets;
+    const offsetOf = new Map(ends?.partitions.map((p) => [p.partitionIndex, p.offset]));
+    return Array.from({ length: count }, (_, partition) => offsetOf.get(partition) ?? 0n);
   });
 }

@@ -5,8 +5,7 @@
  * @module
  */
 import type { Base, BaseOptions, SASLOptions } from "@platformatic/kafka";
-import type { Settings } from "../config/settings.ts";
-import { readPem } from "../config/pem.ts";
+import { readPem, type Settings } from "../config/settings.ts";
 import { backoffMs } from "../backoff.ts";
 import type { Logger } from "../log.ts";
 
@@ -14,7 +13,6 @@ const LIBRARY = Symbol("kafka client library");
 
 /** A cluster with its connection settings settled; nothing is connected until it is used. */
 export interface KafkaClient {
-  /** What every client of the library is made with, and where its events worth a line go. */
   readonly [LIBRARY]: { readonly options: Readonly<BaseOptions>; readonly log: Logger };
 }
 
@@ -27,9 +25,8 @@ export function createKafka(settings: Settings["kafka"], log: Logger): KafkaClie
     connectTimeout: 10_000,
     // Also bounds gathering the acknowledgements of a send from every in-sync replica.
     timeout: 30_000,
-    // Retries of one request (producers and group consumers retry without limit instead). They
-    // nest (a request first asks which versions the broker speaks): a few only, so that a command
-    // that cannot connect says so within seconds.
+    // Of one request (producers and group members: no limit). Retries nest (a request first asks
+    // the broker's versions), so a few only: a command that cannot connect says so within seconds.
     retries: 3,
     retryDelay: (_client, _operation, attempt) =>
       backoffMs(attempt, { firstMs: 300, maxMs: 5_000 }),
@@ -42,11 +39,7 @@ export function createKafka(settings: Settings["kafka"], log: Logger): KafkaClie
       },
     }),
     ...(sasl === null ? {} : {
-      sasl: {
-        mechanism: sasl.mechanism.toUpperCase() as SASLOptions["mechanism"],
-        username: sasl.username,
-        password: sasl.password,
-      },
+      sasl: { ...sasl, mechanism: sasl.mechanism.toUpperCase() as SASLOptions["mechanism"] },
     }),
   };
   return { [LIBRARY]: { options, log } };

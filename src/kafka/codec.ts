@@ -41,12 +41,8 @@ export function decodeCheckResult(
   }
   const version = (data as { version?: unknown } | null)?.version;
   if (version !== CHECK_RESULT_VERSION) {
-    return {
-      ok: false,
-      reason: `Message version ${
-        JSON.stringify(version)
-      } is not supported: this consumer reads version ${CHECK_RESULT_VERSION}`,
-    };
+    const reason = `Message version ${JSON.stringify(version)} is not supported`;
+    return { ok: false, reason: `${reason}: this consumer reads version ${CHECK_RESULT_VERSION}` };
   }
   const parsed = checkResultSchema.safeParse(data);
   if (!parsed.success) {

@@ -83,7 +83,6 @@ async function untilCaughtUp(
   stream.on("data", (message: RawMessage) => {
     const key = textKeyOf(message);
     if (key === undefined) return;
-    // A key's messages are ordered on one partition only.
     const first = partitionOf.get(key) ?? message.partition;
     partitionOf.set(key, first);
     if (first !== message.partition) {
@@ -114,10 +113,9 @@ async function untilCaughtUp(
 }
 
 /**
- * Joins the group (resolving once it asked to) and tells `onChange` the rows of the partitions
- * assigned to this member as they change, changes arriving together once. Nothing is committed: a
- * partition assigned is read whole, so no tombstone compacted away leaves a row behind; cut off
- * from the brokers, a member keeps its rows (see docs/sites-topic.md).
+ * Joins the group (resolving once it asked to) and tells `onChange` its partitions' rows as they
+ * change, changes close together at once. Nothing is committed: an assigned partition is read
+ * whole, so no tombstone compacted away leaves a row behind (see docs/sites-topic.md).
  */
 export async function followAssignedRows(
   options: GroupMember & { readonly onChange: (rows: ReadonlyMap<string, Uint8Array>) => void },
@@ -186,10 +184,9 @@ export async function followAssignedRows(
   };
 }
 
-// Fatal, so a key that is not UTF-8 is not taken for another one.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
-/** A message's key as text; undefined when missing or not UTF-8. */
+/** A message's key as text; undefined when missing or not UTF-8 (never read as another key). */
 function textKeyOf(message: RawMessage): string | undefined {
   try {
     return message.key === undefined ? undefined : UTF8.decode(message.key);

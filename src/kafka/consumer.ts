@@ -1,8 +1,6 @@
 /**
- * Consuming a topic in a consumer group, at least once: each fetch's messages are handed over as
- * one batch a partition, each partition's batches in order, and their offsets committed once their
- * handlers resolved; a failing handler is retried until it succeeds or the consumer stops. A
- * partition holds at most one batch behind the one in hand: a slow handler stops the fetching.
+ * Consuming a topic in a group, at least once: each partition's batches in order, each committed
+ * once handled (retried until then), at most one waiting: a slow handler stops the fetching.
  *
  * @module
  */
@@ -50,7 +48,6 @@ export interface GroupMember {
 export interface ConsumerOptions extends GroupMember {
   /** Handles one partition's batch; must be idempotent. Rejecting means "try again". */
   readonly handle: (batch: KafkaBatch) => Promise<void>;
-  /** Wait before retry number `failures`; defaults to {@link backoffMs}. */
   readonly retryDelayMs?: (failures: number) => number;
   /** How long to wait for `handle` before logging and waiting again (it is not abandoned). */
   readonly handleTimeoutMs?: number;
@@ -155,7 +152,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     await Promise.all(chains.values());
   }
 
-  // Stored batches' last messages, committed together, one commit request at a time.
+  // Stored batches' last messages, committed together, one request at a time; failures logged.
   const toCommit = new Map<number, RawMessage>();
   let committing = Promise.resolve();
   function commitSoon(last: RawMessage): Promise<void> {
@@ -163,7 +160,6 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     return committing = committing.then(commit);
   }
 
-  /** Commits the next offsets of what waits, of the partitions still assigned; failures are logged. */
   async function commit(): Promise<void> {
     // Only while settled in the group: the library answers a commit refused for a rebalance by
     // rejoining, a second, needless rebalance.
@@ -206,7 +202,6 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
     },
     async stop() {
       stopping.abort();
-      // Within handleTimeoutMs for the batches in hand, COMMIT_GRACE_MS for each commit request.
       await running;
       await member.close();
     },
@@ -214,9 +209,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
 }
 
 /**
- * Calls `handle` until it succeeds (true) or the consumer stops (false), with backoff between
- * failures. An attempt that outlives the timeout is waited for again, not started anew: a
- * database that never answers would otherwise pile them up.
+ * Calls `handle` until it succeeds (true) or the consumer stops (false); an attempt outliving the
+ * timeout is waited for, not started anew (a database that never answers would pile them up).
  */
 async function handleUntilStored(
   batch: KafkaBatch,
@@ -266,10 +260,7 @@ export function memberOptions({ groupId, sessionTimeoutMs = 30_000 }: GroupMembe
 
 type RawStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
-/**
- * A consumer of the library, its broker events logged, keys and values left as bytes. `crashed`
- * rejects on a failure for good (the library retries what can be) or a bug of ours (`crash()`).
- */
+/** A consumer of the library, its broker events logged; `crashed` rejects on a failure for good. */
 export function openConsumer(
   kafka: KafkaClient,
   options: Partial<LibraryConsumerOptions<Buffer, Buffer, Buffer, Buffer>> & { groupId: string },
@@ -306,9 +297,8 @@ export function openConsumer(
 }
 
 /**
- * Makes our batch of a partition's messages from one fetch (their bytes as they are, not copied),
- * with the lag after them by high watermarks asked at most once a second (the library's diagnostics
- * channel has them, but under Deno a subscriber there keeps every fetch response alive).
+ * Our batch of a partition's messages (bytes not copied) and its lag, by high watermarks asked at
+ * most once a second (under Deno, subscribing to the library's diagnostics channel leaks fetches).
  */
 export function batchMaker(
   consumer: Pick<Consumer, "listOffsets" | "closed">,

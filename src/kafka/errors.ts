@@ -11,27 +11,12 @@ type ErrorNode = Partial<
 >;
 
 /**
- * The operation, then the most telling path down its tree of causes (every retry, every broker
- * tried): an authentication failure first, else an error of the network or TLS layer, else the
- * last attempt's, without the wrappers that only count attempts. Carries no credentials.
- *
- * @example A refused password, under every broker tried and every retry
- * ```ts
- * import assert from "node:assert/strict";
- * import { describeKafkaError } from "./errors.ts";
- * const refused = Object.assign(new Error("SASL authentication failed."), { code: "PLT_KFK_AUTHENTICATION" });
- * const broker = new Error("Connection to kafka:9093 failed.", { cause: refused });
- * const attempt = () => new AggregateError([broker], "Cannot connect to any broker.");
- * assert.equal(
- *   describeKafkaError(new AggregateError([attempt(), attempt()], "Listing topics failed.")),
- *   "Listing topics failed: Connection to kafka:9093 failed: SASL authentication failed",
- * );
- * ```
+ * The operation, then the most telling path down its tree of causes: an authentication failure,
+ * else a runtime's (socket, TLS), else the last attempt's; without wrappers, and no credentials.
  */
 export function describeKafkaError(error: unknown): string {
   const paths = pathsOf(error as ErrorNode, []);
   const chosen = paths.find((path) => path.some((n) => n.code === "PLT_KFK_AUTHENTICATION")) ??
-    // An error of the runtime (a socket, TLS), not of the library, says what really happened.
     paths.findLast((path) => {
       const code = path.at(-1)!.code;
       return typeof code === "string" && !code.startsWith("PLT_KFK_");
@@ -46,24 +31,12 @@ export function describeKafkaError(error: unknown): string {
   return telling.join(": ") || String(error);
 }
 
-/**
- * A failure of Kafka for good, as the user sees it (a {@link ServiceError} already is one).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { kafkaFailure } from "./errors.ts";
- * const error = new Error("Listing topics failed.", { cause: new Error("Group authorization failed") });
- * assert.equal(kafkaFailure(error).message, "Kafka failed: Listing topics failed: Group authorization failed");
- * assert.equal(kafkaFailure(kafkaFailure(error)).message, kafkaFailure(error).message);
- * ```
- */
+/** A failure of Kafka for good, as the user sees it (a {@link ServiceError} already is one). */
 export function kafkaFailure(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
   return new ServiceError(`Kafka failed: ${describeKafkaError(error)}`, { cause: error });
 }
 
-/** Every path from `node` to a leaf of its tree. */
 function pathsOf(node: ErrorNode, above: readonly ErrorNode[]): ErrorNode[][] {
   const path = [...above, node];
   const children = [

@@ -20,7 +20,6 @@ export interface PublisherOptions {
   readonly maxBatchSize?: number;
   /** Most messages held; beyond it the oldest are dropped and counted. */
   readonly maxBufferedMessages?: number;
-  /** Wait before retry number `failures`; defaults to {@link backoffMs}. */
   readonly retryDelayMs?: (failures: number) => number;
 }
 
@@ -110,10 +109,7 @@ export function createPublisher(
   };
 }
 
-/**
- * A producer whose sends the broker stores once each, in order (idempotent: acks from all in-sync
- * replicas, one request in flight), that never creates a topic; its broker events logged.
- */
+/** An idempotent producer (sends stored once each, in order) that never creates a topic. */
 export function idempotentProducer(
   kafka: KafkaClient,
   options: { readonly retries?: number } = {},
@@ -166,16 +162,5 @@ export function openPublisher(
 /**
  * The partition of a message by its key, before the modulo: Java's murmur2 of the key's bytes,
  * made positive, so any Kafka client agrees where a site's results go.
- *
- * @example Kafka's own test vectors (`UtilsTest.testMurmur2`), made positive
- * ```ts
- * import assert from "node:assert/strict";
- * import { Buffer } from "node:buffer";
- * import { keyPartitioner } from "./producer.ts";
- * const java = { "21": -973932308, foobar: -790332482, "a-little-bit-long-string": -985981536 };
- * for (const [key, hash] of Object.entries(java)) {
- *   assert.equal(keyPartitioner({ topic: "checks" }, Buffer.from(key)), hash & 0x7fffffff);
- * }
- * ```
  */
 export const keyPartitioner = compatibilityPartitioner;

@@ -1,7 +1,6 @@
 /**
- * Tailing a topic from a point in time, as a consumer group of its own (never the writer's) that
- * never commits: each partition starts at its first message at or after the time, or where an
- * earlier tail stopped, then is followed live.
+ * Tailing a topic from a point in time, as a group of its own that never commits: each partition
+ * from its first message since (or where an earlier tail stopped), then live.
  *
  * @module
  */

@@ -1,11 +1,9 @@
 /**
- * Runs each site's check on its own interval: first runs spread over the interval, later runs
- * planned from the previous plan (no drift), at most `concurrency` at once, never two of one site;
- * or each once (`monitor produce --once`).
+ * Runs each site's check on its own interval (first runs spread, no drift), at most `concurrency`
+ * at once, never two of one site; or each once (`monitor produce --once`).
  *
  * @module
  */
-/** What the scheduler needs of a site. */
 type Scheduled = { readonly id: string; readonly intervalMs: number };
 
 /** The timer functions the scheduler uses; `@sinonjs/fake-timers` clocks fit. */
@@ -15,10 +13,8 @@ export interface Clock {
   clearTimeout(id: unknown): void;
 }
 
-/** Options of {@link startScheduler}. */
 interface SchedulerOptions<S extends Scheduled> {
   readonly concurrency: number;
-  /** Defaults to the real timers with `performance.now()`. */
   readonly clock?: Clock;
   readonly onSkip?: (site: S, reason: "busy" | "late") => void;
   /** Told as each check starts how long after its plan. */
@@ -27,8 +23,6 @@ interface SchedulerOptions<S extends Scheduled> {
 
 /** A running schedule. */
 export type Scheduler<S extends Scheduled> = ReturnType<typeof startScheduler<S>>;
-
-const ADDED_SPREAD_SHARE = 0.5;
 
 const REAL_CLOCK: Clock = {
   now: () => performance.now(),
@@ -126,20 +120,16 @@ export function startScheduler<S extends Scheduled>(
     /** Counters; `skipped`: the site's previous check was still going, or the process lagged. */
     stats: () => ({ ...counts, queued: queue.length }),
     /**
-     * Replaces the set of sites: removed ones are checked no more, kept ones (same id) keep their
-     * plan with the new settings, and new ones start spread over half their interval (a site taken
-     * over from a stopped checker is due; half bounds the burst at twice the steady rate).
+     * Replaces the sites: removed ones stop, kept ones (same id) keep their plan, new ones are
+     * spread over half their interval (one taken over is due; half caps bursts at twice the rate).
      */
     update(sites: readonly S[]): void {
       if (stopping) return;
       const next = new Map<string, SiteState<S>>();
-      const added: S[] = [];
+      const added = sites.filter((site) => !states.has(site.id));
       for (const site of sites) {
         const state = states.get(site.id);
-        if (state === undefined) {
-          added.push(site);
-          continue;
-        }
+        if (state === undefined) continue;
         if (site.intervalMs !== state.site.intervalMs) {
           // The next check stays as planned unless the new interval brings it closer.
           const nowMs = clock.now();
@@ -154,7 +144,7 @@ export function startScheduler<S extends Scheduled>(
       for (const state of removed) clock.clearTimeout(state.timer);
       queue.splice(0, queue.length, ...queue.filter((state) => !removed.has(state)));
       states = next;
-      schedule(added, ADDED_SPREAD_SHARE);
+      schedule(added, 0.5);
     },
     /**
      * Starts no more checks and resolves once the running ones have settled, aborting their signal

@@ -148,14 +148,8 @@ export async function listChecks(context: ApiContext) {
   const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   await requireShown(context);
   const { limit = 100, region } = query;
-  const checks = await context.reads.checks({
-    siteId: context.id,
-    from,
-    to,
-    limit,
-    region,
-    before,
-  });
+  const siteId = context.id;
+  const checks = await context.reads.checks({ siteId, from, to, limit, region, before });
   return {
     checks: checks.map((check) => checkJson(check, context.showUrls)),
     next: checks.length === limit ? encodeCursor(checks.at(-1)!) : null,

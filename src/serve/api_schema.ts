@@ -1,7 +1,6 @@
 /**
- * The JSON API's parameters and answers as zod schemas: the handlers validate with them, their
- * types are the handlers' types, and the OpenAPI 3.1 document of `/api/v1/openapi.json` is
- * generated from them, so it cannot drift from what the handlers accept and answer.
+ * The JSON API's parameters and answers as zod schemas: the handlers validate with them and take
+ * their types, and `/api/v1/openapi.json` is generated from them, so it cannot drift from them.
  *
  * @module
  */
@@ -226,12 +225,13 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
 /** The OpenAPI document, as JSON would carry it. */
 export function openApiDocument(): JsonSchema {
   const components: JsonSchema = {};
-  const error = (description: string) => ({
+  const answer = (description: string, schema: JsonSchema) => ({
     description,
-    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    content: { "application/json": { schema } },
   });
+  const error = { $ref: "#/components/schemas/Error" };
   jsonSchema(errorAnswer, "output", components);
-  const paths = Object.fromEntries(OPERATIONS.map(([path, summary, answer, query]) => [path, {
+  const paths = Object.fromEntries(OPERATIONS.map(([path, summary, schema, query]) => [path, {
     get: {
       summary,
       parameters: [
@@ -239,14 +239,11 @@ export function openApiDocument(): JsonSchema {
         ...(query === undefined ? [] : queryParameters(query)),
       ],
       responses: {
-        "200": {
-          description: "OK",
-          content: { "application/json": { schema: jsonSchema(answer, "output", components) } },
-        },
+        "200": answer("OK", jsonSchema(schema, "output", components)),
         "304": { description: "Not modified (If-None-Match named the ETag)" },
-        "400": error("A bad parameter, named in the message"),
-        "401": error("SERVE_API_TOKEN is set and the request lacks it"),
-        "404": error("No such site (or not shown)"),
+        "400": answer("A bad parameter, named in the message", error),
+        "401": answer("SERVE_API_TOKEN is set and the request lacks it", error),
+        "404": answer("No such site (or not shown)", error),
       },
     },
   }]));
@@ -262,7 +259,6 @@ export function openApiDocument(): JsonSchema {
       schemas: components,
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
-    // The token is optional: required only when SERVE_API_TOKEN is set.
     security: [{}, { bearer: [] }],
     paths,
   };

@@ -1,17 +1,17 @@
 /**
- * `monitor serve`'s request handler: routes to the API, the pages and the badges, with security
- * headers, ETags, the API's token and the metrics; tests call it with fake reads, clock and health.
+ * `monitor serve`'s request handler: the API, the pages and the badges, with strict security
+ * headers, ETags and Cache-Control, the API's token and metrics; tests give it fake reads.
  *
  * @module
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { ServeReads, UptimeWindow } from "../db/reads.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { CONTENT_TYPE } from "../prometheus.ts";
 import * as api from "./api.ts";
 import { badgeQuery, openApiDocument, siteIdParameter } from "./api_schema.ts";
-import { type Body, hasToken, PAGE_POLICY, respond } from "./headers.ts";
-import { siteView, statusView } from "./page.ts";
+import { PAGE_POLICY, siteView, statusView } from "./page.ts";
 import { badge, percent, uptimeClass } from "./svg.ts";
 
 /** What the handler works with. */
@@ -19,7 +19,6 @@ export interface ServeOptions {
   /** Undefined while the database is not reached: every read is then 503. */
   readonly reads: ServeReads | undefined;
   readonly now: () => Date;
-  /** SERVE_SHOW_URLS. */
   readonly showUrls: boolean;
   /** SERVE_API_TOKEN: the API (and /metrics) then require it; null: open. */
   readonly apiToken: string | null;
@@ -27,6 +26,22 @@ export interface ServeOptions {
   /** `/healthz`: each service's state, "ok" when it answers. */
   readonly health: () => Promise<Record<string, string>>;
   readonly log: Logger;
+}
+
+/** What a finished body is sent as. */
+interface Body {
+  readonly status?: number;
+  readonly contentType: string;
+  readonly text: string;
+  /** Seconds a cache may keep it; 0: `no-store` (errors, health). */
+  readonly maxAgeS: number;
+  /** `private`: only the requester's own cache (the API behind a token). */
+  readonly private?: boolean;
+  /** The Content-Security-Policy (a page's); else none at all. */
+  readonly policy?: string;
+  /** A badge is meant for other sites' pages (READMEs); nothing else is. */
+  readonly embeddable?: boolean;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -108,12 +123,10 @@ function match(pathname: string): { path: string; id: string } {
   throw new api.ApiError(404, `Nothing at ${JSON.stringify(pathname)}`);
 }
 
-/** A JSON body, kept by caches for {@link MAX_AGE_S} unless `options` say otherwise. */
 function json(value: unknown, options: Partial<Omit<Body, "contentType" | "text">> = {}): Body {
   return { contentType: JSON_TYPE, text: JSON.stringify(value), maxAgeS: MAX_AGE_S, ...options };
 }
 
-/** An error's body, never cached, with the headers that say what to do about it. */
 function refusal(status: number, error: string, headers: Record<string, string> = {}): Body {
   return json({ error }, { status, maxAgeS: 0, headers });
 }
@@ -150,7 +163,6 @@ export function serveHandler(options: ServeOptions): (request: Request) => Promi
     return response;
   };
 
-  /** Why the method or the token refuses the request, if they do. */
   function refusalOf(request: Request, path: string): Body | undefined {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return refusal(405, `Method ${request.method} is not allowed: use GET`, {
@@ -192,4 +204,41 @@ export function serveHandler(options: ServeOptions): (request: Request) => Promi
     options.log.error("request failed", { error: (error as Error)?.message ?? String(error) });
     return refusal(503, "The database did not answer; try again later");
   }
+}
+
+/** The response for a body, with a strong ETag: 304 when If-None-Match names it. */
+function respond(request: Request, body: Body): Response {
+  const status = body.status ?? 200;
+  const headers = new Headers({
+    "content-security-policy": body.policy ?? "default-src 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": body.embeddable ? "cross-origin" : "same-origin",
+    ...body.headers,
+    "content-type": body.contentType,
+    "cache-control": body.maxAgeS === 0
+      ? "no-store"
+      : `${body.private ? "private" : "public"}, max-age=${body.maxAgeS}`,
+  });
+  if (status === 200 && body.maxAgeS > 0) {
+    const etag = `"${createHash("sha256").update(body.text).digest("base64url").slice(0, 27)}"`;
+    headers.set("etag", etag);
+    const asked = request.headers.get("if-none-match")?.split(",") ?? [];
+    if (asked.some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+      return new Response(null, { status: 304, headers });
+    }
+  }
+  return new Response(request.method === "HEAD" ? null : body.text, { status, headers });
+}
+
+/**
+ * Whether `Authorization: Bearer <token>` matches. Both sides are hashed first, so the comparison
+ * takes the same time whatever the token's length and wherever it differs.
+ */
+function hasToken(request: Request, token: string): boolean {
+  const given = /^Bearer +(\S+) *$/i.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(given), digest(token)) && given !== "";
 }

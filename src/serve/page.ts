@@ -1,10 +1,10 @@
 /**
- * The pages, read and rendered on the server without script: `/`, the shown sites with their
- * 90-day bars and the open incidents; `/sites/{id}`, one site's charts, checks and incidents.
- * Database text passes through {@link html}.
+ * The pages, rendered on the server without script: `/`, the sites with their 90-day bars and the
+ * open incidents; `/sites/{id}`, one site's charts, checks and incidents.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
   type IncidentRow,
@@ -15,9 +15,7 @@ import {
 } from "../db/reads.ts";
 import { type ApiContext, parseQuery, requireSite, statusOf } from "./api.ts";
 import { badgeQuery, DEFAULT_LIMIT, sitesQuery } from "./api_schema.ts";
-import { html } from "./escape.ts";
-import { STYLE } from "./style.ts";
-import { type Day, dayBar, percent, type Point, stackedBars } from "./svg.ts";
+import { type Day, dayBar, html, percent, type Point, stackedBars } from "./svg.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -33,6 +31,40 @@ const AVERAGES = [
   "transferMsAvg",
 ] as const;
 const PHASES = ["DNS", "connect", "TLS", "first byte", "transfer"];
+
+/** The one stylesheet, inline: light and dark by `prefers-color-scheme`, one column on a phone. */
+const STYLE = `
+:root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--up:#1a7f37;--ok:#6b8e23;--warn:#9a6700;--down:#cf222e;--none:#8c959f;--l0:#0969da;--l1:#8250df;--l2:#bf3989;--l3:#1a7f37;--l4:#9a6700}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#30363d;--up:#3fb950;--ok:#a5d6a7;--warn:#d29922;--down:#f85149;--none:#484f58;--l0:#4493f8;--l1:#ab7df8;--l2:#f778ba;--l3:#3fb950;--l4:#d29922}}
+body{margin:0 auto;max-width:60rem;padding:1rem;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,sans-serif}
+a{color:var(--l0)}h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.25rem;margin-top:2rem}h3{font-size:1.05rem;margin:0}
+.muted,figcaption,footer{color:var(--muted);font-size:.875rem}
+.site{border-top:1px solid var(--line);padding:.75rem 0}
+.state{display:inline-block;border-radius:1rem;padding:0 .6rem;font-size:.8rem;font-weight:600;color:#fff;margin-left:.4rem}
+.state.up{background:var(--up)}.state.down{background:var(--down)}.state.partial{background:var(--warn)}.state.unknown{background:#57606a}
+.bar{width:100%;height:1.5rem;display:block;margin:.4rem 0}
+rect.up{fill:var(--up)}rect.ok{fill:var(--ok)}rect.warn{fill:var(--warn)}rect.down{fill:var(--down)}rect.none{fill:var(--none)}
+dl{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;margin:0}dl div{display:flex;gap:.35rem}dt{color:var(--muted)}dd{margin:0;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid var(--line)}
+.scroll{overflow-x:auto}
+figure{margin:1rem 0}.chart{width:100%;height:auto}.axis{stroke:var(--line)}
+.layer0{fill:var(--l0);background:var(--l0)}.layer1{fill:var(--l1);background:var(--l1)}.layer2{fill:var(--l2);background:var(--l2)}.layer3{fill:var(--l3);background:var(--l3)}.layer4{fill:var(--l4);background:var(--l4)}
+.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .25rem 0 .75rem;vertical-align:middle}
+form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;font-size:.875rem}
+select,button{font:inherit;padding:.2rem .4rem}
+ul.badges{list-style:none;padding:0}ul.badges li{margin:.4rem 0}img.badge{vertical-align:middle;margin-right:.5rem}
+@media (max-width:40rem){body{padding:.5rem}th,td{padding:.25rem}}
+`;
+
+/** The pages' Content-Security-Policy: no script, and no style but {@link STYLE}, by its hash. */
+export const PAGE_POLICY = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`,
+  "img-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
 
 /** A duration for people: `3 d 4 h`, `2 h 5 min`, `40 s`. */
 export function duration(ms: number): string {
@@ -152,9 +184,7 @@ export async function statusView(context: ApiContext): Promise<string> {
 }
 
 const regionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be a region name");
-const sitePageQuery = badgeQuery.extend({
-  region: z.union([z.literal(""), regionName]).optional(),
-});
+const sitePageQuery = badgeQuery.extend({ region: z.literal("").or(regionName).optional() });
 
 /** Each bucket's {@link AVERAGES} over the regions, weighted by checks (close enough for a chart). */
 function chartPoints(buckets: readonly UptimeBucket[]): Point[] {

@@ -1,10 +1,26 @@
 /**
- * Inline SVG: shields-style badges, the 90-day uptime bar, and a site's charts. Every text from the
- * database passes through {@link html}; charts take colours from the stylesheet (light and dark).
+ * Inline SVG: shields-style badges, the 90-day uptime bar, and a site's charts (coloured by the
+ * stylesheet, light and dark); and {@link html}, which every text from the database passes through.
  *
  * @module
  */
-import { html } from "./escape.ts";
+import { printable } from "../text.ts";
+
+const ENTITIES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/**
+ * Text safe in an element or a quoted attribute: `& < > " '` as entities, controls as U+FFFD (a
+ * bidirectional override among them could make one name pose as another).
+ */
+export function html(text: string): string {
+  return printable(text).replace(/[&<>"']/g, (character) => ENTITIES[character]!);
+}
 
 /** How a share of checks up is classed and coloured. */
 export function uptimeClass(uptime: number | null): "none" | "up" | "ok" | "warn" | "down" {
@@ -45,16 +61,9 @@ export function badge(label: string, value: string, tone: keyof typeof BADGE_COL
 }
 
 /** One UTC day (`YYYY-MM-DD`) of a site across regions. */
-export interface Day {
-  readonly day: string;
-  readonly checks: number;
-  readonly failures: number;
-}
+export type Day = { readonly day: string; readonly checks: number; readonly failures: number };
 
-/**
- * The uptime bar: one cell a day, oldest first (a day without checks has `checks: 0`), its colour
- * the day's uptime and its title the day and percentage; `label` is what a screen reader says.
- */
+/** The uptime bar, one cell a day, oldest first; `label` is what a screen reader says. */
 export function dayBar(days: readonly Day[], label: string): string {
   const cells = days.map((day, i) => {
     const uptime = day.checks === 0 ? null : (day.checks - day.failures) / day.checks;
@@ -68,10 +77,7 @@ export function dayBar(days: readonly Day[], label: string): string {
 }
 
 /** A point of a chart: its time and values. */
-export interface Point {
-  readonly start: Date;
-  readonly values: readonly (number | null)[];
-}
+export type Point = { readonly start: Date; readonly values: readonly (number | null)[] };
 
 const CHART_WIDTH = 600;
 const CHART_HEIGHT = 160;

@@ -8,12 +8,11 @@ import { readAlertRules } from "../alert/rules.ts";
 import type { MisconfiguredSite } from "../check/check_site.ts";
 import { parseDurationMs } from "../config/duration.ts";
 import { interpolateEnv } from "../config/interpolate.ts";
-import { caCertificates } from "../config/pem.ts";
-import { checkSites, DEFAULTS, type Patterns } from "../config/sites.ts";
+import { caCertificates, checkSites, DEFAULTS, type Patterns } from "../config/sites.ts";
 import type { Report } from "../config/sites_problems.ts";
 import { formatKeyPath } from "../config/yaml_source.ts";
 import type { Logger } from "../log.ts";
-import { notSiteVariable, type Site, SITE_VARIABLE } from "./file.ts";
+import { type Env, notSiteVariable, type Site, SITE_VARIABLE } from "./file.ts";
 import { decodeSiteMessage } from "./site_message.ts";
 
 /** A site as a checker schedules it: one it checks, or one it reports as misconfigured. */
@@ -25,8 +24,6 @@ export type SitesFeed = (
   signal: AbortSignal,
 ) => Promise<void>;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** Whether the site is one a checker cannot check. */
 export function isMisconfigured(site: CheckerSite): site is MisconfiguredSite {
   return "problems" in site;
@@ -36,7 +33,6 @@ export function isMisconfigured(site: CheckerSite): site is MisconfiguredSite {
 export function checkerSites(
   { env, log }: { readonly env: Env; readonly log: Pick<Logger, "warn" | "error"> },
 ): (rows: ReadonlyMap<string, Uint8Array>) => CheckerSite[] {
-  // Per key: the message value last seen, and the site made of it (null: no site).
   type Made = { readonly value: Uint8Array; readonly site: CheckerSite | null };
   let made = new Map<string, Made>();
 
@@ -100,10 +96,7 @@ export function resolveSite(
   // A value that failed to resolve is reported once, as unset, not again as malformed.
   if (problems.length > 0) return { problems };
   const context = { report, written, baseDir: "." };
-  const sites = checkSites(data, {
-    ...context,
-    ...(options.patterns === undefined ? {} : { compiled: options.patterns }),
-  });
+  const sites = checkSites(data, { ...context, compiled: options.patterns ?? new Map() });
   // (Channel names are not checked: the channels map is the alerter's.)
   const rules = readAlertRules(data, sites, context);
   // Whatever wrote the message, a private key is not used (nor is anything but certificates).

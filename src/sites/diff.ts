@@ -15,19 +15,13 @@ interface SiteChange {
 }
 
 /** The difference between the topic and a sites file. */
-export interface SitesDiff {
-  readonly added: readonly string[];
-  readonly changed: readonly SiteChange[];
-  readonly removed: readonly string[];
-  /** How many sites are on the topic as the file has them. */
-  readonly unchanged: number;
-}
+export type SitesDiff = ReturnType<typeof diffSites>;
 
 /** Compares what the topic holds (tombstoned sites left out) with a sites file's messages. */
 export function diffSites(
   current: ReadonlyMap<string, SiteMessage | UnreadableSite>,
   desired: readonly SiteMessage[],
-): SitesDiff {
+) {
   const added: string[] = [];
   const changed: SiteChange[] = [];
   let unchanged = 0;

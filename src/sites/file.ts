@@ -5,7 +5,7 @@
  * @module
  */
 import type { z } from "zod";
-import { type ChannelConfig, channelsSchema, readChannels } from "../alert/channels/config.ts";
+import { channelsSchema, readChannels } from "../alert/channels/config.ts";
 import { alertOptionsSchema, type AlertRule, readAlertRules } from "../alert/rules.ts";
 import { dirname } from "node:path";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
@@ -28,26 +28,14 @@ export const sitesFileSchema = sitesFileSchemaWith({
   channels: channelsSchema,
 });
 
-type SitesFile = z.infer<typeof sitesFileSchema>;
-
 /** One site to check, with every default applied, and its alert rule. */
-export interface Site extends SiteConfig {
-  readonly alert: AlertRule;
-}
-
-/** A sites file as the alerter reads it: the sites, and the channels by name, resolved. */
-interface AlertConfig {
-  readonly sites: readonly Site[];
-  readonly channels: ReadonlyMap<string, ChannelConfig>;
-}
+export type Site = SiteConfig & { readonly alert: AlertRule };
 
 /** A file as written (`${NAME}` kept) and its sites as checked, only their CA certificates used. */
-export interface SitesAsWritten {
-  readonly file: SitesFile;
-  readonly sites: readonly Site[];
-}
+export type SitesAsWritten = ReturnType<typeof parseSitesAsWritten>;
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** Environment variables by name. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Room for tens of thousands of sites; a bigger file is a mistake (or `/dev/zero`). */
 export const MAX_SITES_FILE_BYTES = 8 * 1024 * 1024;
@@ -81,12 +69,12 @@ export function parseSites(text: string, file: string, env: Env = {}): readonly 
 }
 
 /** Reads a sites file as {@link parseAlertConfig} does. */
-export async function loadAlertConfig(path: string, env: Env): Promise<AlertConfig> {
+export async function loadAlertConfig(path: string, env: Env) {
   return parseAlertConfig(await readSitesText(path), path, env);
 }
 
 /** Validates a sites file as {@link parseSites} does, and resolves its `channels` map too. */
-export function parseAlertConfig(text: string, file: string, env: Env = {}): AlertConfig {
+export function parseAlertConfig(text: string, file: string, env: Env = {}) {
   const { sites, channels } = read(text, file, { env, channelEnv: env });
   return { sites, channels };
 }
@@ -100,17 +88,14 @@ export async function loadSitesAsWritten(path: string): Promise<SitesAsWritten> 
  * Validates a sites file as {@link parseSites} does, each `${NAME}` read as the
  * {@link REFERENCE_WORD}: checkers resolve references ({@link SITE_VARIABLE} names only).
  */
-export function parseSitesAsWritten(text: string, file: string): SitesAsWritten {
+export function parseSitesAsWritten(text: string, file: string) {
   const how = { env: EVERY_NAME_A_WORD, channelEnv: null, asWritten: true };
   const { written, sites } = read(text, file, how);
   // Resolving replaced text inside strings only: the data has the shape that was validated.
-  return { file: written as SitesFile, sites };
+  return { file: written as z.infer<typeof sitesFileSchema>, sites };
 }
 
-/**
- * Reads a file: YAML → `${NAME}` references resolved (`asWritten`: those checkers may resolve)
- * → the sites' keys, then the alert keys; a ConfigError lists every problem.
- */
+/** Reads a file: YAML → `${NAME}` resolved (`asWritten`: read as a word) → sites → alerts. */
 function read(
   text: string,
   file: string,

@@ -1,7 +1,6 @@
 /**
- * A site on the sites topic, one message that stands alone: `defaults` merged in, `${NAME}`
- * references as written (secrets stay out of Kafka), `ca_file` read into `ca_cert`, no `channels`
- * (docs/sites-topic.md).
+ * A site on the sites topic, one message that stands alone: `defaults` merged in, `${NAME}` as
+ * written (no secret in Kafka), `ca_file` read into `ca_cert`, no `channels` (docs/sites-topic.md).
  *
  * @module
  */
@@ -18,9 +17,7 @@ const SITE_MESSAGE_VERSION = 1 as const;
 /** Room for every key at its bound, under a broker's default 1 MB (gzip lets bigger ones in). */
 export const MAX_SITE_MESSAGE_BYTES = 1_000_000;
 
-const entry = sitesFileSchema.shape.sites.element;
-
-const siteSchema = entry.omit({ ca_file: true }).extend({
+const siteSchema = sitesFileSchema.shape.sites.element.omit({ ca_file: true }).extend({
   // A reference may stand for the host: checkers check the URL once they have resolved it.
   url: z.string({ error: "must be a string" }).min(1)
     .max(LIMITS.maxUrlChars, { error: `must be at most ${LIMITS.maxUrlChars} characters` })
@@ -54,9 +51,7 @@ export const siteMessageSchema = z.strictObject({
 export type SiteMessage = z.infer<typeof siteMessageSchema>;
 
 /** A message on the topic that is not a site this version reads, and why. */
-export interface UnreadableSite {
-  readonly unreadable: string;
-}
+export type UnreadableSite = { readonly unreadable: string };
 
 /** The messages of a sites file in its order; a ConfigError for any site checkers would refuse. */
 export function siteMessages(written: SitesAsWritten, file: string): SiteMessage[] {
@@ -73,7 +68,7 @@ export function siteMessages(written: SitesAsWritten, file: string): SiteMessage
       }
       return [];
     }
-    const bytes = encoder.encode(encodeSiteMessage(parsed.data)).length;
+    const bytes = new TextEncoder().encode(encodeSiteMessage(parsed.data)).length;
     if (bytes <= MAX_SITE_MESSAGE_BYTES) return [parsed.data];
     const message =
       `would make a message of ${bytes} bytes: a site's message may have at most ${MAX_SITE_MESSAGE_BYTES}`;
@@ -106,8 +101,6 @@ function mergedSite(written: SitesAsWritten, index: number): Record<string, unkn
 export function encodeSiteMessage(message: SiteMessage): string {
   return JSON.stringify(message);
 }
-
-const encoder = new TextEncoder();
 
 // Fatal: bytes that are not UTF-8 are not a site, rather than a site with U+FFFD in it.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });

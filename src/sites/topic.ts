@@ -24,6 +24,7 @@ import { describeKafkaError, kafkaFailure } from "../kafka/errors.ts";
 import type { Logger } from "../log.ts";
 import { checkerSites, type SitesFeed } from "./checker_sites.ts";
 import type { SitesDiff } from "./diff.ts";
+import type { Env } from "./file.ts";
 import {
   decodeSiteMessage,
   encodeSiteMessage,
@@ -118,11 +119,7 @@ export async function publishSites(
 /** The sites the region's group assigns to this checker until `signal` is aborted, then leaves. */
 export function followSitesTopic(
   kafka: KafkaClient,
-  { settings, env, log }: {
-    readonly settings: Settings;
-    readonly env: Readonly<Record<string, string | undefined>>;
-    readonly log: Logger;
-  },
+  { settings, env, log }: { readonly settings: Settings; readonly env: Env; readonly log: Logger },
 ): SitesFeed {
   return async (apply, signal) => {
     if (signal.aborted) return;

@@ -1,13 +1,12 @@
 /**
- * The detail pane of `monitor watch`: one row's figures, where its checks came from, what its
- * latest check saw of the connection, and its recent checks, newest first. Every line fits the
- * terminal's width; text from the topic arrives printable (the reducer made it so).
+ * The detail pane of `monitor watch`: one row's figures, origin, connection and checks, newest
+ * first, each line cut to the terminal's width; text from the topic arrives printable already.
  *
  * @module
  */
 import { Text } from "ink";
 import stringWidth from "string-width";
-import { duration, MARKS, milliseconds, pad, patternText, truncate } from "./format.ts";
+import { duration, fit, MARKS, milliseconds, pad, patternText, truncate } from "./format.ts";
 import { type RecentCheck, recentChecks } from "./history.ts";
 import { type ConnectionDetails, rowOf, type SiteState, statusAt } from "./site.ts";
 import { displayed, type WatchState } from "./state.ts";
@@ -86,9 +85,8 @@ const SEPARATOR = " · ";
 const ISSUED_BY = " issued by ";
 
 /**
- * What a check saw of the connection, as lines of at most `width` columns: the phases, the HTTP
- * version and address, TLS and the certificate. What it did not record is left out, never shown
- * as zero.
+ * What a check saw of the connection, as lines of at most `width` columns; what it did not record
+ * is left out, never shown as zero.
  */
 function connectionLines(details: ConnectionDetails, nowMs: number, width: number): string[] {
   const phases = PHASES.flatMap(([label, key]) => {
@@ -136,11 +134,6 @@ function expiryText(expiresAtMs: number, nowMs: number): string {
   return expiresAtMs >= nowMs
     ? `expires ${date} (in ${duration(expiresAtMs - nowMs)})`
     : `expired ${date} (${duration(nowMs - expiresAtMs)} ago)`;
-}
-
-/** `text`, cut to `width` columns with an ellipsis when it is longer. */
-function fit(text: string, width: number): string {
-  return stringWidth(text) <= width ? text : `${truncate(text, Math.max(0, width - 1))}…`;
 }
 
 /** Two texts cut to `width` columns between them: each may have half, the shorter what it needs. */

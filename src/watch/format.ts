@@ -17,24 +17,21 @@ export const MARKS: Readonly<Record<Status, { symbol: string; text: string; colo
 /**
  * `text` cut or padded to exactly `width` terminal columns (at least 2), the last one blank: a CJK
  * character or an emoji takes two, a combining mark none.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { pad } from "./format.ts";
- * assert.equal(pad("東京", 6), "東京  ");
- * assert.equal(pad("Shop online", 6), "Shop… ");
- * ```
  */
 export function pad(text: string, width: number, right = false): string {
-  const shown = stringWidth(text) < width ? text : `${truncate(text, width - 2)}…`;
+  const shown = fit(text, width - 1);
   const fill = " ".repeat(Math.max(0, width - 1 - stringWidth(shown)));
   return right ? `${fill}${shown} ` : `${shown}${fill} `;
 }
 
+/** @returns `text`, cut to `width` columns with an ellipsis when longer. */
+export function fit(text: string, width: number): string {
+  return stringWidth(text) <= width ? text : `${truncate(text, Math.max(0, width - 1))}…`;
+}
+
 const GRAPHEMES = new Intl.Segmenter();
 
-/** @returns The longest start of `text` that fits in `width` columns, never splitting a character. */
+/** @returns The longest start of `text` fitting in `width` columns, never splitting a character. */
 export function truncate(text: string, width: number): string {
   let used = 0;
   let end = 0;
@@ -59,16 +56,7 @@ export function sparkline(values: readonly (number | null)[], width: number): st
   ).join("");
 }
 
-/**
- * A time in milliseconds: one decimal below 10 ms, whole ones above; `-` for none.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { milliseconds } from "./format.ts";
- * assert.deepEqual([1.23, 20.3, null].map(milliseconds), ["1.2ms", "20ms", "-"]);
- * ```
- */
+/** A time in milliseconds: one decimal below 10 ms, whole ones above; `-` for none. */
 export function milliseconds(ms: number | null): string {
   if (ms === null) return "-";
   return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
@@ -79,16 +67,7 @@ export function patternText(matched: boolean | null): string {
   return matched === null ? "" : matched ? "match" : "MISSING";
 }
 
-/**
- * A duration in its largest whole unit: `12s`, `4m`, `3h`, `2d` (a negative one as none).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { duration } from "./format.ts";
- * assert.deepEqual([-1, 90_000, 7_200_000].map(duration), ["0s", "1m", "2h"]);
- * ```
- */
+/** A duration in its largest whole unit: `12s`, `4m`, `3h`, `2d` (a negative one as none). */
 export function duration(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
   if (seconds < 60) return `${seconds}s`;

@@ -1,8 +1,6 @@
 /**
- * The recent checks of one row of `monitor watch`, in four 32-bit words a check and each error
- * message once. Copies ({@link copyHistory}, what `p` shows) share the words: each sees its own
- * range, only the history that ends where the words are written may append, any other change
- * copies first.
+ * The recent checks of one row of `monitor watch`, four 32-bit words a check, each error message
+ * once. Copies (what `p` shows) share the words; writing into another's checks copies first.
  *
  * @module
  */
@@ -17,19 +15,6 @@ const CAPACITY = RECENT_CHECKS + 24;
 
 /** Longest error message kept: longer than a line of the detail pane on any terminal. */
 const MESSAGE_LENGTH = 300;
-
-/** One recent check, as the screen shows it. */
-export interface RecentCheck {
-  /** To the second. */
-  readonly checkedAtMs: number;
-  readonly up: boolean;
-  readonly statusCode: number | null;
-  /** To a tenth of a millisecond. */
-  readonly responseTimeMs: number | null;
-  readonly patternMatched: boolean | null;
-  readonly errorKind: string | null;
-  readonly errorMessage: string | null;
-}
 
 interface Store {
   readonly words: Uint32Array;
@@ -87,8 +72,11 @@ function pack(result: CheckResult, message: number): number {
     (message << 17);
 }
 
+/** One recent check, as the screen shows it: its time to the second. */
+export type RecentCheck = ReturnType<typeof recentChecks>[number];
+
 /** @returns Every check of `history`, oldest first. */
-export function recentChecks(history: History): RecentCheck[] {
+export function recentChecks(history: History) {
   return Array.from({ length: historyLength(history) }, (_, index) => {
     const fields = word(history, index, FIELDS);
     const pattern = (fields >> 11) & 3;
@@ -123,10 +111,8 @@ export function responseTimeMsOf(history: History, index: number): number | null
 }
 
 /**
- * Adds a check in time order, in place.
- *
- * @returns False when the history holds it already (a check delivered again), or it is older than
- *   every check of a full history.
+ * Adds a check in time order, in place; false when the history holds it already (a check delivered
+ * again), or it is older than every check of a full history.
  */
 export function addCheck(history: History, result: CheckResult, checkedAtMs: number): boolean {
   const { store, start, end } = history;
@@ -206,7 +192,7 @@ const GAPS = 8;
 // Sorted into an array made once: this runs for each row of each batch, millions in a backfill.
 const gaps = new Float64Array(GAPS);
 
-/** @returns The median of the latest gaps between checks (a changed interval soon shows), or null. */
+/** @returns The median of the latest gaps between checks (a new interval soon shows), or null. */
 export function intervalMsOf(history: History): number | null {
   const count = Math.min(historyLength(history), GAPS + 1) - 1;
   if (count < 1) return null;

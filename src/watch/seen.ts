@@ -8,18 +8,7 @@
 /** A few MiB, and minutes of results of 10 000 sites in 3 regions. */
 const REMEMBERED = 100_000;
 
-/**
- * @returns A function that tells whether an id was among the latest `capacity` ones, and
- *   remembers it.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { recentCheckIds } from "./seen.ts";
- * const seen = recentCheckIds(2);
- * assert.deepEqual(["a", "b", "a", "c", "a"].map((id) => seen(id)), [false, false, true, false, false]);
- * ```
- */
+/** @returns A function telling whether an id was among the latest `capacity`, remembering it. */
 export function recentCheckIds(capacity = REMEMBERED): (checkId: string) => boolean {
   const seen = new Set<string>();
   const ring: (string | undefined)[] = [];

@@ -1,7 +1,6 @@
 /**
- * One site as checked from one region — one row of `monitor watch` — changed in place by the
- * results that arrive (what does not depend on the time worked out once per batch), and what its
- * row shows at a time, derived for the rows on screen only.
+ * One site as checked from one region (a row of `monitor watch`), changed in place by each batch of
+ * results, and what its row shows at a time, derived for the rows on screen only.
  *
  * @module
  */
@@ -36,7 +35,6 @@ export interface SiteState {
   readonly key: string;
   readonly siteId: string;
   readonly region: string;
-  /** Its id in lower case, for the filter. */
   readonly searchId: string;
   siteName: string;
   searchName: string;
@@ -78,19 +76,14 @@ export function copySite(site: SiteState): SiteState {
   return { ...site, recent: copyHistory(site.recent) };
 }
 
-/**
- * How a site stands at `nowMs`: `stale` when no result came for twice its interval, otherwise
- * `down` when its newest check failed, `degraded` when one of its last few did, `up` otherwise.
- */
+/** How a site stands at `nowMs`: stale after twice its interval with no result, else as settled. */
 export function statusAt(site: SiteState, nowMs: number): Status {
   return site.staleAfterMs !== null && nowMs > site.staleAfterMs ? "stale" : site.freshStatus;
 }
 
 /**
- * Adds a result's check, naming the site as its newest check does; call {@link settle} once the
- * batch is in. Nothing of the result is kept but its check, so that it is garbage at once.
- *
- * @returns False when the site holds the check already (or it is too old to keep).
+ * Adds a result's check and, from the newest, the site's names and details (the result is then
+ * garbage); false when held already or too old to keep. {@link settle} once the batch is in.
  */
 export function addResult(site: SiteState, result: CheckResult): boolean {
   const { recent } = site;
@@ -108,7 +101,7 @@ export function addResult(site: SiteState, result: CheckResult): boolean {
   return true;
 }
 
-/** Works out what the checks of a batch imply. */
+/** Works out what the checks of a batch imply: the interval, and down, degraded or up. */
 export function settle(site: SiteState): void {
   const { recent } = site;
   site.intervalMs = intervalMsOf(recent);
@@ -125,15 +118,15 @@ export function settle(site: SiteState): void {
 export type Row = ReturnType<typeof rowOf>;
 
 /**
- * What a site's row shows at `nowMs`: the response times of its recent checks (null where one had
- * none), and the p95 (null without a response time) and share of checks up (0 to 1) over the
- * window, the newest check's when none is in it.
+ * What a site's row shows at `nowMs`: p95 (null without a response time) and share of checks up
+ * (0 to 1) over the window, or the newest check's when none is in it.
  */
 export function rowOf(site: SiteState, { windowMs, nowMs }: { windowMs: number; nowMs: number }) {
   const recent = recentChecks(site.recent);
   const last = recent.at(-1)!;
   const inWindow = recent.filter((c) => c.checkedAtMs >= nowMs - windowMs);
-  const times = inWindow.map((c) => c.responseTimeMs).filter((ms): ms is number => ms !== null);
+  const times = inWindow.map((c) => c.responseTimeMs).filter((ms): ms is number => ms !== null)
+    .sort((a, b) => a - b);
   return {
     key: site.key,
     siteId: site.siteId,
@@ -142,18 +135,13 @@ export function rowOf(site: SiteState, { windowMs, nowMs }: { windowMs: number; 
     status: statusAt(site, nowMs),
     last,
     responseTimes: recent.map((c) => c.responseTimeMs),
-    p95Ms: times.length === 0 ? null : nearestRank(times, 0.95),
+    // The nearest rank, as PostgreSQL's percentile_disc computes it.
+    p95Ms: times.length === 0 ? null : times[Math.max(0, Math.ceil(0.95 * times.length) - 1)]!,
     uptime: inWindow.length === 0
       ? (last.up ? 1 : 0)
       : inWindow.filter((c) => c.up).length / inWindow.length,
     intervalMs: site.intervalMs,
   };
-}
-
-/** The nearest-rank percentile, as `percentile_disc` computes it. */
-function nearestRank(values: number[], q: number): number {
-  const sorted = values.toSorted((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 const NO_DETAILS: ConnectionDetails = { ...NO_CONNECTION_DETAILS, certExpiresAt: null };

@@ -1,7 +1,6 @@
 /**
- * The feed of `monitor watch`: tails the topic from the start of the backfill window, hands the
- * messages over every 100 ms (which bounds how often the screen is drawn), and tries again with
- * backoff after a failure, going on from where it had read to.
+ * The feed of `monitor watch`: tails the topic from the backfill window on, hands the messages over
+ * every 100 ms (how often the screen may be drawn), and after a failure goes on where it had read.
  *
  * @module
  */
@@ -18,7 +17,6 @@ import type { WatchEvent } from "./state.ts";
 export interface TailOptions {
   readonly kafka: KafkaClient;
   readonly topic: string;
-  /** How far back to start. */
   readonly backfillMs: number;
   /** How often gathered results are handed over. */
   readonly batchMs?: number;

@@ -39,7 +39,6 @@ export interface WatchState {
   readonly frozen: Table | null;
   readonly sort: Sort;
   readonly filter: string;
-  /** True while `/` is collecting the filter text. */
   readonly editingFilter: boolean;
   /** The selected row's key (`siteId@region`). */
   readonly selected: string | null;

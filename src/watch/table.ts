@@ -1,8 +1,6 @@
 /**
- * The rows of `monitor watch`: every site × region, all of them in order, and those the filter
- * lets through. A batch moves only the rows it changed, unless it changed many (a backfill's): then
- * all are sorted again, which costs little as most stay where they were (the sort is adaptive).
- * No two rows compare equal, so a binary search finds the very row.
+ * The rows of `monitor watch`, all in order and those the filter lets through. A batch moves only
+ * the rows it changed, or sorts all again when it changed many (cheap: the sort is adaptive).
  *
  * @module
  */
@@ -21,6 +19,7 @@ type Compare = (a: SiteState, b: SiteState) => number;
 const STATUS_ORDER = { down: 0, degraded: 1, stale: 2, up: 3 };
 
 function byName(a: SiteState, b: SiteState): number {
+  // localeCompare finds some different texts equal: the key keeps any two rows apart.
   return a.siteName.localeCompare(b.siteName) || a.siteId.localeCompare(b.siteId) ||
     a.region.localeCompare(b.region) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
@@ -62,7 +61,6 @@ function lowerBound(list: SiteState[], site: SiteState, compare: Compare, end: n
 export interface Table {
   /** By region, then site id. */
   readonly rows: Map<string, Map<string, SiteState>>;
-  /** Every site id, whatever its regions. */
   readonly siteIds: Set<string>;
   /** The regions results came from, sorted. */
   regions: string[];
@@ -75,7 +73,6 @@ export interface Table {
 /** What the order of a table depends on. */
 export interface Arrangement {
   readonly sort: Sort;
-  /** Rows whose site id or name contains it, case-insensitively; every row when empty. */
   readonly filter: string;
   readonly nowMs: number;
 }
@@ -104,11 +101,7 @@ export function matches(site: SiteState, filter: string): boolean {
   return site.searchId.includes(needle) || site.searchName.includes(needle);
 }
 
-/**
- * Applies a batch of results of the `regions` asked for (every region when none), in place.
- *
- * @returns False when the batch held nothing new (checks held already).
- */
+/** Applies a batch of results of the `regions` asked for, in place; false when none was new. */
 export function addResults(
   table: Table,
   results: Iterable<CheckResult>,

@@ -1,7 +1,6 @@
 /**
  * The screen of `monitor watch`, as ink components that render what they are given: the table
- * (only the rows on screen derived), the detail pane of one row, and the footer with the keys and
- * the feed's health.
+ * (only the rows on screen derived) or the detail pane, and a footer of keys and the feed's health.
  *
  * @module
  */
@@ -28,7 +27,6 @@ interface Column {
   readonly right?: boolean;
 }
 
-// In display order.
 const COLUMNS: readonly Column[] = [
   { title: "code", width: 5, cell: (r) => String(r.last.statusCode ?? "-"), right: true },
   { title: "last", width: 8, cell: (r) => milliseconds(r.last.responseTimeMs), right: true },
@@ -64,10 +62,7 @@ function layout(width: number, regions: readonly string[]) {
   return { columns, regionWidth, nameWidth: Math.max(MIN_NAME, width - used()) };
 }
 
-/**
- * @returns How many rows of the table a screen `height` lines high shows (what Page Up and Page
- *   Down move by): not the header, the footer, nor the filter's line while there is one.
- */
+/** @returns How many table rows a screen `height` lines high shows: what Page Up/Down move by. */
 export function tableRoom(state: WatchState, height: number): number {
   return Math.max(1, height - 1 - footerLines(state) - (hasFilterLine(state) ? 1 : 0));
 }
@@ -76,7 +71,6 @@ function hasFilterLine(state: WatchState): boolean {
   return state.editingFilter || state.filter !== "";
 }
 
-/** The footer's lines: keys and status, and the open incidents when there are any. */
 function footerLines(state: WatchState): number {
   return state.incidents.length > 0 ? 3 : 2;
 }
@@ -135,7 +129,6 @@ function Table(props: WatchViewProps) {
   );
 }
 
-/** What the table says when it has no rows. */
 function emptyText(state: WatchState): string {
   if (state.filter !== "") return `No site matches "${state.filter}"`;
   const from = state.regions.length === 0

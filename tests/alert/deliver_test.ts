@@ -55,7 +55,6 @@ function memoryChannel(accept: (n: Notification) => boolean) {
   const received: string[] = [];
   const channel: Channel = {
     name: "hook",
-    type: "webhook",
     send(notification) {
       if (!accept(notification)) {
         return Promise.reject(new Error('Channel "hook" (webhook) answered HTTP 503'));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { EncodedMessage } from "../../src/kafka/codec.ts";
-import { createPublisher } from "../../src/kafka/producer.ts";
+import { createPublisher, keyPartitioner } from "../../src/kafka/producer.ts";
 import { SILENT } from "../../src/log.ts";
 import { makeResult } from "../_helpers/results.ts";
 
@@ -84,4 +85,11 @@ Deno.test("createPublisher() loses nothing unaccounted when the buffer overflows
   assert.deepEqual(delivered, ["a", "c", "d", "e"]);
   assert.deepEqual(publisher.stats(), { sent: 4, buffered: 0, dropped: 1, failedSends: 0 });
   await publisher.close(1_000);
+});
+
+Deno.test("keyPartitioner() agrees with Kafka's own murmur2 test vectors (UtilsTest.testMurmur2), made positive", () => {
+  const java = { "21": -973932308, foobar: -790332482, "a-little-bit-long-string": -985981536 };
+  for (const [key, hash] of Object.entries(java)) {
+    assert.equal(keyPartitioner({ topic: "checks" }, Buffer.from(key)), hash & 0x7fffffff);
+  }
 });

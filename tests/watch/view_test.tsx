@@ -5,7 +5,7 @@ import stringWidth from "string-width";
 import type { CheckResult } from "../../src/check/result.ts";
 import { WatchApp, type WatchSource } from "../../src/watch/app.tsx";
 import { initialState, reduce, type WatchEvent } from "../../src/watch/state.ts";
-import { sparkline } from "../../src/watch/format.ts";
+import { duration, milliseconds, pad, sparkline } from "../../src/watch/format.ts";
 import { WatchView } from "../../src/watch/view.tsx";
 import { makeResult, type ResultOverrides } from "../_helpers/results.ts";
 
@@ -240,6 +240,16 @@ Deno.test("sparkline() scales between the lowest and highest value and marks fai
   assert.equal(sparkline([10, 20, null, 80], 10), "▁▂·█");
   assert.equal(sparkline([5, 5], 10), "▄▄");
   assert.equal(sparkline([1, 2, 3, 4, 5], 3), "▁▅█");
+});
+
+Deno.test("pad() fits a text to its columns, a wide character taking two", () => {
+  assert.equal(pad("東京", 6), "東京  ");
+  assert.equal(pad("Shop online", 6), "Shop… ");
+});
+
+Deno.test("milliseconds() and duration() write times in the few columns they have", () => {
+  assert.deepEqual([1.23, 20.3, null].map(milliseconds), ["1.2ms", "20ms", "-"]);
+  assert.deepEqual([-1, 90_000, 7_200_000].map(duration), ["0s", "1m", "2h"]);
 });
 
 /**

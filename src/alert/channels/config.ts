@@ -18,9 +18,6 @@ export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
 
 const CHANNEL_TYPES = ["webhook", "slack", "pagerduty", "email"] as const;
 
-/** The kinds of channel. */
-export type ChannelType = typeof CHANNEL_TYPES[number];
-
 const timeout = durationSchema(100, 300_000).describe(
   "How long delivering one notification may take (default 10s)",
 ).optional();
@@ -142,17 +139,13 @@ export function resolveChannel(
   }
 }
 
-/** What a message about a value with a reference adds when the value is checked as a word. */
 const WRITE_IT_OUT = "a ${NAME} reference stands for text: write this value out";
 
 /**
  * Parses the `channels` map as written, reporting each problem at its key path without the values
- * (they may be secrets).
- *
- * @param context `env` resolves `${NAME}` references; `null` where channels are checked without
- *   their secrets (a checker, `sites apply`): a value holding a reference is checked for its type.
- * @returns The channels without a problem of their own, resolved, in the file's order; the names
- *   of all (`undefined` when the map is no map).
+ * (they may be secrets). With `env: null` (a checker, `sites apply`) a value holding a `${NAME}`
+ * reference is checked for its type only. Returns the channels without a problem of their own,
+ * resolved, in the file's order, and the names of all (`undefined` when the map is no map).
  */
 export function readChannels(
   written: unknown,

@@ -1,7 +1,6 @@
 /**
- * E-mail over SMTP with nodemailer, always encrypted (TLS, or STARTTLS that the server must offer),
- * one connection per message. The `Message-ID` is derived from the idempotency key, so a repeated
- * delivery is the same message to a mail store that drops duplicates.
+ * E-mail over SMTP with nodemailer, always encrypted, one connection per message. The `Message-ID`
+ * comes from the idempotency key: a mail store that drops duplicates drops a repeated delivery.
  *
  * @module
  */
@@ -11,13 +10,14 @@ import { formatElapsed, type Notification } from "../notification.ts";
 import { type Channel, ChannelError, connectionFault } from "./channel.ts";
 import type { EmailChannelConfig } from "./config.ts";
 
-/** Long subjects are cut: mail clients show a line. */
 const MAX_SUBJECT_CHARS = 200;
 
 function emailMessage(notification: Notification) {
   const { cause, openedAt, openedByCheckId, resolvedAt, resolvedByCheckId } = notification;
   const tag = notification.transition === "opened" ? notification.severity : "resolved";
-  const lastedMs = resolvedAt === null ? 0 : Date.parse(resolvedAt) - Date.parse(openedAt);
+  const lasted = formatElapsed(
+    resolvedAt === null ? 0 : Date.parse(resolvedAt) - Date.parse(openedAt),
+  );
   const lines = [
     notification.summary,
     "",
@@ -27,9 +27,7 @@ function emailMessage(notification: Notification) {
     `Opened:    ${openedAt}${openedByCheckId === null ? "" : `, by check ${openedByCheckId}`}`,
     resolvedAt === null
       ? null
-      : `Resolved:  ${resolvedAt}, by check ${resolvedByCheckId ?? "-"} (after ${
-        formatElapsed(lastedMs)
-      })`,
+      : `Resolved:  ${resolvedAt}, by check ${resolvedByCheckId ?? "-"} (after ${lasted})`,
     notification.regions.length === 0 ? null : `Regions:   ${notification.regions.join(", ")}`,
     `Cause:     ${cause.errorKind === null ? "" : `${cause.errorKind}: `}${cause.message}`,
     cause.statusCode === null ? null : `Status:    ${cause.statusCode}`,
@@ -47,25 +45,21 @@ function emailMessage(notification: Notification) {
   };
 }
 
-/**
- * Nodemailer's error codes in our words (its messages quote the server's replies, which may echo
- * the credentials, as they are or in base64), and whether the same settings will meet them again.
- */
-const SMTP_FAULTS: Readonly<Record<string, readonly [detail: string, permanent: boolean]>> = {
-  EAUTH: ["authentication failed", true],
-  ENOAUTH: ["the server asks for a user and a password", true],
-  ETLS: ["TLS could not be set up (a server on a STARTTLS port must offer it)", true],
-  EREQUIRETLS: ["the server does not support REQUIRETLS", true],
-  EENVELOPE: ["the server refused the sender or a recipient", true],
-  EMESSAGE: ["the server refused the message", true],
-  EPROTOCOL: ["the server's answer is not SMTP", false],
-};
+/** Nodemailer's error codes in our words: its messages quote the server, which may echo secrets. */
+const SMTP_FAULTS = new Map([
+  ["EAUTH", "authentication failed"],
+  ["ENOAUTH", "the server asks for a user and a password"],
+  ["ETLS", "TLS could not be set up (a server on a STARTTLS port must offer it)"],
+  ["EREQUIRETLS", "the server does not support REQUIRETLS"],
+  ["EENVELOPE", "the server refused the sender or a recipient"],
+  ["EMESSAGE", "the server refused the message"],
+  ["EPROTOCOL", "the server's answer is not SMTP"],
+]);
 
 /** An e-mail channel; its password never appears in an error. */
 export function emailChannel(config: EmailChannelConfig): Channel {
   return {
     name: config.name,
-    type: "email",
     async send(notification, options = {}) {
       const message = emailMessage(notification);
       // Nodemailer's own timers come later than the deadline: were they due with it, either could
@@ -106,21 +100,13 @@ export function emailChannel(config: EmailChannelConfig): Channel {
 function failure(config: EmailChannelConfig, error: unknown, timedOut: boolean): ChannelError {
   const server = `${config.host}:${config.port}`;
   if (timedOut) {
-    return new ChannelError(
-      config,
-      `got no answer from ${server} within ${formatElapsed(config.timeoutMs)}`,
-      { retryable: true },
-    );
+    const within = formatElapsed(config.timeoutMs);
+    return new ChannelError(config, `got no answer from ${server} within ${within}`);
   }
   const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
   const known = typeof code === "string" ? code : null;
-  const fault = known === null ? undefined : SMTP_FAULTS[known];
+  const detail = (known === null ? undefined : SMTP_FAULTS.get(known)) ?? connectionFault(error);
   const reply = typeof responseCode === "number" ? ` (SMTP ${responseCode})` : "";
-  const detail = fault?.[0] ?? connectionFault(error);
-  // An SMTP reply says itself whether it is permanent (5xx) or passing (4xx).
-  const permanent = typeof responseCode === "number" ? responseCode >= 500 : fault?.[1] === true;
   const prefix = known === null || !/^E[A-Z0-9]+$/.test(known) ? "" : `${known}: `;
-  return new ChannelError(config, `could not send through ${server}: ${prefix}${detail}${reply}`, {
-    retryable: !permanent,
-  });
+  return new ChannelError(config, `could not send through ${server}: ${prefix}${detail}${reply}`);
 }

@@ -27,11 +27,10 @@ function slackMessage(notification: Notification) {
   const emoji = notification.transition === "opened" ? EMOJI.opened[kind] : EMOJI.resolved;
   const text = `${emoji} ${escape(notification.summary)}`;
   const site = `<${escape(notification.url)}|${escape(notification.siteName)}>`;
-  const { statusCode } = notification.cause;
   const details = [
     `*${kind}* (${notification.severity})`,
     regions.length === 0 ? null : `regions: ${escape(regions.join(", "))}`,
-    statusCode === null ? null : `HTTP ${statusCode}`,
+    notification.cause.statusCode === null ? null : `HTTP ${notification.cause.statusCode}`,
     `opened ${notification.openedAt}`,
     resolvedAt === null ? null : `resolved ${resolvedAt}`,
     `incident \`${escape(notification.incidentId)}\``,
