@@ -164,8 +164,12 @@ async function kafkaMicros(groupId: string): Promise<number> {
       return Promise.resolve();
     },
   });
+  const deadline = Date.now() + 120_000;
   try {
-    while (handled < rowCount) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (handled < rowCount) {
+      if (Date.now() > deadline) throw new Error(`Read ${handled} of ${rowCount} in 120 s`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   } finally {
     await consumer.stop();
   }

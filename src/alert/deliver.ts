@@ -72,6 +72,8 @@ export function startDelivery(
 
   async function attempt(channel: Channel, entry: OutboxEntry): Promise<void> {
     const started = now();
+    // A body this version cannot read is kept and retried like a failed delivery, holding up only
+    // its own incident.
     const read = notificationSchema.safeParse(entry.body);
     try {
       if (!read.success) {

@@ -1,6 +1,7 @@
 /**
  * Networks no check may connect to (`CHECK_DENY_NETWORKS`): whoever can name a site can make a
- * checker request any URL, and cloud metadata services hand out credentials.
+ * checker request any URL, and cloud metadata services hand out credentials. The rule holds for the
+ * address a name resolves to, at every redirect hop, not for the URL's text.
  *
  * @module
  */

@@ -95,7 +95,10 @@ export function sendRequest(url: URL, request: OutgoingRequest): Promise<Exchang
   });
 }
 
-/** A resolver that times the lookup and refuses a denied address before any connection is made. */
+/**
+ * A resolver that times the lookup and refuses a denied address before any connection is made (a
+ * socket's own "lookup" event can come before there is a socket to listen on).
+ */
 function vettedLookup({ denied, trace }: OutgoingRequest): LookupFunction {
   return (hostname, options, done) =>
     (lookup as LookupFunction)(hostname, options, (error, address, family) => {

@@ -19,7 +19,11 @@ export async function readTextFileAtMost(
   try {
     bytes = await readAtMost(path, maxBytes);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "does not exist" : osReason(error);
+    const reason = error instanceof Deno.errors.NotFound
+      ? "does not exist"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a directory"
+      : osReason(error);
     throw new ConfigError([{ file: path, path: "", message: `cannot be read: ${reason}` }]);
   }
   if (bytes.length > maxBytes) {

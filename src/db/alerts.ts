@@ -69,9 +69,10 @@ export async function saveAlertChange(
 }
 
 /**
- * The last state of each site, in the order of their site ids, so that two writers (an alerter that
- * has just lost its lock, and the next) lock rows in the same order. JSON goes as text[], cast in
- * SQL: postgres.js would encode each element of a jsonb[] as JSON once more.
+ * The last state of each site (one row cannot be upserted twice in a statement), in the order of
+ * their site ids, so that two writers (an alerter that has just lost its lock, and the next) lock
+ * rows in the same order. JSON goes as text[], cast in SQL: postgres.js would encode each element
+ * of a jsonb[] as JSON once more.
  */
 async function upsertStates(sql: postgres.TransactionSql, states: readonly AlertState[]) {
   if (states.length === 0) return;

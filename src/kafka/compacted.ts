@@ -115,7 +115,8 @@ async function untilCaughtUp(
 /**
  * Joins the group (resolving once it asked to) and tells `onChange` its partitions' rows as they
  * change, changes close together at once. Nothing is committed: an assigned partition is read
- * whole, so no tombstone compacted away leaves a row behind (see docs/sites-topic.md).
+ * whole, so no tombstone compacted away leaves a row behind (see docs/sites-topic.md). Cut off from
+ * the brokers, it keeps its rows: checkers go on checking, at the price of a site checked twice.
  */
 export async function followAssignedRows(
   options: GroupMember & { readonly onChange: (rows: ReadonlyMap<string, Uint8Array>) => void },

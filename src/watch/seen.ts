@@ -1,6 +1,7 @@
 /**
- * The check ids seen lately, so that the line output prints a check the topic holds twice once: a
- * copy follows its original closely on the same partition, so the latest ids are enough.
+ * The check ids seen lately, so that the line output prints once a check the topic holds twice
+ * (Kafka is at least once); a copy follows its original closely on the same partition, so the
+ * latest ids are enough.
  *
  * @module
  */

@@ -173,6 +173,17 @@ Deno.test("loadSites() names a missing file", async () => {
   ]);
 });
 
+Deno.test("loadSites() says when the path is a directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const error = await loadSites(dir, {}).then(() => assert.fail("accepted"), (e: unknown) => e);
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.deepEqual(error.problems.map((p) => p.message), ["cannot be read: it is a directory"]);
+  } finally {
+    await Deno.remove(dir);
+  }
+});
+
 /** The problems `parseSites` finds in `text`, as `line: path message`. */
 function inlineProblems(text: string, env: Record<string, string> = {}): string[] {
   try {

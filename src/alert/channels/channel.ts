@@ -61,7 +61,10 @@ export function jsonChannel(
     name: config.name,
     async send(notification, options = {}) {
       const { body, headers } = request(notification);
-      const deadline = AbortSignal.timeout(config.timeoutMs);
+      // Cleared once settled, unlike AbortSignal.timeout, whose late abort reaches the listeners
+      // fetch leaves behind (denoland/deno#36588 reports a crash from it).
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), config.timeoutMs);
       let response: Response;
       try {
         response = await fetch(config.url, {
@@ -70,17 +73,19 @@ export function jsonChannel(
           body,
           redirect: "manual",
           signal: options.signal === undefined
-            ? deadline
-            : AbortSignal.any([options.signal, deadline]),
+            ? deadline.signal
+            : AbortSignal.any([options.signal, deadline.signal]),
         });
         // Unread, but released: the connection is not kept waiting for it.
         await response.body?.cancel();
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
-        const detail = deadline.aborted
+        const detail = deadline.signal.aborted
           ? `did not answer within ${formatElapsed(config.timeoutMs)}`
           : `could not be reached: ${connectionFault(error)}`;
         throw new ChannelError(config, detail);
+      } finally {
+        clearTimeout(timer);
       }
       if (response.ok) return;
       const reason = STATUS_CODES[response.status];

@@ -81,16 +81,19 @@ export function emailChannel(config: EmailChannelConfig): Channel {
         disableFileAccess: true,
         disableUrlAccess: true,
       });
-      const deadline = AbortSignal.timeout(config.timeoutMs);
+      // Cleared once settled (see jsonChannel): a late abort must not reach leftover listeners.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), config.timeoutMs);
       const signal = options.signal === undefined
-        ? deadline
-        : AbortSignal.any([options.signal, deadline]);
+        ? deadline.signal
+        : AbortSignal.any([options.signal, deadline.signal]);
       try {
         await transport.sendMail({ ...message, from: config.from, to: [...config.to], signal });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
-        throw failure(config, error, deadline.aborted);
+        throw failure(config, error, deadline.signal.aborted);
       } finally {
+        clearTimeout(timer);
         transport.close();
       }
     },
