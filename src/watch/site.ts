@@ -50,6 +50,8 @@ export interface SiteState {
   freshStatus: Exclude<Status, "stale">;
   /** Stale after this time (twice its interval after its newest check); null: never. */
   staleAfterMs: number | null;
+  /** The batch that last changed it (see `Table.batches`). */
+  batch: number;
 }
 
 /** @returns A row of no checks yet, for a printable id and region. */
@@ -68,6 +70,7 @@ export function newSite(siteId: string, region: string): SiteState {
     intervalMs: null,
     freshStatus: "up",
     staleAfterMs: null,
+    batch: 0,
   };
 }
 
