@@ -25,6 +25,21 @@ export class ChannelError extends Error {
   }
 }
 
+/**
+ * A send's signal: the caller's, or the channel's deadline after `timeoutMs`. Disposing clears the
+ * timer, unlike AbortSignal.timeout, whose late abort reaches the listeners fetch leaves behind
+ * (denoland/deno#36588 reports a crash from it).
+ */
+export function sendDeadline(timeoutMs: number, signal: AbortSignal | undefined) {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  return {
+    signal: signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]),
+    timedOut: () => deadline.signal.aborted,
+    [Symbol.dispose]: () => clearTimeout(timer),
+  };
+}
+
 /** What kept fetch or nodemailer from carrying a notification, in fixed words. */
 export function connectionFault(error: unknown): string {
   const texts: string[] = [];
@@ -61,10 +76,7 @@ export function jsonChannel(
     name: config.name,
     async send(notification, options = {}) {
       const { body, headers } = request(notification);
-      // Cleared once settled, unlike AbortSignal.timeout, whose late abort reaches the listeners
-      // fetch leaves behind (denoland/deno#36588 reports a crash from it).
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(), config.timeoutMs);
+      using deadline = sendDeadline(config.timeoutMs, options.signal);
       let response: Response;
       try {
         response = await fetch(config.url, {
@@ -72,20 +84,16 @@ export function jsonChannel(
           headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...headers },
           body,
           redirect: "manual",
-          signal: options.signal === undefined
-            ? deadline.signal
-            : AbortSignal.any([options.signal, deadline.signal]),
+          signal: deadline.signal,
         });
         // Unread, but released: the connection is not kept waiting for it.
         await response.body?.cancel();
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
-        const detail = deadline.signal.aborted
+        const detail = deadline.timedOut()
           ? `did not answer within ${formatElapsed(config.timeoutMs)}`
           : `could not be reached: ${connectionFault(error)}`;
         throw new ChannelError(config, detail);
-      } finally {
-        clearTimeout(timer);
       }
       if (response.ok) return;
       const reason = STATUS_CODES[response.status];

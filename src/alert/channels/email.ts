@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import nodemailer from "nodemailer";
 import { formatElapsed, type Notification } from "../notification.ts";
-import { type Channel, ChannelError, connectionFault } from "./channel.ts";
+import { type Channel, ChannelError, connectionFault, sendDeadline } from "./channel.ts";
 import type { EmailChannelConfig } from "./config.ts";
 
 const MAX_SUBJECT_CHARS = 200;
@@ -81,19 +81,14 @@ export function emailChannel(config: EmailChannelConfig): Channel {
         disableFileAccess: true,
         disableUrlAccess: true,
       });
-      // Cleared once settled (see jsonChannel): a late abort must not reach leftover listeners.
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(), config.timeoutMs);
-      const signal = options.signal === undefined
-        ? deadline.signal
-        : AbortSignal.any([options.signal, deadline.signal]);
+      using deadline = sendDeadline(config.timeoutMs, options.signal);
+      const { signal } = deadline;
       try {
         await transport.sendMail({ ...message, from: config.from, to: [...config.to], signal });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
-        throw failure(config, error, deadline.signal.aborted);
+        throw failure(config, error, deadline.timedOut());
       } finally {
-        clearTimeout(timer);
         transport.close();
       }
     },
