@@ -176,15 +176,18 @@ function filtered(order: SiteState[], filter: string): SiteState[] {
  */
 export function rearrange(table: Table, before: Arrangement, after: Arrangement): void {
   const compare = comparator(after.sort, after.nowMs);
-  if (after.sort !== before.sort) {
+  let moved = after.sort !== before.sort;
+  if (moved) {
     table.order.sort(compare);
   } else if (after.sort === "status" && after.nowMs !== before.nowMs) {
     const turned = table.order.filter((s) =>
       statusAt(s, before.nowMs) !== statusAt(s, after.nowMs)
     );
-    if (turned.length > 0) reorder(table, turned, compare);
+    moved = turned.length > 0;
+    if (moved) reorder(table, turned, compare);
   }
-  table.shown = filtered(table.order, after.filter);
+  // A tick that moved nothing leaves the filtered rows as they are: no pass over every row.
+  if (moved || after.filter !== before.filter) table.shown = filtered(table.order, after.filter);
 }
 
 /** @returns A copy of the table that stays as it is while the table changes (what `p` shows). */
