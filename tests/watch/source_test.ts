@@ -7,7 +7,7 @@ import type { CheckResult } from "../../src/check/result.ts";
 import { readSettings } from "../../src/config/settings.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { encodeCheckResult } from "../../src/kafka/codec.ts";
-import type { TailOptions } from "../../src/kafka/tail.ts";
+import type { startTail, TailOptions } from "../../src/kafka/tail.ts";
 import { SILENT } from "../../src/log.ts";
 import { kafkaTail } from "../../src/watch/source.ts";
 import type { WatchEvent } from "../../src/watch/state.ts";
@@ -57,16 +57,16 @@ function standInTopic(checks: CheckResult[]) {
   };
 }
 
+/** kafkaTail() over a stand-in topic (no broker answers on the address it is given). */
+function tailOf(start: typeof startTail) {
+  const kafka = createKafka(readSettings({ KAFKA_BROKERS: "127.0.0.1:9" }).kafka, SILENT);
+  return kafkaTail({ kafka, topic: "checks", backfillMs: 60_000, batchMs: 10, start });
+}
+
 Deno.test("kafkaTail() goes on from where it had read to when its tail fails, handing over each check once", async () => {
   const topic = standInTopic([0, 1, 2].map(() => makeResult({ siteId: "shop" })));
   const events: WatchEvent[] = [];
-  const stop = kafkaTail({
-    kafka: createKafka(readSettings({ KAFKA_BROKERS: "127.0.0.1:9" }).kafka, SILENT),
-    topic: "checks",
-    backfillMs: 60_000,
-    batchMs: 10,
-    start: topic.start,
-  }).subscribe((event) => events.push(event));
+  const stop = tailOf(topic.start).subscribe((event) => events.push(event));
   const handedOver = () =>
     events.flatMap((event) =>
       event.type === "results" ? [...event.results].map((r) => r.checkId) : []
@@ -91,25 +91,20 @@ Deno.test("kafkaTail() hands over the readable results and counts the others onc
   const topic = standInTopic([makeResult({ siteId: "shop" })]);
   const events: WatchEvent[] = [];
   const results: string[] = [];
-  const stop = kafkaTail({
-    kafka: createKafka(readSettings({ KAFKA_BROKERS: "127.0.0.1:9" }).kafka, SILENT),
-    topic: "checks",
-    backfillMs: 60_000,
-    batchMs: 10,
-    start: (kafka, options) =>
-      topic.start(kafka, {
-        ...options,
-        onBatch: (batch) =>
-          options.onBatch({
-            ...batch,
-            messages: [...batch.messages, { offset: "1", key: null, value: null }, {
-              offset: "2",
-              key: null,
-              value: new TextEncoder().encode("{not json"),
-            }],
-          }),
-      }),
-  }).subscribe((event) => {
+  const stop = tailOf((kafka, options) =>
+    topic.start(kafka, {
+      ...options,
+      onBatch: (batch) =>
+        options.onBatch({
+          ...batch,
+          messages: [...batch.messages, { offset: "1", key: null, value: null }, {
+            offset: "2",
+            key: null,
+            value: new TextEncoder().encode("{not json"),
+          }],
+        }),
+    })
+  ).subscribe((event) => {
     events.push(event);
     // As the reducer does: each batch read once.
     if (event.type === "results") { for (const r of event.results) results.push(r.siteId); }
@@ -129,18 +124,14 @@ Deno.test("kafkaTail() hands over the readable results and counts the others onc
 Deno.test("kafkaTail() tells the lag of the tail that reads now, not of one that failed", async () => {
   const topic = standInTopic([makeResult({ siteId: "shop" })]);
   const events: WatchEvent[] = [];
-  const stop = kafkaTail({
-    kafka: createKafka(readSettings({ KAFKA_BROKERS: "127.0.0.1:9" }).kafka, SILENT),
-    topic: "checks",
-    backfillMs: 60_000,
-    batchMs: 10,
+  const stop = tailOf(
     // The first tail is 5 messages behind; the second one has caught up.
-    start: (kafka, options) =>
+    (kafka, options) =>
       topic.start(kafka, {
         ...options,
         onBatch: (batch) => options.onBatch({ ...batch, lag: topic.starts.length === 1 ? 5 : 0 }),
       }),
-  }).subscribe((event) => events.push(event));
+  ).subscribe((event) => events.push(event));
   const lags = () => events.flatMap((e) => e.type === "rate" ? [e.lag] : []);
   let caughtUp = 0;
   try {
